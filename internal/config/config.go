@@ -1,0 +1,97 @@
+// Package config holds every input of a run — names, image, stage, timeout — with the documented
+// flow's defaults, and validates them before anything is sent to a cluster. The CLI flags, the Azure
+// DevOps task inputs and the GitHub Action inputs all land in one Config, so the three front ends
+// behave the same.
+package config
+
+import (
+	"time"
+)
+
+// Version is one of the two model versions a stage moves traffic between.
+type Version string
+
+// The two versions, in the order the documented flow lists them.
+const (
+	Green Version = "green"
+	Blue  Version = "blue"
+)
+
+// Versions lists both versions in a stable order, for loops that must not depend on map order.
+var Versions = []Version{Green, Blue}
+
+// Other returns the version that is not v.
+func (v Version) Other() Version {
+	if v == Green {
+		return Blue
+	}
+	return Green
+}
+
+// Names are the Kubernetes object names for one version.
+type Names struct {
+	Deployment string
+	Service    string
+}
+
+// Config is everything one run needs. Build it with Default, change fields, then call Validate.
+type Config struct {
+	// Stage is the parsed stage to perform (or plan).
+	Stage Stage
+	// Namespace holds every object mlcanary manages.
+	Namespace string
+	// App is the value of the `app` label on Deployments, Services and pods.
+	App string
+	// Objects maps each version to its Deployment and Service names.
+	Objects map[Version]Names
+	// Gateway and VirtualService are the Istio objects' names.
+	Gateway        string
+	VirtualService string
+	// GatewaySelector selects the ingress gateway pods, as key=value (Istio's default: istio=ingressgateway).
+	GatewaySelector string
+	// Hosts are the VirtualService and Gateway hosts.
+	Hosts []string
+	// GatewayPort is the port the Gateway listens on (HTTP).
+	GatewayPort int32
+	// Port is the container and Service port of the scoring image.
+	Port int32
+	// Replicas per version.
+	Replicas int32
+	// ImagePullSecret, when set, is referenced by both Deployments.
+	ImagePullSecret string
+	// Header is the routing header (lower case) whose value "blue" or "green" reaches that version.
+	Header string
+	// URIPrefix is the path the routes match, "/score" in the documented flow.
+	URIPrefix string
+	// Image is the full image reference to deploy as blue (Blue_0) or to expect on blue (later stages).
+	Image string
+	// Timeout bounds the wait for a Deployment rollout.
+	Timeout time.Duration
+	// DryRun asks the server to validate every write without persisting it.
+	DryRun bool
+	// ChangedBy records who changed traffic: a pipeline run URL, or "local".
+	ChangedBy string
+}
+
+// Default returns the documented flow's names and values; every one can be overridden.
+func Default() Config {
+	return Config{
+		Namespace: "abtesting",
+		App:       "model",
+		Objects: map[Version]Names{
+			Green: {Deployment: "model-green", Service: "model-svc-green"},
+			Blue:  {Deployment: "model-blue", Service: "model-svc-blue"},
+		},
+		Gateway:         "mlmodel-gateway",
+		VirtualService:  "mlmodel-virtualservice",
+		GatewaySelector: "istio=ingressgateway",
+		Hosts:           []string{"*"},
+		GatewayPort:     80,
+		Port:            5001,
+		Replicas:        1,
+		Header:          "x-api-version",
+		URIPrefix:       "/score",
+		Timeout:         10 * time.Minute,
+		ChangedBy:       "local",
+	}
+}

@@ -1,0 +1,153 @@
+package config
+
+import (
+	"fmt"
+	"strconv"
+	"strings"
+	"time"
+
+	"github.com/spf13/pflag"
+)
+
+// Inputs are the raw, unparsed values of every input. The CLI binds them to flags; the Azure DevOps
+// and GitHub front ends set them through the same FlagSet (fs.Set(name, value)), so every front end
+// parses and validates an input in exactly one way.
+type Inputs struct {
+	Namespace, App                           string
+	GreenDeployment, BlueDeployment          string
+	GreenService, BlueService                string
+	Gateway, VirtualService, GatewaySelector string
+	Hosts                                    string
+	GatewayPort, Port, Replicas              string
+	ImagePullSecret, Header, URIPrefix       string
+	Image, ImageRepo, ImageTag               string
+	Timeout                                  string
+	DryRun                                   bool
+}
+
+// Flag names, shared by the CLI, the GitHub Action (same names) and the Azure DevOps task
+// (camelCase names mapped onto these).
+const (
+	FlagNamespace       = "namespace"
+	FlagApp             = "app"
+	FlagGreenDeployment = "green-deployment"
+	FlagBlueDeployment  = "blue-deployment"
+	FlagGreenService    = "green-service"
+	FlagBlueService     = "blue-service"
+	FlagGateway         = "gateway"
+	FlagVirtualService  = "virtual-service"
+	FlagGatewaySelector = "gateway-selector"
+	FlagHosts           = "hosts"
+	FlagGatewayPort     = "gateway-port"
+	FlagPort            = "port"
+	FlagReplicas        = "replicas"
+	FlagImagePullSecret = "image-pull-secret"
+	FlagHeader          = "header"
+	FlagURIPrefix       = "uri-prefix"
+	FlagImage           = "image"
+	FlagImageRepo       = "image-repo"
+	FlagImageTag        = "image-tag"
+	FlagTimeout         = "timeout"
+	FlagDryRun          = "dry-run"
+)
+
+// AddFlags binds every input to fs with the documented defaults.
+func (in *Inputs) AddFlags(fs *pflag.FlagSet) {
+	d := Default()
+	fs.StringVarP(&in.Namespace, FlagNamespace, "n", d.Namespace, "namespace of every object")
+	fs.StringVar(&in.App, FlagApp, d.App, "value of the app label on Deployments, Services and pods")
+	fs.StringVar(&in.GreenDeployment, FlagGreenDeployment, d.Objects[Green].Deployment, "green Deployment name")
+	fs.StringVar(&in.BlueDeployment, FlagBlueDeployment, d.Objects[Blue].Deployment, "blue Deployment name")
+	fs.StringVar(&in.GreenService, FlagGreenService, d.Objects[Green].Service, "green Service name")
+	fs.StringVar(&in.BlueService, FlagBlueService, d.Objects[Blue].Service, "blue Service name")
+	fs.StringVar(&in.Gateway, FlagGateway, d.Gateway, "Istio Gateway name")
+	fs.StringVar(&in.VirtualService, FlagVirtualService, d.VirtualService, "Istio VirtualService name")
+	fs.StringVar(&in.GatewaySelector, FlagGatewaySelector, d.GatewaySelector, "label key=value selecting the ingress gateway pods")
+	fs.StringVar(&in.Hosts, FlagHosts, strings.Join(d.Hosts, ","), "comma-separated hosts of the Gateway and VirtualService")
+	fs.StringVar(&in.GatewayPort, FlagGatewayPort, fmt.Sprint(d.GatewayPort), "HTTP port of the Gateway")
+	fs.StringVar(&in.Port, FlagPort, fmt.Sprint(d.Port), "container and Service port of the scoring image")
+	fs.StringVar(&in.Replicas, FlagReplicas, fmt.Sprint(d.Replicas), "replicas per version")
+	fs.StringVar(&in.ImagePullSecret, FlagImagePullSecret, "", "image pull secret referenced by both Deployments")
+	fs.StringVar(&in.Header, FlagHeader, d.Header, "routing header whose value blue or green reaches that version")
+	fs.StringVar(&in.URIPrefix, FlagURIPrefix, d.URIPrefix, "URI prefix the routes match")
+	fs.StringVar(&in.Image, FlagImage, "", "full image reference (registry/repository:tag) to deploy as blue")
+	fs.StringVar(&in.ImageRepo, FlagImageRepo, "", "image repository, e.g. myregistry.azurecr.io/model (with --image-tag)")
+	fs.StringVar(&in.ImageTag, FlagImageTag, "", "image tag (with --image-repo)")
+	fs.StringVar(&in.Timeout, FlagTimeout, d.Timeout.String(), "how long to wait for a rollout, e.g. 10m")
+	fs.BoolVar(&in.DryRun, FlagDryRun, false, "validate every write on the server without persisting it")
+}
+
+// Config parses and validates the inputs for stage (a stage name; "" for commands without one,
+// such as status). Any problem is an *InputError.
+func (in *Inputs) Config(stage string) (Config, error) {
+	c := Default()
+	if stage != "" {
+		s, err := ParseStage(stage)
+		if err != nil {
+			return c, err
+		}
+		c.Stage = s
+	}
+	if err := in.fill(&c); err != nil {
+		return c, err
+	}
+	return c, c.Validate(stage != "" && c.Stage.Kind == KindBlue0)
+}
+
+func (in *Inputs) fill(c *Config) error {
+	c.Namespace, c.App = in.Namespace, in.App
+	c.Objects = map[Version]Names{
+		Green: {Deployment: in.GreenDeployment, Service: in.GreenService},
+		Blue:  {Deployment: in.BlueDeployment, Service: in.BlueService},
+	}
+	c.Gateway, c.VirtualService, c.GatewaySelector = in.Gateway, in.VirtualService, in.GatewaySelector
+	c.Hosts = splitList(in.Hosts)
+	c.ImagePullSecret, c.Header, c.URIPrefix, c.DryRun = in.ImagePullSecret, in.Header, in.URIPrefix, in.DryRun
+	var err error
+	if c.GatewayPort, err = int32Input(FlagGatewayPort, in.GatewayPort, "a port number from 1 to 65535"); err != nil {
+		return err
+	}
+	if c.Port, err = int32Input(FlagPort, in.Port, "a port number from 1 to 65535"); err != nil {
+		return err
+	}
+	if c.Replicas, err = int32Input(FlagReplicas, in.Replicas, "a whole number from 1 to 1000"); err != nil {
+		return err
+	}
+	if c.Image, err = ImageFrom(in.Image, in.ImageRepo, in.ImageTag); err != nil {
+		return err
+	}
+	if c.Timeout, err = durationInput(in.Timeout); err != nil {
+		return err
+	}
+	return nil
+}
+
+func splitList(s string) []string {
+	var out []string
+	for _, p := range strings.Split(s, ",") {
+		if p = strings.TrimSpace(p); p != "" {
+			out = append(out, p)
+		}
+	}
+	return out
+}
+
+func int32Input(name, v, allowed string) (int32, error) {
+	n, err := strconv.ParseInt(strings.TrimSpace(v), 10, 32)
+	if err != nil {
+		return 0, &InputError{Input: name, Value: v, Allowed: allowed}
+	}
+	return int32(n), nil
+}
+
+func durationInput(v string) (time.Duration, error) {
+	v = strings.TrimSpace(v)
+	if n, err := strconv.Atoi(v); err == nil { // a bare number is seconds, as in most CI task inputs
+		return time.Duration(n) * time.Second, nil
+	}
+	d, err := time.ParseDuration(v)
+	if err != nil {
+		return 0, &InputError{Input: FlagTimeout, Value: v, Allowed: "a duration such as 10m, 90s or 1h30m (a bare number means seconds)"}
+	}
+	return d, nil
+}

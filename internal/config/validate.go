@@ -1,0 +1,192 @@
+package config
+
+import (
+	"fmt"
+	"regexp"
+	"strings"
+
+	"github.com/distribution/reference"
+	"k8s.io/apimachinery/pkg/util/validation"
+)
+
+// headerName is what Istio documents for header match keys: lower case, digits and hyphens.
+var headerName = regexp.MustCompile(`^[a-z0-9]([a-z0-9-]*[a-z0-9])?$`)
+
+// Validate checks every field a run will use and returns the first *InputError. needImage says
+// whether the stage requires an image (Blue_0 does; other stages only compare it when given).
+func (c *Config) Validate(needImage bool) error {
+	checks := []func() error{
+		func() error { return dns1123Label("namespace", c.Namespace) },
+		func() error { return labelValue("app", c.App) },
+		c.validateObjects,
+		func() error { return dns1123Subdomain("gateway", c.Gateway) },
+		func() error { return dns1123Subdomain("virtual-service", c.VirtualService) },
+		c.validateSelector,
+		c.validateHosts,
+		func() error { return port("gateway-port", c.GatewayPort) },
+		func() error { return port("port", c.Port) },
+		c.validateReplicas,
+		c.validatePullSecret,
+		c.validateHeader,
+		c.validateURIPrefix,
+		func() error { return c.validateImage(needImage) },
+		c.validateTimeout,
+	}
+	for _, check := range checks {
+		if err := check(); err != nil {
+			return err
+		}
+	}
+	return nil
+}
+
+func (c *Config) validateObjects() error {
+	seen := map[string]string{}
+	for _, v := range Versions {
+		n := c.Objects[v]
+		if err := dns1123Subdomain(string(v)+"-deployment", n.Deployment); err != nil {
+			return err
+		}
+		if errs := validation.IsDNS1035Label(n.Service); len(errs) > 0 {
+			return &InputError{Input: string(v) + "-service", Value: n.Service, Allowed: "a DNS-1035 label: lower-case letters, digits and '-', starting with a letter, at most 63 characters"}
+		}
+		for input, name := range map[string]string{string(v) + "-deployment": n.Deployment, string(v) + "-service": n.Service} {
+			key := strings.SplitN(input, "-", 2)[1] + "/" + name
+			if other, dup := seen[key]; dup {
+				return &InputError{Input: input, Value: name, Allowed: "a name different from " + other}
+			}
+			seen[key] = input
+		}
+	}
+	return nil
+}
+
+func (c *Config) validateSelector() error {
+	k, v, ok := strings.Cut(c.GatewaySelector, "=")
+	if !ok || len(validation.IsQualifiedName(k)) > 0 || len(validation.IsValidLabelValue(v)) > 0 || v == "" {
+		return &InputError{Input: "gateway-selector", Value: c.GatewaySelector, Allowed: "one label as key=value, e.g. istio=ingressgateway"}
+	}
+	return nil
+}
+
+func (c *Config) validateHosts() error {
+	if len(c.Hosts) == 0 {
+		return &InputError{Input: "hosts", Value: "", Allowed: `at least one host: "*" or a DNS name, optionally starting with "*."`}
+	}
+	for _, h := range c.Hosts {
+		name := strings.TrimPrefix(h, "*.")
+		if h == "*" {
+			continue
+		}
+		if len(validation.IsDNS1123Subdomain(name)) > 0 {
+			return &InputError{Input: "hosts", Value: h, Allowed: `"*" or a lower-case DNS name, optionally starting with "*."`}
+		}
+	}
+	return nil
+}
+
+func (c *Config) validateReplicas() error {
+	if c.Replicas < 1 || c.Replicas > 1000 {
+		return &InputError{Input: "replicas", Value: fmt.Sprint(c.Replicas), Allowed: "a whole number from 1 to 1000 (a version with no replicas can never be ready)"}
+	}
+	return nil
+}
+
+func (c *Config) validatePullSecret() error {
+	if c.ImagePullSecret == "" {
+		return nil
+	}
+	return dns1123Subdomain("image-pull-secret", c.ImagePullSecret)
+}
+
+func (c *Config) validateHeader() error {
+	if !headerName.MatchString(c.Header) || len(c.Header) > 256 {
+		return &InputError{Input: "header", Value: c.Header, Allowed: "a lower-case HTTP header name of letters, digits and '-' (Istio requires lower case), e.g. x-api-version"}
+	}
+	return nil
+}
+
+func (c *Config) validateURIPrefix() error {
+	if !strings.HasPrefix(c.URIPrefix, "/") || strings.ContainsAny(c.URIPrefix, " \t\r\n?#") {
+		return &InputError{Input: "uri-prefix", Value: c.URIPrefix, Allowed: `a URL path starting with "/", without spaces, "?" or "#", e.g. /score`}
+	}
+	return nil
+}
+
+func (c *Config) validateImage(need bool) error {
+	if c.Image == "" {
+		if need {
+			return &InputError{Input: "image", Value: "", Allowed: "a full image reference with a tag or digest (or image-repo plus image-tag); " + c.Stage.String() + " deploys it as blue"}
+		}
+		return nil
+	}
+	return checkImage(c.Image)
+}
+
+func (c *Config) validateTimeout() error {
+	if c.Timeout <= 0 || c.Timeout > 24*60*60*1e9 {
+		return &InputError{Input: "timeout", Value: c.Timeout.String(), Allowed: "a duration above 0 and at most 24h, e.g. 10m or 90s"}
+	}
+	return nil
+}
+
+// ImageFrom joins the documented IMAGE_REPO_NAME style (repository, optionally with its registry
+// host) and a tag into one reference. A full image wins when both forms are given.
+func ImageFrom(image, repo, tag string) (string, error) {
+	switch {
+	case image != "" && (repo != "" || tag != ""):
+		return "", &InputError{Input: "image", Value: image, Allowed: "either image or image-repo plus image-tag, not both"}
+	case image != "":
+		return image, nil
+	case repo == "" && tag == "":
+		return "", nil
+	case repo == "":
+		return "", &InputError{Input: "image-repo", Value: "", Allowed: "a repository such as myregistry.azurecr.io/model when image-tag is given"}
+	case tag == "":
+		return "", &InputError{Input: "image-tag", Value: "", Allowed: "a tag such as 42 when image-repo is given"}
+	}
+	if !strings.Contains(repo, "/") && strings.ContainsAny(repo, ".:") {
+		return "", &InputError{Input: "image-repo", Value: repo, Allowed: "a repository, not only a registry host: add the image name, e.g. " + repo + "/model"}
+	}
+	return repo + ":" + tag, nil
+}
+
+func checkImage(image string) error {
+	ref, err := reference.ParseAnyReference(image)
+	if err == nil {
+		_, tagged := ref.(reference.Tagged)
+		_, digested := ref.(reference.Digested)
+		if tagged || digested {
+			return nil
+		}
+	}
+	return &InputError{Input: "image", Value: image, Allowed: "an image reference with a tag or digest, e.g. myregistry.azurecr.io/model:42 (lower-case repository, tag of letters, digits, '.', '_', '-')"}
+}
+
+func dns1123Label(input, v string) error {
+	if len(validation.IsDNS1123Label(v)) > 0 {
+		return &InputError{Input: input, Value: v, Allowed: "a DNS-1123 label: lower-case letters, digits and '-', starting and ending with a letter or digit, at most 63 characters"}
+	}
+	return nil
+}
+
+func dns1123Subdomain(input, v string) error {
+	if len(validation.IsDNS1123Subdomain(v)) > 0 {
+		return &InputError{Input: input, Value: v, Allowed: "a DNS-1123 name: lower-case letters, digits, '-' and '.', starting and ending with a letter or digit, at most 253 characters"}
+	}
+	return nil
+}
+
+func labelValue(input, v string) error {
+	if v == "" || len(validation.IsValidLabelValue(v)) > 0 {
+		return &InputError{Input: input, Value: v, Allowed: "a label value: letters, digits, '-', '_' and '.', at most 63 characters"}
+	}
+	return nil
+}
+
+func port(input string, p int32) error {
+	if p < 1 || p > 65535 {
+		return &InputError{Input: input, Value: fmt.Sprint(p), Allowed: "a port number from 1 to 65535"}
+	}
+	return nil
+}

@@ -1,0 +1,66 @@
+// Package summary describes what a run did or would do (Result) and renders it for people and
+// machines: Markdown for the Azure DevOps and GitHub run summaries, text for a terminal, JSON and
+// YAML for scripts. Renderers are pure: they return strings and never decide where output goes.
+package summary
+
+import "time"
+
+// Result is the outcome of one stage, plan or status call, as front ends report it.
+type Result struct {
+	// Action is "stage", "plan" or "status".
+	Action string `json:"action"`
+	// Stage is the stage performed or planned; for status, the stage recorded on the cluster.
+	Stage string `json:"stage"`
+	// Namespace holds the objects.
+	Namespace string `json:"namespace"`
+	// Weights are the default route's percentages after the run.
+	Weights Weights `json:"weights"`
+	// Images are the images each version runs ("" when the version does not exist).
+	Images Images `json:"images"`
+	// Ready says whether each version's Deployment is rolled out and available.
+	Ready Ready `json:"ready"`
+	// Routes are the header routes that reach one version directly.
+	Routes []HeaderRoute `json:"routes"`
+	// Changes lists what this run changed (or, for plan and dry-run, would change), in order.
+	Changes []string `json:"changes"`
+	// Changed is true when anything was (or would be) written.
+	Changed bool `json:"changed"`
+	// DryRun is true when nothing was persisted.
+	DryRun bool `json:"dryRun"`
+	// Notes are facts a reader needs, e.g. that a first release has no green yet.
+	Notes []string `json:"notes,omitempty"`
+	// ChangedBy and ChangedAt are the last recorded traffic change (pipeline run URL or "local").
+	ChangedBy string    `json:"changedBy,omitempty"`
+	ChangedAt time.Time `json:"changedAt,omitzero"`
+	// Diff is the live-vs-desired diff of a plan against a cluster (unified diff of YAML).
+	Diff string `json:"diff,omitempty"`
+	// Objects is the rendered YAML of the desired objects (plan only).
+	Objects string `json:"objects,omitempty"`
+}
+
+// Weights are the default route's traffic percentages.
+type Weights struct {
+	Green int `json:"green"`
+	Blue  int `json:"blue"`
+}
+
+// Images are the images each version runs.
+type Images struct {
+	Green string `json:"green"`
+	Blue  string `json:"blue"`
+}
+
+// Ready records each version's readiness.
+type Ready struct {
+	Green bool `json:"green"`
+	Blue  bool `json:"blue"`
+}
+
+// HeaderRoute is a route that sends requests carrying Header: Value to one version.
+type HeaderRoute struct {
+	Version string `json:"version"`
+	Header  string `json:"header"`
+	Value   string `json:"value"`
+	// Path is the URI prefix the route matches, e.g. /score.
+	Path string `json:"path"`
+}
