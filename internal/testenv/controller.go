@@ -1,0 +1,114 @@
+package testenv
+
+import (
+	"context"
+	"sync"
+	"testing"
+	"time"
+
+	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
+	"k8s.io/apimachinery/pkg/apis/meta/v1/unstructured"
+	"k8s.io/apimachinery/pkg/runtime/schema"
+)
+
+// DeploymentsGVR is the Deployments resource.
+var DeploymentsGVR = schema.GroupVersionResource{Group: "apps", Version: "v1", Resource: "deployments"}
+
+// Controller stands in for kube-controller-manager and the kubelet: it marks every Deployment
+// rolled out and available shortly after each change, except those a test holds back.
+type Controller struct {
+	env  *Env
+	mu   sync.Mutex
+	hold map[string]bool
+}
+
+// StartController runs a Controller until the test ends.
+func (e *Env) StartController(t testing.TB) *Controller {
+	c := &Controller{env: e, hold: map[string]bool{}}
+	ctx, cancel := context.WithCancel(context.Background())
+	done := make(chan struct{})
+	go func() {
+		defer close(done)
+		tick := time.NewTicker(20 * time.Millisecond)
+		defer tick.Stop()
+		for {
+			select {
+			case <-ctx.Done():
+				return
+			case <-tick.C:
+				c.sync(ctx)
+			}
+		}
+	}()
+	t.Cleanup(func() { cancel(); <-done })
+	return c
+}
+
+// Hold keeps Deployment namespace/name unready (as if its pods never passed readiness) until Release.
+func (c *Controller) Hold(namespace, name string) {
+	c.mu.Lock()
+	defer c.mu.Unlock()
+	c.hold[namespace+"/"+name] = true
+}
+
+// Release lets the Controller mark namespace/name ready again.
+func (c *Controller) Release(namespace, name string) {
+	c.mu.Lock()
+	defer c.mu.Unlock()
+	delete(c.hold, namespace+"/"+name)
+}
+
+func (c *Controller) held(namespace, name string) bool {
+	c.mu.Lock()
+	defer c.mu.Unlock()
+	return c.hold[namespace+"/"+name]
+}
+
+func (c *Controller) sync(ctx context.Context) {
+	list, err := c.env.Dynamic.Resource(DeploymentsGVR).List(ctx, metav1.ListOptions{})
+	if err != nil {
+		return
+	}
+	for i := range list.Items {
+		d := &list.Items[i]
+		if c.held(d.GetNamespace(), d.GetName()) || IsRolledOut(d) {
+			continue
+		}
+		_ = c.env.MarkReady(ctx, d)
+	}
+}
+
+// IsRolledOut reports whether d's status says its current generation is fully available.
+func IsRolledOut(d *unstructured.Unstructured) bool {
+	og, _, _ := unstructured.NestedInt64(d.Object, "status", "observedGeneration")
+	want, found, _ := unstructured.NestedInt64(d.Object, "spec", "replicas")
+	if !found {
+		want = 1
+	}
+	avail, _, _ := unstructured.NestedInt64(d.Object, "status", "availableReplicas")
+	upd, _, _ := unstructured.NestedInt64(d.Object, "status", "updatedReplicas")
+	return og >= d.GetGeneration() && avail == want && upd == want
+}
+
+// MarkReady writes d's status as a finished rollout of its current generation, the way the
+// Deployment controller would once every pod is ready.
+func (e *Env) MarkReady(ctx context.Context, d *unstructured.Unstructured) error {
+	want, found, _ := unstructured.NestedInt64(d.Object, "spec", "replicas")
+	if !found {
+		want = 1
+	}
+	d = d.DeepCopy()
+	d.Object["status"] = map[string]any{
+		"observedGeneration": d.GetGeneration(),
+		"replicas":           want,
+		"updatedReplicas":    want,
+		"readyReplicas":      want,
+		"availableReplicas":  want,
+		"conditions": []any{map[string]any{
+			"type": "Available", "status": "True", "reason": "MinimumReplicasAvailable",
+			"lastUpdateTime": time.Now().UTC().Format(time.RFC3339), "lastTransitionTime": time.Now().UTC().Format(time.RFC3339),
+		}},
+	}
+	_, err := e.Dynamic.Resource(DeploymentsGVR).Namespace(d.GetNamespace()).UpdateStatus(ctx, d, metav1.UpdateOptions{})
+	return err
+}
