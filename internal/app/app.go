@@ -85,6 +85,7 @@ func newRoot(s Streams, env LookupEnv) *cobra.Command {
 	root.SetErr(s.Err)
 	root.SetFlagErrorFunc(func(_ *cobra.Command, err error) error { return &UsageError{Msg: err.Error()} })
 	root.AddCommand(newVersionCommand(s))
+	root.AddCommand(newGitHubActionCommand(s, env))
 	return root
 }
 

@@ -1,0 +1,87 @@
+// Package actions is mlcanary's GitHub Actions front end: it reads the action's inputs from the
+// step environment, masks the kubeconfig's secrets before anything else is printed, runs one stage,
+// and reports the outcome the way a runner expects — step outputs in GITHUB_OUTPUT, a Markdown step
+// summary in GITHUB_STEP_SUMMARY, log groups, and an ::error:: annotation on failure. The stage
+// itself is injected, so tests drive this package with a fake and the command wires the engine.
+package actions
+
+import (
+	"context"
+	"fmt"
+	"io"
+	"strings"
+
+	"github.com/sethvargo/go-githubactions"
+	"k8s.io/client-go/rest"
+
+	"github.com/mlcanary/mlcanary/internal/config"
+	"github.com/mlcanary/mlcanary/internal/engine"
+	"github.com/mlcanary/mlcanary/internal/summary"
+)
+
+// LookupEnv reads one variable of the step's environment; tests pass a map instead of os.LookupEnv.
+type LookupEnv func(string) (string, bool)
+
+// StageFunc performs cfg.Stage against the cluster rc points at. The command passes the engine;
+// tests pass a fake so the front end is tested without a cluster.
+type StageFunc func(ctx context.Context, rc *rest.Config, cfg config.Config, log engine.Logger) (*summary.Result, error)
+
+// Run performs one stage as a GitHub Action step. Workflow commands go to out (the step's stdout).
+// The returned error has already been reported as an ::error:: annotation; callers only map it to
+// an exit code (a *config.InputError means bad input, exit 2).
+func Run(ctx context.Context, env LookupEnv, out io.Writer, stage StageFunc) error {
+	gh := githubactions.New(githubactions.WithWriter(out), githubactions.WithGetenv(getenv(env)))
+	kc, err := loadKubeconfig(env)
+	for _, s := range kc.secrets() { // before anything else is printed, even when loading failed
+		gh.AddMask(s)
+	}
+	stageName := input(env, inputStage)
+	if err == nil {
+		err = run(ctx, gh, env, kc, stage)
+	}
+	if err != nil {
+		gh.WithFieldsMap(map[string]string{"title": errorTitle(stageName)}).Errorf("%s", err)
+	}
+	return err
+}
+
+// run parses the inputs, runs the stage inside a log group and reports the result (also when the
+// stage failed but the engine still said what holds).
+func run(ctx context.Context, gh *githubactions.Action, env LookupEnv, kc kubeconfig, stage StageFunc) error {
+	cfg, err := Config(env)
+	if err != nil {
+		return err
+	}
+	rc, err := kc.restConfig()
+	if err != nil {
+		return err
+	}
+	gh.Group(fmt.Sprintf("mlcanary %s in namespace %s", cfg.Stage, cfg.Namespace))
+	res, stageErr := stage(ctx, rc, cfg, func(format string, args ...any) { gh.Infof(format, args...) })
+	gh.EndGroup()
+	if res != nil {
+		if err := report(gh, res, stageErr); err != nil {
+			return fmt.Errorf("reporting to the runner: %w", err)
+		}
+	}
+	if stageErr != nil {
+		return fmt.Errorf("%s: %w", cfg.Stage, stageErr)
+	}
+	return nil
+}
+
+// errorTitle names the failing step in the annotation's title.
+func errorTitle(stage string) string {
+	if stage = strings.TrimSpace(stage); stage == "" {
+		return "mlcanary"
+	}
+	return "mlcanary " + stage
+}
+
+// getenv adapts a LookupEnv to the library's Getenv, which has no "unset" result.
+func getenv(env LookupEnv) githubactions.GetenvFunc {
+	return func(k string) string {
+		v, _ := env(k)
+		return v
+	}
+}

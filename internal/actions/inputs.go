@@ -1,0 +1,81 @@
+package actions
+
+import (
+	"strings"
+
+	"github.com/spf13/pflag"
+
+	"github.com/mlcanary/mlcanary/internal/config"
+)
+
+// Input names that are not CLI flags. Every other input has the name of its CLI flag
+// (config.FlagNamespace, config.FlagImageRepo, ...), so action.yml and --help agree.
+const (
+	inputStage      = "stage"
+	inputKubeconfig = "kubeconfig"
+)
+
+// Config reads the action's inputs from env into a validated Config. Inputs go through the CLI's
+// own FlagSet, so each one is parsed and validated exactly as the flag of the same name; an unset
+// or empty input keeps the flag's default. Any problem is a *config.InputError (exit code 2).
+func Config(env LookupEnv) (config.Config, error) {
+	var in config.Inputs
+	fs := pflag.NewFlagSet("github-action", pflag.ContinueOnError)
+	in.AddFlags(fs)
+	var setErr error
+	fs.VisitAll(func(f *pflag.Flag) {
+		v := input(env, f.Name)
+		if v == "" || setErr != nil {
+			return
+		}
+		if err := fs.Set(f.Name, v); err != nil {
+			setErr = &config.InputError{Input: f.Name, Value: v, Allowed: allowed(f)}
+		}
+	})
+	if setErr != nil {
+		return config.Config{}, setErr
+	}
+	stage := input(env, inputStage)
+	if stage == "" {
+		return config.Config{}, &config.InputError{Input: inputStage, Value: "", Allowed: config.StageNames}
+	}
+	cfg, err := in.Config(stage)
+	if err != nil {
+		return cfg, err
+	}
+	cfg.ChangedBy = runURL(env)
+	return cfg, nil
+}
+
+// input returns the trimmed value of the input called name. The runner exports inputs as
+// INPUT_<NAME> with the name upper-cased and hyphens kept (INPUT_IMAGE-REPO), which node and
+// Docker actions see; a composite action maps inputs itself, and action.yml uses underscores
+// (INPUT_IMAGE_REPO) because not every shell passes hyphenated names on. Both are accepted.
+func input(env LookupEnv, name string) string {
+	native := "INPUT_" + strings.ToUpper(strings.ReplaceAll(name, " ", "_"))
+	if v, ok := env(native); ok && strings.TrimSpace(v) != "" {
+		return strings.TrimSpace(v)
+	}
+	v, _ := env(strings.ReplaceAll(native, "-", "_"))
+	return strings.TrimSpace(v)
+}
+
+// allowed describes what a flag accepts, for the few flags whose Set can fail (booleans).
+func allowed(f *pflag.Flag) string {
+	if f.Value.Type() == "bool" {
+		return "true or false"
+	}
+	return f.Usage
+}
+
+// runURL is the workflow run's address, recorded on the cluster as who changed traffic, so a later
+// reader can find the run (and its approvals) that moved it. Outside a full runner it is "github".
+func runURL(env LookupEnv) string {
+	server, _ := env("GITHUB_SERVER_URL")
+	repo, _ := env("GITHUB_REPOSITORY")
+	id, _ := env("GITHUB_RUN_ID")
+	if server == "" || repo == "" || id == "" {
+		return "github"
+	}
+	return strings.TrimRight(server, "/") + "/" + repo + "/actions/runs/" + id
+}

@@ -1,0 +1,147 @@
+package actions
+
+import (
+	"encoding/base64"
+	"fmt"
+	"os"
+	"path/filepath"
+	"strings"
+
+	"k8s.io/client-go/rest"
+	"k8s.io/client-go/tools/clientcmd"
+	clientcmdapi "k8s.io/client-go/tools/clientcmd/api"
+
+	"github.com/mlcanary/mlcanary/internal/config"
+)
+
+// kubeconfig is where the cluster credentials come from: the kubeconfig input's content, or the
+// files a KUBECONFIG exported by an earlier step (azure/aks-set-context, a self-hosted runner's
+// ~/.kube/config) points at. raw holds every file's content, read only to find what to mask.
+type kubeconfig struct {
+	content []byte   // the kubeconfig input, when given
+	paths   []string // otherwise the files to load, in KUBECONFIG precedence
+	raw     [][]byte
+}
+
+// errNoKubeconfig says where credentials are looked for; Value is empty, never a secret.
+var errNoKubeconfig = &config.InputError{
+	Input:   inputKubeconfig,
+	Value:   "",
+	Allowed: "kubeconfig content (e.g. ${{ secrets.KUBECONFIG }}), or a KUBECONFIG exported by an earlier step such as azure/aks-set-context",
+}
+
+// loadKubeconfig finds and reads the credentials. It returns what it could read even on error, so
+// the caller can mask it before printing the error.
+func loadKubeconfig(env LookupEnv) (kubeconfig, error) {
+	if c, ok := env("INPUT_KUBECONFIG"); ok && strings.TrimSpace(c) != "" {
+		return kubeconfig{content: []byte(c), raw: [][]byte{[]byte(c)}}, nil
+	}
+	var kc kubeconfig
+	if list, _ := env("KUBECONFIG"); list != "" {
+		kc.paths = filepath.SplitList(list)
+	} else if home, ok := env("HOME"); ok && home != "" {
+		kc.paths = []string{filepath.Join(home, ".kube", "config")}
+	}
+	for _, p := range kc.paths {
+		b, err := os.ReadFile(p)
+		switch {
+		case os.IsNotExist(err):
+			continue // clientcmd skips missing files in a KUBECONFIG list, too
+		case err != nil:
+			return kc, fmt.Errorf("reading kubeconfig %s: %w", p, err)
+		}
+		kc.raw = append(kc.raw, b)
+	}
+	if len(kc.raw) == 0 {
+		return kc, errNoKubeconfig
+	}
+	return kc, nil
+}
+
+// restConfig builds the client configuration from the input content or the files.
+func (kc kubeconfig) restConfig() (*rest.Config, error) {
+	if kc.content != nil {
+		rc, err := clientcmd.RESTConfigFromKubeConfig(kc.content)
+		if err != nil {
+			return nil, fmt.Errorf("reading the kubeconfig input: %w", err)
+		}
+		return rc, nil
+	}
+	rules := &clientcmd.ClientConfigLoadingRules{Precedence: kc.paths}
+	rc, err := clientcmd.NewNonInteractiveDeferredLoadingClientConfig(rules, nil).ClientConfig()
+	if err != nil {
+		return nil, fmt.Errorf("reading kubeconfig %s: %w", strings.Join(kc.paths, string(filepath.ListSeparator)), err)
+	}
+	return rc, nil
+}
+
+// secrets lists every value to mask: tokens, passwords, private keys (as written, base64, and
+// line by line, since the runner masks single lines best), exec plugin arguments and environment.
+// A file that does not parse is masked line by line, since nothing in it can be told apart.
+func (kc kubeconfig) secrets() []string {
+	var out []string
+	for _, raw := range kc.raw {
+		cfg, err := clientcmd.Load(raw)
+		if err != nil {
+			out = append(out, lines(string(raw))...)
+			continue
+		}
+		for _, a := range cfg.AuthInfos {
+			out = append(out, authSecrets(a)...)
+		}
+	}
+	return dedupe(out)
+}
+
+// authSecrets lists the secret values of one user entry.
+func authSecrets(a *clientcmdapi.AuthInfo) []string {
+	out := []string{a.Token, a.Password}
+	for _, pem := range [][]byte{a.ClientKeyData, a.ClientCertificateData} {
+		if len(pem) > 0 {
+			out = append(out, base64.StdEncoding.EncodeToString(pem))
+			out = append(out, lines(string(pem))...)
+		}
+	}
+	if a.Exec != nil {
+		for _, arg := range a.Exec.Args { // flags and short words ("get-token", "spn") are not secret
+			if len(arg) >= 8 && !strings.HasPrefix(arg, "-") {
+				out = append(out, arg)
+			}
+		}
+		for _, e := range a.Exec.Env {
+			out = append(out, e.Value)
+		}
+	}
+	if a.AuthProvider != nil {
+		for _, v := range a.AuthProvider.Config {
+			out = append(out, v)
+		}
+	}
+	return out
+}
+
+// lines splits s into trimmed lines, dropping PEM armour lines and anything too short to be a
+// secret (masking "-" or "v1" would blank out ordinary log text without protecting anything).
+func lines(s string) []string {
+	var out []string
+	for _, l := range strings.Split(s, "\n") {
+		l = strings.TrimSpace(l)
+		if len(l) >= 8 && !strings.HasPrefix(l, "-----") {
+			out = append(out, l)
+		}
+	}
+	return out
+}
+
+// dedupe drops empty and repeated values, keeping the first occurrence's order.
+func dedupe(in []string) []string {
+	seen := map[string]bool{}
+	var out []string
+	for _, s := range in {
+		if s = strings.TrimSpace(s); s != "" && !seen[s] {
+			seen[s] = true
+			out = append(out, s)
+		}
+	}
+	return out
+}
