@@ -1,0 +1,81 @@
+// Package gatewaysim stands in for the Istio ingress gateway in tests: a reverse proxy that sends a
+// request carrying one of the header routes to that route's version, and every other request to a
+// version picked at random by weight, as Istio's weighted default route does. Its weights can
+// differ from what the cluster claims, which is how tests show that verify catches a wrong split.
+// It is test support only; nothing in the mlcanary binary uses it.
+package gatewaysim
+
+import (
+	"math/rand/v2"
+	"net/http"
+	"net/http/httputil"
+	"net/url"
+	"strings"
+	"sync"
+
+	"github.com/mlcanary/mlcanary/internal/summary"
+)
+
+// Config describes the simulated gateway.
+type Config struct {
+	// Backends maps a version ("green", "blue") to the base URL of its scoring server.
+	Backends map[string]string
+	// Weights is the split the default route really applies.
+	Weights summary.Weights
+	// Routes are the header routes the gateway honours.
+	Routes []summary.HeaderRoute
+	// Seed makes the weighted picks repeatable: for a given seed the n-th pick is always the same,
+	// whatever order concurrent requests arrive in.
+	Seed uint64
+}
+
+// Proxy is the simulated gateway; it is an http.Handler.
+type Proxy struct {
+	cfg     Config
+	proxies map[string]*httputil.ReverseProxy
+	mu      sync.Mutex
+	rng     *rand.Rand
+}
+
+// New builds the proxy; it panics on a backend URL that does not parse, since tests build them.
+func New(cfg Config) *Proxy {
+	p := &Proxy{cfg: cfg, proxies: map[string]*httputil.ReverseProxy{}, rng: rand.New(rand.NewPCG(cfg.Seed, 1))}
+	for v, raw := range cfg.Backends {
+		u, err := url.Parse(raw)
+		if err != nil {
+			panic(err)
+		}
+		p.proxies[v] = httputil.NewSingleHostReverseProxy(u)
+	}
+	return p
+}
+
+// ServeHTTP routes like the VirtualService: header routes first, then the weighted default.
+func (p *Proxy) ServeHTTP(w http.ResponseWriter, r *http.Request) {
+	version := p.route(r)
+	rp, ok := p.proxies[version]
+	if !ok {
+		http.Error(w, "no healthy upstream", http.StatusServiceUnavailable)
+		return
+	}
+	rp.ServeHTTP(w, r)
+}
+
+func (p *Proxy) route(r *http.Request) string {
+	for _, rt := range p.cfg.Routes {
+		if strings.HasPrefix(r.URL.Path, rt.Path) && r.Header.Get(rt.Header) == rt.Value {
+			return rt.Version
+		}
+	}
+	total := p.cfg.Weights.Green + p.cfg.Weights.Blue
+	if total <= 0 {
+		return ""
+	}
+	p.mu.Lock()
+	pick := p.rng.IntN(total)
+	p.mu.Unlock()
+	if pick < p.cfg.Weights.Green {
+		return "green"
+	}
+	return "blue"
+}
