@@ -64,7 +64,6 @@ func (timeoutErr) Error() string   { return "i/o timeout" }
 func (timeoutErr) Timeout() bool   { return true }
 func (timeoutErr) Temporary() bool { return true }
 
-
 func TestReportGolden(t *testing.T) {
 	t.Parallel()
 	tl := sampleTally()

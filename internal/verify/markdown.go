@@ -60,7 +60,7 @@ func writeDefault(b *strings.Builder, d *DefaultCheck, answers map[string]Answer
 	b.WriteString("|---|---|---:|---:|---|---|\n")
 	if c := d.Comparison; c != nil {
 		for _, ch := range c.Checks {
-			fmt.Fprintf(b, "| %q | %s | %.1f%% | %.1f%% (%d) | [%.1f, %.1f] | %s |\n", ch.Answer, versionOf(ch.Answer, answers),
+			fmt.Fprintf(b, "| %s | %s | %.1f%% | %.1f%% (%d) | [%.1f, %.1f] | %s |\n", cell(ch.Answer), versionOf(ch.Answer, answers),
 				100*ch.Expected, 100*ch.Observed, ch.Count, 100*ch.Interval.Low, 100*ch.Interval.High, checkVerdict(ch.Verdict))
 		}
 	}
@@ -83,9 +83,14 @@ func answerCell(a Answer) string {
 		return "–"
 	}
 	if a.Learned {
-		return fmt.Sprintf("%q (learned)", a.Text)
+		return cell(a.Text) + " (learned)"
 	}
-	return fmt.Sprintf("%q", a.Text)
+	return cell(a.Text)
+}
+
+// cell quotes an answer for a table cell; a "|" would end the cell, so it is escaped.
+func cell(s string) string {
+	return strings.ReplaceAll(fmt.Sprintf("%q", s), "|", `\|`)
 }
 
 func shareCell(ch loadtest.Check) string {

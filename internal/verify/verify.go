@@ -67,10 +67,11 @@ func Verify(ctx context.Context, t Target, o Options) (*Report, error) {
 		r.Routes = append(r.Routes, rc)
 		r.Problems = append(r.Problems, rc.Problems...)
 	}
-	r.Problems = append(r.Problems, distinctAnswers(r.Answers)...)
-	want, problems := expectations(t.Weights, r.Answers)
+	problems := distinctAnswers(r.Answers)
+	want, unknown := expectations(t.Weights, r.Answers)
+	problems = append(problems, unknown...)
 	r.Problems = append(r.Problems, problems...)
-	if len(problems) == 0 && ctx.Err() == nil {
+	if len(problems) == 0 && ctx.Err() == nil { // the split is only measurable with distinct, known answers
 		dc, err := checkDefault(ctx, base+t.Path, want, o)
 		if err != nil {
 			return nil, err
