@@ -1,0 +1,122 @@
+package actions
+
+import (
+	"context"
+	"os"
+	"path/filepath"
+	"strings"
+	"testing"
+	"time"
+
+	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
+	"k8s.io/apimachinery/pkg/apis/meta/v1/unstructured"
+	"k8s.io/apimachinery/pkg/runtime/schema"
+
+	"github.com/mlcanary/mlcanary/internal/config"
+	"github.com/mlcanary/mlcanary/internal/engine"
+	"github.com/mlcanary/mlcanary/internal/testenv"
+)
+
+// TestIntegrationActWorkflow runs action.yml under nektos/act against a real API server: Blue_0
+// then Blue_50 on a namespace where a previous release left green, a later step reading the
+// outputs, and a failing stage that must fail its job with an error annotation. No secret of the
+// kubeconfig may appear in either log.
+func TestIntegrationActWorkflow(t *testing.T) {
+	root := repoRoot(t)
+	act := actBinary(t, root)
+	env := testenv.Start(t)
+	env.StartController(t)
+	kubeconfig := env.Kubeconfig(t)
+	const ns, empty = "gh-canary", "gh-empty"
+	createNamespace(t, env, ns)
+	createNamespace(t, env, empty)
+	seedGreen(t, env, ns, "registry.example/model:1")
+	secrets := kubeconfigSecrets(t, kubeconfig)
+	vars := []string{"MLCANARY_TEST_NAMESPACE=" + ns, "MLCANARY_TEST_EMPTY_NAMESPACE=" + empty, "MLCANARY_TEST_KUBECONFIG=" + kubeconfig}
+
+	t.Run("Blue_0 then Blue_50", func(t *testing.T) {
+		run := runAct(t, act, root, "canary.yml", secretsFile(t, "KUBECONFIG", kubeconfig), vars...)
+		if run.err != nil || run.jobResult() != "success" {
+			t.Fatalf("act: %v, job %q; log:\n%s", run.err, run.jobResult(), run.log())
+		}
+		for name, want := range map[string]string{
+			"blue0":  "Blue_0|100|0|registry.example/model:1|registry.example/model:2|true",
+			"blue50": "Blue_50|50|50|registry.example/model:1|registry.example/model:2|true",
+		} {
+			if got := run.output(name); got != want {
+				t.Errorf("outputs of step %s read by a later step = %q, want %q", name, got, want)
+			}
+		}
+		for step, pie := range map[string]string{
+			"blue0":  "pie showData title Traffic after Blue_0\n    \"green\" : 100\n    \"blue\" : 0\n",
+			"blue50": "pie showData title Traffic after Blue_50\n    \"green\" : 50\n    \"blue\" : 50\n",
+		} {
+			if sum := run.summary(step); !strings.Contains(sum, pie) || !strings.Contains(sum, "registry.example/model:2") {
+				t.Errorf("step summary of %s lacks %q or the blue image:\n%s", step, pie, sum)
+			}
+		}
+		assertNoSecret(t, run, secrets)
+		t.Logf("act run of Blue_0 + Blue_50 took %s", run.took.Round(time.Millisecond))
+	})
+
+	t.Run("failing stage fails the job", func(t *testing.T) {
+		run := runAct(t, act, root, "fail.yml", "", vars...)
+		if run.err == nil || run.jobResult() != "failure" {
+			t.Fatalf("act: %v, job %q; want a failed job; log:\n%s", run.err, run.jobResult(), run.log())
+		}
+		got := strings.Join(run.annotations(), "\n")
+		if !strings.HasPrefix(got, "Blue_100: ") || !strings.Contains(got, "does not exist") {
+			t.Errorf("error annotation = %q, want the engine's refusal of Blue_100", got)
+		}
+		if strings.Contains(run.log(), "reached after a failed stage") {
+			t.Errorf("the step after the failed stage ran:\n%s", run.log())
+		}
+		assertNoSecret(t, run, secrets)
+	})
+}
+
+// seedGreen leaves namespace ns as a finished first release does: green serving image, no blue.
+func seedGreen(t *testing.T, env *testenv.Env, ns, image string) {
+	t.Helper()
+	c, err := engine.NewClient(env.Config)
+	if err != nil {
+		t.Fatal(err)
+	}
+	for _, name := range []string{"Blue_0", "Blue_100", "Blue_Green", "Green_100"} {
+		cfg := config.Default()
+		cfg.Namespace, cfg.Image, cfg.Timeout = ns, image, time.Minute
+		if cfg.Stage, err = config.ParseStage(name); err != nil {
+			t.Fatal(err)
+		}
+		ctx, cancel := context.WithTimeout(context.Background(), time.Minute)
+		_, err := c.Stage(ctx, cfg, t.Logf)
+		cancel()
+		if err != nil {
+			t.Fatalf("seeding green in %s: %s: %v", ns, name, err)
+		}
+	}
+}
+
+func createNamespace(t *testing.T, env *testenv.Env, name string) {
+	t.Helper()
+	nsObj := &unstructured.Unstructured{Object: map[string]any{
+		"apiVersion": "v1", "kind": "Namespace", "metadata": map[string]any{"name": name},
+	}}
+	gvr := schema.GroupVersionResource{Version: "v1", Resource: "namespaces"}
+	if _, err := env.Dynamic.Resource(gvr).Create(context.Background(), nsObj, metav1.CreateOptions{}); err != nil {
+		t.Fatal(err)
+	}
+}
+
+// repoRoot is the directory holding action.yml, which act checks out as the workspace.
+func repoRoot(t *testing.T) string {
+	t.Helper()
+	dir, err := filepath.Abs("../..")
+	if err != nil {
+		t.Fatal(err)
+	}
+	if _, err := os.Stat(filepath.Join(dir, "action.yml")); err != nil {
+		t.Fatalf("no action.yml at the repository root: %v", err)
+	}
+	return dir
+}
