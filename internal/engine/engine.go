@@ -1,15 +1,18 @@
 // Package engine performs, plans and reports stages against a cluster: it reads the live state,
-// checks the stage's preconditions, and then creates, waits, routes and removes in make-before-break
-// order. It is the one core the terminal, Azure DevOps and GitHub front ends share.
+// checks the stage's preconditions (package plan), and then creates, waits, routes and removes in
+// make-before-break order. It is the one core the terminal, Azure DevOps and GitHub front ends share.
 package engine
 
 import (
 	"context"
-	"errors"
+	"fmt"
+	"time"
 
 	"k8s.io/client-go/rest"
 
 	"github.com/mlcanary/mlcanary/internal/config"
+	"github.com/mlcanary/mlcanary/internal/kube"
+	"github.com/mlcanary/mlcanary/internal/plan"
 	"github.com/mlcanary/mlcanary/internal/summary"
 )
 
@@ -18,22 +21,59 @@ type Logger func(format string, args ...any)
 
 // Client runs stages against one cluster.
 type Client struct {
-	rest *rest.Config
+	kube *kube.Client
+	// PollInterval is how often a rollout is polled (default 2s; tests shorten it).
+	PollInterval time.Duration
+	// Now is the clock for the change record (tests fix it).
+	Now func() time.Time
 }
 
 // NewClient prepares a Client for the cluster rc points at; it sends no request yet.
 func NewClient(rc *rest.Config) (*Client, error) {
-	return &Client{rest: rc}, nil
+	k, err := kube.New(rc)
+	if err != nil {
+		return nil, err
+	}
+	return &Client{kube: k, Now: time.Now}, nil
 }
 
-var errTODO = errors.New("engine: not implemented yet")
-
-// Stage performs cfg.Stage and returns what holds afterwards.
+// Stage performs cfg.Stage and returns what holds afterwards. With cfg.DryRun every write is sent
+// as a server-side dry run, nothing is waited for, and the Result carries the diff.
 func (c *Client) Stage(ctx context.Context, cfg config.Config, log Logger) (*summary.Result, error) {
-	return nil, errTODO
+	if log == nil {
+		log = func(string, ...any) {}
+	}
+	live, err := c.observe(ctx, &cfg)
+	if err != nil {
+		return nil, err
+	}
+	p, err := plan.Make(&cfg, live.plan())
+	if err != nil {
+		return nil, err
+	}
+	run := &execution{c: c, cfg: &cfg, live: live, log: log, res: newResult("stage", &cfg)}
+	if err := run.steps(ctx, p.Steps); err != nil {
+		return run.res, fmt.Errorf("%s did not complete: %w", cfg.Stage, err)
+	}
+	run.finish(p)
+	return run.res, nil
+}
+
+// Plan reports what cfg.Stage would change on the cluster, with a diff, writing nothing.
+func (c *Client) Plan(ctx context.Context, cfg config.Config) (*summary.Result, error) {
+	cfg.DryRun = true
+	res, err := c.Stage(ctx, cfg, nil)
+	if res != nil {
+		res.Action = "plan"
+	}
+	return res, err
 }
 
 // Status reports the live stage, weights, images and readiness without writing anything.
 func (c *Client) Status(ctx context.Context, cfg config.Config) (*summary.Result, error) {
-	return nil, errTODO
+	live, err := c.observe(ctx, &cfg)
+	if err != nil {
+		return nil, err
+	}
+	return statusResult(&cfg, live), nil
 }

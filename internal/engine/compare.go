@@ -1,0 +1,104 @@
+package engine
+
+import (
+	"crypto/sha256"
+	"encoding/hex"
+	"encoding/json"
+	"maps"
+	"reflect"
+
+	"k8s.io/apimachinery/pkg/apis/meta/v1/unstructured"
+)
+
+// Annotations mlcanary writes. HashAnnotation lets a re-run see that nothing it owns changed,
+// including fields it stopped setting, so a stage that already holds writes nothing.
+const (
+	HashAnnotation      = "mlcanary.io/spec-hash"
+	StageAnnotation     = "mlcanary.io/stage"
+	WeightsAnnotation   = "mlcanary.io/weights"
+	ImagesAnnotation    = "mlcanary.io/images"
+	ChangedAtAnnotation = "mlcanary.io/changed-at"
+	ChangedByAnnotation = "mlcanary.io/changed-by"
+)
+
+// volatile annotations change on every write and are left out of comparisons.
+var volatile = []string{ChangedAtAnnotation, ChangedByAnnotation}
+
+// stamp sets desired's hash annotation over everything but the volatile annotations.
+func stamp(desired *unstructured.Unstructured) {
+	c := desired.DeepCopy()
+	ann := c.GetAnnotations()
+	for _, k := range append(volatile, HashAnnotation) {
+		delete(ann, k)
+	}
+	c.SetAnnotations(ann)
+	data, _ := json.Marshal(c.Object) // maps marshal with sorted keys: stable
+	sum := sha256.Sum256(data)
+	ann = maps.Clone(desired.GetAnnotations())
+	if ann == nil {
+		ann = map[string]string{}
+	}
+	ann[HashAnnotation] = hex.EncodeToString(sum[:12])
+	desired.SetAnnotations(ann)
+}
+
+// upToDate reports whether live already holds desired: same hash (nothing mlcanary set was
+// added or dropped) and every field of desired present in live with the same value (no drift).
+func upToDate(desired, live *unstructured.Unstructured) bool {
+	if live == nil || live.GetAnnotations()[HashAnnotation] != desired.GetAnnotations()[HashAnnotation] {
+		return false
+	}
+	d := desired.DeepCopy()
+	ann := d.GetAnnotations()
+	for _, k := range volatile {
+		delete(ann, k)
+	}
+	d.SetAnnotations(ann)
+	return subset(d.Object, live.Object)
+}
+
+// subset reports whether every value in want is present in got: maps key by key, lists element
+// by element with equal length, scalars equal.
+func subset(want, got any) bool {
+	switch w := want.(type) {
+	case map[string]any:
+		g, ok := got.(map[string]any)
+		if !ok {
+			return false
+		}
+		for k, wv := range w {
+			gv, found := g[k]
+			if !found && isEmpty(wv) {
+				continue // the server drops empty values: {} and null are not drift
+			}
+			if !found || !subset(wv, gv) {
+				return false
+			}
+		}
+		return true
+	case []any:
+		g, ok := got.([]any)
+		if !ok || len(g) != len(w) {
+			return false
+		}
+		for i := range w {
+			if !subset(w[i], g[i]) {
+				return false
+			}
+		}
+		return true
+	}
+	return reflect.DeepEqual(want, got)
+}
+
+func isEmpty(v any) bool {
+	switch x := v.(type) {
+	case nil:
+		return true
+	case map[string]any:
+		return len(x) == 0
+	case []any:
+		return len(x) == 0
+	}
+	return false
+}

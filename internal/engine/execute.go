@@ -1,0 +1,137 @@
+package engine
+
+import (
+	"context"
+	"fmt"
+	"time"
+
+	"k8s.io/apimachinery/pkg/apis/meta/v1/unstructured"
+	"k8s.io/apimachinery/pkg/runtime/schema"
+
+	"github.com/mlcanary/mlcanary/internal/config"
+	"github.com/mlcanary/mlcanary/internal/kube"
+	"github.com/mlcanary/mlcanary/internal/plan"
+	"github.com/mlcanary/mlcanary/internal/render"
+	"github.com/mlcanary/mlcanary/internal/summary"
+)
+
+// execution carries one stage's steps out and records what changed.
+type execution struct {
+	c    *Client
+	cfg  *config.Config
+	live *liveState
+	log  Logger
+	res  *summary.Result
+	// images are the images each version runs as the steps proceed, for the change record.
+	images map[config.Version]string
+}
+
+func (e *execution) steps(ctx context.Context, steps []plan.Step) error {
+	e.images = map[config.Version]string{}
+	for _, v := range config.Versions {
+		e.images[v] = imageOf(e.live.deployments[v])
+	}
+	for _, s := range steps {
+		if err := e.step(ctx, s); err != nil {
+			return err
+		}
+	}
+	return nil
+}
+
+func (e *execution) step(ctx context.Context, s plan.Step) error {
+	cfg := e.cfg
+	switch s.Action {
+	case plan.ApplyGateway:
+		return e.apply(ctx, kube.Gateways, render.Gateway(cfg), "")
+	case plan.ApplyService:
+		return e.apply(ctx, kube.Services, render.Service(cfg, s.Version), "")
+	case plan.ApplyDeployment:
+		e.images[s.Version] = s.Image
+		return e.apply(ctx, kube.Deployments, render.Deployment(cfg, s.Version, s.Image), "image "+s.Image)
+	case plan.WaitReady:
+		return e.wait(ctx, s.Version)
+	case plan.ApplyRoutes:
+		return e.routes(ctx, s.Routing)
+	case plan.DeleteDeployment:
+		e.images[s.Version] = ""
+		return e.remove(ctx, kube.Deployments, cfg.Objects[s.Version].Deployment)
+	case plan.DeleteService:
+		return e.remove(ctx, kube.Services, cfg.Objects[s.Version].Service)
+	}
+	return fmt.Errorf("unknown step %q", s.Action)
+}
+
+// apply writes obj unless the cluster already holds it, recording the change (or, in a dry run,
+// the server's answer as a diff).
+func (e *execution) apply(ctx context.Context, gvr schema.GroupVersionResource, obj any, detail string) error {
+	desired, err := render.Unstructured(obj)
+	if err != nil {
+		return err
+	}
+	stamp(desired)
+	live, err := e.c.kube.Get(ctx, gvr, desired.GetNamespace(), desired.GetName())
+	if err != nil {
+		return err
+	}
+	return e.write(ctx, gvr, desired, live, detail)
+}
+
+func (e *execution) write(ctx context.Context, gvr schema.GroupVersionResource, desired, live *unstructured.Unstructured, detail string) error {
+	if upToDate(desired, live) {
+		return nil
+	}
+	verb := "updated"
+	if live == nil {
+		verb = "created"
+	}
+	out, err := e.c.kube.Apply(ctx, gvr, desired, e.cfg.DryRun)
+	if err != nil {
+		return err
+	}
+	e.change(verb, gvr, desired.GetName(), detail)
+	if e.cfg.DryRun {
+		e.res.Diff += diff(kube.Kind(gvr)+" "+e.cfg.Namespace+"/"+desired.GetName(), live, out)
+	}
+	return nil
+}
+
+func (e *execution) remove(ctx context.Context, gvr schema.GroupVersionResource, name string) error {
+	live, err := e.c.kube.Get(ctx, gvr, e.cfg.Namespace, name)
+	if err != nil || live == nil {
+		return err
+	}
+	if err := e.c.kube.Delete(ctx, gvr, e.cfg.Namespace, name, e.cfg.DryRun); err != nil {
+		return err
+	}
+	e.change("deleted", gvr, name, "")
+	if e.cfg.DryRun {
+		e.res.Diff += diff(kube.Kind(gvr)+" "+e.cfg.Namespace+"/"+name, live, nil)
+	}
+	return nil
+}
+
+func (e *execution) wait(ctx context.Context, v config.Version) error {
+	name := e.cfg.Objects[v].Deployment
+	if e.cfg.DryRun {
+		e.res.Changes = append(e.res.Changes, fmt.Sprintf("would wait up to %s for Deployment %s/%s to be ready", e.cfg.Timeout, e.cfg.Namespace, name))
+		return nil
+	}
+	e.log("waiting up to %s for Deployment %s/%s to be ready", e.cfg.Timeout, e.cfg.Namespace, name)
+	return e.c.kube.WaitRollout(ctx, e.cfg.Namespace, name, kube.WaitOptions{Timeout: e.cfg.Timeout, Interval: e.c.PollInterval, Log: e.log})
+}
+
+func (e *execution) change(verb string, gvr schema.GroupVersionResource, name, detail string) {
+	if e.cfg.DryRun {
+		verb = "would be " + verb
+	}
+	line := fmt.Sprintf("%s %s/%s %s", kube.Kind(gvr), e.cfg.Namespace, name, verb)
+	if detail != "" {
+		line += " (" + detail + ")"
+	}
+	e.res.Changes = append(e.res.Changes, line)
+	e.res.Changed = true
+	e.log("%s", line)
+}
+
+func (e *execution) now() time.Time { return e.c.Now().UTC().Truncate(time.Second) }

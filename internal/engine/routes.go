@@ -1,0 +1,82 @@
+package engine
+
+import (
+	"context"
+	"encoding/json"
+	"fmt"
+	"strings"
+
+	networkingv1alpha3 "istio.io/api/networking/v1alpha3"
+	"k8s.io/apimachinery/pkg/apis/meta/v1/unstructured"
+
+	"github.com/mlcanary/mlcanary/internal/config"
+	"github.com/mlcanary/mlcanary/internal/kube"
+	"github.com/mlcanary/mlcanary/internal/render"
+)
+
+// routes makes the VirtualService send r, keeping routes and fields that belong to others, and
+// records the stage, weights and images on it.
+func (e *execution) routes(ctx context.Context, r render.Routing) error {
+	cfg := e.cfg
+	live, err := e.c.kube.Get(ctx, kube.VirtualServices, cfg.Namespace, cfg.VirtualService)
+	if err != nil {
+		return err
+	}
+	desired, err := render.Unstructured(render.VirtualService(cfg, r))
+	if err != nil {
+		return err
+	}
+	desired.SetAnnotations(map[string]string{
+		StageAnnotation:     cfg.Stage.String(),
+		WeightsAnnotation:   fmt.Sprintf("green=%d,blue=%d", r.Weights[config.Green], r.Weights[config.Blue]),
+		ImagesAnnotation:    fmt.Sprintf("green=%s,blue=%s", e.images[config.Green], e.images[config.Blue]),
+		ChangedAtAnnotation: e.now().Format("2006-01-02T15:04:05Z"),
+		ChangedByAnnotation: cfg.ChangedBy,
+	})
+	stamp(desired) // over mlcanary's own routes only: a route someone adds is not a reason to write
+	if err := render.Merge(cfg, desired, live); err != nil {
+		return err
+	}
+	if err := validate(desired); err != nil {
+		return fmt.Errorf("VirtualService %s/%s would break Istio's validation rules: %w", cfg.Namespace, cfg.VirtualService, err)
+	}
+	return e.write(ctx, kube.VirtualServices, desired, live, describeRouting(render.LiveRouting(cfg, live), r))
+}
+
+// validate checks the merged VirtualService against Istio's admission rules.
+func validate(vs *unstructured.Unstructured) error {
+	spec, _, _ := unstructured.NestedMap(vs.Object, "spec")
+	data, err := json.Marshal(spec)
+	if err != nil {
+		return err
+	}
+	var typed networkingv1alpha3.VirtualService
+	if err := json.Unmarshal(data, &typed); err != nil {
+		return fmt.Errorf("decoding spec: %w", err)
+	}
+	return render.ValidateVirtualService(&typed)
+}
+
+// describeRouting says how the traffic changes, e.g. "green 100% → 50%, blue 0% → 50%; header routes: blue, green".
+func describeRouting(from, to render.Routing) string {
+	var parts []string
+	for _, v := range config.Versions {
+		a, b := from.Weights[v], to.Weights[v]
+		if a != b {
+			parts = append(parts, fmt.Sprintf("%s %d%% → %d%%", v, a, b))
+		} else {
+			parts = append(parts, fmt.Sprintf("%s %d%%", v, b))
+		}
+	}
+	var headers []string
+	for _, v := range []config.Version{config.Blue, config.Green} {
+		if to.Headers[v] {
+			headers = append(headers, string(v))
+		}
+	}
+	h := "none"
+	if len(headers) > 0 {
+		h = strings.Join(headers, ", ")
+	}
+	return strings.Join(parts, ", ") + "; header routes: " + h
+}

@@ -1,0 +1,38 @@
+package plan
+
+import (
+	"fmt"
+
+	"github.com/mlcanary/mlcanary/internal/config"
+)
+
+// needReadyBlue requires a ready blue, and that it runs the given image when one was given.
+func (b *builder) needReadyBlue(establishedBy string) error {
+	if err := b.needReady(config.Blue, establishedBy); err != nil {
+		return err
+	}
+	if img := b.state(config.Blue).Image; b.cfg.Image != "" && img != b.cfg.Image {
+		return b.refuse("blue runs %s, not the requested %s; Blue_0 deploys a new image as blue", img, b.cfg.Image)
+	}
+	return nil
+}
+
+// needReadyGreenIfDeployed requires green, when it exists, to be ready: the stage routes to it.
+func (b *builder) needReadyGreenIfDeployed() error {
+	if !b.state(config.Green).Deployed {
+		return nil
+	}
+	return b.needReady(config.Green, "re-run Blue_Green to finish deploying it, or fix the Deployment")
+}
+
+func (b *builder) needReady(v config.Version, establishedBy string) error {
+	st := b.state(v)
+	name := fmt.Sprintf("%s (Deployment %s/%s)", v, b.cfg.Namespace, b.cfg.Objects[v].Deployment)
+	if !st.Deployed {
+		return b.refuse("%s must exist and be ready, but it does not exist; %s", name, establishedBy)
+	}
+	if !st.Ready {
+		return b.refuse("%s must be ready, but %d of %d replicas are available; %s", name, st.Available, st.Wanted, establishedBy)
+	}
+	return nil
+}

@@ -1,0 +1,78 @@
+package plan
+
+import (
+	"github.com/mlcanary/mlcanary/internal/config"
+)
+
+const firstRelease = "first release: there is no green yet, so the default route sends green's share to blue; Blue_Green creates green from blue's image"
+
+// blue0 deploys the image as blue next to green and routes to it by header only.
+func (b *builder) blue0() error {
+	green, blue := b.state(config.Green), b.state(config.Blue)
+	if err := b.needReadyGreenIfDeployed(); err != nil {
+		return err
+	}
+	current := b.live.Routing
+	if blue.Deployed && blue.Image != b.cfg.Image && current.Weights[config.Blue] > 0 && !green.Deployed {
+		return b.refuse("blue (Deployment %s/%s) serves %d%% of traffic with %s and there is no green to move that traffic to, so its image cannot be replaced; finish this release with Blue_Green and Green_100 first",
+			b.cfg.Namespace, b.cfg.Objects[config.Blue].Deployment, current.Weights[config.Blue], blue.Image)
+	}
+	b.deploy(config.Blue, b.cfg.Image, current)
+	if !green.Deployed {
+		b.plan.Notes = append(b.plan.Notes, "first release: there is no green yet, so there is no default route; blue answers only requests with the header")
+		b.route(routing(false, true, 0, 0))
+		return nil
+	}
+	b.route(routing(true, true, 100, 0))
+	return nil
+}
+
+// shift moves the default route to the stage's blue weight.
+func (b *builder) shift() error {
+	if err := b.needReadyBlue("Blue_0 deploys it"); err != nil {
+		return err
+	}
+	if err := b.needReadyGreenIfDeployed(); err != nil {
+		return err
+	}
+	green, blueW := 100-b.cfg.Stage.BlueWeight, b.cfg.Stage.BlueWeight
+	if !b.state(config.Green).Deployed {
+		b.plan.Notes = append(b.plan.Notes, firstRelease)
+		green, blueW = 0, 100
+	}
+	b.route(routing(b.state(config.Green).Deployed, true, green, blueW))
+	return nil
+}
+
+// blueGreen gives green blue's image while blue carries all traffic.
+func (b *builder) blueGreen() error {
+	if err := b.needReadyBlue("Blue_0 deploys it"); err != nil {
+		return err
+	}
+	if w := b.live.Routing.Weights; w[config.Blue] != 100 {
+		return b.refuse("all traffic must be on blue before green is replaced, but the default route sends green %d%%, blue %d%%; Blue_100 establishes that", w[config.Green], w[config.Blue])
+	}
+	image := b.state(config.Blue).Image
+	current := b.deploy(config.Green, image, b.live.Routing)
+	_ = current
+	b.route(routing(true, true, 0, 100))
+	return nil
+}
+
+// toGreen sends all traffic to green and removes blue (Green_100 after Blue_Green; Rollback any time).
+func (b *builder) toGreen() error {
+	green, blue := b.state(config.Green), b.state(config.Blue)
+	stageThatMakesGreen := "Blue_Green creates it from blue's image"
+	if !green.Deployed || !green.Ready {
+		if b.cfg.Stage.Kind == config.KindRollback {
+			stageThatMakesGreen = "there is nothing to roll back to; fix or redeploy green before rolling back"
+		}
+		return b.needReady(config.Green, stageThatMakesGreen)
+	}
+	if b.cfg.Stage.Kind == config.KindGreen100 && blue.Deployed && green.Image != blue.Image {
+		return b.refuse("green runs %s but blue runs %s, so removing blue would drop the new model; Blue_Green puts blue's image on green (Rollback returns to the old green on purpose)", green.Image, blue.Image)
+	}
+	b.route(routing(true, false, 100, 0))
+	b.remove(config.Blue)
+	return nil
+}

@@ -1,0 +1,121 @@
+package render
+
+import (
+	"strings"
+
+	networkingv1alpha3 "istio.io/api/networking/v1alpha3"
+	networkingv1 "istio.io/client-go/pkg/apis/networking/v1"
+	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
+
+	"github.com/mlcanary/mlcanary/internal/config"
+)
+
+// IstioAPIVersion is the Istio API version mlcanary writes (served since Istio 1.22).
+const IstioAPIVersion = "networking.istio.io/v1"
+
+// Route names mlcanary owns inside the VirtualService; routes with other names belong to someone
+// else and are kept.
+const (
+	DefaultRouteName = "mlcanary-default"
+	routePrefix      = "mlcanary-"
+)
+
+// HeaderRouteName is the name of the route that sends header value v to version v.
+func HeaderRouteName(v config.Version) string { return routePrefix + string(v) }
+
+// IsOwnedRoute reports whether an HTTP route name is one mlcanary manages.
+func IsOwnedRoute(name string) bool { return strings.HasPrefix(name, routePrefix) }
+
+// Gateway builds the ingress Gateway the VirtualService binds to.
+func Gateway(c *config.Config) *networkingv1.Gateway {
+	k, v, _ := strings.Cut(c.GatewaySelector, "=")
+	return &networkingv1.Gateway{
+		TypeMeta:   metav1.TypeMeta{APIVersion: IstioAPIVersion, Kind: "Gateway"},
+		ObjectMeta: metav1.ObjectMeta{Name: c.Gateway, Namespace: c.Namespace, Labels: map[string]string{AppLabel: c.App, ManagedByLabel: ManagedBy}},
+		Spec: networkingv1alpha3.Gateway{
+			Selector: map[string]string{k: v},
+			Servers: []*networkingv1alpha3.Server{{
+				Port:  &networkingv1alpha3.Port{Number: uint32(c.GatewayPort), Name: "http", Protocol: "HTTP"},
+				Hosts: c.Hosts,
+			}},
+		},
+	}
+}
+
+// Routing is the traffic a VirtualService sends: which versions have a header route, and the
+// default route's weights (a version with weight 0 gets no destination in the default route).
+type Routing struct {
+	Headers map[config.Version]bool
+	Weights map[config.Version]int
+}
+
+// HasDefault reports whether the default route sends traffic anywhere.
+func (r Routing) HasDefault() bool { return r.Weights[config.Green]+r.Weights[config.Blue] > 0 }
+
+// References reports whether any route sends traffic to version v.
+func (r Routing) References(v config.Version) bool { return r.Headers[v] || r.Weights[v] > 0 }
+
+// Equal reports whether two routings send the same traffic.
+func (r Routing) Equal(o Routing) bool {
+	for _, v := range config.Versions {
+		if r.Headers[v] != o.Headers[v] || r.Weights[v] != o.Weights[v] {
+			return false
+		}
+	}
+	return true
+}
+
+// VirtualService builds mlcanary's routes: one header route per version in r.Headers (blue first,
+// as documented), then the weighted default route. Foreign routes are merged in by Merge.
+func VirtualService(c *config.Config, r Routing) *networkingv1.VirtualService {
+	vs := &networkingv1.VirtualService{
+		TypeMeta:   metav1.TypeMeta{APIVersion: IstioAPIVersion, Kind: "VirtualService"},
+		ObjectMeta: metav1.ObjectMeta{Name: c.VirtualService, Namespace: c.Namespace, Labels: map[string]string{AppLabel: c.App, ManagedByLabel: ManagedBy}},
+		Spec: networkingv1alpha3.VirtualService{
+			Hosts:    c.Hosts,
+			Gateways: []string{c.Gateway},
+		},
+	}
+	for _, v := range []config.Version{config.Blue, config.Green} {
+		if r.Headers[v] {
+			vs.Spec.Http = append(vs.Spec.Http, headerRoute(c, v))
+		}
+	}
+	if def := defaultRoute(c, r); def != nil {
+		vs.Spec.Http = append(vs.Spec.Http, def)
+	}
+	return vs
+}
+
+func destination(c *config.Config, v config.Version) *networkingv1alpha3.Destination {
+	return &networkingv1alpha3.Destination{
+		Host: c.Objects[v].Service,
+		Port: &networkingv1alpha3.PortSelector{Number: uint32(c.Port)},
+	}
+}
+
+func headerRoute(c *config.Config, v config.Version) *networkingv1alpha3.HTTPRoute {
+	return &networkingv1alpha3.HTTPRoute{
+		Name: HeaderRouteName(v),
+		Match: []*networkingv1alpha3.HTTPMatchRequest{{
+			Uri: &networkingv1alpha3.StringMatch{MatchType: &networkingv1alpha3.StringMatch_Prefix{Prefix: c.URIPrefix}},
+			Headers: map[string]*networkingv1alpha3.StringMatch{
+				c.Header: {MatchType: &networkingv1alpha3.StringMatch_Exact{Exact: string(v)}},
+			},
+		}},
+		Route: []*networkingv1alpha3.HTTPRouteDestination{{Destination: destination(c, v), Weight: 100}},
+	}
+}
+
+func defaultRoute(c *config.Config, r Routing) *networkingv1alpha3.HTTPRoute {
+	if !r.HasDefault() {
+		return nil
+	}
+	route := &networkingv1alpha3.HTTPRoute{Name: DefaultRouteName}
+	for _, v := range config.Versions {
+		if w := r.Weights[v]; w > 0 {
+			route.Route = append(route.Route, &networkingv1alpha3.HTTPRouteDestination{Destination: destination(c, v), Weight: int32(w)})
+		}
+	}
+	return route
+}

@@ -1,0 +1,150 @@
+package render
+
+import (
+	"fmt"
+	"strings"
+
+	"k8s.io/apimachinery/pkg/apis/meta/v1/unstructured"
+
+	"github.com/mlcanary/mlcanary/internal/config"
+)
+
+// Owned reports whether an HTTP route (as it is on the cluster) belongs to mlcanary: it carries one
+// of mlcanary's names, or it is unnamed and sends traffic only to the two versions' Services — the
+// shape of the documented flow's hand-written VirtualService, which mlcanary adopts unchanged.
+func Owned(c *config.Config, route map[string]any) bool {
+	name, _, _ := unstructured.NestedString(route, "name")
+	if IsOwnedRoute(name) {
+		return true
+	}
+	if name != "" {
+		return false
+	}
+	dests, _, _ := unstructured.NestedSlice(route, "route")
+	if len(dests) == 0 {
+		return false
+	}
+	for _, d := range dests {
+		if _, ok := VersionOf(c, destinationHost(d)); !ok {
+			return false
+		}
+	}
+	return true
+}
+
+// VersionOf maps a destination host (short name or FQDN) to the version whose Service it names.
+func VersionOf(c *config.Config, host string) (config.Version, bool) {
+	short := strings.TrimSuffix(strings.TrimSuffix(host, ".svc.cluster.local"), "."+c.Namespace)
+	for _, v := range config.Versions {
+		if short == c.Objects[v].Service {
+			return v, true
+		}
+	}
+	return "", false
+}
+
+func destinationHost(d any) string {
+	m, _ := d.(map[string]any)
+	h, _, _ := unstructured.NestedString(m, "destination", "host")
+	return h
+}
+
+// Merge puts the routes of live that are not mlcanary's into desired, between mlcanary's header
+// routes and its default route, and keeps match blocks someone added to mlcanary's header routes
+// (mlcanary writes exactly one, first). Both arguments are VirtualService objects; desired changes.
+func Merge(c *config.Config, desired, live *unstructured.Unstructured) error {
+	ours, _, err := unstructured.NestedSlice(desired.Object, "spec", "http")
+	if err != nil {
+		return fmt.Errorf("reading desired routes: %w", err)
+	}
+	var liveRoutes []any
+	if live != nil {
+		liveRoutes, _, _ = unstructured.NestedSlice(live.Object, "spec", "http")
+	}
+	liveByName := map[string]map[string]any{}
+	var foreign []any
+	for _, r := range liveRoutes {
+		m, _ := r.(map[string]any)
+		if Owned(c, m) {
+			if name, _, _ := unstructured.NestedString(m, "name"); name != "" {
+				liveByName[name] = m
+			}
+			continue
+		}
+		foreign = append(foreign, r)
+	}
+	var head, tail []any
+	for _, r := range ours {
+		m := r.(map[string]any)
+		name, _, _ := unstructured.NestedString(m, "name")
+		if name == DefaultRouteName {
+			tail = append(tail, m)
+			continue
+		}
+		keepExtraMatches(m, liveByName[name])
+		head = append(head, m)
+	}
+	merged := append(append(head, foreign...), tail...)
+	return unstructured.SetNestedSlice(desired.Object, merged, "spec", "http")
+}
+
+func keepExtraMatches(ours, live map[string]any) {
+	if live == nil {
+		return
+	}
+	liveMatches, _, _ := unstructured.NestedSlice(live, "match")
+	if len(liveMatches) < 2 {
+		return
+	}
+	mine, _, _ := unstructured.NestedSlice(ours, "match")
+	_ = unstructured.SetNestedSlice(ours, append(mine, liveMatches[1:]...), "match")
+}
+
+// LiveRouting reads which versions mlcanary's routes (or adopted unnamed routes) send traffic to.
+func LiveRouting(c *config.Config, vs *unstructured.Unstructured) Routing {
+	r := Routing{Headers: map[config.Version]bool{}, Weights: map[config.Version]int{}}
+	if vs == nil {
+		return r
+	}
+	routes, _, _ := unstructured.NestedSlice(vs.Object, "spec", "http")
+	for _, x := range routes {
+		m, _ := x.(map[string]any)
+		if !Owned(c, m) {
+			continue
+		}
+		if v, ok := headerVersion(c, m); ok {
+			r.Headers[v] = true
+			continue
+		}
+		addWeights(c, m, r.Weights)
+	}
+	return r
+}
+
+func headerVersion(c *config.Config, route map[string]any) (config.Version, bool) {
+	matches, _, _ := unstructured.NestedSlice(route, "match")
+	for _, x := range matches {
+		m, _ := x.(map[string]any)
+		val, found, _ := unstructured.NestedString(m, "headers", c.Header, "exact")
+		if found {
+			v := config.Version(val)
+			return v, v == config.Green || v == config.Blue
+		}
+	}
+	return "", false
+}
+
+func addWeights(c *config.Config, route map[string]any, into map[config.Version]int) {
+	dests, _, _ := unstructured.NestedSlice(route, "route")
+	for _, d := range dests {
+		v, ok := VersionOf(c, destinationHost(d))
+		if !ok {
+			continue
+		}
+		w, found, _ := unstructured.NestedInt64(d.(map[string]any), "weight")
+		if len(dests) == 1 && (!found || w == 0) {
+			w = 100 // Istio: a single destination receives all traffic whatever its weight
+		}
+		into[v] += int(w)
+	}
+}

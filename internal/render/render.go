@@ -1,0 +1,77 @@
+// Package render builds the objects a stage wants to exist — Deployments, Services, the Gateway
+// and the VirtualService — as pure functions of the inputs. Nothing here talks to a cluster, so the
+// objects are golden-tested and can be shown offline by `mlcanary plan --offline`.
+package render
+
+import (
+	"maps"
+
+	appsv1 "k8s.io/api/apps/v1"
+	corev1 "k8s.io/api/core/v1"
+	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
+	"k8s.io/apimachinery/pkg/util/intstr"
+
+	"github.com/mlcanary/mlcanary/internal/config"
+)
+
+// Label keys on every object mlcanary manages. VersionLabel is the documented flow's key.
+const (
+	AppLabel       = "app"
+	VersionLabel   = "model_version"
+	ManagedByLabel = "app.kubernetes.io/managed-by"
+	ManagedBy      = "mlcanary"
+	// ContainerName is the scoring container's name in both Deployments.
+	ContainerName = "model"
+)
+
+// Labels returns the labels that identify version v's pods, Deployment and Service.
+func Labels(c *config.Config, v config.Version) map[string]string {
+	return map[string]string{AppLabel: c.App, VersionLabel: string(v)}
+}
+
+func objectLabels(c *config.Config, v config.Version) map[string]string {
+	l := Labels(c, v)
+	l[ManagedByLabel] = ManagedBy
+	return l
+}
+
+// Deployment builds version v's Deployment running image.
+func Deployment(c *config.Config, v config.Version, image string) *appsv1.Deployment {
+	replicas := c.Replicas
+	d := &appsv1.Deployment{
+		TypeMeta:   metav1.TypeMeta{APIVersion: "apps/v1", Kind: "Deployment"},
+		ObjectMeta: metav1.ObjectMeta{Name: c.Objects[v].Deployment, Namespace: c.Namespace, Labels: objectLabels(c, v)},
+		Spec: appsv1.DeploymentSpec{
+			Replicas: &replicas,
+			Selector: &metav1.LabelSelector{MatchLabels: Labels(c, v)},
+			Template: corev1.PodTemplateSpec{
+				ObjectMeta: metav1.ObjectMeta{Labels: maps.Clone(Labels(c, v))},
+				Spec: corev1.PodSpec{
+					Containers: []corev1.Container{{
+						Name:  ContainerName,
+						Image: image,
+						Ports: []corev1.ContainerPort{{Name: "http", ContainerPort: c.Port, Protocol: corev1.ProtocolTCP}},
+					}},
+				},
+			},
+		},
+	}
+	if c.ImagePullSecret != "" {
+		d.Spec.Template.Spec.ImagePullSecrets = []corev1.LocalObjectReference{{Name: c.ImagePullSecret}}
+	}
+	return d
+}
+
+// Service builds version v's Service, which the VirtualService routes to.
+func Service(c *config.Config, v config.Version) *corev1.Service {
+	return &corev1.Service{
+		TypeMeta:   metav1.TypeMeta{APIVersion: "v1", Kind: "Service"},
+		ObjectMeta: metav1.ObjectMeta{Name: c.Objects[v].Service, Namespace: c.Namespace, Labels: objectLabels(c, v)},
+		Spec: corev1.ServiceSpec{
+			Selector: Labels(c, v),
+			Ports: []corev1.ServicePort{{
+				Name: "http", Port: c.Port, TargetPort: intstr.FromInt32(c.Port), Protocol: corev1.ProtocolTCP,
+			}},
+		},
+	}
+}

@@ -1,0 +1,112 @@
+package summary
+
+import (
+	"fmt"
+	"strings"
+	"time"
+)
+
+// barWidth is the number of cells in a traffic bar; each cell is 5%.
+const barWidth = 20
+
+// Bar draws weight (0–100) as a fixed-width bar, so splits line up at a glance.
+func Bar(weight int) string {
+	filled := (max(0, min(100, weight))*barWidth + 50) / 100
+	return strings.Repeat("█", filled) + strings.Repeat("░", barWidth-filled)
+}
+
+// Markdown renders r for the Azure DevOps summary tab and the GitHub step summary: the split as
+// bars, the images, the header routes with the curl commands that reach each version, and what
+// changed. Text that came from the cluster is escaped so it cannot break the table or the markup.
+func Markdown(r *Result) string {
+	var b strings.Builder
+	title := "mlcanary " + r.Action + ": " + r.Stage
+	if r.DryRun {
+		title += " (dry run: nothing was changed)"
+	}
+	fmt.Fprintf(&b, "### %s\n\nNamespace `%s`\n\n", esc(title), code(r.Namespace))
+	b.WriteString("| version | traffic | weight | image | ready |\n|---|---|---:|---|---|\n")
+	for _, v := range r.versions() {
+		fmt.Fprintf(&b, "| %s | `%s` | **%d%%** | %s | %s |\n", v.label, Bar(v.weight), v.weight, imageCell(v.image), readyCell(v))
+	}
+	writeRoutes(&b, r)
+	writeChanges(&b, r)
+	for _, n := range r.Notes {
+		fmt.Fprintf(&b, "\n> **Note:** %s\n", esc(n))
+	}
+	if r.ChangedBy != "" {
+		fmt.Fprintf(&b, "\n_Last traffic change: %s by %s_\n", r.ChangedAt.Format(time.RFC3339), esc(r.ChangedBy))
+	}
+	return b.String()
+}
+
+func writeRoutes(b *strings.Builder, r *Result) {
+	if len(r.Routes) == 0 {
+		b.WriteString("\nNo header routes: no version can be reached directly.\n")
+		return
+	}
+	b.WriteString("\n**Header routes** reach one version directly, whatever the weights:\n\n```sh\n")
+	for _, h := range r.Routes {
+		fmt.Fprintf(b, "%s\n", Curl(h))
+	}
+	b.WriteString("```\n")
+}
+
+func writeChanges(b *strings.Builder, r *Result) {
+	if len(r.Changes) == 0 {
+		if r.Action == "stage" || r.Action == "plan" {
+			b.WriteString("\nNo changes: the stage already holds.\n")
+		}
+		return
+	}
+	b.WriteString("\n**Changes**\n\n")
+	for _, c := range r.Changes {
+		fmt.Fprintf(b, "- %s\n", esc(c))
+	}
+}
+
+// Curl is the command that reaches one version through the gateway, as the documented flow runs it.
+func Curl(h HeaderRoute) string {
+	return fmt.Sprintf(`curl -H "%s: %s" "$GATEWAY%s"`, h.Header, h.Value, h.Path)
+}
+
+type versionRow struct {
+	label  string
+	weight int
+	image  string
+	ready  bool
+}
+
+func (r *Result) versions() []versionRow {
+	return []versionRow{
+		{label: "🟢 green", weight: r.Weights.Green, image: r.Images.Green, ready: r.Ready.Green},
+		{label: "🔵 blue", weight: r.Weights.Blue, image: r.Images.Blue, ready: r.Ready.Blue},
+	}
+}
+
+func imageCell(image string) string {
+	if image == "" {
+		return "_not deployed_"
+	}
+	return "`" + code(image) + "`"
+}
+
+func readyCell(v versionRow) string {
+	switch {
+	case v.image == "":
+		return "—"
+	case v.ready:
+		return "✅ ready"
+	}
+	return "⏳ not ready"
+}
+
+// esc neutralises characters that would change Markdown structure or inject HTML.
+func esc(s string) string {
+	return strings.NewReplacer("|", `\|`, "<", "&lt;", ">", "&gt;", "`", "'", "\r", " ", "\n", " ", "*", `\*`, "_", `\_`, "[", `\[`, "]", `\]`).Replace(s)
+}
+
+// code makes s safe inside an inline code span (no backticks, pipes or line breaks).
+func code(s string) string {
+	return strings.NewReplacer("`", "'", "|", "¦", "\r", " ", "\n", " ").Replace(s)
+}
