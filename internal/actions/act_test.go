@@ -89,6 +89,9 @@ func runAct(t *testing.T, act, root, workflow string, secrets string, env ...str
 		}
 	}
 	t.Logf("act %s: %v in %s; stderr:\n%s", workflow, err, run.took.Round(time.Millisecond), stderr.String())
+	if testing.Verbose() {
+		t.Logf("act log:\n%s", run.log())
+	}
 	return run
 }
 

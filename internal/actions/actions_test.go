@@ -166,7 +166,7 @@ func TestRunBlue50(t *testing.T) {
 		t.Errorf("GITHUB_OUTPUT (-want +got):\n%s", d)
 	}
 	sum := readFile(t, r.summary)
-	for _, s := range []string{"Blue_50", "`acr.example.io/model:42`", "```mermaid\npie showData title Traffic after Blue_50 (dry run)\n    \"green\" : 50\n    \"blue\" : 50\n```"} {
+	for _, s := range []string{"### mlcanary stage: Blue\\_50", "acr.example.io/model:42", "```mermaid\npie showData title Traffic after Blue_50 (dry run)\n    \"green\" : 50\n    \"blue\" : 50\n```"} {
 		if !strings.Contains(sum, s) {
 			t.Errorf("step summary lacks %q:\n%s", s, sum)
 		}

@@ -47,6 +47,9 @@ func TestIntegrationActWorkflow(t *testing.T) {
 				t.Errorf("outputs of step %s read by a later step = %q, want %q", name, got, want)
 			}
 		}
+		if got := run.output("onpath"); !strings.HasPrefix(got, "mlcanary ") {
+			t.Errorf("mlcanary is not on PATH for later steps: `mlcanary version` printed %q", got)
+		}
 		for step, pie := range map[string]string{
 			"blue0":  "pie showData title Traffic after Blue_0\n    \"green\" : 100\n    \"blue\" : 0\n",
 			"blue50": "pie showData title Traffic after Blue_50\n    \"green\" : 50\n    \"blue\" : 50\n",

@@ -32,7 +32,7 @@ func Outputs(r *summary.Result) []Output {
 // a pie chart of the split, then the failure (if any), so a failed run still says what holds.
 func StepSummary(r *summary.Result, stageErr error) string {
 	var b strings.Builder
-	b.WriteString(strings.TrimRight(coreMarkdown(r), "\n"))
+	b.WriteString(strings.TrimRight(summary.Markdown(r), "\n"))
 	b.WriteString("\n\n")
 	b.WriteString(Pie(r))
 	if stageErr != nil {
