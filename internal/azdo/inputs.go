@@ -1,0 +1,166 @@
+package azdo
+
+import (
+	"errors"
+	"strings"
+
+	"github.com/spf13/pflag"
+
+	"github.com/mlcanary/mlcanary/internal/config"
+)
+
+// LookupEnv reads one environment variable; tests inject a map instead of the process environment.
+type LookupEnv func(string) (string, bool)
+
+// Names of the task inputs that are not config flags. Together with flagInputs they are the
+// contract with task/task.json: the agent passes each as INPUT_<NAME in upper case>.
+const (
+	InputStage                 = "stage"
+	InputConnectionType        = "connectionType"
+	InputKubernetesConnection  = "kubernetesServiceConnection"
+	InputAzureSubscription     = "azureSubscriptionConnection"
+	InputAzureResourceGroup    = "azureResourceGroup"
+	InputKubernetesCluster     = "kubernetesCluster"
+	InputUseClusterAdmin       = "useClusterAdmin"
+	ConnectionKubernetes       = "kubernetesServiceConnection"
+	ConnectionAzureRM          = "azureResourceManager"
+	defaultConnectionType      = ConnectionKubernetes
+	inputEnvPrefix             = "INPUT_"
+	errMissingStageInputAllows = "one of " + config.StageNames
+)
+
+// flagInputs maps each task input onto the config flag it sets. The task's names are camelCase
+// (the agent allows only letters and digits); the flags are the CLI's.
+var flagInputs = []struct{ Input, Flag string }{
+	{"namespace", config.FlagNamespace},
+	{"app", config.FlagApp},
+	{"greenDeployment", config.FlagGreenDeployment},
+	{"blueDeployment", config.FlagBlueDeployment},
+	{"greenService", config.FlagGreenService},
+	{"blueService", config.FlagBlueService},
+	{"gateway", config.FlagGateway},
+	{"virtualService", config.FlagVirtualService},
+	{"gatewaySelector", config.FlagGatewaySelector},
+	{"hosts", config.FlagHosts},
+	{"gatewayPort", config.FlagGatewayPort},
+	{"port", config.FlagPort},
+	{"replicas", config.FlagReplicas},
+	{"imagePullSecret", config.FlagImagePullSecret},
+	{"header", config.FlagHeader},
+	{"uriPrefix", config.FlagURIPrefix},
+	{"image", config.FlagImage},
+	{"imageRepository", config.FlagImageRepo},
+	{"imageTag", config.FlagImageTag},
+	{"timeout", config.FlagTimeout},
+	{"dryRun", config.FlagDryRun},
+}
+
+// InputNames lists every task input the binary reads, for the test that keeps task.json in step.
+func InputNames() []string {
+	names := []string{InputStage, InputConnectionType, InputKubernetesConnection, InputAzureSubscription,
+		InputAzureResourceGroup, InputKubernetesCluster, InputUseClusterAdmin}
+	for _, m := range flagInputs {
+		names = append(names, m.Input)
+	}
+	return names
+}
+
+// TaskInput returns the task input that sets flag, so an error about a flag names what the pipeline
+// author typed; flags without a task input are returned unchanged.
+func TaskInput(flag string) string {
+	for _, m := range flagInputs {
+		if m.Flag == flag {
+			return m.Input
+		}
+	}
+	return flag
+}
+
+// Task is what the task inputs say beyond the shared config inputs.
+type Task struct {
+	// Stage is the stage name as typed (parsed later by config).
+	Stage string
+	// Connection says how to reach the cluster.
+	Connection Connection
+}
+
+// Connection names the service connection to the cluster and, for Azure Resource Manager, the AKS
+// cluster to fetch credentials for.
+type Connection struct {
+	// Type is ConnectionKubernetes or ConnectionAzureRM.
+	Type string
+	// Endpoint is the service connection's id, which keys its ENDPOINT_* variables.
+	Endpoint string
+	// ResourceGroup, Cluster and Admin select the AKS cluster and credential (Azure Resource Manager only).
+	ResourceGroup, Cluster string
+	Admin                  bool
+}
+
+// ReadInputs sets every config input the task was given onto fs (a FlagSet the config Inputs are
+// bound to) and returns the task's other inputs. Empty inputs keep the flag defaults.
+func ReadInputs(env LookupEnv, fs *pflag.FlagSet) (Task, error) {
+	for _, m := range flagInputs {
+		v := input(env, m.Input)
+		if v == "" {
+			continue
+		}
+		if err := fs.Set(m.Flag, v); err != nil {
+			return Task{}, &config.InputError{Input: m.Input, Value: v, Allowed: allowedFor(fs, m.Flag)}
+		}
+	}
+	t := Task{Stage: input(env, InputStage)}
+	if t.Stage == "" {
+		return t, &config.InputError{Input: InputStage, Value: "", Allowed: errMissingStageInputAllows}
+	}
+	c, err := readConnection(env)
+	t.Connection = c
+	return t, err
+}
+
+func readConnection(env LookupEnv) (Connection, error) {
+	c := Connection{Type: input(env, InputConnectionType)}
+	if c.Type == "" {
+		c.Type = defaultConnectionType
+	}
+	switch strings.ToLower(c.Type) {
+	case strings.ToLower(ConnectionKubernetes):
+		c.Type, c.Endpoint = ConnectionKubernetes, input(env, InputKubernetesConnection)
+		if c.Endpoint == "" {
+			return c, &config.InputError{Input: InputKubernetesConnection, Allowed: "a Kubernetes service connection"}
+		}
+	case strings.ToLower(ConnectionAzureRM):
+		c.Type, c.Endpoint = ConnectionAzureRM, input(env, InputAzureSubscription)
+		c.ResourceGroup, c.Cluster = input(env, InputAzureResourceGroup), input(env, InputKubernetesCluster)
+		c.Admin = strings.EqualFold(input(env, InputUseClusterAdmin), "true")
+		for name, v := range map[string]string{InputAzureSubscription: c.Endpoint, InputAzureResourceGroup: c.ResourceGroup, InputKubernetesCluster: c.Cluster} {
+			if v == "" {
+				return c, &config.InputError{Input: name, Allowed: "a value when connectionType is " + ConnectionAzureRM}
+			}
+		}
+	default:
+		return c, &config.InputError{Input: InputConnectionType, Value: c.Type, Allowed: ConnectionKubernetes + " or " + ConnectionAzureRM}
+	}
+	return c, nil
+}
+
+// input reads INPUT_<NAME>, trimmed, as the agent names it (upper case; the names have no dots or spaces).
+func input(env LookupEnv, name string) string {
+	v, _ := env(inputEnvPrefix + strings.ToUpper(name))
+	return strings.TrimSpace(v)
+}
+
+func allowedFor(fs *pflag.FlagSet, flag string) string {
+	if f := fs.Lookup(flag); f != nil && f.Value.Type() == "bool" {
+		return "true or false"
+	}
+	return "a value for --" + flag
+}
+
+// RenameInput rewrites an *config.InputError so it names the task input instead of the CLI flag.
+func RenameInput(err error) error {
+	var in *config.InputError
+	if errors.As(err, &in) {
+		in.Input = TaskInput(in.Input)
+	}
+	return err
+}
