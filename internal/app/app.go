@@ -9,6 +9,7 @@ import (
 	"fmt"
 	"io"
 	"os"
+	"strings"
 
 	"github.com/spf13/cobra"
 
@@ -44,6 +45,9 @@ func (e *UsageError) Error() string { return e.Msg }
 // Run executes mlcanary with args (without the program name) and returns the exit code. The error,
 // if any, is printed exactly once, here, as one line on s.Err.
 func Run(ctx context.Context, s Streams, args []string, env LookupEnv) int {
+	if v, _ := env("TF_BUILD"); len(args) == 0 && strings.EqualFold(v, "true") {
+		return runAzureDevOps(ctx, s, env)
+	}
 	root := newRoot(s, env)
 	root.SetArgs(args)
 	err := root.ExecuteContext(ctx)
@@ -84,7 +88,11 @@ func newRoot(s Streams, env LookupEnv) *cobra.Command {
 	root.SetOut(s.Out)
 	root.SetErr(s.Err)
 	root.SetFlagErrorFunc(func(_ *cobra.Command, err error) error { return &UsageError{Msg: err.Error()} })
+	root.AddCommand(newStageCommand(s, env), newPlanCommand(s, env), newStatusCommand(s, env))
 	root.AddCommand(newVersionCommand(s))
+	root.AddCommand(newServeModelCommand(s))
+	root.AddCommand(newLoadtestCommand(s))
+	root.AddCommand(newVerifyCommand(s, env))
 	root.AddCommand(newGitHubActionCommand(s, env))
 	return root
 }

@@ -52,7 +52,7 @@ func (c *Client) Stage(ctx context.Context, cfg config.Config, log Logger) (*sum
 		return nil, err
 	}
 	run := &execution{c: c, cfg: &cfg, live: live, log: log, res: newResult("stage", &cfg)}
-	if err := run.steps(ctx, p.Steps); err != nil {
+	if err := run.steps(ctx, p); err != nil {
 		return run.res, fmt.Errorf("%s did not complete: %w", cfg.Stage, err)
 	}
 	run.finish(p)

@@ -24,14 +24,16 @@ type execution struct {
 	res  *summary.Result
 	// images are the images each version runs as the steps proceed, for the change record.
 	images map[config.Version]string
+	plan   *plan.Plan
 }
 
-func (e *execution) steps(ctx context.Context, steps []plan.Step) error {
+func (e *execution) steps(ctx context.Context, p *plan.Plan) error {
+	e.plan = p
 	e.images = map[config.Version]string{}
 	for _, v := range config.Versions {
 		e.images[v] = imageOf(e.live.deployments[v])
 	}
-	for _, s := range steps {
+	for _, s := range p.Steps {
 		if err := e.step(ctx, s); err != nil {
 			return err
 		}

@@ -26,16 +26,24 @@ func (e *execution) routes(ctx context.Context, r render.Routing) error {
 	if err != nil {
 		return err
 	}
+	images := e.images
+	if r.Equal(e.plan.Final) {
+		images = e.plan.Images // the record describes the state the stage ends in
+	}
 	desired.SetAnnotations(map[string]string{
 		StageAnnotation:     cfg.Stage.String(),
 		WeightsAnnotation:   fmt.Sprintf("green=%d,blue=%d", r.Weights[config.Green], r.Weights[config.Blue]),
-		ImagesAnnotation:    fmt.Sprintf("green=%s,blue=%s", e.images[config.Green], e.images[config.Blue]),
+		ImagesAnnotation:    fmt.Sprintf("green=%s,blue=%s", images[config.Green], images[config.Blue]),
 		ChangedAtAnnotation: e.now().Format("2006-01-02T15:04:05Z"),
 		ChangedByAnnotation: cfg.ChangedBy,
 	})
 	stamp(desired) // over mlcanary's own routes only: a route someone adds is not a reason to write
 	if err := render.Merge(cfg, desired, live); err != nil {
 		return err
+	}
+	if routes, _, _ := unstructured.NestedSlice(desired.Object, "spec", "http"); len(routes) == 0 {
+		// Istio rejects a VirtualService without routes; no routes at all means no VirtualService.
+		return e.remove(ctx, kube.VirtualServices, cfg.VirtualService)
 	}
 	if err := validate(desired); err != nil {
 		return fmt.Errorf("VirtualService %s/%s would break Istio's validation rules: %w", cfg.Namespace, cfg.VirtualService, err)

@@ -19,6 +19,9 @@ func ValidateVirtualService(vs *networkingv1alpha3.VirtualService) error {
 	if len(vs.Hosts) == 0 {
 		return fmt.Errorf("VirtualService has no hosts")
 	}
+	if len(vs.Http) == 0 && len(vs.Tcp) == 0 && len(vs.Tls) == 0 {
+		return fmt.Errorf("http, tcp or tls must be provided in a VirtualService")
+	}
 	names := map[string]bool{}
 	for i, r := range vs.Http {
 		where := fmt.Sprintf("http[%d]", i)

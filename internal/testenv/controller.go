@@ -24,8 +24,15 @@ type Controller struct {
 
 // StartController runs a Controller until the test ends.
 func (e *Env) StartController(t testing.TB) *Controller {
-	c := &Controller{env: e, hold: map[string]bool{}}
 	ctx, cancel := context.WithCancel(context.Background())
+	c, done := e.RunController(ctx)
+	t.Cleanup(func() { cancel(); <-done })
+	return c
+}
+
+// RunController runs a Controller until ctx ends; done closes when it has stopped.
+func (e *Env) RunController(ctx context.Context) (*Controller, <-chan struct{}) {
+	c := &Controller{env: e, hold: map[string]bool{}}
 	done := make(chan struct{})
 	go func() {
 		defer close(done)
@@ -40,8 +47,7 @@ func (e *Env) StartController(t testing.TB) *Controller {
 			}
 		}
 	}()
-	t.Cleanup(func() { cancel(); <-done })
-	return c
+	return c, done
 }
 
 // Hold keeps Deployment namespace/name unready (as if its pods never passed readiness) until Release.

@@ -35,32 +35,61 @@ type Env struct {
 // the binaries are missing, naming the command that builds them.
 func Start(t testing.TB) *Env {
 	t.Helper()
-	assets, err := assetsDir()
+	e, err := New(Options{})
 	if err != nil {
 		t.Fatal(err)
-	}
-	crds, err := IstioCRDs()
-	if err != nil {
-		t.Fatal(err)
-	}
-	te := &envtest.Environment{
-		BinaryAssetsDirectory: assets,
-		CRDInstallOptions:     envtest.CRDInstallOptions{Paths: []string{crds}, ErrorIfPathMissing: true},
-	}
-	cfg, err := te.Start()
-	if err != nil {
-		t.Fatalf("starting kube-apiserver and etcd from %s: %v", assets, err)
 	}
 	t.Cleanup(func() {
-		if err := te.Stop(); err != nil {
+		if err := e.Stop(); err != nil {
 			t.Logf("stopping envtest: %v", err)
 		}
 	})
+	return e
+}
+
+// Options change what New starts.
+type Options struct {
+	// WithoutIstio leaves Istio's CRDs out, as on a cluster where Istio is not installed.
+	WithoutIstio bool
+}
+
+// New starts an API server; the caller must Stop it. Packages share one from TestMain this way.
+func New(o Options) (*Env, error) {
+	assets, err := assetsDir()
+	if err != nil {
+		return nil, err
+	}
+	te := &envtest.Environment{BinaryAssetsDirectory: assets}
+	if !o.WithoutIstio {
+		crds, err := IstioCRDs()
+		if err != nil {
+			return nil, err
+		}
+		te.CRDInstallOptions = envtest.CRDInstallOptions{Paths: []string{crds}, ErrorIfPathMissing: true}
+	}
+	cfg, err := te.Start()
+	if err != nil {
+		return nil, fmt.Errorf("starting kube-apiserver and etcd from %s: %w", assets, err)
+	}
 	dyn, err := dynamic.NewForConfig(cfg)
 	if err != nil {
-		t.Fatal(err)
+		_ = te.Stop()
+		return nil, err
 	}
-	return &Env{Config: cfg, Dynamic: dyn, env: te}
+	return &Env{Config: cfg, Dynamic: dyn, env: te}, nil
+}
+
+// Stop stops the API server and etcd.
+func (e *Env) Stop() error { return e.env.Stop() }
+
+// UserConfig returns credentials for a user in groups, with no permissions beyond what RBAC grants
+// those groups, for tests of forbidden requests.
+func (e *Env) UserConfig(name string, groups ...string) (*rest.Config, error) {
+	user, err := e.env.AddUser(envtest.User{Name: name, Groups: groups}, nil)
+	if err != nil {
+		return nil, fmt.Errorf("adding user %s: %w", name, err)
+	}
+	return user.Config(), nil
 }
 
 // Kubeconfig writes an admin kubeconfig for the server to a temporary file and returns its path,

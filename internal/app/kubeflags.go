@@ -1,0 +1,58 @@
+package app
+
+import (
+	"fmt"
+	"path/filepath"
+
+	"github.com/spf13/pflag"
+	"k8s.io/client-go/rest"
+	"k8s.io/client-go/tools/clientcmd"
+
+	"github.com/mlcanary/mlcanary/internal/config"
+	"github.com/mlcanary/mlcanary/internal/summary"
+)
+
+// kubeFlags select the cluster the way kubectl does: --kubeconfig, else KUBECONFIG, else
+// ~/.kube/config, else the in-cluster service account; --context picks a context.
+type kubeFlags struct {
+	kubeconfig string
+	context    string
+}
+
+func (k *kubeFlags) add(fs *pflag.FlagSet) {
+	fs.StringVar(&k.kubeconfig, "kubeconfig", "", "path to a kubeconfig file (default: $KUBECONFIG, then ~/.kube/config, then in-cluster)")
+	fs.StringVar(&k.context, "context", "", "kubeconfig context to use (default: the current context)")
+}
+
+// restConfig loads credentials; env supplies KUBECONFIG so tests need not touch the process environment.
+func (k *kubeFlags) restConfig(env LookupEnv) (*rest.Config, error) {
+	rules := clientcmd.NewDefaultClientConfigLoadingRules()
+	if v, ok := env("KUBECONFIG"); ok && v != "" {
+		rules.Precedence = filepath.SplitList(v)
+	}
+	rules.ExplicitPath = k.kubeconfig
+	overrides := &clientcmd.ConfigOverrides{CurrentContext: k.context}
+	rc, err := clientcmd.NewNonInteractiveDeferredLoadingClientConfig(rules, overrides).ClientConfig()
+	if clientcmd.IsEmptyConfig(err) {
+		return nil, fmt.Errorf("no Kubernetes credentials: pass --kubeconfig, set KUBECONFIG, or run inside a cluster")
+	}
+	if err != nil {
+		return nil, fmt.Errorf("loading kubeconfig: %w", err)
+	}
+	rc.UserAgent = "mlcanary"
+	return rc, nil
+}
+
+// checkFormat validates -o before anything else runs.
+func checkFormat(format string) error {
+	switch format {
+	case "text", "json", "yaml", "markdown":
+		return nil
+	}
+	return &config.InputError{Input: "output", Value: format, Allowed: summary.Formats}
+}
+
+// progress prints engine progress lines to the error stream, leaving Out for the result.
+func progress(s Streams) func(string, ...any) {
+	return func(format string, args ...any) { fmt.Fprintf(s.Err, format+"\n", args...) }
+}

@@ -1,0 +1,70 @@
+package app
+
+import (
+	"fmt"
+
+	"github.com/spf13/cobra"
+
+	"github.com/mlcanary/mlcanary/internal/config"
+	"github.com/mlcanary/mlcanary/internal/engine"
+	"github.com/mlcanary/mlcanary/internal/summary"
+)
+
+func newPlanCommand(s Streams, env LookupEnv) *cobra.Command {
+	var in config.Inputs
+	var kf kubeFlags
+	var output string
+	var offline bool
+	cmd := &cobra.Command{
+		Use:   "plan STAGE",
+		Short: "Show what a stage would change; --offline needs no cluster",
+		Long: "With --offline, render the objects STAGE writes and the traffic split it establishes, contacting\n" +
+			"no cluster and assuming the stage's preconditions hold. Otherwise read the cluster, check the\n" +
+			"preconditions and send every write as a server-side dry run, printing a diff of live vs desired.",
+		Args: exactArgs(1, "one stage name ("+config.StageNames+")"),
+		RunE: func(cmd *cobra.Command, args []string) error {
+			cfg, err := in.Config(args[0])
+			if err != nil {
+				return err
+			}
+			if err := checkFormat(output); err != nil {
+				return err
+			}
+			var res *summary.Result
+			if offline {
+				res, err = engine.Offline(cfg)
+			} else {
+				var client *engine.Client
+				if client, err = connect(&kf, env); err == nil {
+					res, err = client.Plan(cmd.Context(), cfg)
+				}
+			}
+			if err != nil {
+				return err
+			}
+			return printPlan(s, res, output)
+		},
+	}
+	in.AddFlags(cmd.Flags())
+	kf.add(cmd.Flags())
+	cmd.Flags().BoolVar(&offline, "offline", false, "contact no cluster; assume the stage's preconditions hold")
+	cmd.Flags().StringVarP(&output, "output", "o", "text", "output format: "+summary.Formats)
+	return cmd
+}
+
+// printPlan prints the objects or the diff before the summary in text and markdown, where a
+// person reads them; json and yaml carry them as fields.
+func printPlan(s Streams, res *summary.Result, format string) error {
+	switch format {
+	case "text":
+		if res.Objects != "" {
+			fmt.Fprint(s.Out, res.Objects, "---\n")
+		}
+		fmt.Fprint(s.Out, res.Diff)
+	case "markdown":
+		if body, lang := res.Objects+res.Diff, map[bool]string{true: "yaml", false: "diff"}[res.Objects != ""]; body != "" {
+			defer fmt.Fprintf(s.Out, "\n```%s\n%s```\n", lang, body)
+		}
+	}
+	return print(s, res, format)
+}

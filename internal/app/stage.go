@@ -1,0 +1,63 @@
+package app
+
+import (
+	"fmt"
+
+	"github.com/spf13/cobra"
+
+	"github.com/mlcanary/mlcanary/internal/config"
+	"github.com/mlcanary/mlcanary/internal/engine"
+	"github.com/mlcanary/mlcanary/internal/summary"
+)
+
+func newStageCommand(s Streams, env LookupEnv) *cobra.Command {
+	var in config.Inputs
+	var kf kubeFlags
+	var output string
+	cmd := &cobra.Command{
+		Use:   "stage STAGE",
+		Short: "Perform one stage (" + config.StageNames + ") against the cluster",
+		Long: "Perform one stage against the cluster: check its preconditions, create and wait before routing,\n" +
+			"unroute before deleting. Re-running a stage that already holds changes nothing.\n\nStages: " + config.StageNames,
+		Args: exactArgs(1, "one stage name ("+config.StageNames+")"),
+		RunE: func(cmd *cobra.Command, args []string) error {
+			cfg, err := in.Config(args[0])
+			if err != nil {
+				return err
+			}
+			if err := checkFormat(output); err != nil {
+				return err
+			}
+			client, err := connect(&kf, env)
+			if err != nil {
+				return err
+			}
+			res, err := client.Stage(cmd.Context(), cfg, progress(s))
+			if err != nil {
+				return err
+			}
+			return print(s, res, output)
+		},
+	}
+	in.AddFlags(cmd.Flags())
+	kf.add(cmd.Flags())
+	cmd.Flags().StringVarP(&output, "output", "o", "text", "output format: "+summary.Formats)
+	return cmd
+}
+
+func connect(kf *kubeFlags, env LookupEnv) (*engine.Client, error) {
+	rc, err := kf.restConfig(env)
+	if err != nil {
+		return nil, err
+	}
+	return engine.NewClient(rc)
+}
+
+func print(s Streams, res *summary.Result, format string) error {
+	text, err := summary.Render(res, format)
+	if err != nil {
+		return err
+	}
+	_, err = fmt.Fprint(s.Out, text)
+	return err
+}

@@ -1,0 +1,223 @@
+package engine_test
+
+import (
+	"bytes"
+	"context"
+	"encoding/json"
+	"fmt"
+	"io"
+	"net/http"
+	"strings"
+	"sync"
+	"sync/atomic"
+	"testing"
+	"time"
+
+	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
+	"k8s.io/apimachinery/pkg/apis/meta/v1/unstructured"
+	"k8s.io/client-go/rest"
+
+	"github.com/mlcanary/mlcanary/internal/config"
+	"github.com/mlcanary/mlcanary/internal/engine"
+	"github.com/mlcanary/mlcanary/internal/kube"
+	"github.com/mlcanary/mlcanary/internal/render"
+	"github.com/mlcanary/mlcanary/internal/summary"
+	"github.com/mlcanary/mlcanary/internal/testenv"
+)
+
+var nsCounter atomic.Int64
+
+// fixture is one namespace with a counting, invariant-checking client.
+type fixture struct {
+	t   *testing.T
+	ns  string
+	rec *recorder
+	cl  *engine.Client
+}
+
+func newFixture(t *testing.T) *fixture {
+	t.Helper()
+	ns := fmt.Sprintf("abtesting-%d", nsCounter.Add(1))
+	obj := &unstructured.Unstructured{Object: map[string]any{"apiVersion": "v1", "kind": "Namespace", "metadata": map[string]any{"name": ns}}}
+	if _, err := env.Dynamic.Resource(kube.Namespaces).Create(context.Background(), obj, metav1.CreateOptions{}); err != nil {
+		t.Fatal(err)
+	}
+	f := &fixture{t: t, ns: ns}
+	f.rec = &recorder{f: f}
+	rc := rest.CopyConfig(env.Config)
+	rc.Wrap(func(rt http.RoundTripper) http.RoundTripper { f.rec.next = rt; return f.rec })
+	cl, err := engine.NewClient(rc)
+	if err != nil {
+		t.Fatal(err)
+	}
+	cl.PollInterval = 20 * time.Millisecond
+	cl.Now = func() time.Time { return time.Date(2026, 11, 26, 12, 0, 0, 0, time.UTC) }
+	f.cl = cl
+	return f
+}
+
+// cfg returns the documented defaults in the fixture's namespace for stage, with image.
+func (f *fixture) cfg(stage, image string) config.Config {
+	c := config.Default()
+	c.Namespace = f.ns
+	s, err := config.ParseStage(stage)
+	if err != nil {
+		f.t.Fatal(err)
+	}
+	c.Stage, c.Image, c.Timeout = s, image, 20*time.Second
+	return c
+}
+
+// stage performs a stage and fails the test on error or on a safety violation.
+func (f *fixture) stage(stage, image string) *summary.Result {
+	f.t.Helper()
+	res, err := f.try(stage, image)
+	if err != nil {
+		f.t.Fatalf("%s: %v", stage, err)
+	}
+	return res
+}
+
+func (f *fixture) try(stage, image string) (*summary.Result, error) {
+	f.t.Helper()
+	return f.run(f.cfg(stage, image))
+}
+
+func (f *fixture) run(c config.Config) (*summary.Result, error) {
+	f.t.Helper()
+	res, err := f.cl.Stage(context.Background(), c, f.t.Logf)
+	f.rec.assertSafe(f.t)
+	return res, err
+}
+
+// recorder counts requests and checks, at the moment of every write, that no route points at a
+// missing or unready version and that nothing routed is replaced or deleted.
+type recorder struct {
+	f          *fixture
+	next       http.RoundTripper
+	mu         sync.Mutex
+	requests   int
+	writes     []string
+	violations []string
+}
+
+func (r *recorder) RoundTrip(req *http.Request) (*http.Response, error) {
+	write := req.Method != http.MethodGet && !strings.Contains(req.URL.RawQuery, "dryRun=All")
+	var body []byte
+	if req.Body != nil {
+		body, _ = io.ReadAll(req.Body)
+		req.Body = io.NopCloser(bytes.NewReader(body))
+	}
+	r.mu.Lock()
+	r.requests++
+	if write {
+		r.writes = append(r.writes, req.Method+" "+req.URL.Path)
+	}
+	r.mu.Unlock()
+	if write {
+		r.check(req, body)
+	}
+	return r.next.RoundTrip(req)
+}
+
+// reset forgets what was counted so far.
+func (r *recorder) reset() {
+	r.mu.Lock()
+	defer r.mu.Unlock()
+	r.requests, r.writes = 0, nil
+}
+
+func (r *recorder) counts() (requests int, writes []string) {
+	r.mu.Lock()
+	defer r.mu.Unlock()
+	return r.requests, append([]string(nil), r.writes...)
+}
+
+func (r *recorder) assertSafe(t *testing.T) {
+	t.Helper()
+	r.mu.Lock()
+	defer r.mu.Unlock()
+	for _, v := range r.violations {
+		t.Errorf("safety violation: %s", v)
+	}
+	r.violations = nil
+}
+
+func (r *recorder) violate(format string, args ...any) {
+	r.mu.Lock()
+	defer r.mu.Unlock()
+	r.violations = append(r.violations, fmt.Sprintf(format, args...))
+}
+
+func (r *recorder) check(req *http.Request, body []byte) {
+	c := config.Default()
+	c.Namespace = r.f.ns
+	parts := strings.Split(strings.Trim(req.URL.Path, "/"), "/")
+	resource, name := parts[len(parts)-2], parts[len(parts)-1]
+	switch {
+	case resource == "virtualservices" && req.Method == http.MethodPatch:
+		r.checkRoutes(&c, name, body)
+	case resource == "deployments" || resource == "services":
+		for _, v := range config.Versions {
+			if name == c.Objects[v].Deployment || name == c.Objects[v].Service {
+				r.checkUnrouted(&c, v, req.Method+" "+resource+"/"+name)
+			}
+		}
+	}
+}
+
+// checkRoutes: every destination of the VirtualService about to be written must be ready.
+func (r *recorder) checkRoutes(c *config.Config, name string, body []byte) {
+	var vs unstructured.Unstructured
+	if err := json.Unmarshal(body, &vs.Object); err != nil {
+		r.violate("undecodable VirtualService write: %v", err)
+		return
+	}
+	for _, v := range config.Versions {
+		if !render.LiveRouting(c, &vs).References(v) {
+			continue
+		}
+		d, err := env.Dynamic.Resource(kube.Deployments).Namespace(c.Namespace).Get(context.Background(), c.Objects[v].Deployment, metav1.GetOptions{})
+		if err != nil || !testenv.IsRolledOut(d) {
+			r.violate("VirtualService %s routes to %s while its Deployment is missing or not ready (%v)", name, v, err)
+		}
+		if _, err := env.Dynamic.Resource(kube.Services).Namespace(c.Namespace).Get(context.Background(), c.Objects[v].Service, metav1.GetOptions{}); err != nil {
+			r.violate("VirtualService %s routes to %s while its Service is missing: %v", name, v, err)
+		}
+	}
+}
+
+// checkUnrouted: a version's Deployment may be changed or deleted, and its Service deleted, only
+// while no route points at it (applying a Service is always safe).
+func (r *recorder) checkUnrouted(c *config.Config, v config.Version, what string) {
+	if strings.HasPrefix(what, http.MethodPatch+" services/") {
+		return
+	}
+	vs, err := env.Dynamic.Resource(kube.VirtualServices).Namespace(c.Namespace).Get(context.Background(), c.VirtualService, metav1.GetOptions{})
+	if err != nil {
+		return // no VirtualService: nothing is routed
+	}
+	if render.LiveRouting(c, vs).References(v) {
+		r.violate("%s while version %s is routed", what, v)
+	}
+}
+
+// live reads the routing and the images on the cluster.
+func (f *fixture) live() (render.Routing, map[config.Version]string) {
+	f.t.Helper()
+	c := f.cfg("Blue_0", "")
+	vs, err := env.Dynamic.Resource(kube.VirtualServices).Namespace(f.ns).Get(context.Background(), c.VirtualService, metav1.GetOptions{})
+	if err != nil {
+		vs = nil
+	}
+	images := map[config.Version]string{}
+	for _, v := range config.Versions {
+		d, err := env.Dynamic.Resource(kube.Deployments).Namespace(f.ns).Get(context.Background(), c.Objects[v].Deployment, metav1.GetOptions{})
+		if err == nil {
+			cs, _, _ := unstructured.NestedSlice(d.Object, "spec", "template", "spec", "containers")
+			images[v], _, _ = unstructured.NestedString(cs[0].(map[string]any), "image")
+		}
+	}
+	return render.LiveRouting(&c, vs), images
+}
+

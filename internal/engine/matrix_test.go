@@ -1,0 +1,118 @@
+package engine_test
+
+import (
+	"errors"
+	"fmt"
+	"testing"
+
+	"github.com/mlcanary/mlcanary/internal/config"
+	"github.com/mlcanary/mlcanary/internal/plan"
+)
+
+// states are reached by running these stages (stage@image) on an empty namespace.
+var states = []struct {
+	name string
+	path []string
+}{
+	{"empty", nil},
+	{"first-Blue_0", []string{"Blue_0@" + imgA}},
+	{"first-Blue_100", []string{"Blue_0@" + imgA, "Blue_100"}},
+	{"green", []string{"Blue_0@" + imgA, "Blue_100", "Blue_Green", "Green_100"}},
+	{"Blue_0", []string{"Blue_0@" + imgA, "Blue_100", "Blue_Green", "Green_100", "Blue_0@" + imgB}},
+	{"Blue_50", []string{"Blue_0@" + imgA, "Blue_100", "Blue_Green", "Green_100", "Blue_0@" + imgB, "Blue_50"}},
+	{"Blue_100", []string{"Blue_0@" + imgA, "Blue_100", "Blue_Green", "Green_100", "Blue_0@" + imgB, "Blue_100"}},
+	{"Blue_Green", []string{"Blue_0@" + imgA, "Blue_100", "Blue_Green", "Green_100", "Blue_0@" + imgB, "Blue_100", "Blue_Green"}},
+}
+
+// allowed is the transition table (README "Transitions"): which stage may run in which state.
+// Blue_0 runs with a new image (imgC).
+var allowed = map[string]map[string]bool{
+	"Blue_0":     {"empty": true, "first-Blue_0": true, "first-Blue_100": false, "green": true, "Blue_0": true, "Blue_50": true, "Blue_100": true, "Blue_Green": true},
+	"Blue_30":    {"empty": false, "first-Blue_0": true, "first-Blue_100": true, "green": false, "Blue_0": true, "Blue_50": true, "Blue_100": true, "Blue_Green": true},
+	"Blue_100":   {"empty": false, "first-Blue_0": true, "first-Blue_100": true, "green": false, "Blue_0": true, "Blue_50": true, "Blue_100": true, "Blue_Green": true},
+	"Blue_Green": {"empty": false, "first-Blue_0": false, "first-Blue_100": true, "green": false, "Blue_0": false, "Blue_50": false, "Blue_100": true, "Blue_Green": true},
+	"Green_100":  {"empty": false, "first-Blue_0": false, "first-Blue_100": false, "green": true, "Blue_0": false, "Blue_50": false, "Blue_100": false, "Blue_Green": true},
+	"Rollback":   {"empty": false, "first-Blue_0": false, "first-Blue_100": false, "green": true, "Blue_0": true, "Blue_50": true, "Blue_100": true, "Blue_Green": true},
+}
+
+func (f *fixture) reach(path []string) {
+	f.t.Helper()
+	for _, p := range path {
+		stage, image, _ := cut(p)
+		f.stage(stage, image)
+	}
+}
+
+func cut(p string) (stage, image string, ok bool) {
+	for i := range p {
+		if p[i] == '@' {
+			return p[:i], p[i+1:], true
+		}
+	}
+	return p, "", false
+}
+
+// TestEveryStageFromEveryState runs each stage from each state: an allowed stage establishes its
+// split without ever routing to a missing or unready version and holds on a re-run with zero
+// writes; a refused stage names its precondition and writes nothing.
+func TestEveryStageFromEveryState(t *testing.T) {
+	for stage, byState := range allowed {
+		for _, st := range states {
+			t.Run(fmt.Sprintf("%s_from_%s", stage, st.name), func(t *testing.T) {
+				f := newFixture(t)
+				f.reach(st.path)
+				image := ""
+				if stage == "Blue_0" {
+					image = imgC
+				}
+				f.rec.reset()
+				res, err := f.try(stage, image)
+				_, writes := f.rec.counts()
+				if !byState[st.name] {
+					var pe *plan.PreconditionError
+					if !errors.As(err, &pe) {
+						t.Fatalf("%s from %s: got %v, want a precondition error", stage, st.name, err)
+					}
+					if len(writes) != 0 {
+						t.Errorf("refused %s wrote %v", stage, writes)
+					}
+					t.Logf("refused: %v", err)
+					return
+				}
+				if err != nil {
+					t.Fatalf("%s from %s: %v", stage, st.name, err)
+				}
+				assertSplit(t, f, stage, res.Weights.Green, res.Weights.Blue)
+				f.rec.reset()
+				if _, err := f.try(stage, image); err != nil {
+					t.Fatalf("re-run of %s: %v", stage, err)
+				}
+				if _, writes := f.rec.counts(); len(writes) != 0 {
+					t.Errorf("re-run of %s wrote %v, want nothing", stage, writes)
+				}
+			})
+		}
+	}
+}
+
+// assertSplit checks the live weights are the stage's, or blue-only when there is no green yet.
+func assertSplit(t *testing.T, f *fixture, stage string, green, blue int) {
+	t.Helper()
+	s, _ := config.ParseStage(stage)
+	wg, wb := s.Weights()
+	routing, images := f.live()
+	switch {
+	case images[config.Green] == "" && s.Kind == config.KindBlue0:
+		wg, wb = 0, 0 // first release: header route only
+	case images[config.Green] == "":
+		wg, wb = 0, 100 // first release: blue takes green's share
+	}
+	if routing.Weights[config.Green] != wg || routing.Weights[config.Blue] != wb || green != wg || blue != wb {
+		t.Errorf("%s: live %v, result green=%d blue=%d, want green=%d blue=%d", stage, routing.Weights, green, blue, wg, wb)
+	}
+	if s.Kind == config.KindGreen100 || s.Kind == config.KindRollback {
+		if images[config.Blue] != "" {
+			t.Errorf("%s left blue running %s", stage, images[config.Blue])
+		}
+	}
+}
