@@ -220,4 +220,3 @@ func (f *fixture) live() (render.Routing, map[config.Version]string) {
 	}
 	return render.LiveRouting(&c, vs), images
 }
-
