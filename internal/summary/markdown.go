@@ -21,9 +21,7 @@ func Bar(weight int) string {
 func Markdown(r *Result) string {
 	var b strings.Builder
 	title := "mlcanary " + r.Action + ": " + r.Stage
-	if r.DryRun {
-		title += " (dry run: nothing was changed)"
-	}
+	title += suffix(r)
 	fmt.Fprintf(&b, "### %s\n\nNamespace `%s`\n\n", esc(title), code(r.Namespace))
 	b.WriteString("| version | traffic | weight | image | ready |\n|---|---|---:|---|---|\n")
 	for _, v := range r.versions() {
@@ -103,10 +101,21 @@ func readyCell(v versionRow) string {
 
 // esc neutralises characters that would change Markdown structure or inject HTML.
 func esc(s string) string {
-	return strings.NewReplacer("|", `\|`, "<", "&lt;", ">", "&gt;", "`", "'", "\r", " ", "\n", " ", "*", `\*`, "_", `\_`, "[", `\[`, "]", `\]`).Replace(s)
+	return strings.NewReplacer("|", `\|`, "<", "&lt;", ">", "&gt;", "`", "'", "\r", " ", "\n", " ", "*", `\*`, "[", `\[`, "]", `\]`).Replace(s)
 }
 
 // code makes s safe inside an inline code span (no backticks, pipes or line breaks).
 func code(s string) string {
 	return strings.NewReplacer("`", "'", "|", "¦", "\r", " ", "\n", " ").Replace(s)
+}
+
+// suffix says when nothing was persisted.
+func suffix(r *Result) string {
+	switch {
+	case r.Action == "plan":
+		return " (plan only: nothing was changed)"
+	case r.DryRun:
+		return " (dry run: nothing was changed)"
+	}
+	return ""
 }

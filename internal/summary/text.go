@@ -13,10 +13,7 @@ import (
 func Text(r *Result) string {
 	var b strings.Builder
 	fmt.Fprintf(&b, "%s %s in namespace %s", r.Action, r.Stage, r.Namespace)
-	if r.DryRun {
-		b.WriteString(" (dry run: nothing was changed)")
-	}
-	b.WriteString("\n")
+	b.WriteString(suffix(r) + "\n")
 	for _, v := range r.versions() {
 		image, ready := v.image, "not ready"
 		if image == "" {
