@@ -1,0 +1,115 @@
+package app
+
+import (
+	"bytes"
+	"context"
+	"fmt"
+	"net/http"
+	"net/http/httptest"
+	"os"
+	"path/filepath"
+	"strings"
+	"sync/atomic"
+	"testing"
+)
+
+// countingCluster is a stand-in API server that only counts requests: bad input must send none.
+func countingCluster(t *testing.T) (kubeconfig string, requests *atomic.Int64) {
+	t.Helper()
+	requests = &atomic.Int64{}
+	srv := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, _ *http.Request) {
+		requests.Add(1)
+		http.Error(w, "not a real cluster", http.StatusInternalServerError)
+	}))
+	t.Cleanup(srv.Close)
+	kubeconfig = filepath.Join(t.TempDir(), "kubeconfig")
+	cfg := fmt.Sprintf(`apiVersion: v1
+kind: Config
+clusters: [{name: c, cluster: {server: %q}}]
+users: [{name: u, user: {token: secret-token-value}}]
+contexts: [{name: c, context: {cluster: c, user: u}}]
+current-context: c
+`, srv.URL)
+	if err := os.WriteFile(kubeconfig, []byte(cfg), 0o600); err != nil {
+		t.Fatal(err)
+	}
+	return kubeconfig, requests
+}
+
+// TestBadInputExitsTwoWithOneLine: every malformed input is refused with exit code 2 and one line
+// naming the input and what is allowed, before any request reaches the cluster.
+func TestBadInputExitsTwoWithOneLine(t *testing.T) {
+	kubeconfig, requests := countingCluster(t)
+	img := "--image=myacr.azurecr.io/model:42"
+	cases := []struct {
+		args []string
+		want string
+	}{
+		{[]string{"stage", "Blue_500", img}, `invalid stage "Blue_500": allowed: Blue_N with N a whole number from 1 to 99`},
+		{[]string{"stage", "Blue_050", img}, `invalid stage "Blue_050"`},
+		{[]string{"stage", "Blue_-5", img}, `invalid stage "Blue_-5"`},
+		{[]string{"stage", "Green_50"}, `invalid stage "Green_50": allowed: Blue_0, Blue_1..Blue_99`},
+		{[]string{"stage", "blue"}, `invalid stage "blue"`},
+		{[]string{"stage", "Blue_0"}, `invalid image "": allowed: a full image reference with a tag or digest`},
+		{[]string{"stage", "Blue_0", "--image=model"}, `invalid image "model": allowed: an image reference with a tag or digest`},
+		{[]string{"stage", "Blue_0", "--image=MyAcr.io/Model:1"}, `invalid image "MyAcr.io/Model:1"`},
+		{[]string{"stage", "Blue_0", img, "--image-repo=x.io/m"}, `invalid image "myacr.azurecr.io/model:42": allowed: either image or image-repo plus image-tag, not both`},
+		{[]string{"stage", "Blue_0", "--image-repo=myacr.azurecr.io", "--image-tag=42"}, `invalid image-repo "myacr.azurecr.io": allowed: a repository, not only a registry host`},
+		{[]string{"stage", "Blue_0", "--image-tag=42"}, `invalid image-repo "": allowed: a repository`},
+		{[]string{"stage", "Blue_0", "--image-repo=x.io/m"}, `invalid image-tag "": allowed: a tag`},
+		{[]string{"stage", "Blue_0", img, "-n", "AB_testing"}, `invalid namespace "AB_testing": allowed: a DNS-1123 label`},
+		{[]string{"stage", "Blue_0", img, "-n", ""}, `invalid namespace ""`},
+		{[]string{"stage", "Blue_0", img, "--app=bad app"}, `invalid app "bad app": allowed: a label value`},
+		{[]string{"stage", "Blue_0", img, "--green-deployment=Model-Green"}, `invalid green-deployment "Model-Green": allowed: a DNS-1123 name`},
+		{[]string{"stage", "Blue_0", img, "--blue-service=1svc"}, `invalid blue-service "1svc": allowed: a DNS-1035 label`},
+		{[]string{"stage", "Blue_0", img, "--blue-service=model-svc-green"}, `invalid blue-service "model-svc-green": allowed: a name different from green-service`},
+		{[]string{"stage", "Blue_0", img, "--gateway=gw/x"}, `invalid gateway "gw/x"`},
+		{[]string{"stage", "Blue_0", img, "--virtual-service="}, `invalid virtual-service ""`},
+		{[]string{"stage", "Blue_0", img, "--gateway-selector=ingressgateway"}, `invalid gateway-selector "ingressgateway": allowed: one label as key=value`},
+		{[]string{"stage", "Blue_0", img, "--hosts=bad host"}, `invalid hosts "bad host"`},
+		{[]string{"stage", "Blue_0", img, "--gateway-port=0"}, `invalid gateway-port "0": allowed: a port number from 1 to 65535`},
+		{[]string{"stage", "Blue_0", img, "--port=70000"}, `invalid port "70000": allowed: a port number from 1 to 65535`},
+		{[]string{"stage", "Blue_0", img, "--port=http"}, `invalid port "http"`},
+		{[]string{"stage", "Blue_0", img, "--replicas=-1"}, `invalid replicas "-1": allowed: a whole number from 1 to 1000`},
+		{[]string{"stage", "Blue_0", img, "--replicas=0"}, `invalid replicas "0"`},
+		{[]string{"stage", "Blue_0", img, "--image-pull-secret=Acr_Pull"}, `invalid image-pull-secret "Acr_Pull"`},
+		{[]string{"stage", "Blue_0", img, "--header=X-Api-Version"}, `invalid header "X-Api-Version": allowed: a lower-case HTTP header name`},
+		{[]string{"stage", "Blue_0", img, "--header=x api"}, `invalid header "x api"`},
+		{[]string{"stage", "Blue_0", img, "--uri-prefix=score"}, `invalid uri-prefix "score": allowed: a URL path starting with "/"`},
+		{[]string{"stage", "Blue_0", img, "--timeout=10parsecs"}, `invalid timeout "10parsecs": allowed: a duration such as 10m`},
+		{[]string{"stage", "Blue_0", img, "--timeout=0s"}, `invalid timeout "0s": allowed: a duration above 0`},
+		{[]string{"stage", "Blue_0", img, "-o", "xml"}, `invalid output "xml": allowed: text, json, yaml, markdown`},
+		{[]string{"stage", "Blue_0", img, "--no-such-flag"}, `unknown flag: --no-such-flag`},
+		{[]string{"stage"}, `mlcanary stage takes one stage name`},
+		{[]string{"stage", "Blue_50", "extra"}, `mlcanary stage takes one stage name`},
+		{[]string{"deploy"}, `unknown command "deploy" for "mlcanary"`},
+		{[]string{"plan", "Blue_500", "--offline"}, `invalid stage "Blue_500"`},
+		{[]string{"status", "-o", "csv"}, `invalid output "csv"`},
+		{[]string{"status", "extra"}, `unknown command "extra" for "mlcanary status"`},
+	}
+	for _, tc := range cases {
+		t.Run(strings.Join(tc.args, " "), func(t *testing.T) {
+			var out, errb bytes.Buffer
+			env := func(k string) (string, bool) {
+				if k == "KUBECONFIG" {
+					return kubeconfig, true
+				}
+				return "", false
+			}
+			code := Run(context.Background(), Streams{In: strings.NewReader(""), Out: &out, Err: &errb}, tc.args, env)
+			msg := errb.String()
+			if code != ExitInvalid {
+				t.Errorf("exit code %d, want %d (stderr %q)", code, ExitInvalid, msg)
+			}
+			if !strings.Contains(msg, tc.want) || strings.Count(msg, "\n") != 1 {
+				t.Errorf("stderr %q, want one line containing %q", msg, tc.want)
+			}
+			if out.Len() != 0 {
+				t.Errorf("stdout %q, want nothing", out.String())
+			}
+		})
+	}
+	if n := requests.Load(); n != 0 {
+		t.Errorf("bad input sent %d requests to the cluster", n)
+	}
+}
