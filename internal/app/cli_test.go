@@ -27,7 +27,9 @@ func TestCLIAgainstCluster(t *testing.T) {
 	kubeconfig := e.Kubeconfig(t)
 	run := func(args ...string) (int, string, string) {
 		var out, errb bytes.Buffer
-		env := func(k string) (string, bool) { return map[string]string{"KUBECONFIG": kubeconfig}[k], k == "KUBECONFIG" }
+		env := func(k string) (string, bool) {
+			return map[string]string{"KUBECONFIG": kubeconfig}[k], k == "KUBECONFIG"
+		}
 		code := Run(context.Background(), Streams{In: strings.NewReader(""), Out: &out, Err: &errb}, args, env)
 		return code, out.String(), errb.String()
 	}

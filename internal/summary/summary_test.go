@@ -38,7 +38,7 @@ var cases = map[string]*Result{
 	"blue50": {
 		Action: "stage", Stage: "Blue_50", Namespace: "abtesting",
 		Weights: Weights{Green: 50, Blue: 50}, Images: Images{Green: "acr.io/model:41", Blue: "acr.io/model:42"},
-		Ready:   Ready{Green: true, Blue: true},
+		Ready: Ready{Green: true, Blue: true},
 		Routes: []HeaderRoute{{Version: "blue", Header: "x-api-version", Value: "blue", Path: "/score"},
 			{Version: "green", Header: "x-api-version", Value: "green", Path: "/score"}},
 		Changes:   []string{"VirtualService abtesting/mlmodel-virtualservice updated (green 100% → 50%, blue 0% → 50%; header routes: blue, green)"},
