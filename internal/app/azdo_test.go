@@ -1,0 +1,259 @@
+package app
+
+import (
+	"bytes"
+	"context"
+	"encoding/pem"
+	"fmt"
+	"os"
+	"os/exec"
+	"path/filepath"
+	"regexp"
+	"runtime"
+	"strings"
+	"sync"
+	"testing"
+	"time"
+
+	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
+	"k8s.io/apimachinery/pkg/apis/meta/v1/unstructured"
+	"k8s.io/apimachinery/pkg/runtime/schema"
+
+	"github.com/mlcanary/mlcanary/internal/azdo/azdotest"
+	"github.com/mlcanary/mlcanary/internal/testenv"
+)
+
+// vso is one logging command as the agent parses it.
+type vso struct {
+	name  string
+	props map[string]string
+	data  string
+}
+
+var vsoLine = regexp.MustCompile(`##vso\[([^ \]]+)(?: ([^\]]*))?\](.*)$`)
+
+func unescapeVSO(s string) string {
+	return strings.NewReplacer("%3B", ";", "%0D", "\r", "%0A", "\n", "%5D", "]", "%AZP25", "%").Replace(s)
+}
+
+// parseVSO reads stdout as the agent does: a line holding "##vso[" is one command.
+func parseVSO(out string) []vso {
+	var cmds []vso
+	for _, line := range strings.Split(out, "\n") {
+		i := strings.Index(line, "##vso[")
+		if i < 0 {
+			continue
+		}
+		m := vsoLine.FindStringSubmatch(line[i:])
+		if m == nil {
+			continue
+		}
+		c := vso{name: m[1], props: map[string]string{}, data: unescapeVSO(m[3])}
+		for _, kv := range strings.Split(m[2], ";") {
+			if k, v, ok := strings.Cut(kv, "="); ok {
+				c.props[k] = unescapeVSO(v)
+			}
+		}
+		cmds = append(cmds, c)
+	}
+	return cmds
+}
+
+var (
+	launcherOnce sync.Once
+	launcherDir  string
+	launcherErr  error
+)
+
+// launcher stages the task folder as the .vsix ships it: task.json, index.js and the host's binary
+// brotli-compressed under bin/, built from this tree.
+func launcher(t *testing.T) string {
+	t.Helper()
+	if _, err := exec.LookPath("node"); err != nil {
+		t.Fatal("node is required to run the task's launcher as the agent does: ", err)
+	}
+	launcherOnce.Do(func() {
+		dir, err := os.MkdirTemp("", "mlcanary-task-")
+		if err != nil {
+			launcherErr = err
+			return
+		}
+		launcherDir = dir
+		arch := map[string]string{"amd64": "amd64", "arm64": "arm64"}[runtime.GOARCH]
+		name := fmt.Sprintf("mlcanary-%s-%s", runtime.GOOS, arch)
+		if runtime.GOOS == "windows" {
+			name += ".exe"
+		}
+		bin := filepath.Join(dir, "build", name)
+		steps := [][]string{
+			{"go", "build", "-trimpath", "-o", bin, "github.com/mlcanary/mlcanary/cmd/mlcanary"},
+			{"node", "-e", `const z=require("zlib"),f=require("fs");f.mkdirSync(process.argv[2],{recursive:true});` +
+				`f.writeFileSync(process.argv[2]+"/"+process.argv[3]+".br",z.brotliCompressSync(f.readFileSync(process.argv[1]),{params:{[z.constants.BROTLI_PARAM_QUALITY]:1}}))`,
+				bin, filepath.Join(dir, "task", "bin"), name},
+			{"cp", "../../task/index.js", "../../task/task.json", filepath.Join(dir, "task")},
+		}
+		for _, s := range steps {
+			if out, err := exec.Command(s[0], s[1:]...).CombinedOutput(); err != nil {
+				launcherErr = fmt.Errorf("%s: %v\n%s", strings.Join(s[:2], " "), err, out)
+				return
+			}
+		}
+	})
+	if launcherErr != nil {
+		t.Fatal(launcherErr)
+	}
+	return filepath.Join(launcherDir, "task")
+}
+
+// agentRun is one task run as the agent starts it: node <task>/index.js with the job's environment.
+type agentRun struct {
+	stdout, stderr string
+	code           int
+	cmds           []vso
+}
+
+func runTask(t *testing.T, task string, env map[string]string) agentRun {
+	t.Helper()
+	ctx, cancel := context.WithTimeout(context.Background(), 2*time.Minute)
+	defer cancel()
+	cmd := exec.CommandContext(ctx, "node", filepath.Join(task, "index.js"))
+	cmd.Dir = t.TempDir()
+	cmd.Env = []string{"PATH=" + os.Getenv("PATH"), "HOME=" + t.TempDir()}
+	for k, v := range env {
+		cmd.Env = append(cmd.Env, k+"="+v)
+	}
+	var stdout, stderr bytes.Buffer
+	cmd.Stdout, cmd.Stderr = &stdout, &stderr
+	err := cmd.Run()
+	r := agentRun{stdout: stdout.String(), stderr: stderr.String(), cmds: parseVSO(stdout.String())}
+	if exit, ok := err.(*exec.ExitError); ok {
+		r.code = exit.ExitCode()
+	} else if err != nil {
+		t.Fatal(err)
+	}
+	return r
+}
+
+func (r agentRun) find(name string) []vso {
+	var out []vso
+	for _, c := range r.cmds {
+		if c.name == name {
+			out = append(out, c)
+		}
+	}
+	return out
+}
+
+func (r agentRun) outputs() map[string]string {
+	out := map[string]string{}
+	for _, c := range r.find("task.setvariable") {
+		if c.props["isoutput"] == "true" {
+			out[c.props["variable"]] = c.data
+		}
+	}
+	return out
+}
+
+// checkSecrets fails when a secret appears anywhere but in a task.setsecret command, when a line
+// is printed before the secrets are masked, or when a secret the run held (held) was not masked.
+func (r agentRun) checkSecrets(t *testing.T, secrets, held []string, files ...string) {
+	t.Helper()
+	lines := strings.Split(r.stdout, "\n")
+	masking := true
+	for i, line := range lines {
+		if strings.HasPrefix(line, "##vso[task.setsecret]") {
+			if !masking {
+				t.Errorf("stdout line %d masks a secret after other output", i)
+			}
+			continue
+		}
+		masking = false
+		for _, s := range secrets {
+			if strings.Contains(line, s) {
+				t.Errorf("stdout line %d reveals a secret: %q", i, line)
+			}
+		}
+	}
+	texts := map[string]string{"stderr": r.stderr}
+	for _, f := range files {
+		data, _ := os.ReadFile(f)
+		texts[f] = string(data)
+	}
+	for where, text := range texts {
+		for _, s := range secrets {
+			if strings.Contains(text, s) {
+				t.Errorf("%s reveals a secret", where)
+			}
+		}
+	}
+	masked := map[string]bool{}
+	for _, c := range r.find("task.setsecret") {
+		masked[c.data] = true
+	}
+	for _, s := range held {
+		if !masked[s] {
+			t.Errorf("secret %.6s… was never masked", s)
+		}
+	}
+}
+
+var (
+	namespacesGVR      = schema.GroupVersionResource{Version: "v1", Resource: "namespaces"}
+	serviceAccountsGVR = schema.GroupVersionResource{Version: "v1", Resource: "serviceaccounts"}
+	rolesGVR           = schema.GroupVersionResource{Group: "rbac.authorization.k8s.io", Version: "v1", Resource: "roles"}
+	bindingsGVR        = schema.GroupVersionResource{Group: "rbac.authorization.k8s.io", Version: "v1", Resource: "rolebindings"}
+)
+
+func create(t *testing.T, e *testenv.Env, gvr schema.GroupVersionResource, ns string, obj map[string]any, sub ...string) *unstructured.Unstructured {
+	t.Helper()
+	got, err := e.Dynamic.Resource(gvr).Namespace(ns).Create(context.Background(), &unstructured.Unstructured{Object: obj}, metav1.CreateOptions{}, sub...)
+	if err != nil {
+		t.Fatalf("creating %s: %v", gvr.Resource, err)
+	}
+	return got
+}
+
+// pipelineToken creates namespace ns and a ServiceAccount allowed everything in it only, and returns
+// a real token for it from the TokenRequest API.
+func pipelineToken(t *testing.T, e *testenv.Env, ns string) string {
+	t.Helper()
+	meta := func(name string) map[string]any { return map[string]any{"name": name, "namespace": ns} }
+	create(t, e, namespacesGVR, "", map[string]any{"apiVersion": "v1", "kind": "Namespace", "metadata": map[string]any{"name": ns}})
+	create(t, e, serviceAccountsGVR, ns, map[string]any{"apiVersion": "v1", "kind": "ServiceAccount", "metadata": meta("pipeline")})
+	create(t, e, rolesGVR, ns, map[string]any{"apiVersion": "rbac.authorization.k8s.io/v1", "kind": "Role", "metadata": meta("pipeline"),
+		"rules": []any{map[string]any{"apiGroups": []any{"*"}, "resources": []any{"*"}, "verbs": []any{"*"}}}})
+	create(t, e, bindingsGVR, ns, map[string]any{"apiVersion": "rbac.authorization.k8s.io/v1", "kind": "RoleBinding", "metadata": meta("pipeline"),
+		"roleRef":  map[string]any{"apiGroup": "rbac.authorization.k8s.io", "kind": "Role", "name": "pipeline"},
+		"subjects": []any{map[string]any{"kind": "ServiceAccount", "name": "pipeline", "namespace": ns}}})
+	tr := create(t, e, serviceAccountsGVR, ns, map[string]any{"apiVersion": "authentication.k8s.io/v1", "kind": "TokenRequest",
+		"metadata": meta("pipeline"), "spec": map[string]any{"expirationSeconds": int64(3600)}}, "token")
+	token, _, _ := unstructured.NestedString(tr.Object, "status", "token")
+	if token == "" {
+		t.Fatal("no token from the TokenRequest API")
+	}
+	return token
+}
+
+// jobEnv is what the agent sets for every task: TF_BUILD, the system connection, the run's ids,
+// the temp and tools directories; SSL_CERT_FILE makes the binary trust the local Azure DevOps server.
+func jobEnv(t *testing.T, org *azdotest.Server) map[string]string {
+	t.Helper()
+	ca := filepath.Join(t.TempDir(), "ca.pem")
+	if err := os.WriteFile(ca, pem.EncodeToMemory(&pem.Block{Type: "CERTIFICATE", Bytes: org.Certificate().Raw}), 0o600); err != nil {
+		t.Fatal(err)
+	}
+	return map[string]string{
+		"TF_BUILD":                                 "True",
+		"AGENT_TEMPDIRECTORY":                      t.TempDir(),
+		"AGENT_TOOLSDIRECTORY":                     t.TempDir(),
+		"SYSTEM_TEAMFOUNDATIONCOLLECTIONURI":       org.URL + "/",
+		"SYSTEM_TEAMPROJECTID":                     org.Project,
+		"SYSTEM_TEAMPROJECT":                       "ML",
+		"SYSTEM_HOSTTYPE":                          "build",
+		"BUILD_BUILDID":                            org.BuildID,
+		"ENDPOINT_URL_SYSTEMVSSCONNECTION":         org.URL + "/",
+		"ENDPOINT_AUTH_SCHEME_SYSTEMVSSCONNECTION": "OAuth",
+		"ENDPOINT_AUTH_PARAMETER_SYSTEMVSSCONNECTION_ACCESSTOKEN": org.Token,
+		"SSL_CERT_FILE": ca,
+	}
+}
