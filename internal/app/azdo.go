@@ -68,11 +68,13 @@ func azureStage(ctx context.Context, log *azdo.Log, job azdo.Job, env LookupEnv)
 	if cfg.ChangedBy == "" {
 		cfg.ChangedBy = "azure-devops"
 	}
-	log.Progress(10, "Connecting to the cluster")
+	// Connect before printing anything: an AKS connection yields new secrets (the kubeconfig's
+	// credentials, an Entra ID token) that must be masked first.
 	cluster, err := azureCluster(ctx, log, job, task.Connection, env)
 	if err != nil {
 		return nil, err
 	}
+	log.Progress(10, "Connected")
 	log.Printf("mlcanary: %s in namespace %s through %s", cfg.Stage, cfg.Namespace, cluster.Source)
 	client, err := engine.NewClient(cluster.Config)
 	if err != nil {

@@ -3,6 +3,7 @@ package app
 import (
 	"bytes"
 	"context"
+	"crypto/x509"
 	"encoding/pem"
 	"fmt"
 	"os"
@@ -236,10 +237,14 @@ func pipelineToken(t *testing.T, e *testenv.Env, ns string) string {
 
 // jobEnv is what the agent sets for every task: TF_BUILD, the system connection, the run's ids,
 // the temp and tools directories; SSL_CERT_FILE makes the binary trust the local Azure DevOps server.
-func jobEnv(t *testing.T, org *azdotest.Server) map[string]string {
+func jobEnv(t *testing.T, org *azdotest.Server, trust ...*x509.Certificate) map[string]string {
 	t.Helper()
 	ca := filepath.Join(t.TempDir(), "ca.pem")
-	if err := os.WriteFile(ca, pem.EncodeToMemory(&pem.Block{Type: "CERTIFICATE", Bytes: org.Certificate().Raw}), 0o600); err != nil {
+	var roots []byte
+	for _, c := range append(trust, org.Certificate()) {
+		roots = append(roots, pem.EncodeToMemory(&pem.Block{Type: "CERTIFICATE", Bytes: c.Raw})...)
+	}
+	if err := os.WriteFile(ca, roots, 0o600); err != nil {
 		t.Fatal(err)
 	}
 	return map[string]string{
