@@ -1,0 +1,83 @@
+package azdo
+
+import (
+	"os"
+	"path/filepath"
+	"slices"
+	"testing"
+
+	"sigs.k8s.io/yaml"
+)
+
+type pipeline struct {
+	Variables map[string]string
+	Stages    []struct {
+		Stage     string
+		DependsOn any `json:"dependsOn"`
+		Condition string
+		Jobs      []struct {
+			Deployment  string
+			Environment string
+			Strategy    struct {
+				RunOnce struct {
+					Deploy struct {
+						Steps []struct {
+							Task   string
+							Inputs map[string]string
+						}
+					}
+				} `json:"runOnce"`
+			}
+		}
+	}
+}
+
+// TestAbtestPipeline checks pipelines/abtest.yml is the documented flow done with this task: the
+// stages in order on environment abtestenv, Rollback on failure, and only inputs task.json declares.
+func TestAbtestPipeline(t *testing.T) {
+	data, err := os.ReadFile(filepath.Join("..", "..", "pipelines", "abtest.yml"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	var p pipeline
+	if err := yaml.Unmarshal(data, &p); err != nil {
+		t.Fatal(err)
+	}
+	for _, v := range []string{"K8S_AB_SERVICE_CONNECTION", "K8S_AB_NAMESPACE", "IMAGE_REPO_NAME"} {
+		if p.Variables[v] == "" {
+			t.Errorf("variable %s is not defined", v)
+		}
+	}
+	declared := map[string]bool{}
+	for _, in := range readTask(t).Inputs {
+		declared[in.Name] = true
+	}
+	var stages []string
+	for _, s := range p.Stages {
+		stages = append(stages, s.Stage)
+		if s.Stage == "Build" {
+			continue
+		}
+		if len(s.Jobs) != 1 || s.Jobs[0].Environment != "abtestenv" {
+			t.Errorf("stage %s: want one deployment job on environment abtestenv", s.Stage)
+			continue
+		}
+		steps := s.Jobs[0].Strategy.RunOnce.Deploy.Steps
+		if len(steps) != 1 || steps[0].Task != "MLCanary@1" || steps[0].Inputs["stage"] != s.Stage {
+			t.Errorf("stage %s: want one MLCanary@1 step with stage %s", s.Stage, s.Stage)
+			continue
+		}
+		for name := range steps[0].Inputs {
+			if !declared[name] {
+				t.Errorf("stage %s uses input %s, which task.json does not declare", s.Stage, name)
+			}
+		}
+		if (s.Stage == "Rollback") != (s.Condition == "failed()") {
+			t.Errorf("stage %s has condition %q", s.Stage, s.Condition)
+		}
+	}
+	want := []string{"Build", "Blue_0", "Blue_50", "Blue_100", "Blue_Green", "Green_100", "Rollback"}
+	if !slices.Equal(stages, want) {
+		t.Errorf("stages %v, want %v", stages, want)
+	}
+}
