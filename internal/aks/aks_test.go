@@ -178,3 +178,25 @@ func TestUseTokenReplacesKubelogin(t *testing.T) {
 		t.Error("the caller's request was modified")
 	}
 }
+
+// TestKubeconfigThroughManagedIdentity uses the App Service managed identity protocol, which
+// azidentity selects from IDENTITY_ENDPOINT and IDENTITY_HEADER (an agent VM uses IMDS, which a test
+// cannot reach).
+func TestKubeconfigThroughManagedIdentity(t *testing.T) {
+	s := akstest.Start(t)
+	s.Kubeconfigs["clusterUser"] = []byte(userKubeconfig)
+	t.Setenv("IDENTITY_ENDPOINT", s.URL+"/msi/token")
+	t.Setenv("IDENTITY_HEADER", s.IdentityHeader)
+	cred, err := aks.Credential(aks.Connection{ID: "msi", Scheme: "ManagedServiceIdentity"}, options(s))
+	if err != nil {
+		t.Fatal(err)
+	}
+	got, err := aks.Kubeconfig(context.Background(), cred, aks.Cluster{ARMURL: s.URL, SubscriptionID: s.Subscription,
+		ResourceGroup: s.ResourceGroup, Name: s.Cluster}, options(s))
+	if err != nil {
+		t.Fatal(err)
+	}
+	if string(got) != userKubeconfig {
+		t.Errorf("kubeconfig %q", got)
+	}
+}

@@ -29,6 +29,9 @@ type Server struct {
 	SystemToken, OIDCToken string
 	// ConnectionID is the service connection the OIDC endpoint expects.
 	ConnectionID string
+	// IdentityHeader is the secret header the managed identity endpoint (App Service style, at
+	// /msi/token, for IDENTITY_ENDPOINT) requires.
+	IdentityHeader string
 	// Kubeconfigs are served by name: "clusterUser", "clusterAdmin".
 	Kubeconfigs map[string][]byte
 	// Subscription, ResourceGroup and Cluster locate the one managed cluster.
@@ -42,7 +45,7 @@ type Server struct {
 // Start starts the server on 127.0.0.1 and stops it when the test ends.
 func Start(t testing.TB) *Server {
 	s := &Server{Tenant: "72f988bf-86f1-41af-91ab-2d7cd011db47", ClientID: "spn-client-id", Secret: "spn-s3cret-value",
-		SystemToken: "job-access-token-xyz", OIDCToken: "header.oidc-federated-token.signature", ConnectionID: "arm-conn-1",
+		SystemToken: "job-access-token-xyz", IdentityHeader: "msi-header-secret", OIDCToken: "header.oidc-federated-token.signature", ConnectionID: "arm-conn-1",
 		Subscription: "sub-1", ResourceGroup: "rg-1", Cluster: "aks-1", Kubeconfigs: map[string][]byte{}, issued: map[string]string{}}
 	s.Server = httptest.NewTLSServer(http.HandlerFunc(s.serve))
 	t.Cleanup(s.Close)
@@ -89,6 +92,8 @@ func (s *Server) serve(w http.ResponseWriter, r *http.Request) {
 		s.token(w, r)
 	case p == "/oidc" && r.Method == http.MethodPost:
 		s.oidc(w, r)
+	case p == "/msi/token" && r.Method == http.MethodGet:
+		s.managedIdentity(w, r)
 	case strings.HasPrefix(p, "/subscriptions/") && r.Method == http.MethodPost:
 		s.credentials(w, r)
 	default:
@@ -131,6 +136,21 @@ func (s *Server) token(w http.ResponseWriter, r *http.Request) {
 		s.mu.Unlock()
 		writeJSON(w, http.StatusOK, map[string]any{"token_type": "Bearer", "expires_in": 3600, "ext_expires_in": 3600, "access_token": tk})
 	}
+}
+
+// managedIdentity speaks the App Service managed identity protocol: GET with the X-IDENTITY-HEADER
+// secret and ?resource=, answered with a token for that resource.
+func (s *Server) managedIdentity(w http.ResponseWriter, r *http.Request) {
+	resource := r.URL.Query().Get("resource")
+	if r.Header.Get("X-IDENTITY-HEADER") != s.IdentityHeader || resource == "" {
+		writeJSON(w, http.StatusBadRequest, map[string]any{"statusCode": 400, "message": "missing or wrong X-IDENTITY-HEADER or resource"})
+		return
+	}
+	tk := "eyJ0eXAiOiJKV1QifQ." + random() + ".msi"
+	s.mu.Lock()
+	s.issued[tk] = strings.TrimSuffix(resource, "/") + "/.default"
+	s.mu.Unlock()
+	writeJSON(w, http.StatusOK, map[string]any{"access_token": tk, "expires_in": 3600, "resource": resource, "token_type": "Bearer"})
 }
 
 func (s *Server) oidc(w http.ResponseWriter, r *http.Request) {
