@@ -15,19 +15,22 @@ type LookupEnv func(string) (string, bool)
 // Names of the task inputs that are not config flags. Together with flagInputs they are the
 // contract with task/task.json: the agent passes each as INPUT_<NAME in upper case>.
 const (
-	InputStage                 = "stage"
-	InputConnectionType        = "connectionType"
-	InputKubernetesConnection  = "kubernetesServiceConnection"
-	InputAzureSubscription     = "azureSubscriptionConnection"
-	InputAzureResourceGroup    = "azureResourceGroup"
-	InputKubernetesCluster     = "kubernetesCluster"
-	InputUseClusterAdmin       = "useClusterAdmin"
-	ConnectionKubernetes       = "kubernetesServiceConnection"
-	ConnectionAzureRM          = "azureResourceManager"
-	defaultConnectionType      = ConnectionKubernetes
-	inputEnvPrefix             = "INPUT_"
-	errMissingStageInputAllows = "one of " + config.StageNames
+	InputStage                = "stage"
+	InputConnectionType       = "connectionType"
+	InputKubernetesConnection = "kubernetesServiceConnection"
+	InputAzureSubscription    = "azureSubscriptionConnection"
+	InputAzureResourceGroup   = "azureResourceGroup"
+	InputKubernetesCluster    = "kubernetesCluster"
+	InputUseClusterAdmin      = "useClusterAdmin"
 )
+
+// The values of the connectionType input.
+const (
+	ConnectionKubernetes = "kubernetesServiceConnection"
+	ConnectionAzureRM    = "azureResourceManager"
+)
+
+const inputEnvPrefix = "INPUT_"
 
 // flagInputs maps each task input onto the config flag it sets. The task's names are camelCase
 // (the agent allows only letters and digits); the flags are the CLI's.
@@ -110,7 +113,7 @@ func ReadInputs(env LookupEnv, fs *pflag.FlagSet) (Task, error) {
 	}
 	t := Task{Stage: input(env, InputStage)}
 	if t.Stage == "" {
-		return t, &config.InputError{Input: InputStage, Value: "", Allowed: errMissingStageInputAllows}
+		return t, &config.InputError{Input: InputStage, Value: "", Allowed: "one of " + config.StageNames}
 	}
 	c, err := readConnection(env)
 	t.Connection = c
@@ -120,7 +123,7 @@ func ReadInputs(env LookupEnv, fs *pflag.FlagSet) (Task, error) {
 func readConnection(env LookupEnv) (Connection, error) {
 	c := Connection{Type: input(env, InputConnectionType)}
 	if c.Type == "" {
-		c.Type = defaultConnectionType
+		c.Type = ConnectionKubernetes // the task's default
 	}
 	switch strings.ToLower(c.Type) {
 	case strings.ToLower(ConnectionKubernetes):
