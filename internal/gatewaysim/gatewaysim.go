@@ -45,7 +45,9 @@ func New(cfg Config) *Proxy {
 		if err != nil {
 			panic(err)
 		}
-		p.proxies[v] = httputil.NewSingleHostReverseProxy(u)
+		rp := httputil.NewSingleHostReverseProxy(u)
+		rp.ErrorHandler = badGateway // quietly: clients that hang up on purpose are not news
+		p.proxies[v] = rp
 	}
 	return p
 }
@@ -78,4 +80,9 @@ func (p *Proxy) route(r *http.Request) string {
 		return "green"
 	}
 	return "blue"
+}
+
+// badGateway answers 502 when the upstream fails, as Envoy does, without logging.
+func badGateway(w http.ResponseWriter, _ *http.Request, err error) {
+	http.Error(w, "upstream error: "+err.Error(), http.StatusBadGateway)
 }

@@ -4,9 +4,11 @@ import (
 	"encoding/json"
 	"fmt"
 	"io"
+	"math"
 	"strings"
 
 	"github.com/mlcanary/mlcanary/internal/loadtest"
+	"github.com/mlcanary/mlcanary/internal/summary"
 )
 
 // WriteJSON writes r as indented JSON for scripts.
@@ -16,85 +18,91 @@ func WriteJSON(w io.Writer, r *Report) error {
 	return enc.Encode(r)
 }
 
-// Markdown renders r in the run-summary style the Azure DevOps and GitHub front ends publish:
-// a verdict heading, the settings, one table per kind of check, and the problems as a list.
+// Markdown renders r in the style of summary.Markdown, for the Azure DevOps summary tab and the
+// GitHub step summary: a verdict heading, a table of header routes, the default route's expected and
+// observed split as bars, and the problems as a list. Answers come from the network, so they are
+// escaped before they reach the Markdown.
 func Markdown(r *Report) string {
 	var b strings.Builder
-	if r.Passed {
-		b.WriteString("## ✅ Traffic verified\n\n")
-	} else {
-		b.WriteString("## ❌ Traffic does not match\n\n")
+	verdict := "✅ traffic matches the live routes"
+	if !r.Passed {
+		verdict = "❌ traffic does not match the live routes"
 	}
-	fmt.Fprintf(&b, "Gateway `%s`; weights green %d%% / blue %d%%; %g%% confidence, tolerance ±%g points.\n\n",
-		r.Gateway, r.Weights.Green, r.Weights.Blue, 100*r.Confidence, 100*r.Tolerance)
+	fmt.Fprintf(&b, "### mlcanary verify: %s\n\nGateway `%s` · %g%% confidence · tolerance ±%g points\n",
+		verdict, code(r.Gateway), 100*r.Confidence, 100*r.Tolerance)
 	if len(r.Routes) > 0 {
-		b.WriteString("### Header routes\n\n")
-		b.WriteString("| Version | Request | Answer | Requests | Own answer | Errors | Verdict |\n")
+		b.WriteString("\n| version | answer | header route | requests | own answer | errors | verdict |\n")
 		b.WriteString("|---|---|---|---:|---:|---:|---|\n")
 		for _, rc := range r.Routes {
-			own := "–"
+			own := "—"
 			if c := rc.Comparison; c != nil && len(c.Checks) > 0 {
-				own = shareCell(c.Checks[0])
+				ch := c.Checks[0]
+				own = fmt.Sprintf("%.1f%% [%.1f, %.1f]", 100*ch.Observed, 100*ch.Interval.Low, 100*ch.Interval.High)
 			}
-			fmt.Fprintf(&b, "| %s | `%s: %s` on `%s` | %s | %d | %s | %d | %s |\n",
-				rc.Route.Version, rc.Route.Header, rc.Route.Value, rc.Route.Path, answerCell(rc.Answer),
+			fmt.Fprintf(&b, "| %s | %s | `%s: %s` on `%s` | %d | %s | %d | %s |\n",
+				label(rc.Route.Version), answerCell(rc.Answer), code(rc.Route.Header), code(rc.Route.Value), code(rc.Route.Path),
 				rc.Tally.Completed, own, rc.Tally.Failed, verdictCell(rc.Comparison, len(rc.Problems) == 0))
 		}
-		b.WriteString("\n")
 	}
 	if d := r.Default; d != nil {
 		writeDefault(&b, d, r.Answers)
 	}
 	if len(r.Problems) > 0 {
-		b.WriteString("### Problems\n\n")
+		b.WriteString("\n**Problems**\n\n")
 		for _, p := range r.Problems {
-			fmt.Fprintf(&b, "- %s\n", p)
+			fmt.Fprintf(&b, "- %s\n", esc(p))
 		}
 	}
 	return b.String()
 }
 
 func writeDefault(b *strings.Builder, d *DefaultCheck, answers map[string]Answer) {
-	fmt.Fprintf(b, "### Default route `%s`\n\n", d.URL)
-	b.WriteString("| Answer | Version | Expected | Observed | Interval | Verdict |\n")
-	b.WriteString("|---|---|---:|---:|---|---|\n")
-	if c := d.Comparison; c != nil {
-		for _, ch := range c.Checks {
-			fmt.Fprintf(b, "| %s | %s | %.1f%% | %.1f%% (%d) | [%.1f, %.1f] | %s |\n", cell(ch.Answer), versionOf(ch.Answer, answers),
-				100*ch.Expected, 100*ch.Observed, ch.Count, 100*ch.Interval.Low, 100*ch.Interval.High, checkVerdict(ch.Verdict))
-		}
-	}
 	t := d.Tally
-	fmt.Fprintf(b, "\n%d requests (%d failed) at %.0f/s; latency p50 %.1f ms, p90 %.1f ms, p99 %.1f ms.\n\n",
-		t.Completed, t.Failed, t.Rate, t.Latency.P50, t.Latency.P90, t.Latency.P99)
+	fmt.Fprintf(b, "\n**Default route** `%s`: %d requests (%d failed) at %.0f/s; latency p50 %.1f ms, p90 %.1f ms, p99 %.1f ms\n",
+		code(d.URL), t.Completed, t.Failed, t.Rate, t.Latency.P50, t.Latency.P90, t.Latency.P99)
+	c := d.Comparison
+	if c == nil {
+		return
+	}
+	b.WriteString("\n| answer | version | expected | observed | interval | verdict |\n|---|---|---|---|---:|---|\n")
+	for _, ch := range c.Checks {
+		fmt.Fprintf(b, "| %s | %s | `%s` %.1f%% | `%s` %.1f%% (%d) | [%.1f, %.1f] | %s |\n",
+			quoted(ch.Answer), versionOf(ch.Answer, answers),
+			summary.Bar(percent(ch.Expected)), 100*ch.Expected, summary.Bar(percent(ch.Observed)), 100*ch.Observed, ch.Count,
+			100*ch.Interval.Low, 100*ch.Interval.High, checkVerdict(ch.Verdict))
+	}
+}
+
+func percent(share float64) int { return int(math.Round(100 * share)) }
+
+// label names a version the way summary.Markdown does.
+func label(version string) string {
+	switch version {
+	case "green":
+		return "🟢 green"
+	case "blue":
+		return "🔵 blue"
+	}
+	return esc(version)
 }
 
 func versionOf(answer string, answers map[string]Answer) string {
 	for _, v := range []string{"green", "blue"} {
 		if a, ok := answers[v]; ok && a.Text == answer {
-			return v
+			return label(v)
 		}
 	}
-	return "unexpected"
+	return "_unexpected_"
 }
 
 func answerCell(a Answer) string {
-	if a.Text == "" {
-		return "–"
+	switch {
+	case a.Text == "":
+		return "—"
+	case a.Learned:
+		return quoted(a.Text) + " _(learned)_"
 	}
-	if a.Learned {
-		return cell(a.Text) + " (learned)"
-	}
-	return cell(a.Text)
-}
-
-// cell quotes an answer for a table cell; a "|" would end the cell, so it is escaped.
-func cell(s string) string {
-	return strings.ReplaceAll(fmt.Sprintf("%q", s), "|", `\|`)
-}
-
-func shareCell(ch loadtest.Check) string {
-	return fmt.Sprintf("%.1f%% [%.1f, %.1f]", 100*ch.Observed, 100*ch.Interval.Low, 100*ch.Interval.High)
+	return quoted(a.Text)
 }
 
 // verdictCell shows the comparison's verdict, or a failure when the answers agree but something
@@ -114,4 +122,18 @@ func checkVerdict(v loadtest.Verdict) string {
 		return "❌ disagrees"
 	}
 	return "❔ undecided"
+}
+
+// quoted shows an answer in quotes, escaped.
+func quoted(s string) string { return esc(fmt.Sprintf("%q", s)) }
+
+// esc neutralises characters that would change Markdown structure or inject HTML (as summary does).
+func esc(s string) string {
+	return strings.NewReplacer("|", `\|`, "<", "&lt;", ">", "&gt;", "`", "'", "\r", " ", "\n", " ",
+		"*", `\*`, "_", `\_`, "[", `\[`, "]", `\]`).Replace(s)
+}
+
+// code makes s safe inside an inline code span.
+func code(s string) string {
+	return strings.NewReplacer("`", "'", "|", "¦", "\r", " ", "\n", " ").Replace(s)
 }

@@ -37,6 +37,8 @@ type Options struct {
 	Requests int
 	// RouteRequests is how many requests each header route gets; 0 picks loadtest.SampleSize.
 	RouteRequests int
+	// Host, when set, is sent as the Host header, for gateways that serve named hosts only.
+	Host string
 	// Concurrency and Timeout are per load test; Client, when set, sends every request.
 	Concurrency int
 	Timeout     time.Duration
@@ -98,6 +100,13 @@ func BaseURL(gateway string) string {
 
 // measure runs one load test against url with header and compares its answers with want.
 func measure(ctx context.Context, url string, header http.Header, n int, want []loadtest.Expectation, o Options) (Measurement, error) {
+	if o.Host != "" {
+		header = header.Clone()
+		if header == nil {
+			header = http.Header{}
+		}
+		header.Set("Host", o.Host)
+	}
 	if n <= 0 {
 		shares := make([]float64, len(want))
 		for i, w := range want {

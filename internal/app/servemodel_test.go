@@ -1,0 +1,107 @@
+package app
+
+import (
+	"bytes"
+	"context"
+	"io"
+	"net"
+	"net/http"
+	"regexp"
+	"strings"
+	"sync"
+	"testing"
+	"time"
+)
+
+// syncBuffer is a bytes.Buffer a running command and the test may use at once.
+type syncBuffer struct {
+	mu sync.Mutex
+	b  bytes.Buffer
+}
+
+func (s *syncBuffer) Write(p []byte) (int, error) { s.mu.Lock(); defer s.mu.Unlock(); return s.b.Write(p) }
+func (s *syncBuffer) String() string              { s.mu.Lock(); defer s.mu.Unlock(); return s.b.String() }
+
+// noEnv is an empty environment.
+func noEnv(string) (string, bool) { return "", false }
+
+// run runs mlcanary with args and returns the exit code, stdout and stderr.
+func run(ctx context.Context, args ...string) (int, string, string) {
+	var out, errOut syncBuffer
+	code := Run(ctx, Streams{In: strings.NewReader(""), Out: &out, Err: &errOut}, args, noEnv)
+	return code, out.String(), errOut.String()
+}
+
+var servingLine = regexp.MustCompile(`serving "(.*)" on (http://\S+/score)`)
+
+// TestServeModelCommand runs serve-model on a loopback port, asks it, and stops it like Ctrl-C.
+func TestServeModelCommand(t *testing.T) {
+	t.Parallel()
+	ctx, cancel := context.WithCancel(t.Context())
+	var errOut syncBuffer
+	done := make(chan int, 1)
+	go func() {
+		done <- Run(ctx, Streams{Out: io.Discard, Err: &errOut},
+			[]string{"serve-model", "--addr", "127.0.0.1:0", "--answer", "New Model B"}, noEnv)
+	}()
+	var url string
+	for deadline := time.Now().Add(5 * time.Second); url == "" && time.Now().Before(deadline); time.Sleep(10 * time.Millisecond) {
+		if m := servingLine.FindStringSubmatch(errOut.String()); m != nil {
+			url = m[2]
+		}
+	}
+	if url == "" {
+		cancel()
+		t.Fatalf("serve-model did not say where it listens; stderr:\n%s", errOut.String())
+	}
+	resp, err := (&http.Client{Timeout: 5 * time.Second}).Post(url, "application/json", strings.NewReader(`{}`))
+	if err != nil {
+		t.Fatal(err)
+	}
+	body, _ := io.ReadAll(resp.Body)
+	resp.Body.Close()
+	if got := string(body); got != "\"New Model B\"\n" {
+		t.Errorf("POST /score = %q, want the JSON string \"New Model B\"", got)
+	}
+	cancel()
+	select {
+	case code := <-done:
+		if code != ExitOK {
+			t.Errorf("exit code after Ctrl-C = %d, want 0; stderr:\n%s", code, errOut.String())
+		}
+	case <-time.After(10 * time.Second):
+		t.Fatal("serve-model did not stop within 10s of Ctrl-C")
+	}
+}
+
+func TestServeModelCommandRejects(t *testing.T) {
+	t.Parallel()
+	busy, err := net.Listen("tcp", "127.0.0.1:0")
+	if err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(func() { busy.Close() }) // not defer: the parallel subtests run after this function returns
+	tests := []struct {
+		name    string
+		args    []string
+		code    int
+		wantErr string
+	}{
+		{"fail rate above 1", []string{"--fail-rate", "1.5"}, ExitInvalid, `invalid fail-rate "1.5": allowed: a fraction from 0 to 1`},
+		{"success as failure status", []string{"--fail-status", "200"}, ExitInvalid, `invalid fail-status "200": allowed: an HTTP error status from 400 to 599`},
+		{"negative latency", []string{"--latency", "-1s"}, ExitInvalid, `invalid latency "-1s"`},
+		{"address without port", []string{"--addr", "localhost"}, ExitInvalid, `invalid addr "localhost": allowed: HOST:PORT or :PORT`},
+		{"not a number", []string{"--fail-rate", "half"}, ExitInvalid, `invalid argument "half" for "--fail-rate"`},
+		{"argument", []string{"extra"}, ExitInvalid, `unknown command "extra"`},
+		{"port in use", []string{"--addr", busy.Addr().String()}, ExitFailed, "listening on " + busy.Addr().String()},
+	}
+	for _, tc := range tests {
+		t.Run(tc.name, func(t *testing.T) {
+			t.Parallel()
+			code, _, errOut := run(t.Context(), append([]string{"serve-model"}, tc.args...)...)
+			if code != tc.code || !strings.Contains(errOut, tc.wantErr) || strings.Count(errOut, "\n") != 1 {
+				t.Errorf("exit %d, stderr %q; want exit %d and one line containing %q", code, errOut, tc.code, tc.wantErr)
+			}
+		})
+	}
+}
