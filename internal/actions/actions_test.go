@@ -134,16 +134,17 @@ func TestRunBlue50(t *testing.T) {
 		"INPUT_KUBECONFIG": string(testKubeconfig(t)),
 	})
 	var got config.Config
+	res := &summary.Result{Action: "stage", Stage: "Blue_50", Namespace: "scoring",
+		Weights: summary.Weights{Green: 50, Blue: 50},
+		Images:  summary.Images{Green: "acr.example.io/model:41", Blue: "acr.example.io/model:42"},
+		Changed: true, DryRun: true, Changes: []string{"VirtualService scoring/mlmodel-virtualservice: 50/50"}}
 	err := r.run(func(_ context.Context, rc *rest.Config, cfg config.Config, log engine.Logger) (*summary.Result, error) {
 		got = cfg
 		if rc.Host != "https://cluster.example:6443" || rc.BearerToken != testToken {
 			t.Errorf("rest config from the kubeconfig input: host %q, token set %v", rc.Host, rc.BearerToken == testToken)
 		}
 		log("routing %d%% to blue", 50)
-		return &summary.Result{Action: "stage", Stage: "Blue_50", Namespace: "scoring",
-			Weights: summary.Weights{Green: 50, Blue: 50},
-			Images:  summary.Images{Green: "acr.example.io/model:41", Blue: "acr.example.io/model:42"},
-			Changed: true, DryRun: true, Changes: []string{"VirtualService scoring/mlmodel-virtualservice: 50/50"}}, nil
+		return res, nil
 	})
 	if err != nil {
 		t.Fatalf("Run: %v\nstdout:\n%s", err, r.out.String())
@@ -166,7 +167,10 @@ func TestRunBlue50(t *testing.T) {
 		t.Errorf("GITHUB_OUTPUT (-want +got):\n%s", d)
 	}
 	sum := readFile(t, r.summary)
-	for _, s := range []string{"### mlcanary stage: Blue\\_50", "acr.example.io/model:42", "```mermaid\npie showData title Traffic after Blue_50 (dry run)\n    \"green\" : 50\n    \"blue\" : 50\n```"} {
+	if core := strings.TrimRight(summary.Markdown(res), "\n"); !strings.HasPrefix(sum, core) {
+		t.Errorf("step summary does not start with the shared run summary:\n%s", sum)
+	}
+	for _, s := range []string{"```mermaid\npie showData title Traffic after Blue_50 (dry run)\n    \"green\" : 50\n    \"blue\" : 50\n```"} {
 		if !strings.Contains(sum, s) {
 			t.Errorf("step summary lacks %q:\n%s", s, sum)
 		}

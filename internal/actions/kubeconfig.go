@@ -103,7 +103,7 @@ func authSecrets(a *clientcmdapi.AuthInfo) []string {
 		}
 	}
 	if a.Exec != nil {
-		for _, arg := range a.Exec.Args { // flags and short words ("get-token", "spn") are not secret
+		for _, arg := range a.Exec.Args { // flags and short words ("--login", "spn") are not secret
 			if len(arg) >= 8 && !strings.HasPrefix(arg, "-") {
 				out = append(out, arg)
 			}
