@@ -1,11 +1,12 @@
 #!/usr/bin/env bash
 # Builds the Azure DevOps extension: cross-compiles mlcanary for the four supported agent platforms,
-# brotli-compresses each binary (the launcher unpacks it once per agent), stages the task folder and
+# packs them into one brotli stream (the launcher unpacks its own once per agent), stages the task folder and
 # runs tfx-cli (from package-lock.json, `npm ci`) to write dist/mlcanary-<version>.vsix. Fails when
 # the package is over the Marketplace limit or misses a file the task needs.
 #
 # Environment: VERSION (stamped into the binary; default: git describe), EXT_VERSION (extension
-# version; default: vss-extension.json), MAX_BYTES (default 26214400, the Marketplace limit).
+# version; default: vss-extension.json), MAX_BYTES (default 26214400, the Marketplace limit),
+# QUALITY (brotli 0-11, default 11; lower is faster for local tries).
 set -euo pipefail
 cd "$(dirname "$0")/.."
 
@@ -29,25 +30,11 @@ for p in $PLATFORMS; do
     -o "$WORK/bin/mlcanary-$os-$arch$ext" ./cmd/mlcanary
 done
 
-# Brotli at quality 11 with a 16 MiB window shrinks a Go binary to about 30 %; zip's deflate would
-# leave about 40 %. Two at a time: one per core.
-compress() {
-  node -e '
-    const fs = require("fs"), zlib = require("zlib");
-    const [src, dst] = process.argv.slice(1);
-    const data = fs.readFileSync(src);
-    fs.writeFileSync(dst, zlib.brotliCompressSync(data, { params: {
-      [zlib.constants.BROTLI_PARAM_QUALITY]: 11,
-      [zlib.constants.BROTLI_PARAM_LGWIN]: 24,
-      [zlib.constants.BROTLI_PARAM_SIZE_HINT]: data.length } }));' "$1" "$2"
-}
-pids=()
-for f in "$WORK"/bin/mlcanary-*; do
-  compress "$f" "$STAGE/task/bin/$(basename "$f").br" &
-  pids+=($!)
-  if [ ${#pids[@]} -ge 2 ]; then wait "${pids[0]}"; pids=("${pids[@]:1}"); fi
-done
-for pid in "${pids[@]}"; do wait "$pid"; done
+# Pack the four binaries into one brotli stream (task/pack.js): the later binaries reuse what they
+# share with the earlier ones, so the package is about a quarter smaller than with one archive per
+# binary. Same-architecture binaries sit next to each other. QUALITY (0-11) trades time for size.
+node task/pack.js "$STAGE/task/bin" "${QUALITY:-11}" "$WORK/bin/mlcanary-linux-amd64" \
+  "$WORK/bin/mlcanary-windows-amd64.exe" "$WORK/bin/mlcanary-linux-arm64" "$WORK/bin/mlcanary-darwin-arm64"
 
 cp task/task.json task/index.js "$STAGE/task/"
 cp images/icon.png "$STAGE/task/icon.png"
@@ -61,12 +48,15 @@ node_modules/.bin/tfx extension create --root "$STAGE" --manifest-globs vss-exte
 
 # Check the package: every file the task needs, and the size limit.
 python3 - "$OUT" "$MAX_BYTES" <<'PY'
-import os, sys, zipfile
+import json, os, sys, zipfile
 path, limit = sys.argv[1], int(sys.argv[2])
 names = set(zipfile.ZipFile(path).namelist())
-need = ["task/task.json", "task/index.js", "task/icon.png", "images/icon.png", "extension.vsomanifest"] + [
-    "task/bin/mlcanary-%s.br" % p for p in ("linux-amd64", "linux-arm64", "darwin-arm64", "windows-amd64.exe")]
+need = ["task/task.json", "task/index.js", "task/icon.png", "images/icon.png", "extension.vsomanifest",
+        "task/bin/mlcanary.br", "task/bin/mlcanary.json"]
 missing = [n for n in need if n not in names]
+index = json.loads(zipfile.ZipFile(path).read("task/bin/mlcanary.json"))["binaries"]
+missing += ["binary " + b for b in ("mlcanary-linux-amd64", "mlcanary-linux-arm64", "mlcanary-darwin-arm64",
+                                    "mlcanary-windows-amd64.exe") if b not in index]
 size = os.path.getsize(path)
 print("%s: %d bytes (%.1f MiB, limit %d)" % (path, size, size / 1048576, limit))
 for n in sorted(names):

@@ -3,9 +3,10 @@
 // It must not load azure-pipelines-task-lib: that library moves INPUT_* and ENDPOINT_AUTH_* out of
 // process.env, and the binary would not see its inputs. No dependencies: Node's standard library only.
 //
-// Binaries live in bin/ as mlcanary-<os>-<arch>[.exe], or brotli-compressed as the same name plus
-// ".br" to fit the Marketplace size limit; a compressed binary is unpacked once per agent into the
-// agent's tools directory (else its temp directory), keyed by the archive's SHA-256.
+// Binaries are bin/mlcanary-<os>-<arch>[.exe] (a development layout), or packed into one brotli
+// stream bin/mlcanary.br with its index bin/mlcanary.json (what the .vsix ships; see pack.js). A
+// packed binary is unpacked once per agent into the agent's tools directory (else its temp
+// directory), in a folder named after its SHA-256, and checked against that hash.
 'use strict';
 
 const childProcess = require('child_process');
@@ -20,10 +21,11 @@ const ARCH = { x64: 'amd64', arm64: 'arm64' };
 const SUPPORTED = ['linux-amd64', 'linux-arm64', 'darwin-arm64', 'windows-amd64'];
 
 function fail(message) {
-  const msg = String(message).replace(/%/g, '%AZP25').replace(/\r/g, '%0D').replace(/\n/g, '%0A');
+  const text = String(message);
   if (process.env.GITHUB_ACTIONS === 'true') {
-    process.stdout.write('::error::' + String(message).replace(/%/g, '%25').replace(/\r/g, '%0D').replace(/\n/g, '%0A') + '\n');
+    process.stdout.write('::error::' + text.replace(/%/g, '%25').replace(/\r/g, '%0D').replace(/\n/g, '%0A') + '\n');
   } else {
+    const msg = text.replace(/%/g, '%AZP25').replace(/\r/g, '%0D').replace(/\n/g, '%0A');
     process.stdout.write('##vso[task.logissue type=error]' + msg + '\n');
     process.stdout.write('##vso[task.complete result=Failed;]' + msg + '\n');
   }
@@ -43,56 +45,91 @@ function cacheDir() {
   return path.join(base, 'mlcanary');
 }
 
-// unpack decompresses archive once into the cache and returns the binary's path.
-function unpack(archive, name) {
-  const data = fs.readFileSync(archive);
-  const sum = crypto.createHash('sha256').update(data).digest('hex').slice(0, 16);
-  const dir = path.join(cacheDir(), sum);
-  const target = path.join(dir, name);
-  if (fs.existsSync(target)) {
+// extract streams the packed archive through brotli and keeps bytes [offset, offset+size) in file,
+// stopping as soon as they are written.
+function extract(archive, entry, file) {
+  return new Promise((resolve, reject) => {
+    const input = fs.createReadStream(archive);
+    const brotli = zlib.createBrotliDecompress({
+      params: { [zlib.constants.BROTLI_DECODER_PARAM_LARGE_WINDOW]: 1 },
+    });
+    const out = fs.openSync(file, 'w', 0o755);
+    const hash = crypto.createHash('sha256');
+    const end = entry.offset + entry.size;
+    let pos = 0;
+    let settled = false;
+    const finish = (err) => {
+      if (settled) return;
+      settled = true;
+      fs.closeSync(out);
+      input.destroy();
+      brotli.destroy();
+      err ? reject(err) : resolve(hash.digest('hex'));
+    };
+    brotli.on('data', (chunk) => {
+      const from = Math.max(entry.offset - pos, 0);
+      const to = Math.min(end - pos, chunk.length);
+      if (to > from) {
+        const part = chunk.subarray(from, to);
+        fs.writeSync(out, part);
+        hash.update(part);
+      }
+      pos += chunk.length;
+      if (pos >= end) finish();
+    });
+    brotli.on('end', () => finish(pos < end ? new Error('the packed archive is truncated') : null));
+    brotli.on('error', finish);
+    input.on('error', finish);
+    input.pipe(brotli);
+  });
+}
+
+// unpack returns the cached binary name from the packed archive, extracting it on first use.
+async function unpack(dir, name) {
+  const index = JSON.parse(fs.readFileSync(path.join(dir, 'mlcanary.json'), 'utf8'));
+  const entry = index.binaries[name];
+  if (!entry) {
+    fail(`MLCanary's binary ${name} is missing from the task package`);
+  }
+  const target = path.join(cacheDir(), entry.sha256.slice(0, 16), name);
+  if (fs.existsSync(target) && fs.statSync(target).size === entry.size) {
     return target;
   }
-  fs.mkdirSync(dir, { recursive: true });
+  fs.mkdirSync(path.dirname(target), { recursive: true });
   const tmp = `${target}.${process.pid}.tmp`;
-  fs.writeFileSync(tmp, zlib.brotliDecompressSync(data), { mode: 0o755 });
   try {
-    fs.renameSync(tmp, target); // atomic: a parallel job sees the whole file or none
-  } catch (err) {
-    fs.rmSync(tmp, { force: true });
-    if (!fs.existsSync(target)) {
-      throw err;
+    const sum = await extract(path.join(dir, 'mlcanary.br'), entry, tmp);
+    if (sum !== entry.sha256) {
+      throw new Error(`${name} unpacked with SHA-256 ${sum}, want ${entry.sha256}`);
     }
+    fs.renameSync(tmp, target); // atomic: a parallel job sees the whole file or none
+  } finally {
+    fs.rmSync(tmp, { force: true });
   }
   return target;
 }
 
 // binary finds (and if needed unpacks) the binary for this platform.
-function binary() {
+async function binary() {
   const p = platform();
   if (!p) {
     fail(`MLCanary does not support ${process.platform}/${process.arch}; supported agents: ${SUPPORTED.join(', ')}`);
   }
   const name = `mlcanary-${p}${p.startsWith('windows') ? '.exe' : ''}`;
-  const plain = path.join(__dirname, 'bin', name);
+  const dir = path.join(__dirname, 'bin');
+  const plain = path.join(dir, name);
   if (fs.existsSync(plain)) {
     return plain;
   }
-  const archive = plain + '.br';
-  if (fs.existsSync(archive)) {
-    return unpack(archive, name);
+  if (fs.existsSync(path.join(dir, 'mlcanary.json'))) {
+    return unpack(dir, name);
   }
-  return fail(`MLCanary's binary ${name} is missing from the task package (${path.join(__dirname, 'bin')})`);
+  return fail(`MLCanary's binary ${name} is missing from the task package (${dir})`);
 }
 
-function main() {
-  let bin;
-  try {
-    bin = binary();
-    if (process.platform !== 'win32') {
-      fs.chmodSync(bin, 0o755); // the .vsix zip does not keep the execute bit
-    }
-  } catch (err) {
-    fail(`MLCanary could not prepare its binary: ${err.message}`);
+function run(bin) {
+  if (process.platform !== 'win32') {
+    fs.chmodSync(bin, 0o755); // the .vsix zip does not keep the execute bit
   }
   const child = childProcess.spawn(bin, process.argv.slice(2), { stdio: 'inherit', env: process.env });
   const forward = (signal) => () => { child.kill(signal); };
@@ -104,4 +141,4 @@ function main() {
   });
 }
 
-main();
+binary().then(run, (err) => fail(`MLCanary could not prepare its binary: ${err.message}`));

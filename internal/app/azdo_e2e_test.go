@@ -3,6 +3,9 @@ package app
 import (
 	"encoding/base64"
 	"os"
+	"os/exec"
+	"path/filepath"
+	"regexp"
 	"slices"
 	"strings"
 	"testing"
@@ -197,4 +200,53 @@ func writePreload(t *testing.T, arch string) string {
 		t.Fatal(err)
 	}
 	return p
+}
+
+// TestLauncherUnpacksOnce checks the packed binary is unpacked into the agent's tools directory on
+// first use, executable, reused afterwards, and refused when it does not match its SHA-256.
+func TestLauncherUnpacksOnce(t *testing.T) {
+	task := launcher(t)
+	tools := t.TempDir()
+	env := map[string]string{"AGENT_TOOLSDIRECTORY": tools}
+	first := runTaskArgs(t, task, env, "version")
+	if first.code != 0 || !strings.HasPrefix(first.stdout, "mlcanary ") {
+		t.Fatalf("version through the launcher: exit %d, %q %q", first.code, first.stdout, first.stderr)
+	}
+	unpacked, _ := filepath.Glob(filepath.Join(tools, "mlcanary", "*", "mlcanary-*"))
+	if len(unpacked) != 1 {
+		t.Fatalf("unpacked %v, want one binary", unpacked)
+	}
+	st, err := os.Stat(unpacked[0])
+	if err != nil || st.Mode().Perm()&0o111 == 0 {
+		t.Fatalf("unpacked binary %v not executable (%v)", st, err)
+	}
+	if again := runTaskArgs(t, task, env, "version"); again.code != 0 {
+		t.Fatalf("second run exit %d", again.code)
+	}
+	if st2, _ := os.Stat(unpacked[0]); !st2.ModTime().Equal(st.ModTime()) {
+		t.Error("the binary was unpacked again instead of reused")
+	}
+
+	// A package whose index does not match its archive must not run anything.
+	tampered := t.TempDir()
+	if out, err := exec.Command("cp", "-r", task+"/.", tampered).CombinedOutput(); err != nil {
+		t.Fatalf("%v: %s", err, out)
+	}
+	idx := filepath.Join(tampered, "bin", "mlcanary.json")
+	data, err := os.ReadFile(idx)
+	if err != nil {
+		t.Fatal(err)
+	}
+	data = regexp.MustCompile(`"sha256": "[0-9a-f]{8}`).ReplaceAll(data, []byte(`"sha256": "00000000`))
+	if err := os.WriteFile(idx, data, 0o644); err != nil {
+		t.Fatal(err)
+	}
+	fresh := t.TempDir()
+	r := runTaskArgs(t, tampered, map[string]string{"AGENT_TOOLSDIRECTORY": fresh}, "version")
+	if r.code != 1 || len(r.find("task.complete")) != 1 || !strings.Contains(r.stdout, "SHA-256") {
+		t.Errorf("tampered package: exit %d\n%s%s", r.code, r.stdout, r.stderr)
+	}
+	if left, _ := filepath.Glob(filepath.Join(fresh, "mlcanary", "*", "*")); len(left) != 0 {
+		t.Errorf("a tampered binary was left in the cache: %v", left)
+	}
 }

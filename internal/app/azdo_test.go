@@ -67,7 +67,7 @@ var (
 )
 
 // launcher stages the task folder as the .vsix ships it: task.json, index.js and the host's binary
-// brotli-compressed under bin/, built from this tree.
+// packed by task/pack.js under bin/, built from this tree.
 func launcher(t *testing.T) string {
 	t.Helper()
 	if _, err := exec.LookPath("node"); err != nil {
@@ -88,9 +88,8 @@ func launcher(t *testing.T) string {
 		bin := filepath.Join(dir, "build", name)
 		steps := [][]string{
 			{"go", "build", "-trimpath", "-o", bin, "github.com/mlcanary/mlcanary/cmd/mlcanary"},
-			{"node", "-e", `const z=require("zlib"),f=require("fs");f.mkdirSync(process.argv[2],{recursive:true});` +
-				`f.writeFileSync(process.argv[2]+"/"+process.argv[3]+".br",z.brotliCompressSync(f.readFileSync(process.argv[1]),{params:{[z.constants.BROTLI_PARAM_QUALITY]:1}}))`,
-				bin, filepath.Join(dir, "task", "bin"), name},
+			// Pack as scripts/vsix.sh does (fast quality): the launcher unpacks from the bundle.
+			{"node", "../../task/pack.js", filepath.Join(dir, "task", "bin"), "1", bin},
 			{"cp", "../../task/index.js", "../../task/task.json", filepath.Join(dir, "task")},
 		}
 		for _, s := range steps {
@@ -115,9 +114,15 @@ type agentRun struct {
 
 func runTask(t *testing.T, task string, env map[string]string) agentRun {
 	t.Helper()
+	return runTaskArgs(t, task, env)
+}
+
+// runTaskArgs runs the launcher with arguments, which it passes on to the binary.
+func runTaskArgs(t *testing.T, task string, env map[string]string, args ...string) agentRun {
+	t.Helper()
 	ctx, cancel := context.WithTimeout(context.Background(), 2*time.Minute)
 	defer cancel()
-	cmd := exec.CommandContext(ctx, "node", filepath.Join(task, "index.js"))
+	cmd := exec.CommandContext(ctx, "node", append([]string{filepath.Join(task, "index.js")}, args...)...)
 	cmd.Dir = t.TempDir()
 	cmd.Env = []string{"PATH=" + os.Getenv("PATH"), "HOME=" + t.TempDir()}
 	for k, v := range env {
