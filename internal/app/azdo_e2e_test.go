@@ -1,6 +1,7 @@
 package app
 
 import (
+	"bufio"
 	"encoding/base64"
 	"os"
 	"os/exec"
@@ -8,7 +9,9 @@ import (
 	"regexp"
 	"slices"
 	"strings"
+	"syscall"
 	"testing"
+	"time"
 
 	"k8s.io/client-go/tools/clientcmd"
 
@@ -248,5 +251,65 @@ func TestLauncherUnpacksOnce(t *testing.T) {
 	}
 	if left, _ := filepath.Glob(filepath.Join(fresh, "mlcanary", "*", "*")); len(left) != 0 {
 		t.Errorf("a tampered binary was left in the cache: %v", left)
+	}
+}
+
+// TestLauncherForwardsSIGTERM cancels a run that waits for a rollout: the agent signals node, the
+// launcher passes the signal on, and mlcanary stops waiting, reports the failure and exits.
+func TestLauncherForwardsSIGTERM(t *testing.T) {
+	task := launcher(t)
+	e := testenv.Start(t)
+	ctrl := e.StartController(t)
+	org := azdotest.Start(t)
+	const ns = "abtest-cancel"
+	token := pipelineToken(t, e, ns)
+	ctrl.Hold(ns, "model-blue")
+	env := jobEnv(t, org)
+	for k, v := range map[string]string{
+		"INPUT_KUBERNETESSERVICECONNECTION": k8sConn, "INPUT_STAGE": "Blue_0", "INPUT_NAMESPACE": ns,
+		"INPUT_IMAGE": "myacr.azurecr.io/model:1", "INPUT_TIMEOUT": "5m",
+		"ENDPOINT_URL_" + k8sConn: e.Config.Host, "ENDPOINT_DATA_" + k8sConn + "_AUTHORIZATIONTYPE": "ServiceAccount",
+		"ENDPOINT_AUTH_PARAMETER_" + k8sConn + "_APITOKEN":                  base64.StdEncoding.EncodeToString([]byte(token)),
+		"ENDPOINT_AUTH_PARAMETER_" + k8sConn + "_SERVICEACCOUNTCERTIFICATE": base64.StdEncoding.EncodeToString(e.Config.CAData),
+	} {
+		env[k] = v
+	}
+	cmd := exec.Command("node", filepath.Join(task, "index.js"))
+	cmd.Env = []string{"PATH=" + os.Getenv("PATH")}
+	for k, v := range env {
+		cmd.Env = append(cmd.Env, k+"="+v)
+	}
+	stdout, err := cmd.StdoutPipe()
+	if err != nil {
+		t.Fatal(err)
+	}
+	if err := cmd.Start(); err != nil {
+		t.Fatal(err)
+	}
+	var out strings.Builder
+	sc := bufio.NewScanner(stdout)
+	for sc.Scan() {
+		out.WriteString(sc.Text() + "\n")
+		if strings.Contains(sc.Text(), "waiting up to") {
+			break
+		}
+	}
+	start := time.Now()
+	if err := cmd.Process.Signal(syscall.SIGTERM); err != nil {
+		t.Fatal(err)
+	}
+	for sc.Scan() {
+		out.WriteString(sc.Text() + "\n")
+	}
+	err = cmd.Wait()
+	if exit, ok := err.(*exec.ExitError); !ok || exit.ExitCode() != 1 {
+		t.Errorf("exit %v, want code 1 from mlcanary", err)
+	}
+	if d := time.Since(start); d > 30*time.Second {
+		t.Errorf("took %s to stop after SIGTERM", d)
+	}
+	done := parseVSO(out.String())
+	if last := done[len(done)-1]; last.name != "task.complete" || last.props["result"] != "Failed" {
+		t.Errorf("last command %+v, want task.complete Failed\n%s", last, out.String())
 	}
 }
