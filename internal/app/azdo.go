@@ -2,11 +2,8 @@ package app
 
 import (
 	"context"
-	"crypto/tls"
 	"fmt"
-	"net/http"
 
-	"github.com/Azure/azure-sdk-for-go/sdk/azcore"
 	"github.com/spf13/pflag"
 
 	"github.com/mlcanary/mlcanary/internal/azdo"
@@ -14,17 +11,6 @@ import (
 	"github.com/mlcanary/mlcanary/internal/engine"
 	"github.com/mlcanary/mlcanary/internal/summary"
 )
-
-// azureTLS, when set, is the TLS configuration of every Azure and Azure DevOps call; tests use it to
-// trust their local HTTPS servers. Nil in production (the system roots).
-var azureTLS *tls.Config
-
-func azureOptions() *azcore.ClientOptions {
-	if azureTLS == nil {
-		return nil
-	}
-	return &azcore.ClientOptions{Transport: &http.Client{Transport: &http.Transport{TLSClientConfig: azureTLS}}}
-}
 
 // runAzureDevOps is the MLCanary@1 task: the agent starts the binary (through task/index.js) with
 // no arguments and everything in the environment. Results go to the agent as logging commands on
@@ -39,7 +25,8 @@ func runAzureDevOps(ctx context.Context, s Streams, env LookupEnv) int {
 	}
 	res, err := azureStage(ctx, log, job, env)
 	if res != nil {
-		reportAzure(ctx, log, job, res)
+		// A failed stage still says what holds now; only a stage that holds is tagged.
+		reportAzure(ctx, log, job, res, err == nil)
 	}
 	if err != nil {
 		err = azdo.RenameInput(err)
@@ -88,7 +75,7 @@ func azureCluster(ctx context.Context, log *azdo.Log, job azdo.Job, conn azdo.Co
 	var c azdo.Cluster
 	var err error
 	if conn.Type == azdo.ConnectionAzureRM {
-		c, err = azdo.AzureCluster(ctx, azdo.LookupEnv(env), conn, job, log.SetSecret, azureOptions())
+		c, err = azdo.AzureCluster(ctx, azdo.LookupEnv(env), conn, job, log.SetSecret, nil)
 	} else {
 		c, err = azdo.KubernetesCluster(azdo.LookupEnv(env), conn.Endpoint)
 	}
@@ -107,9 +94,9 @@ type clusterError struct{ err error }
 func (e *clusterError) Error() string { return "connecting to the cluster: " + e.err.Error() }
 func (e *clusterError) Unwrap() error { return e.err }
 
-// reportAzure posts the run summary, sets the output variables and tags the run. Only the summary
-// and outputs matter to later steps; a failed tag is a warning.
-func reportAzure(ctx context.Context, log *azdo.Log, job azdo.Job, res *summary.Result) {
+// reportAzure posts the run summary, sets the output variables and, when tag is set, tags the run
+// with the stage. Only the summary and outputs matter to later steps; a failed tag is a warning.
+func reportAzure(ctx context.Context, log *azdo.Log, job azdo.Job, res *summary.Result, tag bool) {
 	log.Progress(90, "Reporting")
 	if path, err := job.WriteSummary("summary", summary.Markdown(res)); err != nil {
 		log.Warning(err.Error())
@@ -119,12 +106,10 @@ func reportAzure(ctx context.Context, log *azdo.Log, job azdo.Job, res *summary.
 	for _, o := range azdo.Outputs(res) {
 		log.SetOutput(o.Key, o.Value)
 	}
-	if res.Stage == "" || res.DryRun {
+	if !tag || res.Stage == "" || res.DryRun {
 		return
 	}
-	conn := job.Connection()
-	conn.TlsConfig = azureTLS
-	if err := job.TagBuild(ctx, res.Stage, conn); err != nil {
+	if err := job.TagBuild(ctx, res.Stage, nil); err != nil {
 		log.Warning(err.Error())
 	}
 }

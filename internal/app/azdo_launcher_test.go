@@ -144,6 +144,9 @@ func TestLauncherForwardsSIGTERM(t *testing.T) {
 	if d := time.Since(start); d > 30*time.Second {
 		t.Errorf("took %s to stop after SIGTERM", d)
 	}
+	if len(org.Tags()) != 0 {
+		t.Errorf("a cancelled run tagged the build: %v", org.Tags())
+	}
 	done := parseVSO(out.String())
 	if last := done[len(done)-1]; last.name != "task.complete" || last.props["result"] != "Failed" {
 		t.Errorf("last command %+v, want task.complete Failed\n%s", last, out.String())
