@@ -5,6 +5,7 @@ package engine
 
 import (
 	"context"
+	"errors"
 	"fmt"
 	"time"
 
@@ -43,11 +44,7 @@ func (c *Client) Stage(ctx context.Context, cfg config.Config, log Logger) (*sum
 	if log == nil {
 		log = func(string, ...any) {}
 	}
-	live, err := c.observe(ctx, &cfg)
-	if err != nil {
-		return nil, err
-	}
-	p, err := plan.Make(&cfg, live.plan())
+	live, p, err := c.decide(ctx, &cfg, log)
 	if err != nil {
 		return nil, err
 	}
@@ -57,6 +54,28 @@ func (c *Client) Stage(ctx context.Context, cfg config.Config, log Logger) (*sum
 	}
 	run.finish(p)
 	return run.res, nil
+}
+
+// decide reads the cluster and plans the stage. When a version the stage needs exists but its
+// rollout is still going on (someone just changed it), it waits for that rollout, writing nothing,
+// and decides again; a rollout that does not finish within the timeout refuses the stage.
+func (c *Client) decide(ctx context.Context, cfg *config.Config, log Logger) (*liveState, *plan.Plan, error) {
+	for attempt := 0; ; attempt++ {
+		live, err := c.observe(ctx, cfg)
+		if err != nil {
+			return nil, nil, err
+		}
+		p, err := plan.Make(cfg, live.plan())
+		var pe *plan.PreconditionError
+		if !errors.As(err, &pe) || pe.Unready == "" || cfg.DryRun || attempt == len(config.Versions) {
+			return live, p, err
+		}
+		name := cfg.Objects[pe.Unready].Deployment
+		log("%s needs %s ready: waiting up to %s for Deployment %s/%s to finish its rollout", cfg.Stage, pe.Unready, cfg.Timeout, cfg.Namespace, name)
+		if werr := c.kube.WaitRollout(ctx, cfg.Namespace, name, kube.WaitOptions{Timeout: cfg.Timeout, Interval: c.PollInterval, Log: log}); werr != nil {
+			return nil, nil, fmt.Errorf("%w (waited %s)", err, cfg.Timeout)
+		}
+	}
 }
 
 // Plan reports what cfg.Stage would change on the cluster, with a diff, writing nothing.

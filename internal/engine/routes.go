@@ -65,7 +65,8 @@ func validate(vs *unstructured.Unstructured) error {
 	return render.ValidateVirtualService(&typed)
 }
 
-// describeRouting says how the traffic changes, e.g. "green 100% → 50%, blue 0% → 50%; header routes: blue, green".
+// describeRouting says how the traffic changes, e.g.
+// "green 100% → 50%, blue 0% → 50%; header routes: blue, green (added blue)".
 func describeRouting(from, to render.Routing) string {
 	var parts []string
 	for _, v := range config.Versions {
@@ -76,15 +77,24 @@ func describeRouting(from, to render.Routing) string {
 			parts = append(parts, fmt.Sprintf("%s %d%%", v, b))
 		}
 	}
-	var headers []string
+	var headers, changed []string
 	for _, v := range []config.Version{config.Blue, config.Green} {
 		if to.Headers[v] {
 			headers = append(headers, string(v))
+		}
+		switch {
+		case to.Headers[v] && !from.Headers[v]:
+			changed = append(changed, "added "+string(v))
+		case !to.Headers[v] && from.Headers[v]:
+			changed = append(changed, "removed "+string(v))
 		}
 	}
 	h := "none"
 	if len(headers) > 0 {
 		h = strings.Join(headers, ", ")
+	}
+	if len(changed) > 0 {
+		h += " (" + strings.Join(changed, ", ") + ")"
 	}
 	return strings.Join(parts, ", ") + "; header routes: " + h
 }

@@ -117,8 +117,14 @@ func TestReadinessTimeoutLeavesTrafficUnchanged(t *testing.T) {
 	if routing.Weights[config.Green] != 100 || routing.References(config.Blue) {
 		t.Errorf("after the timeout, routing %+v, want green 100%% and no route to blue", routing)
 	}
-	if _, err := f.try("Blue_50", ""); err == nil || !strings.Contains(err.Error(), "0 of 1 replicas are available; Blue_0 deploys it") {
+	c50 := f.cfg("Blue_50", "")
+	c50.Timeout = 300 * time.Millisecond
+	f.rec.reset()
+	if _, err := f.run(c50); err == nil || !strings.Contains(err.Error(), "its rollout is not finished (0 of 1 replicas available); Blue_0 deploys it (waited 300ms)") {
 		t.Errorf("Blue_50 with an unready blue: %v", err)
+	}
+	if _, writes := f.rec.counts(); len(writes) != 0 {
+		t.Errorf("Blue_50 with an unready blue wrote %v", writes)
 	}
 	ctrl.Release(f.ns, "model-blue")
 	f.stage("Blue_0", imgB)

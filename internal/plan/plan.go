@@ -69,6 +69,9 @@ type Plan struct {
 type PreconditionError struct {
 	Stage string
 	Msg   string
+	// Unready is set when the only problem is that this version's rollout has not finished: the
+	// caller may wait for it and plan again.
+	Unready config.Version
 }
 
 func (e *PreconditionError) Error() string { return e.Stage + ": " + e.Msg }

@@ -32,7 +32,9 @@ func (b *builder) needReady(v config.Version, establishedBy string) error {
 		return b.refuse("%s must exist and be ready, but it does not exist; %s", name, establishedBy)
 	}
 	if !st.Ready {
-		return b.refuse("%s must be ready, but %d of %d replicas are available; %s", name, st.Available, st.Wanted, establishedBy)
+		err := b.refuse("%s must be ready, but its rollout is not finished (%d of %d replicas available); %s", name, st.Available, st.Wanted, establishedBy)
+		err.(*PreconditionError).Unready = v
+		return err
 	}
 	return nil
 }

@@ -1,0 +1,116 @@
+// Package demo shows the documented flow end to end on this machine, with no cloud account: it
+// starts the same real kube-apiserver + etcd (with Istio's CRDs) the tests use, plays the Deployment
+// controller, and drives the real `mlcanary` commands through each stage, printing the summary after
+// each and `status` at the end. `make demo` runs it.
+package demo
+
+import (
+	"context"
+	"fmt"
+	"io"
+	"os"
+	"path/filepath"
+
+	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
+	"k8s.io/apimachinery/pkg/apis/meta/v1/unstructured"
+	"k8s.io/client-go/tools/clientcmd"
+	clientcmdapi "k8s.io/client-go/tools/clientcmd/api"
+
+	"github.com/mlcanary/mlcanary/internal/app"
+	"github.com/mlcanary/mlcanary/internal/kube"
+	"github.com/mlcanary/mlcanary/internal/testenv"
+)
+
+// Images of the two releases the demo rolls through (nothing pulls them: no kubelet runs).
+const (
+	ImageA = "myregistry.azurecr.io/model:1"
+	ImageB = "myregistry.azurecr.io/model:2"
+)
+
+// Run starts the API server, runs the flow, prints to out, and stops everything it started.
+func Run(ctx context.Context, out io.Writer) error {
+	env, err := testenv.New(testenv.Options{})
+	if err != nil {
+		return err
+	}
+	defer env.Stop()
+	cctx, cancel := context.WithCancel(ctx)
+	_, done := env.RunController(cctx)
+	defer func() { cancel(); <-done }()
+
+	ns := &unstructured.Unstructured{Object: map[string]any{"apiVersion": "v1", "kind": "Namespace", "metadata": map[string]any{"name": "abtesting"}}}
+	if _, err := env.Dynamic.Resource(kube.Namespaces).Create(ctx, ns, metav1.CreateOptions{}); err != nil {
+		return fmt.Errorf("creating namespace abtesting: %w", err)
+	}
+	dir, err := os.MkdirTemp("", "mlcanary-demo-")
+	if err != nil {
+		return err
+	}
+	defer os.RemoveAll(dir)
+	kubeconfig := filepath.Join(dir, "kubeconfig")
+	if err := writeKubeconfig(env, kubeconfig); err != nil {
+		return err
+	}
+	return flow(ctx, out, kubeconfig)
+}
+
+// flow is the documented sequence: model A is live as green; model B goes through every stage.
+func flow(ctx context.Context, out io.Writer, kubeconfig string) error {
+	env := func(k string) (string, bool) {
+		if k == "KUBECONFIG" {
+			return kubeconfig, true
+		}
+		return "", false
+	}
+	steps := []struct {
+		title string
+		args  []string
+		quiet bool
+	}{
+		{"first release of model A (becomes green)", []string{"stage", "Blue_0", "--image", ImageA}, true},
+		{"", []string{"stage", "Blue_100"}, true},
+		{"", []string{"stage", "Blue_Green"}, true},
+		{"", []string{"stage", "Green_100"}, true},
+		{"Blue_0: deploy model B as blue, all traffic still on green", []string{"stage", "Blue_0", "--image", ImageB}, false},
+		{"Blue_50: split traffic", []string{"stage", "Blue_50"}, false},
+		{"Blue_100: all traffic to blue", []string{"stage", "Blue_100"}, false},
+		{"Blue_Green: green gets blue's image", []string{"stage", "Blue_Green"}, false},
+		{"Green_100: all traffic to green, blue removed", []string{"stage", "Green_100"}, false},
+		{"status", []string{"status"}, false},
+	}
+	for _, s := range steps {
+		w := out
+		if s.quiet {
+			w = io.Discard
+		}
+		if s.title != "" {
+			fmt.Fprintf(out, "\n=== mlcanary %s   # %s\n", joinArgs(s.args), s.title)
+		}
+		streams := app.Streams{In: os.Stdin, Out: w, Err: io.Discard} // the summary says what changed
+		if code := app.Run(ctx, streams, s.args, env); code != app.ExitOK {
+			return fmt.Errorf("mlcanary %s exited with %d", joinArgs(s.args), code)
+		}
+	}
+	return nil
+}
+
+func joinArgs(args []string) string {
+	s := ""
+	for i, a := range args {
+		if i > 0 {
+			s += " "
+		}
+		s += a
+	}
+	return s
+}
+
+func writeKubeconfig(env *testenv.Env, path string) error {
+	rc := env.Config
+	cfg := clientcmdapi.NewConfig()
+	cfg.Clusters["demo"] = &clientcmdapi.Cluster{Server: rc.Host, CertificateAuthorityData: rc.CAData}
+	cfg.AuthInfos["demo"] = &clientcmdapi.AuthInfo{ClientCertificateData: rc.CertData, ClientKeyData: rc.KeyData, Token: rc.BearerToken}
+	cfg.Contexts["demo"] = &clientcmdapi.Context{Cluster: "demo", AuthInfo: "demo"}
+	cfg.CurrentContext = "demo"
+	return clientcmd.WriteToFile(*cfg, path)
+}
