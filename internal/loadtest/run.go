@@ -180,40 +180,45 @@ func (r *runner) one(ctx context.Context, s *shard, buf []byte) {
 	body, status, err := fetch(r.o.Client, req, buf)
 	lat := time.Since(t0)
 	s.mu.Lock()
-	res, counted := s.t.record(ctx, body, status, err, lat)
+	key, failed, counted := s.t.record(ctx, body, status, err, lat)
 	s.mu.Unlock()
-	if r.o.OnResult != nil && counted {
-		if res.Err == "" {
-			res.Raw = string(body)
-		}
-		r.report.Lock()
-		r.o.OnResult(res)
-		r.report.Unlock()
+	if r.o.OnResult == nil || !counted {
+		return
 	}
+	res := Result{Latency: lat}
+	if failed {
+		res.Err = key.Label()
+	} else {
+		res.Raw = string(body)
+	}
+	r.report.Lock()
+	r.o.OnResult(res)
+	r.report.Unlock()
 }
 
-// record counts one outcome. It reports counted=false for a request abandoned because the run was
-// stopped. Only an answer's latency is recorded when err is set, since a transport failure's
-// duration says more about the timeout than the target.
-func (t *Tally) record(ctx context.Context, body []byte, status int, err error, lat time.Duration) (Result, bool) {
+// record counts one outcome: an answer, or a failure of kind key (failed). It reports
+// counted=false for a request abandoned because the run was stopped. Latency is recorded for every
+// HTTP response, not for transport failures, whose duration says more about the timeout than about
+// the target. Counting an answer or status seen before does not allocate.
+func (t *Tally) record(ctx context.Context, body []byte, status int, err error, lat time.Duration) (key ErrorKey, failed, counted bool) {
 	if err != nil {
 		kind, canceled := classify(ctx, err)
 		if canceled {
 			t.Canceled++
-			return Result{}, false
+			return ErrorKey{}, false, false
 		}
-		k := ErrorKey{Kind: kind}
-		t.addError(k, exampleOf(k, err))
-		return Result{Err: k.Label(), Latency: lat}, true
+		key = ErrorKey{Kind: kind}
+		t.addError(key, exampleOf(key, err))
+		return key, true, true
 	}
 	t.Latency.Record(lat)
 	if status < 200 || status > 299 {
-		k := ErrorKey{Kind: KindStatus, Status: status}
-		t.addError(k, "")
-		return Result{Err: k.Label(), Latency: lat}, true
+		key = ErrorKey{Kind: KindStatus, Status: status}
+		t.addError(key, "")
+		return key, true, true
 	}
 	t.addAnswer(body)
-	return Result{Latency: lat}, true
+	return ErrorKey{}, false, true
 }
 
 // exampleOf keeps the message only for KindOther, where the kind alone does not explain it.
