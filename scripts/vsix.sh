@@ -66,3 +66,14 @@ if missing:
 if size > limit:
     sys.exit("the package is %d bytes, over the limit of %d" % (size, limit))
 PY
+
+# Smoke-test the package as an agent uses it: unzip it, let the launcher unpack this machine's
+# binary into a tools directory, and run it.
+check=$(mktemp -d)
+trap 'rm -rf "$check"' EXIT
+python3 -c 'import sys, zipfile; zipfile.ZipFile(sys.argv[1]).extractall(sys.argv[2])' "$OUT" "$check/x"
+got=$(AGENT_TOOLSDIRECTORY="$check/tools" node "$check/x/task/index.js" version)
+case "$got" in
+  "mlcanary $VERSION"*) echo "launcher from the package runs: $got" ;;
+  *) echo "the packaged launcher printed '$got', want 'mlcanary $VERSION'" >&2; exit 1 ;;
+esac
