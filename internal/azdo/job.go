@@ -26,6 +26,8 @@ type Job struct {
 	// ProjectID, ProjectName and BuildID identify the run; BuildID is 0 outside build pipelines.
 	ProjectID, ProjectName string
 	BuildID                int
+	// ReleaseURL is the release's web page in classic release pipelines (RELEASE_RELEASEWEBURL).
+	ReleaseURL string
 }
 
 // ReadJob reads the job's context from the agent's variables.
@@ -44,14 +46,18 @@ func ReadJob(env LookupEnv) Job {
 		AccessToken:   get("ENDPOINT_AUTH_PARAMETER_SYSTEMVSSCONNECTION_ACCESSTOKEN", "SYSTEM_ACCESSTOKEN"),
 		ProjectID:     get("SYSTEM_TEAMPROJECTID"),
 		ProjectName:   get("SYSTEM_TEAMPROJECT"),
+		ReleaseURL:    get("RELEASE_RELEASEWEBURL"),
 	}
 	j.BuildID, _ = strconv.Atoi(get("BUILD_BUILDID"))
 	return j
 }
 
-// RunURL is the link to this pipeline run, recorded on the cluster as who changed traffic; empty
-// when the agent did not say which run this is.
+// RunURL is the link to this pipeline run (or classic release), recorded on the cluster as who
+// changed traffic; empty when the agent did not say which run this is.
 func (j Job) RunURL() string {
+	if j.ReleaseURL != "" {
+		return j.ReleaseURL
+	}
 	if j.CollectionURL == "" || j.BuildID == 0 {
 		return ""
 	}

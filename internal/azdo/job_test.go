@@ -49,6 +49,17 @@ func TestTagBuild(t *testing.T) {
 	}
 }
 
+func TestRunURLOfRelease(t *testing.T) {
+	j := azdo.ReadJob(func(k string) (string, bool) {
+		v, ok := map[string]string{"RELEASE_RELEASEWEBURL": "https://dev.azure.com/o/p/_release?releaseId=7", "BUILD_BUILDID": "9",
+			"SYSTEM_TEAMFOUNDATIONCOLLECTIONURI": "https://dev.azure.com/o/"}[k]
+		return v, ok
+	})
+	if got := j.RunURL(); got != "https://dev.azure.com/o/p/_release?releaseId=7" {
+		t.Errorf("RunURL() = %q, want the release's page", got)
+	}
+}
+
 func TestTagBuildFailures(t *testing.T) {
 	s := azdotest.Start(t)
 	tests := []struct {
