@@ -175,6 +175,7 @@ func (r *runner) one(ctx context.Context, s *shard, buf []byte) {
 	if r.o.Body != nil {
 		req.Body = io.NopCloser(bytes.NewReader(r.o.Body))
 		req.ContentLength = int64(len(r.o.Body))
+		req.GetBody = func() (io.ReadCloser, error) { return io.NopCloser(bytes.NewReader(r.o.Body)), nil }
 	}
 	t0 := time.Now()
 	body, status, err := fetch(r.o.Client, req, buf)
