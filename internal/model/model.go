@@ -61,6 +61,8 @@ type scorer struct {
 	n    atomic.Uint64
 }
 
+// ServeHTTP answers GET and POST with the fixed answer, after the latency, unless this request is
+// one of the injected failures.
 func (s *scorer) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 	if r.Method != http.MethodGet && r.Method != http.MethodPost {
 		w.Header().Set("Allow", "GET, POST")
