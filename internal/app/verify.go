@@ -4,6 +4,7 @@ import (
 	"context"
 	"fmt"
 	"io"
+	"net/url"
 	"strings"
 	"time"
 
@@ -119,8 +120,8 @@ func (f *verifyFlags) options() (config.Config, verify.Options, error) {
 	case f.output != "markdown" && f.output != "json":
 		return config.Config{}, verify.Options{}, bad("output", f.output, "markdown or json")
 	}
-	if _, err := targetURL(f.gateway); err != nil {
-		return config.Config{}, verify.Options{}, bad("gateway", f.gateway, "an http(s) URL or HOST[:PORT], e.g. 20.1.2.3")
+	if u, err := targetURL(f.gateway); err != nil || strings.Trim(pathOf(u), "/") != "" {
+		return config.Config{}, verify.Options{}, bad("gateway", f.gateway, "the gateway's http(s) address without a path, e.g. 20.1.2.3 (verify adds the route paths)")
 	}
 	cfg, err := f.inputs.Config("")
 	if err != nil {
@@ -138,6 +139,15 @@ func (f *verifyFlags) options() (config.Config, verify.Options, error) {
 		Concurrency: f.concurrency, Timeout: f.timeout, Confidence: f.confidence,
 		Tolerance: f.tolerance / 100, MaxErrorShare: f.maxErrors / 100,
 	}, nil
+}
+
+// pathOf returns the path of a URL that targetURL accepted.
+func pathOf(raw string) string {
+	u, err := url.Parse(raw)
+	if err != nil {
+		return ""
+	}
+	return u.Path
 }
 
 // exactHost is the first host the routes serve that is not a wildcard, sent as the Host header so a

@@ -26,6 +26,7 @@ func TestVerifyCommandRejects(t *testing.T) {
 	}{
 		{"no gateway", nil, `invalid gateway "": allowed: the ingress gateway's address`},
 		{"gateway not http", []string{"--gateway", "ftp://1.2.3.4"}, `invalid gateway "ftp://1.2.3.4"`},
+		{"gateway with the path", []string{"--gateway", "1.2.3.4/score"}, `invalid gateway "1.2.3.4/score": allowed: the gateway's http(s) address without a path`},
 		{"output", []string{"--gateway", "1.2.3.4", "-o", "yaml"}, `invalid output "yaml": allowed: markdown or json`},
 		{"tolerance", []string{"--gateway", "1.2.3.4", "--tolerance", "100"}, `invalid tolerance "100"`},
 		{"confidence", []string{"--gateway", "1.2.3.4", "--confidence", "0.2"}, `invalid confidence "0.2"`},
