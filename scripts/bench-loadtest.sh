@@ -6,7 +6,8 @@
 # RSS from /usr/bin/time -v) for 10^4 and 10^6 requests, which should be flat, with hey's at 10^6
 # for contrast (hey keeps every result).
 #
-# Usage: scripts/bench-loadtest.sh        (environment: N, C, ROUNDS, BIG, SKIP_HEY_RSS=1)
+# Usage: scripts/bench-loadtest.sh        (environment: N, C, ROUNDS, BIG, SKIP_HEY_RSS=1, and HEY:
+#        a hey binary already built, e.g. by `make tools`; otherwise it is built into .cache/bin)
 set -euo pipefail
 cd "$(dirname "$0")/.."
 
@@ -17,9 +18,13 @@ BIG=${BIG:-1000000}     # request count of the large memory run
 BIN=.cache/bin
 mkdir -p "$BIN"
 
-echo "building mlcanary and hey into $BIN ..." >&2
+echo "building mlcanary into $BIN ..." >&2
 go build -trimpath -o "$BIN/mlcanary" ./cmd/mlcanary
-(cd tools/hey && go build -trimpath -o "../../$BIN/hey" github.com/rakyll/hey)
+HEY=${HEY:-}
+if [[ -z "$HEY" ]]; then
+  (cd tools/hey && go build -trimpath -o "../../$BIN/hey" github.com/rakyll/hey)
+  HEY=$BIN/hey
+fi
 
 work=$(mktemp -d)
 server_pid=""
@@ -40,11 +45,11 @@ done
 [[ -n "$url" ]] || { echo "serve-model did not start:" >&2; cat "$work/server.log" >&2; exit 1; }
 echo "scoring mockup at $url; N=$N C=$C ROUNDS=$ROUNDS" >&2
 
-hey_rate() { "$BIN/hey" -n "$N" -c "$C" "$url" | awk '/Requests\/sec:/ {print $2}'; }
+hey_rate() { "$HEY" -n "$N" -c "$C" "$url" | awk '/Requests\/sec:/ {print $2}'; }
 lt_rate() { "$BIN/mlcanary" loadtest "$url" -n "$N" -c "$C" -o json | awk -F': ' '/"rate":/ {gsub(/,/, "", $2); print $2}'; }
 median() { sort -g | awk '{a[NR]=$1} END {print (NR % 2) ? a[(NR+1)/2] : (a[NR/2] + a[NR/2+1]) / 2}'; }
 
-"$BIN/hey" -n 2000 -c "$C" "$url" >/dev/null # warm up the server's connections and caches
+"$HEY" -n 2000 -c "$C" "$url" >/dev/null # warm up the server's connections and caches
 : >"$work/hey" ; : >"$work/lt"
 for r in $(seq "$ROUNDS"); do
   h=$(hey_rate); l=$(lt_rate)
@@ -66,6 +71,6 @@ big=$(max_rss "$BIN/mlcanary" loadtest "$url" -n "$BIG" -c "$C")
 printf 'memory: mlcanary loadtest max RSS %s MiB at N=%s (ratio %.2fx)\n' "$big" "$BIG" \
   "$(awk -v b="$big" -v s="$small" 'BEGIN {print b / s}')"
 if [[ "${SKIP_HEY_RSS:-}" != 1 ]]; then
-  printf 'memory: hey max RSS %s MiB at N=10^4, ' "$(max_rss "$BIN/hey" -n 10000 -c "$C" "$url")"
-  printf '%s MiB at N=%s (for contrast: hey keeps every result)\n' "$(max_rss "$BIN/hey" -n "$BIG" -c "$C" "$url")" "$BIG"
+  printf 'memory: hey max RSS %s MiB at N=10^4, ' "$(max_rss "$HEY" -n 10000 -c "$C" "$url")"
+  printf '%s MiB at N=%s (for contrast: hey keeps every result)\n' "$(max_rss "$HEY" -n "$BIG" -c "$C" "$url")" "$BIG"
 fi
