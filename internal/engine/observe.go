@@ -22,7 +22,7 @@ type liveState struct {
 // observe checks that Istio and the namespace exist and reads both Deployments and the
 // VirtualService: five requests.
 func (c *Client) observe(ctx context.Context, cfg *config.Config) (*liveState, error) {
-	if err := c.kube.CheckIstio(ctx); err != nil {
+	if err := c.kube.CheckIstio(ctx, cfg.Namespace); err != nil {
 		return nil, err
 	}
 	ns, err := c.kube.Get(ctx, kube.Namespaces, "", cfg.Namespace)
