@@ -40,8 +40,13 @@ func (e Endpoint) Data(key string) string {
 	return e.get("ENDPOINT_DATA_" + e.ID + "_" + strings.ToUpper(key))
 }
 
+// get reads one variable. The agent writes the id as Guid.ToString() (lower case); an input that
+// names the connection in upper case is tried that way too.
 func (e Endpoint) get(name string) string {
-	v, _ := e.env(name)
+	v, ok := e.env(name)
+	if !ok && e.ID != strings.ToLower(e.ID) {
+		v, _ = e.env(strings.Replace(name, e.ID, strings.ToLower(e.ID), 1))
+	}
 	return strings.TrimSpace(v)
 }
 

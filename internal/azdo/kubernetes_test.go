@@ -180,6 +180,10 @@ current-context: ctx-a
 			t.Errorf("secret %q not listed in %q", s, c.Secrets)
 		}
 	}
+	upper, err := KubernetesCluster(env, strings.ToUpper(endpointID))
+	if err != nil || upper.Config.Host != c.Config.Host {
+		t.Errorf("an upper-case connection id did not find the lower-case variables: %v", err)
+	}
 	if _, err := KubernetesCluster(mapEnv(map[string]string{"ENDPOINT_DATA_" + endpointID + "_AUTHORIZATIONTYPE": "Certificate"}), endpointID); err == nil {
 		t.Error("an unknown authorization type was accepted")
 	}
