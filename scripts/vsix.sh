@@ -7,7 +7,8 @@
 # Environment: VERSION (stamped into the binary; default: git describe), EXT_VERSION (extension
 # version; default: vss-extension.json), MAX_BYTES (default 26214400, the Marketplace limit),
 # QUALITY (brotli 0-11, default 11; 9 takes a quarter of the time for a package about 4 MB larger),
-# PUBLISHER (Marketplace publisher id; default: vss-extension.json's).
+# PUBLISHER (Marketplace publisher id; default: vss-extension.json's), OUT (the .vsix path) and
+# WORK (build directory, default .cache/vsix).
 set -euo pipefail
 cd "$(dirname "$0")/.."
 
@@ -15,12 +16,12 @@ VERSION=${VERSION:-$(git describe --tags --always --dirty 2>/dev/null || echo de
 EXT_VERSION=${EXT_VERSION:-$(node -p "require('./vss-extension.json').version")}
 MAX_BYTES=${MAX_BYTES:-26214400}
 PLATFORMS="linux/amd64 linux/arm64 darwin/arm64 windows/amd64"
-WORK=.cache/vsix
+WORK=${WORK:-.cache/vsix}
 STAGE=$WORK/stage
-OUT=dist/mlcanary-$EXT_VERSION.vsix
+OUT=${OUT:-dist/mlcanary-$EXT_VERSION.vsix}
 
 rm -rf "$STAGE"
-mkdir -p "$WORK/bin" "$STAGE/task/bin" "$STAGE/images" dist
+mkdir -p "$WORK/bin" "$STAGE/task/bin" "$STAGE/images" "$(dirname "$OUT")"
 
 for p in $PLATFORMS; do
   os=${p%/*} arch=${p#*/} ext=""
