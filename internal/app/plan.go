@@ -11,9 +11,7 @@ import (
 )
 
 func newPlanCommand(s Streams, env LookupEnv) *cobra.Command {
-	var in config.Inputs
-	var kf kubeFlags
-	var output string
+	var f clusterFlags
 	var offline bool
 	cmd := &cobra.Command{
 		Use:   "plan STAGE",
@@ -23,11 +21,8 @@ func newPlanCommand(s Streams, env LookupEnv) *cobra.Command {
 			"preconditions and send every write as a server-side dry run, printing a diff of live vs desired.",
 		Args: exactArgs(1, "one stage name ("+config.StageNames+")"),
 		RunE: func(cmd *cobra.Command, args []string) error {
-			cfg, err := in.Config(args[0])
+			cfg, err := f.config(args[0])
 			if err != nil {
-				return err
-			}
-			if err := checkFormat(output); err != nil {
 				return err
 			}
 			var res *summary.Result
@@ -35,20 +30,18 @@ func newPlanCommand(s Streams, env LookupEnv) *cobra.Command {
 				res, err = engine.Offline(cfg)
 			} else {
 				var client *engine.Client
-				if client, err = connect(&kf, env); err == nil {
+				if client, err = f.connect(env); err == nil {
 					res, err = client.Plan(cmd.Context(), cfg)
 				}
 			}
 			if err != nil {
 				return err
 			}
-			return printPlan(s, res, output)
+			return printPlan(s, res, f.output)
 		},
 	}
-	in.AddFlags(cmd.Flags())
-	kf.add(cmd.Flags())
+	f.add(cmd)
 	cmd.Flags().BoolVar(&offline, "offline", false, "contact no cluster; assume the stage's preconditions hold")
-	cmd.Flags().StringVarP(&output, "output", "o", "text", "output format: "+summary.Formats)
 	return cmd
 }
 

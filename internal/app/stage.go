@@ -6,14 +6,11 @@ import (
 	"github.com/spf13/cobra"
 
 	"github.com/mlcanary/mlcanary/internal/config"
-	"github.com/mlcanary/mlcanary/internal/engine"
 	"github.com/mlcanary/mlcanary/internal/summary"
 )
 
 func newStageCommand(s Streams, env LookupEnv) *cobra.Command {
-	var in config.Inputs
-	var kf kubeFlags
-	var output string
+	var f clusterFlags
 	cmd := &cobra.Command{
 		Use:   "stage STAGE",
 		Short: "Perform one stage (" + config.StageNames + ") against the cluster",
@@ -21,14 +18,11 @@ func newStageCommand(s Streams, env LookupEnv) *cobra.Command {
 			"unroute before deleting. Re-running a stage that already holds changes nothing.\n\nStages: " + config.StageNames,
 		Args: exactArgs(1, "one stage name ("+config.StageNames+")"),
 		RunE: func(cmd *cobra.Command, args []string) error {
-			cfg, err := in.Config(args[0])
+			cfg, err := f.config(args[0])
 			if err != nil {
 				return err
 			}
-			if err := checkFormat(output); err != nil {
-				return err
-			}
-			client, err := connect(&kf, env)
+			client, err := f.connect(env)
 			if err != nil {
 				return err
 			}
@@ -36,21 +30,11 @@ func newStageCommand(s Streams, env LookupEnv) *cobra.Command {
 			if err != nil {
 				return err
 			}
-			return print(s, res, output)
+			return print(s, res, f.output)
 		},
 	}
-	in.AddFlags(cmd.Flags())
-	kf.add(cmd.Flags())
-	cmd.Flags().StringVarP(&output, "output", "o", "text", "output format: "+summary.Formats)
+	f.add(cmd)
 	return cmd
-}
-
-func connect(kf *kubeFlags, env LookupEnv) (*engine.Client, error) {
-	rc, err := kf.restConfig(env)
-	if err != nil {
-		return nil, err
-	}
-	return engine.NewClient(rc)
 }
 
 func print(s Streams, res *summary.Result, format string) error {

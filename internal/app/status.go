@@ -2,28 +2,20 @@ package app
 
 import (
 	"github.com/spf13/cobra"
-
-	"github.com/mlcanary/mlcanary/internal/config"
-	"github.com/mlcanary/mlcanary/internal/summary"
 )
 
 func newStatusCommand(s Streams, env LookupEnv) *cobra.Command {
-	var in config.Inputs
-	var kf kubeFlags
-	var output string
+	var f clusterFlags
 	cmd := &cobra.Command{
 		Use:   "status",
 		Short: "Show the live stage, weights, images, readiness and last change",
 		Args:  noArgs,
 		RunE: func(cmd *cobra.Command, _ []string) error {
-			cfg, err := in.Config("")
+			cfg, err := f.config("")
 			if err != nil {
 				return err
 			}
-			if err := checkFormat(output); err != nil {
-				return err
-			}
-			client, err := connect(&kf, env)
+			client, err := f.connect(env)
 			if err != nil {
 				return err
 			}
@@ -31,11 +23,9 @@ func newStatusCommand(s Streams, env LookupEnv) *cobra.Command {
 			if err != nil {
 				return err
 			}
-			return print(s, res, output)
+			return print(s, res, f.output)
 		},
 	}
-	in.AddFlags(cmd.Flags())
-	kf.add(cmd.Flags())
-	cmd.Flags().StringVarP(&output, "output", "o", "text", "output format: "+summary.Formats)
+	f.add(cmd)
 	return cmd
 }

@@ -1,36 +1,12 @@
 package summary
 
 import (
-	"flag"
-	"os"
-	"path/filepath"
 	"strings"
 	"testing"
 	"time"
 
-	"github.com/google/go-cmp/cmp"
+	"github.com/mlcanary/mlcanary/internal/golden"
 )
-
-var update = flag.Bool("update", false, "rewrite testdata/*.golden from the current output")
-
-func golden(t *testing.T, name, got string) {
-	t.Helper()
-	path := filepath.Join("testdata", name)
-	if *update {
-		_ = os.MkdirAll("testdata", 0o755)
-		if err := os.WriteFile(path, []byte(got), 0o644); err != nil {
-			t.Fatal(err)
-		}
-		return
-	}
-	want, err := os.ReadFile(path)
-	if err != nil {
-		t.Fatalf("%v (run go test -update to create it)", err)
-	}
-	if diff := cmp.Diff(string(want), got); diff != "" {
-		t.Errorf("%s differs (-want +got):\n%s", path, diff)
-	}
-}
 
 var at = time.Date(2026, 11, 26, 12, 0, 0, 0, time.UTC)
 
@@ -61,12 +37,12 @@ var cases = map[string]*Result{
 
 func TestMarkdownGolden(t *testing.T) {
 	for name, r := range cases {
-		t.Run(name, func(t *testing.T) { golden(t, name+".md.golden", Markdown(r)) })
+		t.Run(name, func(t *testing.T) { golden.Assert(t, name+".md.golden", Markdown(r)) })
 	}
 }
 
 func TestTextGolden(t *testing.T) {
-	golden(t, "blue50.txt.golden", Text(cases["blue50"]))
+	golden.Assert(t, "blue50.txt.golden", Text(cases["blue50"]))
 }
 
 func TestHostileTextIsInert(t *testing.T) {

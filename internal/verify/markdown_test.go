@@ -1,38 +1,12 @@
 package verify
 
 import (
-	"flag"
-	"os"
-	"path/filepath"
 	"testing"
 
-	"github.com/google/go-cmp/cmp"
-
+	"github.com/mlcanary/mlcanary/internal/golden"
 	"github.com/mlcanary/mlcanary/internal/loadtest"
 	"github.com/mlcanary/mlcanary/internal/summary"
 )
-
-var update = flag.Bool("update", false, "rewrite testdata/*.golden from the current output")
-
-func golden(t *testing.T, name, got string) {
-	t.Helper()
-	path := filepath.Join("testdata", name)
-	if *update {
-		if err := os.MkdirAll("testdata", 0o755); err != nil {
-			t.Fatal(err)
-		}
-		if err := os.WriteFile(path, []byte(got), 0o644); err != nil {
-			t.Fatal(err)
-		}
-	}
-	want, err := os.ReadFile(path)
-	if err != nil {
-		t.Fatal(err)
-	}
-	if diff := cmp.Diff(string(want), got); diff != "" {
-		t.Errorf("%s (-want +got)\n%s", path, diff)
-	}
-}
 
 // sampleReport is a failed verification: routes fine, default route 90/10 against 50/50.
 func sampleReport() *Report {
@@ -75,6 +49,6 @@ func TestMarkdownGolden(t *testing.T) {
 	failed := sampleReport()
 	passed := sampleReport()
 	passed.Passed, passed.Problems, passed.Default = true, nil, nil
-	golden(t, "failed.md.golden", Markdown(failed))
-	golden(t, "routes-only.md.golden", Markdown(passed))
+	golden.Assert(t, "failed.md.golden", Markdown(failed))
+	golden.Assert(t, "routes-only.md.golden", Markdown(passed))
 }

@@ -1,0 +1,40 @@
+package app
+
+import (
+	"github.com/spf13/cobra"
+
+	"github.com/mlcanary/mlcanary/internal/config"
+	"github.com/mlcanary/mlcanary/internal/engine"
+	"github.com/mlcanary/mlcanary/internal/summary"
+)
+
+// clusterFlags are what stage, plan and status share: every input, the cluster, and -o.
+type clusterFlags struct {
+	in     config.Inputs
+	kube   kubeFlags
+	output string
+}
+
+func (f *clusterFlags) add(cmd *cobra.Command) {
+	f.in.AddFlags(cmd.Flags())
+	f.kube.add(cmd.Flags())
+	cmd.Flags().StringVarP(&f.output, "output", "o", "text", "output format: "+summary.Formats)
+}
+
+// config parses and validates every input for stage ("" for status) before anything else runs.
+func (f *clusterFlags) config(stage string) (config.Config, error) {
+	cfg, err := f.in.Config(stage)
+	if err != nil {
+		return cfg, err
+	}
+	return cfg, checkFormat(f.output)
+}
+
+// connect loads credentials and prepares the engine; it sends no request.
+func (f *clusterFlags) connect(env LookupEnv) (*engine.Client, error) {
+	rc, err := f.kube.restConfig(env)
+	if err != nil {
+		return nil, err
+	}
+	return engine.NewClient(rc)
+}
