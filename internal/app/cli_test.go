@@ -50,6 +50,10 @@ func TestCLIAgainstCluster(t *testing.T) {
 	if code != ExitOK || !strings.Contains(out, "+      weight: 50") {
 		t.Errorf("plan: exit %d\n%s", code, out)
 	}
+	code, out, _ = run("stage", "Rollback", "--dry-run")
+	if code != ExitOK || !strings.Contains(out, "Deployment abtesting/model-blue would be deleted") || !strings.Contains(out, "--- live Deployment abtesting/model-blue") {
+		t.Errorf("stage --dry-run: exit %d\n%s", code, out)
+	}
 	code, out, _ = run("status", "-o", "json")
 	var st summary.Result
 	if err := json.Unmarshal([]byte(out), &st); err != nil || code != ExitOK {

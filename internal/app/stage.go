@@ -30,6 +30,9 @@ func newStageCommand(s Streams, env LookupEnv) *cobra.Command {
 			if err != nil {
 				return err
 			}
+			if cfg.DryRun {
+				return printPlan(s, res, f.output) // a dry run shows the diff, as plan does
+			}
 			return print(s, res, f.output)
 		},
 	}
