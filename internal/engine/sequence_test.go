@@ -65,7 +65,13 @@ func TestFirstReleaseThenDocumentedSequence(t *testing.T) {
 		f.rec.reset()
 		res := f.stage(s.stage, s.image)
 		requests, writes := f.rec.counts()
-		t.Logf("%s: %d requests, %d writes", s.stage, requests, len(writes))
 		check(t, f, s.stage, res, s.want)
+		f.rec.reset()
+		f.stage(s.stage, s.image)
+		rerunRequests, rerunWrites := f.rec.counts()
+		if len(rerunWrites) != 0 {
+			t.Errorf("re-run of %s wrote %v", s.stage, rerunWrites)
+		}
+		t.Logf("%s: %d requests, %d writes; re-run: %d requests, 0 writes", s.stage, requests, len(writes), rerunRequests)
 	}
 }
