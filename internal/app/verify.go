@@ -4,7 +4,6 @@ import (
 	"context"
 	"fmt"
 	"io"
-	"net/url"
 	"strings"
 	"time"
 
@@ -120,7 +119,7 @@ func (f *verifyFlags) options() (config.Config, verify.Options, error) {
 	case f.output != "markdown" && f.output != "json":
 		return config.Config{}, verify.Options{}, bad("output", f.output, "markdown or json")
 	}
-	if u, err := targetURL(f.gateway); err != nil || strings.Trim(pathOf(u), "/") != "" {
+	if !verify.GatewayAddress(f.gateway) {
 		return config.Config{}, verify.Options{}, bad("gateway", f.gateway, "the gateway's http(s) address without a path, e.g. 20.1.2.3 (verify adds the route paths)")
 	}
 	cfg, err := f.inputs.Config("")
@@ -135,43 +134,15 @@ func (f *verifyFlags) options() (config.Config, verify.Options, error) {
 		answers[config.Blue] = f.answerBlue
 	}
 	return cfg, verify.Options{
-		Gateway: f.gateway, Host: exactHost(cfg.Hosts), Answers: answers, Requests: f.requests, RouteRequests: f.routeRequests,
+		Gateway: f.gateway, Host: verify.ExactHost(cfg.Hosts), Answers: answers, Requests: f.requests, RouteRequests: f.routeRequests,
 		Concurrency: f.concurrency, Timeout: f.timeout, Confidence: f.confidence,
 		Tolerance: f.tolerance / 100, MaxErrorShare: f.maxErrors / 100,
 	}, nil
 }
 
-// pathOf returns the path of a URL that targetURL accepted.
-func pathOf(raw string) string {
-	u, err := url.Parse(raw)
-	if err != nil {
-		return ""
-	}
-	return u.Path
-}
-
-// exactHost is the first host the routes serve that is not a wildcard, sent as the Host header so a
-// gateway serving named hosts routes the requests; "" keeps the gateway address as the host.
-func exactHost(hosts []string) string {
-	for _, h := range hosts {
-		if !strings.Contains(h, "*") {
-			return h
-		}
-	}
-	return ""
-}
-
 // runVerify reads the live routes, measures them and prints the report; a mismatch is the error.
 func runVerify(ctx context.Context, out io.Writer, rc *rest.Config, cfg config.Config, o verify.Options, output string) error {
-	c, err := engine.NewClient(rc)
-	if err != nil {
-		return fmt.Errorf("connecting to the cluster: %w", err)
-	}
-	target, err := verify.TargetFromCluster(ctx, c, cfg)
-	if err != nil {
-		return err
-	}
-	r, err := verify.Verify(ctx, target, o)
+	r, err := engineVerify(ctx, rc, cfg, o)
 	if err != nil {
 		return err
 	}
@@ -187,6 +158,16 @@ func runVerify(ctx context.Context, out io.Writer, rc *rest.Config, cfg config.C
 		return fmt.Errorf("traffic does not match: %s", firstProblem(r.Problems))
 	}
 	return nil
+}
+
+// engineVerify is verify.Check against the cluster rc points at: the one measurement behind the
+// verify command and the verification the Azure DevOps task and the GitHub Action run after a stage.
+func engineVerify(ctx context.Context, rc *rest.Config, cfg config.Config, o verify.Options) (*verify.Report, error) {
+	c, err := engine.NewClient(rc)
+	if err != nil {
+		return nil, fmt.Errorf("connecting to the cluster: %w", err)
+	}
+	return verify.Check(ctx, c, cfg, o)
 }
 
 func firstProblem(ps []string) string {
