@@ -7,6 +7,7 @@ import (
 	"github.com/spf13/pflag"
 
 	"github.com/mlcanary/mlcanary/internal/config"
+	"github.com/mlcanary/mlcanary/internal/verify"
 )
 
 // LookupEnv reads one environment variable; tests inject a map instead of the process environment.
@@ -32,7 +33,7 @@ const (
 
 const inputEnvPrefix = "INPUT_"
 
-// flagInputs maps each task input onto the config flag it sets. The task's names are camelCase
+// flagInputs maps each task input onto the config or verify flag it sets. The task's names are camelCase
 // (the agent allows only letters and digits); the flags are the CLI's.
 var flagInputs = []struct{ Input, Flag string }{
 	{"namespace", config.FlagNamespace},
@@ -56,6 +57,12 @@ var flagInputs = []struct{ Input, Flag string }{
 	{"imageTag", config.FlagImageTag},
 	{"timeout", config.FlagTimeout},
 	{"dryRun", config.FlagDryRun},
+	// The Verification group: traffic checked right after the stage (verify.StageInputs).
+	{"verifyGateway", verify.FlagGateway},
+	{"answerGreen", verify.FlagAnswerGreen},
+	{"answerBlue", verify.FlagAnswerBlue},
+	{"verifyRequests", verify.FlagRequests},
+	{"verifyTolerance", verify.FlagTolerance},
 }
 
 // InputNames lists every task input the binary reads, for the test that keeps task.json in step.
@@ -99,8 +106,8 @@ type Connection struct {
 	Admin                  bool
 }
 
-// ReadInputs sets every config input the task was given onto fs (a FlagSet the config Inputs are
-// bound to) and returns the task's other inputs. Empty inputs keep the flag defaults.
+// ReadInputs sets every config and verify input the task was given onto fs (a FlagSet the config
+// Inputs and verify StageInputs are bound to) and returns the task's other inputs. Empty inputs keep the flag defaults.
 func ReadInputs(env LookupEnv, fs *pflag.FlagSet) (Task, error) {
 	for _, m := range flagInputs {
 		v := input(env, m.Input)

@@ -9,23 +9,59 @@ import (
 	"github.com/spf13/pflag"
 
 	"github.com/mlcanary/mlcanary/internal/config"
+	"github.com/mlcanary/mlcanary/internal/verify"
 )
 
 func mapEnv(m map[string]string) LookupEnv {
 	return func(k string) (string, bool) { v, ok := m[k]; return v, ok }
 }
 
+// readConfig reads the inputs as the task does: config and verify inputs on one FlagSet.
 func readConfig(t *testing.T, env map[string]string) (config.Config, Task, error) {
+	cfg, task, _, err := readAll(t, env)
+	return cfg, task, err
+}
+
+func readAll(t *testing.T, env map[string]string) (config.Config, Task, *verify.Options, error) {
 	t.Helper()
 	var in config.Inputs
+	var vin verify.StageInputs
 	fs := pflag.NewFlagSet("t", pflag.ContinueOnError)
 	in.AddFlags(fs)
+	vin.AddFlags(fs)
 	task, err := ReadInputs(mapEnv(env), fs)
 	if err != nil {
-		return config.Config{}, task, err
+		return config.Config{}, task, nil, err
 	}
 	cfg, err := in.Config(task.Stage)
-	return cfg, task, RenameInput(err)
+	if err != nil {
+		return cfg, task, nil, RenameInput(err)
+	}
+	o, err := vin.Options(cfg.Hosts)
+	return cfg, task, o, RenameInput(err)
+}
+
+// TestReadInputsVerification checks the Verification group: no gateway means no verification, and
+// the given inputs become verify's options with the CLI's defaults for the rest.
+func TestReadInputsVerification(t *testing.T) {
+	base := map[string]string{"INPUT_STAGE": "Blue_50", "INPUT_KUBERNETESSERVICECONNECTION": "k"}
+	if _, _, o, err := readAll(t, base); err != nil || o != nil {
+		t.Fatalf("without verifyGateway: options %+v, err %v; want none", o, err)
+	}
+	env := map[string]string{"INPUT_VERIFYGATEWAY": "20.1.2.3:8080", "INPUT_ANSWERGREEN": "New Model A",
+		"INPUT_VERIFYREQUESTS": "400", "INPUT_VERIFYTOLERANCE": "10", "INPUT_HOSTS": "*.example.com,scoring.example.com"}
+	for k, v := range base {
+		env[k] = v
+	}
+	_, _, o, err := readAll(t, env)
+	if err != nil {
+		t.Fatal(err)
+	}
+	want := &verify.Options{Gateway: "20.1.2.3:8080", Host: "scoring.example.com", Answers: map[config.Version]string{config.Green: "New Model A"},
+		Requests: 400, Concurrency: 10, Timeout: 10 * time.Second, Confidence: 0.99, Tolerance: 0.1, MaxErrorShare: 0.01}
+	if diff := cmp.Diff(want, o); diff != "" {
+		t.Errorf("verify options (-want +got):\n%s", diff)
+	}
 }
 
 func TestReadInputsSetsSharedFlags(t *testing.T) {
@@ -97,6 +133,9 @@ func TestReadInputsErrorsNameTaskInputs(t *testing.T) {
 		{"bad port", map[string]string{"INPUT_PORT": "http"}, "port"},
 		{"no connection", map[string]string{"INPUT_KUBERNETESSERVICECONNECTION": ""}, "kubernetesServiceConnection"},
 		{"unknown connection type", map[string]string{"INPUT_CONNECTIONTYPE": "ssh"}, "connectionType"},
+		{"verify gateway with a path", map[string]string{"INPUT_VERIFYGATEWAY": "20.1.2.3/score"}, "verifyGateway"},
+		{"verify requests not a number", map[string]string{"INPUT_VERIFYGATEWAY": "20.1.2.3", "INPUT_VERIFYREQUESTS": "many"}, "verifyRequests"},
+		{"verify tolerance out of range", map[string]string{"INPUT_VERIFYGATEWAY": "20.1.2.3", "INPUT_VERIFYTOLERANCE": "0"}, "verifyTolerance"},
 		{"aks without cluster", map[string]string{"INPUT_CONNECTIONTYPE": "azureResourceManager", "INPUT_AZURESUBSCRIPTIONCONNECTION": "a", "INPUT_AZURERESOURCEGROUP": "rg"}, "kubernetesCluster"},
 	}
 	for _, tt := range tests {

@@ -18,3 +18,7 @@ func Outputs(r *summary.Result) []Prop {
 		{"changed", strconv.FormatBool(r.Changed)},
 	}
 }
+
+// OutputVerified is the output variable that says whether traffic was verified after the stage:
+// "true", "false", or "" when no verification ran. It is set after the stage's Outputs.
+const OutputVerified = "verified"

@@ -15,6 +15,7 @@ import (
 
 	"github.com/mlcanary/mlcanary/internal/config"
 	"github.com/mlcanary/mlcanary/internal/summary"
+	"github.com/mlcanary/mlcanary/internal/verify"
 )
 
 type taskJSON struct {
@@ -118,11 +119,15 @@ func TestTaskInputsAreTheContract(t *testing.T) {
 }
 
 // TestTaskDefaultsMatchFlags keeps the classic editor's defaults equal to the CLI's, so a run with
-// untouched Advanced inputs behaves like the CLI with no flags.
+// untouched Advanced or Verification inputs behaves like the CLI with no flags. Verification inputs
+// sit in their own group and show only once a gateway is given.
 func TestTaskDefaultsMatchFlags(t *testing.T) {
 	var in config.Inputs
-	fs := pflag.NewFlagSet("t", pflag.ContinueOnError)
+	var vin verify.StageInputs
+	fs, vfs := pflag.NewFlagSet("t", pflag.ContinueOnError), pflag.NewFlagSet("v", pflag.ContinueOnError)
 	in.AddFlags(fs)
+	vin.AddFlags(vfs)
+	vfs.VisitAll(fs.AddFlag)
 	for _, ti := range readTask(t).Inputs {
 		flag := TaskInput(ti.Name)
 		f := fs.Lookup(flag)
@@ -132,7 +137,15 @@ func TestTaskDefaultsMatchFlags(t *testing.T) {
 		if !sameDefault(f.DefValue, ti.DefaultValue) {
 			t.Errorf("input %s default %q, flag --%s default %q", ti.Name, ti.DefaultValue, flag, f.DefValue)
 		}
-		if ti.GroupName == "" && ti.Name != "namespace" && !strings.HasPrefix(flag, "image") {
+		switch {
+		case vfs.Lookup(flag) != nil:
+			if ti.GroupName != "verification" {
+				t.Errorf("input %s should be in the verification group", ti.Name)
+			}
+			if ti.Name != "verifyGateway" && ti.VisibleRule != "verifyGateway != \"\"" {
+				t.Errorf("input %s: visibleRule %q, want it shown only when verifyGateway is set", ti.Name, ti.VisibleRule)
+			}
+		case ti.GroupName == "" && ti.Name != "namespace" && !strings.HasPrefix(flag, "image"):
 			t.Errorf("input %s should be in the advanced group", ti.Name)
 		}
 	}
@@ -180,6 +193,7 @@ func TestOutputVariablesMatchTask(t *testing.T) {
 	for _, p := range Outputs(&summary.Result{}) {
 		set = append(set, p.Key)
 	}
+	set = append(set, OutputVerified) // set last, after the verification that follows the stage
 	if diff := cmp.Diff(declared, set); diff != "" {
 		t.Errorf("output variables declared (-) vs set (+):\n%s", diff)
 	}
