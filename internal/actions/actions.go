@@ -1,6 +1,7 @@
 // Package actions is mlcanary's GitHub Actions front end: it reads the action's inputs from the
 // step environment, masks the kubeconfig's secrets before anything else is printed, runs one stage,
-// and reports the outcome the way a runner expects — step outputs in GITHUB_OUTPUT, a Markdown step
+// optionally verifies traffic through the gateway right after it, and reports the outcome the way
+// a runner expects — step outputs in GITHUB_OUTPUT, a Markdown step
 // summary in GITHUB_STEP_SUMMARY, log groups, and an ::error:: annotation on failure. The stage
 // itself is injected, so tests drive this package with a fake and the command wires the engine.
 package actions
@@ -17,6 +18,7 @@ import (
 	"github.com/mlcanary/mlcanary/internal/config"
 	"github.com/mlcanary/mlcanary/internal/engine"
 	"github.com/mlcanary/mlcanary/internal/summary"
+	"github.com/mlcanary/mlcanary/internal/verify"
 )
 
 // LookupEnv reads one variable of the step's environment; tests pass a map instead of os.LookupEnv.
@@ -26,10 +28,15 @@ type LookupEnv func(string) (string, bool)
 // tests pass a fake so the front end is tested without a cluster.
 type StageFunc func(ctx context.Context, rc *rest.Config, cfg config.Config, log engine.Logger) (*summary.Result, error)
 
-// Run performs one stage as a GitHub Action step. Workflow commands go to out (the step's stdout).
-// The returned error has already been reported as an ::error:: annotation; callers only map it to
-// an exit code (a *config.InputError means bad input, exit 2).
-func Run(ctx context.Context, env LookupEnv, out io.Writer, stage StageFunc) error {
+// VerifyFunc measures traffic through the gateway against the live routes of the cluster rc points
+// at (verify.Check with the engine); tests pass a fake or the real one.
+type VerifyFunc func(ctx context.Context, rc *rest.Config, cfg config.Config, o verify.Options) (*verify.Report, error)
+
+// Run performs one stage as a GitHub Action step and, when verify-gateway is set, verifies traffic
+// right after it. Workflow commands go to out (the step's stdout). The returned error has already
+// been reported as an ::error:: annotation; callers only map it to an exit code (a
+// *config.InputError means bad input, exit 2).
+func Run(ctx context.Context, env LookupEnv, out io.Writer, stage StageFunc, check VerifyFunc) error {
 	gh := githubactions.New(githubactions.WithWriter(out), githubactions.WithGetenv(getenv(env)))
 	kc, err := loadKubeconfig(env)
 	for _, s := range kc.secrets() { // before anything else is printed, even when loading failed
@@ -37,7 +44,7 @@ func Run(ctx context.Context, env LookupEnv, out io.Writer, stage StageFunc) err
 	}
 	stageName := input(env, inputStage)
 	if err == nil {
-		err = run(ctx, gh, env, kc, stage)
+		err = run(ctx, gh, env, kc, stage, check)
 	}
 	if err != nil {
 		gh.WithFieldsMap(map[string]string{"title": errorTitle(stageName)}).Errorf("%s", err)
@@ -45,10 +52,10 @@ func Run(ctx context.Context, env LookupEnv, out io.Writer, stage StageFunc) err
 	return err
 }
 
-// run parses the inputs, runs the stage inside a log group and reports the result (also when the
-// stage failed but the engine still said what holds).
-func run(ctx context.Context, gh *githubactions.Action, env LookupEnv, kc kubeconfig, stage StageFunc) error {
-	cfg, err := Config(env)
+// run parses the inputs, runs the stage inside a log group, verifies traffic when asked to, and
+// reports the result (also when the stage failed but the engine still said what holds).
+func run(ctx context.Context, gh *githubactions.Action, env LookupEnv, kc kubeconfig, stage StageFunc, check VerifyFunc) error {
+	cfg, vopts, err := ReadInputs(env)
 	if err != nil {
 		return err
 	}
@@ -59,15 +66,33 @@ func run(ctx context.Context, gh *githubactions.Action, env LookupEnv, kc kubeco
 	gh.Group(fmt.Sprintf("mlcanary %s in namespace %s", cfg.Stage, cfg.Namespace))
 	res, stageErr := stage(ctx, rc, cfg, func(format string, args ...any) { gh.Infof(format, args...) })
 	gh.EndGroup()
-	if res != nil {
-		if err := report(gh, res, stageErr); err != nil {
-			return fmt.Errorf("reporting to the runner: %w", err)
-		}
+	if res == nil {
+		return stageError(cfg, stageErr)
+	}
+	if verify.WillRun(vopts, res, stageErr) {
+		gh.Group("mlcanary verify through " + verify.BaseURL(vopts.Gateway))
+	}
+	checked := verify.AfterStage(ctx, vopts, res, stageErr, func(ctx context.Context, o verify.Options) (*verify.Report, error) {
+		return check(ctx, rc, cfg, o)
+	})
+	if verify.WillRun(vopts, res, stageErr) {
+		gh.EndGroup()
+	}
+	if err := report(gh, res, stageErr, checked); err != nil {
+		return fmt.Errorf("reporting to the runner: %w", err)
 	}
 	if stageErr != nil {
-		return fmt.Errorf("%s: %w", cfg.Stage, stageErr)
+		return stageError(cfg, stageErr)
 	}
-	return nil
+	return checked.Err
+}
+
+// stageError names the stage in a stage's failure; nil stays nil.
+func stageError(cfg config.Config, err error) error {
+	if err == nil {
+		return nil
+	}
+	return fmt.Errorf("%s: %w", cfg.Stage, err)
 }
 
 // errorTitle names the failing step in the annotation's title.

@@ -18,6 +18,7 @@ import (
 	"github.com/mlcanary/mlcanary/internal/config"
 	"github.com/mlcanary/mlcanary/internal/engine"
 	"github.com/mlcanary/mlcanary/internal/summary"
+	"github.com/mlcanary/mlcanary/internal/verify"
 )
 
 // Secrets in the test kubeconfig; none may appear in stdout except inside ::add-mask:: commands.
@@ -73,7 +74,16 @@ func newRunner(t *testing.T, inputs map[string]string) *runner {
 }
 
 func (r *runner) run(stage StageFunc) error {
-	return Run(context.Background(), func(k string) (string, bool) { v, ok := r.env[k]; return v, ok }, &r.out, stage)
+	return r.runVerify(stage, notAsked)
+}
+
+func (r *runner) runVerify(stage StageFunc, check VerifyFunc) error {
+	return Run(context.Background(), func(k string) (string, bool) { v, ok := r.env[k]; return v, ok }, &r.out, stage, check)
+}
+
+// notAsked is the verification of runs without verify-gateway: reaching it is an error.
+func notAsked(context.Context, *rest.Config, config.Config, verify.Options) (*verify.Report, error) {
+	return nil, errors.New("verification ran although verify-gateway was not set")
 }
 
 func readFile(t *testing.T, path string) string {
@@ -162,7 +172,7 @@ func TestRunBlue50(t *testing.T) {
 		t.Errorf("engine log not inside a group:\n%s", stdout)
 	}
 	wantOut := map[string]string{"stage": "Blue_50", "green-weight": "50", "blue-weight": "50",
-		"green-image": "acr.example.io/model:41", "blue-image": "acr.example.io/model:42", "changed": "true"}
+		"green-image": "acr.example.io/model:41", "blue-image": "acr.example.io/model:42", "changed": "true", "verified": ""}
 	if d := cmp.Diff(wantOut, parseOutputs(t, readFile(t, r.output))); d != "" {
 		t.Errorf("GITHUB_OUTPUT (-want +got):\n%s", d)
 	}
@@ -177,5 +187,39 @@ func TestRunBlue50(t *testing.T) {
 	}
 	if strings.Contains(stdout, "::error") || strings.Contains(sum, "CAUTION") {
 		t.Errorf("a successful run reported a failure:\n%s\n%s", stdout, sum)
+	}
+}
+
+// A dry run asked to verify skips the verification (nothing changed) and says so in the summary;
+// verified stays empty and the step succeeds.
+func TestRunDryRunSkipsVerification(t *testing.T) {
+	r := newRunner(t, map[string]string{"INPUT_STAGE": "Blue_50", "INPUT_DRY_RUN": "true",
+		"INPUT_VERIFY_GATEWAY": "127.0.0.1:1", "INPUT_KUBECONFIG": string(testKubeconfig(t))})
+	res := &summary.Result{Action: "stage", Stage: "Blue_50", Weights: summary.Weights{Green: 50, Blue: 50}, DryRun: true}
+	err := r.runVerify(func(context.Context, *rest.Config, config.Config, engine.Logger) (*summary.Result, error) {
+		return res, nil
+	}, notAsked)
+	if err != nil {
+		t.Fatalf("Run: %v\n%s", err, r.out.String())
+	}
+	if got := parseOutputs(t, readFile(t, r.output)); got["verified"] != "" || got["stage"] != "Blue_50" {
+		t.Errorf("outputs %v, want stage Blue_50 and verified empty", got)
+	}
+	if sum := readFile(t, r.summary); !strings.Contains(sum, "### mlcanary verify: skipped") || !strings.Contains(sum, "dry run") {
+		t.Errorf("step summary does not say verification was skipped for the dry run:\n%s", sum)
+	}
+}
+
+// A bad verification input is bad input (exit 2) naming the action's input, before any stage runs.
+func TestRunBadVerifyInput(t *testing.T) {
+	r := newRunner(t, map[string]string{"INPUT_STAGE": "Blue_50", "INPUT_VERIFY_GATEWAY": "20.1.2.3/score",
+		"INPUT_KUBECONFIG": string(testKubeconfig(t))})
+	err := r.runVerify(mustNotRun(t), notAsked)
+	var in *config.InputError
+	if !errors.As(err, &in) || in.Input != "verify-gateway" {
+		t.Fatalf("err = %v, want an input error naming verify-gateway", err)
+	}
+	if !strings.Contains(r.out.String(), "::error title=mlcanary Blue_50::invalid verify-gateway") {
+		t.Errorf("no annotation naming the input:\n%s", r.out.String())
 	}
 }

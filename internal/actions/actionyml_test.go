@@ -12,6 +12,7 @@ import (
 
 	"github.com/mlcanary/mlcanary/internal/config"
 	"github.com/mlcanary/mlcanary/internal/summary"
+	"github.com/mlcanary/mlcanary/internal/verify"
 )
 
 // actionYAML is the part of action.yml this front end depends on.
@@ -41,7 +42,7 @@ func readActionYAML(t *testing.T) actionYAML {
 	return a
 }
 
-// Every CLI flag is an input of the same name, mapped into the env variable this package reads;
+// Every CLI flag (and verify's stage input) is an input of the same name, mapped into the env variable this package reads;
 // a flag added to internal/config without an action input fails here.
 func TestActionYAMLInputsMatchFlags(t *testing.T) {
 	a := readActionYAML(t)
@@ -49,6 +50,8 @@ func TestActionYAMLInputsMatchFlags(t *testing.T) {
 	var in config.Inputs
 	fs := pflag.NewFlagSet("x", pflag.ContinueOnError)
 	in.AddFlags(fs)
+	var vin verify.StageInputs
+	vin.AddFlags(fs)
 	fs.VisitAll(func(f *pflag.Flag) { flags = append(flags, f.Name) })
 	want := append(flags, inputStage, inputKubeconfig)
 	sort.Strings(want)
@@ -86,7 +89,7 @@ func TestActionYAMLOutputs(t *testing.T) {
 		got[name] = o.Value
 	}
 	want := map[string]string{}
-	for _, o := range Outputs(&summary.Result{}) {
+	for _, o := range Outputs(&summary.Result{}, verify.Outcome{}) {
 		want[o.Name] = "${{ steps.run.outputs." + o.Name + " }}"
 	}
 	if d := cmp.Diff(want, got); d != "" {

@@ -6,6 +6,7 @@ import (
 	"github.com/spf13/pflag"
 
 	"github.com/mlcanary/mlcanary/internal/config"
+	"github.com/mlcanary/mlcanary/internal/verify"
 )
 
 // Input names that are not CLI flags. Every other input has the name of its CLI flag
@@ -15,13 +16,26 @@ const (
 	inputKubeconfig = "kubeconfig"
 )
 
-// Config reads the action's inputs from env into a validated Config. Inputs go through the CLI's
-// own FlagSet, so each one is parsed and validated exactly as the flag of the same name; an unset
+// ReadInputs reads the action's inputs from env into a validated Config and, when verify-gateway
+// is set, verify's options (nil otherwise). Inputs go through the CLI's own FlagSet (and verify's
+// stage inputs), so each one is parsed and validated exactly as the flag of the same name; an unset
 // or empty input keeps the flag's default. Any problem is a *config.InputError (exit code 2).
-func Config(env LookupEnv) (config.Config, error) {
+func ReadInputs(env LookupEnv) (config.Config, *verify.Options, error) {
 	var in config.Inputs
+	var vin verify.StageInputs
 	fs := pflag.NewFlagSet("github-action", pflag.ContinueOnError)
 	in.AddFlags(fs)
+	vin.AddFlags(fs)
+	cfg, err := readConfig(env, fs, &in)
+	if err != nil {
+		return cfg, nil, err
+	}
+	o, err := vin.Options(cfg.Hosts)
+	return cfg, o, err
+}
+
+// readConfig sets every input onto fs and builds the config from in, which is bound to fs.
+func readConfig(env LookupEnv, fs *pflag.FlagSet, in *config.Inputs) (config.Config, error) {
 	var setErr error
 	fs.VisitAll(func(f *pflag.Flag) {
 		v := input(env, f.Name)

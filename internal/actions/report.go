@@ -8,6 +8,7 @@ import (
 	"github.com/sethvargo/go-githubactions"
 
 	"github.com/mlcanary/mlcanary/internal/summary"
+	"github.com/mlcanary/mlcanary/internal/verify"
 )
 
 // Output is one step output; Name matches an `outputs:` entry in action.yml.
@@ -15,9 +16,10 @@ type Output struct {
 	Name, Value string
 }
 
-// Outputs lists the step outputs for a result, in action.yml's order, so later steps and jobs can
-// gate on the split (`if: steps.canary.outputs.blue-weight == '50'`) or reuse the images.
-func Outputs(r *summary.Result) []Output {
+// Outputs lists the step outputs for a result and the verification after it, in action.yml's
+// order, so later steps and jobs can gate on the split (`if: steps.canary.outputs.blue-weight ==
+// '50'`), reuse the images, or tell whether traffic was verified ("true", "false", "" when not run).
+func Outputs(r *summary.Result, checked verify.Outcome) []Output {
 	return []Output{
 		{"stage", r.Stage},
 		{"green-weight", strconv.Itoa(r.Weights.Green)},
@@ -25,18 +27,23 @@ func Outputs(r *summary.Result) []Output {
 		{"green-image", r.Images.Green},
 		{"blue-image", r.Images.Blue},
 		{"changed", strconv.FormatBool(r.Changed)},
+		{"verified", checked.Verified()},
 	}
 }
 
 // StepSummary is the Markdown for GITHUB_STEP_SUMMARY: the run summary every front end shows, then
-// a pie chart of the split, then the failure (if any), so a failed run still says what holds.
-func StepSummary(r *summary.Result, stageErr error) string {
+// a pie chart of the split, then the failure (if any), so a failed run still says what holds, then
+// what verification found (or why it was skipped).
+func StepSummary(r *summary.Result, stageErr error, checked verify.Outcome) string {
 	var b strings.Builder
 	b.WriteString(strings.TrimRight(summary.Markdown(r), "\n"))
 	b.WriteString("\n\n")
 	b.WriteString(Pie(r))
 	if stageErr != nil {
 		fmt.Fprintf(&b, "\n> [!CAUTION]\n> %s failed: %s\n", r.Stage, oneLine(stageErr.Error()))
+	}
+	if v := checked.Markdown(); v != "" {
+		b.WriteString("\n" + v)
 	}
 	return b.String()
 }
@@ -54,7 +61,7 @@ func Pie(r *summary.Result) string {
 
 // report writes the outputs and the step summary through the runner's files. The library panics
 // when a file cannot be written; that becomes an error here.
-func report(gh *githubactions.Action, r *summary.Result, stageErr error) (err error) {
+func report(gh *githubactions.Action, r *summary.Result, stageErr error, checked verify.Outcome) (err error) {
 	defer func() {
 		if p := recover(); p != nil {
 			err = fmt.Errorf("%v", p)
@@ -65,10 +72,10 @@ func report(gh *githubactions.Action, r *summary.Result, stageErr error) (err er
 			return fmt.Errorf("%s is not set; run mlcanary github-action only as a GitHub Actions step", name)
 		}
 	}
-	for _, o := range Outputs(r) {
+	for _, o := range Outputs(r, checked) {
 		gh.SetOutput(o.Name, o.Value)
 	}
-	gh.AddStepSummary(StepSummary(r, stageErr))
+	gh.AddStepSummary(StepSummary(r, stageErr, checked))
 	return nil
 }
 

@@ -37,7 +37,7 @@ func runGitHubAction(ctx context.Context, s Streams, env LookupEnv) int {
 
 // githubAction runs the front end with the engine; the error is already shown as an annotation.
 func githubAction(ctx context.Context, s Streams, env LookupEnv) error {
-	return actions.Run(ctx, actions.LookupEnv(env), s.Out, engineStage)
+	return actions.Run(ctx, actions.LookupEnv(env), s.Out, engineStage, engineVerify)
 }
 
 // engineStage performs a stage with the shared engine.
