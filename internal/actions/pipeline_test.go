@@ -26,7 +26,8 @@ type workflow struct {
 }
 
 // The example pipeline runs every documented stage in its own job behind its own environment,
-// verifies after each stage, and rolls back when anything before fails.
+// verifies traffic right after each stage (verify-gateway), uses only inputs action.yml declares,
+// and rolls back when anything before fails.
 func TestExamplePipeline(t *testing.T) {
 	b, err := os.ReadFile("../../pipelines/github-canary.yml")
 	if err != nil {
@@ -35,6 +36,10 @@ func TestExamplePipeline(t *testing.T) {
 	var w workflow
 	if err := yaml.Unmarshal(b, &w); err != nil {
 		t.Fatal(err)
+	}
+	inputs := map[string]bool{}
+	for name := range readActionYAML(t).Inputs {
+		inputs[name] = true
 	}
 	stages := map[string]string{} // stage → job
 	envs := map[string]string{}
@@ -47,15 +52,20 @@ func TestExamplePipeline(t *testing.T) {
 				if _, err := config.ParseStage(stage); err != nil {
 					t.Errorf("job %s: %v", name, err)
 				}
+				for input := range s.With {
+					if !inputs[input] {
+						t.Errorf("job %s: action.yml has no input %s", name, input)
+					}
+				}
+				verified = s.With["verify-gateway"] == "${{ vars.GATEWAY }}"
 			}
-			verified = verified || (stage != "" && strings.Contains(s.Run, "mlcanary verify --gateway"))
 		}
 		if stage == "" {
 			t.Errorf("job %s runs no stage", name)
 			continue
 		}
 		if !verified {
-			t.Errorf("job %s (%s) has no `mlcanary verify --gateway` step after the stage", name, stage)
+			t.Errorf("job %s (%s) does not verify its stage with verify-gateway: ${{ vars.GATEWAY }}", name, stage)
 		}
 		if job.Environment == "" || envs[job.Environment] != "" {
 			t.Errorf("job %s: environment %q must be set and its own (protection rules are the approvals)", name, job.Environment)

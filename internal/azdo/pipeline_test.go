@@ -33,7 +33,8 @@ type pipeline struct {
 }
 
 // TestAbtestPipeline checks pipelines/abtest.yml is the documented flow done with this task: the
-// stages in order on environment abtestenv, Rollback on failure, and only inputs task.json declares.
+// stages in order on environment abtestenv, Rollback on failure, each verified through $(GATEWAY)
+// right after its stage, and only inputs task.json declares.
 func TestAbtestPipeline(t *testing.T) {
 	data, err := os.ReadFile(filepath.Join("..", "..", "pipelines", "abtest.yml"))
 	if err != nil {
@@ -43,7 +44,7 @@ func TestAbtestPipeline(t *testing.T) {
 	if err := yaml.Unmarshal(data, &p); err != nil {
 		t.Fatal(err)
 	}
-	for _, v := range []string{"K8S_AB_SERVICE_CONNECTION", "K8S_AB_NAMESPACE", "IMAGE_REPO_NAME"} {
+	for _, v := range []string{"K8S_AB_SERVICE_CONNECTION", "K8S_AB_NAMESPACE", "IMAGE_REPO_NAME", "GATEWAY"} {
 		if p.Variables[v] == "" {
 			t.Errorf("variable %s is not defined", v)
 		}
@@ -66,6 +67,9 @@ func TestAbtestPipeline(t *testing.T) {
 		if len(steps) != 1 || steps[0].Task != "MLCanary@1" || steps[0].Inputs["stage"] != s.Stage {
 			t.Errorf("stage %s: want one MLCanary@1 step with stage %s", s.Stage, s.Stage)
 			continue
+		}
+		if steps[0].Inputs["verifyGateway"] != "$(GATEWAY)" {
+			t.Errorf("stage %s: verifyGateway %q, want $(GATEWAY) so the stage is verified", s.Stage, steps[0].Inputs["verifyGateway"])
 		}
 		for name := range steps[0].Inputs {
 			if !declared[name] {
