@@ -2,6 +2,7 @@ package actions
 
 import (
 	"context"
+	"net/http/httptest"
 	"os"
 	"path/filepath"
 	"strings"
@@ -14,12 +15,15 @@ import (
 
 	"github.com/mlcanary/mlcanary/internal/config"
 	"github.com/mlcanary/mlcanary/internal/engine"
+	"github.com/mlcanary/mlcanary/internal/gatewaysim"
+	"github.com/mlcanary/mlcanary/internal/model"
+	"github.com/mlcanary/mlcanary/internal/summary"
 	"github.com/mlcanary/mlcanary/internal/testenv"
 )
 
 // TestIntegrationActWorkflow runs action.yml under nektos/act against a real API server: Blue_0
-// then Blue_50 on a namespace where a previous release left green, a later step reading the
-// outputs, and a failing stage that must fail its job with an error annotation. No secret of the
+// then Blue_50 on a namespace where a previous release left green, Blue_50 verified through a
+// loopback gateway (mockups behind gatewaysim splitting 50/50), a later step reading the outputs, and a failing stage that must fail its job with an error annotation. No secret of the
 // kubeconfig may appear in either log.
 func TestIntegrationActWorkflow(t *testing.T) {
 	root := repoRoot(t)
@@ -32,7 +36,8 @@ func TestIntegrationActWorkflow(t *testing.T) {
 	createNamespace(t, env, empty)
 	seedGreen(t, env, ns, "registry.example/model:1")
 	secrets := kubeconfigSecrets(t, kubeconfig)
-	vars := []string{"MLCANARY_TEST_NAMESPACE=" + ns, "MLCANARY_TEST_EMPTY_NAMESPACE=" + empty, "MLCANARY_TEST_KUBECONFIG=" + kubeconfig}
+	vars := []string{"MLCANARY_TEST_NAMESPACE=" + ns, "MLCANARY_TEST_EMPTY_NAMESPACE=" + empty, "MLCANARY_TEST_KUBECONFIG=" + kubeconfig,
+		"MLCANARY_TEST_GATEWAY=" + loopbackGateway(t, summary.Weights{Green: 50, Blue: 50})}
 
 	t.Run("Blue_0 then Blue_50", func(t *testing.T) {
 		run := runAct(t, act, root, "canary.yml", secretsFile(t, "KUBECONFIG", kubeconfig), vars...)
@@ -40,8 +45,8 @@ func TestIntegrationActWorkflow(t *testing.T) {
 			t.Fatalf("act: %v, job %q; log:\n%s", run.err, run.jobResult(), run.log())
 		}
 		for name, want := range map[string]string{
-			"blue0":  "Blue_0|100|0|registry.example/model:1|registry.example/model:2|true",
-			"blue50": "Blue_50|50|50|registry.example/model:1|registry.example/model:2|true",
+			"blue0":  "Blue_0|100|0|registry.example/model:1|registry.example/model:2|true|",
+			"blue50": "Blue_50|50|50|registry.example/model:1|registry.example/model:2|true|true",
 		} {
 			if got := run.output(name); got != want {
 				t.Errorf("outputs of step %s read by a later step = %q, want %q", name, got, want)
@@ -57,6 +62,9 @@ func TestIntegrationActWorkflow(t *testing.T) {
 			if sum := run.summary(step); !strings.Contains(sum, pie) || !strings.Contains(sum, "registry.example/model:2") {
 				t.Errorf("step summary of %s lacks %q or the blue image:\n%s", step, pie, sum)
 			}
+		}
+		if sum := run.summary("blue50"); !strings.Contains(sum, "### mlcanary verify: ✅ traffic matches the live routes") {
+			t.Errorf("step summary of blue50 lacks the verify report:\n%s", sum)
 		}
 		assertNoSecret(t, run, secrets)
 		t.Logf("act run of Blue_0 + Blue_50 took %s", run.took.Round(time.Millisecond))
@@ -76,6 +84,23 @@ func TestIntegrationActWorkflow(t *testing.T) {
 		}
 		assertNoSecret(t, run, secrets)
 	})
+}
+
+// loopbackGateway starts the documented mockups ("New Model A" green, "New Model B" blue) behind
+// a simulated gateway on 127.0.0.1 that honours the documented header routes and splits by w.
+func loopbackGateway(t *testing.T, w summary.Weights) string {
+	t.Helper()
+	green := httptest.NewServer(model.Handler(model.Options{Answer: "New Model A"}))
+	blue := httptest.NewServer(model.Handler(model.Options{Answer: "New Model B"}))
+	gw := httptest.NewServer(gatewaysim.New(gatewaysim.Config{
+		Backends: map[string]string{"green": green.URL, "blue": blue.URL}, Weights: w, Seed: 7,
+		Routes: []summary.HeaderRoute{
+			{Version: "blue", Header: "x-api-version", Value: "blue", Path: "/score"},
+			{Version: "green", Header: "x-api-version", Value: "green", Path: "/score"},
+		},
+	}))
+	t.Cleanup(func() { gw.Close(); green.Close(); blue.Close() })
+	return gw.URL
 }
 
 // seedGreen leaves namespace ns as a finished first release does: green serving image, no blue.
