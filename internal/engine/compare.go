@@ -78,15 +78,18 @@ func subset(want, got any) bool {
 		return true
 	case []any:
 		g, ok := got.([]any)
-		if !ok || len(g) != len(w) {
+		if !ok {
 			return false
 		}
-		for i := range w {
-			if !subset(w[i], g[i]) {
-				return false
+		if len(g) == len(w) {
+			for i := range w {
+				if !subset(w[i], g[i]) {
+					return false
+				}
 			}
+			return true
 		}
-		return true
+		return namedSubsequence(w, g)
 	}
 	return reflect.DeepEqual(want, got)
 }
@@ -101,4 +104,30 @@ func isEmpty(v any) bool {
 		return len(x) == 0
 	}
 	return false
+}
+
+// namedSubsequence matches lists whose elements are named (ports, containers, routes) when live has
+// entries someone else added: each desired element must appear in live, by name and in order.
+func namedSubsequence(want, got []any) bool {
+	j := 0
+	for _, w := range want {
+		name := nameOf(w)
+		if name == "" {
+			return false
+		}
+		for j < len(got) && nameOf(got[j]) != name {
+			j++
+		}
+		if j == len(got) || !subset(w, got[j]) {
+			return false
+		}
+		j++
+	}
+	return true
+}
+
+func nameOf(v any) string {
+	m, _ := v.(map[string]any)
+	name, _ := m["name"].(string)
+	return name
 }

@@ -25,9 +25,33 @@ func cleanYAML(u *unstructured.Unstructured) string {
 	for _, f := range []string{"managedFields", "resourceVersion", "uid", "generation", "creationTimestamp"} {
 		unstructured.RemoveNestedField(c.Object, "metadata", f)
 	}
+	// Values someone put in a Deployment are not mlcanary's to print: environment values (which may
+	// be credentials) and kubectl's copy of the whole last applied object.
+	unstructured.RemoveNestedField(c.Object, "metadata", "annotations", "kubectl.kubernetes.io/last-applied-configuration")
+	redactEnv(c.Object)
 	out, err := yaml.Marshal(c.Object)
 	if err != nil {
 		return err.Error()
 	}
 	return string(out)
+}
+
+// redactEnv replaces every container's literal env values with "(redacted)".
+func redactEnv(obj map[string]any) {
+	containers, found, _ := unstructured.NestedSlice(obj, "spec", "template", "spec", "containers")
+	if !found {
+		return
+	}
+	for _, c := range containers {
+		env, _, _ := unstructured.NestedSlice(c.(map[string]any), "env")
+		for _, e := range env {
+			if m, ok := e.(map[string]any); ok {
+				if _, has := m["value"]; has {
+					m["value"] = "(redacted)"
+				}
+			}
+		}
+		_ = unstructured.SetNestedSlice(c.(map[string]any), env, "env")
+	}
+	_ = unstructured.SetNestedSlice(obj, containers, "spec", "template", "spec", "containers")
 }

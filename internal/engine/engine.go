@@ -27,15 +27,25 @@ type Client struct {
 	PollInterval time.Duration
 	// Now is the clock for the change record (tests fix it).
 	Now func() time.Time
+	// Drain is how long a version keeps its pods after its last route is removed, so the ingress
+	// gateways have the new routes and requests in flight finish (default 5s).
+	Drain time.Duration
 }
+
+// requestTimeout bounds each API request, so a hung API server cannot stall a stage past --timeout.
+const requestTimeout = 30 * time.Second
 
 // NewClient prepares a Client for the cluster rc points at; it sends no request yet.
 func NewClient(rc *rest.Config) (*Client, error) {
+	rc = rest.CopyConfig(rc)
+	if rc.Timeout == 0 {
+		rc.Timeout = requestTimeout
+	}
 	k, err := kube.New(rc)
 	if err != nil {
 		return nil, err
 	}
-	return &Client{kube: k, Now: time.Now}, nil
+	return &Client{kube: k, Now: time.Now, Drain: 5 * time.Second}, nil
 }
 
 // Stage performs cfg.Stage and returns what holds afterwards. With cfg.DryRun every write is sent
@@ -49,6 +59,9 @@ func (c *Client) Stage(ctx context.Context, cfg config.Config, log Logger) (*sum
 		return nil, err
 	}
 	run := &execution{c: c, cfg: &cfg, live: live, log: log, res: newResult("stage", &cfg)}
+	if err := run.check(p); err != nil {
+		return nil, err
+	}
 	if err := run.steps(ctx, p); err != nil {
 		return run.res, fmt.Errorf("%s did not complete: %w", cfg.Stage, err)
 	}
@@ -72,7 +85,11 @@ func (c *Client) decide(ctx context.Context, cfg *config.Config, log Logger) (*l
 		}
 		name := cfg.Objects[pe.Unready].Deployment
 		log("%s needs %s ready: waiting up to %s for Deployment %s/%s to finish its rollout", cfg.Stage, pe.Unready, cfg.Timeout, cfg.Namespace, name)
-		if werr := c.kube.WaitRollout(ctx, cfg.Namespace, name, kube.WaitOptions{Timeout: cfg.Timeout, Interval: c.PollInterval, Log: log}); werr != nil {
+		werr := c.kube.WaitRollout(ctx, cfg.Namespace, name, kube.WaitOptions{Timeout: cfg.Timeout, Interval: c.PollInterval, Log: log})
+		if ctx.Err() != nil || (werr != nil && !kube.IsRolloutTimeout(werr)) {
+			return nil, nil, werr // interrupted, or the API failed: say that, not the precondition
+		}
+		if werr != nil {
 			return nil, nil, fmt.Errorf("%w (waited %s)", err, cfg.Timeout)
 		}
 	}

@@ -25,10 +25,30 @@ type execution struct {
 	// images are the images each version runs as the steps proceed, for the change record.
 	images map[config.Version]string
 	plan   *plan.Plan
+	// unrouted records when a version lost its last route in this run, so its pods are replaced
+	// or deleted only after the gateways had time to get the new routes (Client.Drain).
+	unrouted map[config.Version]time.Time
+}
+
+// check renders and validates every VirtualService the plan will write, against the live one,
+// so a routing Istio would reject (a foreign catch-all before mlcanary's default route, say)
+// refuses the stage before its first write rather than after minutes of rollout.
+func (e *execution) check(p *plan.Plan) error {
+	e.plan = p
+	e.images = map[config.Version]string{}
+	for _, s := range p.Steps {
+		if s.Action == plan.ApplyRoutes {
+			if _, err := e.desiredRoutes(s.Routing, e.live.vs); err != nil {
+				return err
+			}
+		}
+	}
+	return nil
 }
 
 func (e *execution) steps(ctx context.Context, p *plan.Plan) error {
 	e.plan = p
+	e.unrouted = map[config.Version]time.Time{}
 	e.images = map[config.Version]string{}
 	for _, v := range config.Versions {
 		e.images[v] = imageOf(e.live.deployments[v])
@@ -45,18 +65,24 @@ func (e *execution) step(ctx context.Context, s plan.Step) error {
 	cfg := e.cfg
 	switch s.Action {
 	case plan.ApplyGateway:
-		return e.apply(ctx, kube.Gateways, render.Gateway(cfg), "")
+		return e.apply(ctx, kube.Gateways, render.Gateway(cfg), "", render.MergeGateway)
 	case plan.ApplyService:
-		return e.apply(ctx, kube.Services, render.Service(cfg, s.Version), "")
+		return e.apply(ctx, kube.Services, render.Service(cfg, s.Version), "", nil)
 	case plan.ApplyDeployment:
 		e.images[s.Version] = s.Image
-		return e.apply(ctx, kube.Deployments, render.Deployment(cfg, s.Version, s.Image), "image "+s.Image)
+		if err := e.drain(ctx, s.Version); err != nil {
+			return err
+		}
+		return e.apply(ctx, kube.Deployments, render.Deployment(cfg, s.Version, s.Image, s.Container), "image "+s.Image, nil)
 	case plan.WaitReady:
 		return e.wait(ctx, s.Version)
 	case plan.ApplyRoutes:
 		return e.routes(ctx, s.Routing)
 	case plan.DeleteDeployment:
 		e.images[s.Version] = ""
+		if err := e.drain(ctx, s.Version); err != nil {
+			return err
+		}
 		return e.remove(ctx, kube.Deployments, cfg.Objects[s.Version].Deployment)
 	case plan.DeleteService:
 		return e.remove(ctx, kube.Services, cfg.Objects[s.Version].Service)
@@ -65,8 +91,8 @@ func (e *execution) step(ctx context.Context, s plan.Step) error {
 }
 
 // apply writes obj unless the cluster already holds it, recording the change (or, in a dry run,
-// the server's answer as a diff).
-func (e *execution) apply(ctx context.Context, gvr schema.GroupVersionResource, obj any, detail string) error {
+// the server's answer as a diff). merge, when set, keeps list entries someone else added.
+func (e *execution) apply(ctx context.Context, gvr schema.GroupVersionResource, obj any, detail string, merge func(desired, live *unstructured.Unstructured)) error {
 	desired, err := render.Unstructured(obj)
 	if err != nil {
 		return err
@@ -76,7 +102,31 @@ func (e *execution) apply(ctx context.Context, gvr schema.GroupVersionResource, 
 	if err != nil {
 		return err
 	}
+	if merge != nil {
+		merge(desired, live)
+	}
 	return e.write(ctx, gvr, desired, live, detail)
+}
+
+// drain waits, before v's pods are replaced or deleted, until Client.Drain has passed since this
+// run removed v's last route: the ingress gateways apply route changes a moment later, and
+// requests in flight should finish.
+func (e *execution) drain(ctx context.Context, v config.Version) error {
+	at, ok := e.unrouted[v]
+	if !ok || e.cfg.DryRun {
+		return nil
+	}
+	wait := time.Until(at.Add(e.c.Drain))
+	if wait <= 0 {
+		return nil
+	}
+	e.log("waiting %s for the gateways to stop sending traffic to %s", wait.Round(time.Second), v)
+	select {
+	case <-ctx.Done():
+		return fmt.Errorf("draining %s: %w", v, ctx.Err())
+	case <-time.After(wait):
+		return nil
+	}
 }
 
 func (e *execution) write(ctx context.Context, gvr schema.GroupVersionResource, desired, live *unstructured.Unstructured, detail string) error {
@@ -107,8 +157,8 @@ func (e *execution) remove(ctx context.Context, gvr schema.GroupVersionResource,
 		return err
 	}
 	e.change("deleted", gvr, name, "")
-	if e.cfg.DryRun {
-		e.res.Diff += diff(kube.Kind(gvr)+" "+e.cfg.Namespace+"/"+name, live, nil)
+	if e.cfg.DryRun { // the whole object is not shown: it may hold values nobody should print
+		e.res.Diff += fmt.Sprintf("--- live %s %s/%s\n+++ (deleted)\n", kube.Kind(gvr), e.cfg.Namespace, name)
 	}
 	return nil
 }

@@ -3,7 +3,6 @@ package engine_test
 import (
 	"bytes"
 	"context"
-	"encoding/json"
 	"fmt"
 	"io"
 	"net/http"
@@ -51,6 +50,7 @@ func newFixture(t *testing.T) *fixture {
 		t.Fatal(err)
 	}
 	cl.PollInterval = 20 * time.Millisecond
+	cl.Drain = 30 * time.Millisecond
 	cl.Now = func() time.Time { return time.Date(2026, 11, 26, 12, 0, 0, 0, time.UTC) }
 	f.cl = cl
 	return f
@@ -102,12 +102,14 @@ type recorder struct {
 }
 
 func (r *recorder) RoundTrip(req *http.Request) (*http.Response, error) {
-	write := req.Method != http.MethodGet && !strings.Contains(req.URL.RawQuery, "dryRun=All")
 	var body []byte
 	if req.Body != nil {
 		body, _ = io.ReadAll(req.Body)
 		req.Body = io.NopCloser(bytes.NewReader(body))
 	}
+	// A dry run says so in the query (apply) or in the DeleteOptions body (delete).
+	dryRun := strings.Contains(req.URL.RawQuery, "dryRun=All") || bytes.Contains(body, []byte(`"dryRun":["All"]`))
+	write := req.Method != http.MethodGet && !dryRun
 	r.mu.Lock()
 	r.requests++
 	if write {
@@ -157,6 +159,9 @@ func (r *recorder) check(req *http.Request, body []byte) {
 	switch {
 	case resource == "virtualservices" && req.Method == http.MethodPatch:
 		r.checkRoutes(&c, name, body)
+		r.checkDefaultKept(&c, name, body)
+	case resource == "virtualservices" && req.Method == http.MethodDelete:
+		r.checkDefaultKept(&c, name, []byte(`{}`))
 	case resource == "deployments" || resource == "services":
 		for _, v := range config.Versions {
 			if name == c.Objects[v].Deployment || name == c.Objects[v].Service {
@@ -169,7 +174,7 @@ func (r *recorder) check(req *http.Request, body []byte) {
 // checkRoutes: every destination of the VirtualService about to be written must be ready.
 func (r *recorder) checkRoutes(c *config.Config, name string, body []byte) {
 	var vs unstructured.Unstructured
-	if err := json.Unmarshal(body, &vs.Object); err != nil {
+	if err := vs.UnmarshalJSON(body); err != nil { // numbers as int64, as the API machinery reads them
 		r.violate("undecodable VirtualService write: %v", err)
 		return
 	}
@@ -187,6 +192,24 @@ func (r *recorder) checkRoutes(c *config.Config, name string, body []byte) {
 	}
 }
 
+// checkDefaultKept: once requests without the header have somewhere to go, no write takes that away.
+func (r *recorder) checkDefaultKept(c *config.Config, name string, body []byte) {
+	live, err := env.Dynamic.Resource(kube.VirtualServices).Namespace(c.Namespace).Get(context.Background(), name, metav1.GetOptions{})
+	if err != nil || !render.LiveRouting(c, live).HasDefault() {
+		return
+	}
+	next := unstructured.Unstructured{Object: map[string]any{}}
+	if string(body) != "{}" {
+		if err := next.UnmarshalJSON(body); err != nil {
+			r.violate("undecodable VirtualService write: %v", err)
+			return
+		}
+	}
+	if !render.LiveRouting(c, &next).HasDefault() {
+		r.violate("VirtualService %s write removes the default route: requests without the header would get 404", name)
+	}
+}
+
 // checkUnrouted: a version's Deployment may be changed or deleted, and its Service deleted, only
 // while no route points at it (applying a Service is always safe).
 func (r *recorder) checkUnrouted(c *config.Config, v config.Version, what string) {
@@ -197,7 +220,7 @@ func (r *recorder) checkUnrouted(c *config.Config, v config.Version, what string
 	if err != nil {
 		return // no VirtualService: nothing is routed
 	}
-	if render.LiveRouting(c, vs).References(v) {
+	if render.LiveRouting(c, vs).References(v) || len(render.ForeignReferences(c, vs)[v]) > 0 {
 		r.violate("%s while version %s is routed", what, v)
 	}
 }

@@ -3,6 +3,7 @@ package engine_test
 import (
 	"errors"
 	"fmt"
+	"strings"
 	"testing"
 
 	"github.com/mlcanary/mlcanary/internal/config"
@@ -25,9 +26,11 @@ var states = []struct {
 }
 
 // allowed is the transition table (README "Transitions"): which stage may run in which state.
-// Blue_0 runs with a new image (imgC).
+// Blue_0 runs with a new image (imgC); Blue_0=same re-runs it with the image blue already has
+// (what "rerun all stages" of the same pipeline run does).
 var allowed = map[string]map[string]bool{
-	"Blue_0":     {"empty": true, "first-Blue_0": true, "first-Blue_100": false, "green": true, "Blue_0": true, "Blue_50": true, "Blue_100": true, "Blue_Green": true},
+	"Blue_0":      {"empty": true, "first-Blue_0": true, "first-Blue_100": false, "green": true, "Blue_0": true, "Blue_50": true, "Blue_100": true, "Blue_Green": true},
+	"Blue_0=same": {"empty": true, "first-Blue_0": true, "first-Blue_100": false, "green": true, "Blue_0": true, "Blue_50": true, "Blue_100": true, "Blue_Green": true},
 	"Blue_30":    {"empty": false, "first-Blue_0": true, "first-Blue_100": true, "green": false, "Blue_0": true, "Blue_50": true, "Blue_100": true, "Blue_Green": true},
 	"Blue_100":   {"empty": false, "first-Blue_0": true, "first-Blue_100": true, "green": false, "Blue_0": true, "Blue_50": true, "Blue_100": true, "Blue_Green": true},
 	"Blue_Green": {"empty": false, "first-Blue_0": false, "first-Blue_100": true, "green": false, "Blue_0": false, "Blue_50": false, "Blue_100": true, "Blue_Green": true},
@@ -62,8 +65,14 @@ func TestEveryStageFromEveryState(t *testing.T) {
 				f := newFixture(t)
 				f.reach(st.path)
 				image := ""
-				if stage == "Blue_0" {
+				switch stage {
+				case "Blue_0":
 					image = imgC
+				case "Blue_0=same":
+					stage, image = "Blue_0", imgA
+					if strings.HasPrefix(st.name, "Blue_") {
+						image = imgB
+					}
 				}
 				f.rec.reset()
 				res, err := f.try(stage, image)

@@ -46,29 +46,52 @@ func (c *Client) observe(ctx context.Context, cfg *config.Config) (*liveState, e
 
 // plan converts the live objects into the facts package plan decides on.
 func (l *liveState) plan() plan.Live {
-	p := plan.Live{Versions: map[config.Version]plan.VersionState{}, Routing: render.LiveRouting(l.cfg, l.vs)}
+	p := plan.Live{
+		Versions: map[config.Version]plan.VersionState{},
+		Routing:  render.LiveRouting(l.cfg, l.vs),
+		Foreign:  render.ForeignReferences(l.cfg, l.vs),
+	}
 	for _, v := range config.Versions {
 		d := l.deployments[v]
 		r := kube.RolloutOf(d)
-		p.Versions[v] = plan.VersionState{Deployed: r.Exists, Ready: r.Done, Image: imageOf(d), Available: r.Available, Wanted: r.Wanted}
+		container, image := scoringContainer(d)
+		p.Versions[v] = plan.VersionState{
+			Deployed: r.Exists, Ready: r.Done, Image: image, Container: container,
+			Current: r.Exists && l.current(v, d, image, container), Available: r.Available, Wanted: r.Wanted, Reason: r.Reason,
+		}
 	}
 	return p
 }
 
-// imageOf returns the scoring container's image (the container named "model", else the first).
+// current reports whether applying v's Deployment with its live image would write nothing.
+func (l *liveState) current(v config.Version, d *unstructured.Unstructured, image, container string) bool {
+	desired, err := render.Unstructured(render.Deployment(l.cfg, v, image, container))
+	if err != nil {
+		return false
+	}
+	stamp(desired)
+	return upToDate(desired, d)
+}
+
+// imageOf returns the scoring container's image.
 func imageOf(d *unstructured.Unstructured) string {
+	_, image := scoringContainer(d)
+	return image
+}
+
+// scoringContainer returns the name and image of the container named "model", else of the first.
+func scoringContainer(d *unstructured.Unstructured) (name, image string) {
 	if d == nil {
-		return ""
+		return "", ""
 	}
 	containers, _, _ := unstructured.NestedSlice(d.Object, "spec", "template", "spec", "containers")
-	image := ""
 	for i, c := range containers {
 		m, _ := c.(map[string]any)
-		img, _, _ := unstructured.NestedString(m, "image")
-		name, _, _ := unstructured.NestedString(m, "name")
-		if i == 0 || name == render.ContainerName {
-			image = img
+		n, _, _ := unstructured.NestedString(m, "name")
+		if i == 0 || n == render.ContainerName {
+			name = n
+			image, _, _ = unstructured.NestedString(m, "image")
 		}
 	}
-	return image
+	return name, image
 }

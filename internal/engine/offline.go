@@ -56,7 +56,7 @@ func assumed(cfg *config.Config) plan.Live {
 		blueImage = BlueImagePlaceholder
 	}
 	ready := func(image string) plan.VersionState {
-		return plan.VersionState{Deployed: true, Ready: true, Image: image, Available: int64(cfg.Replicas), Wanted: int64(cfg.Replicas)}
+		return plan.VersionState{Deployed: true, Ready: true, Current: true, Image: image, Available: int64(cfg.Replicas), Wanted: int64(cfg.Replicas)}
 	}
 	live := plan.Live{Versions: map[config.Version]plan.VersionState{config.Green: ready(GreenImagePlaceholder)}}
 	switch cfg.Stage.Kind {
@@ -89,7 +89,7 @@ func offlineStep(cfg *config.Config, s plan.Step) (any, string) {
 	case plan.ApplyService:
 		return render.Service(cfg, s.Version), fmt.Sprintf("apply Service %s/%s", ns, cfg.Objects[s.Version].Service)
 	case plan.ApplyDeployment:
-		return render.Deployment(cfg, s.Version, s.Image), fmt.Sprintf("apply Deployment %s/%s (image %s)", ns, cfg.Objects[s.Version].Deployment, s.Image)
+		return render.Deployment(cfg, s.Version, s.Image, s.Container), fmt.Sprintf("apply Deployment %s/%s (image %s)", ns, cfg.Objects[s.Version].Deployment, s.Image)
 	case plan.WaitReady:
 		return nil, fmt.Sprintf("wait up to %s for Deployment %s/%s to be ready", cfg.Timeout, ns, cfg.Objects[s.Version].Deployment)
 	case plan.ApplyRoutes:

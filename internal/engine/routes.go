@@ -5,6 +5,7 @@ import (
 	"encoding/json"
 	"fmt"
 	"strings"
+	"time"
 
 	networkingv1alpha3 "istio.io/api/networking/v1alpha3"
 	"k8s.io/apimachinery/pkg/apis/meta/v1/unstructured"
@@ -22,9 +23,30 @@ func (e *execution) routes(ctx context.Context, r render.Routing) error {
 	if err != nil {
 		return err
 	}
-	desired, err := render.Unstructured(render.VirtualService(cfg, r))
+	desired, err := e.desiredRoutes(r, live)
 	if err != nil {
 		return err
+	}
+	before := render.LiveRouting(cfg, live)
+	if routes, _, _ := unstructured.NestedSlice(desired.Object, "spec", "http"); len(routes) == 0 {
+		// Istio rejects a VirtualService without routes; no routes at all means no VirtualService.
+		err = e.remove(ctx, kube.VirtualServices, cfg.VirtualService)
+	} else {
+		err = e.write(ctx, kube.VirtualServices, desired, live, describeRouting(before, r))
+	}
+	if err == nil {
+		e.noteUnrouted(before, r)
+	}
+	return err
+}
+
+// desiredRoutes renders the VirtualService for r merged into live, validated against Istio's
+// rules. It is pure, so a stage checks every routing it will write before its first write.
+func (e *execution) desiredRoutes(r render.Routing, live *unstructured.Unstructured) (*unstructured.Unstructured, error) {
+	cfg := e.cfg
+	desired, err := render.Unstructured(render.VirtualService(cfg, r))
+	if err != nil {
+		return nil, err
 	}
 	images := e.images
 	if r.Equal(e.plan.Final) {
@@ -39,16 +61,29 @@ func (e *execution) routes(ctx context.Context, r render.Routing) error {
 	})
 	stamp(desired) // over mlcanary's own routes only: a route someone adds is not a reason to write
 	if err := render.Merge(cfg, desired, live); err != nil {
-		return err
+		return nil, err
+	}
+	if live != nil {
+		// Optimistic lock: if someone changes the VirtualService between our read and our write,
+		// the write fails instead of silently overwriting their change.
+		desired.SetResourceVersion(live.GetResourceVersion())
 	}
 	if routes, _, _ := unstructured.NestedSlice(desired.Object, "spec", "http"); len(routes) == 0 {
-		// Istio rejects a VirtualService without routes; no routes at all means no VirtualService.
-		return e.remove(ctx, kube.VirtualServices, cfg.VirtualService)
+		return desired, nil
 	}
 	if err := validate(desired); err != nil {
-		return fmt.Errorf("VirtualService %s/%s would break Istio's validation rules: %w", cfg.Namespace, cfg.VirtualService, err)
+		return nil, fmt.Errorf("VirtualService %s/%s would break Istio's validation rules: %w", cfg.Namespace, cfg.VirtualService, err)
 	}
-	return e.write(ctx, kube.VirtualServices, desired, live, describeRouting(render.LiveRouting(cfg, live), r))
+	return desired, nil
+}
+
+// noteUnrouted records the versions this routing change took the last route from.
+func (e *execution) noteUnrouted(before, after render.Routing) {
+	for _, v := range config.Versions {
+		if before.References(v) && !after.References(v) && !e.cfg.DryRun {
+			e.unrouted[v] = time.Now()
+		}
+	}
 }
 
 // validate checks the merged VirtualService against Istio's admission rules.

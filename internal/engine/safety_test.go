@@ -42,7 +42,8 @@ func get(t *testing.T, gvr schema.GroupVersionResource, ns, name string) *unstru
 }
 
 // TestForeignFieldsSurvive: an annotation, a label, an extra route and an extra match block that
-// someone else added survive a re-run (which writes nothing) and a stage that does write.
+// someone else added survive a re-run (which writes nothing) and stages that write the
+// VirtualService and green's Deployment.
 func TestForeignFieldsSurvive(t *testing.T) {
 	f := newFixture(t)
 	f.reach(states[5].path) // Blue_50
@@ -69,6 +70,7 @@ func TestForeignFieldsSurvive(t *testing.T) {
 		t.Errorf("re-run after foreign edits wrote %v, want nothing", writes)
 	}
 	f.stage("Blue_100", "")
+	f.stage("Blue_Green", "") // writes green's Deployment (new image) and routes twice
 	assertForeign(t, f, c)
 }
 
@@ -96,7 +98,7 @@ func assertForeign(t *testing.T, f *fixture, c config.Config) {
 		t.Errorf("extra match block on mlcanary-blue lost: %v", m)
 	}
 	if w, _, _ := unstructured.NestedSlice(routes[3].(map[string]any), "route"); len(w) != 1 {
-		t.Errorf("Blue_100 default route: %v", w)
+		t.Errorf("default route after Blue_Green: %v", w)
 	}
 }
 
@@ -120,7 +122,7 @@ func TestReadinessTimeoutLeavesTrafficUnchanged(t *testing.T) {
 	c50 := f.cfg("Blue_50", "")
 	c50.Timeout = 300 * time.Millisecond
 	f.rec.reset()
-	if _, err := f.run(c50); err == nil || !strings.Contains(err.Error(), "its rollout is not finished (0 of 1 replicas available); Blue_0 deploys it (waited 300ms)") {
+	if _, err := f.run(c50); err == nil || !strings.Contains(err.Error(), "must be ready, but the controller has not seen the latest spec yet; Blue_0 deploys it (waited 300ms)") {
 		t.Errorf("Blue_50 with an unready blue: %v", err)
 	}
 	if _, writes := f.rec.counts(); len(writes) != 0 {

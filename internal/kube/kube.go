@@ -62,7 +62,7 @@ func New(rc *rest.Config) (*Client, error) {
 	if err != nil {
 		return nil, fmt.Errorf("creating Kubernetes client: %w", err)
 	}
-	return &Client{dyn: dyn, host: rc.Host}, nil
+	return &Client{dyn: dyn, host: redact(rc.Host)}, nil
 }
 
 // CheckIstio fails with one sentence when the server does not serve Istio's networking v1 API.
@@ -75,7 +75,7 @@ func (c *Client) CheckIstio(ctx context.Context, ns string) error {
 		return errors.New("Istio is not installed in this cluster: the API server does not serve networking.istio.io/v1 (VirtualService, Gateway); install Istio 1.22 or later")
 	}
 	if err != nil {
-		return c.explain(err, "checking for Istio's API", "")
+		return c.explain(err, "checking for Istio's API", ns)
 	}
 	return ctx.Err()
 }
@@ -136,13 +136,29 @@ func qualified(ns, name string) string {
 
 func ptrTo[T any](v T) *T { return &v }
 
+// IsForbidden reports whether err is the API server refusing the credentials' permissions.
+func IsForbidden(err error) bool { return errors.Is(err, errForbidden) || apierrors.IsForbidden(err) }
+
+var errForbidden = errors.New("forbidden by RBAC")
+
+// redact drops a user and password from a server URL before it appears in a message.
+func redact(host string) string {
+	u, err := url.Parse(host)
+	if err != nil || u.User == nil {
+		return host
+	}
+	return u.Redacted()
+}
+
 // explain turns an API error into one sentence naming what was being done.
 func (c *Client) explain(err error, doing, ns string) error {
 	var urlErr *url.Error
 	var netErr net.Error
 	switch {
+	case errors.Is(err, context.Canceled) || errors.Is(err, context.DeadlineExceeded):
+		return fmt.Errorf("%s: %w", doing, err)
 	case apierrors.IsForbidden(err):
-		return fmt.Errorf("%s: forbidden by RBAC (the credentials need get, patch and delete on Deployments and Services and Istio Gateways and VirtualServices in namespace %q): %w", doing, ns, err)
+		return fmt.Errorf("%s: %w (%s); the credentials need get, list, patch and delete on Deployments, Services, Gateways and VirtualServices in namespace %q, and get on the namespace", doing, errForbidden, apiMessage(err), ns)
 	case apierrors.IsUnauthorized(err):
 		return fmt.Errorf("%s: the API server at %s rejected the credentials (expired token or wrong certificate?)", doing, c.host)
 	case errors.As(err, &urlErr) || errors.As(err, &netErr):
@@ -157,4 +173,13 @@ func unwrapURL(err error) error {
 		return urlErr.Err
 	}
 	return err
+}
+
+// apiMessage is the API server's own sentence for a status error.
+func apiMessage(err error) string {
+	var status apierrors.APIStatus
+	if errors.As(err, &status) {
+		return status.Status().Message
+	}
+	return err.Error()
 }

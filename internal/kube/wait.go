@@ -2,6 +2,7 @@ package kube
 
 import (
 	"context"
+	"errors"
 	"fmt"
 	"time"
 
@@ -30,6 +31,8 @@ func RolloutOf(d *unstructured.Unstructured) Rollout {
 	st := func(k string) int64 { v, _, _ := unstructured.NestedInt64(d.Object, "status", k); return v }
 	r.Available = st("availableReplicas")
 	switch {
+	case r.Wanted < 1:
+		r.Reason = "it is scaled to 0 replicas, so nothing would answer"
 	case st("observedGeneration") < d.GetGeneration():
 		r.Reason = "the controller has not seen the latest spec yet"
 	case st("updatedReplicas") < r.Wanted:
@@ -54,8 +57,25 @@ type WaitOptions struct {
 	Log      func(format string, args ...any)
 }
 
+// RolloutTimeout is a rollout that did not finish in time.
+type RolloutTimeout struct {
+	Namespace, Name string
+	Timeout         time.Duration
+	Reason          string
+}
+
+func (e *RolloutTimeout) Error() string {
+	return fmt.Sprintf("Deployment %s/%s did not become ready within %s: %s", e.Namespace, e.Name, e.Timeout, e.Reason)
+}
+
+// IsRolloutTimeout reports whether err is a *RolloutTimeout.
+func IsRolloutTimeout(err error) bool {
+	var t *RolloutTimeout
+	return errors.As(err, &t)
+}
+
 // WaitRollout polls Deployment ns/name until its rollout is done, logging progress, and fails
-// with the last known reason when the timeout passes.
+// with the last known reason when the timeout passes. Every poll shares one deadline.
 func (c *Client) WaitRollout(ctx context.Context, ns, name string, o WaitOptions) error {
 	if o.Interval == 0 {
 		o.Interval = 2 * time.Second
@@ -65,8 +85,13 @@ func (c *Client) WaitRollout(ctx context.Context, ns, name string, o WaitOptions
 	}
 	start := time.Now()
 	deadline, lastLog := start.Add(o.Timeout), start.Add(-o.Progress)
+	ctx, cancel := context.WithDeadline(ctx, deadline.Add(o.Interval+time.Second))
+	defer cancel()
 	for {
 		d, err := c.Get(ctx, Deployments, ns, name)
+		if err != nil && time.Now().After(deadline) {
+			return &RolloutTimeout{Namespace: ns, Name: name, Timeout: o.Timeout, Reason: "the API server did not answer in time"}
+		}
 		if err != nil {
 			return err
 		}
@@ -76,7 +101,7 @@ func (c *Client) WaitRollout(ctx context.Context, ns, name string, o WaitOptions
 		}
 		now := time.Now()
 		if now.After(deadline) {
-			return fmt.Errorf("Deployment %s/%s did not become ready within %s: %s", ns, name, o.Timeout, r.Reason)
+			return &RolloutTimeout{Namespace: ns, Name: name, Timeout: o.Timeout, Reason: r.Reason}
 		}
 		if o.Log != nil && now.Sub(lastLog) >= o.Progress {
 			o.Log("waiting for Deployment %s/%s: %s (%s of %s)", ns, name, r.Reason, now.Sub(start).Round(time.Second), o.Timeout)

@@ -32,7 +32,7 @@ func (b *builder) needReady(v config.Version, establishedBy string) error {
 		return b.refuse("%s must exist and be ready, but it does not exist; %s", name, establishedBy)
 	}
 	if !st.Ready {
-		err := b.refuse("%s must be ready, but its rollout is not finished (%d of %d replicas available); %s", name, st.Available, st.Wanted, establishedBy)
+		err := b.refuse("%s must be ready, but %s; %s", name, st.Reason, establishedBy)
 		err.(*PreconditionError).Unready = v
 		return err
 	}

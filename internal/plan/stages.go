@@ -13,11 +13,13 @@ func (b *builder) blue0() error {
 		return err
 	}
 	current := b.live.Routing
-	if blue.Deployed && blue.Image != b.cfg.Image && current.Weights[config.Blue] > 0 && !green.Deployed {
-		return b.refuse("blue (Deployment %s/%s) serves %d%% of traffic with %s and there is no green to move that traffic to, so its image cannot be replaced; finish this release with Blue_Green and Green_100 first",
+	if current.Weights[config.Blue] > 0 && !green.Deployed {
+		return b.refuse("blue (Deployment %s/%s) serves %d%% of traffic with %s and there is no green to move that traffic to, so Blue_0 (no default traffic on blue) cannot hold; finish this release with Blue_Green and Green_100 first",
 			b.cfg.Namespace, b.cfg.Objects[config.Blue].Deployment, current.Weights[config.Blue], blue.Image)
 	}
-	b.deploy(config.Blue, b.cfg.Image, current)
+	if _, err := b.deploy(config.Blue, b.cfg.Image, current); err != nil {
+		return err
+	}
 	if !green.Deployed {
 		b.plan.Notes = append(b.plan.Notes, "first release: there is no green yet, so there is no default route; blue answers only requests with the header")
 		b.route(routing(false, true, 0, 0))
@@ -52,9 +54,9 @@ func (b *builder) blueGreen() error {
 	if w := b.live.Routing.Weights; w[config.Blue] != 100 {
 		return b.refuse("all traffic must be on blue before green is replaced, but the default route sends green %d%%, blue %d%%; Blue_100 establishes that", w[config.Green], w[config.Blue])
 	}
-	image := b.state(config.Blue).Image
-	current := b.deploy(config.Green, image, b.live.Routing)
-	_ = current
+	if _, err := b.deploy(config.Green, b.state(config.Blue).Image, b.live.Routing); err != nil {
+		return err
+	}
 	b.route(routing(true, true, 0, 100))
 	return nil
 }
@@ -69,10 +71,14 @@ func (b *builder) toGreen() error {
 		}
 		return b.needReady(config.Green, stageThatMakesGreen)
 	}
-	if b.cfg.Stage.Kind == config.KindGreen100 && blue.Deployed && green.Image != blue.Image {
-		return b.refuse("green runs %s but blue runs %s, so removing blue would drop the new model; Blue_Green puts blue's image on green (Rollback returns to the old green on purpose)", green.Image, blue.Image)
+	if b.cfg.Stage.Kind == config.KindGreen100 {
+		if blue.Deployed && green.Image != blue.Image {
+			return b.refuse("green runs %s but blue runs %s, so removing blue would drop the new model; Blue_Green puts blue's image on green (Rollback returns to the old green on purpose)", green.Image, blue.Image)
+		}
+		if b.cfg.Image != "" && green.Image != b.cfg.Image {
+			return b.refuse("green runs %s, not the requested %s; Blue_0 through Blue_Green release a new image", green.Image, b.cfg.Image)
+		}
 	}
 	b.route(routing(true, false, 100, 0))
-	b.remove(config.Blue)
-	return nil
+	return b.remove(config.Blue)
 }

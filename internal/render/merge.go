@@ -2,6 +2,7 @@ package render
 
 import (
 	"fmt"
+	"slices"
 	"strings"
 
 	"k8s.io/apimachinery/pkg/apis/meta/v1/unstructured"
@@ -10,8 +11,10 @@ import (
 )
 
 // Owned reports whether an HTTP route (as it is on the cluster) belongs to mlcanary: it carries one
-// of mlcanary's names, or it is unnamed and sends traffic only to the two versions' Services — the
-// shape of the documented flow's hand-written VirtualService, which mlcanary adopts unchanged.
+// of mlcanary's names, or it is unnamed and has exactly the shape of the documented flow's
+// hand-written routes — a header route whose value is blue or green and whose destinations are that
+// version's Service, or a route without match whose destinations are the two Services — which
+// mlcanary adopts unchanged. Any other route belongs to someone else.
 func Owned(c *config.Config, route map[string]any) bool {
 	name, _, _ := unstructured.NestedString(route, "name")
 	if IsOwnedRoute(name) {
@@ -24,12 +27,45 @@ func Owned(c *config.Config, route map[string]any) bool {
 	if len(dests) == 0 {
 		return false
 	}
+	matches, _, _ := unstructured.NestedSlice(route, "match")
+	want, isHeader := headerVersion(c, route)
+	if len(matches) > 0 && !isHeader {
+		return false
+	}
 	for _, d := range dests {
-		if _, ok := VersionOf(c, destinationHost(d)); !ok {
+		v, ok := VersionOf(c, destinationHost(d))
+		if !ok || (isHeader && v != want) {
 			return false
 		}
 	}
 	return true
+}
+
+// ForeignReferences lists, per version, the routes that are not mlcanary's but send traffic to the
+// version's Service: mlcanary cannot unroute them, so it must not delete or replace that version.
+func ForeignReferences(c *config.Config, vs *unstructured.Unstructured) map[config.Version][]string {
+	out := map[config.Version][]string{}
+	if vs == nil {
+		return out
+	}
+	routes, _, _ := unstructured.NestedSlice(vs.Object, "spec", "http")
+	for i, x := range routes {
+		m, _ := x.(map[string]any)
+		if Owned(c, m) {
+			continue
+		}
+		name, _, _ := unstructured.NestedString(m, "name")
+		if name == "" {
+			name = fmt.Sprintf("http[%d]", i)
+		}
+		dests, _, _ := unstructured.NestedSlice(m, "route")
+		for _, d := range dests {
+			if v, ok := VersionOf(c, destinationHost(d)); ok && !slices.Contains(out[v], name) {
+				out[v] = append(out[v], name)
+			}
+		}
+	}
+	return out
 }
 
 // VersionOf maps a destination host (short name or FQDN) to the version whose Service it names.
@@ -85,7 +121,50 @@ func Merge(c *config.Config, desired, live *unstructured.Unstructured) error {
 		head = append(head, m)
 	}
 	merged := append(append(head, foreign...), tail...)
-	return unstructured.SetNestedSlice(desired.Object, merged, "spec", "http")
+	if err := unstructured.SetNestedSlice(desired.Object, merged, "spec", "http"); err != nil {
+		return err
+	}
+	keepForeignStrings(desired, live, "spec", "hosts")
+	keepForeignStrings(desired, live, "spec", "gateways")
+	return nil
+}
+
+// keepForeignStrings appends the entries of live's string list at path that desired lacks:
+// server-side apply replaces a whole list, so a host or gateway someone added would be lost.
+func keepForeignStrings(desired, live *unstructured.Unstructured, path ...string) {
+	if live == nil {
+		return
+	}
+	ours, _, _ := unstructured.NestedStringSlice(desired.Object, path...)
+	theirs, _, _ := unstructured.NestedStringSlice(live.Object, path...)
+	for _, s := range theirs {
+		if !slices.Contains(ours, s) {
+			ours = append(ours, s)
+		}
+	}
+	_ = unstructured.SetNestedStringSlice(desired.Object, ours, path...)
+}
+
+// MergeGateway keeps the servers someone else added to the Gateway (an HTTPS listener, say) on
+// ports other than mlcanary's, after mlcanary's server. desired changes.
+func MergeGateway(desired, live *unstructured.Unstructured) {
+	if live == nil {
+		return
+	}
+	ours, _, _ := unstructured.NestedSlice(desired.Object, "spec", "servers")
+	ports := map[int64]bool{}
+	for _, s := range ours {
+		p, _, _ := unstructured.NestedInt64(s.(map[string]any), "port", "number")
+		ports[p] = true
+	}
+	theirs, _, _ := unstructured.NestedSlice(live.Object, "spec", "servers")
+	for _, s := range theirs {
+		m, _ := s.(map[string]any)
+		if p, _, _ := unstructured.NestedInt64(m, "port", "number"); !ports[p] {
+			ours = append(ours, m)
+		}
+	}
+	_ = unstructured.SetNestedSlice(desired.Object, ours, "spec", "servers")
 }
 
 func keepExtraMatches(ours, live map[string]any) {

@@ -35,8 +35,12 @@ func objectLabels(c *config.Config, v config.Version) map[string]string {
 	return l
 }
 
-// Deployment builds version v's Deployment running image.
-func Deployment(c *config.Config, v config.Version, image string) *appsv1.Deployment {
+// Deployment builds version v's Deployment running image in the container named container (the
+// live one's name for a Deployment mlcanary adopted; ContainerName when empty).
+func Deployment(c *config.Config, v config.Version, image, container string) *appsv1.Deployment {
+	if container == "" {
+		container = ContainerName
+	}
 	replicas := c.Replicas
 	d := &appsv1.Deployment{
 		TypeMeta:   metav1.TypeMeta{APIVersion: "apps/v1", Kind: "Deployment"},
@@ -48,7 +52,7 @@ func Deployment(c *config.Config, v config.Version, image string) *appsv1.Deploy
 				ObjectMeta: metav1.ObjectMeta{Labels: maps.Clone(Labels(c, v))},
 				Spec: corev1.PodSpec{
 					Containers: []corev1.Container{{
-						Name:  ContainerName,
+						Name:  container,
 						Image: image,
 						Ports: []corev1.ContainerPort{{Name: "http", ContainerPort: c.Port, Protocol: corev1.ProtocolTCP}},
 					}},

@@ -77,6 +77,9 @@ func (c *Controller) sync(ctx context.Context) {
 	}
 	for i := range list.Items {
 		d := &list.Items[i]
+		if replicas, found, _ := unstructured.NestedInt64(d.Object, "spec", "replicas"); found && replicas == 0 {
+			continue
+		}
 		if c.held(d.GetNamespace(), d.GetName()) || IsRolledOut(d) {
 			continue
 		}
@@ -93,7 +96,7 @@ func IsRolledOut(d *unstructured.Unstructured) bool {
 	}
 	avail, _, _ := unstructured.NestedInt64(d.Object, "status", "availableReplicas")
 	upd, _, _ := unstructured.NestedInt64(d.Object, "status", "updatedReplicas")
-	return og >= d.GetGeneration() && avail == want && upd == want
+	return want >= 1 && og >= d.GetGeneration() && avail == want && upd == want
 }
 
 // MarkReady writes d's status as a finished rollout of its current generation, the way the
