@@ -31,11 +31,11 @@ var states = []struct {
 var allowed = map[string]map[string]bool{
 	"Blue_0":      {"empty": true, "first-Blue_0": true, "first-Blue_100": false, "green": true, "Blue_0": true, "Blue_50": true, "Blue_100": true, "Blue_Green": true},
 	"Blue_0=same": {"empty": true, "first-Blue_0": true, "first-Blue_100": false, "green": true, "Blue_0": true, "Blue_50": true, "Blue_100": true, "Blue_Green": true},
-	"Blue_30":    {"empty": false, "first-Blue_0": true, "first-Blue_100": true, "green": false, "Blue_0": true, "Blue_50": true, "Blue_100": true, "Blue_Green": true},
-	"Blue_100":   {"empty": false, "first-Blue_0": true, "first-Blue_100": true, "green": false, "Blue_0": true, "Blue_50": true, "Blue_100": true, "Blue_Green": true},
-	"Blue_Green": {"empty": false, "first-Blue_0": false, "first-Blue_100": true, "green": false, "Blue_0": false, "Blue_50": false, "Blue_100": true, "Blue_Green": true},
-	"Green_100":  {"empty": false, "first-Blue_0": false, "first-Blue_100": false, "green": true, "Blue_0": false, "Blue_50": false, "Blue_100": false, "Blue_Green": true},
-	"Rollback":   {"empty": false, "first-Blue_0": false, "first-Blue_100": false, "green": true, "Blue_0": true, "Blue_50": true, "Blue_100": true, "Blue_Green": true},
+	"Blue_30":     {"empty": false, "first-Blue_0": true, "first-Blue_100": true, "green": false, "Blue_0": true, "Blue_50": true, "Blue_100": true, "Blue_Green": true},
+	"Blue_100":    {"empty": false, "first-Blue_0": true, "first-Blue_100": true, "green": false, "Blue_0": true, "Blue_50": true, "Blue_100": true, "Blue_Green": true},
+	"Blue_Green":  {"empty": false, "first-Blue_0": false, "first-Blue_100": true, "green": false, "Blue_0": false, "Blue_50": false, "Blue_100": true, "Blue_Green": true},
+	"Green_100":   {"empty": false, "first-Blue_0": false, "first-Blue_100": false, "green": true, "Blue_0": false, "Blue_50": false, "Blue_100": false, "Blue_Green": true},
+	"Rollback":    {"empty": false, "first-Blue_0": false, "first-Blue_100": false, "green": true, "Blue_0": true, "Blue_50": true, "Blue_100": true, "Blue_Green": true},
 }
 
 func (f *fixture) reach(path []string) {
