@@ -3,6 +3,7 @@ package app
 import (
 	"bytes"
 	"encoding/base64"
+	"fmt"
 	"os"
 	"path/filepath"
 	"strings"
@@ -21,6 +22,7 @@ import (
 type verifyStep struct {
 	name, stage string
 	actual      summary.Weights
+	dryRun      bool // then the gateway is a closed port: a verification that ran would fail
 	ok          bool
 	weights     [2]string // green, blue as the outputs say them
 	summaryHas  []string
@@ -29,13 +31,26 @@ type verifyStep struct {
 
 // verifySteps moves a namespace left at Blue_30 to Blue_50 through a gateway that honours the live
 // routes, then to Blue_80 through one that sends 90/10 whatever the routes say: the second stage
-// holds but fails its verification. A tolerance of 20 points keeps each verification to a few hundred requests.
+// holds but fails its verification. A dry run is not verified at all. A tolerance of 20 points keeps each verification to a few hundred requests.
 var verifySteps = []verifyStep{
-	{"Blue_50 through a gateway that honours it", "Blue_50", summary.Weights{Green: 50, Blue: 50}, true, [2]string{"50", "50"},
+	{"Blue_50 through a gateway that honours it", "Blue_50", summary.Weights{Green: 50, Blue: 50}, false, true, [2]string{"50", "50"},
 		[]string{"**50%**", "### mlcanary verify: ✅ traffic matches the live routes", `"New Model B" _(learned)_`}, "Blue_50 holds: green 50%, blue 50%"},
-	{"Blue_80 through a gateway that sends 90/10", "Blue_80", summary.Weights{Green: 90, Blue: 10}, false, [2]string{"20", "80"},
+	{"Blue_80 through a gateway that sends 90/10", "Blue_80", summary.Weights{Green: 90, Blue: 10}, false, false, [2]string{"20", "80"},
 		[]string{"**80%**", "**20%**", "### mlcanary verify: ❌ traffic does not match the live routes", `default route: "New Model A" is `},
 		`Blue_80 holds, but traffic through http://127.0.0.1:`},
+	{"a dry run of Blue_90 is not verified", "Blue_90", summary.Weights{}, true, true, [2]string{"10", "90"},
+		[]string{"**90%**", "### mlcanary verify: skipped\n\ndry run: the stage changed nothing, so traffic was not verified"}, "Blue_90 holds"},
+}
+
+// target is the gateway a step verifies through, and the verified output it must end with.
+func (s verifyStep) target(t *testing.T, routes []summary.HeaderRoute) (url, verified string) {
+	switch {
+	case s.dryRun:
+		return strings.TrimSuffix(closedURL(t), "/score"), ""
+	case s.ok:
+		return gateway(t, s.actual, routes, 0), "true"
+	}
+	return gateway(t, s.actual, routes, 0), "false"
 }
 
 // TestTaskVerifiesAfterStage runs the task through its launcher as the agent does, with
@@ -57,9 +72,10 @@ func TestTaskVerifiesAfterStage(t *testing.T) {
 	for _, s := range verifySteps {
 		t.Run(s.name, func(t *testing.T) {
 			env := jobEnv(t, org)
+			gw, wantVerified := s.target(t, live.Routes)
 			for k, v := range map[string]string{
 				"INPUT_KUBERNETESSERVICECONNECTION": k8sConn, "INPUT_STAGE": s.stage, "INPUT_NAMESPACE": ns, "INPUT_TIMEOUT": "60",
-				"INPUT_VERIFYGATEWAY": gateway(t, s.actual, live.Routes, 0), "INPUT_VERIFYTOLERANCE": "20",
+				"INPUT_VERIFYGATEWAY": gw, "INPUT_VERIFYTOLERANCE": "20", "INPUT_DRYRUN": fmt.Sprint(s.dryRun),
 				"ENDPOINT_URL_" + k8sConn: e.Config.Host, "ENDPOINT_DATA_" + k8sConn + "_AUTHORIZATIONTYPE": "Kubeconfig",
 				"ENDPOINT_AUTH_PARAMETER_" + k8sConn + "_KUBECONFIG": string(kubeconfig),
 			} {
@@ -67,9 +83,9 @@ func TestTaskVerifiesAfterStage(t *testing.T) {
 			}
 			r := runTask(t, task, env)
 			outs := r.outputs()
-			wantCode, wantResult, wantVerified := 1, "Failed", "false"
+			wantCode, wantResult := 1, "Failed"
 			if s.ok {
-				wantCode, wantResult, wantVerified = 0, "Succeeded", "true"
+				wantCode, wantResult = 0, "Succeeded"
 			}
 			if r.code != wantCode || outs["verified"] != wantVerified {
 				t.Errorf("exit %d (want %d), verified %q (want %q)\n%s%s", r.code, wantCode, outs["verified"], wantVerified, r.stdout, r.stderr)
@@ -78,7 +94,7 @@ func TestTaskVerifiesAfterStage(t *testing.T) {
 				t.Errorf("stage outputs %v, want %s at %v", outs, s.stage, s.weights)
 			}
 			setStage, verifying := strings.Index(r.stdout, "variable=stage;"), strings.Index(r.stdout, "mlcanary: verifying traffic through http://127.0.0.1:")
-			if setStage < 0 || verifying < setStage {
+			if s.dryRun != (verifying < 0) || setStage < 0 || verifying < setStage && !s.dryRun {
 				t.Errorf("the stage's outputs must be set before verifying (at %d, verifying at %d):\n%s", setStage, verifying, r.stdout)
 			}
 			done, issues := r.find("task.complete"), r.find("task.logissue")
@@ -123,18 +139,19 @@ func TestGitHubActionVerifiesAfterStage(t *testing.T) {
 	for _, s := range verifySteps {
 		t.Run(s.name, func(t *testing.T) {
 			dir := t.TempDir()
+			gw, wantVerified := s.target(t, live.Routes)
 			env := map[string]string{
 				"GITHUB_ACTIONS": "true", "HOME": dir, "INPUT_STAGE": s.stage, "INPUT_NAMESPACE": ns,
 				"INPUT_KUBECONFIG": string(kubeconfig), "INPUT_TIMEOUT": "60",
-				"INPUT_VERIFY_GATEWAY": gateway(t, s.actual, live.Routes, 0), "INPUT_VERIFY_TOLERANCE": "20",
+				"INPUT_VERIFY_GATEWAY": gw, "INPUT_VERIFY_TOLERANCE": "20", "INPUT_DRY_RUN": fmt.Sprint(s.dryRun),
 				"GITHUB_OUTPUT": filepath.Join(dir, "output"), "GITHUB_STEP_SUMMARY": filepath.Join(dir, "summary.md"),
 			}
 			var out, errOut bytes.Buffer
 			code := runGitHubAction(t.Context(), Streams{Out: &out, Err: &errOut}, func(k string) (string, bool) { v, ok := env[k]; return v, ok })
 			outs := githubOutputs(t, env["GITHUB_OUTPUT"])
-			wantCode, wantVerified := ExitFailed, "false"
+			wantCode := ExitFailed
 			if s.ok {
-				wantCode, wantVerified = ExitOK, "true"
+				wantCode = ExitOK
 			}
 			if code != wantCode || outs["verified"] != wantVerified {
 				t.Errorf("exit %d (want %d), verified %q (want %q)\n%s", code, wantCode, outs["verified"], wantVerified, out.String())

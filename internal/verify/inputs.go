@@ -60,7 +60,7 @@ func (in *StageInputs) Options(hosts []string) (*Options, error) {
 	}
 	switch {
 	case !GatewayAddress(in.Gateway):
-		return nil, bad(FlagGateway, in.Gateway, "the gateway's http(s) address without a path, e.g. 20.1.2.3 (verify adds the route paths)")
+		return nil, bad(FlagGateway, in.Gateway, "the gateway's http(s) address without a path or credentials, e.g. 20.1.2.3 (verify adds the route paths)")
 	case in.Requests < 0:
 		return nil, bad(FlagRequests, fmt.Sprint(in.Requests), "0 (enough to decide) or more")
 	case in.Tolerance <= 0 || in.Tolerance >= 100:
@@ -81,10 +81,11 @@ func (in *StageInputs) Options(hosts []string) (*Options, error) {
 }
 
 // GatewayAddress reports whether raw is a gateway address verify can use: an http(s) URL or a bare
-// HOST[:PORT], with no path (verify adds the route paths itself).
+// HOST[:PORT], with no path (verify adds the route paths itself) and no credentials (the address is
+// printed in logs and summaries).
 func GatewayAddress(raw string) bool {
 	u, err := url.Parse(BaseURL(raw))
-	return err == nil && (u.Scheme == "http" || u.Scheme == "https") && u.Host != "" &&
+	return err == nil && (u.Scheme == "http" || u.Scheme == "https") && u.Host != "" && u.User == nil &&
 		strings.Trim(u.Path, "/") == "" && u.RawQuery == ""
 }
 

@@ -44,6 +44,7 @@ func TestStageInputsOptions(t *testing.T) {
 		{[]string{"--verify-gateway", "20.1.2.3/score"}, FlagGateway},
 		{[]string{"--verify-gateway", "ftp://20.1.2.3"}, FlagGateway},
 		{[]string{"--verify-gateway", "20.1.2.3?x=1"}, FlagGateway},
+		{[]string{"--verify-gateway", "https://user:secret@gw.example.com"}, FlagGateway},
 		{[]string{"--verify-gateway", "20.1.2.3", "--verify-requests", "-1"}, FlagRequests},
 		{[]string{"--verify-gateway", "20.1.2.3", "--verify-tolerance", "100"}, FlagTolerance},
 		{[]string{"--verify-gateway", "20.1.2.3", "--verify-tolerance", "0"}, FlagTolerance},
