@@ -71,7 +71,7 @@ func ExitCode(err error) int {
 	return ExitFailed
 }
 
-// NewRoot builds the command tree. Front ends that are not a terminal (Azure DevOps, GitHub) are
+// newRoot builds the command tree. Front ends that are not a terminal (Azure DevOps, GitHub) are
 // chosen inside the commands from env, so every path shares these definitions.
 func newRoot(s Streams, env LookupEnv) *cobra.Command {
 	root := &cobra.Command{

@@ -86,6 +86,8 @@ func TestBadInputExitsTwoWithOneLine(t *testing.T) {
 		{[]string{"plan", "Blue_500", "--offline"}, `invalid stage "Blue_500"`},
 		{[]string{"status", "-o", "csv"}, `invalid output "csv"`},
 		{[]string{"status", "extra"}, `unknown command "extra" for "mlcanary status"`},
+		{[]string{"status", "--kubeconfig=/nonexistent/kubeconfig"}, `invalid kubeconfig "/nonexistent/kubeconfig": allowed: the path of a readable kubeconfig file`},
+		{[]string{"status", "--context=prod"}, `invalid context "prod": allowed: a context of the kubeconfig: c`},
 	}
 	for _, tc := range cases {
 		t.Run(strings.Join(tc.args, " "), func(t *testing.T) {

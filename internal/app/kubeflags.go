@@ -2,7 +2,11 @@ package app
 
 import (
 	"fmt"
+	"maps"
+	"os"
 	"path/filepath"
+	"slices"
+	"strings"
 
 	"github.com/spf13/pflag"
 	"k8s.io/client-go/rest"
@@ -30,9 +34,18 @@ func (k *kubeFlags) restConfig(env LookupEnv) (*rest.Config, error) {
 	if v, ok := env("KUBECONFIG"); ok && v != "" {
 		rules.Precedence = filepath.SplitList(v)
 	}
+	if k.kubeconfig != "" {
+		if _, err := os.Stat(k.kubeconfig); err != nil {
+			return nil, &config.InputError{Input: "kubeconfig", Value: k.kubeconfig, Allowed: "the path of a readable kubeconfig file"}
+		}
+	}
 	rules.ExplicitPath = k.kubeconfig
 	overrides := &clientcmd.ConfigOverrides{CurrentContext: k.context}
-	rc, err := clientcmd.NewNonInteractiveDeferredLoadingClientConfig(rules, overrides).ClientConfig()
+	loader := clientcmd.NewNonInteractiveDeferredLoadingClientConfig(rules, overrides)
+	if err := k.checkContext(loader); err != nil {
+		return nil, err
+	}
+	rc, err := loader.ClientConfig()
 	if clientcmd.IsEmptyConfig(err) {
 		return nil, fmt.Errorf("no Kubernetes credentials: pass --kubeconfig, set KUBECONFIG, or run inside a cluster")
 	}
@@ -41,6 +54,22 @@ func (k *kubeFlags) restConfig(env LookupEnv) (*rest.Config, error) {
 	}
 	rc.UserAgent = "mlcanary"
 	return rc, nil
+}
+
+// checkContext refuses a --context the kubeconfig does not have, naming the ones it has.
+func (k *kubeFlags) checkContext(loader clientcmd.ClientConfig) error {
+	if k.context == "" {
+		return nil
+	}
+	raw, err := loader.RawConfig()
+	if err != nil {
+		return fmt.Errorf("loading kubeconfig: %w", err)
+	}
+	if _, ok := raw.Contexts[k.context]; ok {
+		return nil
+	}
+	names := slices.Sorted(maps.Keys(raw.Contexts))
+	return &config.InputError{Input: "context", Value: k.context, Allowed: "a context of the kubeconfig: " + strings.Join(names, ", ")}
 }
 
 // checkFormat validates -o before anything else runs.

@@ -27,6 +27,9 @@ func newStageCommand(s Streams, env LookupEnv) *cobra.Command {
 				return err
 			}
 			res, err := client.Stage(cmd.Context(), cfg, progress(s))
+			if err != nil && res != nil && (f.output == "json" || f.output == "yaml") {
+				_ = print(s, res, f.output) // scripts see what changed before the failure
+			}
 			if err != nil {
 				return err
 			}
