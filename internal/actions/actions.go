@@ -69,15 +69,9 @@ func run(ctx context.Context, gh *githubactions.Action, env LookupEnv, kc kubeco
 	if res == nil {
 		return stageError(cfg, stageErr)
 	}
-	if verify.WillRun(vopts, res, stageErr) {
-		gh.Group("mlcanary verify through " + verify.BaseURL(vopts.Gateway))
-	}
-	checked := verify.AfterStage(ctx, vopts, res, stageErr, func(ctx context.Context, o verify.Options) (*verify.Report, error) {
+	checked := afterStage(ctx, gh, vopts, res, stageErr, func(ctx context.Context, o verify.Options) (*verify.Report, error) {
 		return check(ctx, rc, cfg, o)
 	})
-	if verify.WillRun(vopts, res, stageErr) {
-		gh.EndGroup()
-	}
 	if err := report(gh, res, stageErr, checked); err != nil {
 		return fmt.Errorf("reporting to the runner: %w", err)
 	}
@@ -85,6 +79,23 @@ func run(ctx context.Context, gh *githubactions.Action, env LookupEnv, kc kubeco
 		return stageError(cfg, stageErr)
 	}
 	return checked.Err
+}
+
+// afterStage runs the verification verify-gateway asks for (verify.AfterStage) in its own log
+// group, which ends with the verdict; the report itself goes to the step summary.
+func afterStage(ctx context.Context, gh *githubactions.Action, o *verify.Options, res *summary.Result, stageErr error, check verify.Checker) verify.Outcome {
+	if !verify.WillRun(o, res, stageErr) {
+		return verify.AfterStage(ctx, o, res, stageErr, check)
+	}
+	gh.Group("mlcanary verify through " + verify.BaseURL(o.Gateway))
+	defer gh.EndGroup()
+	out := verify.AfterStage(ctx, o, res, stageErr, check)
+	if out.Err == nil {
+		gh.Infof("verified: traffic matches the live routes (report in the step summary)")
+	} else {
+		gh.Infof("not verified (the error annotation says why; report in the step summary)")
+	}
+	return out
 }
 
 // stageError names the stage in a stage's failure; nil stays nil.
