@@ -50,8 +50,8 @@ func TestVerifyCommandWithoutCluster(t *testing.T) {
 	t.Parallel()
 	missing := filepath.Join(t.TempDir(), "no-such-kubeconfig")
 	code, out, errOut := run(t.Context(), "verify", "--gateway", "127.0.0.1:1", "--kubeconfig", missing)
-	if code != ExitFailed || !strings.Contains(errOut, "no-such-kubeconfig") || out != "" {
-		t.Errorf("exit %d, stdout %q, stderr %q; want exit 1 naming the kubeconfig", code, out, errOut)
+	if code != ExitInvalid || !strings.Contains(errOut, `invalid kubeconfig "`+missing+`"`) || out != "" {
+		t.Errorf("exit %d, stdout %q, stderr %q; want exit 2 naming the kubeconfig", code, out, errOut)
 	}
 }
 
