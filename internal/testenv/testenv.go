@@ -16,9 +16,11 @@ import (
 	"sync"
 	"testing"
 
+	"github.com/go-logr/logr"
 	"k8s.io/client-go/dynamic"
 	"k8s.io/client-go/rest"
 	"sigs.k8s.io/controller-runtime/pkg/envtest"
+	ctrllog "sigs.k8s.io/controller-runtime/pkg/log"
 )
 
 // Env is a running API server with Istio's CRDs.
@@ -59,6 +61,7 @@ func New(o Options) (*Env, error) {
 	if err != nil {
 		return nil, err
 	}
+	quietOnce.Do(func() { ctrllog.SetLogger(logr.Discard()) }) // envtest's logs are not ours to print
 	te := &envtest.Environment{BinaryAssetsDirectory: assets}
 	if !o.WithoutIstio {
 		crds, err := IstioCRDs()
@@ -133,6 +136,8 @@ func assetsDir() (string, error) {
 	}
 	return dir, nil
 }
+
+var quietOnce sync.Once
 
 var crdOnce = sync.OnceValues(func() (string, error) {
 	out, err := exec.Command("go", "list", "-m", "-f", "{{.Dir}}", "istio.io/api").Output()
