@@ -9,7 +9,6 @@ import (
 	"os"
 	"os/exec"
 	"path/filepath"
-	"regexp"
 	"runtime"
 	"strings"
 	"sync"
@@ -31,33 +30,14 @@ type vso struct {
 	data  string
 }
 
-var vsoLine = regexp.MustCompile(`##vso\[([^ \]]+)(?: ([^\]]*))?\](.*)$`)
-
-func unescapeVSO(s string) string {
-	return strings.NewReplacer("%3B", ";", "%0D", "\r", "%0A", "\n", "%5D", "]", "%AZP25", "%").Replace(s)
-}
-
 // parseVSO reads stdout as the agent does: a line holding "##vso[" is one command.
 func parseVSO(out string) []vso {
-	var cmds []vso
-	for _, line := range strings.Split(out, "\n") {
-		i := strings.Index(line, "##vso[")
-		if i < 0 {
-			continue
-		}
-		m := vsoLine.FindStringSubmatch(line[i:])
-		if m == nil {
-			continue
-		}
-		c := vso{name: m[1], props: map[string]string{}, data: unescapeVSO(m[3])}
-		for _, kv := range strings.Split(m[2], ";") {
-			if k, v, ok := strings.Cut(kv, "="); ok {
-				c.props[k] = unescapeVSO(v)
-			}
-		}
-		cmds = append(cmds, c)
+	cmds, _ := azdotest.ParseCommands(out) // a malformed line ends the list; the assertions then fail
+	out2 := make([]vso, 0, len(cmds))
+	for _, c := range cmds {
+		out2 = append(out2, vso{name: c.Name, props: c.Props, data: c.Data})
 	}
-	return cmds
+	return out2
 }
 
 var (

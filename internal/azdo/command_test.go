@@ -2,47 +2,24 @@ package azdo
 
 import (
 	"bytes"
-	"regexp"
 	"strings"
 	"testing"
 
 	"github.com/google/go-cmp/cmp"
+
+	"github.com/mlcanary/mlcanary/internal/azdo/azdotest"
 )
 
 // command is one logging command as the agent parses it (agent Command.TryParse and
 // CommandStringConvertor.Unescape with DECODE_PERCENTS on).
-type command struct {
-	Name  string
-	Props map[string]string
-	Data  string
-}
-
-var vsoLine = regexp.MustCompile(`##vso\[([^ \]]+)(?: ([^\]]*))?\](.*)$`)
-
-func unescape(s string) string {
-	return strings.NewReplacer("%3B", ";", "%0D", "\r", "%0A", "\n", "%5D", "]", "%AZP25", "%").Replace(s)
-}
+type command = azdotest.Command
 
 // parseCommands reads output the way the agent does: each line holding "##vso[" is one command.
 func parseCommands(t *testing.T, out string) []command {
 	t.Helper()
-	var cmds []command
-	for _, line := range strings.Split(out, "\n") {
-		i := strings.Index(line, "##vso[")
-		if i < 0 {
-			continue
-		}
-		m := vsoLine.FindStringSubmatch(line[i:])
-		if m == nil {
-			t.Fatalf("malformed command line %q", line)
-		}
-		c := command{Name: m[1], Props: map[string]string{}, Data: unescape(m[3])}
-		for _, kv := range strings.Split(m[2], ";") {
-			if k, v, ok := strings.Cut(kv, "="); ok {
-				c.Props[k] = unescape(v)
-			}
-		}
-		cmds = append(cmds, c)
+	cmds, err := azdotest.ParseCommands(out)
+	if err != nil {
+		t.Fatal(err)
 	}
 	return cmds
 }
@@ -81,10 +58,10 @@ func TestCommandsRoundTrip(t *testing.T) {
 	l.Progress(50, hostile)
 	got := parseCommands(t, out.String())
 	want := []command{
-		{"task.setvariable", map[string]string{"variable": "blueImage", "isoutput": "true", "issecret": "false"}, hostile},
-		{"task.logissue", map[string]string{"type": "error"}, hostile},
-		{"task.addattachment", map[string]string{"type": "Distributedtask.Core.Summary", "name": "MLCanary " + hostile}, "/tmp/s.md"},
-		{"task.setprogress", map[string]string{"value": "50"}, hostile},
+		{Name: "task.setvariable", Props: map[string]string{"variable": "blueImage", "isoutput": "true", "issecret": "false"}, Data: hostile},
+		{Name: "task.logissue", Props: map[string]string{"type": "error"}, Data: hostile},
+		{Name: "task.addattachment", Props: map[string]string{"type": "Distributedtask.Core.Summary", "name": "MLCanary " + hostile}, Data: "/tmp/s.md"},
+		{Name: "task.setprogress", Props: map[string]string{"value": "50"}, Data: hostile},
 	}
 	if diff := cmp.Diff(want, got); diff != "" {
 		t.Errorf("commands (-want +got):\n%s", diff)

@@ -6,9 +6,11 @@ package azdotest
 
 import (
 	"encoding/json"
+	"fmt"
 	"net/http"
 	"net/http/httptest"
 	"net/url"
+	"regexp"
 	"strings"
 	"sync"
 	"testing"
@@ -121,4 +123,42 @@ func writeJSON(w http.ResponseWriter, status int, v any) {
 	w.Header().Set("Content-Type", "application/json")
 	w.WriteHeader(status)
 	_ = json.NewEncoder(w).Encode(v)
+}
+
+// Command is one logging command as the agent parses it (agent Command.TryParse and
+// CommandStringConvertor.Unescape with DECODE_PERCENTS on).
+type Command struct {
+	Name  string
+	Props map[string]string
+	Data  string
+}
+
+var vsoLine = regexp.MustCompile(`##vso\[([^ \]]+)(?: ([^\]]*))?\](.*)$`)
+
+func unescape(s string) string {
+	return strings.NewReplacer("%3B", ";", "%0D", "\r", "%0A", "\n", "%5D", "]", "%AZP25", "%").Replace(s)
+}
+
+// ParseCommands reads task output the way the agent does: each line holding "##vso[" is one
+// command. A line the agent could not parse is an error.
+func ParseCommands(out string) ([]Command, error) {
+	var cmds []Command
+	for _, line := range strings.Split(out, "\n") {
+		i := strings.Index(line, "##vso[")
+		if i < 0 {
+			continue
+		}
+		m := vsoLine.FindStringSubmatch(line[i:])
+		if m == nil {
+			return cmds, fmt.Errorf("malformed command line %q", line)
+		}
+		c := Command{Name: m[1], Props: map[string]string{}, Data: unescape(m[3])}
+		for _, kv := range strings.Split(m[2], ";") {
+			if k, v, ok := strings.Cut(kv, "="); ok {
+				c.Props[k] = unescape(v)
+			}
+		}
+		cmds = append(cmds, c)
+	}
+	return cmds, nil
 }
