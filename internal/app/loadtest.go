@@ -108,6 +108,13 @@ func (f *loadtestFlags) options(rawURL string) (loadtest.Options, []loadtest.Exp
 	}
 	if o.Requests == 0 && o.Duration == 0 {
 		o.Requests = 200
+		if len(want) > 0 { // enough to decide, else --expect could only ever say "undecided"
+			shares := make([]float64, len(want))
+			for i, w := range want {
+				shares[i] = w.Share
+			}
+			o.Requests = max(o.Requests, loadtest.SampleSize(shares, f.confidence, f.tolerance/100))
+		}
 	}
 	return o, want, nil
 }

@@ -54,6 +54,8 @@ func TestLoadtestCommand(t *testing.T) {
 			[]string{`"New Model A"  50     100.0%`, "Latency: p50 "}, "", 0},
 		{"custom header name misses the route", []string{even + "/score", "-n", "400", "-c", "4", "--version", "blue", "--version-header", "x-other",
 			"--expect", "New Model A=50,New Model B=50", "--tolerance", "20"}, ExitOK, []string{"Verdict: the observed split agrees"}, "", 0},
+		{"--expect without -n sends enough to decide", []string{even + "/score", "-c", "8", "--expect", "New Model A=50,New Model B=50", "--tolerance", "10"}, ExitOK,
+			[]string{"Verdict: the observed split agrees with the expected one (788 responses)."}, "", 0},
 		{"expected split holds", []string{even + "/score", "-n", "4000", "-c", "8", "--expect", "New Model A=50,New Model B=50"}, ExitOK,
 			[]string{"Verdict: the observed split agrees with the expected one (4000 responses)."}, "", 0},
 		{"90/10 is not 50/50", []string{skewed + "/score", "-n", "1000", "-c", "8", "--expect", "New Model A=50,New Model B=50"}, ExitFailed,
