@@ -115,3 +115,15 @@ func TestBadInputExitsTwoWithOneLine(t *testing.T) {
 		t.Errorf("bad input sent %d requests to the cluster", n)
 	}
 }
+
+// TestMissingKUBECONFIGIsBadInput: KUBECONFIG naming no existing file is a mistake in the input,
+// said in one line with exit 2, as --kubeconfig is.
+func TestMissingKUBECONFIGIsBadInput(t *testing.T) {
+	var out, errb bytes.Buffer
+	missing := filepath.Join(t.TempDir(), "nope")
+	env := func(k string) (string, bool) { return missing, k == "KUBECONFIG" }
+	code := Run(context.Background(), Streams{In: strings.NewReader(""), Out: &out, Err: &errb}, []string{"status"}, env)
+	if want := `invalid KUBECONFIG "` + missing + `": allowed: paths of kubeconfig files, at least one of which exists`; code != ExitInvalid || !strings.Contains(errb.String(), want) {
+		t.Errorf("exit %d, stderr %q, want exit 2 and %q", code, errb.String(), want)
+	}
+}

@@ -33,6 +33,9 @@ func (k *kubeFlags) restConfig(env LookupEnv) (*rest.Config, error) {
 	rules := clientcmd.NewDefaultClientConfigLoadingRules()
 	if v, ok := env("KUBECONFIG"); ok && v != "" {
 		rules.Precedence = filepath.SplitList(v)
+		if k.kubeconfig == "" && !anyExists(rules.Precedence) {
+			return nil, &config.InputError{Input: "KUBECONFIG", Value: v, Allowed: "paths of kubeconfig files, at least one of which exists"}
+		}
 	}
 	if k.kubeconfig != "" {
 		if _, err := os.Stat(k.kubeconfig); err != nil {
@@ -54,6 +57,15 @@ func (k *kubeFlags) restConfig(env LookupEnv) (*rest.Config, error) {
 	}
 	rc.UserAgent = "mlcanary"
 	return rc, nil
+}
+
+func anyExists(paths []string) bool {
+	for _, p := range paths {
+		if _, err := os.Stat(p); err == nil {
+			return true
+		}
+	}
+	return false
 }
 
 // checkContext refuses a --context the kubeconfig does not have, naming the ones it has.
