@@ -31,10 +31,11 @@ test: lint tools
 unit:
 	$(GO) test ./internal/config/... ./internal/plan/... ./internal/render/... ./internal/summary/... ./internal/loadtest/...
 
-## lint: gofmt and go vet must be clean
+## lint: gofmt, go vet and go mod tidy must be clean
 lint:
-	@out=$$(gofmt -l cmd internal tools); if [ -n "$$out" ]; then echo "gofmt needed:"; echo "$$out"; exit 1; fi
+	@out=$$(gofmt -l cmd internal tools images); if [ -n "$$out" ]; then echo "gofmt needed:"; echo "$$out"; exit 1; fi
 	$(GO) vet ./...
+	$(GO) mod tidy -diff
 
 ## tools: kube-apiserver v1.37.2 and etcd v3.6.x for envtest, act for the GitHub Action test, hey for bench
 tools: $(TOOLS_BIN)/kube-apiserver $(TOOLS_BIN)/etcd $(TOOLS_BIN)/act $(TOOLS_BIN)/hey
