@@ -64,7 +64,7 @@ func run(ctx context.Context, gh *githubactions.Action, env LookupEnv, kc kubeco
 		return err
 	}
 	gh.Group(fmt.Sprintf("mlcanary %s in namespace %s", cfg.Stage, cfg.Namespace))
-	res, stageErr := stage(ctx, rc, cfg, func(format string, args ...any) { gh.Infof(format, args...) })
+	res, stageErr := stage(ctx, rc, cfg, func(format string, args ...any) { infof(gh, format, args...) })
 	gh.EndGroup()
 	if res == nil {
 		return stageError(cfg, stageErr)

@@ -73,7 +73,7 @@ func report(gh *githubactions.Action, r *summary.Result, stageErr error, checked
 		}
 	}
 	for _, o := range Outputs(r, checked) {
-		gh.SetOutput(o.Name, o.Value)
+		gh.SetOutput(o.Name, OutputValue(o.Value))
 	}
 	gh.AddStepSummary(StepSummary(r, stageErr, checked))
 	return nil

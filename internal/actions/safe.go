@@ -1,0 +1,35 @@
+package actions
+
+import (
+	"fmt"
+	"strings"
+
+	"github.com/sethvargo/go-githubactions"
+)
+
+// lineBreaks turns CR and LF into spaces, so one text is one line of the step's log.
+var lineBreaks = strings.NewReplacer("\r\n", " ", "\r", " ", "\n", " ")
+
+// Plain makes text that did not come from mlcanary itself (engine messages that quote cluster
+// objects, image names, errors) safe to print as one plain line of the step's log. The runner reads
+// a line as a workflow command when it starts with "::" after leading whitespace, or when it holds
+// "##[" anywhere (the old command syntax); such a line gets the prefix "> " and "##[" loses its
+// bracket, so text from a cluster can never mask, annotate, stop commands or set outputs.
+func Plain(s string) string {
+	s = strings.ReplaceAll(lineBreaks.Replace(s), "##[", "## [")
+	if strings.HasPrefix(strings.TrimSpace(s), "::") {
+		s = "> " + s
+	}
+	return s
+}
+
+// OutputValue keeps a step output on one line: CR and LF are dropped, so a value can never end the
+// GITHUB_OUTPUT record it is written in and start another. Every output is a single-line value.
+func OutputValue(s string) string {
+	return strings.NewReplacer("\r", "", "\n", "").Replace(s)
+}
+
+// infof prints a plain log line made safe with Plain.
+func infof(gh *githubactions.Action, format string, args ...any) {
+	gh.Infof("%s", Plain(fmt.Sprintf(format, args...)))
+}
