@@ -22,9 +22,10 @@ type actionYAML struct {
 	Runs    struct {
 		Using string `json:"using"`
 		Steps []struct {
-			ID  string            `json:"id"`
-			Env map[string]string `json:"env"`
-			Run string            `json:"run"`
+			ID    string            `json:"id"`
+			Env   map[string]string `json:"env"`
+			Run   string            `json:"run"`
+			Shell string            `json:"shell"`
 		} `json:"steps"`
 	} `json:"runs"`
 }
@@ -98,6 +99,21 @@ func TestActionYAMLOutputs(t *testing.T) {
 	if a.Runs.Using != "composite" {
 		t.Errorf("runs.using = %q; the Go binary runs on all three runner OSes only from a composite action", a.Runs.Using)
 	}
+}
+
+// The run step replaces its shell with mlcanary, so the runner's SIGINT on cancel reaches mlcanary
+// (which then stops waiting and reports) rather than only bash, and the step's exit code is mlcanary's.
+func TestActionYAMLExecsBinary(t *testing.T) {
+	for _, s := range readActionYAML(t).Runs.Steps {
+		if s.ID != "run" {
+			continue
+		}
+		if s.Run != `exec "$MLCANARY" github-action` || s.Shell != "bash" {
+			t.Errorf("step run: shell %q, run %q; want bash running exec \"$MLCANARY\" github-action", s.Shell, s.Run)
+		}
+		return
+	}
+	t.Error("action.yml has no step with id run")
 }
 
 func TestPie(t *testing.T) {
