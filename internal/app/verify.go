@@ -120,7 +120,7 @@ func (f *verifyFlags) options() (config.Config, verify.Options, error) {
 		return config.Config{}, verify.Options{}, bad("output", f.output, "markdown or json")
 	}
 	if !verify.GatewayAddress(f.gateway) {
-		return config.Config{}, verify.Options{}, bad("gateway", f.gateway, "the gateway's http(s) address without a path or credentials, e.g. 20.1.2.3 (verify adds the route paths)")
+		return config.Config{}, verify.Options{}, bad("gateway", verify.RedactedAddress(f.gateway), "the gateway's http(s) address without a path or credentials, e.g. 20.1.2.3 (verify adds the route paths)")
 	}
 	cfg, err := f.inputs.Config("")
 	if err != nil {

@@ -34,6 +34,7 @@ func TestVerifyCommandRejects(t *testing.T) {
 		{"max errors", []string{"--gateway", "1.2.3.4", "--max-errors", "101"}, `invalid max-errors "101"`},
 		{"stage-only input", []string{"--gateway", "1.2.3.4", "--image", "x:1"}, "unknown flag: --image"},
 		{"argument", []string{"--gateway", "1.2.3.4", "now"}, `unknown command "now"`},
+		{"gateway with credentials", []string{"--gateway", "http://user:s3cret@1.2.3.4"}, `invalid gateway "http://user:xxxxx@1.2.3.4"`},
 	}
 	for _, tc := range tests {
 		t.Run(tc.name, func(t *testing.T) {

@@ -60,7 +60,7 @@ func (in *StageInputs) Options(hosts []string) (*Options, error) {
 	}
 	switch {
 	case !GatewayAddress(in.Gateway):
-		return nil, bad(FlagGateway, in.Gateway, "the gateway's http(s) address without a path or credentials, e.g. 20.1.2.3 (verify adds the route paths)")
+		return nil, bad(FlagGateway, RedactedAddress(in.Gateway), "the gateway's http(s) address without a path or credentials, e.g. 20.1.2.3 (verify adds the route paths)")
 	case in.Requests < 0:
 		return nil, bad(FlagRequests, fmt.Sprint(in.Requests), "0 (enough to decide) or more")
 	case in.Tolerance <= 0 || in.Tolerance >= 100:
@@ -78,6 +78,19 @@ func (in *StageInputs) Options(hosts []string) (*Options, error) {
 		Concurrency: DefaultConcurrency, Timeout: DefaultTimeout, Confidence: DefaultConfidence,
 		Tolerance: in.Tolerance / 100, MaxErrorShare: DefaultMaxErrors / 100,
 	}, nil
+}
+
+// RedactedAddress is a gateway address as it may be printed in an error: a password in it shows as
+// xxxxx (url.URL.Redacted), and an address that does not parse but may hold credentials is not shown.
+func RedactedAddress(raw string) string {
+	u, err := url.Parse(BaseURL(raw))
+	switch {
+	case err != nil && strings.Contains(raw, "@"):
+		return "(not shown: it may hold credentials)"
+	case err != nil || u.User == nil:
+		return raw
+	}
+	return u.Redacted()
 }
 
 // GatewayAddress reports whether raw is a gateway address verify can use: an http(s) URL or a bare

@@ -55,6 +55,24 @@ func TestStageInputsOptions(t *testing.T) {
 		if !errors.As(err, &in) || in.Input != b.input {
 			t.Errorf("%v: err %v, want an input error naming %s", b.args, err, b.input)
 		}
+		if err != nil && strings.Contains(err.Error(), "secret") {
+			t.Errorf("%v: the error shows the password: %v", b.args, err)
+		}
+	}
+}
+
+func TestRedactedAddress(t *testing.T) {
+	tests := []struct{ in, want string }{
+		{"https://user:s3cret@gw.example.com", "https://user:xxxxx@gw.example.com"},
+		{"user:s3cret@20.1.2.3:80", "http://user:xxxxx@20.1.2.3:80"},
+		{"http://us er:s3cret@gw.example.com", "(not shown: it may hold credentials)"},
+		{"20.1.2.3/score", "20.1.2.3/score"},
+		{"http://[::1", "http://[::1"},
+	}
+	for _, tt := range tests {
+		if got := RedactedAddress(tt.in); got != tt.want {
+			t.Errorf("RedactedAddress(%q) = %q, want %q", tt.in, got, tt.want)
+		}
 	}
 }
 
