@@ -123,14 +123,16 @@ func TestRunUnparsableKubeconfig(t *testing.T) {
 	bad := "apiVersion: v1\nusers: [ {name: u, user: {token: " + testToken + "}\n"
 	r := newRunner(t, map[string]string{"INPUT_STAGE": "Blue_100", "INPUT_KUBECONFIG": bad})
 	err := r.run(mustNotRun(t))
-	if err == nil {
-		t.Fatal("want an error for an unparsable kubeconfig")
+	var in *config.InputError
+	if !errors.As(err, &in) || in.Input != "kubeconfig" || in.Value != "(not shown)" {
+		t.Fatalf("error = %#v, want an InputError for kubeconfig that does not show the content", err)
 	}
 	lines := strings.Split(r.out.String(), "\n")
 	if lines[0] != "::add-mask::apiVersion: v1" || !strings.HasPrefix(lines[1], "::add-mask::users: [") {
 		t.Errorf("the content's lines were not masked first:\n%s", r.out.String())
 	}
-	if !strings.Contains(lines[2], "::error title=mlcanary Blue_100::reading the kubeconfig input:") {
-		t.Errorf("annotation: %q", lines[2])
+	want := `::error title=mlcanary Blue_100::invalid kubeconfig "(not shown)": allowed: kubeconfig YAML (not base64)`
+	if !strings.HasPrefix(lines[2], want) || strings.Contains(lines[2], testToken) || strings.Contains(lines[2], "users") {
+		t.Errorf("annotation: %q, want %q… without the content", lines[2], want)
 	}
 }

@@ -30,6 +30,14 @@ var errNoKubeconfig = &config.InputError{
 	Allowed: "kubeconfig content (e.g. ${{ secrets.KUBECONFIG }}), or a KUBECONFIG exported by an earlier step such as azure/aks-set-context",
 }
 
+// errBadKubeconfig is a kubeconfig input that does not parse. The parser's message may quote the
+// content, which is a secret, so neither it nor the content is shown.
+var errBadKubeconfig = &config.InputError{
+	Input:   inputKubeconfig,
+	Value:   "(not shown)",
+	Allowed: "kubeconfig YAML (not base64), e.g. the content of ~/.kube/config stored as ${{ secrets.KUBECONFIG }}",
+}
+
 // loadKubeconfig finds and reads the credentials. It returns what it could read even on error, so
 // the caller can mask it before printing the error.
 func loadKubeconfig(env LookupEnv) (kubeconfig, error) {
@@ -61,6 +69,9 @@ func loadKubeconfig(env LookupEnv) (kubeconfig, error) {
 // restConfig builds the client configuration from the input content or the files.
 func (kc kubeconfig) restConfig() (*rest.Config, error) {
 	if kc.content != nil {
+		if _, err := clientcmd.Load(kc.content); err != nil {
+			return nil, errBadKubeconfig
+		}
 		rc, err := clientcmd.RESTConfigFromKubeConfig(kc.content)
 		if err != nil {
 			return nil, fmt.Errorf("reading the kubeconfig input: %w", err)
