@@ -26,10 +26,10 @@ func (c *Client) observe(ctx context.Context, cfg *config.Config) (*liveState, e
 		return nil, err
 	}
 	ns, err := c.kube.Get(ctx, kube.Namespaces, "", cfg.Namespace)
-	if err != nil {
+	if err != nil && !kube.IsForbidden(err) { // a namespace-scoped role may not read namespaces
 		return nil, err
 	}
-	if ns == nil {
+	if ns == nil && err == nil {
 		return nil, fmt.Errorf("namespace %q does not exist; create it first (kubectl create namespace %s, labelled istio-injection=enabled for the sidecars)", cfg.Namespace, cfg.Namespace)
 	}
 	l := &liveState{cfg: cfg, deployments: map[config.Version]*unstructured.Unstructured{}}

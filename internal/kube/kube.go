@@ -158,7 +158,7 @@ func (c *Client) explain(err error, doing, ns string) error {
 	case errors.Is(err, context.Canceled) || errors.Is(err, context.DeadlineExceeded):
 		return fmt.Errorf("%s: %w", doing, err)
 	case apierrors.IsForbidden(err):
-		return fmt.Errorf("%s: %w (%s); the credentials need get, list, patch and delete on Deployments, Services, Gateways and VirtualServices in namespace %q, and get on the namespace", doing, errForbidden, apiMessage(err), ns)
+		return fmt.Errorf("%s: %w (%s); the credentials need get, list, create, patch and delete on Deployments, Services, Gateways and VirtualServices in namespace %q, and get on the namespace", doing, errForbidden, apiMessage(err), ns)
 	case apierrors.IsUnauthorized(err):
 		return fmt.Errorf("%s: the API server at %s rejected the credentials (expired token or wrong certificate?)", doing, c.host)
 	case errors.As(err, &urlErr) || errors.As(err, &netErr):

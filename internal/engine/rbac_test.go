@@ -1,0 +1,83 @@
+package engine_test
+
+import (
+	"context"
+	"strings"
+	"testing"
+	"time"
+
+	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
+	"k8s.io/apimachinery/pkg/apis/meta/v1/unstructured"
+	"k8s.io/apimachinery/pkg/runtime/schema"
+
+	"github.com/mlcanary/mlcanary/internal/config"
+	"github.com/mlcanary/mlcanary/internal/engine"
+)
+
+// TestNamespaceScopedRoleIsEnough grants a user exactly the permissions the README lists, in one
+// namespace and without access to Namespace objects, and runs a first release with it.
+func TestNamespaceScopedRoleIsEnough(t *testing.T) {
+	f := newFixture(t)
+	ctx := context.Background()
+	rule := func(group string, resources ...string) map[string]any {
+		return map[string]any{"apiGroups": []any{group}, "resources": toAny(resources), "verbs": []any{"get", "list", "create", "patch", "delete"}}
+	}
+	role := map[string]any{"apiVersion": "rbac.authorization.k8s.io/v1", "kind": "Role",
+		"metadata": map[string]any{"name": "mlcanary", "namespace": f.ns},
+		"rules":    []any{rule("apps", "deployments"), rule("", "services"), rule("networking.istio.io", "gateways", "virtualservices")}}
+	binding := map[string]any{"apiVersion": "rbac.authorization.k8s.io/v1", "kind": "RoleBinding",
+		"metadata": map[string]any{"name": "mlcanary", "namespace": f.ns},
+		"roleRef":  map[string]any{"apiGroup": "rbac.authorization.k8s.io", "kind": "Role", "name": "mlcanary"},
+		"subjects": []any{map[string]any{"kind": "User", "name": "pipeline", "apiGroup": "rbac.authorization.k8s.io"}}}
+	for res, obj := range map[string]map[string]any{"roles": role, "rolebindings": binding} {
+		gvr := schema.GroupVersionResource{Group: "rbac.authorization.k8s.io", Version: "v1", Resource: res}
+		if _, err := env.Dynamic.Resource(gvr).Namespace(f.ns).Create(ctx, &unstructured.Unstructured{Object: obj}, metav1.CreateOptions{}); err != nil {
+			t.Fatal(err)
+		}
+	}
+	rc, err := env.UserConfig("pipeline")
+	if err != nil {
+		t.Fatal(err)
+	}
+	cl, err := engine.NewClient(rc)
+	if err != nil {
+		t.Fatal(err)
+	}
+	cl.PollInterval, cl.Drain = 20*time.Millisecond, 0
+	for _, stage := range []string{"Blue_0", "Blue_100", "Blue_Green", "Green_100"} {
+		c := f.cfg(stage, imgA)
+		if stage != "Blue_0" {
+			c.Image = ""
+		}
+		if _, err := cl.Stage(ctx, c, t.Logf); err != nil {
+			t.Fatalf("%s with the documented Role: %v", stage, err)
+		}
+	}
+}
+
+func toAny(ss []string) []any {
+	out := make([]any, len(ss))
+	for i, s := range ss {
+		out[i] = s
+	}
+	return out
+}
+
+// TestInterruptedStageLeavesTrafficOnGreen: Ctrl-C while blue's rollout is awaited ends the stage
+// with an error that says so, and traffic is still on green with no route to blue.
+func TestInterruptedStageLeavesTrafficOnGreen(t *testing.T) {
+	f := newFixture(t)
+	f.reach(states[3].path) // green
+	ctrl.Hold(f.ns, "model-blue")
+	defer ctrl.Release(f.ns, "model-blue")
+	ctx, cancel := context.WithTimeout(context.Background(), 500*time.Millisecond)
+	defer cancel()
+	_, err := f.cl.Stage(ctx, f.cfg("Blue_0", imgB), t.Logf)
+	if err == nil || !strings.Contains(err.Error(), "context deadline exceeded") {
+		t.Fatalf("interrupted Blue_0: %v", err)
+	}
+	routing, _ := f.live()
+	if routing.Weights[config.Green] != 100 || routing.References(config.Blue) {
+		t.Errorf("after the interruption: %+v", routing)
+	}
+}
