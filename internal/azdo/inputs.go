@@ -115,7 +115,7 @@ func ReadInputs(env LookupEnv, fs *pflag.FlagSet) (Task, error) {
 			continue
 		}
 		if err := fs.Set(m.Flag, v); err != nil {
-			return Task{}, &config.InputError{Input: m.Input, Value: v, Allowed: allowedFor(fs, m.Flag)}
+			return Task{}, &config.InputError{Input: m.Input, Value: v, Allowed: allowedFor(fs, m.Flag, m.Input)}
 		}
 	}
 	t := Task{Stage: input(env, InputStage)}
@@ -159,11 +159,21 @@ func input(env LookupEnv, name string) string {
 	return strings.TrimSpace(v)
 }
 
-func allowedFor(fs *pflag.FlagSet, flag string) string {
-	if f := fs.Lookup(flag); f != nil && f.Value.Type() == "bool" {
-		return "true or false"
+// allowedFor says what type of value the task input bound to flag takes, when the flag rejects one.
+func allowedFor(fs *pflag.FlagSet, flag, input string) string {
+	typ := ""
+	if f := fs.Lookup(flag); f != nil {
+		typ = f.Value.Type()
 	}
-	return "a value for --" + flag
+	switch typ {
+	case "bool":
+		return "true or false"
+	case "int", "int8", "int16", "int32", "int64", "uint", "uint8", "uint16", "uint32", "uint64":
+		return "a whole number"
+	case "float32", "float64":
+		return "a number, e.g. 5 or 2.5"
+	}
+	return "a value the " + input + " input accepts"
 }
 
 // RenameInput rewrites an *config.InputError so it names the task input instead of the CLI flag.

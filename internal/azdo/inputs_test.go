@@ -121,22 +121,25 @@ func TestReadInputsAzureResourceManager(t *testing.T) {
 func TestReadInputsErrorsNameTaskInputs(t *testing.T) {
 	base := map[string]string{"INPUT_STAGE": "Blue_100", "INPUT_KUBERNETESSERVICECONNECTION": "k"}
 	tests := []struct {
-		name      string
-		env       map[string]string
-		wantInput string
+		name        string
+		env         map[string]string
+		wantInput   string
+		wantAllowed string // when set, what the error says is allowed
 	}{
-		{"no stage", map[string]string{"INPUT_KUBERNETESSERVICECONNECTION": "k"}, "stage"},
-		{"bad stage", map[string]string{"INPUT_STAGE": "Blue_101"}, "stage"},
-		{"bad dry run", map[string]string{"INPUT_DRYRUN": "maybe"}, "dryRun"},
-		{"bad deployment name", map[string]string{"INPUT_GREENDEPLOYMENT": "Not_DNS"}, "greenDeployment"},
-		{"tag without repository", map[string]string{"INPUT_IMAGETAG": "42"}, "imageRepository"},
-		{"bad port", map[string]string{"INPUT_PORT": "http"}, "port"},
-		{"no connection", map[string]string{"INPUT_KUBERNETESSERVICECONNECTION": ""}, "kubernetesServiceConnection"},
-		{"unknown connection type", map[string]string{"INPUT_CONNECTIONTYPE": "ssh"}, "connectionType"},
-		{"verify gateway with a path", map[string]string{"INPUT_VERIFYGATEWAY": "20.1.2.3/score"}, "verifyGateway"},
-		{"verify requests not a number", map[string]string{"INPUT_VERIFYGATEWAY": "20.1.2.3", "INPUT_VERIFYREQUESTS": "many"}, "verifyRequests"},
-		{"verify tolerance out of range", map[string]string{"INPUT_VERIFYGATEWAY": "20.1.2.3", "INPUT_VERIFYTOLERANCE": "0"}, "verifyTolerance"},
-		{"aks without cluster", map[string]string{"INPUT_CONNECTIONTYPE": "azureResourceManager", "INPUT_AZURESUBSCRIPTIONCONNECTION": "a", "INPUT_AZURERESOURCEGROUP": "rg"}, "kubernetesCluster"},
+		{"no stage", map[string]string{"INPUT_KUBERNETESSERVICECONNECTION": "k"}, "stage", ""},
+		{"bad stage", map[string]string{"INPUT_STAGE": "Blue_101"}, "stage", ""},
+		{"bad dry run", map[string]string{"INPUT_DRYRUN": "maybe"}, "dryRun", "true or false"},
+		{"bad deployment name", map[string]string{"INPUT_GREENDEPLOYMENT": "Not_DNS"}, "greenDeployment", ""},
+		{"tag without repository", map[string]string{"INPUT_IMAGETAG": "42"}, "imageRepository", ""},
+		{"bad port", map[string]string{"INPUT_PORT": "http"}, "port", ""},
+		{"no connection", map[string]string{"INPUT_KUBERNETESSERVICECONNECTION": ""}, "kubernetesServiceConnection", ""},
+		{"unknown connection type", map[string]string{"INPUT_CONNECTIONTYPE": "ssh"}, "connectionType", ""},
+		{"verify gateway with a path", map[string]string{"INPUT_VERIFYGATEWAY": "20.1.2.3/score"}, "verifyGateway", ""},
+		{"verify requests not a number", map[string]string{"INPUT_VERIFYGATEWAY": "20.1.2.3", "INPUT_VERIFYREQUESTS": "many"}, "verifyRequests", "a whole number"},
+		{"verify requests a fraction", map[string]string{"INPUT_VERIFYGATEWAY": "20.1.2.3", "INPUT_VERIFYREQUESTS": "2.5"}, "verifyRequests", "a whole number"},
+		{"verify tolerance not a number", map[string]string{"INPUT_VERIFYGATEWAY": "20.1.2.3", "INPUT_VERIFYTOLERANCE": "5%"}, "verifyTolerance", "a number, e.g. 5 or 2.5"},
+		{"verify tolerance out of range", map[string]string{"INPUT_VERIFYGATEWAY": "20.1.2.3", "INPUT_VERIFYTOLERANCE": "0"}, "verifyTolerance", ""},
+		{"aks without cluster", map[string]string{"INPUT_CONNECTIONTYPE": "azureResourceManager", "INPUT_AZURESUBSCRIPTIONCONNECTION": "a", "INPUT_AZURERESOURCEGROUP": "rg"}, "kubernetesCluster", ""},
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
@@ -157,6 +160,9 @@ func TestReadInputsErrorsNameTaskInputs(t *testing.T) {
 			}
 			if in.Input != tt.wantInput {
 				t.Errorf("error names %q, want %q (%v)", in.Input, tt.wantInput, err)
+			}
+			if tt.wantAllowed != "" && in.Allowed != tt.wantAllowed {
+				t.Errorf("allowed %q, want %q", in.Allowed, tt.wantAllowed)
 			}
 		})
 	}
