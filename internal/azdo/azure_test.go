@@ -51,8 +51,8 @@ func TestAzureClusterWithEntraID(t *testing.T) {
 	if c.Config.ExecProvider != nil || !strings.Contains(c.Source, "Entra ID") {
 		t.Errorf("kubelogin not replaced: exec %v, source %q", c.Config.ExecProvider, c.Source)
 	}
-	if !slices.Contains(cloud.Scopes(), aks.ServerAppScope) || len(masked) != 1 {
-		t.Errorf("scopes %v, masked %d tokens: want one AKS token, masked", cloud.Scopes(), len(masked))
+	if issued := cloud.IssuedFor(aks.ServerAppScope); len(issued) != 1 || !slices.Equal(masked, issued) {
+		t.Errorf("masked %q, issued for the AKS server %q: want that one token masked", masked, issued)
 	}
 	if secrets := azdo.ConnectionSecrets(func(k string) (string, bool) {
 		if k == "INPUT_AZURESUBSCRIPTIONCONNECTION" {

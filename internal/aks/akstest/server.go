@@ -63,6 +63,19 @@ func (s *Server) Issued() []string {
 	return out
 }
 
+// IssuedFor returns the access tokens the server handed out for scope.
+func (s *Server) IssuedFor(scope string) []string {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	var out []string
+	for tk, sc := range s.issued {
+		if sc == scope {
+			out = append(out, tk)
+		}
+	}
+	return out
+}
+
 // Scopes returns the scopes tokens were issued for, in no particular order.
 func (s *Server) Scopes() []string {
 	s.mu.Lock()
