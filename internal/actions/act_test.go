@@ -16,6 +16,8 @@ import (
 	"time"
 
 	"k8s.io/client-go/tools/clientcmd"
+
+	"github.com/mlcanary/mlcanary/internal/secret"
 )
 
 // actEntry is one line of `act --json` output.
@@ -171,7 +173,7 @@ func kubeconfigSecrets(t *testing.T, path string) []string {
 	for _, a := range cfg.AuthInfos {
 		if len(a.ClientKeyData) > 0 {
 			out = append(out, base64.StdEncoding.EncodeToString(a.ClientKeyData))
-			out = append(out, lines(string(a.ClientKeyData))...)
+			out = append(out, secret.Lines(string(a.ClientKeyData))...)
 		}
 		if a.Token != "" {
 			out = append(out, a.Token)

@@ -1,7 +1,6 @@
 package actions
 
 import (
-	"encoding/base64"
 	"fmt"
 	"os"
 	"path/filepath"
@@ -9,9 +8,9 @@ import (
 
 	"k8s.io/client-go/rest"
 	"k8s.io/client-go/tools/clientcmd"
-	clientcmdapi "k8s.io/client-go/tools/clientcmd/api"
 
 	"github.com/mlcanary/mlcanary/internal/config"
+	"github.com/mlcanary/mlcanary/internal/secret"
 )
 
 // kubeconfig is where the cluster credentials come from: the kubeconfig input's content, or the
@@ -86,62 +85,19 @@ func (kc kubeconfig) restConfig() (*rest.Config, error) {
 	return rc, nil
 }
 
-// secrets lists every value to mask: tokens, passwords, private keys (as written, base64, and
-// line by line, since the runner masks single lines best), exec plugin arguments and environment.
-// A file that does not parse is masked line by line, since nothing in it can be told apart.
+// secrets lists every value to mask in every file (secret.Kubeconfig). A file that does not parse
+// is masked line by line, since nothing in it can be told apart.
 func (kc kubeconfig) secrets() []string {
 	var out []string
 	for _, raw := range kc.raw {
 		cfg, err := clientcmd.Load(raw)
 		if err != nil {
-			out = append(out, lines(string(raw))...)
+			out = append(out, secret.Lines(string(raw))...)
 			continue
 		}
-		for _, a := range cfg.AuthInfos {
-			out = append(out, authSecrets(a)...)
-		}
+		out = append(out, secret.Kubeconfig(cfg)...)
 	}
 	return dedupe(out)
-}
-
-// authSecrets lists the secret values of one user entry.
-func authSecrets(a *clientcmdapi.AuthInfo) []string {
-	out := []string{a.Token, a.Password}
-	for _, pem := range [][]byte{a.ClientKeyData, a.ClientCertificateData} {
-		if len(pem) > 0 {
-			out = append(out, base64.StdEncoding.EncodeToString(pem))
-			out = append(out, lines(string(pem))...)
-		}
-	}
-	if a.Exec != nil {
-		for _, arg := range a.Exec.Args { // flags and short words ("--login", "spn") are not secret
-			if len(arg) >= 8 && !strings.HasPrefix(arg, "-") {
-				out = append(out, arg)
-			}
-		}
-		for _, e := range a.Exec.Env {
-			out = append(out, e.Value)
-		}
-	}
-	if a.AuthProvider != nil {
-		for _, v := range a.AuthProvider.Config {
-			out = append(out, v)
-		}
-	}
-	return out
-}
-
-// lines splits s into trimmed lines, dropping PEM armour lines and anything too short to be a
-// secret (masking "-" or "v1" would blank out ordinary log text without protecting anything).
-func lines(s string) []string {
-	var out []string
-	for _, l := range strings.Split(s, "\n") {
-		l = strings.TrimSpace(l)
-		if len(l) >= 8 && !strings.HasPrefix(l, "-----") {
-			out = append(out, l)
-		}
-	}
-	return out
 }
 
 // dedupe drops empty and repeated values, keeping the first occurrence's order.

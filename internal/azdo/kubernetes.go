@@ -7,7 +7,8 @@ import (
 
 	"k8s.io/client-go/rest"
 	"k8s.io/client-go/tools/clientcmd"
-	clientcmdapi "k8s.io/client-go/tools/clientcmd/api"
+
+	"github.com/mlcanary/mlcanary/internal/secret"
 )
 
 // Authorization types of a Kubernetes service connection (ENDPOINT_DATA_<id>_AUTHORIZATIONTYPE).
@@ -122,7 +123,7 @@ func FromKubeconfig(data []byte, context string, insecure bool) (Cluster, error)
 	if err != nil {
 		return Cluster{}, fmt.Errorf("reading kubeconfig: %w", err)
 	}
-	secrets := KubeconfigSecrets(kc)
+	secrets := secret.Kubeconfig(kc)
 	overrides := &clientcmd.ConfigOverrides{CurrentContext: context}
 	if insecure {
 		overrides.ClusterInfo.InsecureSkipTLSVerify = true
@@ -136,29 +137,4 @@ func FromKubeconfig(data []byte, context string, insecure bool) (Cluster, error)
 		cfg.CAData, cfg.CAFile = nil, ""
 	}
 	return Cluster{Config: cfg, Secrets: secrets}, nil
-}
-
-// KubeconfigSecrets lists every credential in kc: tokens, passwords and client keys, both raw and
-// base64 (as they appear in the file).
-func KubeconfigSecrets(kc *clientcmdapi.Config) []string {
-	var out []string
-	add := func(s string) {
-		if s != "" {
-			out = append(out, s)
-		}
-	}
-	for _, a := range kc.AuthInfos {
-		add(a.Token)
-		add(a.Password)
-		if len(a.ClientKeyData) > 0 {
-			add(string(a.ClientKeyData))
-			add(base64.StdEncoding.EncodeToString(a.ClientKeyData))
-		}
-		if a.AuthProvider != nil {
-			for _, v := range a.AuthProvider.Config {
-				add(v)
-			}
-		}
-	}
-	return out
 }

@@ -157,6 +157,13 @@ users:
   user: {token: "token-of-a"}
 - name: ub
   user: {client-certificate-data: Y2VydA==, client-key-data: a2V5LWRhdGEtb2YtYg==}
+- name: uc
+  user:
+    exec:
+      apiVersion: client.authentication.k8s.io/v1beta1
+      command: kubelogin
+      args: [get-token, --client-secret, exec-arg-secret]
+      env: [{name: AZURE_CLIENT_SECRET, value: exec-env-secret}, {name: AWS_PROFILE, value: default}]
 contexts:
 - name: ctx-a
   context: {cluster: a, user: ua}
@@ -175,10 +182,13 @@ current-context: ctx-a
 	if c.Config.Host != "https://b.example:6443" || string(c.Config.KeyData) != "key-data-of-b" {
 		t.Errorf("clusterContext not applied: host %s", c.Config.Host)
 	}
-	for _, s := range []string{"token-of-a", "key-data-of-b", "a2V5LWRhdGEtb2YtYg=="} {
+	for _, s := range []string{"token-of-a", "key-data-of-b", "a2V5LWRhdGEtb2YtYg==", "exec-arg-secret", "exec-env-secret"} {
 		if !contains(c.Secrets, s) {
 			t.Errorf("secret %q not listed in %q", s, c.Secrets)
 		}
+	}
+	if contains(c.Secrets, "default") {
+		t.Errorf("a short exec env value is masked: %q", c.Secrets)
 	}
 	upper, err := KubernetesCluster(env, strings.ToUpper(endpointID))
 	if err != nil || upper.Config.Host != c.Config.Host {
