@@ -1,12 +1,14 @@
 // MLCanary task launcher: starts the mlcanary Go binary for this agent's platform with the agent's
-// environment (INPUT_*, ENDPOINT_*, SYSTEM_*), forwards SIGINT/SIGTERM and exits with its code.
+// environment (INPUT_*, ENDPOINT_*, SYSTEM_*), forwards SIGINT/SIGTERM (not on Windows, where the
+// console delivers Ctrl-C to mlcanary itself) and exits with its code.
 // It must not load azure-pipelines-task-lib: that library moves INPUT_* and ENDPOINT_AUTH_* out of
 // process.env, and the binary would not see its inputs. No dependencies: Node's standard library only.
 //
 // Binaries are bin/mlcanary-<os>-<arch>[.exe] (a development layout), or packed into one brotli
 // stream bin/mlcanary.br with its index bin/mlcanary.json (what the .vsix ships; see pack.js). A
 // packed binary is unpacked once per agent into the agent's tools directory (else its temp
-// directory), in a folder named after its SHA-256, and checked against that hash.
+// directory), in a folder named after its SHA-256, and checked against that hash on every run: the
+// tools directory outlives jobs on self-hosted agents, so a cached binary is never trusted by size.
 'use strict';
 
 const childProcess = require('child_process');
@@ -84,7 +86,28 @@ function extract(archive, entry, file) {
   });
 }
 
-// unpack returns the cached binary name from the packed archive, extracting it on first use.
+// sha256File resolves to the hex SHA-256 of file.
+function sha256File(file) {
+  return new Promise((resolve, reject) => {
+    const hash = crypto.createHash('sha256');
+    fs.createReadStream(file)
+      .on('error', reject)
+      .on('data', (chunk) => hash.update(chunk))
+      .on('end', () => resolve(hash.digest('hex')));
+  });
+}
+
+// intact resolves to whether file exists and is exactly the binary entry describes.
+async function intact(file, entry) {
+  try {
+    return fs.statSync(file).size === entry.size && (await sha256File(file)) === entry.sha256;
+  } catch (err) {
+    return false;
+  }
+}
+
+// unpack returns the cached binary name from the packed archive, extracting it when the cache does
+// not hold it intact (first use, or a file that was changed since).
 async function unpack(dir, name) {
   const index = JSON.parse(fs.readFileSync(path.join(dir, 'mlcanary.json'), 'utf8'));
   const entry = index.binaries[name];
@@ -92,7 +115,7 @@ async function unpack(dir, name) {
     fail(`MLCanary's binary ${name} is missing from the task package`);
   }
   const target = path.join(cacheDir(), entry.sha256.slice(0, 16), name);
-  if (fs.existsSync(target) && fs.statSync(target).size === entry.size) {
+  if (await intact(target, entry)) {
     return target;
   }
   fs.mkdirSync(path.dirname(target), { recursive: true });
@@ -102,7 +125,15 @@ async function unpack(dir, name) {
     if (sum !== entry.sha256) {
       throw new Error(`${name} unpacked with SHA-256 ${sum}, want ${entry.sha256}`);
     }
-    fs.renameSync(tmp, target); // atomic: a parallel job sees the whole file or none
+    try {
+      fs.renameSync(tmp, target); // atomic: a parallel job sees the whole file or none
+    } catch (err) {
+      // On Windows, renaming onto an .exe that a parallel job unpacked and runs fails (EPERM):
+      // that file will do if it is intact.
+      if (!(await intact(target, entry))) {
+        throw err;
+      }
+    }
   } finally {
     fs.rmSync(tmp, { force: true });
   }
@@ -132,9 +163,18 @@ function run(bin) {
     fs.chmodSync(bin, 0o755); // the .vsix zip does not keep the execute bit
   }
   const child = childProcess.spawn(bin, process.argv.slice(2), { stdio: 'inherit', env: process.env });
-  const forward = (signal) => () => { child.kill(signal); };
-  process.on('SIGINT', forward('SIGINT'));
-  process.on('SIGTERM', forward('SIGTERM'));
+  if (process.platform === 'win32') {
+    // Windows has no signals to forward: child.kill() is TerminateProcess, which would stop mlcanary
+    // before it reports. The agent's Ctrl-C (or Ctrl-Break) reaches every process on the console,
+    // mlcanary included, so the launcher only keeps running until mlcanary exits with its code.
+    const wait = () => {};
+    process.on('SIGINT', wait);
+    process.on('SIGBREAK', wait);
+  } else {
+    const forward = (signal) => () => { child.kill(signal); };
+    process.on('SIGINT', forward('SIGINT'));
+    process.on('SIGTERM', forward('SIGTERM'));
+  }
   child.on('error', (err) => fail(`MLCanary could not start ${bin}: ${err.message}`));
   child.on('exit', (code, signal) => {
     process.exit(code !== null ? code : 128 + (os.constants.signals[signal] || 0));
