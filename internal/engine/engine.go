@@ -41,6 +41,9 @@ func NewClient(rc *rest.Config) (*Client, error) {
 	if rc.Timeout == 0 {
 		rc.Timeout = requestTimeout
 	}
+	// client-go prints API warnings to stderr through klog, unescaped: a warning text could then
+	// act as an Azure DevOps or GitHub logging command. mlcanary uses only GA APIs, so it drops them.
+	rc.WarningHandler = rest.NoWarnings{}
 	k, err := kube.New(rc)
 	if err != nil {
 		return nil, err
