@@ -97,18 +97,5 @@ func (kc kubeconfig) secrets() []string {
 		}
 		out = append(out, secret.Kubeconfig(cfg)...)
 	}
-	return dedupe(out)
-}
-
-// dedupe drops empty and repeated values, keeping the first occurrence's order.
-func dedupe(in []string) []string {
-	seen := map[string]bool{}
-	var out []string
-	for _, s := range in {
-		if s = strings.TrimSpace(s); s != "" && !seen[s] {
-			seen[s] = true
-			out = append(out, s)
-		}
-	}
-	return out
+	return secret.Dedupe(out)
 }

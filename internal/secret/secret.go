@@ -27,7 +27,7 @@ func Kubeconfig(cfg *clientcmdapi.Config) []string {
 	for _, name := range names {
 		out = append(out, AuthInfo(cfg.AuthInfos[name])...)
 	}
-	return dedupe(out)
+	return Dedupe(out)
 }
 
 // AuthInfo lists one user's secrets: token and password (any length); client key and certificate,
@@ -67,7 +67,7 @@ func AuthInfo(a *clientcmdapi.AuthInfo) []string {
 			out = append(out, a.AuthProvider.Config[k])
 		}
 	}
-	return dedupe(out)
+	return Dedupe(out)
 }
 
 // Lines splits s into trimmed lines of at least MinLen bytes, dropping PEM armour lines
@@ -83,8 +83,9 @@ func Lines(s string) []string {
 	return out
 }
 
-// dedupe drops empty and repeated values (after trimming), keeping the first occurrence's order.
-func dedupe(in []string) []string {
+// Dedupe drops empty and repeated values (after trimming), keeping the first occurrence's order,
+// so each secret is masked once.
+func Dedupe(in []string) []string {
 	seen := map[string]bool{}
 	var out []string
 	for _, s := range in {
