@@ -6,6 +6,7 @@ import (
 	"encoding/json"
 	"maps"
 	"reflect"
+	"strings"
 
 	"k8s.io/apimachinery/pkg/apis/meta/v1/unstructured"
 )
@@ -106,8 +107,10 @@ func isEmpty(v any) bool {
 	return false
 }
 
-// namedSubsequence matches lists whose elements are named (ports, containers, routes) when live has
-// entries someone else added: each desired element must appear in live, by name and in order.
+// namedSubsequence matches lists whose elements are named (ports, containers) when live has
+// entries someone else added: each desired element must appear in live, by name and in order. A
+// skipped live element that is unnamed or carries mlcanary's route prefix is not someone else's
+// addition (VirtualService routes are merged in full, so any extra one there is stale): no match.
 func namedSubsequence(want, got []any) bool {
 	j := 0
 	for _, w := range want {
@@ -116,6 +119,9 @@ func namedSubsequence(want, got []any) bool {
 			return false
 		}
 		for j < len(got) && nameOf(got[j]) != name {
+			if skipped := nameOf(got[j]); skipped == "" || strings.HasPrefix(skipped, "mlcanary-") {
+				return false
+			}
 			j++
 		}
 		if j == len(got) || !subset(w, got[j]) {

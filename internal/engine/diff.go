@@ -38,7 +38,13 @@ func cleanYAML(u *unstructured.Unstructured) string {
 
 // redactEnv replaces every container's literal env values with "(redacted)".
 func redactEnv(obj map[string]any) {
-	containers, found, _ := unstructured.NestedSlice(obj, "spec", "template", "spec", "containers")
+	for _, kind := range []string{"containers", "initContainers", "ephemeralContainers"} {
+		redactEnvOf(obj, kind)
+	}
+}
+
+func redactEnvOf(obj map[string]any, kind string) {
+	containers, found, _ := unstructured.NestedSlice(obj, "spec", "template", "spec", kind)
 	if !found {
 		return
 	}
@@ -53,5 +59,5 @@ func redactEnv(obj map[string]any) {
 		}
 		_ = unstructured.SetNestedSlice(c.(map[string]any), env, "env")
 	}
-	_ = unstructured.SetNestedSlice(obj, containers, "spec", "template", "spec", "containers")
+	_ = unstructured.SetNestedSlice(obj, containers, "spec", "template", "spec", kind)
 }

@@ -89,7 +89,10 @@ func (c *Client) decide(ctx context.Context, cfg *config.Config, log Logger) (*l
 		name := cfg.Objects[pe.Unready].Deployment
 		log("%s needs %s ready: waiting up to %s for Deployment %s/%s to finish its rollout", cfg.Stage, pe.Unready, cfg.Timeout, cfg.Namespace, name)
 		werr := c.kube.WaitRollout(ctx, cfg.Namespace, name, kube.WaitOptions{Timeout: cfg.Timeout, Interval: c.PollInterval, Log: log})
-		if ctx.Err() != nil || (werr != nil && !kube.IsRolloutTimeout(werr)) {
+		if ctx.Err() != nil {
+			return nil, nil, fmt.Errorf("waiting for Deployment %s/%s: %w", cfg.Namespace, name, ctx.Err())
+		}
+		if werr != nil && !kube.IsRolloutTimeout(werr) {
 			return nil, nil, werr // interrupted, or the API failed: say that, not the precondition
 		}
 		if werr != nil {

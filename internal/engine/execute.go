@@ -28,6 +28,9 @@ type execution struct {
 	// unrouted records when a version lost its last route in this run, so its pods are replaced
 	// or deleted only after the gateways had time to get the new routes (Client.Drain).
 	unrouted map[config.Version]time.Time
+	// vsVersion is the VirtualService's resourceVersion as this run last saw or wrote it ("" when
+	// absent): the plan was made from it, so a change by anyone else since refuses the write.
+	vsVersion string
 }
 
 // check renders and validates every VirtualService the plan will write, against the live one,
@@ -49,6 +52,9 @@ func (e *execution) check(p *plan.Plan) error {
 func (e *execution) steps(ctx context.Context, p *plan.Plan) error {
 	e.plan = p
 	e.unrouted = map[config.Version]time.Time{}
+	if e.live.vs != nil {
+		e.vsVersion = e.live.vs.GetResourceVersion()
+	}
 	e.images = map[config.Version]string{}
 	for _, v := range config.Versions {
 		e.images[v] = imageOf(e.live.deployments[v])
@@ -130,8 +136,14 @@ func (e *execution) drain(ctx context.Context, v config.Version) error {
 }
 
 func (e *execution) write(ctx context.Context, gvr schema.GroupVersionResource, desired, live *unstructured.Unstructured, detail string) error {
+	_, err := e.writeObject(ctx, gvr, desired, live, detail)
+	return err
+}
+
+// writeObject is write that also returns what the server stored (live when nothing was written).
+func (e *execution) writeObject(ctx context.Context, gvr schema.GroupVersionResource, desired, live *unstructured.Unstructured, detail string) (*unstructured.Unstructured, error) {
 	if upToDate(desired, live) {
-		return nil
+		return live, nil
 	}
 	verb := "updated"
 	if live == nil {
@@ -139,13 +151,14 @@ func (e *execution) write(ctx context.Context, gvr schema.GroupVersionResource, 
 	}
 	out, err := e.c.kube.Apply(ctx, gvr, desired, e.cfg.DryRun)
 	if err != nil {
-		return err
+		return nil, err
 	}
 	e.change(verb, gvr, desired.GetName(), detail)
 	if e.cfg.DryRun {
 		e.res.Diff += diff(kube.Kind(gvr)+" "+e.cfg.Namespace+"/"+desired.GetName(), live, out)
+		return live, nil
 	}
-	return nil
+	return out, nil
 }
 
 func (e *execution) remove(ctx context.Context, gvr schema.GroupVersionResource, name string) error {

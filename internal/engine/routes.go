@@ -23,6 +23,12 @@ func (e *execution) routes(ctx context.Context, r render.Routing) error {
 	if err != nil {
 		return err
 	}
+	if err := e.unchangedSinceDecided(live); err != nil {
+		return err
+	}
+	if err := e.routable(ctx, r); err != nil {
+		return err
+	}
 	desired, err := e.desiredRoutes(r, live)
 	if err != nil {
 		return err
@@ -30,14 +36,61 @@ func (e *execution) routes(ctx context.Context, r render.Routing) error {
 	before := render.LiveRouting(cfg, live)
 	if routes, _, _ := unstructured.NestedSlice(desired.Object, "spec", "http"); len(routes) == 0 {
 		// Istio rejects a VirtualService without routes; no routes at all means no VirtualService.
-		err = e.remove(ctx, kube.VirtualServices, cfg.VirtualService)
+		if err = e.remove(ctx, kube.VirtualServices, cfg.VirtualService); err == nil && !cfg.DryRun {
+			e.vsVersion = ""
+		}
 	} else {
-		err = e.write(ctx, kube.VirtualServices, desired, live, describeRouting(before, r))
+		var out *unstructured.Unstructured
+		if out, err = e.writeObject(ctx, kube.VirtualServices, desired, live, describeRouting(before, r)); err == nil && out != nil {
+			e.vsVersion = out.GetResourceVersion()
+		}
 	}
 	if err == nil {
 		e.noteUnrouted(before, r)
 	}
 	return err
+}
+
+// unchangedSinceDecided refuses to route when someone else (a second pipeline run, a person)
+// changed the VirtualService after this stage read it: the plan may no longer be safe.
+func (e *execution) unchangedSinceDecided(live *unstructured.Unstructured) error {
+	now := ""
+	if live != nil {
+		now = live.GetResourceVersion()
+	}
+	if now != e.vsVersion && !e.cfg.DryRun {
+		return fmt.Errorf("VirtualService %s/%s was changed by someone else while this stage ran (another pipeline run?); nothing more was changed: run the stage again to decide from the new state",
+			e.cfg.Namespace, e.cfg.VirtualService)
+	}
+	return nil
+}
+
+// routable re-reads, just before routing, every version r sends traffic to: its Deployment must
+// still be rolled out and its Service present, whatever happened since the stage decided.
+func (e *execution) routable(ctx context.Context, r render.Routing) error {
+	if e.cfg.DryRun {
+		return nil
+	}
+	for _, v := range config.Versions {
+		if !r.References(v) {
+			continue
+		}
+		d, err := e.c.kube.Get(ctx, kube.Deployments, e.cfg.Namespace, e.cfg.Objects[v].Deployment)
+		if err != nil {
+			return err
+		}
+		if ro := kube.RolloutOf(d); !ro.Done {
+			return fmt.Errorf("%s is not ready any more (%s), so no route goes to it; run the stage again", v, ro.Reason)
+		}
+		svc, err := e.c.kube.Get(ctx, kube.Services, e.cfg.Namespace, e.cfg.Objects[v].Service)
+		if err != nil {
+			return err
+		}
+		if svc == nil {
+			return fmt.Errorf("Service %s/%s of %s is gone, so no route goes to it; run the stage again", e.cfg.Namespace, e.cfg.Objects[v].Service, v)
+		}
+	}
+	return nil
 }
 
 // desiredRoutes renders the VirtualService for r merged into live, validated against Istio's

@@ -20,21 +20,38 @@ func Owned(c *config.Config, route map[string]any) bool {
 	if IsOwnedRoute(name) {
 		return true
 	}
-	if name != "" {
+	if name != "" || !onlyKeys(route, "match", "route") {
 		return false
 	}
 	dests, _, _ := unstructured.NestedSlice(route, "route")
-	if len(dests) == 0 {
+	matches, _, _ := unstructured.NestedSlice(route, "match")
+	if len(dests) == 0 || len(matches) > 1 {
 		return false
 	}
-	matches, _, _ := unstructured.NestedSlice(route, "match")
 	want, isHeader := headerVersion(c, route)
-	if len(matches) > 0 && !isHeader {
+	if len(matches) == 1 && !(isHeader && documentedMatch(c, matches[0])) {
 		return false
 	}
 	for _, d := range dests {
 		v, ok := VersionOf(c, destinationHost(d))
 		if !ok || (isHeader && v != want) {
+			return false
+		}
+	}
+	return true
+}
+
+// documentedMatch is the documented header route's match: the URI prefix and the header, nothing else.
+func documentedMatch(c *config.Config, match any) bool {
+	m, _ := match.(map[string]any)
+	prefix, _, _ := unstructured.NestedString(m, "uri", "prefix")
+	headers, _, _ := unstructured.NestedMap(m, "headers")
+	return onlyKeys(m, "uri", "headers") && prefix == c.URIPrefix && len(headers) == 1
+}
+
+func onlyKeys(m map[string]any, allowed ...string) bool {
+	for k := range m {
+		if !slices.Contains(allowed, k) {
 			return false
 		}
 	}
