@@ -4,6 +4,7 @@ import (
 	"context"
 	"encoding/json"
 	"fmt"
+	"maps"
 	"strings"
 	"time"
 
@@ -105,13 +106,15 @@ func (e *execution) desiredRoutes(r render.Routing, live *unstructured.Unstructu
 	if r.Equal(e.plan.Final) {
 		images = e.plan.Images // the record describes the state the stage ends in
 	}
-	desired.SetAnnotations(map[string]string{
+	ann := desired.GetAnnotations()
+	maps.Copy(ann, map[string]string{
 		StageAnnotation:     cfg.Stage.String(),
 		WeightsAnnotation:   fmt.Sprintf("green=%d,blue=%d", r.Weights[config.Green], r.Weights[config.Blue]),
 		ImagesAnnotation:    fmt.Sprintf("green=%s,blue=%s", images[config.Green], images[config.Blue]),
 		ChangedAtAnnotation: e.now().Format("2006-01-02T15:04:05Z"),
 		ChangedByAnnotation: cfg.ChangedBy,
 	})
+	desired.SetAnnotations(ann)
 	stamp(desired) // over mlcanary's own routes only: a route someone adds is not a reason to write
 	if err := render.Merge(cfg, desired, live); err != nil {
 		return nil, err

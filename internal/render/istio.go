@@ -1,6 +1,7 @@
 package render
 
 import (
+	"fmt"
 	"strings"
 
 	networkingv1alpha3 "istio.io/api/networking/v1alpha3"
@@ -20,6 +21,14 @@ const (
 	routePrefix      = "mlcanary-"
 )
 
+// Annotations recording which list entries mlcanary itself wrote, so that entries it stops
+// writing (a host or port changed by a flag) are removed while entries others added are kept.
+const (
+	OwnedHostsAnnotation    = "mlcanary.io/owned-hosts"
+	OwnedGatewaysAnnotation = "mlcanary.io/owned-gateways"
+	OwnedPortsAnnotation    = "mlcanary.io/owned-ports"
+)
+
 // HeaderRouteName is the name of the route that sends header value v to version v.
 func HeaderRouteName(v config.Version) string { return routePrefix + string(v) }
 
@@ -30,8 +39,9 @@ func IsOwnedRoute(name string) bool { return strings.HasPrefix(name, routePrefix
 func Gateway(c *config.Config) *networkingv1.Gateway {
 	k, v, _ := strings.Cut(c.GatewaySelector, "=")
 	return &networkingv1.Gateway{
-		TypeMeta:   metav1.TypeMeta{APIVersion: IstioAPIVersion, Kind: "Gateway"},
-		ObjectMeta: metav1.ObjectMeta{Name: c.Gateway, Namespace: c.Namespace, Labels: map[string]string{AppLabel: c.App, ManagedByLabel: ManagedBy}},
+		TypeMeta: metav1.TypeMeta{APIVersion: IstioAPIVersion, Kind: "Gateway"},
+		ObjectMeta: metav1.ObjectMeta{Name: c.Gateway, Namespace: c.Namespace, Labels: map[string]string{AppLabel: c.App, ManagedByLabel: ManagedBy},
+			Annotations: map[string]string{OwnedHostsAnnotation: strings.Join(c.Hosts, ","), OwnedPortsAnnotation: fmt.Sprint(c.GatewayPort)}},
 		Spec: networkingv1alpha3.Gateway{
 			Selector: map[string]string{k: v},
 			Servers: []*networkingv1alpha3.Server{{
@@ -69,8 +79,9 @@ func (r Routing) Equal(o Routing) bool {
 // as documented), then the weighted default route. Foreign routes are merged in by Merge.
 func VirtualService(c *config.Config, r Routing) *networkingv1.VirtualService {
 	vs := &networkingv1.VirtualService{
-		TypeMeta:   metav1.TypeMeta{APIVersion: IstioAPIVersion, Kind: "VirtualService"},
-		ObjectMeta: metav1.ObjectMeta{Name: c.VirtualService, Namespace: c.Namespace, Labels: map[string]string{AppLabel: c.App, ManagedByLabel: ManagedBy}},
+		TypeMeta: metav1.TypeMeta{APIVersion: IstioAPIVersion, Kind: "VirtualService"},
+		ObjectMeta: metav1.ObjectMeta{Name: c.VirtualService, Namespace: c.Namespace, Labels: map[string]string{AppLabel: c.App, ManagedByLabel: ManagedBy},
+			Annotations: map[string]string{OwnedHostsAnnotation: strings.Join(c.Hosts, ","), OwnedGatewaysAnnotation: c.Gateway}},
 		Spec: networkingv1alpha3.VirtualService{
 			Hosts:    c.Hosts,
 			Gateways: []string{c.Gateway},

@@ -141,47 +141,68 @@ func Merge(c *config.Config, desired, live *unstructured.Unstructured) error {
 	if err := unstructured.SetNestedSlice(desired.Object, merged, "spec", "http"); err != nil {
 		return err
 	}
-	keepForeignStrings(desired, live, "spec", "hosts")
-	keepForeignStrings(desired, live, "spec", "gateways")
+	if live != nil {
+		keepForeignStrings(desired.Object, live.Object, owned(live, OwnedHostsAnnotation), "spec", "hosts")
+		keepForeignStrings(desired.Object, live.Object, owned(live, OwnedGatewaysAnnotation), "spec", "gateways")
+	}
 	return nil
 }
 
-// keepForeignStrings appends the entries of live's string list at path that desired lacks:
-// server-side apply replaces a whole list, so a host or gateway someone added would be lost.
-func keepForeignStrings(desired, live *unstructured.Unstructured, path ...string) {
+// owned lists the entries mlcanary recorded writing into live (none for a nil live).
+func owned(live *unstructured.Unstructured, annotation string) []string {
+	if live == nil {
+		return nil
+	}
+	return strings.Split(live.GetAnnotations()[annotation], ",")
+}
+
+// keepForeignStrings appends the entries of live's string list at path that desired lacks and
+// mlcanary did not write before (wasOurs): server-side apply replaces a whole list, so a host or
+// gateway someone added would be lost, while one mlcanary stopped writing must go.
+func keepForeignStrings(desired, live map[string]any, wasOurs []string, path ...string) {
 	if live == nil {
 		return
 	}
-	ours, _, _ := unstructured.NestedStringSlice(desired.Object, path...)
-	theirs, _, _ := unstructured.NestedStringSlice(live.Object, path...)
+	ours, _, _ := unstructured.NestedStringSlice(desired, path...)
+	theirs, _, _ := unstructured.NestedStringSlice(live, path...)
 	for _, s := range theirs {
-		if !slices.Contains(ours, s) {
+		if !slices.Contains(ours, s) && !slices.Contains(wasOurs, s) {
 			ours = append(ours, s)
 		}
 	}
-	_ = unstructured.SetNestedStringSlice(desired.Object, ours, path...)
+	_ = unstructured.SetNestedStringSlice(desired, ours, path...)
 }
 
-// MergeGateway keeps the servers someone else added to the Gateway (an HTTPS listener, say) on
-// ports other than mlcanary's, after mlcanary's server. desired changes.
+// MergeGateway keeps what someone else added to the Gateway: servers on ports mlcanary never wrote
+// (an HTTPS listener, say) and hosts added to mlcanary's own server. desired changes.
 func MergeGateway(desired, live *unstructured.Unstructured) {
 	if live == nil {
 		return
 	}
 	ours, _, _ := unstructured.NestedSlice(desired.Object, "spec", "servers")
-	ports := map[int64]bool{}
-	for _, s := range ours {
-		p, _, _ := unstructured.NestedInt64(s.(map[string]any), "port", "number")
-		ports[p] = true
-	}
+	wasOurs := owned(live, OwnedPortsAnnotation)
 	theirs, _, _ := unstructured.NestedSlice(live.Object, "spec", "servers")
 	for _, s := range theirs {
 		m, _ := s.(map[string]any)
-		if p, _, _ := unstructured.NestedInt64(m, "port", "number"); !ports[p] {
+		p, _, _ := unstructured.NestedInt64(m, "port", "number")
+		if i := serverOnPort(ours, p); i >= 0 {
+			keepForeignStrings(ours[i].(map[string]any), m, owned(live, OwnedHostsAnnotation), "hosts")
+			continue
+		}
+		if !slices.Contains(wasOurs, fmt.Sprint(p)) {
 			ours = append(ours, m)
 		}
 	}
 	_ = unstructured.SetNestedSlice(desired.Object, ours, "spec", "servers")
+}
+
+func serverOnPort(servers []any, port int64) int {
+	for i, s := range servers {
+		if p, _, _ := unstructured.NestedInt64(s.(map[string]any), "port", "number"); p == port {
+			return i
+		}
+	}
+	return -1
 }
 
 func keepExtraMatches(ours, live map[string]any) {
