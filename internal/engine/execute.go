@@ -31,6 +31,8 @@ type execution struct {
 	// vsVersion is the VirtualService's resourceVersion as this run last saw or wrote it ("" when
 	// absent): the plan was made from it, so a change by anyone else since refuses the write.
 	vsVersion string
+	// routedAt is the change time recorded by this run's last VirtualService write.
+	routedAt time.Time
 }
 
 // check renders and validates every VirtualService the plan will write, against the live one,

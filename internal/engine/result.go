@@ -29,9 +29,12 @@ func (e *execution) finish(p *plan.Plan) {
 		// Preconditions required, or the stage waited for, every version that remains.
 		r.Ready = summary.Ready{Green: r.Images.Green != "", Blue: r.Images.Blue != ""}
 	}
-	if r.Changed && !e.cfg.DryRun {
+	switch {
+	case !e.routedAt.IsZero(): // the record this run wrote on the VirtualService
+		r.ChangedBy, r.ChangedAt = e.cfg.ChangedBy, e.routedAt
+	case r.Changed && !e.cfg.DryRun:
 		r.ChangedBy, r.ChangedAt = e.cfg.ChangedBy, e.now()
-	} else {
+	default:
 		r.ChangedBy, r.ChangedAt = record(e.live.vs)
 	}
 }

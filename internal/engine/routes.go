@@ -44,6 +44,9 @@ func (e *execution) routes(ctx context.Context, r render.Routing) error {
 		var out *unstructured.Unstructured
 		if out, err = e.writeObject(ctx, kube.VirtualServices, desired, live, describeRouting(before, r)); err == nil && out != nil {
 			e.vsVersion = out.GetResourceVersion()
+			if out != live {
+				e.routedAt, _ = time.Parse(time.RFC3339, out.GetAnnotations()[ChangedAtAnnotation])
+			}
 		}
 	}
 	if err == nil {
