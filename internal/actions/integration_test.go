@@ -9,10 +9,6 @@ import (
 	"testing"
 	"time"
 
-	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
-	"k8s.io/apimachinery/pkg/apis/meta/v1/unstructured"
-	"k8s.io/apimachinery/pkg/runtime/schema"
-
 	"github.com/mlcanary/mlcanary/internal/config"
 	"github.com/mlcanary/mlcanary/internal/engine"
 	"github.com/mlcanary/mlcanary/internal/gatewaysim"
@@ -127,11 +123,7 @@ func seedGreen(t *testing.T, env *testenv.Env, ns, image string) {
 
 func createNamespace(t *testing.T, env *testenv.Env, name string) {
 	t.Helper()
-	nsObj := &unstructured.Unstructured{Object: map[string]any{
-		"apiVersion": "v1", "kind": "Namespace", "metadata": map[string]any{"name": name},
-	}}
-	gvr := schema.GroupVersionResource{Version: "v1", Resource: "namespaces"}
-	if _, err := env.Dynamic.Resource(gvr).Create(context.Background(), nsObj, metav1.CreateOptions{}); err != nil {
+	if err := env.CreateNamespace(context.Background(), name); err != nil {
 		t.Fatal(err)
 	}
 }

@@ -15,10 +15,6 @@ import (
 	"testing"
 	"time"
 
-	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
-	"k8s.io/apimachinery/pkg/apis/meta/v1/unstructured"
-	"k8s.io/apimachinery/pkg/runtime/schema"
-
 	"github.com/mlcanary/mlcanary/internal/azdo/azdotest"
 	"github.com/mlcanary/mlcanary/internal/testenv"
 )
@@ -183,39 +179,16 @@ func (r agentRun) checkSecrets(t *testing.T, secrets, held []string, files ...st
 	}
 }
 
-var (
-	namespacesGVR      = schema.GroupVersionResource{Version: "v1", Resource: "namespaces"}
-	serviceAccountsGVR = schema.GroupVersionResource{Version: "v1", Resource: "serviceaccounts"}
-	rolesGVR           = schema.GroupVersionResource{Group: "rbac.authorization.k8s.io", Version: "v1", Resource: "roles"}
-	bindingsGVR        = schema.GroupVersionResource{Group: "rbac.authorization.k8s.io", Version: "v1", Resource: "rolebindings"}
-)
-
-func create(t *testing.T, e *testenv.Env, gvr schema.GroupVersionResource, ns string, obj map[string]any, sub ...string) *unstructured.Unstructured {
-	t.Helper()
-	got, err := e.Dynamic.Resource(gvr).Namespace(ns).Create(context.Background(), &unstructured.Unstructured{Object: obj}, metav1.CreateOptions{}, sub...)
-	if err != nil {
-		t.Fatalf("creating %s: %v", gvr.Resource, err)
-	}
-	return got
-}
-
 // pipelineToken creates namespace ns and a ServiceAccount allowed everything in it only, and returns
 // a real token for it from the TokenRequest API.
 func pipelineToken(t *testing.T, e *testenv.Env, ns string) string {
 	t.Helper()
-	meta := func(name string) map[string]any { return map[string]any{"name": name, "namespace": ns} }
-	create(t, e, namespacesGVR, "", map[string]any{"apiVersion": "v1", "kind": "Namespace", "metadata": map[string]any{"name": ns}})
-	create(t, e, serviceAccountsGVR, ns, map[string]any{"apiVersion": "v1", "kind": "ServiceAccount", "metadata": meta("pipeline")})
-	create(t, e, rolesGVR, ns, map[string]any{"apiVersion": "rbac.authorization.k8s.io/v1", "kind": "Role", "metadata": meta("pipeline"),
-		"rules": []any{map[string]any{"apiGroups": []any{"*"}, "resources": []any{"*"}, "verbs": []any{"*"}}}})
-	create(t, e, bindingsGVR, ns, map[string]any{"apiVersion": "rbac.authorization.k8s.io/v1", "kind": "RoleBinding", "metadata": meta("pipeline"),
-		"roleRef":  map[string]any{"apiGroup": "rbac.authorization.k8s.io", "kind": "Role", "name": "pipeline"},
-		"subjects": []any{map[string]any{"kind": "ServiceAccount", "name": "pipeline", "namespace": ns}}})
-	tr := create(t, e, serviceAccountsGVR, ns, map[string]any{"apiVersion": "authentication.k8s.io/v1", "kind": "TokenRequest",
-		"metadata": meta("pipeline"), "spec": map[string]any{"expirationSeconds": int64(3600)}}, "token")
-	token, _, _ := unstructured.NestedString(tr.Object, "status", "token")
-	if token == "" {
-		t.Fatal("no token from the TokenRequest API")
+	if err := e.CreateNamespace(context.Background(), ns); err != nil {
+		t.Fatal(err)
+	}
+	token, err := e.ServiceAccountToken(context.Background(), ns, "pipeline", true)
+	if err != nil {
+		t.Fatal(err)
 	}
 	return token
 }

@@ -7,10 +7,6 @@ import (
 	"strings"
 	"testing"
 
-	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
-	"k8s.io/apimachinery/pkg/apis/meta/v1/unstructured"
-
-	"github.com/mlcanary/mlcanary/internal/kube"
 	"github.com/mlcanary/mlcanary/internal/summary"
 	"github.com/mlcanary/mlcanary/internal/testenv"
 )
@@ -20,8 +16,7 @@ import (
 func TestCLIAgainstCluster(t *testing.T) {
 	e := testenv.Start(t)
 	e.StartController(t)
-	ns := &unstructured.Unstructured{Object: map[string]any{"apiVersion": "v1", "kind": "Namespace", "metadata": map[string]any{"name": "abtesting"}}}
-	if _, err := e.Dynamic.Resource(kube.Namespaces).Create(context.Background(), ns, metav1.CreateOptions{}); err != nil {
+	if err := e.CreateNamespace(context.Background(), "abtesting"); err != nil {
 		t.Fatal(err)
 	}
 	kubeconfig := e.Kubeconfig(t)

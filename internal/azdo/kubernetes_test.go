@@ -9,7 +9,6 @@ import (
 
 	apierrors "k8s.io/apimachinery/pkg/api/errors"
 	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
-	"k8s.io/apimachinery/pkg/apis/meta/v1/unstructured"
 	"k8s.io/apimachinery/pkg/runtime/schema"
 	"k8s.io/client-go/dynamic"
 	"k8s.io/client-go/rest"
@@ -20,50 +19,15 @@ import (
 
 const endpointID = "5a3c1e07-aaaa-4bbb-8ccc-0123456789ab"
 
-var (
-	namespacesGVR      = schema.GroupVersionResource{Version: "v1", Resource: "namespaces"}
-	serviceAccountsGVR = schema.GroupVersionResource{Version: "v1", Resource: "serviceaccounts"}
-	rolesGVR           = schema.GroupVersionResource{Group: "rbac.authorization.k8s.io", Version: "v1", Resource: "roles"}
-	bindingsGVR        = schema.GroupVersionResource{Group: "rbac.authorization.k8s.io", Version: "v1", Resource: "rolebindings"}
-)
+var serviceAccountsGVR = schema.GroupVersionResource{Version: "v1", Resource: "serviceaccounts"}
 
-// serviceAccountToken creates ServiceAccount ns/name allowed everything in ns
-// (when bind is true) and returns a real token for it from the TokenRequest API.
+// serviceAccountToken creates ServiceAccount ns/name (allowed everything in ns when bind is true)
+// and returns a real token for it from the TokenRequest API.
 func serviceAccountToken(t *testing.T, e *testenv.Env, ns, name string, bind bool) string {
 	t.Helper()
-	ctx := context.Background()
-	sa := &unstructured.Unstructured{Object: map[string]any{"apiVersion": "v1", "kind": "ServiceAccount",
-		"metadata": map[string]any{"name": name, "namespace": ns}}}
-	if _, err := e.Dynamic.Resource(serviceAccountsGVR).Namespace(ns).Create(ctx, sa, metav1.CreateOptions{}); err != nil {
-		t.Fatal(err)
-	}
-	if bind {
-		// A Role of its own: the built-in admin/edit roles are aggregated by kube-controller-manager,
-		// which the test API server does not run.
-		role := &unstructured.Unstructured{Object: map[string]any{"apiVersion": "rbac.authorization.k8s.io/v1", "kind": "Role",
-			"metadata": map[string]any{"name": name, "namespace": ns},
-			"rules":    []any{map[string]any{"apiGroups": []any{"*"}, "resources": []any{"*"}, "verbs": []any{"*"}}}}}
-		if _, err := e.Dynamic.Resource(rolesGVR).Namespace(ns).Create(ctx, role, metav1.CreateOptions{}); err != nil {
-			t.Fatal(err)
-		}
-		rb := &unstructured.Unstructured{Object: map[string]any{"apiVersion": "rbac.authorization.k8s.io/v1", "kind": "RoleBinding",
-			"metadata": map[string]any{"name": name + "-admin", "namespace": ns},
-			"roleRef":  map[string]any{"apiGroup": "rbac.authorization.k8s.io", "kind": "Role", "name": name},
-			"subjects": []any{map[string]any{"kind": "ServiceAccount", "name": name, "namespace": ns}}}}
-		if _, err := e.Dynamic.Resource(bindingsGVR).Namespace(ns).Create(ctx, rb, metav1.CreateOptions{}); err != nil {
-			t.Fatal(err)
-		}
-	}
-	tr := &unstructured.Unstructured{Object: map[string]any{"apiVersion": "authentication.k8s.io/v1", "kind": "TokenRequest",
-		"metadata": map[string]any{"name": name, "namespace": ns},
-		"spec":     map[string]any{"expirationSeconds": int64(3600)}}}
-	got, err := e.Dynamic.Resource(serviceAccountsGVR).Namespace(ns).Create(ctx, tr, metav1.CreateOptions{}, "token")
+	token, err := e.ServiceAccountToken(context.Background(), ns, name, bind)
 	if err != nil {
-		t.Fatalf("requesting a token for %s/%s: %v", ns, name, err)
-	}
-	token, _, _ := unstructured.NestedString(got.Object, "status", "token")
-	if token == "" {
-		t.Fatal("TokenRequest returned no token")
+		t.Fatal(err)
 	}
 	return token
 }

@@ -11,13 +11,10 @@ import (
 	"os"
 	"path/filepath"
 
-	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
-	"k8s.io/apimachinery/pkg/apis/meta/v1/unstructured"
 	"k8s.io/client-go/tools/clientcmd"
 	clientcmdapi "k8s.io/client-go/tools/clientcmd/api"
 
 	"github.com/mlcanary/mlcanary/internal/app"
-	"github.com/mlcanary/mlcanary/internal/kube"
 	"github.com/mlcanary/mlcanary/internal/testenv"
 )
 
@@ -38,9 +35,8 @@ func Run(ctx context.Context, out io.Writer) error {
 	_, done := env.RunController(cctx)
 	defer func() { cancel(); <-done }()
 
-	ns := &unstructured.Unstructured{Object: map[string]any{"apiVersion": "v1", "kind": "Namespace", "metadata": map[string]any{"name": "abtesting"}}}
-	if _, err := env.Dynamic.Resource(kube.Namespaces).Create(ctx, ns, metav1.CreateOptions{}); err != nil {
-		return fmt.Errorf("creating namespace abtesting: %w", err)
+	if err := env.CreateNamespace(ctx, "abtesting"); err != nil {
+		return err
 	}
 	dir, err := os.MkdirTemp("", "mlcanary-demo-")
 	if err != nil {

@@ -37,8 +37,7 @@ type fixture struct {
 func newFixture(t *testing.T) *fixture {
 	t.Helper()
 	ns := fmt.Sprintf("abtesting-%d", nsCounter.Add(1))
-	obj := &unstructured.Unstructured{Object: map[string]any{"apiVersion": "v1", "kind": "Namespace", "metadata": map[string]any{"name": ns}}}
-	if _, err := env.Dynamic.Resource(kube.Namespaces).Create(context.Background(), obj, metav1.CreateOptions{}); err != nil {
+	if err := env.CreateNamespace(context.Background(), ns); err != nil {
 		t.Fatal(err)
 	}
 	f := &fixture{t: t, ns: ns}

@@ -8,11 +8,9 @@ import (
 
 	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
 	"k8s.io/apimachinery/pkg/apis/meta/v1/unstructured"
-	"k8s.io/apimachinery/pkg/runtime/schema"
-)
 
-// DeploymentsGVR is the Deployments resource.
-var DeploymentsGVR = schema.GroupVersionResource{Group: "apps", Version: "v1", Resource: "deployments"}
+	"github.com/mlcanary/mlcanary/internal/kube"
+)
 
 // Controller stands in for kube-controller-manager and the kubelet: it marks every Deployment
 // rolled out and available shortly after each change, except those a test holds back.
@@ -71,7 +69,7 @@ func (c *Controller) held(namespace, name string) bool {
 }
 
 func (c *Controller) sync(ctx context.Context) {
-	list, err := c.env.Dynamic.Resource(DeploymentsGVR).List(ctx, metav1.ListOptions{})
+	list, err := c.env.Dynamic.Resource(kube.Deployments).List(ctx, metav1.ListOptions{})
 	if err != nil {
 		return
 	}
@@ -118,6 +116,6 @@ func (e *Env) MarkReady(ctx context.Context, d *unstructured.Unstructured) error
 			"lastUpdateTime": time.Now().UTC().Format(time.RFC3339), "lastTransitionTime": time.Now().UTC().Format(time.RFC3339),
 		}},
 	}
-	_, err := e.Dynamic.Resource(DeploymentsGVR).Namespace(d.GetNamespace()).UpdateStatus(ctx, d, metav1.UpdateOptions{})
+	_, err := e.Dynamic.Resource(kube.Deployments).Namespace(d.GetNamespace()).UpdateStatus(ctx, d, metav1.UpdateOptions{})
 	return err
 }

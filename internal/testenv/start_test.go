@@ -7,8 +7,8 @@ import (
 
 	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
 	"k8s.io/apimachinery/pkg/apis/meta/v1/unstructured"
-	"k8s.io/apimachinery/pkg/runtime/schema"
 
+	"github.com/mlcanary/mlcanary/internal/kube"
 	"github.com/mlcanary/mlcanary/internal/testenv"
 )
 
@@ -17,8 +17,7 @@ import (
 func TestEnvServesIstioAndPlaysController(t *testing.T) {
 	e := testenv.Start(t)
 	ctx := context.Background()
-	vs := schema.GroupVersionResource{Group: "networking.istio.io", Version: "v1", Resource: "virtualservices"}
-	if _, err := e.Dynamic.Resource(vs).Namespace("default").List(ctx, metav1.ListOptions{}); err != nil {
+	if _, err := e.Dynamic.Resource(kube.VirtualServices).Namespace("default").List(ctx, metav1.ListOptions{}); err != nil {
 		t.Fatalf("listing VirtualServices: %v", err)
 	}
 	c := e.StartController(t)
@@ -36,13 +35,13 @@ func TestEnvServesIstioAndPlaysController(t *testing.T) {
 				},
 			},
 		}}
-		if _, err := e.Dynamic.Resource(testenv.DeploymentsGVR).Namespace("default").Create(ctx, d, metav1.CreateOptions{}); err != nil {
+		if _, err := e.Dynamic.Resource(kube.Deployments).Namespace("default").Create(ctx, d, metav1.CreateOptions{}); err != nil {
 			t.Fatal(err)
 		}
 	}
 	deadline := time.Now().Add(10 * time.Second)
 	for {
-		got, err := e.Dynamic.Resource(testenv.DeploymentsGVR).Namespace("default").Get(ctx, "ready", metav1.GetOptions{})
+		got, err := e.Dynamic.Resource(kube.Deployments).Namespace("default").Get(ctx, "ready", metav1.GetOptions{})
 		if err != nil {
 			t.Fatal(err)
 		}
@@ -54,7 +53,7 @@ func TestEnvServesIstioAndPlaysController(t *testing.T) {
 		}
 		time.Sleep(20 * time.Millisecond)
 	}
-	held, err := e.Dynamic.Resource(testenv.DeploymentsGVR).Namespace("default").Get(ctx, "held", metav1.GetOptions{})
+	held, err := e.Dynamic.Resource(kube.Deployments).Namespace("default").Get(ctx, "held", metav1.GetOptions{})
 	if err != nil {
 		t.Fatal(err)
 	}
