@@ -61,23 +61,16 @@ func assumed(cfg *config.Config) plan.Live {
 	live := plan.Live{Versions: map[config.Version]plan.VersionState{config.Green: ready(GreenImagePlaceholder)}}
 	switch cfg.Stage.Kind {
 	case config.KindBlue0:
-		live.Routing = routingOf(true, false, 100, 0)
+		live.Routing = render.NewRouting(true, false, 100, 0)
 	case config.KindGreen100:
 		live.Versions[config.Green] = ready(blueImage)
 		live.Versions[config.Blue] = ready(blueImage)
-		live.Routing = routingOf(true, true, 0, 100)
+		live.Routing = render.NewRouting(true, true, 0, 100)
 	default:
 		live.Versions[config.Blue] = ready(blueImage)
-		live.Routing = routingOf(true, true, 0, 100)
+		live.Routing = render.NewRouting(true, true, 0, 100)
 	}
 	return live
-}
-
-func routingOf(gh, bh bool, g, b int) render.Routing {
-	return render.Routing{
-		Headers: map[config.Version]bool{config.Green: gh, config.Blue: bh},
-		Weights: map[config.Version]int{config.Green: g, config.Blue: b},
-	}
 }
 
 // offlineStep returns the object a step writes (nil for waits and deletes) and a line saying what it does.

@@ -191,18 +191,11 @@ func (b *builder) noForeignRoutes(v config.Version, doing string) error {
 }
 
 func withoutVersion(r render.Routing, v config.Version) render.Routing {
-	out := routing(r.Headers[config.Green], r.Headers[config.Blue], r.Weights[config.Green], r.Weights[config.Blue])
+	out := render.NewRouting(r.Headers[config.Green], r.Headers[config.Blue], r.Weights[config.Green], r.Weights[config.Blue])
 	out.Headers[v] = false
 	if out.Weights[v] > 0 {
 		out.Weights[v.Other()] += out.Weights[v]
 		out.Weights[v] = 0
 	}
 	return out
-}
-
-func routing(greenHeader, blueHeader bool, green, blue int) render.Routing {
-	return render.Routing{
-		Headers: map[config.Version]bool{config.Green: greenHeader, config.Blue: blueHeader},
-		Weights: map[config.Version]int{config.Green: green, config.Blue: blue},
-	}
 }

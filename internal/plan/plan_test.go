@@ -16,10 +16,6 @@ func ready(image string) VersionState {
 	return VersionState{Deployed: true, Ready: true, Current: true, Image: image, Container: "model", Available: 1, Wanted: 1}
 }
 
-func routingOf(gh, bh bool, g, b int) render.Routing {
-	return routing(gh, bh, g, b)
-}
-
 // describe renders steps compactly: "svc:blue route:g100/b0[hb] deploy:blue@x wait:blue …".
 func describe(steps []Step) string {
 	var out []string
@@ -55,19 +51,19 @@ func TestMakeOrdersStepsMakeBeforeBreak(t *testing.T) {
 			"apply:blue deploy:blue@m:1 wait:blue gateway route:g0/b0[b]"},
 		{"new image while blue has 50%", "Blue_0", "m:3", Live{
 			Versions: map[config.Version]VersionState{config.Green: ready("m:1"), config.Blue: ready("m:2")},
-			Routing:  routingOf(true, true, 50, 50)},
+			Routing:  render.NewRouting(true, true, 50, 50)},
 			"apply:blue route:g100/b0[g] deploy:blue@m:3 wait:blue apply:green gateway route:g100/b0[bg]"},
 		{"Blue_50", "Blue_50", "", Live{
 			Versions: map[config.Version]VersionState{config.Green: ready("m:1"), config.Blue: ready("m:2")},
-			Routing:  routingOf(true, true, 100, 0)},
+			Routing:  render.NewRouting(true, true, 100, 0)},
 			"apply:green apply:blue gateway route:g50/b50[bg]"},
 		{"Blue_Green replaces green's pods unrouted", "Blue_Green", "", Live{
 			Versions: map[config.Version]VersionState{config.Green: ready("m:1"), config.Blue: ready("m:2")},
-			Routing:  routingOf(true, true, 0, 100)},
+			Routing:  render.NewRouting(true, true, 0, 100)},
 			"apply:green route:g0/b100[b] deploy:green@m:2 wait:green apply:blue gateway route:g0/b100[bg]"},
 		{"Green_100 routes before it deletes", "Green_100", "", Live{
 			Versions: map[config.Version]VersionState{config.Green: ready("m:2"), config.Blue: ready("m:2")},
-			Routing:  routingOf(true, true, 0, 100)},
+			Routing:  render.NewRouting(true, true, 0, 100)},
 			"apply:green gateway route:g100/b0[g] delete:blue delete:blue"},
 	}
 	for _, tc := range cases {

@@ -59,6 +59,14 @@ type Routing struct {
 	Weights map[config.Version]int
 }
 
+// NewRouting builds a Routing from which versions have a header route and the default weights.
+func NewRouting(greenHeader, blueHeader bool, green, blue int) Routing {
+	return Routing{
+		Headers: map[config.Version]bool{config.Green: greenHeader, config.Blue: blueHeader},
+		Weights: map[config.Version]int{config.Green: green, config.Blue: blue},
+	}
+}
+
 // HasDefault reports whether the default route sends traffic anywhere.
 func (r Routing) HasDefault() bool { return r.Weights[config.Green]+r.Weights[config.Blue] > 0 }
 
