@@ -55,12 +55,15 @@ func upToDate(desired, live *unstructured.Unstructured) bool {
 		delete(ann, k)
 	}
 	d.SetAnnotations(ann)
-	return subset(d.Object, live.Object)
+	// Kubernetes' own types merge named lists (containers, ports) by key, so entries others added
+	// may sit between mlcanary's; Istio's CRDs make every list atomic, so there lists must match.
+	keyed := !strings.HasPrefix(desired.GetAPIVersion(), "networking.istio.io/")
+	return subset(d.Object, live.Object, keyed)
 }
 
 // subset reports whether every value in want is present in got: maps key by key, lists element
-// by element with equal length, scalars equal.
-func subset(want, got any) bool {
+// by element with equal length (or, when keyed, by name and in order), scalars equal.
+func subset(want, got any, keyed bool) bool {
 	switch w := want.(type) {
 	case map[string]any:
 		g, ok := got.(map[string]any)
@@ -72,7 +75,7 @@ func subset(want, got any) bool {
 			if !found && isEmpty(wv) {
 				continue // the server drops empty values: {} and null are not drift
 			}
-			if !found || !subset(wv, gv) {
+			if !found || !subset(wv, gv, keyed) {
 				return false
 			}
 		}
@@ -84,13 +87,13 @@ func subset(want, got any) bool {
 		}
 		if len(g) == len(w) {
 			for i := range w {
-				if !subset(w[i], g[i]) {
+				if !subset(w[i], g[i], keyed) {
 					return false
 				}
 			}
 			return true
 		}
-		return namedSubsequence(w, g)
+		return keyed && namedSubsequence(w, g)
 	}
 	return reflect.DeepEqual(want, got)
 }
@@ -108,9 +111,8 @@ func isEmpty(v any) bool {
 }
 
 // namedSubsequence matches lists whose elements are named (ports, containers) when live has
-// entries someone else added: each desired element must appear in live, by name and in order. A
-// skipped live element that is unnamed or carries mlcanary's route prefix is not someone else's
-// addition (VirtualService routes are merged in full, so any extra one there is stale): no match.
+// entries someone else added: each desired element must appear in live, by name and in order; a
+// skipped live element must be named too.
 func namedSubsequence(want, got []any) bool {
 	j := 0
 	for _, w := range want {
@@ -119,12 +121,12 @@ func namedSubsequence(want, got []any) bool {
 			return false
 		}
 		for j < len(got) && nameOf(got[j]) != name {
-			if skipped := nameOf(got[j]); skipped == "" || strings.HasPrefix(skipped, "mlcanary-") {
+			if nameOf(got[j]) == "" {
 				return false
 			}
 			j++
 		}
-		if j == len(got) || !subset(w, got[j]) {
+		if j == len(got) || !subset(w, got[j], true) {
 			return false
 		}
 		j++
