@@ -61,14 +61,14 @@ func (c *Client) Stage(ctx context.Context, cfg config.Config, log Logger) (*sum
 	if err != nil {
 		return nil, err
 	}
-	run := &execution{c: c, cfg: &cfg, live: live, log: log, res: newResult("stage", &cfg)}
-	if err := run.check(p); err != nil {
+	run := newExecution(c, &cfg, live, p, log)
+	if err := run.check(); err != nil {
 		return nil, err
 	}
-	if err := run.steps(ctx, p); err != nil {
+	if err := run.steps(ctx); err != nil {
 		return run.res, fmt.Errorf("%s did not complete: %w", cfg.Stage, err)
 	}
-	run.finish(p)
+	run.finish()
 	return run.res, nil
 }
 
@@ -81,7 +81,7 @@ func (c *Client) decide(ctx context.Context, cfg *config.Config, log Logger) (*l
 		if err != nil {
 			return nil, nil, err
 		}
-		p, err := plan.Make(cfg, live.plan())
+		p, err := plan.Make(cfg, live.facts())
 		var pe *plan.PreconditionError
 		if !errors.As(err, &pe) || pe.Unready == "" || cfg.DryRun || attempt == len(config.Versions) {
 			return live, p, err

@@ -35,13 +35,24 @@ type execution struct {
 	routedAt time.Time
 }
 
+// newExecution prepares plan p's steps against the live state it was made from.
+func newExecution(c *Client, cfg *config.Config, live *liveState, p *plan.Plan, log Logger) *execution {
+	e := &execution{c: c, cfg: cfg, live: live, log: log, res: newResult("stage", cfg), plan: p,
+		images: map[config.Version]string{}, unrouted: map[config.Version]time.Time{}}
+	for _, v := range config.Versions {
+		e.images[v] = imageOf(live.deployments[v])
+	}
+	if live.vs != nil {
+		e.vsVersion = live.vs.GetResourceVersion()
+	}
+	return e
+}
+
 // check renders and validates every VirtualService the plan will write, against the live one,
 // so a routing Istio would reject (a foreign catch-all before mlcanary's default route, say)
 // refuses the stage before its first write rather than after minutes of rollout.
-func (e *execution) check(p *plan.Plan) error {
-	e.plan = p
-	e.images = map[config.Version]string{}
-	for _, s := range p.Steps {
+func (e *execution) check() error {
+	for _, s := range e.plan.Steps {
 		if s.Action == plan.ApplyRoutes {
 			if _, err := e.desiredRoutes(s.Routing, e.live.vs); err != nil {
 				return err
@@ -51,17 +62,9 @@ func (e *execution) check(p *plan.Plan) error {
 	return nil
 }
 
-func (e *execution) steps(ctx context.Context, p *plan.Plan) error {
-	e.plan = p
-	e.unrouted = map[config.Version]time.Time{}
-	if e.live.vs != nil {
-		e.vsVersion = e.live.vs.GetResourceVersion()
-	}
-	e.images = map[config.Version]string{}
-	for _, v := range config.Versions {
-		e.images[v] = imageOf(e.live.deployments[v])
-	}
-	for _, s := range p.Steps {
+// steps carries the plan's steps out in order, stopping at the first error.
+func (e *execution) steps(ctx context.Context) error {
+	for _, s := range e.plan.Steps {
 		if err := e.step(ctx, s); err != nil {
 			return err
 		}

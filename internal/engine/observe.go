@@ -17,6 +17,7 @@ type liveState struct {
 	cfg         *config.Config
 	deployments map[config.Version]*unstructured.Unstructured
 	vs          *unstructured.Unstructured
+	decided     *plan.Live // facts(), computed once
 }
 
 // observe checks that Istio and the namespace exist and reads both Deployments and the
@@ -44,8 +45,17 @@ func (c *Client) observe(ctx context.Context, cfg *config.Config) (*liveState, e
 	return l, nil
 }
 
-// plan converts the live objects into the facts package plan decides on.
-func (l *liveState) plan() plan.Live {
+// facts converts the live objects into the facts package plan decides on (once: it renders
+// both Deployments to tell whether they are current).
+func (l *liveState) facts() plan.Live {
+	if l.decided == nil {
+		f := l.derive()
+		l.decided = &f
+	}
+	return *l.decided
+}
+
+func (l *liveState) derive() plan.Live {
 	p := plan.Live{
 		Versions: map[config.Version]plan.VersionState{},
 		Routing:  render.LiveRouting(l.cfg, l.vs),

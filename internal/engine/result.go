@@ -7,7 +7,6 @@ import (
 
 	"github.com/mlcanary/mlcanary/internal/config"
 	"github.com/mlcanary/mlcanary/internal/kube"
-	"github.com/mlcanary/mlcanary/internal/plan"
 	"github.com/mlcanary/mlcanary/internal/render"
 	"github.com/mlcanary/mlcanary/internal/summary"
 )
@@ -17,13 +16,13 @@ func newResult(action string, cfg *config.Config) *summary.Result {
 }
 
 // finish fills the outcome of a completed stage.
-func (e *execution) finish(p *plan.Plan) {
-	r := e.res
+func (e *execution) finish() {
+	r, p := e.res, e.plan
 	setRouting(r, e.cfg, p.Final)
 	r.Images = summary.Images{Green: p.Images[config.Green], Blue: p.Images[config.Blue]}
 	r.Notes = p.Notes
 	if e.cfg.DryRun {
-		st := e.live.plan()
+		st := e.live.facts()
 		r.Ready = summary.Ready{Green: st.Versions[config.Green].Ready, Blue: st.Versions[config.Blue].Ready}
 	} else {
 		// Preconditions required, or the stage waited for, every version that remains.

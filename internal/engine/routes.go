@@ -27,9 +27,6 @@ func (e *execution) routes(ctx context.Context, r render.Routing) error {
 	if err := e.unchangedSinceDecided(live); err != nil {
 		return err
 	}
-	if err := e.routable(ctx, r); err != nil {
-		return err
-	}
 	desired, err := e.desiredRoutes(r, live)
 	if err != nil {
 		return err
@@ -41,6 +38,11 @@ func (e *execution) routes(ctx context.Context, r render.Routing) error {
 			e.vsVersion = ""
 		}
 	} else {
+		if !upToDate(desired, live) { // only a write can send traffic somewhere new
+			if err := e.routable(ctx, r); err != nil {
+				return err
+			}
+		}
 		var out *unstructured.Unstructured
 		if out, err = e.writeObject(ctx, kube.VirtualServices, desired, live, describeRouting(before, r)); err == nil && out != nil {
 			e.vsVersion = out.GetResourceVersion()
