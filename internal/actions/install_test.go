@@ -3,7 +3,6 @@ package actions
 import (
 	"crypto/sha256"
 	"encoding/hex"
-	"fmt"
 	"os"
 	"os/exec"
 	"path/filepath"
@@ -176,7 +175,7 @@ func pathWithoutGo(t *testing.T) string {
 	p := strings.Join(keep, string(filepath.ListSeparator))
 	for _, tool := range []string{"bash", "awk", "dirname"} {
 		if !onPath(tool, keep) {
-			t.Skip(fmt.Sprintf("%s lives next to go on this machine; cannot simulate a runner without Go", tool))
+			t.Skipf("%s lives next to go on this machine; cannot simulate a runner without Go", tool)
 		}
 	}
 	return p

@@ -59,5 +59,5 @@ func printPlan(s Streams, res *summary.Result, format string) error {
 			defer fmt.Fprintf(s.Out, "\n```%s\n%s```\n", lang, body)
 		}
 	}
-	return print(s, res, format)
+	return writeResult(s, res, format)
 }

@@ -28,7 +28,7 @@ func newStageCommand(s Streams, env LookupEnv) *cobra.Command {
 			}
 			res, err := client.Stage(cmd.Context(), cfg, progress(s))
 			if err != nil && res != nil && (f.output == "json" || f.output == "yaml") {
-				_ = print(s, res, f.output) // scripts see what changed before the failure
+				_ = writeResult(s, res, f.output) // scripts see what changed before the failure
 			}
 			if err != nil {
 				return err
@@ -36,14 +36,15 @@ func newStageCommand(s Streams, env LookupEnv) *cobra.Command {
 			if cfg.DryRun {
 				return printPlan(s, res, f.output) // a dry run shows the diff, as plan does
 			}
-			return print(s, res, f.output)
+			return writeResult(s, res, f.output)
 		},
 	}
 	f.add(cmd)
 	return cmd
 }
 
-func print(s Streams, res *summary.Result, format string) error {
+// writeResult renders res in format on Out.
+func writeResult(s Streams, res *summary.Result, format string) error {
 	text, err := summary.Render(res, format)
 	if err != nil {
 		return err

@@ -23,7 +23,7 @@ func newStatusCommand(s Streams, env LookupEnv) *cobra.Command {
 			if err != nil {
 				return err
 			}
-			return print(s, res, f.output)
+			return writeResult(s, res, f.output)
 		},
 	}
 	f.add(cmd)

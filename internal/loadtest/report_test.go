@@ -3,37 +3,11 @@ package loadtest
 import (
 	"bytes"
 	"context"
-	"flag"
-	"os"
-	"path/filepath"
 	"testing"
 	"time"
 
-	"github.com/google/go-cmp/cmp"
+	"github.com/mlcanary/mlcanary/internal/golden"
 )
-
-var update = flag.Bool("update", false, "rewrite testdata/*.golden from the current output")
-
-// golden compares got with testdata/name, or rewrites it under -update.
-func golden(t *testing.T, name string, got []byte) {
-	t.Helper()
-	path := filepath.Join("testdata", name)
-	if *update {
-		if err := os.MkdirAll("testdata", 0o755); err != nil {
-			t.Fatal(err)
-		}
-		if err := os.WriteFile(path, got, 0o644); err != nil {
-			t.Fatal(err)
-		}
-	}
-	want, err := os.ReadFile(path)
-	if err != nil {
-		t.Fatal(err)
-	}
-	if diff := cmp.Diff(string(want), string(got)); diff != "" {
-		t.Errorf("%s (-want +got)\n%s", path, diff)
-	}
-}
 
 // sampleTally is 60 "New Model A", 40 "New Model B", 3 status 500 and 2 timeouts, with latencies
 // 1..103 ms on the responses, over 2 seconds.
@@ -86,7 +60,7 @@ func TestReportGolden(t *testing.T) {
 			if err := tc.render(&b, NewReport("http://127.0.0.1:5001/score", tl, tc.cmp)); err != nil {
 				t.Fatal(err)
 			}
-			golden(t, tc.name, b.Bytes())
+			golden.Assert(t, tc.name, b.String())
 		})
 	}
 }

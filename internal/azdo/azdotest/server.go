@@ -35,7 +35,6 @@ type Server struct {
 
 	mu   sync.Mutex
 	tags []string
-	auth []string
 }
 
 // Start starts the server on 127.0.0.1 and stops it when the test ends.
