@@ -74,7 +74,9 @@ func (c *Client) Stage(ctx context.Context, cfg config.Config, log Logger) (*sum
 
 // decide reads the cluster and plans the stage. When a version the stage needs exists but its
 // rollout is still going on (someone just changed it), it waits for that rollout, writing nothing,
-// and decides again; a rollout that does not finish within the timeout refuses the stage.
+// and decides again; a rollout that does not finish within the timeout refuses the stage. A
+// rollout the Deployment controller declared failed is not waited for: the stage is refused at
+// once, naming the controller's reason and the pods' problems.
 func (c *Client) decide(ctx context.Context, cfg *config.Config, log Logger) (*liveState, *plan.Plan, error) {
 	for attempt := 0; ; attempt++ {
 		live, err := c.observe(ctx, cfg)
@@ -83,7 +85,16 @@ func (c *Client) decide(ctx context.Context, cfg *config.Config, log Logger) (*l
 		}
 		p, err := plan.Make(cfg, live.facts())
 		var pe *plan.PreconditionError
-		if !errors.As(err, &pe) || pe.Unready == "" || cfg.DryRun || attempt == len(config.Versions) {
+		if !errors.As(err, &pe) || pe.Unready == "" {
+			return live, p, err
+		}
+		if d := live.deployments[pe.Unready]; kube.RolloutOf(d).Failed {
+			for _, line := range c.kube.PodProblems(ctx, d) {
+				pe.Msg += "; " + line
+			}
+			return live, p, err
+		}
+		if cfg.DryRun || attempt == len(config.Versions) {
 			return live, p, err
 		}
 		name := cfg.Objects[pe.Unready].Deployment
@@ -92,10 +103,10 @@ func (c *Client) decide(ctx context.Context, cfg *config.Config, log Logger) (*l
 		if ctx.Err() != nil {
 			return nil, nil, fmt.Errorf("waiting for Deployment %s/%s: %w", cfg.Namespace, name, ctx.Err())
 		}
-		if werr != nil && !kube.IsRolloutTimeout(werr) {
+		if werr != nil && !kube.IsRolloutTimeout(werr) && !kube.IsRolloutFailed(werr) {
 			return nil, nil, werr // interrupted, or the API failed: say that, not the precondition
 		}
-		if werr != nil {
+		if kube.IsRolloutTimeout(werr) {
 			return nil, nil, fmt.Errorf("%w (waited %s)", err, cfg.Timeout)
 		}
 	}

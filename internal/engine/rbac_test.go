@@ -18,6 +18,22 @@ import (
 // namespace and without access to Namespace objects, and runs a first release with it.
 func TestNamespaceScopedRoleIsEnough(t *testing.T) {
 	f := newFixture(t)
+	cl := documentedRoleClient(t, f)
+	for _, stage := range []string{"Blue_0", "Blue_100", "Blue_Green", "Green_100"} {
+		c := f.cfg(stage, imgA)
+		if stage != "Blue_0" {
+			c.Image = ""
+		}
+		if _, err := cl.Stage(context.Background(), c, t.Logf); err != nil {
+			t.Fatalf("%s with the documented Role: %v", stage, err)
+		}
+	}
+}
+
+// documentedRoleClient returns a Client for a user with exactly the permissions the README lists
+// (no pods, no namespaces), bound in f's namespace only.
+func documentedRoleClient(t *testing.T, f *fixture) *engine.Client {
+	t.Helper()
 	ctx := context.Background()
 	rule := func(group string, resources ...string) map[string]any {
 		return map[string]any{"apiGroups": []any{group}, "resources": toAny(resources), "verbs": []any{"get", "list", "create", "patch", "delete"}}
@@ -44,15 +60,7 @@ func TestNamespaceScopedRoleIsEnough(t *testing.T) {
 		t.Fatal(err)
 	}
 	cl.PollInterval, cl.Drain = 20*time.Millisecond, 0
-	for _, stage := range []string{"Blue_0", "Blue_100", "Blue_Green", "Green_100"} {
-		c := f.cfg(stage, imgA)
-		if stage != "Blue_0" {
-			c.Image = ""
-		}
-		if _, err := cl.Stage(ctx, c, t.Logf); err != nil {
-			t.Fatalf("%s with the documented Role: %v", stage, err)
-		}
-	}
+	return cl
 }
 
 func toAny(ss []string) []any {

@@ -4,6 +4,7 @@ import (
 	"context"
 	"errors"
 	"fmt"
+	"strings"
 	"time"
 
 	"k8s.io/apimachinery/pkg/apis/meta/v1/unstructured"
@@ -11,15 +12,29 @@ import (
 
 // Rollout is a Deployment's progress as `kubectl rollout status` judges it.
 type Rollout struct {
-	Exists    bool
-	Done      bool
+	Exists bool
+	Done   bool
+	// Failed is the Deployment controller's own verdict that the rollout will not finish: its
+	// Progressing condition has reason ProgressDeadlineExceeded (the Deployment's
+	// progressDeadlineSeconds passed without progress). kubectl rollout status fails on it at once.
+	Failed    bool
 	Available int64
 	Wanted    int64
-	// Reason explains an unfinished rollout in a few words.
+	// Reason explains an unfinished or failed rollout in a few words; for a failed one it carries
+	// the controller's reason and message.
 	Reason string
 }
 
-// RolloutOf reads d's status. A nil d does not exist.
+// TimedOutReason is the reason the Deployment controller sets on the Progressing condition when a
+// rollout exceeded its progress deadline (k8s.io/kubectl/pkg/util/deployment.TimedOutReason).
+const TimedOutReason = "ProgressDeadlineExceeded"
+
+// RolloutOf reads d's status the way kubectl's DeploymentStatusViewer does
+// (k8s.io/kubectl/pkg/polymorphichelpers/rollout_status.go): nothing is decided before the
+// controller observed the latest generation; then a Progressing condition with reason
+// ProgressDeadlineExceeded is a failure, and the rollout is done once every wanted replica is
+// updated, no old replica remains and every updated replica is available. One rule is mlcanary's
+// own: a Deployment scaled to 0 is never done (nothing would answer). A nil d does not exist.
 func RolloutOf(d *unstructured.Unstructured) Rollout {
 	if d == nil {
 		return Rollout{Reason: "the Deployment does not exist"}
@@ -30,27 +45,49 @@ func RolloutOf(d *unstructured.Unstructured) Rollout {
 	}
 	st := func(k string) int64 { v, _, _ := unstructured.NestedInt64(d.Object, "status", k); return v }
 	r.Available = st("availableReplicas")
+	reason, message := condition(d, "Progressing")
 	switch {
 	case r.Wanted < 1:
 		r.Reason = "it is scaled to 0 replicas, so nothing would answer"
 	case st("observedGeneration") < d.GetGeneration():
 		r.Reason = "the controller has not seen the latest spec yet"
+	case reason == TimedOutReason:
+		r.Failed = true
+		r.Reason = "its rollout failed: the Deployment controller reports " + TimedOutReason
+		if message != "" {
+			r.Reason += " (" + strings.TrimSuffix(oneLine(message, 300), ".") + ")"
+		}
 	case st("updatedReplicas") < r.Wanted:
 		r.Reason = fmt.Sprintf("%d of %d replicas updated", st("updatedReplicas"), r.Wanted)
 	case st("replicas") > st("updatedReplicas"):
 		r.Reason = fmt.Sprintf("%d old replicas are still terminating", st("replicas")-st("updatedReplicas"))
-	case r.Available < r.Wanted:
-		r.Reason = fmt.Sprintf("%d of %d replicas available", r.Available, r.Wanted)
+	case r.Available < st("updatedReplicas"):
+		r.Reason = fmt.Sprintf("%d of %d replicas available", r.Available, st("updatedReplicas"))
 	default:
 		r.Done = true
 	}
 	return r
 }
 
+// condition returns the reason and message of d's status condition of type typ ("" when absent).
+func condition(d *unstructured.Unstructured, typ string) (reason, message string) {
+	conds, _, _ := unstructured.NestedSlice(d.Object, "status", "conditions")
+	for _, c := range conds {
+		m, _ := c.(map[string]any)
+		if t, _, _ := unstructured.NestedString(m, "type"); t == typ {
+			reason, _, _ = unstructured.NestedString(m, "reason")
+			message, _, _ = unstructured.NestedString(m, "message")
+			return reason, message
+		}
+	}
+	return "", ""
+}
+
 // WaitOptions tune WaitRollout; zero values mean the defaults.
 type WaitOptions struct {
 	Timeout time.Duration
-	// Interval between polls (default 2s).
+	// Interval is the longest time between polls (default 2s); the first polls come sooner (a
+	// quarter of it, doubling), so a rollout that finishes or fails quickly is noticed quickly.
 	Interval time.Duration
 	// Progress is how often a progress line is logged (default 10s).
 	Progress time.Duration
@@ -62,10 +99,12 @@ type RolloutTimeout struct {
 	Namespace, Name string
 	Timeout         time.Duration
 	Reason          string
+	// Pods says why pods are not running, one line each (PodProblems; empty when unknown).
+	Pods []string
 }
 
 func (e *RolloutTimeout) Error() string {
-	return fmt.Sprintf("Deployment %s/%s did not become ready within %s: %s", e.Namespace, e.Name, e.Timeout, e.Reason)
+	return fmt.Sprintf("Deployment %s/%s did not become ready within %s: %s%s", e.Namespace, e.Name, e.Timeout, e.Reason, podLines(e.Pods))
 }
 
 // IsRolloutTimeout reports whether err is a *RolloutTimeout.
@@ -74,8 +113,38 @@ func IsRolloutTimeout(err error) bool {
 	return errors.As(err, &t)
 }
 
-// WaitRollout polls Deployment ns/name until its rollout is done, logging progress, and fails
-// with the last known reason when the timeout passes. Every poll shares one deadline.
+// RolloutFailed is a rollout the Deployment controller itself declared failed (Rollout.Failed):
+// waiting longer would not help.
+type RolloutFailed struct {
+	Namespace, Name string
+	// Reason carries the controller's reason and message.
+	Reason string
+	// Pods says why pods are not running, one line each (PodProblems; empty when unknown).
+	Pods []string
+}
+
+func (e *RolloutFailed) Error() string {
+	return fmt.Sprintf("Deployment %s/%s did not become ready: %s%s", e.Namespace, e.Name, e.Reason, podLines(e.Pods))
+}
+
+// IsRolloutFailed reports whether err is a *RolloutFailed.
+func IsRolloutFailed(err error) bool {
+	var f *RolloutFailed
+	return errors.As(err, &f)
+}
+
+// podLines appends pod problems to a one-line message: "; pod a: …; pod b: …".
+func podLines(pods []string) string {
+	if len(pods) == 0 {
+		return ""
+	}
+	return "; " + strings.Join(pods, "; ")
+}
+
+// WaitRollout polls Deployment ns/name until its rollout is done, logging progress. It fails at
+// once with *RolloutFailed when the Deployment controller declares the rollout failed, and with
+// *RolloutTimeout (the last known reason) when the timeout passes; both name the pods' problems
+// when the credentials may list pods. Every poll shares one deadline.
 func (c *Client) WaitRollout(ctx context.Context, ns, name string, o WaitOptions) error {
 	if o.Interval == 0 {
 		o.Interval = 2 * time.Second
@@ -87,7 +156,7 @@ func (c *Client) WaitRollout(ctx context.Context, ns, name string, o WaitOptions
 	deadline, lastLog := start.Add(o.Timeout), start.Add(-o.Progress)
 	ctx, cancel := context.WithDeadline(ctx, deadline.Add(o.Interval+time.Second))
 	defer cancel()
-	for {
+	for interval := max(o.Interval/4, time.Millisecond); ; interval = min(2*interval, o.Interval) {
 		d, err := c.Get(ctx, Deployments, ns, name)
 		if err != nil && time.Now().After(deadline) {
 			return &RolloutTimeout{Namespace: ns, Name: name, Timeout: o.Timeout, Reason: "the API server did not answer in time"}
@@ -96,21 +165,24 @@ func (c *Client) WaitRollout(ctx context.Context, ns, name string, o WaitOptions
 			return err
 		}
 		r := RolloutOf(d)
-		if r.Done {
+		switch {
+		case r.Done:
 			return nil
+		case r.Failed:
+			return &RolloutFailed{Namespace: ns, Name: name, Reason: r.Reason, Pods: c.PodProblems(ctx, d)}
 		}
 		now := time.Now()
 		if now.After(deadline) {
-			return &RolloutTimeout{Namespace: ns, Name: name, Timeout: o.Timeout, Reason: r.Reason}
+			return &RolloutTimeout{Namespace: ns, Name: name, Timeout: o.Timeout, Reason: r.Reason, Pods: c.PodProblems(ctx, d)}
 		}
 		if o.Log != nil && now.Sub(lastLog) >= o.Progress {
-			o.Log("waiting for Deployment %s/%s: %s (%s of %s)", ns, name, r.Reason, now.Sub(start).Round(time.Second), o.Timeout)
+			o.Log("waiting for Deployment %s/%s: %s%s (%s of %s)", ns, name, r.Reason, podLines(c.PodProblems(ctx, d)), now.Sub(start).Round(time.Second), o.Timeout)
 			lastLog = now
 		}
 		select {
 		case <-ctx.Done():
 			return fmt.Errorf("waiting for Deployment %s/%s: %w", ns, name, ctx.Err())
-		case <-time.After(min(o.Interval, time.Until(deadline)+time.Millisecond)):
+		case <-time.After(min(interval, time.Until(deadline)+time.Millisecond)):
 		}
 	}
 }

@@ -13,11 +13,14 @@ import (
 )
 
 // Controller stands in for kube-controller-manager and the kubelet: it marks every Deployment
-// rolled out and available shortly after each change, except those a test holds back.
+// rolled out and available shortly after each change, except those a test holds back or fails.
 type Controller struct {
 	env  *Env
 	mu   sync.Mutex
 	hold map[string]bool
+	// fail holds the Deployments whose rollouts fail (Fail), and failedAt when each last did.
+	fail     map[string]PodProblem
+	failedAt map[string]time.Time
 }
 
 // StartController runs a Controller until the test ends.
@@ -30,7 +33,7 @@ func (e *Env) StartController(t testing.TB) *Controller {
 
 // RunController runs a Controller until ctx ends; done closes when it has stopped.
 func (e *Env) RunController(ctx context.Context) (*Controller, <-chan struct{}) {
-	c := &Controller{env: e, hold: map[string]bool{}}
+	c := &Controller{env: e, hold: map[string]bool{}, fail: map[string]PodProblem{}, failedAt: map[string]time.Time{}}
 	done := make(chan struct{})
 	go func() {
 		defer close(done)
@@ -55,11 +58,37 @@ func (c *Controller) Hold(namespace, name string) {
 	c.hold[namespace+"/"+name] = true
 }
 
-// Release lets the Controller mark namespace/name ready again.
+// Release lets the Controller mark namespace/name ready again (also after Fail).
 func (c *Controller) Release(namespace, name string) {
 	c.mu.Lock()
 	defer c.mu.Unlock()
 	delete(c.hold, namespace+"/"+name)
+	delete(c.fail, namespace+"/"+name)
+}
+
+// Fail makes every rollout of Deployment namespace/name fail until Release, the way the real
+// controller reports a rollout whose pods never become ready once progressDeadlineSeconds passed
+// (here: as soon as it sees the generation): FailRollout with pod, at most once per generation.
+func (c *Controller) Fail(namespace, name string, pod PodProblem) {
+	c.mu.Lock()
+	defer c.mu.Unlock()
+	c.hold[namespace+"/"+name] = true
+	c.fail[namespace+"/"+name] = pod
+}
+
+// FailedAt is when the Controller last declared Deployment namespace/name's rollout failed (zero
+// before it did), so a test can measure how long a stage took to notice.
+func (c *Controller) FailedAt(namespace, name string) time.Time {
+	c.mu.Lock()
+	defer c.mu.Unlock()
+	return c.failedAt[namespace+"/"+name]
+}
+
+func (c *Controller) failing(namespace, name string) (PodProblem, bool) {
+	c.mu.Lock()
+	defer c.mu.Unlock()
+	p, ok := c.fail[namespace+"/"+name]
+	return p, ok
 }
 
 func (c *Controller) held(namespace, name string) bool {
@@ -76,6 +105,14 @@ func (c *Controller) sync(ctx context.Context) {
 	for i := range list.Items {
 		d := &list.Items[i]
 		if replicas, found, _ := unstructured.NestedInt64(d.Object, "spec", "replicas"); found && replicas == 0 {
+			continue
+		}
+		if pod, ok := c.failing(d.GetNamespace(), d.GetName()); ok {
+			if !IsFailed(d) && c.env.FailRollout(ctx, d, pod) == nil {
+				c.mu.Lock()
+				c.failedAt[d.GetNamespace()+"/"+d.GetName()] = time.Now()
+				c.mu.Unlock()
+			}
 			continue
 		}
 		if c.held(d.GetNamespace(), d.GetName()) || IsRolledOut(d) {

@@ -1,0 +1,104 @@
+package kube
+
+import (
+	"fmt"
+	"reflect"
+	"strings"
+	"testing"
+
+	"k8s.io/apimachinery/pkg/apis/meta/v1/unstructured"
+)
+
+func deployment(generation int64, status map[string]any, progressing ...string) *unstructured.Unstructured {
+	d := &unstructured.Unstructured{Object: map[string]any{"spec": map[string]any{"replicas": int64(2)}, "status": status}}
+	d.SetGeneration(generation)
+	if len(progressing) == 3 {
+		status["conditions"] = []any{map[string]any{"type": "Available", "status": "False", "reason": "MinimumReplicasUnavailable"},
+			map[string]any{"type": "Progressing", "status": progressing[0], "reason": progressing[1], "message": progressing[2]}}
+	}
+	return d
+}
+
+func counts(observed, replicas, updated, available int64) map[string]any {
+	return map[string]any{"observedGeneration": observed, "replicas": replicas, "updatedReplicas": updated, "availableReplicas": available}
+}
+
+// TestRolloutOfJudgesAsKubectl: the cases of kubectl's DeploymentStatusViewer, in its order.
+func TestRolloutOfJudgesAsKubectl(t *testing.T) {
+	timedOut := []string{"False", TimedOutReason, "ReplicaSet \"m-5d\" has timed out progressing."}
+	cases := []struct {
+		name string
+		d    *unstructured.Unstructured
+		want Rollout
+	}{
+		{"missing", nil, Rollout{Reason: "the Deployment does not exist"}},
+		{"not observed yet: a stale failure does not count", deployment(3, counts(2, 2, 2, 0), timedOut...),
+			Rollout{Exists: true, Wanted: 2, Reason: "the controller has not seen the latest spec yet"}},
+		{"progress deadline exceeded", deployment(3, counts(3, 2, 2, 0), timedOut...),
+			Rollout{Exists: true, Failed: true, Wanted: 2, Reason: `its rollout failed: the Deployment controller reports ProgressDeadlineExceeded (ReplicaSet "m-5d" has timed out progressing)`}},
+		{"progressing, not failed", deployment(3, counts(3, 2, 1, 1), "True", "ReplicaSetUpdated", "ReplicaSet \"m-5d\" is progressing."),
+			Rollout{Exists: true, Wanted: 2, Available: 1, Reason: "1 of 2 replicas updated"}},
+		{"old replicas left", deployment(3, counts(3, 3, 2, 2)), Rollout{Exists: true, Wanted: 2, Available: 2, Reason: "1 old replicas are still terminating"}},
+		{"updated but not available", deployment(3, counts(3, 2, 2, 1)), Rollout{Exists: true, Wanted: 2, Available: 1, Reason: "1 of 2 replicas available"}},
+		{"done", deployment(3, counts(3, 2, 2, 2), "True", "NewReplicaSetAvailable", ""), Rollout{Exists: true, Done: true, Wanted: 2, Available: 2}},
+	}
+	for _, tc := range cases {
+		if got := RolloutOf(tc.d); got != tc.want {
+			t.Errorf("%s:\n got %+v\nwant %+v", tc.name, got, tc.want)
+		}
+	}
+	zero := deployment(1, counts(1, 0, 0, 0))
+	zero.Object["spec"] = map[string]any{"replicas": int64(0)}
+	if r := RolloutOf(zero); r.Done || r.Failed || !strings.Contains(r.Reason, "scaled to 0") {
+		t.Errorf("scaled to 0: %+v (kubectl calls it done; mlcanary never routes to it)", r)
+	}
+}
+
+func pod(name string, status map[string]any) unstructured.Unstructured {
+	p := unstructured.Unstructured{Object: map[string]any{"status": status}}
+	p.SetName(name)
+	return p
+}
+
+func waiting(container, reason, message string) map[string]any {
+	return map[string]any{"containerStatuses": []any{map[string]any{"name": container,
+		"state": map[string]any{"waiting": map[string]any{"reason": reason, "message": message}}}}}
+}
+
+// TestPodProblemLines: one line per distinct problem, pods sharing one counted, at most three,
+// starting containers not a problem, messages made one short line.
+func TestPodProblemLines(t *testing.T) {
+	crash := map[string]any{"containerStatuses": []any{map[string]any{"name": "model", "restartCount": int64(4),
+		"state":     map[string]any{"waiting": map[string]any{"reason": "CrashLoopBackOff", "message": "back-off 40s restarting failed container=model pod=m-1"}},
+		"lastState": map[string]any{"terminated": map[string]any{"reason": "Error", "exitCode": int64(1), "message": "Traceback:\n  KeyError: 'MODEL_PATH'"}}}}}
+	unschedulable := map[string]any{"conditions": []any{map[string]any{"type": "PodScheduled", "status": "False", "reason": "Unschedulable",
+		"message": "0/3 nodes are available: 3 Insufficient cpu."}}}
+	pods := []unstructured.Unstructured{
+		pod("m-1", waiting("model", "ImagePullBackOff", `Back-off pulling image "r/m:9"`)),
+		pod("m-2", waiting("model", "ImagePullBackOff", `Back-off pulling image "r/m:9"`)),
+		pod("m-3", waiting("model", "ContainerCreating", "")),
+		pod("m-4", waiting("model", "ImagePullBackOff", `Back-off pulling image "r/m:9"`)),
+		pod("m-5", crash),
+		pod("m-6", unschedulable),
+	}
+	want := []string{
+		`pod m-1 and 2 more: container model: ImagePullBackOff (Back-off pulling image "r/m:9")`,
+		`pod m-5: container model: CrashLoopBackOff (last exit: Error, code 1; Traceback: KeyError: 'MODEL_PATH'; 4 restarts)`,
+		`pod m-6: Unschedulable (0/3 nodes are available: 3 Insufficient cpu.)`,
+	}
+	if got := PodProblemLines(pods); !reflect.DeepEqual(got, want) {
+		t.Errorf("got\n%s\nwant\n%s", strings.Join(got, "\n"), strings.Join(want, "\n"))
+	}
+
+	var many []unstructured.Unstructured
+	for i := range 5 {
+		many = append(many, pod(fmt.Sprintf("m-%d", i), waiting("model", "CreateContainerConfigError", fmt.Sprintf("secret \"s%d\" not found\n", i)+strings.Repeat("x", 300))))
+	}
+	got := PodProblemLines(many)
+	if len(got) != 4 || got[3] != "2 more problems (kubectl describe pods)" || strings.Contains(got[0], "\n") || len([]rune(got[0])) > 260 {
+		t.Errorf("five distinct long problems: %q", got)
+	}
+	if got := PodProblemLines([]unstructured.Unstructured{pod("m-1", waiting("model", "ContainerCreating", ""))}); got != nil {
+		t.Errorf("a starting pod is no problem: %q", got)
+	}
+}
