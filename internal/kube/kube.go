@@ -8,7 +8,6 @@ import (
 	"context"
 	"errors"
 	"fmt"
-	"net"
 	"net/url"
 
 	apierrors "k8s.io/apimachinery/pkg/api/errors"
@@ -75,7 +74,7 @@ func (c *Client) CheckIstio(ctx context.Context, ns string) error {
 		return errors.New("Istio is not installed in this cluster: the API server does not serve networking.istio.io/v1 (VirtualService, Gateway); install Istio 1.22 or later")
 	}
 	if err != nil {
-		return c.explain(err, "checking for Istio's API", ns)
+		return c.explain(ctx, err, "checking for Istio's API", ns)
 	}
 	return ctx.Err()
 }
@@ -91,7 +90,7 @@ func (c *Client) Get(ctx context.Context, gvr schema.GroupVersionResource, ns, n
 		return nil, nil
 	}
 	if err != nil {
-		return nil, c.explain(err, "reading "+Kind(gvr)+" "+qualified(ns, name), ns)
+		return nil, c.explain(ctx, err, "reading "+Kind(gvr)+" "+qualified(ns, name), ns)
 	}
 	return obj, nil
 }
@@ -109,7 +108,7 @@ func (c *Client) Apply(ctx context.Context, gvr schema.GroupVersionResource, obj
 	}
 	out, err := c.dyn.Resource(gvr).Namespace(obj.GetNamespace()).Patch(ctx, obj.GetName(), types.ApplyPatchType, data, opts)
 	if err != nil {
-		return nil, c.explain(err, "applying "+obj.GetKind()+" "+qualified(obj.GetNamespace(), obj.GetName()), obj.GetNamespace())
+		return nil, c.explain(ctx, err, "applying "+obj.GetKind()+" "+qualified(obj.GetNamespace(), obj.GetName()), obj.GetNamespace())
 	}
 	return out, nil
 }
@@ -124,7 +123,7 @@ func (c *Client) Delete(ctx context.Context, gvr schema.GroupVersionResource, ns
 	if err == nil || apierrors.IsNotFound(err) {
 		return nil
 	}
-	return c.explain(err, "deleting "+Kind(gvr)+" "+qualified(ns, name), ns)
+	return c.explain(ctx, err, "deleting "+Kind(gvr)+" "+qualified(ns, name), ns)
 }
 
 func qualified(ns, name string) string {
@@ -136,11 +135,6 @@ func qualified(ns, name string) string {
 
 func ptrTo[T any](v T) *T { return &v }
 
-// IsForbidden reports whether err is the API server refusing the credentials' permissions.
-func IsForbidden(err error) bool { return errors.Is(err, errForbidden) || apierrors.IsForbidden(err) }
-
-var errForbidden = errors.New("forbidden by RBAC")
-
 // redact drops a user and password from a server URL before it appears in a message.
 func redact(host string) string {
 	u, err := url.Parse(host)
@@ -150,36 +144,8 @@ func redact(host string) string {
 	return u.Redacted()
 }
 
-// explain turns an API error into one sentence naming what was being done.
-func (c *Client) explain(err error, doing, ns string) error {
-	var urlErr *url.Error
-	var netErr net.Error
-	switch {
-	case errors.Is(err, context.Canceled) || errors.Is(err, context.DeadlineExceeded):
-		return fmt.Errorf("%s: %w", doing, err)
-	case apierrors.IsForbidden(err):
-		return fmt.Errorf("%s: %w (%s); the credentials need get, list, create, patch and delete on Deployments, Services, Gateways and VirtualServices in namespace %q, and get on the namespace", doing, errForbidden, apiMessage(err), ns)
-	case apierrors.IsUnauthorized(err):
-		return fmt.Errorf("%s: the API server at %s rejected the credentials (expired token or wrong certificate?)", doing, c.host)
-	case errors.As(err, &urlErr) || errors.As(err, &netErr):
-		return fmt.Errorf("%s: cannot reach the API server at %s: %w", doing, c.host, unwrapURL(err))
-	}
-	return fmt.Errorf("%s: %w", doing, err)
-}
-
-func unwrapURL(err error) error {
-	var urlErr *url.Error
-	if errors.As(err, &urlErr) {
-		return urlErr.Err
-	}
-	return err
-}
-
-// apiMessage is the API server's own sentence for a status error.
-func apiMessage(err error) string {
-	var status apierrors.APIStatus
-	if errors.As(err, &status) {
-		return status.Status().Message
-	}
-	return err.Error()
+// explain turns an API error into one sentence naming what was being done, what refused it and
+// what to do next (Explain); the run's own context ending is told from a slow server.
+func (c *Client) explain(ctx context.Context, err error, doing, ns string) error {
+	return Explain(err, Request{Doing: doing, Namespace: ns, Host: c.host, Interrupted: ctx.Err() != nil})
 }

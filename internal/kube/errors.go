@@ -1,0 +1,186 @@
+package kube
+
+import (
+	"context"
+	"crypto/x509"
+	"errors"
+	"fmt"
+	"net"
+	"net/url"
+	"strings"
+	"time"
+
+	"k8s.io/apimachinery/pkg/apis/meta/v1/unstructured"
+)
+
+// Cause is what refused (or failed) a request to the API server. The front ends print the same
+// sentence for each; callers tell the causes apart with CauseOf.
+type Cause string
+
+// The causes Explain tells apart, each with its own sentence and next step.
+const (
+	// CauseRBAC: the authorizer refused the credentials a verb on a resource
+	// (`User "x" cannot patch resource "deployments" in API group "apps" in the namespace "ns"`).
+	CauseRBAC Cause = "rbac"
+	// CauseAdmission: a ValidatingAdmissionPolicy or an admission webhook denied the object (or the
+	// webhook could not be called). Not a permission problem.
+	CauseAdmission Cause = "admission"
+	// CauseQuota: a ResourceQuota of the namespace is exhausted (`exceeded quota: …`) or requires
+	// something the object lacks (`failed quota: …`).
+	CauseQuota Cause = "quota"
+	// CauseLimitRange: a LimitRange of the namespace refused the resources asked for.
+	CauseLimitRange Cause = "limitrange"
+	// CauseConflict: someone else changed the object between read and write (optimistic lock), or
+	// another field manager owns a field (server-side apply conflict).
+	CauseConflict Cause = "conflict"
+	// CauseNotFound: the object, its namespace or its resource type does not exist.
+	CauseNotFound Cause = "not-found"
+	// CauseInvalid: the object breaks a validation rule of the API server (422; field and rule).
+	CauseInvalid Cause = "invalid"
+	// CauseNamespaceTerminating: the namespace is being deleted, so nothing can be created in it.
+	CauseNamespaceTerminating Cause = "namespace-terminating"
+	// CauseBeingDeleted: the object is being deleted (it has a deletionTimestamp).
+	CauseBeingDeleted Cause = "being-deleted"
+	// CauseUnreachable: no answer at all: connection refused, DNS, TLS trust, 503.
+	CauseUnreachable Cause = "unreachable"
+	// CauseTimeout: the API server did not answer in time (504, a request timeout, 429).
+	CauseTimeout Cause = "timeout"
+	// CauseCredentials: the API server did not accept the credentials (401: expired or revoked
+	// token, a client certificate it does not trust).
+	CauseCredentials Cause = "credentials"
+	// CauseForbidden: a 403 none of the forms above explains; the server's message is relayed.
+	CauseForbidden Cause = "forbidden"
+	// CauseInterrupted: the run itself stopped the request (Ctrl-C, the stage's deadline).
+	CauseInterrupted Cause = "interrupted"
+	// CauseOther: anything else; the server's message is relayed.
+	CauseOther Cause = "other"
+)
+
+// APIError is a failed request to the API server, explained by what refused it. Its message is
+// one line: "<Doing>: <Reason>; <Next>".
+type APIError struct {
+	Cause Cause
+	// Doing is what was being done, e.g. "applying Deployment abtesting/model-blue".
+	Doing string
+	// Reason says what refused the request and why, quoting the server where it helps.
+	Reason string
+	// Next is one sentence saying what to do next ("" when the run was interrupted).
+	Next string
+	// Err is the error from the client.
+	Err error
+}
+
+func (e *APIError) Error() string {
+	s := e.Doing + ": " + e.Reason
+	if e.Next != "" {
+		s += "; " + e.Next
+	}
+	return s
+}
+
+func (e *APIError) Unwrap() error { return e.Err }
+
+// CauseOf returns the cause of the first *APIError in err's chain, or "" when there is none.
+func CauseOf(err error) Cause {
+	var a *APIError
+	if errors.As(err, &a) {
+		return a.Cause
+	}
+	return ""
+}
+
+// IsForbidden reports whether err is the authorizer (RBAC) refusing the credentials a permission,
+// as opposed to an admission policy, a quota or a terminating namespace, which also answer 403.
+func IsForbidden(err error) bool { return CauseOf(err) == CauseRBAC }
+
+// Request is what Explain needs to know about the request that failed.
+type Request struct {
+	// Doing is what was being done, e.g. "applying Deployment abtesting/model-blue".
+	Doing string
+	// Namespace the request was about ("" for cluster-scoped reads).
+	Namespace string
+	// Host is the API server's address with any user and password removed.
+	Host string
+	// Interrupted is set when the run's own context has ended, so a deadline or cancellation is
+	// the run stopping, not the server being slow.
+	Interrupted bool
+}
+
+// The permissions README documents; repeated wherever RBAC refuses something.
+const neededVerbs = "the credentials need get, list, create, patch and delete on Deployments, Services, Gateways and VirtualServices in namespace %q (a Role there is enough), and get on the namespace"
+
+// Explain turns err from a request into an *APIError naming what refused it and what to do next.
+// It is pure: it reads err (a *apierrors.StatusError's Status — reason, code, message and
+// details.causes — or a url/net error) and r, and sends nothing.
+func Explain(err error, r Request) *APIError {
+	e := &APIError{Doing: r.Doing, Err: err, Cause: CauseOther}
+	if st, ok := statusOf(err); ok {
+		e.Cause, e.Reason, e.Next = fromStatus(st, r)
+		return e
+	}
+	var urlErr *url.Error
+	var netErr net.Error
+	var unknownCA x509.UnknownAuthorityError
+	var hostname x509.HostnameError
+	switch {
+	case errors.Is(err, context.Canceled) || r.Interrupted && errors.Is(err, context.DeadlineExceeded):
+		e.Cause, e.Reason = CauseInterrupted, unwrapURL(err).Error()
+	case errors.As(err, &unknownCA) || errors.As(err, &hostname):
+		e.Cause = CauseUnreachable
+		e.Reason = fmt.Sprintf("the API server at %s presented a certificate this client does not trust (%v)", r.Host, unwrapURL(err))
+		e.Next = "check the certificate authority in the kubeconfig or service connection, and the server address"
+	case errors.Is(err, context.DeadlineExceeded) || errors.As(err, &netErr) && netErr.Timeout():
+		e.Cause = CauseTimeout
+		e.Reason = fmt.Sprintf("the API server at %s did not answer in time (%v)", r.Host, unwrapURL(err))
+		e.Next = "check that the cluster is up and reachable from this machine, then run the stage again"
+	case errors.As(err, &urlErr) || errors.As(err, &netErr):
+		e.Cause = CauseUnreachable
+		e.Reason = fmt.Sprintf("cannot reach the API server at %s (%v)", r.Host, unwrapURL(err))
+		e.Next = "check the server address in the kubeconfig or service connection and that the cluster is running and reachable from this machine (network, firewall, private cluster), then run the stage again"
+	default:
+		e.Reason = err.Error()
+	}
+	return e
+}
+
+func unwrapURL(err error) error {
+	var urlErr *url.Error
+	if errors.As(err, &urlErr) {
+		return urlErr.Err
+	}
+	return err
+}
+
+// serverMessage is the API server's message without the `<resource> "<name>" is forbidden: ` (or
+// `Internal error occurred: `) prefix the server puts in front of the refusal itself.
+func serverMessage(msg string) string {
+	if _, rest, ok := strings.Cut(msg, " is forbidden: "); ok {
+		msg = rest
+	}
+	msg = strings.TrimPrefix(msg, "Internal error occurred: ")
+	return strings.Join(strings.Fields(msg), " ") // one line, whatever the server sent
+}
+
+// resourceName is "deployments.apps" for group "apps", "services" for the core group.
+func resourceName(resource, group string) string {
+	if group == "" {
+		return resource
+	}
+	return resource + "." + group
+}
+
+// BeingDeleted is the refusal to write obj while it is being deleted (it has a deletionTimestamp
+// and waits for its finalizers): the API server would accept the write, but the object disappears
+// once the finalizers finish, so a stage must not wait for it or route to it.
+func BeingDeleted(doing string, obj *unstructured.Unstructured) *APIError {
+	reason := "it is being deleted"
+	if ts := obj.GetDeletionTimestamp(); ts != nil {
+		reason += " (since " + ts.UTC().Format(time.RFC3339)
+		if f := obj.GetFinalizers(); len(f) > 0 {
+			reason += ", waiting for finalizers " + strings.Join(f, ", ")
+		}
+		reason += ")"
+	}
+	return &APIError{Cause: CauseBeingDeleted, Doing: doing, Reason: reason,
+		Next: "wait until it is gone (or remove the finalizers that hold it), then run the stage again"}
+}
