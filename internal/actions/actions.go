@@ -98,10 +98,11 @@ func afterStage(ctx context.Context, gh *githubactions.Action, o *verify.Options
 	return out
 }
 
-// stageError names the stage in a stage's failure; nil stays nil.
+// stageError names the stage in a stage's failure unless it already begins with it (the engine's
+// do), so the annotation is the same line the CLI and the Azure DevOps task print; nil stays nil.
 func stageError(cfg config.Config, err error) error {
-	if err == nil {
-		return nil
+	if err == nil || strings.HasPrefix(err.Error(), cfg.Stage.String()+":") || strings.HasPrefix(err.Error(), cfg.Stage.String()+" did not complete:") {
+		return err
 	}
 	return fmt.Errorf("%s: %w", cfg.Stage, err)
 }

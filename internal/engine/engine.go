@@ -52,21 +52,23 @@ func NewClient(rc *rest.Config) (*Client, error) {
 }
 
 // Stage performs cfg.Stage and returns what holds afterwards. With cfg.DryRun every write is sent
-// as a server-side dry run, nothing is waited for, and the Result carries the diff.
+// as a server-side dry run, nothing is waited for, and the Result carries the diff. Every error
+// begins with the stage's name; one from a step is a *StageError (with the Result so far), and an
+// API server's refusal inside it is a *kube.APIError (kube.CauseOf).
 func (c *Client) Stage(ctx context.Context, cfg config.Config, log Logger) (*summary.Result, error) {
 	if log == nil {
 		log = func(string, ...any) {}
 	}
 	live, p, err := c.decide(ctx, &cfg, log)
 	if err != nil {
-		return nil, err
+		return nil, named(cfg.Stage, err)
 	}
 	run := newExecution(c, &cfg, live, p, log)
 	if err := run.check(); err != nil {
-		return nil, err
+		return nil, named(cfg.Stage, err)
 	}
 	if err := run.steps(ctx); err != nil {
-		return run.res, fmt.Errorf("%s did not complete: %w", cfg.Stage, err)
+		return run.res, &StageError{Stage: cfg.Stage, Changes: run.res.Changes, DryRun: cfg.DryRun, Err: err}
 	}
 	run.finish()
 	return run.res, nil

@@ -113,6 +113,10 @@ func (e *execution) apply(ctx context.Context, gvr schema.GroupVersionResource, 
 	if err != nil {
 		return err
 	}
+	if live != nil && live.GetDeletionTimestamp() != nil {
+		// The write would be accepted, but the object goes away once its finalizers finish.
+		return kube.BeingDeleted("applying "+kube.Kind(gvr)+" "+e.cfg.Namespace+"/"+desired.GetName(), live)
+	}
 	if merge != nil {
 		merge(desired, live)
 	}

@@ -1,0 +1,212 @@
+package engine_test
+
+import (
+	"context"
+	"errors"
+	"net/http"
+	"strings"
+	"testing"
+	"time"
+
+	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
+	"k8s.io/apimachinery/pkg/apis/meta/v1/unstructured"
+	"k8s.io/apimachinery/pkg/runtime/schema"
+	"k8s.io/client-go/rest"
+
+	"github.com/mlcanary/mlcanary/internal/config"
+	"github.com/mlcanary/mlcanary/internal/engine"
+	"github.com/mlcanary/mlcanary/internal/kube"
+	"github.com/mlcanary/mlcanary/internal/render"
+	"github.com/mlcanary/mlcanary/internal/testenv"
+)
+
+// client is an engine client for rc that checks the same safety rules as the fixture's own.
+func (f *fixture) client(rc *rest.Config) *engine.Client {
+	f.t.Helper()
+	rc = rest.CopyConfig(rc)
+	rc.Wrap(func(rt http.RoundTripper) http.RoundTripper { f.rec.next = rt; return f.rec })
+	cl, err := engine.NewClient(rc)
+	if err != nil {
+		f.t.Fatal(err)
+	}
+	cl.PollInterval, cl.Drain = 20*time.Millisecond, 30*time.Millisecond
+	return cl
+}
+
+// allExcept is a Role's rules granting the documented verbs on every resource mlcanary writes,
+// minus verb on resource.
+func allExcept(resource, verb string) []any {
+	var rules []any
+	for _, r := range []struct{ group, resource string }{{"apps", "deployments"}, {"", "services"}, {"networking.istio.io", "gateways"}, {"networking.istio.io", "virtualservices"}} {
+		verbs := []string{"get", "list", "create", "patch", "delete"}
+		if r.resource == resource {
+			verbs = strings.Fields(strings.Replace(strings.Join(verbs, " "), verb, "", 1))
+		}
+		rules = append(rules, testenv.Rule(r.group, []string{r.resource}, verbs))
+	}
+	return rules
+}
+
+var clusterRoles = schema.GroupVersionResource{Group: "rbac.authorization.k8s.io", Version: "v1", Resource: "clusterroles"}
+var clusterRoleBindings = schema.GroupVersionResource{Group: "rbac.authorization.k8s.io", Version: "v1", Resource: "clusterrolebindings"}
+
+// clusterWriter may do everything to mlcanary's resources in every namespace but may not read
+// Namespace objects, so the stage cannot tell beforehand that its namespace is missing.
+func clusterWriter(t *testing.T) *rest.Config {
+	ctx := context.Background()
+	meta := map[string]any{"name": "mlcanary-cluster-writer"}
+	rules := allExcept("", "")
+	for _, o := range []struct {
+		gvr schema.GroupVersionResource
+		obj map[string]any
+	}{
+		{clusterRoles, map[string]any{"apiVersion": "rbac.authorization.k8s.io/v1", "kind": "ClusterRole", "metadata": meta, "rules": rules}},
+		{clusterRoleBindings, map[string]any{"apiVersion": "rbac.authorization.k8s.io/v1", "kind": "ClusterRoleBinding", "metadata": meta,
+			"roleRef":  map[string]any{"apiGroup": "rbac.authorization.k8s.io", "kind": "ClusterRole", "name": "mlcanary-cluster-writer"},
+			"subjects": []any{map[string]any{"kind": "User", "name": "cluster-writer", "apiGroup": "rbac.authorization.k8s.io"}}}},
+	} {
+		if _, err := env.Dynamic.Resource(o.gvr).Create(ctx, &unstructured.Unstructured{Object: o.obj}, metav1.CreateOptions{}); err != nil && !strings.Contains(err.Error(), "already exists") {
+			t.Fatal(err)
+		}
+	}
+	rc, err := env.UserConfig("cluster-writer")
+	if err != nil {
+		t.Fatal(err)
+	}
+	return rc
+}
+
+// TestRefusalsNameTheirCause drives the real API server into each cause of a refusal a cluster can
+// give a stage, and checks that the error carries that cause (kube.CauseOf), names it in one line,
+// ends with what the stage had already changed, and left traffic only on ready versions.
+func TestRefusalsNameTheirCause(t *testing.T) {
+	ctx := context.Background()
+	tests := []struct {
+		name  string
+		from  []string // the state the namespace is brought to first
+		stage string
+		// setup prepares the refusal and returns the credentials the stage runs with (nil: admin).
+		setup   func(t *testing.T, f *fixture, c *config.Config) *rest.Config
+		cause   kube.Cause
+		want    string
+		changed string // the end of the message
+	}{
+		{"admission policy", states[3].path, "Blue_0", func(t *testing.T, f *fixture, _ *config.Config) *rest.Config {
+			must(t, env.RequireMemoryLimits(ctx, f.ns))
+			return nil
+		}, kube.CauseAdmission, `applying Deployment %s/model-blue: ValidatingAdmissionPolicy "require-memory-limit-%s" (binding "require-memory-limit-%s") denied it: ` + testenv.MemoryLimitPolicy + `; this is the cluster's admission policy, not a permission problem`,
+			"; already changed: Service %s/model-svc-blue created"},
+		{"quota", states[3].path, "Blue_0", func(t *testing.T, f *fixture, _ *config.Config) *rest.Config {
+			must(t, env.ExhaustDeploymentQuota(ctx, f.ns))
+			return nil
+		}, kube.CauseQuota, `applying Deployment %s/model-blue: ResourceQuota "deployments" of namespace "%s" refused it: exceeded quota: deployments, requested: count/deployments.apps=1`,
+			"; already changed: Service %s/model-svc-blue created"},
+		{"RBAC without patch on Deployments", nil, "Blue_0", func(t *testing.T, f *fixture, _ *config.Config) *rest.Config {
+			must(t, env.GrantRole(ctx, f.ns, "nopatch-"+f.ns, allExcept("deployments", "patch")))
+			rc, err := env.UserConfig("nopatch-" + f.ns)
+			must(t, err)
+			return rc
+		}, kube.CauseRBAC, `applying Deployment %s/model-blue: RBAC does not allow user "nopatch-%s" to patch deployments.apps in namespace "%s"; the credentials need get, list, create, patch and delete`,
+			"; already changed: Service %s/model-svc-blue created"},
+		{"conflict", states[4].path, "Blue_50", func(t *testing.T, f *fixture, c *config.Config) *rest.Config {
+			return env.RaceProxy(t, func(r *http.Request) bool {
+				return r.Method == http.MethodPatch && strings.HasSuffix(r.URL.Path, "/virtualservices/"+c.VirtualService)
+			}, func() {
+				vs, err := env.Dynamic.Resource(kube.VirtualServices).Namespace(f.ns).Get(ctx, c.VirtualService, metav1.GetOptions{})
+				must(t, err)
+				vs.SetLabels(map[string]string{"changed-by": "someone-else"})
+				_, err = env.Dynamic.Resource(kube.VirtualServices).Namespace(f.ns).Update(ctx, vs, metav1.UpdateOptions{})
+				must(t, err)
+			})
+		}, kube.CauseConflict, `applying VirtualService %s/mlmodel-virtualservice: someone else changed it between this stage's read and its write (Operation cannot be fulfilled on virtualservices.networking.istio.io "mlmodel-virtualservice": the object has been modified`,
+			"; nothing was changed"},
+		{"namespace terminating", nil, "Blue_0", func(t *testing.T, f *fixture, _ *config.Config) *rest.Config {
+			must(t, env.TerminateNamespace(ctx, f.ns))
+			return nil
+		}, kube.CauseNamespaceTerminating, `applying Service %s/model-svc-blue: namespace "%s" is being deleted, so nothing new can be created in it`,
+			"; nothing was changed"},
+		{"invalid: someone else's Deployment with another selector", nil, "Blue_0", func(t *testing.T, f *fixture, c *config.Config) *rest.Config {
+			d, err := render.Unstructured(render.Deployment(c, config.Blue, imgB, ""))
+			must(t, err)
+			for _, path := range [][]string{{"spec", "selector", "matchLabels"}, {"spec", "template", "metadata", "labels"}} {
+				must(t, unstructured.SetNestedStringMap(d.Object, map[string]string{"app": "someone-elses"}, path...))
+			}
+			_, err = env.Dynamic.Resource(kube.Deployments).Namespace(f.ns).Create(ctx, d, metav1.CreateOptions{})
+			must(t, err)
+			return nil
+		}, kube.CauseInvalid, `applying Deployment %s/model-blue: the API server rejected the object as invalid: spec.selector: Invalid value:`,
+			"; already changed: Service %s/model-svc-blue created"},
+		{"Deployment being deleted", nil, "Blue_0", func(t *testing.T, f *fixture, c *config.Config) *rest.Config {
+			d, err := render.Unstructured(render.Deployment(c, config.Blue, imgB, ""))
+			must(t, err)
+			must(t, env.CreateBeingDeleted(ctx, kube.Deployments, d))
+			return nil
+		}, kube.CauseBeingDeleted, `applying Deployment %s/model-blue: it is being deleted (since `,
+			"; already changed: Service %s/model-svc-blue created"},
+		{"namespace missing", nil, "Blue_0", func(t *testing.T, f *fixture, c *config.Config) *rest.Config {
+			c.Namespace = f.ns + "-gone"
+			return clusterWriter(t)
+		}, kube.CauseNotFound, `applying Service %s-gone/model-svc-blue: namespace "%s-gone" does not exist; create it first`,
+			"; nothing was changed"},
+		{"rejected credential", nil, "Blue_0", func(t *testing.T, f *fixture, c *config.Config) *rest.Config {
+			return &rest.Config{Host: env.Config.Host, BearerToken: "not-a-valid-token", TLSClientConfig: rest.TLSClientConfig{CAData: env.Config.CAData}}
+		}, kube.CauseCredentials, `Blue_0: checking for Istio's API: the API server at ` + env.Config.Host + ` rejected the credentials (401 Unauthorized); the token has expired or was revoked`,
+			"run the stage again"},
+		{"unreachable", nil, "Blue_0", func(t *testing.T, f *fixture, c *config.Config) *rest.Config {
+			return &rest.Config{Host: "https://127.0.0.1:1", Timeout: 2 * time.Second}
+		}, kube.CauseUnreachable, `Blue_0: checking for Istio's API: cannot reach the API server at https://127.0.0.1:1 (dial tcp 127.0.0.1:1: connect: connection refused)`,
+			"then run the stage again"},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			f := newFixture(t)
+			f.reach(tt.from)
+			_, before := f.live()
+			c := f.cfg(tt.stage, imgC)
+			if tt.stage != "Blue_0" {
+				c.Image = ""
+			}
+			cl := f.cl
+			if rc := tt.setup(t, f, &c); rc != nil {
+				cl = f.client(rc)
+			}
+			f.rec.reset()
+			_, err := cl.Stage(ctx, c, t.Logf)
+			f.rec.assertSafe(t)
+			msg := ""
+			if err != nil {
+				msg = err.Error()
+			}
+			want := strings.ReplaceAll(tt.want, "%s", f.ns)
+			changed := strings.ReplaceAll(tt.changed, "%s", f.ns)
+			if kube.CauseOf(err) != tt.cause || !strings.Contains(msg, want) || !strings.HasSuffix(msg, changed) || strings.Contains(msg, "\n") {
+				t.Fatalf("cause %q, error\n%s\nwant cause %q, one line containing\n%s\nending with %q", kube.CauseOf(err), msg, tt.cause, want, changed)
+			}
+			var se *engine.StageError
+			if errors.As(err, &se) != strings.Contains(msg, "did not complete") {
+				t.Errorf("a stage that began its steps must fail with a *StageError: %T", err)
+			}
+			if tt.cause != kube.CauseRBAC && strings.Contains(msg, "credentials need") {
+				t.Error("sent to fix permissions that are fine")
+			}
+			if tt.name == "namespace missing" {
+				return
+			}
+			// What holds is what held before, except what the message says changed: no route moved,
+			// and the version being replaced is unrouted.
+			routing, after := f.live()
+			for _, v := range config.Versions {
+				if routing.References(v) && after[v] != before[v] {
+					t.Errorf("%s is routed but its Deployment changed from %q to %q", v, before[v], after[v])
+				}
+			}
+		})
+	}
+}
+
+func must(t *testing.T, err error) {
+	t.Helper()
+	if err != nil {
+		t.Fatal(err)
+	}
+}
