@@ -86,6 +86,15 @@ func (c *Client) decide(ctx context.Context, cfg *config.Config, log Logger) (*l
 			return nil, nil, err
 		}
 		p, err := plan.Make(cfg, live.facts())
+		if err == nil && len(p.Displaces) > 0 && !live.othersRead {
+			// It would remove or replace a version: decide again knowing every route to it.
+			if err := c.readOthers(ctx, live, p.Displaces); err != nil {
+				return nil, nil, err
+			}
+			if p, err = plan.Make(cfg, live.facts()); err == nil && live.othersNote != "" {
+				p.Notes = append(p.Notes, live.othersNote)
+			}
+		}
 		var pe *plan.PreconditionError
 		if !errors.As(err, &pe) || pe.Unready == "" {
 			return live, p, err

@@ -97,6 +97,7 @@ type recorder struct {
 	mu         sync.Mutex
 	requests   int
 	writes     []string
+	lists      []string // list requests for VirtualServices, with their query
 	violations []string
 }
 
@@ -114,6 +115,9 @@ func (r *recorder) RoundTrip(req *http.Request) (*http.Response, error) {
 	if write {
 		r.writes = append(r.writes, req.Method+" "+req.URL.Path)
 	}
+	if req.Method == http.MethodGet && strings.HasSuffix(req.URL.Path, "/virtualservices") {
+		r.lists = append(r.lists, req.URL.Path+"?"+req.URL.RawQuery)
+	}
 	r.mu.Unlock()
 	if write {
 		r.check(req, body)
@@ -125,7 +129,14 @@ func (r *recorder) RoundTrip(req *http.Request) (*http.Response, error) {
 func (r *recorder) reset() {
 	r.mu.Lock()
 	defer r.mu.Unlock()
-	r.requests, r.writes = 0, nil
+	r.requests, r.writes, r.lists = 0, nil, nil
+}
+
+// listed returns the VirtualService list requests counted since the last reset.
+func (r *recorder) listed() []string {
+	r.mu.Lock()
+	defer r.mu.Unlock()
+	return append([]string(nil), r.lists...)
 }
 
 func (r *recorder) counts() (requests int, writes []string) {
@@ -210,17 +221,27 @@ func (r *recorder) checkDefaultKept(c *config.Config, name string, body []byte) 
 }
 
 // checkUnrouted: a version's Deployment may be changed or deleted, and its Service deleted, only
-// while no route points at it (applying a Service is always safe).
+// while no route points at it (applying a Service is always safe): neither mlcanary's own routes
+// nor any route of any VirtualService in any namespace, by any spelling of the Service's host.
 func (r *recorder) checkUnrouted(c *config.Config, v config.Version, what string) {
 	if strings.HasPrefix(what, http.MethodPatch+" services/") {
 		return
 	}
-	vs, err := env.Dynamic.Resource(kube.VirtualServices).Namespace(c.Namespace).Get(context.Background(), c.VirtualService, metav1.GetOptions{})
+	all, err := env.Dynamic.Resource(kube.VirtualServices).List(context.Background(), metav1.ListOptions{})
 	if err != nil {
-		return // no VirtualService: nothing is routed
+		r.violate("%s: listing VirtualServices to check it is unrouted: %v", what, err)
+		return
 	}
-	if render.LiveRouting(c, vs).References(v) || len(render.ForeignReferences(c, vs)[v]) > 0 {
-		r.violate("%s while version %s is routed", what, v)
+	var vss []*unstructured.Unstructured
+	for i := range all.Items {
+		vs := &all.Items[i]
+		if vs.GetNamespace() == c.Namespace && vs.GetName() == c.VirtualService && render.LiveRouting(c, vs).References(v) {
+			r.violate("%s while version %s is routed by mlcanary's VirtualService", what, v)
+		}
+		vss = append(vss, vs)
+	}
+	if refs := render.ForeignReferences(c, vss...)[v]; len(refs) > 0 {
+		r.violate("%s while version %s is routed by %v", what, v, refs)
 	}
 }
 

@@ -17,7 +17,12 @@ type liveState struct {
 	cfg         *config.Config
 	deployments map[config.Version]*unstructured.Unstructured
 	vs          *unstructured.Unstructured
-	decided     *plan.Live // facts(), computed once
+	// others are the other VirtualServices readOthers read (othersRead), for routes to a version;
+	// othersNote says when only the namespace's could be read.
+	others     []*unstructured.Unstructured
+	othersRead bool
+	othersNote string
+	decided    *plan.Live // facts(), computed once
 }
 
 // observe checks that Istio and the namespace exist and reads both Deployments and the
@@ -59,7 +64,7 @@ func (l *liveState) derive() plan.Live {
 	p := plan.Live{
 		Versions: map[config.Version]plan.VersionState{},
 		Routing:  render.LiveRouting(l.cfg, l.vs),
-		Foreign:  render.ForeignReferences(l.cfg, l.vs),
+		Foreign:  render.ForeignReferences(l.cfg, append([]*unstructured.Unstructured{l.vs}, l.others...)...),
 	}
 	for _, v := range config.Versions {
 		d := l.deployments[v]

@@ -5,6 +5,7 @@ package plan
 
 import (
 	"fmt"
+	"slices"
 	"strings"
 
 	"github.com/mlcanary/mlcanary/internal/config"
@@ -33,8 +34,9 @@ type Live struct {
 	Versions map[config.Version]VersionState
 	// Routing is what the VirtualService sends where now (empty when it does not exist).
 	Routing render.Routing
-	// Foreign names, per version, the routes someone else added that send traffic to it.
-	Foreign map[config.Version][]string
+	// Foreign names, per version, the routes mlcanary does not manage that send traffic to it: in
+	// its own VirtualService, and in every other VirtualService that was read (see Plan.Displaces).
+	Foreign map[config.Version][]render.Reference
 }
 
 // Action is one kind of step.
@@ -71,6 +73,10 @@ type Plan struct {
 	Images map[config.Version]string
 	// Notes explain a choice a reader might not expect (e.g. a first release).
 	Notes []string
+	// Displaces lists the existing versions whose pods the stage deletes or replaces: before it
+	// may, every route to them must be mlcanary's, so the caller checks that Live.Foreign covers
+	// every VirtualService it can read and plans again (reading them all only for such stages).
+	Displaces []config.Version `json:",omitempty"`
 }
 
 // PreconditionError is a stage refused before any write, naming what does not hold and which
@@ -138,6 +144,9 @@ func (b *builder) deploy(v config.Version, image string, current render.Routing)
 			return current, err
 		}
 	}
+	if replace {
+		b.displace(v)
+	}
 	b.applyService(v)
 	if replace && current.References(v) {
 		current = withoutVersion(current, v)
@@ -168,13 +177,24 @@ func (b *builder) route(r render.Routing) {
 	b.plan.Final = r
 }
 
+// remove deletes v's Deployment and Service, unless a route mlcanary cannot unroute still sends
+// traffic to it: then Rollback (the failure path, which must not fail) keeps v and says why, and
+// any other stage is refused. Without a Deployment there is nothing to keep but the Service, which
+// such a route still names, so it stays.
 func (b *builder) remove(v config.Version) error {
-	if routes := b.live.Foreign[v]; len(routes) > 0 && b.state(v).Deployed {
-		if b.cfg.Stage.Kind == config.KindRollback { // the failure path must not fail: keep blue
-			b.plan.Notes = append(b.plan.Notes, fmt.Sprintf("%s was kept: route %s, which is not mlcanary's, still sends traffic to it", v, strings.Join(routes, ", ")))
+	if refs := b.live.Foreign[v]; len(refs) > 0 {
+		if !b.state(v).Deployed {
+			return nil
+		}
+		if b.cfg.Stage.Kind == config.KindRollback {
+			b.plan.Notes = append(b.plan.Notes, fmt.Sprintf("%s was kept: %s, which %s not mlcanary's, still %s traffic to it",
+				v, joinRefs(refs), plural(refs, "is", "are"), plural(refs, "sends", "send")))
 			return nil
 		}
 		return b.noForeignRoutes(v, "remove it")
+	}
+	if b.state(v).Deployed {
+		b.displace(v)
 	}
 	b.add(Step{Action: DeleteDeployment, Version: v})
 	b.add(Step{Action: DeleteService, Version: v})
@@ -182,12 +202,37 @@ func (b *builder) remove(v config.Version) error {
 	return nil
 }
 
+func (b *builder) displace(v config.Version) {
+	if !slices.Contains(b.plan.Displaces, v) {
+		b.plan.Displaces = append(b.plan.Displaces, v)
+	}
+}
+
+// noForeignRoutes refuses the stage when a route mlcanary cannot unroute sends traffic to v, e.g.
+// "route qa-blue of VirtualService ns/mlmodel-virtualservice is not mlcanary's and sends traffic
+// to blue (Service model-svc-blue), so mlcanary cannot remove it; …".
 func (b *builder) noForeignRoutes(v config.Version, doing string) error {
-	if routes := b.live.Foreign[v]; len(routes) > 0 {
-		return b.refuse("route %s of VirtualService %s/%s is not mlcanary's and sends traffic to %s (Service %s), so mlcanary cannot %s; remove that route or point it elsewhere first",
-			strings.Join(routes, ", "), b.cfg.Namespace, b.cfg.VirtualService, v, b.cfg.Objects[v].Service, doing)
+	if refs := b.live.Foreign[v]; len(refs) > 0 {
+		return b.refuse("%s %s not mlcanary's and %s traffic to %s (Service %s/%s), so mlcanary cannot %s; remove %s or point %s elsewhere first",
+			joinRefs(refs), plural(refs, "is", "are"), plural(refs, "sends", "send"), v, b.cfg.Namespace, b.cfg.Objects[v].Service, doing,
+			plural(refs, "that route", "those routes"), plural(refs, "it", "them"))
 	}
 	return nil
+}
+
+func joinRefs(refs []render.Reference) string {
+	s := make([]string, len(refs))
+	for i, r := range refs {
+		s[i] = r.String()
+	}
+	return strings.Join(s, ", ")
+}
+
+func plural(refs []render.Reference, one, many string) string {
+	if len(refs) == 1 {
+		return one
+	}
+	return many
 }
 
 func withoutVersion(r render.Routing, v config.Version) render.Routing {

@@ -58,44 +58,6 @@ func onlyKeys(m map[string]any, allowed ...string) bool {
 	return true
 }
 
-// ForeignReferences lists, per version, the routes that are not mlcanary's but send traffic to the
-// version's Service: mlcanary cannot unroute them, so it must not delete or replace that version.
-func ForeignReferences(c *config.Config, vs *unstructured.Unstructured) map[config.Version][]string {
-	out := map[config.Version][]string{}
-	if vs == nil {
-		return out
-	}
-	routes, _, _ := unstructured.NestedSlice(vs.Object, "spec", "http")
-	for i, x := range routes {
-		m, _ := x.(map[string]any)
-		if Owned(c, m) {
-			continue
-		}
-		name, _, _ := unstructured.NestedString(m, "name")
-		if name == "" {
-			name = fmt.Sprintf("http[%d]", i)
-		}
-		dests, _, _ := unstructured.NestedSlice(m, "route")
-		for _, d := range dests {
-			if v, ok := VersionOf(c, destinationHost(d)); ok && !slices.Contains(out[v], name) {
-				out[v] = append(out[v], name)
-			}
-		}
-	}
-	return out
-}
-
-// VersionOf maps a destination host (short name or FQDN) to the version whose Service it names.
-func VersionOf(c *config.Config, host string) (config.Version, bool) {
-	short := strings.TrimSuffix(strings.TrimSuffix(host, ".svc.cluster.local"), "."+c.Namespace)
-	for _, v := range config.Versions {
-		if short == c.Objects[v].Service {
-			return v, true
-		}
-	}
-	return "", false
-}
-
 func destinationHost(d any) string {
 	m, _ := d.(map[string]any)
 	h, _, _ := unstructured.NestedString(m, "destination", "host")
