@@ -112,13 +112,14 @@ func TestRefusalsNameTheirCause(t *testing.T) {
 			return env.RaceProxy(t, func(r *http.Request) bool {
 				return r.Method == http.MethodPatch && strings.HasSuffix(r.URL.Path, "/virtualservices/"+c.VirtualService)
 			}, func() {
+				// A spec change: a label or istiod's status in between is retried (conflict_test.go).
 				vs, err := env.Dynamic.Resource(kube.VirtualServices).Namespace(f.ns).Get(ctx, c.VirtualService, metav1.GetOptions{})
 				must(t, err)
-				vs.SetLabels(map[string]string{"changed-by": "someone-else"})
+				must(t, unstructured.SetNestedStringSlice(vs.Object, []string{"mlmodel-gateway", "mesh"}, "spec", "gateways"))
 				_, err = env.Dynamic.Resource(kube.VirtualServices).Namespace(f.ns).Update(ctx, vs, metav1.UpdateOptions{})
 				must(t, err)
 			})
-		}, kube.CauseConflict, `applying VirtualService %s/mlmodel-virtualservice: someone else changed it between this stage's read and its write (Operation cannot be fulfilled on virtualservices.networking.istio.io "mlmodel-virtualservice": the object has been modified`,
+		}, kube.CauseConflict, `VirtualService %s/mlmodel-virtualservice was changed by someone else while this stage ran (its spec changed: generation`,
 			"; nothing was changed"},
 		{"namespace terminating", nil, "Blue_0", func(t *testing.T, f *fixture, _ *config.Config) *rest.Config {
 			must(t, env.TerminateNamespace(ctx, f.ns))

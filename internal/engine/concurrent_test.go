@@ -14,7 +14,7 @@ import (
 )
 
 // TestChangeDuringAStageRefusesToRoute: the stage decided from what it read; if someone changes
-// the VirtualService while it waits (a second pipeline run, a person), it routes nothing more.
+// the VirtualService's spec while it waits (a second pipeline run, a person), it routes nothing more.
 func TestChangeDuringAStageRefusesToRoute(t *testing.T) {
 	f := newFixture(t)
 	f.reach(states[3].path) // green
@@ -32,8 +32,10 @@ func TestChangeDuringAStageRefusesToRoute(t *testing.T) {
 		}
 		time.Sleep(20 * time.Millisecond)
 	}
+	// A spec change (here: the VirtualService is bound to the mesh as well); a label, an annotation
+	// or istiod's status would not stop the stage (conflict_test.go).
 	applyAs(t, "someone", kube.VirtualServices, f.ns, map[string]any{"apiVersion": "networking.istio.io/v1", "kind": "VirtualService",
-		"metadata": map[string]any{"name": "mlmodel-virtualservice", "annotations": map[string]any{"team/note": "changed"}}})
+		"metadata": map[string]any{"name": "mlmodel-virtualservice"}, "spec": map[string]any{"gateways": []any{"mlmodel-gateway", "mesh"}}})
 	ctrl.Release(f.ns, "model-blue")
 	err := <-done
 	if err == nil || !strings.Contains(err.Error(), "was changed by someone else while this stage ran") {

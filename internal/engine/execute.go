@@ -28,9 +28,9 @@ type execution struct {
 	// unrouted records when a version lost its last route in this run, so its pods are replaced
 	// or deleted only after the gateways had time to get the new routes (Client.Drain).
 	unrouted map[config.Version]time.Time
-	// vsVersion is the VirtualService's resourceVersion as this run last saw or wrote it ("" when
-	// absent): the plan was made from it, so a change by anyone else since refuses the write.
-	vsVersion string
+	// vs is the VirtualService's spec and generation as this run last saw or wrote them: the plan
+	// was made from them, so a spec change by anyone else since refuses the write.
+	vs decidedVS
 	// routedAt is the change time recorded by this run's last VirtualService write.
 	routedAt time.Time
 }
@@ -42,9 +42,7 @@ func newExecution(c *Client, cfg *config.Config, live *liveState, p *plan.Plan, 
 	for _, v := range config.Versions {
 		e.images[v] = imageOf(live.deployments[v])
 	}
-	if live.vs != nil {
-		e.vsVersion = live.vs.GetResourceVersion()
-	}
+	e.vs = decidedFrom(live.vs)
 	return e
 }
 

@@ -99,6 +99,8 @@ type recorder struct {
 	writes     []string
 	lists      []string // list requests for VirtualServices, with their query
 	violations []string
+	// beforeWrite, when set, runs just before a write is sent: a test's concurrent writer.
+	beforeWrite func(req *http.Request)
 }
 
 func (r *recorder) RoundTrip(req *http.Request) (*http.Response, error) {
@@ -121,6 +123,12 @@ func (r *recorder) RoundTrip(req *http.Request) (*http.Response, error) {
 	r.mu.Unlock()
 	if write {
 		r.check(req, body)
+		r.mu.Lock()
+		hook := r.beforeWrite
+		r.mu.Unlock()
+		if hook != nil {
+			hook(req)
+		}
 	}
 	return r.next.RoundTrip(req)
 }

@@ -3,6 +3,7 @@ package engine
 import (
 	"context"
 	"encoding/json"
+	"errors"
 	"fmt"
 	"maps"
 	"strings"
@@ -17,8 +18,27 @@ import (
 )
 
 // routes makes the VirtualService send r, keeping routes and fields that belong to others, and
-// records the stage, weights and images on it.
+// records the stage, weights and images on it. A write that conflicts with a write by someone else
+// (istiod's status, another tool's label) is retried from a fresh read, as long as the spec the
+// stage decided on is unchanged.
 func (e *execution) routes(ctx context.Context, r render.Routing) error {
+	var conflict error
+	for attempt := 1; ; attempt++ {
+		err := e.routeOnce(ctx, r)
+		if isConflict(err) && attempt < maxWriteAttempts {
+			conflict = err
+			e.log("VirtualService %s/%s was written by someone else just now; reading it again", e.cfg.Namespace, e.cfg.VirtualService)
+			continue
+		}
+		var ce *changedError
+		if conflict != nil && errors.As(err, &ce) {
+			ce.conflict = conflict
+		}
+		return err
+	}
+}
+
+func (e *execution) routeOnce(ctx context.Context, r render.Routing) error {
 	cfg := e.cfg
 	live, err := e.c.kube.Get(ctx, kube.VirtualServices, cfg.Namespace, cfg.VirtualService)
 	if err != nil {
@@ -35,7 +55,7 @@ func (e *execution) routes(ctx context.Context, r render.Routing) error {
 	if routes, _, _ := unstructured.NestedSlice(desired.Object, "spec", "http"); len(routes) == 0 {
 		// Istio rejects a VirtualService without routes; no routes at all means no VirtualService.
 		if err = e.remove(ctx, kube.VirtualServices, cfg.VirtualService); err == nil && !cfg.DryRun {
-			e.vsVersion = ""
+			e.vs = decidedVS{}
 		}
 	} else {
 		if !upToDate(desired, live) { // only a write can send traffic somewhere new
@@ -45,7 +65,7 @@ func (e *execution) routes(ctx context.Context, r render.Routing) error {
 		}
 		var out *unstructured.Unstructured
 		if out, err = e.writeObject(ctx, kube.VirtualServices, desired, live, describeRouting(before, r)); err == nil && out != nil {
-			e.vsVersion = out.GetResourceVersion()
+			e.vs = decidedFrom(out)
 			if out != live {
 				e.routedAt, _ = time.Parse(time.RFC3339, out.GetAnnotations()[ChangedAtAnnotation])
 			}
@@ -57,22 +77,9 @@ func (e *execution) routes(ctx context.Context, r render.Routing) error {
 	return err
 }
 
-// unchangedSinceDecided refuses to route when someone else (a second pipeline run, a person)
-// changed the VirtualService after this stage read it: the plan may no longer be safe.
-func (e *execution) unchangedSinceDecided(live *unstructured.Unstructured) error {
-	now := ""
-	if live != nil {
-		now = live.GetResourceVersion()
-	}
-	if now != e.vsVersion && !e.cfg.DryRun {
-		return fmt.Errorf("VirtualService %s/%s was changed by someone else while this stage ran (another pipeline run?); nothing more was changed: run the stage again to decide from the new state",
-			e.cfg.Namespace, e.cfg.VirtualService)
-	}
-	return nil
-}
-
 // routable re-reads, just before routing, every version r sends traffic to: its Deployment must
-// still be rolled out and its Service present, whatever happened since the stage decided.
+// still be rolled out with the image the stage decided on, and its Service present, whatever
+// happened since the stage decided. A status or metadata change of the Deployment does not matter.
 func (e *execution) routable(ctx context.Context, r render.Routing) error {
 	if e.cfg.DryRun {
 		return nil
@@ -87,6 +94,10 @@ func (e *execution) routable(ctx context.Context, r render.Routing) error {
 		}
 		if ro := kube.RolloutOf(d); !ro.Done {
 			return fmt.Errorf("%s is not ready any more (%s), so no route goes to it; run the stage again", v, ro.Reason)
+		}
+		if img := imageOf(d); img != e.images[v] {
+			return changed("%s runs %s now, not %s as when this stage decided: someone changed Deployment %s/%s while this stage ran; run the stage again to decide from the new state",
+				v, img, e.images[v], e.cfg.Namespace, e.cfg.Objects[v].Deployment)
 		}
 		svc, err := e.c.kube.Get(ctx, kube.Services, e.cfg.Namespace, e.cfg.Objects[v].Service)
 		if err != nil {
