@@ -19,17 +19,22 @@ import (
 	"github.com/mlcanary/mlcanary/internal/render"
 )
 
-// midStage runs stage with image from state Blue_50 while blue's rollout is held, calls
-// meddle once the stage has unrouted blue and changed its Deployment (after its first
-// VirtualService write), then lets blue become ready and returns the stage's error.
-func midStage(t *testing.T, f *fixture, stage, image string, meddle func()) error {
+// midStage reaches state from, then runs stage while the rollout of version held is held back,
+// calls meddle once the stage has unrouted held and given it image (after its first
+// VirtualService write), then lets held become ready and returns the stage's error.
+func midStage(t *testing.T, f *fixture, from []string, stage string, held config.Version, image string, meddle func()) error {
 	t.Helper()
-	f.reach(states[5].path) // Blue_50
-	ctrl.Hold(f.ns, "model-blue")
-	defer ctrl.Release(f.ns, "model-blue")
+	f.reach(from)
+	name := "model-" + string(held)
+	ctrl.Hold(f.ns, name)
+	defer ctrl.Release(f.ns, name)
+	c := f.cfg(stage, image)
+	if stage != "Blue_0" {
+		c.Image = ""
+	}
 	done := make(chan error, 1)
-	go func() { _, err := f.cl.Stage(context.Background(), f.cfg(stage, image), t.Logf); done <- err }()
-	eventually(t, stage+" replaced blue's image", func() bool {
+	go func() { _, err := f.cl.Stage(context.Background(), c, t.Logf); done <- err }()
+	eventually(t, stage+" gave "+string(held)+" its new image", func() bool {
 		select {
 		case err := <-done:
 			done <- err
@@ -37,10 +42,10 @@ func midStage(t *testing.T, f *fixture, stage, image string, meddle func()) erro
 		default:
 		}
 		_, images := f.live()
-		return images[config.Blue] == image
+		return images[held] == image
 	})
 	meddle()
-	ctrl.Release(f.ns, "model-blue")
+	ctrl.Release(f.ns, name)
 	select {
 	case err := <-done:
 		f.rec.assertSafe(t)
@@ -104,7 +109,7 @@ func TestControllerWritesDoNotStopAStage(t *testing.T) {
 	for _, tc := range cases {
 		t.Run(tc.name, func(t *testing.T) {
 			f := newFixture(t)
-			err := midStage(t, f, "Blue_0", imgC, func() { tc.meddle(t, f.ns) })
+			err := midStage(t, f, states[5].path, "Blue_0", config.Blue, imgC, func() { tc.meddle(t, f.ns) }) // from Blue_50
 			if err != nil {
 				t.Fatalf("Blue_0 stopped by a write that changed nothing it decided on: %v", err)
 			}
@@ -150,7 +155,7 @@ func TestSpecChangeMidStageStops(t *testing.T) {
 	for _, tc := range cases {
 		t.Run(tc.name, func(t *testing.T) {
 			f := newFixture(t)
-			err := midStage(t, f, "Blue_0", imgC, func() { tc.meddle(t, f.ns) })
+			err := midStage(t, f, states[5].path, "Blue_0", config.Blue, imgC, func() { tc.meddle(t, f.ns) }) // from Blue_50
 			if err == nil || !strings.Contains(err.Error(), tc.want) {
 				t.Fatalf("Blue_0 with a concurrent change: %v, want %q", err, tc.want)
 			}
@@ -219,5 +224,17 @@ func TestWriteRacingTheLockIsRetried(t *testing.T) {
 				t.Fatalf("Blue_0 after a racing %s write: %v, want %q", tc.name, err, tc.want)
 			}
 		})
+	}
+}
+
+// TestStatusWriteDuringBlueGreen: istiod's status write while Blue_Green waits for green (after it
+// unrouted green) does not stop it: it ends with blue 100% and both header routes.
+func TestStatusWriteDuringBlueGreen(t *testing.T) {
+	f := newFixture(t)
+	if err := midStage(t, f, states[6].path, "Blue_Green", config.Green, imgB, func() { statusWrite(t, f.ns) }); err != nil { // from Blue_100
+		t.Fatalf("Blue_Green stopped by istiod's status write: %v", err)
+	}
+	if routing, _ := f.live(); routing.Weights[config.Blue] != 100 || !routing.Headers[config.Green] || !routing.Headers[config.Blue] {
+		t.Errorf("after Blue_Green: %+v, want blue 100%% and both header routes", routing)
 	}
 }

@@ -137,3 +137,67 @@ func eventually(t *testing.T, what string, cond func() bool) {
 		}
 	}
 }
+
+// TestFailedRolloutOfGreenKeepsBlue: Blue_Green gives green blue's image after unrouting green;
+// when that rollout fails, the stage fails at once and blue keeps all traffic.
+func TestFailedRolloutOfGreenKeepsBlue(t *testing.T) {
+	f := newFixture(t)
+	f.reach(states[6].path) // Blue_100
+	blueBefore := get(t, kube.Deployments, f.ns, "model-blue")
+	ctrl.Fail(f.ns, "model-green", testenv.CrashLoopBackOff("Error", 1))
+	defer ctrl.Release(f.ns, "model-green")
+	c := f.cfg("Blue_Green", "")
+	c.Timeout = time.Minute
+	start := time.Now()
+	_, err := f.run(c)
+	if took := time.Since(start); took > failFast {
+		t.Errorf("Blue_Green took %s to notice green's failed rollout (timeout 1m)", took)
+	}
+	want := "Deployment " + f.ns + "/model-green did not become ready: its rollout failed: the Deployment controller reports ProgressDeadlineExceeded"
+	if err == nil || !strings.Contains(err.Error(), want) || !strings.Contains(err.Error(), "container model: CrashLoopBackOff (last exit: Error, code 1; 5 restarts)") {
+		t.Fatalf("Blue_Green with a failing green: %v", err)
+	}
+	if routing, _ := f.live(); routing.Weights[config.Blue] != 100 || routing.References(config.Green) {
+		t.Errorf("after green's failed rollout: %+v, want blue 100%% and no route to green", routing)
+	}
+	if b := get(t, kube.Deployments, f.ns, "model-blue"); b.GetGeneration() != blueBefore.GetGeneration() {
+		t.Errorf("blue's Deployment changed")
+	}
+}
+
+// TestWaitingDecisionStopsWhenTheRolloutFails: Blue_50 finds blue's rollout in progress (someone
+// changed its Deployment) and waits for it before deciding; when the controller declares that
+// rollout failed, Blue_50 refuses at once, writing nothing, instead of waiting out its timeout.
+func TestWaitingDecisionStopsWhenTheRolloutFails(t *testing.T) {
+	f := newFixture(t)
+	f.reach(states[4].path) // Blue_0
+	ctrl.Hold(f.ns, "model-blue")
+	defer ctrl.Release(f.ns, "model-blue")
+	applyAs(t, "kubectl-rollout-restart", kube.Deployments, f.ns, map[string]any{"apiVersion": "apps/v1", "kind": "Deployment",
+		"metadata": map[string]any{"name": "model-blue"},
+		"spec": map[string]any{"template": map[string]any{"metadata": map[string]any{"annotations": map[string]any{
+			"kubectl.kubernetes.io/restartedAt": "2026-11-29T11:00:00Z"}}}}})
+	c := f.cfg("Blue_50", "")
+	c.Timeout = time.Minute
+	f.rec.reset()
+	done := make(chan error, 1)
+	go func() { _, err := f.cl.Stage(context.Background(), c, t.Logf); done <- err }()
+	time.Sleep(300 * time.Millisecond) // Blue_50 is waiting for blue's rollout
+	ctrl.Fail(f.ns, "model-blue", testenv.ImagePullBackOff(imgB))
+	var err error
+	select {
+	case err = <-done:
+	case <-time.After(failFast + time.Second):
+		t.Fatal("Blue_50 kept waiting for a failed rollout")
+	}
+	if since := time.Since(ctrl.FailedAt(f.ns, "model-blue")); since > failFast {
+		t.Errorf("Blue_50 noticed the failure %s after it was declared", since)
+	}
+	if err == nil || !strings.Contains(err.Error(), "must be ready, but its rollout failed: the Deployment controller reports ProgressDeadlineExceeded") ||
+		!strings.Contains(err.Error(), "ImagePullBackOff") {
+		t.Errorf("Blue_50 after blue's rollout failed while it waited: %v", err)
+	}
+	if _, writes := f.rec.counts(); len(writes) != 0 {
+		t.Errorf("Blue_50 wrote %v", writes)
+	}
+}
