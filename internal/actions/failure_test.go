@@ -40,6 +40,10 @@ func TestRunBadInput(t *testing.T) {
 			`::error title=mlcanary Blue_0::invalid image "m:1": allowed: either image or image-repo plus image-tag, not both`},
 		{"Blue_0 without image", map[string]string{"INPUT_STAGE": "Blue_0"}, "image", "::error title=mlcanary Blue_0::invalid image"},
 		{"bad replicas", map[string]string{"INPUT_STAGE": "Blue_100", "INPUT_REPLICAS": "0"}, "replicas", "::error title=mlcanary Blue_100::invalid replicas"},
+		{"gateway with two slashes", map[string]string{"INPUT_STAGE": "Blue_100", "INPUT_GATEWAY": "istio-system/public/gw"}, "gateway",
+			`::error title=mlcanary Blue_100::invalid gateway "istio-system/public/gw": allowed: a Gateway name (a DNS-1123 label, e.g. mlmodel-gateway) that mlcanary creates in the namespace, or NAMESPACE/NAME of an existing Gateway to bind to`},
+		{"gateway in upper case", map[string]string{"INPUT_STAGE": "Blue_100", "INPUT_GATEWAY": "Istio-System/public-gateway"}, "gateway", "::error title=mlcanary Blue_100::invalid gateway"},
+		{"gateway mesh", map[string]string{"INPUT_STAGE": "Blue_100", "INPUT_GATEWAY": "mesh"}, "gateway", "::error title=mlcanary Blue_100::invalid gateway \"mesh\""},
 		{"no kubeconfig anywhere", map[string]string{"INPUT_STAGE": "Rollback", "INPUT_KUBECONFIG": ""}, "kubeconfig",
 			"::error title=mlcanary Rollback::invalid kubeconfig \"\": allowed: kubeconfig content"},
 	}
@@ -134,5 +138,18 @@ func TestRunUnparsableKubeconfig(t *testing.T) {
 	want := `::error title=mlcanary Blue_100::invalid kubeconfig "(not shown)": allowed: kubeconfig YAML (not base64)`
 	if !strings.HasPrefix(lines[2], want) || strings.Contains(lines[2], testToken) || strings.Contains(lines[2], "users") {
 		t.Errorf("annotation: %q, want %q… without the content", lines[2], want)
+	}
+}
+
+// TestReadInputsGatewayInAnotherNamespace: the gateway input takes NAMESPACE/NAME of an existing
+// Gateway, as the CLI flag does.
+func TestReadInputsGatewayInAnotherNamespace(t *testing.T) {
+	env := map[string]string{"INPUT_STAGE": "Blue_50", "INPUT_GATEWAY": "istio-system/public-gateway"}
+	cfg, _, err := ReadInputs(func(k string) (string, bool) { v, ok := env[k]; return v, ok })
+	if err != nil {
+		t.Fatal(err)
+	}
+	if ns, name, external := cfg.GatewayRef(); ns != "istio-system" || name != "public-gateway" || !external {
+		t.Errorf("gateway %q read as %s, %s, %v", cfg.Gateway, ns, name, external)
 	}
 }

@@ -98,6 +98,18 @@ func TestReadInputsSetsSharedFlags(t *testing.T) {
 	}
 }
 
+// TestReadInputsGatewayInAnotherNamespace: the gateway input takes NAMESPACE/NAME of an existing
+// Gateway, as the CLI flag does.
+func TestReadInputsGatewayInAnotherNamespace(t *testing.T) {
+	cfg, _, err := readConfig(t, map[string]string{"INPUT_STAGE": "Blue_50", "INPUT_KUBERNETESSERVICECONNECTION": "k", "INPUT_GATEWAY": "istio-system/public-gateway"})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if ns, name, external := cfg.GatewayRef(); ns != "istio-system" || name != "public-gateway" || !external {
+		t.Errorf("gateway %q read as %s, %s, %v", cfg.Gateway, ns, name, external)
+	}
+}
+
 func TestReadInputsAzureResourceManager(t *testing.T) {
 	_, task, err := readConfig(t, map[string]string{
 		"INPUT_STAGE":                       "Rollback",
@@ -132,6 +144,9 @@ func TestReadInputsErrorsNameTaskInputs(t *testing.T) {
 		{"bad deployment name", map[string]string{"INPUT_GREENDEPLOYMENT": "Not_DNS"}, "greenDeployment", ""},
 		{"tag without repository", map[string]string{"INPUT_IMAGETAG": "42"}, "imageRepository", ""},
 		{"bad port", map[string]string{"INPUT_PORT": "http"}, "port", ""},
+		{"gateway with two slashes", map[string]string{"INPUT_GATEWAY": "istio-system/public/gw"}, "gateway", ""},
+		{"gateway without a name", map[string]string{"INPUT_GATEWAY": "istio-system/"}, "gateway", ""},
+		{"gateway in the legacy dotted form", map[string]string{"INPUT_GATEWAY": "public-gateway.istio-system"}, "gateway", ""},
 		{"no connection", map[string]string{"INPUT_KUBERNETESSERVICECONNECTION": ""}, "kubernetesServiceConnection", ""},
 		{"unknown connection type", map[string]string{"INPUT_CONNECTIONTYPE": "ssh"}, "connectionType", ""},
 		{"verify gateway with a path", map[string]string{"INPUT_VERIFYGATEWAY": "20.1.2.3/score"}, "verifyGateway", ""},

@@ -60,7 +60,7 @@ func (in *Inputs) AddFlags(fs *pflag.FlagSet) {
 	fs.StringVar(&in.BlueDeployment, FlagBlueDeployment, d.Objects[Blue].Deployment, "blue Deployment name")
 	fs.StringVar(&in.GreenService, FlagGreenService, d.Objects[Green].Service, "green Service name")
 	fs.StringVar(&in.BlueService, FlagBlueService, d.Objects[Blue].Service, "blue Service name")
-	fs.StringVar(&in.Gateway, FlagGateway, d.Gateway, "Istio Gateway name")
+	fs.StringVar(&in.Gateway, FlagGateway, d.Gateway, "Istio Gateway: a name mlcanary creates in the namespace, or NAMESPACE/NAME of an existing one to bind to")
 	fs.StringVar(&in.VirtualService, FlagVirtualService, d.VirtualService, "Istio VirtualService name")
 	fs.StringVar(&in.GatewaySelector, FlagGatewaySelector, d.GatewaySelector, "label key=value selecting the ingress gateway pods")
 	fs.StringVar(&in.Hosts, FlagHosts, strings.Join(d.Hosts, ","), "comma-separated hosts of the Gateway and VirtualService")

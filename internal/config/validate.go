@@ -19,7 +19,7 @@ func (c *Config) Validate(needImage bool) error {
 		func() error { return dns1123Label("namespace", c.Namespace) },
 		func() error { return labelValue("app", c.App) },
 		c.validateObjects,
-		func() error { return dns1123Subdomain("gateway", c.Gateway) },
+		c.validateGateway,
 		func() error { return dns1123Subdomain("virtual-service", c.VirtualService) },
 		c.validateSelector,
 		c.validateHosts,

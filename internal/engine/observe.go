@@ -22,11 +22,13 @@ type liveState struct {
 	others     []*unstructured.Unstructured
 	othersRead bool
 	othersNote string
-	decided    *plan.Live // facts(), computed once
+	// boundGateway is what is known of an existing Gateway the VirtualService binds to.
+	boundGateway plan.GatewayState
+	decided      *plan.Live // facts(), computed once
 }
 
 // observe checks that Istio and the namespace exist and reads both Deployments and the
-// VirtualService: five requests.
+// VirtualService: five requests (six when it binds to a Gateway in another namespace).
 func (c *Client) observe(ctx context.Context, cfg *config.Config) (*liveState, error) {
 	if err := c.kube.CheckIstio(ctx, cfg.Namespace); err != nil {
 		return nil, err
@@ -47,7 +49,30 @@ func (c *Client) observe(ctx context.Context, cfg *config.Config) (*liveState, e
 	if l.vs, err = c.kube.Get(ctx, kube.VirtualServices, cfg.Namespace, cfg.VirtualService); err != nil {
 		return nil, err
 	}
+	if l.boundGateway, err = c.boundGateway(ctx, cfg, render.BindingOf(cfg, l.vs)); err != nil {
+		return nil, err
+	}
 	return l, nil
+}
+
+// boundGateway reads the existing Gateway in another namespace that the VirtualService is bound to
+// (gateway input NAMESPACE/NAME): one request, made only then. Credentials without access to that
+// namespace are not an error: the plan notes that the Gateway was not checked.
+func (c *Client) boundGateway(ctx context.Context, cfg *config.Config, b render.Binding) (plan.GatewayState, error) {
+	ns, name, external := cfg.GatewayRef()
+	if !external || b.Gateway == "" {
+		return plan.GatewayUnchecked, nil
+	}
+	gw, err := c.kube.Get(ctx, kube.Gateways, ns, name)
+	switch {
+	case kube.IsForbidden(err):
+		return plan.GatewayUnreadable, nil
+	case err != nil:
+		return plan.GatewayUnchecked, err
+	case gw == nil:
+		return plan.GatewayAbsent, nil
+	}
+	return plan.GatewayPresent, nil
 }
 
 // facts converts the live objects into the facts package plan decides on (once: it renders
@@ -61,10 +86,13 @@ func (l *liveState) facts() plan.Live {
 }
 
 func (l *liveState) derive() plan.Live {
+	binding := render.BindingOf(l.cfg, l.vs)
 	p := plan.Live{
-		Versions: map[config.Version]plan.VersionState{},
-		Routing:  render.LiveRouting(l.cfg, l.vs),
-		Foreign:  render.ForeignReferences(l.cfg, append([]*unstructured.Unstructured{l.vs}, l.others...)...),
+		Binding:      &binding,
+		BoundGateway: l.boundGateway,
+		Versions:     map[config.Version]plan.VersionState{},
+		Routing:      render.LiveRouting(l.cfg, l.vs),
+		Foreign:      render.ForeignReferences(l.cfg, append([]*unstructured.Unstructured{l.vs}, l.others...)...),
 	}
 	for _, v := range config.Versions {
 		d := l.deployments[v]

@@ -1,6 +1,7 @@
 package engine_test
 
 import (
+	"strings"
 	"testing"
 
 	"github.com/mlcanary/mlcanary/internal/config"
@@ -25,5 +26,25 @@ func TestOfflinePlanGolden(t *testing.T) {
 			}
 			golden.Assert(t, "offline-"+stage+".golden", res.Objects+"---\n"+summary.Markdown(res))
 		})
+	}
+}
+
+// TestOfflinePlanBindsToAGatewayInAnotherNamespace: with --gateway NAMESPACE/NAME the offline plan
+// binds the VirtualService to that Gateway and renders no Gateway of its own.
+func TestOfflinePlanBindsToAGatewayInAnotherNamespace(t *testing.T) {
+	c := config.Default()
+	c.Stage, _ = config.ParseStage("Blue_50")
+	c.Gateway = "istio-system/public-gateway"
+	res, err := engine.Offline(c)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if strings.Contains(res.Objects, "kind: Gateway") || !strings.Contains(res.Objects, "  gateways:\n  - istio-system/public-gateway\n") {
+		t.Errorf("objects:\n%s", res.Objects)
+	}
+	for _, ch := range res.Changes {
+		if strings.Contains(ch, "Gateway") {
+			t.Errorf("offline plan changes a Gateway: %q", ch)
+		}
 	}
 }

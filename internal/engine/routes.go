@@ -131,10 +131,13 @@ func (e *execution) desiredRoutes(r render.Routing, live *unstructured.Unstructu
 		ChangedByAnnotation: cfg.ChangedBy,
 	})
 	desired.SetAnnotations(ann)
+	binding := render.BindingOf(cfg, live) // a delegate stays one; a binding elsewhere is kept
+	render.Bind(binding, desired, live)
 	stamp(desired) // over mlcanary's own routes only: a route someone adds is not a reason to write
 	if err := render.Merge(cfg, desired, live); err != nil {
 		return nil, err
 	}
+	render.Bind(binding, desired, live)
 	if live != nil {
 		// Optimistic lock: if someone changes the VirtualService between our read and our write,
 		// the write fails instead of silently overwriting their change.

@@ -37,6 +37,11 @@ type Live struct {
 	// Foreign names, per version, the routes mlcanary does not manage that send traffic to it: in
 	// its own VirtualService, and in every other VirtualService that was read (see Plan.Displaces).
 	Foreign map[config.Version][]render.Reference
+	// Binding is the VirtualService's role (render.BindingOf); nil means that of a new one.
+	Binding *render.Binding
+	// BoundGateway is, when the VirtualService binds to an existing Gateway in another namespace,
+	// what is known of that Gateway.
+	BoundGateway GatewayState
 }
 
 // Action is one kind of step.
@@ -97,6 +102,9 @@ func Make(cfg *config.Config, live Live) (*Plan, error) {
 	b := &builder{cfg: cfg, live: live, plan: &Plan{Images: map[config.Version]string{}}, services: map[config.Version]bool{}}
 	for _, v := range config.Versions {
 		b.plan.Images[v] = live.Versions[v].Image
+	}
+	if err := b.checkBinding(); err != nil {
+		return nil, err
 	}
 	var err error
 	switch cfg.Stage.Kind {
@@ -172,7 +180,9 @@ func (b *builder) route(r render.Routing) {
 			b.applyService(v)
 		}
 	}
-	b.add(Step{Action: ApplyGateway})
+	if b.binding().OwnGateway {
+		b.add(Step{Action: ApplyGateway})
+	}
 	b.add(Step{Action: ApplyRoutes, Routing: r})
 	b.plan.Final = r
 }

@@ -99,3 +99,54 @@ func TestUnreadyIsWaitable(t *testing.T) {
 		t.Errorf("missing blue: %#v", err)
 	}
 }
+
+// TestBindingDecidesTheGatewayStep: mlcanary applies a Gateway only when it owns one; a delegate,
+// a VirtualService bound elsewhere or one bound to an existing Gateway in another namespace gets no
+// Gateway step, with a note; a missing Gateway in another namespace refuses, except on Rollback.
+func TestBindingDecidesTheGatewayStep(t *testing.T) {
+	live := func(b *render.Binding, gw GatewayState) Live {
+		return Live{Versions: map[config.Version]VersionState{config.Green: ready("m:1"), config.Blue: ready("m:2")},
+			Routing: render.NewRouting(true, true, 100, 0), Binding: b, BoundGateway: gw}
+	}
+	cases := []struct {
+		name, gateway, stage string
+		live                 Live
+		steps, note, err     string
+	}{
+		{"new VirtualService, bare name", "mlmodel-gateway", "Blue_50", live(nil, GatewayUnchecked), "apply:green apply:blue gateway route:g50/b50[bg]", "", ""},
+		{"new VirtualService, NAMESPACE/NAME", "istio-system/public-gateway", "Blue_50", live(nil, GatewayPresent), "apply:green apply:blue route:g50/b50[bg]", "", ""},
+		{"delegate", "mlmodel-gateway", "Blue_50", live(&render.Binding{Delegate: true}, GatewayUnchecked), "apply:green apply:blue route:g50/b50[bg]",
+			"VirtualService abtesting/mlmodel-virtualservice is a delegate (no hosts)", ""},
+		{"bound elsewhere", "mlmodel-gateway", "Blue_50", live(&render.Binding{Elsewhere: []string{"istio-system/public-gateway"}}, GatewayUnchecked), "apply:green apply:blue route:g50/b50[bg]",
+			"VirtualService abtesting/mlmodel-virtualservice is bound to istio-system/public-gateway, not to mlmodel-gateway: that binding and its hosts are kept", ""},
+		{"unreadable", "istio-system/public-gateway", "Blue_50", live(&render.Binding{Gateway: "istio-system/public-gateway"}, GatewayUnreadable), "apply:green apply:blue route:g50/b50[bg]",
+			"Gateway istio-system/public-gateway could not be read with these credentials", ""},
+		{"missing", "istio-system/nope", "Blue_50", live(&render.Binding{Gateway: "istio-system/nope"}, GatewayAbsent), "", "",
+			"Blue_50: Gateway istio-system/nope does not exist, so VirtualService abtesting/mlmodel-virtualservice bound to it would receive no traffic through it"},
+		{"missing on Rollback", "istio-system/nope", "Rollback", live(&render.Binding{Gateway: "istio-system/nope"}, GatewayAbsent), "apply:green route:g100/b0[g] delete:blue delete:blue",
+			"Gateway istio-system/nope does not exist: VirtualService abtesting/mlmodel-virtualservice receives no traffic through it until it does", ""},
+	}
+	for _, tc := range cases {
+		t.Run(tc.name, func(t *testing.T) {
+			c := config.Default()
+			c.Stage, _ = config.ParseStage(tc.stage)
+			c.Gateway = tc.gateway
+			p, err := Make(&c, tc.live)
+			if tc.err != "" {
+				if err == nil || !strings.HasPrefix(err.Error(), tc.err) {
+					t.Fatalf("err %v, want %q…", err, tc.err)
+				}
+				return
+			}
+			if err != nil {
+				t.Fatal(err)
+			}
+			if diff := cmp.Diff(tc.steps, describe(p.Steps)); diff != "" {
+				t.Errorf("steps (-want +got):\n%s", diff)
+			}
+			if tc.note != "" && (len(p.Notes) == 0 || !strings.HasPrefix(p.Notes[0], tc.note)) {
+				t.Errorf("notes %q, want %q…", p.Notes, tc.note)
+			}
+		})
+	}
+}

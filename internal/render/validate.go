@@ -16,8 +16,10 @@ var headerKey = regexp.MustCompile(`^[a-z0-9]([a-z0-9-]*[a-z0-9])?$`)
 
 // ValidateVirtualService returns the first rule the spec breaks, naming the route.
 func ValidateVirtualService(vs *networkingv1alpha3.VirtualService) error {
-	if len(vs.Hosts) == 0 {
-		return fmt.Errorf("VirtualService has no hosts")
+	if len(vs.Hosts) == 0 { // a delegate, which a root VirtualService hands requests to
+		if len(vs.Gateways) != 0 || len(vs.Tcp) != 0 || len(vs.Tls) != 0 {
+			return fmt.Errorf("a delegate VirtualService (no hosts) must have no gateways, tcp or tls routes")
+		}
 	}
 	if len(vs.Http) == 0 && len(vs.Tcp) == 0 && len(vs.Tls) == 0 {
 		return fmt.Errorf("http, tcp or tls must be provided in a VirtualService")
