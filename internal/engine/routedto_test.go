@@ -211,3 +211,54 @@ func TestManyOtherVirtualServicesArePaged(t *testing.T) {
 		t.Errorf("a re-run of Blue_Green listed %v", lists)
 	}
 }
+
+// TestOtherVirtualServiceKeepsGreensPods: Blue_Green replaces green's pods, so a route in another
+// namespace's VirtualService to green (a TLS route, by FQDN) refuses it before any write.
+func TestOtherVirtualServiceKeepsGreensPods(t *testing.T) {
+	f := newFixture(t)
+	newD0().apply(t, f)
+	f.stage("Blue_0", imgB)
+	f.stage("Blue_100", "")
+	team := otherNamespace(t, f, "tls")
+	applyAs(t, "team", kube.VirtualServices, team, virtualService("passthrough", map[string]any{
+		"hosts": []any{"tls.example.com"}, "gateways": []any{"mesh"},
+		"tls": []any{map[string]any{"match": []any{map[string]any{"port": int64(443), "sniHosts": []any{"tls.example.com"}}},
+			"route": route("", "model-svc-green."+f.ns+".svc.cluster.local")["route"]}}}))
+	before := snapshot(t, f, map[string]string{team: "passthrough"})
+	f.rec.reset()
+	_, err := f.try("Blue_Green", "")
+	want := "Blue_Green: route tls[0] of VirtualService " + team + "/passthrough is not mlcanary's and sends traffic to green (Service " + f.ns + "/model-svc-green), so mlcanary cannot replace its pods"
+	if err == nil || !strings.HasPrefix(err.Error(), want) {
+		t.Errorf("Blue_Green:\n got %v\nwant %s…", err, want)
+	}
+	if _, writes := f.rec.counts(); len(writes) != 0 {
+		t.Errorf("refused but wrote %v", writes)
+	}
+	if after := snapshot(t, f, map[string]string{team: "passthrough"}); !reflect.DeepEqual(after, before) {
+		t.Errorf("refused but changed objects: before %v after %v", before, after)
+	}
+}
+
+// TestNamespaceRoleStillFindsRoutesInTheNamespace: credentials that may not list VirtualServices in
+// all namespaces (the documented Role) fall back to the namespace without failing, and a route
+// there still keeps blue.
+func TestNamespaceRoleStillFindsRoutesInTheNamespace(t *testing.T) {
+	f := blueGreenFromD0(t)
+	applyAs(t, "team", kube.VirtualServices, f.ns, virtualService("scorer-internal", map[string]any{
+		"hosts": []any{"model-svc-green"}, "http": []any{route("blue-canary", "model-svc-blue")}}))
+	cl := documentedRoleClient(t, f)
+	_, err := cl.Stage(context.Background(), f.cfg("Green_100", ""), t.Logf)
+	if err == nil || !strings.Contains(err.Error(), "route blue-canary of VirtualService "+f.ns+"/scorer-internal is not mlcanary's and sends traffic to blue") {
+		t.Errorf("Green_100 with the namespace Role: %v", err)
+	}
+	res, err := cl.Stage(context.Background(), f.cfg("Rollback", ""), t.Logf)
+	if err != nil {
+		t.Fatal(err)
+	}
+	for _, note := range []string{"blue was kept: route blue-canary of VirtualService " + f.ns + "/scorer-internal",
+		"only VirtualServices in namespace " + f.ns + " were checked for routes to blue"} {
+		if !strings.Contains(strings.Join(res.Notes, "\n"), note) {
+			t.Errorf("Rollback notes %q lack %q", res.Notes, note)
+		}
+	}
+}
