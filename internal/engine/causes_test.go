@@ -3,6 +3,7 @@ package engine_test
 import (
 	"context"
 	"errors"
+	"net"
 	"net/http"
 	"strings"
 	"testing"
@@ -10,7 +11,6 @@ import (
 
 	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
 	"k8s.io/apimachinery/pkg/apis/meta/v1/unstructured"
-	"k8s.io/apimachinery/pkg/runtime/schema"
 	"k8s.io/client-go/rest"
 
 	"github.com/mlcanary/mlcanary/internal/config"
@@ -31,49 +31,6 @@ func (f *fixture) client(rc *rest.Config) *engine.Client {
 	}
 	cl.PollInterval, cl.Drain = 20*time.Millisecond, 30*time.Millisecond
 	return cl
-}
-
-// allExcept is a Role's rules granting the documented verbs on every resource mlcanary writes,
-// minus verb on resource.
-func allExcept(resource, verb string) []any {
-	var rules []any
-	for _, r := range []struct{ group, resource string }{{"apps", "deployments"}, {"", "services"}, {"networking.istio.io", "gateways"}, {"networking.istio.io", "virtualservices"}} {
-		verbs := []string{"get", "list", "create", "patch", "delete"}
-		if r.resource == resource {
-			verbs = strings.Fields(strings.Replace(strings.Join(verbs, " "), verb, "", 1))
-		}
-		rules = append(rules, testenv.Rule(r.group, []string{r.resource}, verbs))
-	}
-	return rules
-}
-
-var clusterRoles = schema.GroupVersionResource{Group: "rbac.authorization.k8s.io", Version: "v1", Resource: "clusterroles"}
-var clusterRoleBindings = schema.GroupVersionResource{Group: "rbac.authorization.k8s.io", Version: "v1", Resource: "clusterrolebindings"}
-
-// clusterWriter may do everything to mlcanary's resources in every namespace but may not read
-// Namespace objects, so the stage cannot tell beforehand that its namespace is missing.
-func clusterWriter(t *testing.T) *rest.Config {
-	ctx := context.Background()
-	meta := map[string]any{"name": "mlcanary-cluster-writer"}
-	rules := allExcept("", "")
-	for _, o := range []struct {
-		gvr schema.GroupVersionResource
-		obj map[string]any
-	}{
-		{clusterRoles, map[string]any{"apiVersion": "rbac.authorization.k8s.io/v1", "kind": "ClusterRole", "metadata": meta, "rules": rules}},
-		{clusterRoleBindings, map[string]any{"apiVersion": "rbac.authorization.k8s.io/v1", "kind": "ClusterRoleBinding", "metadata": meta,
-			"roleRef":  map[string]any{"apiGroup": "rbac.authorization.k8s.io", "kind": "ClusterRole", "name": "mlcanary-cluster-writer"},
-			"subjects": []any{map[string]any{"kind": "User", "name": "cluster-writer", "apiGroup": "rbac.authorization.k8s.io"}}}},
-	} {
-		if _, err := env.Dynamic.Resource(o.gvr).Create(ctx, &unstructured.Unstructured{Object: o.obj}, metav1.CreateOptions{}); err != nil && !strings.Contains(err.Error(), "already exists") {
-			t.Fatal(err)
-		}
-	}
-	rc, err := env.UserConfig("cluster-writer")
-	if err != nil {
-		t.Fatal(err)
-	}
-	return rc
 }
 
 // TestRefusalsNameTheirCause drives the real API server into each cause of a refusal a cluster can
@@ -102,23 +59,15 @@ func TestRefusalsNameTheirCause(t *testing.T) {
 		}, kube.CauseQuota, `applying Deployment %s/model-blue: ResourceQuota "deployments" of namespace "%s" refused it: exceeded quota: deployments, requested: count/deployments.apps=1`,
 			"; already changed: Service %s/model-svc-blue created"},
 		{"RBAC without patch on Deployments", nil, "Blue_0", func(t *testing.T, f *fixture, _ *config.Config) *rest.Config {
-			must(t, env.GrantRole(ctx, f.ns, "nopatch-"+f.ns, allExcept("deployments", "patch")))
+			must(t, env.GrantRole(ctx, f.ns, "nopatch-"+f.ns, testenv.RulesWithout("deployments", "patch")))
 			rc, err := env.UserConfig("nopatch-" + f.ns)
 			must(t, err)
 			return rc
 		}, kube.CauseRBAC, `applying Deployment %s/model-blue: RBAC does not allow user "nopatch-%s" to patch deployments.apps in namespace "%s"; the credentials need get, list, create, patch and delete`,
 			"; already changed: Service %s/model-svc-blue created"},
 		{"conflict", states[4].path, "Blue_50", func(t *testing.T, f *fixture, c *config.Config) *rest.Config {
-			return env.RaceProxy(t, func(r *http.Request) bool {
-				return r.Method == http.MethodPatch && strings.HasSuffix(r.URL.Path, "/virtualservices/"+c.VirtualService)
-			}, func() {
-				// A spec change: a label or istiod's status in between is retried (conflict_test.go).
-				vs, err := env.Dynamic.Resource(kube.VirtualServices).Namespace(f.ns).Get(ctx, c.VirtualService, metav1.GetOptions{})
-				must(t, err)
-				must(t, unstructured.SetNestedStringSlice(vs.Object, []string{"mlmodel-gateway", "mesh"}, "spec", "gateways"))
-				_, err = env.Dynamic.Resource(kube.VirtualServices).Namespace(f.ns).Update(ctx, vs, metav1.UpdateOptions{})
-				must(t, err)
-			})
+			// A spec change: a label or istiod's status in between is retried (conflict_test.go).
+			return env.RaceVirtualService(t, f.ns, c.VirtualService)
 		}, kube.CauseConflict, `VirtualService %s/mlmodel-virtualservice was changed by someone else while this stage ran (its spec changed: generation`,
 			"; nothing was changed"},
 		{"namespace terminating", nil, "Blue_0", func(t *testing.T, f *fixture, _ *config.Config) *rest.Config {
@@ -146,13 +95,34 @@ func TestRefusalsNameTheirCause(t *testing.T) {
 			"; already changed: Service %s/model-svc-blue created"},
 		{"namespace missing", nil, "Blue_0", func(t *testing.T, f *fixture, c *config.Config) *rest.Config {
 			c.Namespace = f.ns + "-gone"
-			return clusterWriter(t)
+			rc, err := env.ClusterWriter(ctx)
+			must(t, err)
+			return rc
 		}, kube.CauseNotFound, `applying Service %s-gone/model-svc-blue: namespace "%s-gone" does not exist; create it first`,
 			"; nothing was changed"},
 		{"rejected credential", nil, "Blue_0", func(t *testing.T, f *fixture, c *config.Config) *rest.Config {
 			return &rest.Config{Host: env.Config.Host, BearerToken: "not-a-valid-token", TLSClientConfig: rest.TLSClientConfig{CAData: env.Config.CAData}}
 		}, kube.CauseCredentials, `Blue_0: checking for Istio's API: the API server at ` + env.Config.Host + ` rejected the credentials (401 Unauthorized); the token has expired or was revoked`,
 			"run the stage again"},
+		{"server does not answer", nil, "Blue_0", func(t *testing.T, f *fixture, c *config.Config) *rest.Config {
+			// A listener that accepts connections and never answers, as a hung API server or a
+			// black-holing firewall does; the client's request timeout ends each request.
+			l, err := net.Listen("tcp", "127.0.0.1:0")
+			must(t, err)
+			t.Cleanup(func() { l.Close() })
+			go func() {
+				for {
+					conn, err := l.Accept()
+					if err != nil {
+						return
+					}
+					t.Cleanup(func() { conn.Close() })
+				}
+			}()
+			return &rest.Config{Host: "https://" + l.Addr().String(), Timeout: 300 * time.Millisecond}
+		}, kube.CauseTimeout, `Blue_0: checking for Istio's API: the API server at https://127.0.0.1:`, // then the port and the
+			// client's words, which depend on where the request was when its timeout ended it
+			"); check that the cluster is up and reachable from this machine, then run the stage again"},
 		{"unreachable", nil, "Blue_0", func(t *testing.T, f *fixture, c *config.Config) *rest.Config {
 			return &rest.Config{Host: "https://127.0.0.1:1", Timeout: 2 * time.Second}
 		}, kube.CauseUnreachable, `Blue_0: checking for Istio's API: cannot reach the API server at https://127.0.0.1:1 (dial tcp 127.0.0.1:1: connect: connection refused)`,

@@ -1,6 +1,7 @@
 package testenv
 
 import (
+	"context"
 	"encoding/pem"
 	"net/http"
 	"net/http/httptest"
@@ -8,12 +9,17 @@ import (
 	"net/url"
 	"os"
 	"path/filepath"
+	"strings"
 	"sync"
 	"testing"
 
+	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
+	"k8s.io/apimachinery/pkg/apis/meta/v1/unstructured"
 	"k8s.io/client-go/rest"
 	"k8s.io/client-go/tools/clientcmd"
 	clientcmdapi "k8s.io/client-go/tools/clientcmd/api"
+
+	"github.com/mlcanary/mlcanary/internal/kube"
 )
 
 // RaceProxy serves the API server through a TLS proxy that authenticates as admin. Before it
@@ -65,4 +71,25 @@ func WriteKubeconfig(t testing.TB, rc *rest.Config) string {
 		t.Fatal(err)
 	}
 	return path
+}
+
+// RaceVirtualService is RaceProxy where someone else changes VirtualService ns/name's spec (its
+// gateways) just before the stage's own write of it reaches the API server.
+func (e *Env) RaceVirtualService(t testing.TB, ns, name string) *rest.Config {
+	t.Helper()
+	vss := e.Dynamic.Resource(kube.VirtualServices).Namespace(ns)
+	return e.RaceProxy(t, func(r *http.Request) bool {
+		return r.Method == http.MethodPatch && strings.HasSuffix(r.URL.Path, "/virtualservices/"+name)
+	}, func() {
+		ctx := context.Background()
+		vs, err := vss.Get(ctx, name, metav1.GetOptions{})
+		if err == nil {
+			if err = unstructured.SetNestedStringSlice(vs.Object, []string{"mlmodel-gateway", "mesh"}, "spec", "gateways"); err == nil {
+				_, err = vss.Update(ctx, vs, metav1.UpdateOptions{})
+			}
+		}
+		if err != nil {
+			t.Errorf("the racing write: %v", err)
+		}
+	})
 }

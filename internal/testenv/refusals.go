@@ -6,9 +6,11 @@ import (
 	"strings"
 	"time"
 
+	apierrors "k8s.io/apimachinery/pkg/api/errors"
 	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
 	"k8s.io/apimachinery/pkg/apis/meta/v1/unstructured"
 	"k8s.io/apimachinery/pkg/runtime/schema"
+	"k8s.io/client-go/rest"
 
 	"github.com/mlcanary/mlcanary/internal/kube"
 )
@@ -151,4 +153,43 @@ func (e *Env) untilRefused(ctx context.Context, ns, want string) error {
 		}
 		time.Sleep(50 * time.Millisecond)
 	}
+}
+
+// RulesWithout are a Role's rules granting the documented verbs (get, list, create, patch, delete)
+// on every resource mlcanary writes, minus verb on resource ("" for none).
+func RulesWithout(resource, verb string) []any {
+	var rules []any
+	for _, r := range []struct{ group, resource string }{{"apps", "deployments"}, {"", "services"}, {"networking.istio.io", "gateways"}, {"networking.istio.io", "virtualservices"}} {
+		var verbs []string
+		for _, v := range []string{"get", "list", "create", "patch", "delete"} {
+			if r.resource != resource || v != verb {
+				verbs = append(verbs, v)
+			}
+		}
+		rules = append(rules, Rule(r.group, []string{r.resource}, verbs))
+	}
+	return rules
+}
+
+var (
+	clusterRoles        = schema.GroupVersionResource{Group: "rbac.authorization.k8s.io", Version: "v1", Resource: "clusterroles"}
+	clusterRoleBindings = schema.GroupVersionResource{Group: "rbac.authorization.k8s.io", Version: "v1", Resource: "clusterrolebindings"}
+)
+
+// ClusterWriter returns credentials for user "cluster-writer", who may do everything mlcanary does
+// in every namespace but may not read Namespace objects, so a stage cannot tell beforehand that its
+// namespace is missing and learns it from the API server's 404.
+func (e *Env) ClusterWriter(ctx context.Context) (*rest.Config, error) {
+	meta := map[string]any{"name": "mlcanary-cluster-writer"}
+	for _, o := range []object{
+		{clusterRoles, map[string]any{"apiVersion": "rbac.authorization.k8s.io/v1", "kind": "ClusterRole", "metadata": meta, "rules": RulesWithout("", "")}},
+		{clusterRoleBindings, map[string]any{"apiVersion": "rbac.authorization.k8s.io/v1", "kind": "ClusterRoleBinding", "metadata": meta,
+			"roleRef":  map[string]any{"apiGroup": "rbac.authorization.k8s.io", "kind": "ClusterRole", "name": "mlcanary-cluster-writer"},
+			"subjects": []any{map[string]any{"kind": "User", "name": "cluster-writer", "apiGroup": "rbac.authorization.k8s.io"}}}},
+	} {
+		if _, err := e.Dynamic.Resource(o.gvr).Create(ctx, &unstructured.Unstructured{Object: o.obj}, metav1.CreateOptions{}); err != nil && !apierrors.IsAlreadyExists(err) {
+			return nil, fmt.Errorf("creating %s: %w", o.gvr.Resource, err)
+		}
+	}
+	return e.UserConfig("cluster-writer")
 }
