@@ -32,6 +32,9 @@ type fixture struct {
 	ns  string
 	rec *recorder
 	cl  *engine.Client
+	// others are more namespaces the test created (otherNamespace) whose VirtualServices the
+	// recorder checks too.
+	others []string
 }
 
 func newFixture(t *testing.T) *fixture {
@@ -230,23 +233,26 @@ func (r *recorder) checkDefaultKept(c *config.Config, name string, body []byte) 
 
 // checkUnrouted: a version's Deployment may be changed or deleted, and its Service deleted, only
 // while no route points at it (applying a Service is always safe): neither mlcanary's own routes
-// nor any route of any VirtualService in any namespace, by any spelling of the Service's host.
+// nor any route of any VirtualService in the namespace or in the test's other namespaces, by any
+// spelling of the Service's host.
 func (r *recorder) checkUnrouted(c *config.Config, v config.Version, what string) {
 	if strings.HasPrefix(what, http.MethodPatch+" services/") {
 		return
 	}
-	all, err := env.Dynamic.Resource(kube.VirtualServices).List(context.Background(), metav1.ListOptions{})
-	if err != nil {
-		r.violate("%s: listing VirtualServices to check it is unrouted: %v", what, err)
-		return
-	}
 	var vss []*unstructured.Unstructured
-	for i := range all.Items {
-		vs := &all.Items[i]
-		if vs.GetNamespace() == c.Namespace && vs.GetName() == c.VirtualService && render.LiveRouting(c, vs).References(v) {
-			r.violate("%s while version %s is routed by mlcanary's VirtualService", what, v)
+	for _, ns := range append([]string{c.Namespace}, r.f.others...) {
+		all, err := env.Dynamic.Resource(kube.VirtualServices).Namespace(ns).List(context.Background(), metav1.ListOptions{})
+		if err != nil {
+			r.violate("%s: listing VirtualServices to check it is unrouted: %v", what, err)
+			return
 		}
-		vss = append(vss, vs)
+		for i := range all.Items {
+			vs := &all.Items[i]
+			if vs.GetNamespace() == c.Namespace && vs.GetName() == c.VirtualService && render.LiveRouting(c, vs).References(v) {
+				r.violate("%s while version %s is routed by mlcanary's VirtualService", what, v)
+			}
+			vss = append(vss, vs)
+		}
 	}
 	if refs := render.ForeignReferences(c, vss...)[v]; len(refs) > 0 {
 		r.violate("%s while version %s is routed by %v", what, v, refs)

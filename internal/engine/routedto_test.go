@@ -34,6 +34,7 @@ func otherNamespace(t *testing.T, f *fixture, suffix string) string {
 	if err := env.CreateNamespace(context.Background(), ns); err != nil {
 		t.Fatal(err)
 	}
+	f.others = append(f.others, ns)
 	return ns
 }
 
@@ -188,9 +189,14 @@ func TestShortNameInAnotherNamespaceIsNotOurs(t *testing.T) {
 // replace a version do not list them at all.
 func TestManyOtherVirtualServicesArePaged(t *testing.T) {
 	f := blueGreenFromD0(t)
+	bulk := metav1.ListOptions{LabelSelector: "bulk=unrelated"}
+	t.Cleanup(func() { // the other tests' recorders list this API server's VirtualServices
+		_ = env.Dynamic.Resource(kube.VirtualServices).Namespace(f.ns).DeleteCollection(context.Background(), metav1.DeleteOptions{}, bulk)
+	})
 	for i := range 520 { // kube.List reads pages of 500
 		name := fmt.Sprintf("unrelated-%03d", i)
 		obj := virtualService(name, map[string]any{"hosts": []any{name + ".example.com"}, "http": []any{route("", "somewhere-else")}})
+		obj["metadata"].(map[string]any)["labels"] = map[string]any{"bulk": "unrelated"}
 		if _, err := env.Dynamic.Resource(kube.VirtualServices).Namespace(f.ns).Create(context.Background(), &unstructured.Unstructured{Object: obj}, metav1.CreateOptions{}); err != nil {
 			t.Fatal(err)
 		}
