@@ -34,8 +34,10 @@ type VerifyFunc func(ctx context.Context, rc *rest.Config, cfg config.Config, o 
 
 // Run performs one stage as a GitHub Action step and, when verify-gateway is set, verifies traffic
 // right after it. Workflow commands go to out (the step's stdout). The returned error has already
-// been reported as an ::error:: annotation; callers only map it to an exit code (a
-// *config.InputError means bad input, exit 2).
+// been reported as an ::error:: annotation titled with the stage, whose text is the error line the
+// CLI and the Azure DevOps task print too (named by the stage once, with unprintable characters
+// escaped); callers only map it to an exit code (a *config.InputError means bad input,
+// exit 2).
 func Run(ctx context.Context, env LookupEnv, out io.Writer, stage StageFunc, check VerifyFunc) error {
 	gh := githubactions.New(githubactions.WithWriter(out), githubactions.WithGetenv(getenv(env)))
 	kc, err := loadKubeconfig(env)
@@ -47,7 +49,7 @@ func Run(ctx context.Context, env LookupEnv, out io.Writer, stage StageFunc, che
 		err = run(ctx, gh, env, kc, stage, check)
 	}
 	if err != nil {
-		gh.WithFieldsMap(map[string]string{"title": errorTitle(stageName)}).Errorf("%s", err)
+		gh.WithFieldsMap(map[string]string{"title": errorTitle(stageName)}).Errorf("%s", config.Printable(err.Error()))
 	}
 	return err
 }

@@ -86,7 +86,8 @@ func TestRunStageFails(t *testing.T) {
 		t.Fatalf("error = %v, want a stage failure", err)
 	}
 	stdout := r.out.String()
-	want := "::error title=mlcanary Blue_100::Blue_100: deployment abtesting/model-blue not ready after 10m0s%0A0/1 replicas available\n"
+	// One line (the newline shown escaped), named by the stage once, as the CLI and the task print it.
+	want := "::error title=mlcanary Blue_100::Blue_100: deployment abtesting/model-blue not ready after 10m0s\\n0/1 replicas available\n"
 	if !strings.HasSuffix(stdout, want) {
 		t.Errorf("stdout should end with the annotation %q:\n%s", want, stdout)
 	}
@@ -94,7 +95,7 @@ func TestRunStageFails(t *testing.T) {
 	if got := parseOutputs(t, readFile(t, r.output)); got["stage"] != "Blue_50" || got["blue-weight"] != "50" {
 		t.Errorf("outputs after a failed stage should say what holds: %v", got)
 	}
-	if sum := readFile(t, r.summary); !strings.Contains(sum, "> [!CAUTION]\n> Blue_50 failed: deployment abtesting/model-blue not ready after 10m0s\n> 0/1 replicas available") {
+	if sum := readFile(t, r.summary); !strings.Contains(sum, "> [!CAUTION]\n> deployment abtesting/model-blue not ready after 10m0s\\n0/1 replicas available\n") {
 		t.Errorf("summary lacks the failure:\n%s", sum)
 	}
 }

@@ -7,6 +7,7 @@ import (
 
 	"github.com/sethvargo/go-githubactions"
 
+	"github.com/mlcanary/mlcanary/internal/config"
 	"github.com/mlcanary/mlcanary/internal/summary"
 	"github.com/mlcanary/mlcanary/internal/verify"
 )
@@ -40,7 +41,7 @@ func StepSummary(r *summary.Result, stageErr error, checked verify.Outcome) stri
 	b.WriteString("\n\n")
 	b.WriteString(Pie(r))
 	if stageErr != nil {
-		fmt.Fprintf(&b, "\n> [!CAUTION]\n> %s failed: %s\n", r.Stage, oneLine(stageErr.Error()))
+		fmt.Fprintf(&b, "\n> [!CAUTION]\n> %s\n", config.Printable(stageErr.Error()))
 	}
 	if v := checked.Markdown(); v != "" {
 		b.WriteString("\n" + v)
@@ -82,9 +83,4 @@ func report(gh *githubactions.Action, r *summary.Result, stageErr error, checked
 // mermaidText keeps a title on one line and free of characters Mermaid's pie grammar reads.
 func mermaidText(s string) string {
 	return strings.NewReplacer("\n", " ", "\r", " ", "\"", "'", ":", " ").Replace(s)
-}
-
-// oneLine keeps a multi-line error inside the Markdown quote it is printed in.
-func oneLine(s string) string {
-	return strings.ReplaceAll(strings.TrimSpace(s), "\n", "\n> ")
 }

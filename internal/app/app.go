@@ -40,10 +40,12 @@ type LookupEnv func(string) (string, bool)
 // number of arguments). Like *config.InputError it exits with code 2.
 type UsageError struct{ Msg string }
 
-func (e *UsageError) Error() string { return e.Msg }
+// Error is Msg with unprintable characters escaped: cobra and pflag repeat what was typed (an
+// unknown flag, say), and an error must stay one line that cannot forge a logging command.
+func (e *UsageError) Error() string { return config.Printable(e.Msg) }
 
 // Run executes mlcanary with args (without the program name) and returns the exit code. The error,
-// if any, is printed exactly once, here, as one line on s.Err.
+// if any, is printed exactly once, here, as one line on s.Err (unprintable characters escaped).
 func Run(ctx context.Context, s Streams, args []string, env LookupEnv) int {
 	if v, _ := env("TF_BUILD"); len(args) == 0 && strings.EqualFold(v, "true") {
 		return runAzureDevOps(ctx, s, env)
@@ -54,7 +56,7 @@ func Run(ctx context.Context, s Streams, args []string, env LookupEnv) int {
 	if err == nil {
 		return ExitOK
 	}
-	fmt.Fprintf(s.Err, "mlcanary: %v\n", err)
+	fmt.Fprintf(s.Err, "mlcanary: %s\n", config.Printable(err.Error()))
 	return ExitCode(err)
 }
 

@@ -39,8 +39,9 @@ func runAzureDevOps(ctx context.Context, s Streams, env LookupEnv) int {
 	}
 	if err != nil {
 		err = azdo.RenameInput(err)
-		log.Error(err.Error())
-		log.Complete("Failed", err.Error())
+		line := config.Printable(err.Error()) // the same one line the CLI and the GitHub Action print
+		log.Error(line)
+		log.Complete("Failed", line)
 		return ExitCode(err)
 	}
 	res := run.res
@@ -70,8 +71,9 @@ func azureVerify(ctx context.Context, log *azdo.Log, run azureRun, stageErr erro
 	return out
 }
 
-// azureStage reads the inputs and the service connection and performs the stage.
-func azureStage(ctx context.Context, log *azdo.Log, job azdo.Job, env LookupEnv) (azureRun, error) {
+// azureInputs reads and validates every task input through the CLI's own flags, before anything
+// is sent; any problem is a *config.InputError naming the flag (RenameInput gives the task's name).
+func azureInputs(env LookupEnv) (azdo.Task, azureRun, error) {
 	var in config.Inputs
 	var vin verify.StageInputs
 	fs := pflag.NewFlagSet("azure-devops", pflag.ContinueOnError)
@@ -79,13 +81,20 @@ func azureStage(ctx context.Context, log *azdo.Log, job azdo.Job, env LookupEnv)
 	vin.AddFlags(fs)
 	task, err := azdo.ReadInputs(azdo.LookupEnv(env), fs)
 	if err != nil {
-		return azureRun{}, err
+		return task, azureRun{}, err
 	}
 	run := azureRun{}
 	if run.cfg, err = in.Config(task.Stage); err != nil {
-		return run, err
+		return task, run, err
 	}
-	if run.verify, err = vin.Options(run.cfg.Hosts); err != nil {
+	run.verify, err = vin.Options(run.cfg.Hosts)
+	return task, run, err
+}
+
+// azureStage reads the inputs and the service connection and performs the stage.
+func azureStage(ctx context.Context, log *azdo.Log, job azdo.Job, env LookupEnv) (azureRun, error) {
+	task, run, err := azureInputs(env)
+	if err != nil {
 		return run, err
 	}
 	run.cfg.ChangedBy = job.RunURL()

@@ -21,9 +21,19 @@ func (f *clusterFlags) add(cmd *cobra.Command) {
 	cmd.Flags().StringVarP(&f.output, "output", "o", "text", "output format: "+summary.Formats)
 }
 
-// config parses and validates every input for stage ("" for status) before anything else runs.
+// config parses and validates every input for stage, the STAGE argument as typed (an empty one is
+// bad input too), before anything else runs.
 func (f *clusterFlags) config(stage string) (config.Config, error) {
 	cfg, err := f.in.Config(stage)
+	if err != nil {
+		return cfg, err
+	}
+	return cfg, checkFormat(f.output)
+}
+
+// statusConfig is config for status, which takes no stage.
+func (f *clusterFlags) statusConfig() (config.Config, error) {
+	cfg, err := f.in.StatusConfig()
 	if err != nil {
 		return cfg, err
 	}

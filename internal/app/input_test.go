@@ -14,7 +14,7 @@ import (
 )
 
 // countingCluster is a stand-in API server that only counts requests: bad input must send none.
-func countingCluster(t *testing.T) (kubeconfig string, requests *atomic.Int64) {
+func countingCluster(t testing.TB) (kubeconfig string, requests *atomic.Int64) {
 	t.Helper()
 	requests = &atomic.Int64{}
 	srv := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, _ *http.Request) {
@@ -80,7 +80,7 @@ func TestBadInputExitsTwoWithOneLine(t *testing.T) {
 		{[]string{"stage", "Blue_0", img, "--header=X-Api-Version"}, `invalid header "X-Api-Version": allowed: a lower-case HTTP header name`},
 		{[]string{"stage", "Blue_0", img, "--header=x api"}, `invalid header "x api"`},
 		{[]string{"stage", "Blue_0", img, "--uri-prefix=score"}, `invalid uri-prefix "score": allowed: a URL path starting with "/"`},
-		{[]string{"stage", "Blue_0", img, "--timeout=10parsecs"}, `invalid timeout "10parsecs": allowed: a duration such as 10m`},
+		{[]string{"stage", "Blue_0", img, "--timeout=10parsecs"}, `invalid timeout "10parsecs": allowed: a duration above 0 and at most 24h, such as 10m`},
 		{[]string{"stage", "Blue_0", img, "--timeout=0s"}, `invalid timeout "0s": allowed: a duration above 0`},
 		{[]string{"stage", "Blue_0", img, "-o", "xml"}, `invalid output "xml": allowed: text, json, yaml, markdown`},
 		{[]string{"stage", "Blue_0", img, "--no-such-flag"}, `unknown flag: --no-such-flag`},

@@ -38,8 +38,13 @@ func (k *kubeFlags) restConfig(env LookupEnv) (*rest.Config, error) {
 		}
 	}
 	if k.kubeconfig != "" {
-		if _, err := os.Stat(k.kubeconfig); err != nil {
+		// A regular file only: a directory or a device (/dev/stdin) is no kubeconfig and could block.
+		fi, err := os.Stat(k.kubeconfig)
+		if err != nil || !fi.Mode().IsRegular() {
 			return nil, &config.InputError{Input: "kubeconfig", Value: k.kubeconfig, Allowed: "the path of a readable kubeconfig file"}
+		}
+		if _, err := clientcmd.LoadFromFile(k.kubeconfig); err != nil { // its content is never quoted
+			return nil, &config.InputError{Input: "kubeconfig", Value: k.kubeconfig, Allowed: "the path of a kubeconfig file that parses as kubeconfig YAML"}
 		}
 	}
 	rules.ExplicitPath = k.kubeconfig

@@ -11,7 +11,7 @@ func newStatusCommand(s Streams, env LookupEnv) *cobra.Command {
 		Short: "Show the live stage, weights, images, readiness and last change",
 		Args:  noArgs,
 		RunE: func(cmd *cobra.Command, _ []string) error {
-			cfg, err := f.config("")
+			cfg, err := f.statusConfig()
 			if err != nil {
 				return err
 			}

@@ -122,7 +122,7 @@ func (f *verifyFlags) options() (config.Config, verify.Options, error) {
 	if !verify.GatewayAddress(f.gateway) {
 		return config.Config{}, verify.Options{}, bad("gateway", verify.RedactedAddress(f.gateway), "the gateway's http(s) address without a path or credentials, e.g. 20.1.2.3 (verify adds the route paths)")
 	}
-	cfg, err := f.inputs.Config("")
+	cfg, err := f.inputs.StatusConfig()
 	if err != nil {
 		return config.Config{}, verify.Options{}, err
 	}

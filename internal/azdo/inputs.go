@@ -176,11 +176,12 @@ func allowedFor(fs *pflag.FlagSet, flag, input string) string {
 	return "a value the " + input + " input accepts"
 }
 
-// RenameInput rewrites an *config.InputError so it names the task input instead of the CLI flag.
+// RenameInput rewrites an *config.InputError so it names the task inputs (imageTag) instead of the
+// CLI flags (image-tag), both the input itself and any other input its message mentions.
 func RenameInput(err error) error {
 	var in *config.InputError
 	if errors.As(err, &in) {
-		in.Input = TaskInput(in.Input)
+		in.Rename(TaskInput)
 	}
 	return err
 }

@@ -77,21 +77,29 @@ func (in *Inputs) AddFlags(fs *pflag.FlagSet) {
 	fs.BoolVar(&in.DryRun, FlagDryRun, false, "validate every write on the server without persisting it")
 }
 
-// Config parses and validates the inputs for stage (a stage name; "" for commands without one,
-// such as status). Any problem is an *InputError.
+// Config parses and validates the inputs for a command that performs or plans stage, the stage
+// name as typed (an empty or unknown name is an *InputError naming "stage", like every other
+// problem).
 func (in *Inputs) Config(stage string) (Config, error) {
 	c := Default()
-	if stage != "" {
-		s, err := ParseStage(stage)
-		if err != nil {
-			return c, err
-		}
-		c.Stage = s
+	s, err := ParseStage(stage)
+	if err != nil {
+		return c, err
 	}
+	c.Stage = s
 	if err := in.fill(&c); err != nil {
 		return c, err
 	}
-	return c, c.Validate(stage != "" && c.Stage.Kind == KindBlue0)
+	return c, c.Validate(c.Stage.Kind == KindBlue0)
+}
+
+// StatusConfig parses and validates the inputs for a command without a stage (status, verify).
+func (in *Inputs) StatusConfig() (Config, error) {
+	c := Default()
+	if err := in.fill(&c); err != nil {
+		return c, err
+	}
+	return c, c.Validate(false)
 }
 
 func (in *Inputs) fill(c *Config) error {
@@ -140,14 +148,21 @@ func int32Input(name, v, allowed string) (int32, error) {
 	return int32(n), nil
 }
 
+// maxTimeout bounds --timeout; Validate refuses more.
+const maxTimeout = 24 * time.Hour
+
 func durationInput(v string) (time.Duration, error) {
-	v = strings.TrimSpace(v)
-	if n, err := strconv.Atoi(v); err == nil { // a bare number is seconds, as in most CI task inputs
+	bad := &InputError{Input: FlagTimeout, Value: v, Allowed: "a duration above 0 and at most 24h, such as 10m, 90s or 1h30m (a bare number means seconds)"}
+	t := strings.TrimSpace(v)
+	if n, err := strconv.ParseInt(t, 10, 64); err == nil { // a bare number is seconds, as in most CI task inputs
+		if n <= 0 || n > int64(maxTimeout/time.Second) { // checked before multiplying: no overflow
+			return 0, bad
+		}
 		return time.Duration(n) * time.Second, nil
 	}
-	d, err := time.ParseDuration(v)
-	if err != nil {
-		return 0, &InputError{Input: FlagTimeout, Value: v, Allowed: "a duration such as 10m, 90s or 1h30m (a bare number means seconds)"}
+	d, err := time.ParseDuration(t)
+	if err != nil || d <= 0 || d > maxTimeout {
+		return 0, bad
 	}
 	return d, nil
 }

@@ -53,7 +53,7 @@ func (c *Config) validateObjects() error {
 		for input, name := range map[string]string{string(v) + "-deployment": n.Deployment, string(v) + "-service": n.Service} {
 			key := strings.SplitN(input, "-", 2)[1] + "/" + name
 			if other, dup := seen[key]; dup {
-				return &InputError{Input: input, Value: name, Allowed: "a name different from " + other}
+				return &InputError{Input: input, Value: name, Allowed: "a name different from {" + other + "}"}
 			}
 			seen[key] = input
 		}
@@ -107,60 +107,102 @@ func (c *Config) validateHeader() error {
 }
 
 func (c *Config) validateURIPrefix() error {
-	if !strings.HasPrefix(c.URIPrefix, "/") || strings.ContainsAny(c.URIPrefix, " \t\r\n?#") {
-		return &InputError{Input: "uri-prefix", Value: c.URIPrefix, Allowed: `a URL path starting with "/", without spaces, "?" or "#", e.g. /score`}
+	// A request path on the wire is printable ASCII (RFC 3986; anything else is percent-encoded),
+	// and Envoy matches the prefix against it as sent, so nothing else could ever match.
+	bad := !strings.HasPrefix(c.URIPrefix, "/") || len(c.URIPrefix) > 1024 || strings.ContainsAny(c.URIPrefix, "?#")
+	for i := 0; i < len(c.URIPrefix) && !bad; i++ {
+		bad = c.URIPrefix[i] <= ' ' || c.URIPrefix[i] >= 0x7f
+	}
+	if bad {
+		return &InputError{Input: "uri-prefix", Value: c.URIPrefix, Allowed: `a URL path starting with "/" of printable ASCII without spaces, "?" or "#" (percent-encode other characters), at most 1024 characters, e.g. /score`}
 	}
 	return nil
 }
 
 func (c *Config) validateImage(need bool) error {
+	if c.Image == "" && need {
+		return &InputError{Input: FlagImage, Value: "", Allowed: "a full image reference with a tag or digest (or {image-repo} plus {image-tag}); " + c.Stage.String() + " deploys it as blue"}
+	}
 	if c.Image == "" {
-		if need {
-			return &InputError{Input: "image", Value: "", Allowed: "a full image reference with a tag or digest (or image-repo plus image-tag); " + c.Stage.String() + " deploys it as blue"}
-		}
 		return nil
 	}
-	return checkImage(c.Image)
+	return checkImage(FlagImage, c.Image) // Inputs.Config already checked it in ImageFrom, naming its input
 }
 
 func (c *Config) validateTimeout() error {
-	if c.Timeout <= 0 || c.Timeout > 24*60*60*1e9 {
+	if c.Timeout <= 0 || c.Timeout > maxTimeout {
 		return &InputError{Input: "timeout", Value: c.Timeout.String(), Allowed: "a duration above 0 and at most 24h, e.g. 10m or 90s"}
 	}
 	return nil
 }
 
 // ImageFrom joins the documented IMAGE_REPO_NAME style (repository, optionally with its registry
-// host) and a tag into one reference. A full image wins when both forms are given.
+// host) and a tag into one reference, and checks it as the kubelet and containerd parse an image
+// (reference.ParseNormalizedNamed): a repository plus a tag, a digest, or both. A problem names the input
+// that holds it: image when a full image was given, else image-repo or image-tag.
+//
+// An image-tag of the form sha256:<64 hex> (what `docker push` and most registries print) is a
+// digest, not a tag — a tag cannot contain ':' — so it is joined as repo@sha256:<hex>;
+// 42@sha256:<hex> is joined as repo:42@sha256:<hex>. Giving both image and image-repo/image-tag
+// is refused.
 func ImageFrom(image, repo, tag string) (string, error) {
 	switch {
 	case image != "" && (repo != "" || tag != ""):
-		return "", &InputError{Input: "image", Value: image, Allowed: "either image or image-repo plus image-tag, not both"}
+		return "", &InputError{Input: FlagImage, Value: image, Allowed: "either {image} or {image-repo} plus {image-tag}, not both"}
 	case image != "":
-		return image, nil
+		return image, checkImage(FlagImage, image)
 	case repo == "" && tag == "":
 		return "", nil
 	case repo == "":
-		return "", &InputError{Input: "image-repo", Value: "", Allowed: "a repository such as myregistry.azurecr.io/model when image-tag is given"}
+		return "", &InputError{Input: FlagImageRepo, Value: "", Allowed: "a repository such as myregistry.azurecr.io/model when {image-tag} is given"}
 	case tag == "":
-		return "", &InputError{Input: "image-tag", Value: "", Allowed: "a tag such as 42 when image-repo is given"}
+		return "", &InputError{Input: FlagImageTag, Value: "", Allowed: "a tag such as 42 (or a digest sha256:<64 hex digits>) when {image-repo} is given"}
 	}
-	if !strings.Contains(repo, "/") && strings.ContainsAny(repo, ".:") {
-		return "", &InputError{Input: "image-repo", Value: repo, Allowed: "a repository, not only a registry host: add the image name, e.g. " + repo + "/model"}
+	if err := checkRepository(repo); err != nil {
+		return "", err
 	}
-	return repo + ":" + tag, nil
+	joined := repo + ":" + tag
+	if strings.HasPrefix(tag, "sha256:") {
+		joined = repo + "@" + tag
+	}
+	if checkImage(FlagImageTag, joined) != nil {
+		return "", &InputError{Input: FlagImageTag, Value: tag, Allowed: imageTagAllowed}
+	}
+	return joined, nil
 }
 
-func checkImage(image string) error {
-	ref, err := reference.ParseAnyReference(image)
-	if err == nil {
-		_, tagged := ref.(reference.Tagged)
-		_, digested := ref.(reference.Digested)
-		if tagged || digested {
-			return nil
+const imageTagAllowed = "a tag of letters, digits, '.', '_' and '-' (at most 128, not starting with '.' or '-'), " +
+	"a digest sha256:<64 lower-case hex digits>, or both as TAG@sha256:<hex>"
+
+// checkRepository refuses an image-repo that is not a repository name on its own: only a registry
+// host, upper case, a tag or digest already attached, or anything the kubelet would not parse.
+func checkRepository(repo string) error {
+	if !strings.Contains(repo, "/") && strings.ContainsAny(repo, ".:") {
+		return &InputError{Input: FlagImageRepo, Value: repo, Allowed: "a repository, not only a registry host: add the image name, e.g. myregistry.azurecr.io/model"}
+	}
+	named, err := reference.ParseNormalizedNamed(repo)
+	if err != nil || !reference.IsNameOnly(named) {
+		return &InputError{Input: FlagImageRepo, Value: repo, Allowed: "a repository without tag or digest, e.g. myregistry.azurecr.io/model (lower case; letters, digits, '.', '_', '-' and '/')"}
+	}
+	return nil
+}
+
+// checkImage accepts what a kubelet can pull: a repository with a tag, a digest or both, parsed as
+// the kubelet and containerd parse it (reference.ParseNormalizedNamed). An image ID (a bare 64-hex string, or sha256:<hex> without
+// a repository) is not a reference: no registry can be asked for it. A reference without a tag or
+// digest is refused too, because the kubelet would pull ":latest", which changes under a release.
+func checkImage(input, image string) error {
+	allowed := "an image reference with a tag or digest, e.g. myregistry.azurecr.io/model:42 or myregistry.azurecr.io/model@sha256:<64 hex digits> (lower-case repository, tag of letters, digits, '.', '_', '-')"
+	if ref, err := reference.ParseAnyReference(image); err == nil {
+		if _, named := ref.(reference.Named); !named {
+			return &InputError{Input: input, Value: image, Allowed: "a pullable image reference, not an image ID or a bare digest: put the repository in front, e.g. myregistry.azurecr.io/model@sha256:<64 hex digits>"}
 		}
 	}
-	return &InputError{Input: "image", Value: image, Allowed: "an image reference with a tag or digest, e.g. myregistry.azurecr.io/model:42 (lower-case repository, tag of letters, digits, '.', '_', '-')"}
+	named, err := reference.ParseNormalizedNamed(image)
+	if err != nil || reference.IsNameOnly(named) || strings.TrimSpace(image) != image {
+		return &InputError{Input: input, Value: image, Allowed: allowed}
+	}
+	return nil
 }
 
 func dns1123Label(input, v string) error {
