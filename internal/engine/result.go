@@ -1,6 +1,7 @@
 package engine
 
 import (
+	"fmt"
 	"time"
 
 	"k8s.io/apimachinery/pkg/apis/meta/v1/unstructured"
@@ -48,21 +49,43 @@ func setRouting(r *summary.Result, cfg *config.Config, routing render.Routing) {
 	}
 }
 
-// statusResult describes the live state.
+// statusResult describes the live state. Its Stage is derived from the live routes and
+// Deployments (derivedStage), not taken from the record: when the record on the VirtualService
+// agrees, the recorded name is shown (Rollback and Green_100 end alike; an unfinished stage, see
+// InProgressAnnotation, shows the last stage that held, with a note); when it does not,
+// RecordedStage keeps it, Drift says how they differ, and the last change is the field manager
+// that wrote the VirtualService after mlcanary (from its managedFields), when there is one.
 func statusResult(cfg *config.Config, l *liveState) *summary.Result {
 	r := newResult("status", cfg)
-	r.Stage = "none"
-	if l.vs != nil {
-		if s := l.vs.GetAnnotations()[StageAnnotation]; s != "" {
-			r.Stage = s
-		} else {
-			r.Stage = "unknown (VirtualService not written by mlcanary)"
-		}
+	view := liveView{routing: render.LiveRouting(cfg, l.vs), deployed: map[config.Version]bool{}, images: map[config.Version]string{}}
+	for _, v := range config.Versions {
+		view.deployed[v] = l.deployments[v] != nil
+		view.images[v] = imageOf(l.deployments[v])
 	}
-	setRouting(r, cfg, render.LiveRouting(cfg, l.vs))
-	r.Images = summary.Images{Green: imageOf(l.deployments[config.Green]), Blue: imageOf(l.deployments[config.Blue])}
+	derived, agrees := derivedStage(view)
+	r.Stage = derived
+	setRouting(r, cfg, view.routing)
+	r.Images = summary.Images{Green: view.images[config.Green], Blue: view.images[config.Blue]}
 	r.Ready = summary.Ready{Green: kube.RolloutOf(l.deployments[config.Green]).Done, Blue: kube.RolloutOf(l.deployments[config.Blue]).Done}
 	r.ChangedBy, r.ChangedAt = record(l.vs)
+	if l.vs == nil {
+		return r
+	}
+	ann := l.vs.GetAnnotations()
+	r.RecordedStage = ann[StageAnnotation]
+	if r.RecordedStage == "" {
+		r.Notes = append(r.Notes, "the VirtualService carries no mlcanary record: the stage is derived from the live routes only")
+		return r
+	}
+	if s := ann[InProgressAnnotation]; s != "" {
+		r.Notes = append(r.Notes, fmt.Sprintf("%s started changing traffic at %s and has not completed (it is still running, or it failed); the last stage that held is %s",
+			s, r.ChangedAt.Format(time.RFC3339), r.RecordedStage))
+	}
+	if r.Drift = drift(view, ann, derived, agrees); r.Drift == "" {
+		r.Stage = r.RecordedStage // the record agrees (or names an unfinished stage's last one)
+	} else if who, at := lastWriter(l.vs, r.ChangedAt); who != "" {
+		r.ChangedBy, r.ChangedAt = who+" (not mlcanary)", at
+	}
 	return r
 }
 

@@ -118,18 +118,26 @@ func (e *execution) desiredRoutes(r render.Routing, live *unstructured.Unstructu
 	if err != nil {
 		return nil, err
 	}
-	images := e.images
-	if r.Equal(e.plan.Final) {
-		images = e.plan.Images // the record describes the state the stage ends in
-	}
 	ann := desired.GetAnnotations()
 	maps.Copy(ann, map[string]string{
-		StageAnnotation:     cfg.Stage.String(),
 		WeightsAnnotation:   fmt.Sprintf("green=%d,blue=%d", r.Weights[config.Green], r.Weights[config.Blue]),
-		ImagesAnnotation:    fmt.Sprintf("green=%s,blue=%s", images[config.Green], images[config.Blue]),
+		ImagesAnnotation:    fmt.Sprintf("green=%s,blue=%s", e.images[config.Green], e.images[config.Blue]),
 		ChangedAtAnnotation: e.now().Format("2006-01-02T15:04:05Z"),
 		ChangedByAnnotation: cfg.ChangedBy,
 	})
+	// The record names a stage only once it holds. The stage's final routing records it (with the
+	// images the stage ends with); an intermediate one — a version unrouted before its pods are
+	// replaced — keeps the stage recorded before and names this one as in progress, so a stage
+	// that fails half-way leaves the last stage that held, not its own name.
+	if r.Equal(e.plan.Final) {
+		ann[StageAnnotation] = cfg.Stage.String()
+		ann[ImagesAnnotation] = fmt.Sprintf("green=%s,blue=%s", e.plan.Images[config.Green], e.plan.Images[config.Blue])
+	} else {
+		if live != nil && live.GetAnnotations()[StageAnnotation] != "" {
+			ann[StageAnnotation] = live.GetAnnotations()[StageAnnotation]
+		}
+		ann[InProgressAnnotation] = cfg.Stage.String()
+	}
 	desired.SetAnnotations(ann)
 	binding := render.BindingOf(cfg, live) // a delegate stays one; a binding elsewhere is kept
 	render.Bind(binding, desired, live)

@@ -23,6 +23,9 @@ func Markdown(r *Result) string {
 	title := "mlcanary " + r.Action + ": " + r.Stage
 	title += suffix(r)
 	fmt.Fprintf(&b, "### %s\n\nNamespace `%s`\n\n", esc(title), code(r.Namespace))
+	if r.Drift != "" {
+		fmt.Fprintf(&b, "> **Warning:** %s\n\n", esc(r.Drift))
+	}
 	b.WriteString("| version | traffic | weight | image | ready |\n|---|---|---:|---|---|\n")
 	for _, v := range r.versions() {
 		fmt.Fprintf(&b, "| %s | `%s` | **%d%%** | %s | %s |\n", v.label, Bar(v.weight), v.weight, imageCell(v.image), readyCell(v))

@@ -9,8 +9,15 @@ import "time"
 type Result struct {
 	// Action is "stage", "plan" or "status".
 	Action string `json:"action"`
-	// Stage is the stage performed or planned; for status, the stage recorded on the cluster.
+	// Stage is the stage performed or planned; for status, the stage the live routes and
+	// Deployments are in (the recorded name when the record agrees).
 	Stage string `json:"stage"`
+	// RecordedStage is, for status, the stage mlcanary recorded on the VirtualService ("" when
+	// none); it differs from Stage when someone changed the routes since.
+	RecordedStage string `json:"recordedStage,omitempty"`
+	// Drift is, for status, one sentence "drifted from the recorded <stage>: …" when the live state
+	// disagrees with the record, else "".
+	Drift string `json:"drift,omitempty"`
 	// Namespace holds the objects.
 	Namespace string `json:"namespace"`
 	// Weights are the default route's percentages after the run.

@@ -14,6 +14,9 @@ func Text(r *Result) string {
 	var b strings.Builder
 	fmt.Fprintf(&b, "%s %s in namespace %s", r.Action, r.Stage, r.Namespace)
 	b.WriteString(suffix(r) + "\n")
+	if r.Drift != "" {
+		fmt.Fprintf(&b, "%s\n", r.Drift)
+	}
 	for _, v := range r.versions() {
 		image, ready := v.image, "not ready"
 		if image == "" {
