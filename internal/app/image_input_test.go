@@ -3,9 +3,12 @@ package app
 import (
 	"bytes"
 	"context"
+	"os"
 	"path/filepath"
 	"strings"
 	"testing"
+
+	"github.com/mlcanary/mlcanary/internal/testenv"
 )
 
 // hex64 is a sha256 digest's hex: as an image it is an image ID, not something a kubelet can pull.
@@ -164,4 +167,54 @@ func hasControl(s string) bool {
 		}
 	}
 	return false
+}
+
+// TestRefusedStageIsTheSameLineInEveryFrontEnd: a stage refused by its precondition is reported
+// with the same one line by the CLI, the Azure DevOps task and the GitHub Action — the engine's
+// sentence, which names the stage once (the GitHub front end used to prefix it again:
+// "Blue_50: Blue_50: …") — and exits 1 in each.
+func TestRefusedStageIsTheSameLineInEveryFrontEnd(t *testing.T) {
+	e := testenv.Start(t)
+	const ns = "abtest-same-line"
+	if err := e.CreateNamespace(context.Background(), ns); err != nil {
+		t.Fatal(err)
+	}
+	path := e.Kubeconfig(t)
+	content, err := os.ReadFile(path)
+	if err != nil {
+		t.Fatal(err)
+	}
+	want := "Blue_50: blue (Deployment " + ns + "/model-blue) must exist and be ready, but it does not exist; Blue_0 deploys it"
+
+	code, _, errs := runCLI(t, path, "stage", "Blue_50", "-n", ns)
+	if cli := strings.TrimPrefix(strings.TrimSuffix(errs, "\n"), "mlcanary: "); code != ExitFailed || cli != want {
+		t.Errorf("CLI: exit %d, line %q, want %q", code, cli, want)
+	}
+
+	const conn = "c0ffee00-0000-4000-8000-000000000000"
+	code, out := runFrontEnd(t, nil, map[string]string{"TF_BUILD": "True", "INPUT_STAGE": "Blue_50", "INPUT_NAMESPACE": ns,
+		"INPUT_KUBERNETESSERVICECONNECTION": conn, "ENDPOINT_URL_" + conn: e.Config.Host, "ENDPOINT_AUTH_SCHEME_" + conn: "Kubernetes",
+		"ENDPOINT_DATA_" + conn + "_AUTHORIZATIONTYPE": "Kubeconfig", "ENDPOINT_AUTH_PARAMETER_" + conn + "_KUBECONFIG": string(content)})
+	var azure []string
+	for _, c := range parseVSO(out) {
+		if c.name == "task.logissue" && c.props["type"] == "error" {
+			azure = append(azure, c.data)
+		}
+	}
+	if code != ExitFailed || len(azure) != 1 || azure[0] != want {
+		t.Errorf("Azure DevOps: exit %d, errors %q, want [%q]\n%s", code, azure, want, out)
+	}
+
+	dir := t.TempDir()
+	code, out = runFrontEnd(t, []string{"github-action"}, map[string]string{"INPUT_STAGE": "Blue_50", "INPUT_NAMESPACE": ns,
+		"INPUT_KUBECONFIG": string(content), "GITHUB_OUTPUT": filepath.Join(dir, "o"), "GITHUB_STEP_SUMMARY": filepath.Join(dir, "s")})
+	var github []string
+	for _, line := range strings.Split(out, "\n") {
+		if rest, ok := strings.CutPrefix(line, "::error title=mlcanary Blue_50::"); ok {
+			github = append(github, strings.NewReplacer("%0A", "\n", "%0D", "\r", "%25", "%").Replace(rest))
+		}
+	}
+	if code != ExitFailed || len(github) != 1 || github[0] != want {
+		t.Errorf("GitHub: exit %d, errors %q, want [%q]\n%s", code, github, want, out)
+	}
 }
