@@ -136,6 +136,10 @@ func (r *recorder) RoundTrip(req *http.Request) (*http.Response, error) {
 	return r.next.RoundTrip(req)
 }
 
+// WrappedRoundTripper lets client-go cancel a request that timed out on the transport underneath
+// (without it, client-go logs that it could not).
+func (r *recorder) WrappedRoundTripper() http.RoundTripper { return r.next }
+
 // reset forgets what was counted so far.
 func (r *recorder) reset() {
 	r.mu.Lock()
