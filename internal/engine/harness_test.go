@@ -104,6 +104,8 @@ type recorder struct {
 	violations []string
 	// beforeWrite, when set, runs just before a write is sent: a test's concurrent writer.
 	beforeWrite func(req *http.Request)
+	// answer, when set and it returns a response, answers a request instead of the API server.
+	answer func(*http.Request) *http.Response
 }
 
 func (r *recorder) RoundTrip(req *http.Request) (*http.Response, error) {
@@ -131,6 +133,11 @@ func (r *recorder) RoundTrip(req *http.Request) (*http.Response, error) {
 		r.mu.Unlock()
 		if hook != nil {
 			hook(req)
+		}
+	}
+	if r.answer != nil {
+		if resp := r.answer(req); resp != nil {
+			return resp, nil
 		}
 	}
 	return r.next.RoundTrip(req)

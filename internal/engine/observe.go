@@ -65,7 +65,7 @@ func (c *Client) boundGateway(ctx context.Context, cfg *config.Config, b render.
 	}
 	gw, err := c.kube.Get(ctx, kube.Gateways, ns, name)
 	switch {
-	case kube.IsForbidden(err):
+	case refused(err):
 		return plan.GatewayUnreadable, nil
 	case err != nil:
 		return plan.GatewayUnchecked, err

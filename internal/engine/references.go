@@ -17,7 +17,7 @@ import (
 func (c *Client) readOthers(ctx context.Context, l *liveState, displaced []config.Version) error {
 	cfg := l.cfg
 	all, err := c.kube.List(ctx, kube.VirtualServices, "")
-	if kube.IsForbidden(err) {
+	if refused(err) {
 		if all, err = c.kube.List(ctx, kube.VirtualServices, cfg.Namespace); err == nil {
 			names := make([]string, len(displaced))
 			for i, v := range displaced {
@@ -38,4 +38,10 @@ func (c *Client) readOthers(ctx context.Context, l *liveState, displaced []confi
 	}
 	l.othersRead, l.decided = true, nil
 	return nil
+}
+
+// refused reports whether the API server refused the credentials a read outside the namespace:
+// RBAC, or a 403 another authorizer gave without RBAC's wording. Either way the read is optional.
+func refused(err error) bool {
+	return kube.IsForbidden(err) || kube.CauseOf(err) == kube.CauseForbidden
 }

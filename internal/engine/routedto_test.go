@@ -3,6 +3,8 @@ package engine_test
 import (
 	"context"
 	"fmt"
+	"io"
+	"net/http"
 	"reflect"
 	"strings"
 	"testing"
@@ -266,5 +268,26 @@ func TestNamespaceRoleStillFindsRoutesInTheNamespace(t *testing.T) {
 		if !strings.Contains(strings.Join(res.Notes, "\n"), note) {
 			t.Errorf("Rollback notes %q lack %q", res.Notes, note)
 		}
+	}
+}
+
+// TestAnyRefusalOfTheClusterWideListFallsBack: a 403 on listing VirtualServices in all namespaces
+// from another authorizer (a policy engine's wording, not RBAC's) is no failure either: the
+// namespace's VirtualServices are read and a route there still keeps blue.
+func TestAnyRefusalOfTheClusterWideListFallsBack(t *testing.T) {
+	f := blueGreenFromD0(t)
+	applyAs(t, "team", kube.VirtualServices, f.ns, virtualService("scorer-internal", map[string]any{
+		"hosts": []any{"model-svc-green"}, "http": []any{route("blue-canary", "model-svc-blue")}}))
+	f.rec.answer = func(req *http.Request) *http.Response {
+		if req.Method != http.MethodGet || req.URL.Path != "/apis/networking.istio.io/v1/virtualservices" {
+			return nil
+		}
+		body := `{"kind":"Status","apiVersion":"v1","status":"Failure","message":"cluster-scoped reads are denied by the platform policy","reason":"Forbidden","code":403}`
+		return &http.Response{StatusCode: http.StatusForbidden, Header: http.Header{"Content-Type": []string{"application/json"}},
+			Body: io.NopCloser(strings.NewReader(body)), Request: req}
+	}
+	_, err := f.try("Green_100", "")
+	if err == nil || !strings.Contains(err.Error(), "route blue-canary of VirtualService "+f.ns+"/scorer-internal is not mlcanary's and sends traffic to blue") {
+		t.Errorf("Green_100 with the cluster-wide list refused: %v", err)
 	}
 }
