@@ -64,7 +64,7 @@ func (c *Client) Stage(ctx context.Context, cfg config.Config, log Logger) (*sum
 		return nil, named(cfg.Stage, err)
 	}
 	run := newExecution(c, &cfg, live, p, log)
-	if err := run.check(); err != nil {
+	if err := run.check(ctx); err != nil {
 		return nil, named(cfg.Stage, err)
 	}
 	if err := run.steps(ctx); err != nil {

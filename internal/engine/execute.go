@@ -47,12 +47,22 @@ func newExecution(c *Client, cfg *config.Config, live *liveState, p *plan.Plan, 
 }
 
 // check renders and validates every VirtualService the plan will write, against the live one,
-// so a routing Istio would reject (a foreign catch-all before mlcanary's default route, say)
-// refuses the stage before its first write rather than after minutes of rollout.
-func (e *execution) check() error {
+// and the Gateway, so a routing Istio would reject (a foreign catch-all before mlcanary's default
+// route, say) or a Gateway server mlcanary may not change refuses the stage before its first write
+// rather than after minutes of rollout. (Deployments and Services are checked by package plan.)
+func (e *execution) check(ctx context.Context) error {
 	for _, s := range e.plan.Steps {
-		if s.Action == plan.ApplyRoutes {
+		switch s.Action {
+		case plan.ApplyRoutes:
 			if _, err := e.desiredRoutes(s.Routing, e.live.vs); err != nil {
+				return err
+			}
+		case plan.ApplyGateway:
+			live, err := e.c.kube.Get(ctx, kube.Gateways, e.cfg.Namespace, e.cfg.Gateway)
+			if err != nil {
+				return err
+			}
+			if _, err := desiredObject(render.Gateway(e.cfg), live, render.MergeGateway); err != nil {
 				return err
 			}
 		}
@@ -100,25 +110,47 @@ func (e *execution) step(ctx context.Context, s plan.Step) error {
 }
 
 // apply writes obj unless the cluster already holds it, recording the change (or, in a dry run,
-// the server's answer as a diff). merge, when set, keeps list entries someone else added.
-func (e *execution) apply(ctx context.Context, gvr schema.GroupVersionResource, obj any, detail string, merge func(desired, live *unstructured.Unstructured)) error {
-	desired, err := render.Unstructured(obj)
+// the server's answer as a diff). Only the fields mlcanary owns are sent (desiredObject); merge,
+// when set, keeps what someone else owns in lists the API replaces whole.
+func (e *execution) apply(ctx context.Context, gvr schema.GroupVersionResource, obj any, detail string, merge func(desired, live *unstructured.Unstructured) error) error {
+	name, err := render.Unstructured(obj)
 	if err != nil {
 		return err
 	}
-	stamp(desired)
-	live, err := e.c.kube.Get(ctx, gvr, desired.GetNamespace(), desired.GetName())
+	live, err := e.c.kube.Get(ctx, gvr, name.GetNamespace(), name.GetName())
 	if err != nil {
 		return err
 	}
 	if live != nil && live.GetDeletionTimestamp() != nil {
 		// The write would be accepted, but the object goes away once its finalizers finish.
-		return kube.BeingDeleted("applying "+kube.Kind(gvr)+" "+e.cfg.Namespace+"/"+desired.GetName(), live)
+		return kube.BeingDeleted("applying "+kube.Kind(gvr)+" "+e.cfg.Namespace+"/"+name.GetName(), live)
 	}
-	if merge != nil {
-		merge(desired, live)
+	desired, err := desiredObject(obj, live, merge)
+	if err != nil || desired == nil {
+		return err
 	}
 	return e.write(ctx, gvr, desired, live, detail)
+}
+
+// desiredObject is what mlcanary sends for the rendered obj given the live object: stamped with
+// the hash of what mlcanary renders, narrowed to what it owns on an object someone else created
+// (render.Adopt), and merged with live by merge when set. It is nil when nothing of the object is
+// mlcanary's to write (an adopted Service).
+func desiredObject(obj any, live *unstructured.Unstructured, merge func(desired, live *unstructured.Unstructured) error) (*unstructured.Unstructured, error) {
+	desired, err := render.Unstructured(obj)
+	if err != nil {
+		return nil, err
+	}
+	stamp(desired)
+	if render.Adopt(desired, live) {
+		return nil, nil
+	}
+	if merge != nil {
+		if err := merge(desired, live); err != nil {
+			return nil, err
+		}
+	}
+	return desired, nil
 }
 
 // drain waits, before v's pods are replaced or deleted, until Client.Drain has passed since this

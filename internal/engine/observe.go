@@ -16,6 +16,7 @@ import (
 type liveState struct {
 	cfg         *config.Config
 	deployments map[config.Version]*unstructured.Unstructured
+	services    map[config.Version]*unstructured.Unstructured
 	vs          *unstructured.Unstructured
 	// others are the other VirtualServices readOthers read (othersRead), for routes to a version;
 	// othersNote says when only the namespace's could be read.
@@ -27,8 +28,8 @@ type liveState struct {
 	decided      *plan.Live // facts(), computed once
 }
 
-// observe checks that Istio and the namespace exist and reads both Deployments and the
-// VirtualService: five requests (six when it binds to a Gateway in another namespace).
+// observe checks that Istio and the namespace exist and reads both Deployments, both Services and
+// the VirtualService: seven requests (eight when it binds to a Gateway in another namespace).
 func (c *Client) observe(ctx context.Context, cfg *config.Config) (*liveState, error) {
 	if err := c.kube.CheckIstio(ctx, cfg.Namespace); err != nil {
 		return nil, err
@@ -40,9 +41,12 @@ func (c *Client) observe(ctx context.Context, cfg *config.Config) (*liveState, e
 	if ns == nil && err == nil {
 		return nil, fmt.Errorf("namespace %q does not exist; create it first (kubectl create namespace %s, labelled istio-injection=enabled for the sidecars)", cfg.Namespace, cfg.Namespace)
 	}
-	l := &liveState{cfg: cfg, deployments: map[config.Version]*unstructured.Unstructured{}}
+	l := &liveState{cfg: cfg, deployments: map[config.Version]*unstructured.Unstructured{}, services: map[config.Version]*unstructured.Unstructured{}}
 	for _, v := range config.Versions {
 		if l.deployments[v], err = c.kube.Get(ctx, kube.Deployments, cfg.Namespace, cfg.Objects[v].Deployment); err != nil {
+			return nil, err
+		}
+		if l.services[v], err = c.kube.Get(ctx, kube.Services, cfg.Namespace, cfg.Objects[v].Service); err != nil {
 			return nil, err
 		}
 	}
@@ -101,6 +105,7 @@ func (l *liveState) derive() plan.Live {
 		p.Versions[v] = plan.VersionState{
 			Deployed: r.Exists, Ready: r.Done, Image: image, Container: container,
 			Current: r.Exists && l.current(v, d, image, container), Available: r.Available, Wanted: r.Wanted, Reason: r.Reason,
+			Shape: shapeOf(d), Service: serviceOf(l.services[v], l.cfg.Port),
 		}
 	}
 	return p
@@ -108,12 +113,8 @@ func (l *liveState) derive() plan.Live {
 
 // current reports whether applying v's Deployment with its live image would write nothing.
 func (l *liveState) current(v config.Version, d *unstructured.Unstructured, image, container string) bool {
-	desired, err := render.Unstructured(render.Deployment(l.cfg, v, image, container))
-	if err != nil {
-		return false
-	}
-	stamp(desired)
-	return upToDate(desired, d)
+	desired, err := desiredObject(render.Deployment(l.cfg, v, image, container), d, nil)
+	return err == nil && upToDate(desired, d)
 }
 
 // imageOf returns the scoring container's image.

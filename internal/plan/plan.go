@@ -27,6 +27,10 @@ type VersionState struct {
 	// Available and Wanted are replica counts, and Reason explains an unfinished rollout, for messages.
 	Available, Wanted int64
 	Reason            string
+	// Shape is the Deployment's selector, pod labels and containers, and Service the version's
+	// Service: checked before the first write when the stage touches the version.
+	Shape   Shape
+	Service ServiceState
 }
 
 // Live is the observed state a plan starts from.
@@ -118,6 +122,9 @@ func Make(cfg *config.Config, live Live) (*Plan, error) {
 		err = b.toGreen()
 	default:
 		err = fmt.Errorf("unknown stage %q", cfg.Stage)
+	}
+	if err == nil {
+		err = b.compatible()
 	}
 	if err != nil {
 		return nil, err

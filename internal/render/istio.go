@@ -14,8 +14,8 @@ import (
 // IstioAPIVersion is the Istio API version mlcanary writes (served since Istio 1.22).
 const IstioAPIVersion = "networking.istio.io/v1"
 
-// Route names mlcanary owns inside the VirtualService; routes with other names belong to someone
-// else and are kept.
+// Names mlcanary gives its routes inside the VirtualService. Which routes are mlcanary's is
+// recorded in OwnedRoutesAnnotation (see OwnedRoutes); a name alone does not make a route its.
 const (
 	DefaultRouteName = "mlcanary-default"
 	routePrefix      = "mlcanary-"
@@ -31,9 +31,6 @@ const (
 
 // HeaderRouteName is the name of the route that sends header value v to version v.
 func HeaderRouteName(v config.Version) string { return routePrefix + string(v) }
-
-// IsOwnedRoute reports whether an HTTP route name is one mlcanary manages.
-func IsOwnedRoute(name string) bool { return strings.HasPrefix(name, routePrefix) }
 
 // Gateway builds the ingress Gateway the VirtualService binds to.
 func Gateway(c *config.Config) *networkingv1.Gateway {
@@ -103,6 +100,11 @@ func VirtualService(c *config.Config, r Routing) *networkingv1.VirtualService {
 	if def := defaultRoute(c, r); def != nil {
 		vs.Spec.Http = append(vs.Spec.Http, def)
 	}
+	var names []string
+	for _, h := range vs.Spec.Http {
+		names = append(names, h.Name)
+	}
+	vs.Annotations[OwnedRoutesAnnotation] = strings.Join(names, ",")
 	return vs
 }
 

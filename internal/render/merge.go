@@ -10,96 +10,26 @@ import (
 	"github.com/mlcanary/mlcanary/internal/config"
 )
 
-// Owned reports whether an HTTP route (as it is on the cluster) belongs to mlcanary: it carries one
-// of mlcanary's names, or it is unnamed and has exactly the shape of the documented flow's
-// hand-written routes — a header route whose value is blue or green and whose destinations are that
-// version's Service, or a route without match whose destinations are the two Services — which
-// mlcanary adopts unchanged. Any other route belongs to someone else.
-func Owned(c *config.Config, route map[string]any) bool {
-	name, _, _ := unstructured.NestedString(route, "name")
-	if IsOwnedRoute(name) {
-		return true
-	}
-	if name != "" || !onlyKeys(route, "match", "route") {
-		return false
-	}
-	dests, _, _ := unstructured.NestedSlice(route, "route")
-	matches, _, _ := unstructured.NestedSlice(route, "match")
-	if len(dests) == 0 || len(matches) > 1 {
-		return false
-	}
-	want, isHeader := headerVersion(c, route)
-	if len(matches) == 1 && !(isHeader && documentedMatch(c, matches[0])) {
-		return false
-	}
-	for _, d := range dests {
-		v, ok := VersionOf(c, destinationHost(d))
-		if !ok || (isHeader && v != want) {
-			return false
-		}
-	}
-	return true
-}
-
-// documentedMatch is the documented header route's match: the URI prefix and the header, nothing else.
-func documentedMatch(c *config.Config, match any) bool {
-	m, _ := match.(map[string]any)
-	prefix, _, _ := unstructured.NestedString(m, "uri", "prefix")
-	headers, _, _ := unstructured.NestedMap(m, "headers")
-	return onlyKeys(m, "uri", "headers") && prefix == c.URIPrefix && len(headers) == 1
-}
-
-func onlyKeys(m map[string]any, allowed ...string) bool {
-	for k := range m {
-		if !slices.Contains(allowed, k) {
-			return false
-		}
-	}
-	return true
-}
-
 func destinationHost(d any) string {
 	m, _ := d.(map[string]any)
 	h, _, _ := unstructured.NestedString(m, "destination", "host")
 	return h
 }
 
-// Merge puts the routes of live that are not mlcanary's into desired, between mlcanary's header
-// routes and its default route, and keeps match blocks someone added to mlcanary's header routes
-// (mlcanary writes exactly one, first). Both arguments are VirtualService objects; desired changes.
+// Merge puts mlcanary's routes (desired's spec.http, as rendered by VirtualService) into the live
+// VirtualService's routes (see mergeRoutes: fields mlcanary does not own survive, routes of others
+// are kept) and keeps hosts and gateways someone else added. Both arguments are VirtualService
+// objects; desired changes. It fails, naming the route, when a route of someone else's would
+// break mlcanary's.
 func Merge(c *config.Config, desired, live *unstructured.Unstructured) error {
 	ours, _, err := unstructured.NestedSlice(desired.Object, "spec", "http")
 	if err != nil {
 		return fmt.Errorf("reading desired routes: %w", err)
 	}
-	var liveRoutes []any
-	if live != nil {
-		liveRoutes, _, _ = unstructured.NestedSlice(live.Object, "spec", "http")
+	merged, err := mergeRoutes(c, ours, live)
+	if err != nil {
+		return err
 	}
-	liveByName := map[string]map[string]any{}
-	var foreign []any
-	for _, r := range liveRoutes {
-		m, _ := r.(map[string]any)
-		if Owned(c, m) {
-			if name, _, _ := unstructured.NestedString(m, "name"); name != "" {
-				liveByName[name] = m
-			}
-			continue
-		}
-		foreign = append(foreign, r)
-	}
-	var head, tail []any
-	for _, r := range ours {
-		m := r.(map[string]any)
-		name, _, _ := unstructured.NestedString(m, "name")
-		if name == DefaultRouteName {
-			tail = append(tail, m)
-			continue
-		}
-		keepExtraMatches(m, liveByName[name])
-		head = append(head, m)
-	}
-	merged := append(append(head, foreign...), tail...)
 	if err := unstructured.SetNestedSlice(desired.Object, merged, "spec", "http"); err != nil {
 		return err
 	}
@@ -135,27 +65,71 @@ func keepForeignStrings(desired, live map[string]any, wasOurs []string, path ...
 	_ = unstructured.SetNestedStringSlice(desired, ours, path...)
 }
 
-// MergeGateway keeps what someone else added to the Gateway: servers on ports mlcanary never wrote
-// (an HTTPS listener, say) and hosts added to mlcanary's own server. desired changes.
-func MergeGateway(desired, live *unstructured.Unstructured) {
+// MergeGateway keeps what someone else owns on the Gateway. On the server mlcanary created (its
+// port is recorded in OwnedPortsAnnotation) it sets only the port and its hosts, keeping every
+// other field (tls.httpsRedirect, say) and hosts someone added. A server someone else defined on
+// mlcanary's port is kept exactly as it is and is not recorded as mlcanary's; it must already
+// serve mlcanary's hosts, or MergeGateway fails naming it. Servers on other ports are kept unless
+// mlcanary recorded writing them (a port it moved away from). On a Gateway mlcanary did not
+// create, the selector is never set. desired changes.
+func MergeGateway(desired, live *unstructured.Unstructured) error {
 	if live == nil {
-		return
+		return nil
+	}
+	if Adopted(live) {
+		unstructured.RemoveNestedField(desired.Object, "spec", "selector")
 	}
 	ours, _, _ := unstructured.NestedSlice(desired.Object, "spec", "servers")
 	wasOurs := owned(live, OwnedPortsAnnotation)
 	theirs, _, _ := unstructured.NestedSlice(live.Object, "spec", "servers")
+	ann := desired.GetAnnotations()
 	for _, s := range theirs {
 		m, _ := s.(map[string]any)
 		p, _, _ := unstructured.NestedInt64(m, "port", "number")
-		if i := serverOnPort(ours, p); i >= 0 {
-			keepForeignStrings(ours[i].(map[string]any), m, owned(live, OwnedHostsAnnotation), "hosts")
-			continue
-		}
-		if !slices.Contains(wasOurs, fmt.Sprint(p)) {
+		i := serverOnPort(ours, p)
+		switch {
+		case i >= 0 && slices.Contains(wasOurs, fmt.Sprint(p)):
+			mine := ours[i].(map[string]any)
+			server := runtimeCopy(m)
+			server["port"], server["hosts"] = mine["port"], mine["hosts"]
+			keepForeignStrings(server, m, owned(live, OwnedHostsAnnotation), "hosts")
+			ours[i] = server
+		case i >= 0: // someone else's server on mlcanary's port: used as it is
+			want, _, _ := unstructured.NestedStringSlice(ours[i].(map[string]any), "hosts")
+			have, _, _ := unstructured.NestedStringSlice(m, "hosts")
+			if missing := uncovered(want, have); len(missing) > 0 {
+				return fmt.Errorf("Gateway %s/%s: the server on port %d is not mlcanary's and serves hosts %v, not %v that mlcanary routes (--hosts); add them to that server, or use another --gateway or --gateway-port",
+					live.GetNamespace(), live.GetName(), p, have, missing)
+			}
+			ours[i] = m
+			delete(ann, OwnedPortsAnnotation)
+		case !slices.Contains(wasOurs, fmt.Sprint(p)):
 			ours = append(ours, m)
 		}
 	}
-	_ = unstructured.SetNestedSlice(desired.Object, ours, "spec", "servers")
+	desired.SetAnnotations(ann)
+	return unstructured.SetNestedSlice(desired.Object, ours, "spec", "servers")
+}
+
+// uncovered lists the hosts of want that no host of a Gateway server's hosts serves ("*", the same
+// name or a matching "*." wildcard, with or without a "namespace/" prefix).
+func uncovered(want, have []string) []string {
+	var out []string
+	for _, w := range want {
+		ok := false
+		for _, h := range have {
+			if _, after, found := strings.Cut(h, "/"); found {
+				h = after
+			}
+			if h == "*" || h == w || (strings.HasPrefix(h, "*.") && strings.HasSuffix(w, h[1:])) {
+				ok = true
+			}
+		}
+		if !ok {
+			out = append(out, w)
+		}
+	}
+	return out
 }
 
 func serverOnPort(servers []any, port int64) int {
@@ -165,65 +139,4 @@ func serverOnPort(servers []any, port int64) int {
 		}
 	}
 	return -1
-}
-
-func keepExtraMatches(ours, live map[string]any) {
-	if live == nil {
-		return
-	}
-	liveMatches, _, _ := unstructured.NestedSlice(live, "match")
-	if len(liveMatches) < 2 {
-		return
-	}
-	mine, _, _ := unstructured.NestedSlice(ours, "match")
-	_ = unstructured.SetNestedSlice(ours, append(mine, liveMatches[1:]...), "match")
-}
-
-// LiveRouting reads which versions mlcanary's routes (or adopted unnamed routes) send traffic to.
-func LiveRouting(c *config.Config, vs *unstructured.Unstructured) Routing {
-	r := Routing{Headers: map[config.Version]bool{}, Weights: map[config.Version]int{}}
-	if vs == nil {
-		return r
-	}
-	routes, _, _ := unstructured.NestedSlice(vs.Object, "spec", "http")
-	for _, x := range routes {
-		m, _ := x.(map[string]any)
-		if !Owned(c, m) {
-			continue
-		}
-		if v, ok := headerVersion(c, m); ok {
-			r.Headers[v] = true
-			continue
-		}
-		addWeights(c, m, r.Weights)
-	}
-	return r
-}
-
-func headerVersion(c *config.Config, route map[string]any) (config.Version, bool) {
-	matches, _, _ := unstructured.NestedSlice(route, "match")
-	for _, x := range matches {
-		m, _ := x.(map[string]any)
-		val, found, _ := unstructured.NestedString(m, "headers", c.Header, "exact")
-		if found {
-			v := config.Version(val)
-			return v, v == config.Green || v == config.Blue
-		}
-	}
-	return "", false
-}
-
-func addWeights(c *config.Config, route map[string]any, into map[config.Version]int) {
-	dests, _, _ := unstructured.NestedSlice(route, "route")
-	for _, d := range dests {
-		v, ok := VersionOf(c, destinationHost(d))
-		if !ok {
-			continue
-		}
-		w, found, _ := unstructured.NestedInt64(d.(map[string]any), "weight")
-		if len(dests) == 1 && (!found || w == 0) {
-			w = 100 // Istio: a single destination receives all traffic whatever its weight
-		}
-		into[v] += int(w)
-	}
 }

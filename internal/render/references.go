@@ -33,7 +33,7 @@ func (r Reference) String() string {
 
 // ForeignReferences lists, per version, every Reference to the version's Service in vss: the
 // VirtualServices of the namespace and of any other namespace the credentials can read (mlcanary's
-// own among them). In mlcanary's own VirtualService the destinations of its own routes (Owned) are
+// own among them). In mlcanary's own VirtualService the destinations of its own routes (OwnedRoutes) are
 // not references — the stage rewrites them — but a mirror added to one of them is. A host refers to
 // a version when ServiceVersion resolves it from the VirtualService's namespace.
 func ForeignReferences(c *config.Config, vss ...*unstructured.Unstructured) map[config.Version][]Reference {
@@ -42,14 +42,17 @@ func ForeignReferences(c *config.Config, vss ...*unstructured.Unstructured) map[
 		if vs == nil {
 			continue
 		}
-		own := vs.GetNamespace() == c.Namespace && vs.GetName() == c.VirtualService
+		own := map[int]string{}
+		if vs.GetNamespace() == c.Namespace && vs.GetName() == c.VirtualService {
+			own = OwnedRoutes(c, vs)
+		}
 		for _, kind := range []string{"http", "tcp", "tls"} {
 			routes, _, _ := unstructured.NestedSlice(vs.Object, "spec", kind)
 			for i, x := range routes {
 				m, _ := x.(map[string]any)
 				ref := Reference{Namespace: vs.GetNamespace(), VirtualService: vs.GetName(), Route: routeLabel(m, kind, i)}
 				hosts := mirrorHosts(m)
-				if !own || kind != "http" || !Owned(c, m) {
+				if _, ours := own[i]; !ours || kind != "http" {
 					for _, d := range sliceAt(m, "route") {
 						hosts = append(hosts, routeHost{destinationHost(d), false})
 					}

@@ -65,6 +65,7 @@ func TestForeignReferences(t *testing.T) {
 		map[string]any{"name": "mlcanary-blue", "route": []any{to("model-svc-blue")}},
 		map[string]any{"name": "mlcanary-default", "route": []any{to("model-svc-green")}, "mirror": map[string]any{"host": "model-svc-blue"}},
 	}})
+	own.SetAnnotations(map[string]string{OwnedRoutesAnnotation: "mlcanary-blue,mlcanary-default"}) // recorded: a name alone is not ownership
 	internal := vsObject("demo", "scorer-internal", map[string]any{"http": []any{
 		map[string]any{"name": "blue-by-header", "route": []any{to("model-svc-blue")}},
 		map[string]any{"route": []any{to("model-svc-green")}, "mirrors": []any{to("model-svc-blue.demo.svc")}},

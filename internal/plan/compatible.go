@@ -1,0 +1,169 @@
+package plan
+
+import (
+	"fmt"
+	"maps"
+	"slices"
+	"strings"
+
+	"github.com/mlcanary/mlcanary/internal/config"
+	"github.com/mlcanary/mlcanary/internal/render"
+)
+
+// ServiceState is what the cluster says about a version's Service.
+type ServiceState struct {
+	// Exists is true when the Service exists; Adopted when mlcanary did not create it, so its
+	// selector and ports are its owner's and mlcanary never writes them.
+	Exists, Adopted bool
+	// Selector is spec.selector.
+	Selector map[string]string
+	// Ports are the Service's port numbers; TargetPort is where the port numbered --port sends
+	// (a number or a container port name; "" when the Service has no such port).
+	Ports      []int32
+	TargetPort string
+}
+
+// Shape is what the cluster says about a Deployment mlcanary may not change: its selector
+// (immutable), its pod labels and its containers.
+type Shape struct {
+	// Adopted is true when mlcanary did not create the Deployment: mlcanary then writes only the
+	// scoring container's image and the replicas, never labels, selector or ports.
+	Adopted bool
+	// Selector is spec.selector.matchLabels (nil when unknown); Expressions is true when the
+	// selector also has matchExpressions.
+	Selector    map[string]string
+	Expressions bool
+	// PodLabels are the pod template's labels.
+	PodLabels map[string]string
+	// Containers are the containers' names; Ports and PortNames are the scoring container's
+	// declared container ports.
+	Containers []string
+	Ports      []int32
+	PortNames  []string
+}
+
+// compatible refuses the plan, before anything is written, when an object one of its steps touches
+// cannot serve the stage and is not mlcanary's to change: an adopted Service whose selector does
+// not select the version's pods (or also selects the other version's) or that has no port --port,
+// a Deployment whose immutable selector is not the one the stage needs, a scoring container that
+// cannot be told apart or that does not listen where its Service sends. Issue #8, kinds 2 and 7.
+func (b *builder) compatible() error {
+	for _, v := range config.Versions {
+		if !b.touches(v) {
+			continue
+		}
+		if err := b.compatibleVersion(v); err != nil {
+			return err
+		}
+	}
+	return nil
+}
+
+// touches reports whether a step writes v's Deployment or Service.
+func (b *builder) touches(v config.Version) bool {
+	return slices.ContainsFunc(b.plan.Steps, func(s Step) bool {
+		return s.Version == v && (s.Action == ApplyDeployment || s.Action == ApplyService)
+	})
+}
+
+func (b *builder) deploys(v config.Version) bool {
+	return slices.ContainsFunc(b.plan.Steps, func(s Step) bool { return s.Version == v && s.Action == ApplyDeployment })
+}
+
+// pods returns the labels v's pods carry during the stage: an adopted Deployment, or one this
+// stage does not write, keeps its own; one mlcanary writes gets render.Labels. ok is false when v
+// has no pods.
+func (b *builder) pods(v config.Version) (map[string]string, bool) {
+	st := b.state(v)
+	switch {
+	case st.Deployed && st.Shape.PodLabels != nil && (st.Shape.Adopted || !b.deploys(v)):
+		return st.Shape.PodLabels, true
+	case st.Deployed || b.deploys(v):
+		return render.Labels(b.cfg, v), true
+	}
+	return nil, false
+}
+
+func (b *builder) compatibleVersion(v config.Version) error {
+	st, cfg := b.state(v), b.cfg
+	deployment := fmt.Sprintf("Deployment %s/%s", cfg.Namespace, cfg.Objects[v].Deployment)
+	service := fmt.Sprintf("Service %s/%s", cfg.Namespace, cfg.Objects[v].Service)
+	want := render.Labels(cfg, v)
+	if st.Deployed && !st.Shape.Adopted && b.deploys(v) && st.Shape.Selector != nil && (st.Shape.Expressions || !maps.Equal(st.Shape.Selector, want)) {
+		return b.refuse("%s: spec.selector is %s, but this stage writes it with pods labelled %s (--app %s) and a Deployment's selector cannot be changed; delete the Deployment so that mlcanary creates it again, or run with the --app it was created with",
+			deployment, labelText(st.Shape.Selector), labelText(want), cfg.App)
+	}
+	if st.Deployed && st.Shape.Adopted && len(st.Shape.Containers) > 1 && !slices.Contains(st.Shape.Containers, render.ContainerName) {
+		return b.refuse("%s: spec.template.spec.containers are %s and none is named %s, so mlcanary cannot tell which one runs the model; name the scoring container %s",
+			deployment, strings.Join(st.Shape.Containers, ", "), render.ContainerName, render.ContainerName)
+	}
+	pods, hasPods := b.pods(v)
+	svc := st.Service
+	target := fmt.Sprint(cfg.Port) // a Service mlcanary writes targets --port
+	selector := want
+	if svc.Exists && svc.Adopted {
+		selector = svc.Selector
+		if len(selector) == 0 {
+			return b.refuse("%s: spec.selector is empty, so it selects no pods of %s; mlcanary does not change a Service it did not create: give it a selector (e.g. %s), or delete it so that mlcanary creates it",
+				service, v, labelText(pods))
+		}
+		if !slices.Contains(svc.Ports, cfg.Port) {
+			return b.refuse("%s: spec.ports are %v, but mlcanary routes %s's traffic to port %d (--port); mlcanary does not change a Service it did not create: add port %d, or run with --port set to the Service's port",
+				service, svc.Ports, v, cfg.Port, cfg.Port)
+		}
+		target = svc.TargetPort
+	}
+	if hasPods && !selects(selector, pods) {
+		if svc.Exists && svc.Adopted {
+			return b.refuse("%s: spec.selector is %s, which does not select %s's pods (labelled %s); mlcanary does not change a Service it did not create: make the selector match the pods, or delete the Service so that mlcanary creates it",
+				service, labelText(selector), v, labelText(pods))
+		}
+		if !st.Shape.Adopted {
+			return b.refuse("%s: this stage writes spec.selector %s (--app %s), which does not select %s's pods (labelled %s, Deployment %s), and it does not redeploy %s; run with the --app %s was deployed with",
+				service, labelText(selector), cfg.App, v, labelText(pods), cfg.Objects[v].Deployment, v, v)
+		}
+		return b.refuse("%s: its pods are labelled %s, which the Service %s mlcanary writes (selector %s) would not select, and mlcanary does not change the labels of a Deployment it did not create; label the pods %s, or create Service %s selecting them",
+			deployment, labelText(pods), cfg.Objects[v].Service, labelText(selector), labelText(want), cfg.Objects[v].Service)
+	}
+	if other, ok := b.pods(v.Other()); ok && selects(selector, other) {
+		return b.refuse("%s: spec.selector %s also selects %s's pods (labelled %s), so traffic meant for %s would reach %s too; add a label that tells the versions apart (e.g. %s=%s)",
+			service, labelText(selector), v.Other(), labelText(other), v, v.Other(), render.VersionLabel, v)
+	}
+	return b.listens(v, deployment, service, target)
+}
+
+// listens checks that v's scoring container accepts what its Service sends to target.
+func (b *builder) listens(v config.Version, deployment, service, target string) error {
+	st := b.state(v)
+	if st.Deployed && st.Shape.Adopted {
+		if len(st.Shape.Ports) == 0 || slices.Contains(st.Shape.PortNames, target) || slices.ContainsFunc(st.Shape.Ports, func(p int32) bool { return fmt.Sprint(p) == target }) {
+			return nil
+		}
+		return b.refuse("%s: container %s declares ports %v, but %s sends %s's traffic to port %s; mlcanary does not change the ports of a Deployment it did not create: make them agree, or run with --port set to the container's port",
+			deployment, st.Container, st.Shape.Ports, service, v, target)
+	}
+	if target != fmt.Sprint(b.cfg.Port) && target != "http" {
+		return b.refuse("%s: port %d sends to target port %s, but mlcanary's pods of %s listen on %d (--port) named http; mlcanary does not change a Service it did not create: make its targetPort %d",
+			service, b.cfg.Port, target, v, b.cfg.Port, b.cfg.Port)
+	}
+	return nil
+}
+
+// selects reports whether a Service selector selects pods with the given labels.
+func selects(selector, labels map[string]string) bool {
+	for k, v := range selector {
+		if labels[k] != v {
+			return false
+		}
+	}
+	return true
+}
+
+// labelText renders labels as "k=v,k=v", sorted.
+func labelText(m map[string]string) string {
+	var parts []string
+	for _, k := range slices.Sorted(maps.Keys(m)) {
+		parts = append(parts, k+"="+m[k])
+	}
+	return strings.Join(parts, ",")
+}

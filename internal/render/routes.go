@@ -1,0 +1,311 @@
+package render
+
+import (
+	"fmt"
+	"slices"
+	"strings"
+
+	"k8s.io/apimachinery/pkg/apis/meta/v1/unstructured"
+
+	"github.com/mlcanary/mlcanary/internal/config"
+)
+
+// OwnedRoutesAnnotation records, on the VirtualService, the names of the HTTP routes mlcanary
+// wrote (comma-separated, e.g. "mlcanary-blue,mlcanary-green,mlcanary-default"). A route is
+// mlcanary's because it is recorded here or because mlcanary adopts it (AdoptableRole), never
+// because of its name alone: a route someone names "mlcanary-foo" stays theirs.
+const OwnedRoutesAnnotation = "mlcanary.io/owned-routes"
+
+// roleNames are the names mlcanary gives its routes; each name is one role.
+func roleNames() []string {
+	return []string{HeaderRouteName(config.Blue), HeaderRouteName(config.Green), DefaultRouteName}
+}
+
+// OwnedRoutes maps the index of every route of vs.spec.http that is mlcanary's to its role (the
+// name mlcanary gives it: mlcanary-blue, mlcanary-green or mlcanary-default). A route is mlcanary's
+// when its name is recorded in OwnedRoutesAnnotation, or when mlcanary adopts it (AdoptableRole).
+// Every other index is someone else's route. A nil vs has no routes.
+func OwnedRoutes(c *config.Config, vs *unstructured.Unstructured) map[int]string {
+	out := map[int]string{}
+	if vs == nil {
+		return out
+	}
+	recorded := recordedRoutes(vs)
+	routes, _, _ := unstructured.NestedSlice(vs.Object, "spec", "http")
+	for i, x := range routes {
+		m, _ := x.(map[string]any)
+		name, _, _ := unstructured.NestedString(m, "name")
+		if name != "" && slices.Contains(recorded, name) && slices.Contains(roleNames(), name) {
+			out[i] = name
+			continue
+		}
+		if role, _ := AdoptableRole(c, m); role != "" {
+			out[i] = role
+		}
+	}
+	return out
+}
+
+func recordedRoutes(vs *unstructured.Unstructured) []string {
+	s := vs.GetAnnotations()[OwnedRoutesAnnotation]
+	if s == "" {
+		return nil
+	}
+	return strings.Split(s, ",")
+}
+
+// AdoptableRole says whether mlcanary adopts a route it did not record: one that is unnamed (or
+// carries exactly the name of the role it has) and has the documented flow's shape — a header
+// route whose first match is exactly the URI prefix and the header with value blue or green and
+// whose destinations are that version's Service, or a route without match whose destinations are
+// the versions' Services. Any other field (timeout, retries, headers, corsPolicy, further match
+// blocks...) is tolerated and kept. It returns the role, or "" and why the route is not adoptable.
+func AdoptableRole(c *config.Config, route map[string]any) (role, why string) {
+	name, _, _ := unstructured.NestedString(route, "name")
+	if name != "" && !slices.Contains(roleNames(), name) {
+		return "", "it has a name of its own"
+	}
+	dests, _, _ := unstructured.NestedSlice(route, "route")
+	if len(dests) == 0 {
+		return "", "it has no destinations"
+	}
+	matches, _, _ := unstructured.NestedSlice(route, "match")
+	role = DefaultRouteName
+	var want config.Version
+	if len(matches) > 0 {
+		m, _ := matches[0].(map[string]any)
+		v, ok := documentedMatch(c, m)
+		if !ok {
+			return "", fmt.Sprintf("its first match is not exactly uri prefix %s and header %s: blue or green", c.URIPrefix, c.Header)
+		}
+		role, want = HeaderRouteName(v), v
+	}
+	for _, d := range dests {
+		host := destinationHost(d)
+		v, ok := VersionOf(c, host)
+		if !ok {
+			return "", fmt.Sprintf("it sends traffic to %s, which is not %s or %s", host, c.Objects[config.Green].Service, c.Objects[config.Blue].Service)
+		}
+		if want != "" && v != want {
+			return "", fmt.Sprintf("it matches %s but sends traffic to %s", want, host)
+		}
+	}
+	if name != "" && name != role {
+		return "", fmt.Sprintf("its name is mlcanary's %s but its shape is that of %s", name, role)
+	}
+	return role, ""
+}
+
+// documentedMatch is the documented header route's match: the URI prefix and the header with
+// value blue or green, nothing else. It returns that version.
+func documentedMatch(c *config.Config, m map[string]any) (config.Version, bool) {
+	prefix, _, _ := unstructured.NestedString(m, "uri", "prefix")
+	headers, _, _ := unstructured.NestedMap(m, "headers")
+	val, _, _ := unstructured.NestedString(m, "headers", c.Header, "exact")
+	uri, _, _ := unstructured.NestedMap(m, "uri")
+	exact, _, _ := unstructured.NestedMap(m, "headers", c.Header)
+	v := config.Version(val)
+	ok := onlyKeys(m, "uri", "headers") && len(uri) == 1 && prefix == c.URIPrefix && len(headers) == 1 && len(exact) == 1 &&
+		(v == config.Green || v == config.Blue)
+	return v, ok
+}
+
+func onlyKeys(m map[string]any, allowed ...string) bool {
+	for k := range m {
+		if !slices.Contains(allowed, k) {
+			return false
+		}
+	}
+	return true
+}
+
+// mergeRoutes builds the route list mlcanary writes: each of its routes (ours, as rendered) starts
+// from the live route with the same role, so every field mlcanary does not own (timeout, retries,
+// headers, corsPolicy, match blocks after the first...) is kept, and only its name, first match
+// and destinations are set. Routes that are not mlcanary's are kept unchanged, between its header
+// routes and its default route. It refuses a foreign route that would break mlcanary's routes: one
+// carrying the name of a route mlcanary writes, or a catch-all that would hide its default route.
+func mergeRoutes(c *config.Config, ours []any, live *unstructured.Unstructured) ([]any, error) {
+	var liveRoutes []any
+	if live != nil {
+		liveRoutes, _, _ = unstructured.NestedSlice(live.Object, "spec", "http")
+	}
+	own := OwnedRoutes(c, live)
+	base := map[string]map[string]any{}
+	var foreign []int
+	for i, r := range liveRoutes {
+		role, ok := own[i]
+		if !ok {
+			foreign = append(foreign, i)
+			continue
+		}
+		if _, seen := base[role]; !seen {
+			base[role], _ = r.(map[string]any)
+		}
+	}
+	var head, tail []any
+	var names []string
+	for _, r := range ours {
+		m := r.(map[string]any)
+		name, _, _ := unstructured.NestedString(m, "name")
+		names = append(names, name)
+		route := ownedFields(m, base[name])
+		if name == DefaultRouteName {
+			tail = append(tail, route)
+			continue
+		}
+		head = append(head, route)
+	}
+	merged := head
+	for _, i := range foreign {
+		m, _ := liveRoutes[i].(map[string]any)
+		name, _, _ := unstructured.NestedString(m, "name")
+		if slices.Contains(names, name) {
+			_, why := AdoptableRole(c, m)
+			return nil, fmt.Errorf("%s is not mlcanary's (%s) but has the name of a route mlcanary writes; rename it", DescribeRoute(i, m), why)
+		}
+		if matches, _, _ := unstructured.NestedSlice(m, "match"); len(matches) == 0 && len(tail) > 0 {
+			_, why := AdoptableRole(c, m)
+			return nil, fmt.Errorf("%s is not mlcanary's (%s) and matches every request, so mlcanary's default route after it would never be used; give it a match or remove it", DescribeRoute(i, m), why)
+		}
+		merged = append(merged, m)
+	}
+	return append(merged, tail...), nil
+}
+
+// ownedFields is the route mlcanary writes for its rendered route ours: a copy of the live route
+// of the same role (nil when there is none) with name, destinations and first match set from ours.
+// The match blocks someone added after mlcanary's are kept; a default route has no match.
+func ownedFields(ours, live map[string]any) map[string]any {
+	out := map[string]any{}
+	if live != nil {
+		out = runtimeCopy(live)
+	}
+	out["name"] = ours["name"]
+	out["route"] = ours["route"]
+	mine, _, _ := unstructured.NestedSlice(ours, "match")
+	if len(mine) == 0 {
+		delete(out, "match")
+		return out
+	}
+	liveMatches, _, _ := unstructured.NestedSlice(out, "match")
+	if len(liveMatches) > 1 {
+		mine = append(mine, liveMatches[1:]...)
+	}
+	out["match"] = mine
+	return out
+}
+
+func runtimeCopy(m map[string]any) map[string]any {
+	return (&unstructured.Unstructured{Object: m}).DeepCopy().Object
+}
+
+// DescribeRoute names route i of a VirtualService for a person: its index, its name when it has
+// one, and what it matches and where it sends traffic, e.g.
+// `route http[1] "legacy" (uri prefix /score, header x-api-version=green → model-svc-green:5001)`.
+func DescribeRoute(i int, route map[string]any) string {
+	s := fmt.Sprintf("route http[%d]", i)
+	if name, _, _ := unstructured.NestedString(route, "name"); name != "" {
+		s += fmt.Sprintf(" %q", name)
+	}
+	var what []string
+	matches, _, _ := unstructured.NestedSlice(route, "match")
+	for _, x := range matches {
+		what = append(what, describeMatch(x))
+	}
+	if len(matches) == 0 {
+		what = append(what, "no match")
+	}
+	var dests []string
+	routes, _, _ := unstructured.NestedSlice(route, "route")
+	for _, d := range routes {
+		host := destinationHost(d)
+		if p, found, _ := unstructured.NestedInt64(d.(map[string]any), "destination", "port", "number"); found {
+			host += fmt.Sprintf(":%d", p)
+		}
+		if w, found, _ := unstructured.NestedInt64(d.(map[string]any), "weight"); found && len(routes) > 1 {
+			host += fmt.Sprintf(" weight %d", w)
+		}
+		dests = append(dests, host)
+	}
+	return s + " (" + strings.Join(what, " or ") + " → " + strings.Join(dests, ", ") + ")"
+}
+
+func describeMatch(x any) string {
+	m, _ := x.(map[string]any)
+	var parts []string
+	if uri, ok := m["uri"].(map[string]any); ok {
+		for k, v := range uri {
+			parts = append(parts, fmt.Sprintf("uri %s %v", k, v))
+		}
+	}
+	headers, _ := m["headers"].(map[string]any)
+	for _, k := range sortedKeys(headers) {
+		hm, _ := headers[k].(map[string]any)
+		for t, v := range hm {
+			op := "="
+			if t != "exact" {
+				op = " " + t + " "
+			}
+			parts = append(parts, fmt.Sprintf("header %s%s%v", k, op, v))
+		}
+	}
+	for _, k := range sortedKeys(m) {
+		if k != "uri" && k != "headers" {
+			parts = append(parts, k)
+		}
+	}
+	return strings.Join(parts, ", ")
+}
+
+func sortedKeys(m map[string]any) []string {
+	keys := make([]string, 0, len(m))
+	for k := range m {
+		keys = append(keys, k)
+	}
+	slices.Sort(keys)
+	return keys
+}
+
+// LiveRouting reads which versions mlcanary's routes (recorded or adopted, see OwnedRoutes) send
+// traffic to: a header route by its role, the default route by its destinations' weights.
+func LiveRouting(c *config.Config, vs *unstructured.Unstructured) Routing {
+	r := Routing{Headers: map[config.Version]bool{}, Weights: map[config.Version]int{}}
+	if vs == nil {
+		return r
+	}
+	routes, _, _ := unstructured.NestedSlice(vs.Object, "spec", "http")
+	own, seen := OwnedRoutes(c, vs), map[string]bool{}
+	for i, x := range routes {
+		role, ok := own[i]
+		if !ok || seen[role] { // Istio uses the first of two routes with the same match
+			continue
+		}
+		seen[role] = true
+		m, _ := x.(map[string]any)
+		switch role {
+		case HeaderRouteName(config.Blue):
+			r.Headers[config.Blue] = true
+		case HeaderRouteName(config.Green):
+			r.Headers[config.Green] = true
+		default:
+			addWeights(c, m, r.Weights)
+		}
+	}
+	return r
+}
+
+func addWeights(c *config.Config, route map[string]any, into map[config.Version]int) {
+	dests, _, _ := unstructured.NestedSlice(route, "route")
+	for _, d := range dests {
+		v, ok := VersionOf(c, destinationHost(d))
+		if !ok {
+			continue
+		}
+		w, found, _ := unstructured.NestedInt64(d.(map[string]any), "weight")
+		if len(dests) == 1 && (!found || w == 0) {
+			w = 100 // Istio: a single destination receives all traffic whatever its weight
+		}
+		into[v] += int(w)
+	}
+}
