@@ -93,7 +93,9 @@ func (f *fixture) run(c config.Config) (*summary.Result, error) {
 }
 
 // recorder counts requests and checks, at the moment of every write, that no route points at a
-// missing or unready version and that nothing routed is replaced or deleted.
+// missing or unready version and that nothing routed is replaced or deleted; and, comparing the
+// object before and after every applied write, that no field another manager owns changed other
+// than those mlcanary means to own (fields_test.go).
 type recorder struct {
 	f          *fixture
 	next       http.RoundTripper
@@ -140,7 +142,22 @@ func (r *recorder) RoundTrip(req *http.Request) (*http.Response, error) {
 			return resp, nil
 		}
 	}
-	return r.next.RoundTrip(req)
+	if !write || req.Method != http.MethodPatch {
+		return r.next.RoundTrip(req)
+	}
+	// The ownership rule (fields_test.go): compare the object just before and after the write.
+	parts := strings.Split(strings.Trim(req.URL.Path, "/"), "/")
+	resource, name := parts[len(parts)-2], parts[len(parts)-1]
+	before := liveObject(resource, r.f.ns, name)
+	resp, err := r.next.RoundTrip(req)
+	if err == nil && resp.StatusCode < 300 {
+		c := config.Default()
+		c.Namespace = r.f.ns
+		for _, v := range checkOwnership(&c, before, liveObject(resource, r.f.ns, name)) {
+			r.violate("%s", v)
+		}
+	}
+	return resp, err
 }
 
 // WrappedRoundTripper lets client-go cancel a request that timed out on the transport underneath
