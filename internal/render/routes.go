@@ -220,11 +220,11 @@ func DescribeRoute(i int, route map[string]any) string {
 	routes, _, _ := unstructured.NestedSlice(route, "route")
 	for _, d := range routes {
 		host := destinationHost(d)
-		if p, found, _ := unstructured.NestedInt64(d.(map[string]any), "destination", "port", "number"); found {
-			host += fmt.Sprintf(":%d", p)
+		if p, found, _ := unstructured.NestedFieldNoCopy(d.(map[string]any), "destination", "port", "number"); found {
+			host += fmt.Sprintf(":%v", p)
 		}
-		if w, found, _ := unstructured.NestedInt64(d.(map[string]any), "weight"); found && len(routes) > 1 {
-			host += fmt.Sprintf(" weight %d", w)
+		if w, found, _ := unstructured.NestedFieldNoCopy(d.(map[string]any), "weight"); found && len(routes) > 1 {
+			host += fmt.Sprintf(" weight %v", w)
 		}
 		dests = append(dests, host)
 	}
