@@ -257,3 +257,22 @@ func TestRouteOwnershipIsRecorded(t *testing.T) {
 		noWrites(t, f, "the refused Rollback")
 	})
 }
+
+// TestAdoptedIstioObjectsKeepTheirLabels (kind 2): labels on a VirtualService and a Gateway that
+// someone else created keep their values, and mlcanary's managed-by label is not added to them.
+func TestAdoptedIstioObjectsKeepTheirLabels(t *testing.T) {
+	f := newFixture(t)
+	d := newD0()
+	labels := map[string]any{"app": "scoring", "app.kubernetes.io/managed-by": "Helm"}
+	d.VirtualService["metadata"].(map[string]any)["labels"] = labels
+	d.Gateway["metadata"].(map[string]any)["labels"] = labels
+	d.apply(t, f)
+	f.stage("Blue_0", imgB)
+	f.stage("Blue_50", "")
+	for _, o := range []struct {
+		gvr  schema.GroupVersionResource
+		name string
+	}{{kube.VirtualServices, "mlmodel-virtualservice"}, {kube.Gateways, "mlmodel-gateway"}} {
+		jsonEqual(t, kube.Kind(o.gvr)+" labels", field(t, o.gvr, f.ns, o.name, "metadata", "labels"), `{"app":"scoring","app.kubernetes.io/managed-by":"Helm"}`)
+	}
+}
