@@ -56,7 +56,7 @@ var refusals = []refusal{
 		check(t, e.TerminateNamespace(context.Background(), *ns))
 		return nil
 	}, `Blue_0 did not complete: applying Service %s/model-svc-blue: namespace "%s" is being deleted, so nothing new can be created in it; wait until it is gone and create it again (or use another namespace), then run the stage again; if it stays Terminating, look at what holds it: kubectl get namespace %s -o yaml; nothing was changed`},
-	{"invalid", "Blue_0", func(t *testing.T, e *testenv.Env, ns *string) *rest.Config {
+	{"incompatible selector", "Blue_0", func(t *testing.T, e *testenv.Env, ns *string) *rest.Config {
 		d := blueDeployment(t, *ns)
 		for _, path := range [][]string{{"spec", "selector", "matchLabels"}, {"spec", "template", "metadata", "labels"}} {
 			check(t, unstructured.SetNestedStringMap(d.Object, map[string]string{"app": "someone-elses"}, path...))
@@ -64,7 +64,8 @@ var refusals = []refusal{
 		_, err := e.Dynamic.Resource(kube.Deployments).Namespace(*ns).Create(context.Background(), d, metav1.CreateOptions{})
 		check(t, err)
 		return nil
-	}, `Blue_0 did not complete: applying Deployment %s/model-blue: the API server rejected the object as invalid: spec.selector: Invalid value: {"matchLabels":{"app":"model","model_version":"blue"}}: field is immutable; the live object was created with a value that cannot be changed (by someone else, or with other flags): delete it or use another name, then run the stage again; already changed: Service %s/model-svc-blue created`},
+		// Issue #8 kind 7: the immutable selector is checked before the first write, not met mid-stage.
+	}, `Blue_0: Deployment %s/model-blue: spec.selector is app=someone-elses, but this stage writes it with pods labelled app=model,model_version=blue (--app model) and a Deployment's selector cannot be changed; delete the Deployment so that mlcanary creates it again, or run with the --app it was created with`},
 	{"object being deleted", "Blue_0", func(t *testing.T, e *testenv.Env, ns *string) *rest.Config {
 		check(t, e.CreateBeingDeleted(context.Background(), kube.Deployments, blueDeployment(t, *ns)))
 		return nil
