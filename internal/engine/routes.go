@@ -142,7 +142,8 @@ func (e *execution) desiredRoutes(r render.Routing, live *unstructured.Unstructu
 	binding := render.BindingOf(cfg, live) // a delegate stays one; a binding elsewhere is kept
 	render.Bind(binding, desired, live)
 	stamp(desired) // over mlcanary's own routes only: a route someone adds is not a reason to write
-	render.Adopt(desired, live) // a VirtualService someone else created keeps its labels
+	// A VirtualService someone else created keeps its labels.
+	render.Adopt(desired, live)
 	if err := render.Merge(cfg, desired, live); err != nil {
 		return nil, err
 	}
