@@ -201,3 +201,31 @@ func TestWaitingDecisionStopsWhenTheRolloutFails(t *testing.T) {
 		t.Errorf("Blue_50 wrote %v", writes)
 	}
 }
+
+// TestWatchNoticesAtOnce: with polls a minute apart, a stage still notices a finished rollout and
+// a failed one at once, because it watches the Deployment (as kubectl rollout status does).
+func TestWatchNoticesAtOnce(t *testing.T) {
+	f := newFixture(t)
+	f.reach(states[3].path) // green
+	f.cl.PollInterval = time.Minute
+	c := f.cfg("Blue_0", imgB)
+	c.Timeout = 2 * time.Minute
+	start := time.Now()
+	f.rec.reset()
+	if _, err := f.run(c); err != nil {
+		t.Fatal(err)
+	}
+	if took := time.Since(start); took > failFast {
+		t.Errorf("Blue_0 took %s with polls a minute apart: the watch did not wake it", took)
+	}
+	ctrl.Fail(f.ns, "model-blue", testenv.ImagePullBackOff(imgC))
+	defer ctrl.Release(f.ns, "model-blue")
+	c.Image = imgC
+	start = time.Now()
+	if _, err := f.run(c); err == nil || !strings.Contains(err.Error(), "ProgressDeadlineExceeded") {
+		t.Fatalf("Blue_0 with a failing image: %v", err)
+	}
+	if took := time.Since(start); took > failFast {
+		t.Errorf("Blue_0 took %s to notice a failed rollout with polls a minute apart", took)
+	}
+}

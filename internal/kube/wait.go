@@ -141,7 +141,9 @@ func podLines(pods []string) string {
 	return "; " + strings.Join(pods, "; ")
 }
 
-// WaitRollout polls Deployment ns/name until its rollout is done, logging progress. It fails at
+// WaitRollout watches and polls Deployment ns/name until its rollout is done, logging progress.
+// A watch (when the credentials allow it) wakes it at every change; polls every Interval are the
+// fallback and the safety net. It fails at
 // once with *RolloutFailed when the Deployment controller declares the rollout failed, and with
 // *RolloutTimeout (the last known reason) when the timeout passes; both name the pods' problems
 // when the credentials may list pods. Every poll shares one deadline.
@@ -156,6 +158,8 @@ func (c *Client) WaitRollout(ctx context.Context, ns, name string, o WaitOptions
 	deadline, lastLog := start.Add(o.Timeout), start.Add(-o.Progress)
 	ctx, cancel := context.WithDeadline(ctx, deadline.Add(o.Interval+time.Second))
 	defer cancel()
+	watching := &changes{c: c, ns: ns, name: name}
+	defer watching.stop()
 	for interval := max(o.Interval/4, time.Millisecond); ; interval = min(2*interval, o.Interval) {
 		d, err := c.Get(ctx, Deployments, ns, name)
 		if err != nil && time.Now().After(deadline) {
@@ -179,9 +183,15 @@ func (c *Client) WaitRollout(ctx context.Context, ns, name string, o WaitOptions
 			o.Log("waiting for Deployment %s/%s: %s%s (%s of %s)", ns, name, r.Reason, podLines(c.PodProblems(ctx, d)), now.Sub(start).Round(time.Second), o.Timeout)
 			lastLog = now
 		}
+		rv := ""
+		if d != nil {
+			rv = d.GetResourceVersion()
+		}
 		select {
 		case <-ctx.Done():
 			return fmt.Errorf("waiting for Deployment %s/%s: %w", ns, name, ctx.Err())
+		case ev, ok := <-watching.next(ctx, rv):
+			watching.seen(ev, ok)
 		case <-time.After(min(interval, time.Until(deadline)+time.Millisecond)):
 		}
 	}
