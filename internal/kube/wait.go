@@ -166,7 +166,7 @@ func (c *Client) WaitRollout(ctx context.Context, ns, name string, o WaitOptions
 			return &RolloutTimeout{Namespace: ns, Name: name, Timeout: o.Timeout, Reason: "the API server did not answer in time"}
 		}
 		if err != nil {
-			return err
+			return c.interrupted(ctx, ns, name, err)
 		}
 		r := RolloutOf(d)
 		switch {
@@ -180,7 +180,11 @@ func (c *Client) WaitRollout(ctx context.Context, ns, name string, o WaitOptions
 			return &RolloutTimeout{Namespace: ns, Name: name, Timeout: o.Timeout, Reason: r.Reason, Pods: c.PodProblems(ctx, d)}
 		}
 		if o.Log != nil && now.Sub(lastLog) >= o.Progress {
-			o.Log("waiting for Deployment %s/%s: %s%s (%s of %s)", ns, name, r.Reason, podLines(c.PodProblems(ctx, d)), now.Sub(start).Round(time.Second), o.Timeout)
+			pods := ""
+			if now.Sub(start) >= o.Progress { // at the start, pods are only being created
+				pods = podLines(c.PodProblems(ctx, d))
+			}
+			o.Log("waiting for Deployment %s/%s: %s%s (%s of %s)", ns, name, r.Reason, pods, now.Sub(start).Round(time.Second), o.Timeout)
 			lastLog = now
 		}
 		rv := ""
@@ -194,5 +198,17 @@ func (c *Client) WaitRollout(ctx context.Context, ns, name string, o WaitOptions
 			watching.seen(ev, ok)
 		case <-time.After(min(interval, time.Until(deadline)+time.Millisecond)):
 		}
+	}
+}
+
+// interrupted tells a request that failed because the run is ending from an API failure: at the
+// deadline, client-go's rate limiter fails the request with its own error ("would exceed context
+// deadline") an instant before the context reports it.
+func (c *Client) interrupted(ctx context.Context, ns, name string, err error) error {
+	select {
+	case <-ctx.Done():
+		return fmt.Errorf("waiting for Deployment %s/%s: %w", ns, name, ctx.Err())
+	case <-time.After(100 * time.Millisecond):
+		return err
 	}
 }
