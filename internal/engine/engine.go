@@ -68,6 +68,7 @@ func (c *Client) Stage(ctx context.Context, cfg config.Config, log Logger) (*sum
 		return nil, named(cfg.Stage, err)
 	}
 	if err := run.steps(ctx); err != nil {
+		run.failed(ctx) // the Result says what holds now, not the stage that failed
 		return run.res, &StageError{Stage: cfg.Stage, Changes: run.res.Changes, DryRun: cfg.DryRun, Err: err}
 	}
 	run.finish()

@@ -1,6 +1,7 @@
 package engine
 
 import (
+	"context"
 	"fmt"
 	"time"
 
@@ -87,6 +88,33 @@ func statusResult(cfg *config.Config, l *liveState) *summary.Result {
 		r.ChangedBy, r.ChangedAt = who+" (not mlcanary)", at
 	}
 	return r
+}
+
+// failed fills the outcome of a stage that stopped part-way from what the cluster holds now, read
+// again as status reads it, so the front ends' outputs say what holds — the stage the record names
+// as the last that held (this one is only "in progress"), the live weights, images and readiness —
+// and not the stage that failed. The changes so far stay. An interrupted run still reads (briefly):
+// the outputs matter most then; if the read fails, only the changes are reported.
+func (e *execution) failed(ctx context.Context) {
+	ctx, cancel := context.WithTimeout(context.WithoutCancel(ctx), 10*time.Second)
+	defer cancel()
+	l := &liveState{cfg: e.cfg, deployments: map[config.Version]*unstructured.Unstructured{}}
+	var err error
+	for _, v := range config.Versions {
+		if l.deployments[v], err = e.c.kube.Get(ctx, kube.Deployments, e.cfg.Namespace, e.cfg.Objects[v].Deployment); err != nil {
+			e.res.Stage = ""
+			return
+		}
+	}
+	if l.vs, err = e.c.kube.Get(ctx, kube.VirtualServices, e.cfg.Namespace, e.cfg.VirtualService); err != nil {
+		e.res.Stage = ""
+		return
+	}
+	st, r := statusResult(e.cfg, l), e.res
+	r.Stage, r.RecordedStage, r.Drift = st.Stage, st.RecordedStage, st.Drift
+	r.Weights, r.Images, r.Ready, r.Routes = st.Weights, st.Images, st.Ready, st.Routes
+	r.ChangedBy, r.ChangedAt = st.ChangedBy, st.ChangedAt
+	r.Notes = append(r.Notes, st.Notes...)
 }
 
 // record reads who last changed traffic, and when, from the VirtualService.

@@ -161,8 +161,14 @@ func TestFailedStageKeepsTheLastStageThatHeld(t *testing.T) {
 			defer ctrl.Release(f.ns, tc.held)
 			c := f.cfg(tc.stage, tc.image)
 			c.Timeout = 700 * time.Millisecond
-			if _, err := f.run(c); err == nil || !strings.Contains(err.Error(), tc.stage+" did not complete") {
+			failed, err := f.run(c)
+			if err == nil || !strings.Contains(err.Error(), tc.stage+" did not complete") {
 				t.Fatalf("%s with %s held: %v", tc.stage, tc.held, err)
+			}
+			// What the front ends output after the failure is what holds, not the failed stage.
+			if routing, images := f.live(); failed == nil || failed.Stage != tc.recorded || failed.Weights.Green != routing.Weights["green"] ||
+				failed.Weights.Blue != routing.Weights["blue"] || failed.Images.Blue != images["blue"] || len(failed.Changes) == 0 {
+				t.Errorf("result of the failed %s: %+v", tc.stage, failed)
 			}
 			ann := get(t, kube.VirtualServices, f.ns, "mlmodel-virtualservice").GetAnnotations()
 			if ann[engine.StageAnnotation] != tc.recorded || ann[engine.InProgressAnnotation] != tc.stage {
