@@ -49,7 +49,12 @@ func (e *InputError) Error() string {
 // cut to its first maxShown characters with its full length appended when it is longer.
 func QuoteValue(v string) string {
 	if n := utf8.RuneCountInString(v); n > maxShown {
-		return strconv.Quote(string([]rune(v)[:maxShown])) + fmt.Sprintf("… (%d characters)", n)
+		cut := 0 // byte offset of the maxShown-th character; invalid bytes stay bytes, so Quote escapes them
+		for range maxShown {
+			_, w := utf8.DecodeRuneInString(v[cut:])
+			cut += w
+		}
+		return strconv.Quote(v[:cut]) + fmt.Sprintf("… (%d characters)", n)
 	}
 	return strconv.Quote(v)
 }

@@ -150,7 +150,10 @@ func ImageFrom(image, repo, tag string) (string, error) {
 	case image != "" && (repo != "" || tag != ""):
 		return "", &InputError{Input: FlagImage, Value: image, Allowed: "either {image} or {image-repo} plus {image-tag}, not both"}
 	case image != "":
-		return image, checkImage(FlagImage, image)
+		if err := checkImage(FlagImage, image); err != nil {
+			return "", err
+		}
+		return image, nil
 	case repo == "" && tag == "":
 		return "", nil
 	case repo == "":
