@@ -128,3 +128,29 @@ func TestAdoptedDeploymentKeepsItsContainer(t *testing.T) {
 	jsonEqual(t, "green's containers", field(t, kube.Deployments, f.ns, "model-green", "spec", "template", "spec", "containers"),
 		`[{"name":"scorer","image":"`+imgB+`","ports":[{"containerPort":5001,"protocol":"TCP"}],"resources":{},"terminationMessagePath":"/dev/termination-log","terminationMessagePolicy":"File","imagePullPolicy":"IfNotPresent"}]`)
 }
+
+// TestForeignGatewayServerMustServeTheHosts (kind 7): a server someone else defined on
+// --gateway-port is used as it is; it is enough that its hosts and --hosts overlap (Istio takes
+// the intersection), and when they do not the stage refuses before any write.
+func TestForeignGatewayServerMustServeTheHosts(t *testing.T) {
+	f := newFixture(t)
+	d := newD0()
+	d.Gateway["spec"].(map[string]any)["servers"].([]any)[0].(map[string]any)["hosts"] = []any{"model.example.com"}
+	d.apply(t, f)
+	c := f.cfg("Blue_0", imgB)
+	c.Hosts = []string{"model.internal"}
+	before := versions(t, f.ns)
+	f.rec.reset()
+	_, err := f.run(c)
+	want := "Gateway " + f.ns + "/mlmodel-gateway: the server on port 80 is not mlcanary's and serves hosts [model.example.com], none of which is among [model.internal] that mlcanary routes (--hosts), so no request through it would reach mlcanary's routes; add them to that server, or use another --gateway or --gateway-port"
+	if err == nil || !strings.HasSuffix(err.Error(), want) || app.ExitCode(err) != app.ExitFailed {
+		t.Errorf("Blue_0 --hosts model.internal: %v\nwant exit 1 and …%s", err, want)
+	}
+	noWrites(t, f, "the refused Blue_0")
+	if after := versions(t, f.ns); !maps.Equal(after, before) {
+		t.Errorf("objects changed: %v → %v", before, after)
+	}
+	f.stage("Blue_0", imgB) // --hosts "*" overlaps model.example.com
+	jsonEqual(t, "servers", field(t, kube.Gateways, f.ns, "mlmodel-gateway", "spec", "servers"),
+		`[{"port":{"number":80,"name":"http","protocol":"HTTP"},"hosts":["model.example.com"]}]`)
+}

@@ -97,9 +97,9 @@ func MergeGateway(desired, live *unstructured.Unstructured) error {
 		case i >= 0: // someone else's server on mlcanary's port: used as it is
 			want, _, _ := unstructured.NestedStringSlice(ours[i].(map[string]any), "hosts")
 			have, _, _ := unstructured.NestedStringSlice(m, "hosts")
-			if missing := uncovered(want, have); len(missing) > 0 {
-				return fmt.Errorf("Gateway %s/%s: the server on port %d is not mlcanary's and serves hosts %v, not %v that mlcanary routes (--hosts); add them to that server, or use another --gateway or --gateway-port",
-					live.GetNamespace(), live.GetName(), p, have, missing)
+			if !overlaps(want, have) {
+				return fmt.Errorf("Gateway %s/%s: the server on port %d is not mlcanary's and serves hosts %v, none of which is among %v that mlcanary routes (--hosts), so no request through it would reach mlcanary's routes; add them to that server, or use another --gateway or --gateway-port",
+					live.GetNamespace(), live.GetName(), p, have, want)
 			}
 			ours[i] = m
 			delete(ann, OwnedPortsAnnotation)
@@ -111,25 +111,26 @@ func MergeGateway(desired, live *unstructured.Unstructured) error {
 	return unstructured.SetNestedSlice(desired.Object, ours, "spec", "servers")
 }
 
-// uncovered lists the hosts of want that no host of a Gateway server's hosts serves ("*", the same
-// name or a matching "*." wildcard, with or without a "namespace/" prefix).
-func uncovered(want, have []string) []string {
-	var out []string
+// overlaps reports whether a request for some host of want can reach a server serving hosts have,
+// as Istio matches a VirtualService's hosts with a Gateway server's: equal names, "*", or a "*."
+// wildcard on either side; a server host may carry a "namespace/" prefix.
+func overlaps(want, have []string) bool {
 	for _, w := range want {
-		ok := false
 		for _, h := range have {
 			if _, after, found := strings.Cut(h, "/"); found {
 				h = after
 			}
-			if h == "*" || h == w || (strings.HasPrefix(h, "*.") && strings.HasSuffix(w, h[1:])) {
-				ok = true
+			if hostMatches(w, h) || hostMatches(h, w) {
+				return true
 			}
 		}
-		if !ok {
-			out = append(out, w)
-		}
 	}
-	return out
+	return false
+}
+
+// hostMatches reports whether pattern ("*", "*.example.com" or a name) matches host.
+func hostMatches(pattern, host string) bool {
+	return pattern == "*" || pattern == host || (strings.HasPrefix(pattern, "*.") && strings.HasSuffix(host, pattern[1:]))
 }
 
 func serverOnPort(servers []any, port int64) int {
