@@ -9,12 +9,12 @@ GO          ?= go
 VERSION     ?= $(shell git describe --tags --always --dirty 2>/dev/null || echo dev)
 LDFLAGS     := -s -w -X github.com/mlcanary/mlcanary/internal/version.Version=$(VERSION)
 CACHE_HOME  ?= $(or $(XDG_CACHE_HOME),$(HOME)/.cache)
-TOOLS_KEY   := $(shell cat tools/*/go.sum | sha256sum | cut -c1-12)
+TOOLS_KEY   := $(shell cat tools/act/go.sum tools/etcd/go.sum tools/hey/go.sum tools/kube-apiserver/go.sum | sha256sum | cut -c1-12)
 TOOLS_BIN   ?= $(CACHE_HOME)/mlcanary/tools-$(TOOLS_KEY)
 TOOLS_BUILD := CGO_ENABLED=0 $(GO) build -trimpath -ldflags "-s -w"
 TEST_FLAGS  ?= -count=1 -timeout 20m
 
-.PHONY: all build test unit lint tools demo bench vsix size clean
+.PHONY: all build test istio-differential unit lint tools demo bench vsix size clean
 
 all: build
 
@@ -22,10 +22,18 @@ all: build
 build:
 	CGO_ENABLED=0 $(GO) build -trimpath -ldflags "$(LDFLAGS)" -o bin/mlcanary ./cmd/mlcanary
 
-## test: lint, then every test against a real API server, including act and the .vsix package
+## test: lint, then every test against a real API server, including act and the .vsix package, then
+## the differential check of mlcanary's pre-write validation against Istio's own code (its own module:
+## istio.io/istio is never linked into mlcanary)
 test: lint tools
 	KUBEBUILDER_ASSETS=$(TOOLS_BIN) MLCANARY_ACT=$(TOOLS_BIN)/act MLCANARY_REQUIRE_ACT=1 MLCANARY_REQUIRE_VSIX=1 \
 		$(GO) test $(TEST_FLAGS) ./...
+	$(MAKE) istio-differential
+
+## istio-differential: mlcanary's verdict on what it writes equals Istio's webhook (tools/istiovalidate)
+istio-differential:
+	cd tools/istiovalidate && $(GO) vet ./... && $(GO) mod tidy -diff && $(GO) test $(TEST_FLAGS) ./...
+	@if $(GO) list -deps ./cmd/mlcanary | grep -q '^istio.io/istio/'; then echo "istio.io/istio is linked into mlcanary"; exit 1; fi
 
 ## unit: the tests that need no built tools (pure packages)
 unit:

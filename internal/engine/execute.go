@@ -46,10 +46,11 @@ func newExecution(c *Client, cfg *config.Config, live *liveState, p *plan.Plan, 
 	return e
 }
 
-// check renders and validates every VirtualService the plan will write, against the live one,
-// and the Gateway, so a routing Istio would reject (a foreign catch-all before mlcanary's default
-// route, say) or a Gateway server mlcanary may not change refuses the stage before its first write
-// rather than after minutes of rollout. (Deployments and Services are checked by package plan.)
+// check renders and validates every VirtualService and Gateway the plan will write, merged with
+// the live one, so an object Istio would reject (a foreign catch-all before mlcanary's default
+// route, a second server named http) or a Gateway server mlcanary may not change refuses the stage
+// before its first write rather than after minutes of rollout. (Deployments and Services are
+// checked by package plan.)
 func (e *execution) check(ctx context.Context) error {
 	for _, s := range e.plan.Steps {
 		switch s.Action {
@@ -62,7 +63,7 @@ func (e *execution) check(ctx context.Context) error {
 			if err != nil {
 				return err
 			}
-			if _, err := desiredObject(render.Gateway(e.cfg), live, render.MergeGateway); err != nil {
+			if _, err := desiredObject(render.Gateway(e.cfg), live, render.MergeCheckedGateway); err != nil {
 				return err
 			}
 		}
@@ -84,7 +85,7 @@ func (e *execution) step(ctx context.Context, s plan.Step) error {
 	cfg := e.cfg
 	switch s.Action {
 	case plan.ApplyGateway:
-		return e.apply(ctx, kube.Gateways, render.Gateway(cfg), "", render.MergeGateway)
+		return e.apply(ctx, kube.Gateways, render.Gateway(cfg), "", render.MergeCheckedGateway)
 	case plan.ApplyService:
 		return e.apply(ctx, kube.Services, render.Service(cfg, s.Version), "", nil)
 	case plan.ApplyDeployment:

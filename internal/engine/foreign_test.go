@@ -11,8 +11,9 @@ import (
 )
 
 // TestForeignListEntriesSurvive: server-side apply replaces whole lists in Istio's CRDs, so an
-// HTTPS server on the Gateway, a host and the mesh gateway on the VirtualService, and a port on a
-// Service that someone else added must be merged back in, and must not make a re-run write.
+// HTTPS server on the Gateway, a platform gateway on the VirtualService, and a port on a Service
+// that someone else added must be merged back in, and must not make a re-run write. (A host added
+// next to mlcanary's `*` would be a duplicate Istio rejects: TestBrownfieldIstioRules.)
 func TestForeignListEntriesSurvive(t *testing.T) {
 	f := newFixture(t)
 	f.reach(states[4].path) // Blue_0 (green imgA, blue imgB)
@@ -24,7 +25,7 @@ func TestForeignListEntriesSurvive(t *testing.T) {
 				"tls": map[string]any{"mode": "SIMPLE", "credentialName": "model-cert"}}}}})
 	applyAs(t, "platform", kube.VirtualServices, f.ns, map[string]any{"apiVersion": "networking.istio.io/v1", "kind": "VirtualService",
 		"metadata": map[string]any{"name": "mlmodel-virtualservice"},
-		"spec":     map[string]any{"hosts": []any{"*", "model.example.com"}, "gateways": []any{"mlmodel-gateway", "mesh"}}})
+		"spec":     map[string]any{"gateways": []any{"mlmodel-gateway", "istio-system/public-gateway"}}})
 	applyAs(t, "platform", kube.Services, f.ns, map[string]any{"apiVersion": "v1", "kind": "Service",
 		"metadata": map[string]any{"name": "model-svc-blue"},
 		"spec":     map[string]any{"ports": []any{map[string]any{"name": "metrics", "port": int64(9090), "protocol": "TCP"}}}})
@@ -42,7 +43,7 @@ func TestForeignListEntriesSurvive(t *testing.T) {
 	vs := get(t, kube.VirtualServices, f.ns, "mlmodel-virtualservice")
 	hosts, _, _ := unstructured.NestedStringSlice(vs.Object, "spec", "hosts")
 	gws, _, _ := unstructured.NestedStringSlice(vs.Object, "spec", "gateways")
-	if strings.Join(hosts, ",") != "*,model.example.com" || strings.Join(gws, ",") != "mlmodel-gateway,mesh" {
+	if strings.Join(hosts, ",") != "*" || strings.Join(gws, ",") != "mlmodel-gateway,istio-system/public-gateway" {
 		t.Errorf("VirtualService hosts %v gateways %v", hosts, gws)
 	}
 	svc := get(t, kube.Services, f.ns, "model-svc-blue")

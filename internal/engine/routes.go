@@ -2,14 +2,12 @@ package engine
 
 import (
 	"context"
-	"encoding/json"
 	"errors"
 	"fmt"
 	"maps"
 	"strings"
 	"time"
 
-	networkingv1alpha3 "istio.io/api/networking/v1alpha3"
 	"k8s.io/apimachinery/pkg/apis/meta/v1/unstructured"
 
 	"github.com/mlcanary/mlcanary/internal/config"
@@ -144,20 +142,14 @@ func (e *execution) desiredRoutes(r render.Routing, live *unstructured.Unstructu
 	stamp(desired) // over mlcanary's own routes only: a route someone adds is not a reason to write
 	// A VirtualService someone else created keeps its labels.
 	render.Adopt(desired, live)
-	if err := render.Merge(cfg, desired, live); err != nil {
+	// Merge, bind as above again, and check against Istio's rules.
+	if err := render.MergeCheckedVirtualService(cfg, desired, live); err != nil {
 		return nil, err
 	}
-	render.Bind(binding, desired, live)
 	if live != nil {
 		// Optimistic lock: if someone changes the VirtualService between our read and our write,
 		// the write fails instead of silently overwriting their change.
 		desired.SetResourceVersion(live.GetResourceVersion())
-	}
-	if routes, _, _ := unstructured.NestedSlice(desired.Object, "spec", "http"); len(routes) == 0 {
-		return desired, nil
-	}
-	if err := validate(desired); err != nil {
-		return nil, fmt.Errorf("VirtualService %s/%s would break Istio's validation rules: %w", cfg.Namespace, cfg.VirtualService, err)
 	}
 	return desired, nil
 }
@@ -169,20 +161,6 @@ func (e *execution) noteUnrouted(before, after render.Routing) {
 			e.unrouted[v] = time.Now()
 		}
 	}
-}
-
-// validate checks the merged VirtualService against Istio's admission rules.
-func validate(vs *unstructured.Unstructured) error {
-	spec, _, _ := unstructured.NestedMap(vs.Object, "spec")
-	data, err := json.Marshal(spec)
-	if err != nil {
-		return err
-	}
-	var typed networkingv1alpha3.VirtualService
-	if err := json.Unmarshal(data, &typed); err != nil {
-		return fmt.Errorf("decoding spec: %w", err)
-	}
-	return render.ValidateVirtualService(&typed)
 }
 
 // describeRouting says how the traffic changes, e.g.

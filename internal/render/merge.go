@@ -133,6 +133,26 @@ func hostMatches(pattern, host string) bool {
 	return pattern == "*" || pattern == host || (strings.HasPrefix(pattern, "*.") && strings.HasSuffix(host, pattern[1:]))
 }
 
+// renameOnCollision gives mlcanary's server (servers[0]) the name http-PORT when another server
+// already has its name: Istio rejects two servers with the same port name. Only a server mlcanary
+// writes is renamed (its port stays recorded in OwnedPortsAnnotation); someone else's is used as is.
+func renameOnCollision(desired *unstructured.Unstructured) {
+	servers, _, _ := unstructured.NestedSlice(desired.Object, "spec", "servers")
+	if _, mine := desired.GetAnnotations()[OwnedPortsAnnotation]; !mine || len(servers) < 2 {
+		return
+	}
+	defer func() { _ = unstructured.SetNestedSlice(desired.Object, servers, "spec", "servers") }()
+	ours := servers[0].(map[string]any)
+	name, _, _ := unstructured.NestedString(ours, "port", "name")
+	for _, s := range servers[1:] {
+		if n, _, _ := unstructured.NestedString(s.(map[string]any), "port", "name"); n == name {
+			p, _, _ := unstructured.NestedInt64(ours, "port", "number")
+			_ = unstructured.SetNestedField(ours, fmt.Sprintf("%s-%d", name, p), "port", "name")
+			return
+		}
+	}
+}
+
 func serverOnPort(servers []any, port int64) int {
 	for i, s := range servers {
 		if p, _, _ := unstructured.NestedInt64(s.(map[string]any), "port", "number"); p == port {

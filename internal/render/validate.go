@@ -1,109 +1,164 @@
 package render
 
 import (
+	"encoding/json"
+	"errors"
 	"fmt"
 	"regexp"
+	"slices"
+	"strings"
 
 	networkingv1alpha3 "istio.io/api/networking/v1alpha3"
+	"k8s.io/apimachinery/pkg/apis/meta/v1/unstructured"
+
+	"github.com/mlcanary/mlcanary/internal/config"
 )
 
-// Istio's API server schema accepts things its admission webhook rejects (a negative weight, for
-// one), so everything mlcanary sends is checked here against the webhook's rules
-// (istio/istio pkg/config/validation: validateHTTPRoute, validateHTTPRouteDestinations,
-// validateStringMatch) plus the portable rule that weights sum to exactly 100.
+// Before mlcanary sends a VirtualService or Gateway — its own entries merged with everyone
+// else's — it checks the whole object as Istio's admission webhook would (IstioVirtualService,
+// IstioGateway: Istio's schema accepts what the webhook denies, so the API server alone would not
+// say). The routes mlcanary writes itself must also keep rules that hold on every Istio version:
+// their destination weights sum to exactly 100 (Istio before 1.15 requires it) and their header
+// match keys are lower case. Other people's routes are held to Istio's rules only: a foreign route
+// weighted 2 and 1, or matching header `X-Legacy-Client`, blocks nothing.
 
-var headerKey = regexp.MustCompile(`^[a-z0-9]([a-z0-9-]*[a-z0-9])?$`)
+var portableHeader = regexp.MustCompile(`^[a-z0-9]([a-z0-9-]*[a-z0-9])?$`)
 
-// ValidateVirtualService returns the first rule the spec breaks, naming the route.
-func ValidateVirtualService(vs *networkingv1alpha3.VirtualService) error {
-	if len(vs.Hosts) == 0 { // a delegate, which a root VirtualService hands requests to
-		if len(vs.Gateways) != 0 || len(vs.Tcp) != 0 || len(vs.Tls) != 0 {
-			return fmt.Errorf("a delegate VirtualService (no hosts) must have no gateways, tcp or tls routes")
+// CheckVirtualService checks the merged VirtualService vs (as sent) and returns the first rule it
+// breaks, naming the route or host and the rule.
+func CheckVirtualService(c *config.Config, vs *unstructured.Unstructured) error {
+	var spec networkingv1alpha3.VirtualService
+	if err := decodeSpec(vs, &spec); err != nil {
+		return err
+	}
+	if err := IstioVirtualService(&spec); err != nil {
+		if overlap := ownHostsOverlap(c, spec.Hosts); overlap != nil && strings.Contains(err.Error(), "duplicate hosts") {
+			return overlap
 		}
+		return err
 	}
-	if len(vs.Http) == 0 && len(vs.Tcp) == 0 && len(vs.Tls) == 0 {
-		return fmt.Errorf("http, tcp or tls must be provided in a VirtualService")
+	return ownRoutes(c, vs)
+}
+
+// CheckGateway checks the merged Gateway gw (as sent) against Istio's rules for Gateways.
+func CheckGateway(gw *unstructured.Unstructured) error {
+	var spec networkingv1alpha3.Gateway
+	if err := decodeSpec(gw, &spec); err != nil {
+		return err
 	}
-	names := map[string]bool{}
-	for i, r := range vs.Http {
-		where := fmt.Sprintf("http[%d]", i)
-		if r.Name != "" {
-			where = fmt.Sprintf("route %q", r.Name)
-			if names[r.Name] {
-				return fmt.Errorf("%s: route names must be unique", where)
+	return IstioGateway(gw.GetName(), &spec)
+}
+
+func decodeSpec(obj *unstructured.Unstructured, into any) error {
+	spec, _, _ := unstructured.NestedMap(obj.Object, "spec")
+	data, err := json.Marshal(spec)
+	if err != nil {
+		return err
+	}
+	if err := json.Unmarshal(data, into); err != nil {
+		return fmt.Errorf("decoding %s spec: %w", obj.GetKind(), err)
+	}
+	return nil
+}
+
+// ownHostsOverlap names the case Istio calls "duplicate hosts" when one side is mlcanary's
+// --hosts and the other a host someone else put on the VirtualService (which mlcanary keeps).
+func ownHostsOverlap(c *config.Config, hosts []string) error {
+	for _, ours := range c.Hosts {
+		for _, h := range hosts {
+			if !slices.Contains(hosts, ours) {
+				break
 			}
-			names[r.Name] = true
-		}
-		if err := validateRoute(r); err != nil {
-			return fmt.Errorf("%s: %w", where, err)
-		}
-		if len(r.Match) == 0 && i != len(vs.Http)-1 {
-			return fmt.Errorf("%s: a route without match must be last, or the routes after it never match", where)
+			if h != ours && !slices.Contains(c.Hosts, h) && hostsOverlap(ours, h) {
+				return fmt.Errorf("host %q (--hosts) and host %q, which someone else set, overlap, and Istio rejects duplicate hosts (one matches the other): set --hosts to cover both or match the live hosts", ours, h)
+			}
 		}
 	}
 	return nil
 }
 
-func validateRoute(r *networkingv1alpha3.HTTPRoute) error {
-	if len(r.Route) == 0 && r.Redirect == nil && r.DirectResponse == nil && r.Delegate == nil {
-		return fmt.Errorf("HTTP route, redirect or direct_response is required")
-	}
-	for _, m := range r.Match {
-		if err := validateMatch(m); err != nil {
-			return err
-		}
-	}
-	return validateDestinations(r.Route)
-}
-
-func validateMatch(m *networkingv1alpha3.HTTPMatchRequest) error {
-	for k, v := range m.Headers {
-		if !headerKey.MatchString(k) {
-			return fmt.Errorf("header %q must be lower case letters, digits and '-'", k)
-		}
-		if err := validateStringMatch(k, v); err != nil {
-			return err
+// ownRoutes holds mlcanary's own routes to the portable rules. (A foreign route without match in
+// front of mlcanary's default route, which Istio admits with a warning, is refused by Merge.)
+func ownRoutes(c *config.Config, vs *unstructured.Unstructured) error {
+	routes, _, _ := unstructured.NestedSlice(vs.Object, "spec", "http")
+	for i := range OwnedRoutes(c, vs) {
+		m, _ := routes[i].(map[string]any)
+		if err := portable(m); err != nil {
+			return ownRouteError{fmt.Errorf("%s: %w", DescribeRoute(i, m), err)}
 		}
 	}
 	return nil
 }
 
-func validateStringMatch(what string, s *networkingv1alpha3.StringMatch) error {
-	switch t := s.GetMatchType().(type) {
-	case *networkingv1alpha3.StringMatch_Prefix:
-		if t.Prefix == "" {
-			return fmt.Errorf("%s: prefix match must not be empty", what)
-		}
-	case *networkingv1alpha3.StringMatch_Regex:
-		if len(t.Regex) > 1024 {
-			return fmt.Errorf("%s: regex longer than 1024 characters", what)
-		}
-		if _, err := regexp.Compile(t.Regex); err != nil {
-			return fmt.Errorf("%s: regex does not compile: %w", what, err)
-		}
-	}
-	return nil
-}
+// ownRouteError is a rule mlcanary keeps on its own routes beyond Istio's.
+type ownRouteError struct{ error }
 
-func validateDestinations(ds []*networkingv1alpha3.HTTPRouteDestination) error {
-	total := 0
-	for _, d := range ds {
-		if d.Destination == nil || d.Destination.Host == "" {
-			return fmt.Errorf("destination host is required")
-		}
-		if p := d.Destination.Port; p != nil && (p.Number == 0 || p.Number > 65535) {
-			return fmt.Errorf("destination %s: port %d out of range 1..65535", d.Destination.Host, p.Number)
-		}
-		if d.Weight < 0 {
-			return fmt.Errorf("destination %s: weight %d < 0", d.Destination.Host, d.Weight)
-		}
-		total += int(d.Weight)
+func (e ownRouteError) Unwrap() error { return e.error }
+
+// portable checks the rules of mlcanary's own route m that hold on every Istio version.
+func portable(m map[string]any) error {
+	dests, _, _ := unstructured.NestedSlice(m, "route")
+	total := int64(0)
+	for _, d := range dests {
+		total += weight(d)
 	}
-	if len(ds) > 1 && total == 0 {
-		return fmt.Errorf("total destination weight = 0")
-	}
-	if len(ds) > 1 && total != 100 {
+	if len(dests) > 1 && total != 100 {
 		return fmt.Errorf("destination weights sum to %d, not 100 (Istio before 1.15 rejects that)", total)
 	}
+	matches, _, _ := unstructured.NestedSlice(m, "match")
+	if len(matches) > 0 { // the first match block is mlcanary's; others may be someone else's
+		headers, _, _ := unstructured.NestedMap(matches[0].(map[string]any), "headers")
+		for k := range headers {
+			if !portableHeader.MatchString(k) {
+				return fmt.Errorf("header %q must be lower case letters, digits and '-'", k)
+			}
+		}
+	}
 	return nil
+}
+
+// MergeCheckedVirtualService merges live into desired (mlcanary's rendered VirtualService; see Merge),
+// keeps live's binding (see Bind), and checks the result as it will be sent. A result without
+// routes is not checked: it is deleted, not sent. The engine and tools/istiovalidate both call it.
+func MergeCheckedVirtualService(c *config.Config, desired, live *unstructured.Unstructured) error {
+	if err := Merge(c, desired, live); err != nil {
+		return err
+	}
+	Bind(BindingOf(c, live), desired, live) // a delegate stays one; a binding elsewhere is kept
+	if routes, _, _ := unstructured.NestedSlice(desired.Object, "spec", "http"); len(routes) == 0 {
+		return nil
+	}
+	if err := CheckVirtualService(c, desired); err != nil {
+		var own ownRouteError
+		if errors.As(err, &own) {
+			return fmt.Errorf("VirtualService %s/%s: %w", desired.GetNamespace(), desired.GetName(), err)
+		}
+		return fmt.Errorf("VirtualService %s/%s would break Istio's validation rules: %w", desired.GetNamespace(), desired.GetName(), err)
+	}
+	return nil
+}
+
+// MergeCheckedGateway merges live into desired (mlcanary's rendered Gateway; see MergeGateway) and
+// checks the result as it will be sent.
+func MergeCheckedGateway(desired, live *unstructured.Unstructured) error {
+	if err := MergeGateway(desired, live); err != nil {
+		return err
+	}
+	renameOnCollision(desired)
+	if err := CheckGateway(desired); err != nil {
+		return fmt.Errorf("Gateway %s/%s would break Istio's validation rules: %w", desired.GetNamespace(), desired.GetName(), err)
+	}
+	return nil
+}
+
+// weight reads a destination's weight as the API server (int64) or a decoder (float64) gives it.
+func weight(d any) int64 {
+	m, _ := d.(map[string]any)
+	switch w := m["weight"].(type) {
+	case int64:
+		return w
+	case float64:
+		return int64(w)
+	}
+	return 0
 }
