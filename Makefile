@@ -32,7 +32,7 @@ test: lint tools
 
 ## istio-differential: mlcanary's verdict on what it writes equals Istio's webhook (tools/istiovalidate)
 istio-differential:
-	cd tools/istiovalidate && $(GO) vet ./... && $(GO) mod tidy -diff && $(GO) test $(TEST_FLAGS) ./...
+	cd tools/istiovalidate && $(GO) vet ./... && $(GO) test $(TEST_FLAGS) ./...
 	@if $(GO) list -deps ./cmd/mlcanary | grep -q '^istio.io/istio/'; then echo "istio.io/istio is linked into mlcanary"; exit 1; fi
 
 ## unit: the tests that need no built tools (pure packages)

@@ -153,7 +153,7 @@ func TestBrownfieldIstioRefusals(t *testing.T) {
 		name:  "host overlaps --hosts",
 		setup: func(d *d0) { d.VirtualService["spec"].(map[string]any)["hosts"] = []any{"model.example.com"} },
 		want: `Rollback: VirtualService NS/mlmodel-virtualservice would break Istio's validation rules: host "*" (--hosts) and host "model.example.com", which someone else set, overlap, ` +
-			`and Istio rejects duplicate hosts (one matches the other): set --hosts to cover both or match the live hosts`,
+			`and Istio rejects duplicate hosts (one matches the other): set --hosts to model.example.com or remove that host`,
 	}, {
 		name: "no free server name",
 		setup: func(d *d0) {

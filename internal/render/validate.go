@@ -70,7 +70,7 @@ func ownHostsOverlap(c *config.Config, hosts []string) error {
 				break
 			}
 			if h != ours && !slices.Contains(c.Hosts, h) && hostsOverlap(ours, h) {
-				return fmt.Errorf("host %q (--hosts) and host %q, which someone else set, overlap, and Istio rejects duplicate hosts (one matches the other): set --hosts to cover both or match the live hosts", ours, h)
+				return fmt.Errorf("host %q (--hosts) and host %q, which someone else set, overlap, and Istio rejects duplicate hosts (one matches the other): set --hosts to %s or remove that host", ours, h, h)
 			}
 		}
 	}
