@@ -26,9 +26,10 @@ build:
 ## the differential check of mlcanary's pre-write validation against Istio's own code (its own module:
 ## istio.io/istio is never linked into mlcanary)
 test: lint tools
+	@rm -rf .cache/istio-writes && mkdir -p .cache/istio-writes
 	KUBEBUILDER_ASSETS=$(TOOLS_BIN) MLCANARY_ACT=$(TOOLS_BIN)/act MLCANARY_REQUIRE_ACT=1 MLCANARY_REQUIRE_VSIX=1 \
-		$(GO) test $(TEST_FLAGS) ./...
-	$(MAKE) istio-differential
+		MLCANARY_ISTIO_WRITES=$(CURDIR)/.cache/istio-writes $(GO) test $(TEST_FLAGS) ./...
+	MLCANARY_ISTIO_WRITES=$(CURDIR)/.cache/istio-writes $(MAKE) istio-differential
 
 ## istio-differential: mlcanary's verdict on what it writes equals Istio's webhook (tools/istiovalidate)
 istio-differential:

@@ -24,7 +24,7 @@ import (
 func (f *fixture) client(rc *rest.Config) *engine.Client {
 	f.t.Helper()
 	rc = rest.CopyConfig(rc)
-	rc.Wrap(func(rt http.RoundTripper) http.RoundTripper { f.rec.next = rt; return f.rec })
+	rc.Wrap(func(rt http.RoundTripper) http.RoundTripper { f.rec.next = keepIstioWrites(f.t, rt); return f.rec })
 	cl, err := engine.NewClient(rc)
 	if err != nil {
 		f.t.Fatal(err)

@@ -46,7 +46,7 @@ func newFixture(t *testing.T) *fixture {
 	f := &fixture{t: t, ns: ns}
 	f.rec = &recorder{f: f}
 	rc := rest.CopyConfig(env.Config)
-	rc.Wrap(func(rt http.RoundTripper) http.RoundTripper { f.rec.next = rt; return f.rec })
+	rc.Wrap(func(rt http.RoundTripper) http.RoundTripper { f.rec.next = keepIstioWrites(t, rt); return f.rec })
 	cl, err := engine.NewClient(rc)
 	if err != nil {
 		t.Fatal(err)
