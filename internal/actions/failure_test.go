@@ -154,3 +154,32 @@ func TestReadInputsGatewayInAnotherNamespace(t *testing.T) {
 		t.Errorf("gateway %q read as %s, %s, %v", cfg.Gateway, ns, name, external)
 	}
 }
+
+// A kubeconfig input (or KUBECONFIG file) that parses but cannot be used is bad input naming it,
+// never quoting its content: nothing can be sent with it.
+func TestRunUnusableKubeconfig(t *testing.T) {
+	for name, body := range map[string]string{
+		"missing current context":   "apiVersion: v1\nkind: Config\ncurrent-context: gone\nclusters: []\ncontexts: []\nusers: []\n",
+		"cluster without server":    "apiVersion: v1\nkind: Config\ncurrent-context: c\nclusters:\n- name: c\n  cluster: {}\ncontexts:\n- name: c\n  context: {cluster: c, user: u}\nusers:\n- name: u\n  user: {token: " + testToken + "}\n",
+		"CA data not a certificate": "apiVersion: v1\nkind: Config\ncurrent-context: c\nclusters:\n- name: c\n  cluster: {server: 'https://127.0.0.1:1', certificate-authority-data: bm90LWEtY2VydA==}\ncontexts:\n- name: c\n  context: {cluster: c, user: u}\nusers:\n- name: u\n  user: {token: " + testToken + "}\n",
+	} {
+		t.Run(name, func(t *testing.T) {
+			r := newRunner(t, map[string]string{"INPUT_STAGE": "Blue_100", "INPUT_KUBECONFIG": body})
+			err := r.run(mustNotRun(t))
+			var in *config.InputError
+			if !errors.As(err, &in) || in.Input != "kubeconfig" || strings.Contains(err.Error(), testToken) || strings.Contains(err.Error(), "bm90") {
+				t.Fatalf("error = %v, want an InputError for kubeconfig that does not show the content", err)
+			}
+			dir := t.TempDir()
+			path := filepath.Join(dir, "kubeconfig")
+			if err := os.WriteFile(path, []byte(body), 0o600); err != nil {
+				t.Fatal(err)
+			}
+			r = newRunner(t, map[string]string{"INPUT_STAGE": "Blue_100", "KUBECONFIG": path})
+			err = r.run(mustNotRun(t))
+			if !errors.As(err, &in) || in.Input != "KUBECONFIG" || strings.Contains(err.Error(), testToken) {
+				t.Fatalf("error = %v, want an InputError for KUBECONFIG", err)
+			}
+		})
+	}
+}

@@ -10,6 +10,7 @@ import (
 	"k8s.io/client-go/tools/clientcmd"
 
 	"github.com/mlcanary/mlcanary/internal/config"
+	"github.com/mlcanary/mlcanary/internal/kube"
 	"github.com/mlcanary/mlcanary/internal/secret"
 )
 
@@ -65,22 +66,25 @@ func loadKubeconfig(env LookupEnv) (kubeconfig, error) {
 	return kc, nil
 }
 
-// restConfig builds the client configuration from the input content or the files.
+// restConfig builds the client configuration from the input content or the files. A kubeconfig
+// that parses but cannot be used (no current context, no server, a CA or client certificate that
+// does not load) is bad input naming the kubeconfig input or KUBECONFIG (kube.Unusable), never
+// quoting the content.
 func (kc kubeconfig) restConfig() (*rest.Config, error) {
 	if kc.content != nil {
 		if _, err := clientcmd.Load(kc.content); err != nil {
 			return nil, errBadKubeconfig
 		}
 		rc, err := clientcmd.RESTConfigFromKubeConfig(kc.content)
-		if err != nil {
-			return nil, fmt.Errorf("reading the kubeconfig input: %w", err)
+		if problem := kube.Unusable(rc, err); problem != "" {
+			return nil, &config.InputError{Input: inputKubeconfig, Value: "(not shown)", Allowed: "a usable kubeconfig; in this one " + problem}
 		}
 		return rc, nil
 	}
 	rules := &clientcmd.ClientConfigLoadingRules{Precedence: kc.paths}
 	rc, err := clientcmd.NewNonInteractiveDeferredLoadingClientConfig(rules, nil).ClientConfig()
-	if err != nil {
-		return nil, fmt.Errorf("reading kubeconfig %s: %w", strings.Join(kc.paths, string(filepath.ListSeparator)), err)
+	if problem := kube.Unusable(rc, err); problem != "" {
+		return nil, &config.InputError{Input: "KUBECONFIG", Value: strings.Join(kc.paths, string(filepath.ListSeparator)), Allowed: "a usable kubeconfig; in this one " + problem}
 	}
 	return rc, nil
 }

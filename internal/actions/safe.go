@@ -5,6 +5,8 @@ import (
 	"strings"
 
 	"github.com/sethvargo/go-githubactions"
+
+	"github.com/mlcanary/mlcanary/internal/config"
 )
 
 // lineBreaks turns CR and LF into spaces, so one text is one line of the step's log.
@@ -15,12 +17,10 @@ var lineBreaks = strings.NewReplacer("\r\n", " ", "\r", " ", "\n", " ")
 // a line as a workflow command when it starts with "::" after leading whitespace, or when it holds
 // "##[" anywhere (the old command syntax); such a line gets the prefix "> " and "##[" loses its
 // bracket, so text from a cluster can never mask, annotate, stop commands or set outputs.
+//
+// The rule is config.Neutralise, shared with the Azure DevOps task and the CLI's error line.
 func Plain(s string) string {
-	s = strings.ReplaceAll(lineBreaks.Replace(s), "##[", "## [")
-	if strings.HasPrefix(strings.TrimSpace(s), "::") {
-		s = "> " + s
-	}
-	return s
+	return config.Neutralise(lineBreaks.Replace(s))
 }
 
 // OutputValue keeps a step output on one line: CR and LF are dropped, so a value can never end the

@@ -13,6 +13,7 @@ import (
 	"k8s.io/client-go/tools/clientcmd"
 
 	"github.com/mlcanary/mlcanary/internal/config"
+	"github.com/mlcanary/mlcanary/internal/kube"
 	"github.com/mlcanary/mlcanary/internal/summary"
 )
 
@@ -54,14 +55,36 @@ func (k *kubeFlags) restConfig(env LookupEnv) (*rest.Config, error) {
 		return nil, err
 	}
 	rc, err := loader.ClientConfig()
-	if clientcmd.IsEmptyConfig(err) {
+	input, value := k.input(env, rules)
+	if clientcmd.IsEmptyConfig(err) && input == "" {
 		return nil, fmt.Errorf("no Kubernetes credentials: pass --kubeconfig, set KUBECONFIG, or run inside a cluster")
 	}
-	if err != nil {
-		return nil, fmt.Errorf("loading kubeconfig: %w", err)
+	if clientcmd.IsEmptyConfig(err) {
+		return nil, &config.InputError{Input: input, Value: value, Allowed: "a usable kubeconfig; this one has no current context with a cluster and a user"}
+	}
+	if problem := kube.Unusable(rc, err); problem != "" {
+		if input == "" { // in-cluster credentials
+			return nil, fmt.Errorf("loading the in-cluster credentials: %s", problem)
+		}
+		return nil, &config.InputError{Input: input, Value: value, Allowed: "a usable kubeconfig; in this one " + problem}
 	}
 	rc.UserAgent = "mlcanary"
 	return rc, nil
+}
+
+// input names where the kubeconfig came from as the user gave it: "kubeconfig" (the flag, or the
+// default ~/.kube/config) or "KUBECONFIG", with its value; "" when none exists (in-cluster).
+func (k *kubeFlags) input(env LookupEnv, rules *clientcmd.ClientConfigLoadingRules) (string, string) {
+	if k.kubeconfig != "" {
+		return "kubeconfig", k.kubeconfig
+	}
+	if v, ok := env("KUBECONFIG"); ok && v != "" {
+		return "KUBECONFIG", v
+	}
+	if p := rules.GetDefaultFilename(); p != "" && anyExists([]string{p}) {
+		return "kubeconfig", p
+	}
+	return "", ""
 }
 
 func anyExists(paths []string) bool {

@@ -7,6 +7,7 @@ import (
 
 	"github.com/mlcanary/mlcanary/internal/config"
 	"github.com/mlcanary/mlcanary/internal/engine"
+	"github.com/mlcanary/mlcanary/internal/kube"
 	"github.com/mlcanary/mlcanary/internal/summary"
 )
 
@@ -31,7 +32,7 @@ func newPlanCommand(s Streams, env LookupEnv) *cobra.Command {
 			} else {
 				var client *engine.Client
 				if client, err = f.connect(env); err == nil {
-					res, err = client.Plan(cmd.Context(), cfg)
+					res, err = client.Plan(kube.WithCommand(cmd.Context(), "mlcanary plan"), cfg)
 				}
 			}
 			if err != nil {

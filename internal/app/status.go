@@ -2,6 +2,8 @@ package app
 
 import (
 	"github.com/spf13/cobra"
+
+	"github.com/mlcanary/mlcanary/internal/kube"
 )
 
 func newStatusCommand(s Streams, env LookupEnv) *cobra.Command {
@@ -19,7 +21,7 @@ func newStatusCommand(s Streams, env LookupEnv) *cobra.Command {
 			if err != nil {
 				return err
 			}
-			res, err := client.Status(cmd.Context(), cfg)
+			res, err := client.Status(kube.WithCommand(cmd.Context(), "mlcanary status"), cfg)
 			if err != nil {
 				return err
 			}

@@ -13,6 +13,7 @@ import (
 
 	"github.com/mlcanary/mlcanary/internal/config"
 	"github.com/mlcanary/mlcanary/internal/engine"
+	"github.com/mlcanary/mlcanary/internal/kube"
 	"github.com/mlcanary/mlcanary/internal/verify"
 )
 
@@ -54,7 +55,7 @@ func newVerifyCommand(s Streams, env LookupEnv) *cobra.Command {
 			if err != nil {
 				return err
 			}
-			return runVerify(cmd.Context(), s.Out, rc, cfg, opts, f.output)
+			return runVerify(kube.WithCommand(cmd.Context(), "mlcanary verify"), s.Out, rc, cfg, opts, f.output)
 		},
 	}
 	f.bind(cmd)

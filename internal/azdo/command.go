@@ -7,9 +7,10 @@ package azdo
 import (
 	"fmt"
 	"io"
-	"regexp"
 	"strings"
 	"sync"
+
+	"github.com/mlcanary/mlcanary/internal/config"
 )
 
 // Log writes logging commands and plain lines to the agent, which reads the task's stdout line by
@@ -130,17 +131,10 @@ func EscapeProperty(s string) string {
 	return strings.NewReplacer("%", "%AZP25", "\r", "%0D", "\n", "%0A", "]", "%5D", ";", "%3B").Replace(s)
 }
 
-// commandLike matches what the agent treats as a command anywhere in a line (##vso[) and the
-// formatting commands (##[error], ##[group], ...).
-var commandLike = regexp.MustCompile(`(?i)##(vso)?\[`)
-
 // Neutralise makes one plain line safe to print: "##vso[" and "##[" lose their bracket (shown as
-// %5B), so text from a cluster or a user can never be run by the agent as a command.
-func Neutralise(line string) string {
-	return commandLike.ReplaceAllStringFunc(line, func(m string) string {
-		return strings.TrimSuffix(m, "[") + "%5B"
-	})
-}
+// %5B), so text from a cluster or a user can never be run by the agent as a command. It is
+// config.Neutralise, the one rule every front end (and the CLI's error line) applies.
+func Neutralise(line string) string { return config.Neutralise(line) }
 
 func contains(list []string, s string) bool {
 	for _, v := range list {

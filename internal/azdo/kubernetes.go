@@ -8,6 +8,8 @@ import (
 	"k8s.io/client-go/rest"
 	"k8s.io/client-go/tools/clientcmd"
 
+	"github.com/mlcanary/mlcanary/internal/config"
+	"github.com/mlcanary/mlcanary/internal/kube"
 	"github.com/mlcanary/mlcanary/internal/secret"
 )
 
@@ -74,15 +76,32 @@ func KubernetesCluster(env LookupEnv, id string) (Cluster, error) {
 		if raw == "" {
 			return Cluster{}, fmt.Errorf("kubernetes service connection %s has no kubeconfig (ENDPOINT_AUTH_PARAMETER_%s_KUBECONFIG is empty)", id, id)
 		}
+		if _, err := clientcmd.Load([]byte(raw)); err != nil { // the parser's words may quote the content
+			return Cluster{Secrets: secret.Lines(raw)}, &config.InputError{Input: InputKubernetesConnection, Value: id,
+				Allowed: "a Kubernetes service connection whose kubeconfig is kubeconfig YAML"}
+		}
 		c, err := FromKubeconfig([]byte(raw), e.Param("clusterContext"), insecure)
 		c.Source = "Kubernetes service connection (Kubeconfig)"
-		return c, err
+		return c, unusable(id, c, err)
 	case strings.EqualFold(typ, AuthServiceAccount), strings.EqualFold(typ, AuthAzureSubscription):
 		c, err := serviceAccount(e, insecure)
 		c.Source = "Kubernetes service connection (" + typ + ")"
-		return c, err
+		if err != nil {
+			return c, err
+		}
+		return c, unusable(id, c, nil)
 	}
 	return Cluster{}, fmt.Errorf("kubernetes service connection %s: authorization type %q is not supported (want %s, %s or %s)", id, typ, AuthKubeconfig, AuthServiceAccount, AuthAzureSubscription)
+}
+
+// unusable is the bad-input error (exit 2, naming the service connection input) for a service
+// connection whose credentials parse but cannot be used (kube.Unusable), or err as it is.
+func unusable(id string, c Cluster, err error) error {
+	if problem := kube.Unusable(c.Config, err); problem != "" {
+		return &config.InputError{Input: InputKubernetesConnection, Value: id,
+			Allowed: "a Kubernetes service connection whose credentials can be used; in this one " + problem}
+	}
+	return nil
 }
 
 func serviceAccount(e Endpoint, insecure bool) (Cluster, error) {

@@ -2,10 +2,19 @@ package azdo
 
 import (
 	"context"
+	"crypto/ecdsa"
+	"crypto/elliptic"
+	"crypto/rand"
+	"crypto/x509"
+	"crypto/x509/pkix"
 	"encoding/base64"
+	"encoding/pem"
+	"errors"
+	"math/big"
 	"os"
 	"strings"
 	"testing"
+	"time"
 
 	apierrors "k8s.io/apimachinery/pkg/api/errors"
 	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
@@ -14,6 +23,7 @@ import (
 	"k8s.io/client-go/rest"
 	"k8s.io/client-go/tools/clientcmd"
 
+	"github.com/mlcanary/mlcanary/internal/config"
 	"github.com/mlcanary/mlcanary/internal/testenv"
 )
 
@@ -109,6 +119,8 @@ func TestKubernetesConnectionAgainstAPIServer(t *testing.T) {
 }
 
 func TestKubeconfigContextAndSecrets(t *testing.T) {
+	certPEM, keyPEM := clientCertificate(t) // a client certificate that loads: an unusable one is bad input
+	certB64, keyB64 := base64.StdEncoding.EncodeToString(certPEM), base64.StdEncoding.EncodeToString(keyPEM)
 	kubeconfig := `apiVersion: v1
 kind: Config
 clusters:
@@ -120,7 +132,7 @@ users:
 - name: ua
   user: {token: "token-of-a"}
 - name: ub
-  user: {client-certificate-data: Y2VydA==, client-key-data: a2V5LWRhdGEtb2YtYg==}
+  user: {client-certificate-data: ` + certB64 + `, client-key-data: ` + keyB64 + `}
 - name: uc
   user:
     exec:
@@ -143,10 +155,10 @@ current-context: ctx-a
 	if err != nil {
 		t.Fatal(err)
 	}
-	if c.Config.Host != "https://b.example:6443" || string(c.Config.KeyData) != "key-data-of-b" {
+	if c.Config.Host != "https://b.example:6443" || string(c.Config.KeyData) != string(keyPEM) {
 		t.Errorf("clusterContext not applied: host %s", c.Config.Host)
 	}
-	for _, s := range []string{"token-of-a", "key-data-of-b", "a2V5LWRhdGEtb2YtYg==", "exec-arg-secret", "exec-env-secret"} {
+	for _, s := range []string{"token-of-a", strings.Split(string(keyPEM), "\n")[1], keyB64, "exec-arg-secret", "exec-env-secret"} {
 		if !contains(c.Secrets, s) {
 			t.Errorf("secret %q not listed in %q", s, c.Secrets)
 		}
@@ -160,5 +172,48 @@ current-context: ctx-a
 	}
 	if _, err := KubernetesCluster(mapEnv(map[string]string{"ENDPOINT_DATA_" + endpointID + "_AUTHORIZATIONTYPE": "Certificate"}), endpointID); err == nil {
 		t.Error("an unknown authorization type was accepted")
+	}
+}
+
+// clientCertificate returns a self-signed client certificate and its key, PEM-encoded.
+func clientCertificate(t *testing.T) (certPEM, keyPEM []byte) {
+	t.Helper()
+	key, err := ecdsa.GenerateKey(elliptic.P256(), rand.Reader)
+	if err != nil {
+		t.Fatal(err)
+	}
+	tmpl := &x509.Certificate{SerialNumber: big.NewInt(1), Subject: pkix.Name{CommonName: "pipeline"},
+		NotBefore: time.Now().Add(-time.Hour), NotAfter: time.Now().Add(time.Hour), ExtKeyUsage: []x509.ExtKeyUsage{x509.ExtKeyUsageClientAuth}}
+	der, err := x509.CreateCertificate(rand.Reader, tmpl, tmpl, &key.PublicKey, key)
+	if err != nil {
+		t.Fatal(err)
+	}
+	keyDER, err := x509.MarshalECPrivateKey(key)
+	if err != nil {
+		t.Fatal(err)
+	}
+	return pem.EncodeToMemory(&pem.Block{Type: "CERTIFICATE", Bytes: der}), pem.EncodeToMemory(&pem.Block{Type: "EC PRIVATE KEY", Bytes: keyDER})
+}
+
+// A service connection whose kubeconfig or certificate parses but cannot be used is bad input
+// naming the service connection input, never quoting the kubeconfig.
+func TestKubernetesConnectionUnusable(t *testing.T) {
+	const tok = "T0kenValue"
+	for name, env := range map[string]map[string]string{
+		"kubeconfig missing current context": {"ENDPOINT_AUTH_PARAMETER_" + endpointID + "_KUBECONFIG": "apiVersion: v1\nkind: Config\ncurrent-context: gone\nclusters: []\ncontexts: []\nusers: []\n"},
+		"kubeconfig cluster without server":  {"ENDPOINT_AUTH_PARAMETER_" + endpointID + "_KUBECONFIG": "apiVersion: v1\nkind: Config\ncurrent-context: c\nclusters:\n- name: c\n  cluster: {}\ncontexts:\n- name: c\n  context: {cluster: c, user: u}\nusers:\n- name: u\n  user: {token: " + tok + "}\n"},
+		"kubeconfig CA not a certificate":    {"ENDPOINT_AUTH_PARAMETER_" + endpointID + "_KUBECONFIG": "apiVersion: v1\nkind: Config\ncurrent-context: c\nclusters:\n- name: c\n  cluster: {server: 'https://127.0.0.1:1', certificate-authority-data: bm90LWEtY2VydA==}\ncontexts:\n- name: c\n  context: {cluster: c, user: u}\nusers:\n- name: u\n  user: {token: " + tok + "}\n"},
+		"kubeconfig not YAML":                {"ENDPOINT_AUTH_PARAMETER_" + endpointID + "_KUBECONFIG": "users: [ {name: u, user: {token: " + tok + "}\n"},
+		"service account CA not a certificate": {"ENDPOINT_URL_" + endpointID: "https://127.0.0.1:1", "ENDPOINT_DATA_" + endpointID + "_AUTHORIZATIONTYPE": "ServiceAccount",
+			"ENDPOINT_AUTH_PARAMETER_" + endpointID + "_APITOKEN": base64.StdEncoding.EncodeToString([]byte(tok)), "ENDPOINT_AUTH_PARAMETER_" + endpointID + "_SERVICEACCOUNTCERTIFICATE": "bm90LWEtY2VydA=="},
+	} {
+		t.Run(name, func(t *testing.T) {
+			_, err := KubernetesCluster(mapEnv(env), endpointID)
+			var in *config.InputError
+			if !errors.As(err, &in) || in.Input != InputKubernetesConnection || strings.Contains(err.Error(), tok) || strings.Contains(err.Error(), "\n") {
+				t.Fatalf("error = %v, want one line, an InputError naming %s, without the credentials", err, InputKubernetesConnection)
+			}
+			t.Log(err)
+		})
 	}
 }

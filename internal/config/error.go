@@ -60,10 +60,32 @@ func QuoteValue(v string) string {
 }
 
 // Printable returns s with every rune that is not printable (control characters such as CR, LF
-// and ESC, invalid UTF-8, Unicode format characters) replaced by its Go escape, and everything
-// else, quotes included, unchanged. Messages pass text they did not write through it, so an error
-// stays one line and cannot forge an Azure DevOps or GitHub logging command.
+// and ESC, invalid UTF-8, Unicode format characters) replaced by its Go escape, then made inert
+// as a logging command (Neutralise), and everything else, quotes included, unchanged. Messages
+// pass text they did not write through it, so an error stays one line and cannot forge an Azure
+// DevOps or GitHub logging command, whichever front end prints it (the CLI may itself run in an
+// Azure Pipelines or GitHub Actions step).
 func Printable(s string) string {
+	return Neutralise(escapeUnprintable(s))
+}
+
+// commandLike matches what the Azure Pipelines agent runs as a command anywhere in a line
+// ("##vso[") and its formatting commands ("##[error]", "##[group]", ...), in any case; the GitHub
+// runner reads "##[" the same way (its old command syntax).
+var commandLike = regexp.MustCompile(`(?i)##(vso)?\[`)
+
+// Neutralise makes one line inert as a logging command, the one rule every front end applies:
+// "##vso[" and "##[" lose their bracket (shown as %5B), and a line that starts with "::" after
+// leading whitespace (a GitHub workflow command) is prefixed "> ".
+func Neutralise(line string) string {
+	line = commandLike.ReplaceAllStringFunc(line, func(m string) string { return strings.TrimSuffix(m, "[") + "%5B" })
+	if strings.HasPrefix(strings.TrimSpace(line), "::") {
+		line = "> " + line
+	}
+	return line
+}
+
+func escapeUnprintable(s string) string {
 	if strings.IndexFunc(s, func(r rune) bool { return r == utf8.RuneError || !unicode.IsPrint(r) }) < 0 {
 		return s
 	}

@@ -67,3 +67,21 @@ func TestImageFrom(t *testing.T) {
 		}
 	}
 }
+
+// TestPrintableNeutralisesCommands: the one rule every front end applies to text it did not write
+// (the CLI's error line included, which may run inside an Azure Pipelines or GitHub Actions step).
+func TestPrintableNeutralisesCommands(t *testing.T) {
+	for in, want := range map[string]string{
+		"policy: ##vso[task.setvariable variable=approved]true": "policy: ##vso%5Btask.setvariable variable=approved]true",
+		"##VSO[task.complete result=Succeeded]":                 "##VSO%5Btask.complete result=Succeeded]",
+		"x ##[error]fake":                                       "x ##%5Berror]fake",
+		"::set-output name=x::y":                                "> ::set-output name=x::y",
+		"  ::error::forged":                                     ">   ::error::forged",
+		"a\n::error::forged":                                    `a\n::error::forged`,
+		"plain text":                                            "plain text",
+	} {
+		if got := Printable(in); got != want {
+			t.Errorf("Printable(%q) = %q, want %q", in, got, want)
+		}
+	}
+}

@@ -1,10 +1,12 @@
 package engine
 
 import (
+	"errors"
 	"fmt"
 	"strings"
 
 	"github.com/mlcanary/mlcanary/internal/config"
+	"github.com/mlcanary/mlcanary/internal/kube"
 )
 
 // StageError is a stage that stopped after it began carrying out its steps. Every step keeps
@@ -30,10 +32,17 @@ func (e *StageError) Error() string {
 
 func (e *StageError) Unwrap() error { return e.Err }
 
+// changed says what the stage changed. A write whose answer was lost (kube.APIError.Unsure) is
+// neither changed nor unchanged: the error says it may have been applied, and the rest reads
+// "nothing else was changed", never "nothing was changed".
 func (e *StageError) changed() string {
+	var a *kube.APIError
+	unsure := !e.DryRun && errors.As(e.Err, &a) && a.Unsure != ""
 	switch {
 	case e.DryRun:
 		return "nothing was changed (dry run)"
+	case len(e.Changes) == 0 && unsure:
+		return "nothing else was changed"
 	case len(e.Changes) == 0:
 		return "nothing was changed"
 	}

@@ -113,8 +113,12 @@ func TestExplain(t *testing.T) {
 			`applying Deployment abtesting/model-blue: context canceled`},
 		{"another 403", forbidden("something else refused this"), false, CauseForbidden,
 			`applying Deployment abtesting/model-blue: the API server refused it: something else refused this; the message says what refused it; if it names a missing permission, the credentials need`},
-		{"anything else", apierrors.NewInternalError(errors.New("etcdserver: leader changed")), false, CauseOther,
-			`applying Deployment abtesting/model-blue: etcdserver: leader changed`},
+		{"etcd changing leader: the API server failing, with a next step", apierrors.NewInternalError(errors.New("etcdserver: leader changed")), false, CauseTimeout,
+			`applying Deployment abtesting/model-blue: the API server at https://aks.example:443 failed: its storage (etcd) did not answer in time (etcdserver: leader changed); the cluster's control plane is overloaded or changing its etcd leader, not refusing this request: wait a moment, then run the stage again`},
+		{"another internal error: the API server failing", apierrors.NewInternalError(errors.New("boom")), false, CauseOther,
+			`applying Deployment abtesting/model-blue: the API server at https://aks.example:443 failed with an internal error (boom); this is the API server failing, not a refusal of this request: run the stage again`},
+		{"anything else", status(418, "", "I'm a teapot", nil), false, CauseOther,
+			`applying Deployment abtesting/model-blue: I'm a teapot`},
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {

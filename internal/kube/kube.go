@@ -8,6 +8,7 @@ import (
 	"context"
 	"errors"
 	"fmt"
+	"net/http"
 	"net/url"
 
 	apierrors "k8s.io/apimachinery/pkg/api/errors"
@@ -56,7 +57,12 @@ type Client struct {
 }
 
 // New builds a Client for rc without contacting the server.
+//
+// A 429 Too Many Requests fails the request at once, saying the server's Retry-After, instead of
+// client-go retrying it silently up to 10 times (noSilentRetry).
 func New(rc *rest.Config) (*Client, error) {
+	rc = rest.CopyConfig(rc)
+	rc.Wrap(func(rt http.RoundTripper) http.RoundTripper { return noSilentRetry{next: rt} })
 	dyn, err := dynamic.NewForConfig(rc)
 	if err != nil {
 		return nil, fmt.Errorf("creating Kubernetes client: %w", err)
@@ -70,7 +76,16 @@ func New(rc *rest.Config) (*Client, error) {
 // into the binary).
 func (c *Client) CheckIstio(ctx context.Context, ns string) error {
 	_, err := c.dyn.Resource(VirtualServices).Namespace(ns).List(ctx, metav1.ListOptions{Limit: 1})
-	if apierrors.IsNotFound(err) {
+	if st, ok := statusOf(err); ok && apierrors.IsNotFound(err) && !isHTML(st) {
+		// A server that answers 404 to everything (a wrong port or path, an ingress, a proxy for a
+		// cluster that is gone) is no Kubernetes API server: a core list tells it from a missing Istio.
+		if _, err := c.dyn.Resource(Deployments).Namespace(ns).List(ctx, metav1.ListOptions{Limit: 1}); apierrors.IsNotFound(err) {
+			return &APIError{Cause: CauseUnreachable, Doing: "checking for Istio's API", Err: err,
+				Reason: fmt.Sprintf("the server at %s does not answer as a Kubernetes API server (it answers 404 Not Found to the core apps/v1 Deployments list too)", c.host),
+				Next:   "check the server address in the kubeconfig or service connection (scheme, host, port and any path), then " + again(ctx)}
+		} else if err != nil {
+			return c.explain(ctx, err, "checking for Istio's API", ns)
+		}
 		return errors.New("Istio is not installed in this cluster: the API server does not serve networking.istio.io/v1 (VirtualService, Gateway); install Istio 1.22 or later")
 	}
 	if err != nil {
@@ -108,7 +123,11 @@ func (c *Client) Apply(ctx context.Context, gvr schema.GroupVersionResource, obj
 	}
 	out, err := c.dyn.Resource(gvr).Namespace(obj.GetNamespace()).Patch(ctx, obj.GetName(), types.ApplyPatchType, data, opts)
 	if err != nil {
-		return nil, c.explain(ctx, err, "applying "+obj.GetKind()+" "+qualified(obj.GetNamespace(), obj.GetName()), obj.GetNamespace())
+		object := obj.GetKind() + " " + qualified(obj.GetNamespace(), obj.GetName())
+		if dryRun {
+			return nil, c.explain(ctx, err, "applying "+object, obj.GetNamespace())
+		}
+		return nil, c.explainWrite(ctx, err, "applying", object, obj.GetNamespace())
 	}
 	return out, nil
 }
@@ -123,7 +142,10 @@ func (c *Client) Delete(ctx context.Context, gvr schema.GroupVersionResource, ns
 	if err == nil || apierrors.IsNotFound(err) {
 		return nil
 	}
-	return c.explain(ctx, err, "deleting "+Kind(gvr)+" "+qualified(ns, name), ns)
+	if dryRun {
+		return c.explain(ctx, err, "deleting "+Kind(gvr)+" "+qualified(ns, name), ns)
+	}
+	return c.explainWrite(ctx, err, "deleting", Kind(gvr)+" "+qualified(ns, name), ns)
 }
 
 func qualified(ns, name string) string {
@@ -147,5 +169,55 @@ func redact(host string) string {
 // explain turns an API error into one sentence naming what was being done, what refused it and
 // what to do next (Explain); the run's own context ending is told from a slow server.
 func (c *Client) explain(ctx context.Context, err error, doing, ns string) error {
-	return Explain(err, Request{Doing: doing, Namespace: ns, Host: c.host, Interrupted: ctx.Err() != nil})
+	return c.namespaceHint(ctx, Explain(err, Request{Doing: doing, Namespace: ns, Host: c.host, Interrupted: ctx.Err() != nil, Again: againOf(ctx)}))
+}
+
+// namespaceHint adds to an RBAC refusal in a namespace what is known of the namespace: the
+// authorizer refuses before anyone looks whether the namespace exists, so a typo'd namespace under
+// a namespace-scoped Role reads as a missing permission. One more request (get namespace) tells:
+// absent, it says so; unreadable too, the advice starts with checking the namespace's name.
+func (c *Client) namespaceHint(ctx context.Context, e *APIError) error {
+	if e.Cause != CauseRBAC || e.Namespace == "" || ctx.Err() != nil {
+		return e
+	}
+	ns, err := c.Get(ctx, Namespaces, "", e.Namespace)
+	switch {
+	case err == nil && ns == nil:
+		e.Next = fmt.Sprintf("namespace %q does not exist: check its name, or create it first (kubectl create namespace %s, labelled istio-injection=enabled for the sidecars)", e.Namespace, e.Namespace)
+	case IsForbidden(err):
+		// A list the credentials may make in the namespace shows that a Role binds them there, so
+		// the namespace exists; refused too, nothing is known of it.
+		if _, err := c.dyn.Resource(VirtualServices).Namespace(e.Namespace).List(ctx, metav1.ListOptions{Limit: 1}); err != nil && CauseOf(Explain(err, Request{})) == CauseRBAC {
+			e.Next = fmt.Sprintf("check the namespace name %q first (these credentials may neither read namespaces nor list in it, so whether it exists is unknown); if it is right, %s", e.Namespace, e.Next)
+		}
+	}
+	return e
+}
+
+// explainWrite is explain for a write (not a dry run) of object: when the answer was lost, the
+// error says the write may have been applied (APIError.Unsure), e.g. "the VirtualService
+// abtesting/model-vs write may have been applied".
+func (c *Client) explainWrite(ctx context.Context, err error, verb, object, ns string) error {
+	return c.namespaceHint(ctx, Explain(err, Request{Doing: verb + " " + object, Namespace: ns, Host: c.host, Interrupted: ctx.Err() != nil, Again: againOf(ctx), Write: object}))
+}
+
+type againKey struct{}
+
+// WithCommand makes the next steps of errors from requests under ctx say "run <command> again"
+// (e.g. "mlcanary status") instead of "run the stage again": status, plan and verify run no stage.
+func WithCommand(ctx context.Context, command string) context.Context {
+	return context.WithValue(ctx, againKey{}, "run "+command+" again")
+}
+
+func againOf(ctx context.Context) string {
+	s, _ := ctx.Value(againKey{}).(string)
+	return s
+}
+
+// again is the "run … again" of ctx's command.
+func again(ctx context.Context) string {
+	if s := againOf(ctx); s != "" {
+		return s
+	}
+	return "run the stage again"
 }

@@ -30,6 +30,48 @@ var (
 	limitRangeForm = regexp.MustCompile(`(?:(?:maximum|minimum) \S+ usage per (?:Container|Pod|PersistentVolumeClaim) is|max limit to request ratio per (?:Container|Pod) is)|LimitRange`)
 )
 
+// etcdForm is kube-apiserver relaying its storage failing (go.etcd.io/etcd/api/v3rpc/rpctypes and
+// the apiserver's storage errors): a timeout or a leader election, not a refusal.
+var etcdForm = regexp.MustCompile(`etcdserver: (?:request timed out|leader changed|too many requests|no leader)|context deadline exceeded|Timeout: request did not complete`)
+
+// htmlTitle is the title of an HTML page.
+var htmlTitle = regexp.MustCompile(`(?is)<title[^>]*>(.*?)</title>`)
+
+// htmlPage reports whether st is client-go's wrapping of an answer that is not a Kubernetes Status
+// but an HTML page (details.causes of type UnexpectedServerResponse): kube-apiserver never answers
+// HTML, so a proxy, an ingress, a gateway or a load balancer in front of it did. It returns the
+// page's title ("" when it has none).
+func htmlPage(st metav1.Status) (string, bool) {
+	if st.Details == nil {
+		return "", false
+	}
+	for _, c := range st.Details.Causes {
+		if c.Type != metav1.CauseTypeUnexpectedServerResponse {
+			continue
+		}
+		lower := strings.ToLower(c.Message)
+		if !strings.Contains(lower, "<html") && !strings.Contains(lower, "<!doctype html") && !strings.Contains(lower, "<body") {
+			continue
+		}
+		if m := htmlTitle.FindStringSubmatch(c.Message); m != nil {
+			return oneLine(m[1], 100), true
+		}
+		return "", true
+	}
+	return "", false
+}
+
+func isHTML(st metav1.Status) bool { _, ok := htmlPage(st); return ok }
+
+// frontAnswer says that something other than the API server answered code (with page title).
+func frontAnswer(host string, code int, title string) string {
+	s := fmt.Sprintf("something other than the API server answered for %s: %d %s, an HTML page", host, code, http.StatusText(code))
+	if title != "" {
+		s += fmt.Sprintf(" titled %q", title)
+	}
+	return s + " (a proxy, gateway, ingress or load balancer in front of the API server; the API server itself never answers HTML)"
+}
+
 // statusOf returns the Status of an API error in err's chain.
 func statusOf(err error) (metav1.Status, bool) {
 	var st apierrors.APIStatus
@@ -43,6 +85,10 @@ func statusOf(err error) (metav1.Status, bool) {
 func fromStatus(st metav1.Status, r Request) (Cause, string, string) {
 	msg := serverMessage(st.Message)
 	again := "then run the stage again"
+	if page, ok := htmlPage(st); ok {
+		return CauseUnreachable, frontAnswer(r.Host, int(st.Code), page),
+			"check the server address in the kubeconfig or service connection, the proxy settings (HTTPS_PROXY, NO_PROXY, proxy-url) and that the API endpoint admits this machine (authorized IP ranges, private cluster) and is up behind the proxy, " + again
+	}
 	if m := policyForm.FindStringSubmatch(msg); m != nil {
 		who := fmt.Sprintf("ValidatingAdmissionPolicy %q", m[1])
 		if m[2] != "" {
@@ -101,7 +147,18 @@ func fromStatus(st metav1.Status, r Request) (Cause, string, string) {
 		return CauseTimeout, fmt.Sprintf("the API server at %s did not answer in time (%s)", r.Host, msg),
 			"check that the cluster is healthy and reachable from this machine, " + again
 	case st.Reason == metav1.StatusReasonTooManyRequests || code == http.StatusTooManyRequests:
-		return CauseTimeout, fmt.Sprintf("the API server at %s is too busy to answer (429 Too Many Requests)", r.Host), "wait a minute, " + again
+		wait := "a minute"
+		if st.Details != nil && st.Details.RetryAfterSeconds > 0 {
+			wait = fmt.Sprintf("%ds", st.Details.RetryAfterSeconds)
+		}
+		return CauseTimeout, fmt.Sprintf("the API server at %s is too busy to answer (429 Too Many Requests; it asks to retry after %s)", r.Host, wait),
+			"the cluster's API Priority and Fairness is shedding load: wait " + wait + " (longer if other pipelines are busy on the cluster), " + again
+	case etcdForm.MatchString(msg):
+		return CauseTimeout, fmt.Sprintf("the API server at %s failed: its storage (etcd) did not answer in time (%s)", r.Host, msg),
+			"the cluster's control plane is overloaded or changing its etcd leader, not refusing this request: wait a moment, " + again + "; if it keeps happening, ask the cluster's administrators to look at etcd"
+	case st.Reason == metav1.StatusReasonInternalError || code == http.StatusInternalServerError:
+		return CauseOther, fmt.Sprintf("the API server at %s failed with an internal error (%s)", r.Host, msg),
+			"this is the API server failing, not a refusal of this request: " + strings.TrimPrefix(again, "then ") + "; if it keeps happening, ask the cluster's administrators to look at the control plane"
 	case st.Reason == metav1.StatusReasonServiceUnavailable || code == http.StatusServiceUnavailable:
 		return CauseUnreachable, fmt.Sprintf("the API server at %s is unavailable (%s)", r.Host, msg),
 			"check that the cluster's control plane is running, " + again

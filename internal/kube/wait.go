@@ -33,8 +33,11 @@ const TimedOutReason = "ProgressDeadlineExceeded"
 // (k8s.io/kubectl/pkg/polymorphichelpers/rollout_status.go): nothing is decided before the
 // controller observed the latest generation; then a Progressing condition with reason
 // ProgressDeadlineExceeded is a failure, and the rollout is done once every wanted replica is
-// updated, no old replica remains and every updated replica is available. One rule is mlcanary's
-// own: a Deployment scaled to 0 is never done (nothing would answer). A nil d does not exist.
+// updated, no old replica remains and every updated replica is available. Two rules are
+// mlcanary's own: a Deployment scaled to 0 is never done (nothing would answer), and a
+// ReplicaFailure condition (the API server refusing the pods: quota, LimitRange, Pod Security) is
+// a failure when no old pod remains whose removal could make room; kubectl would keep waiting. A
+// nil d does not exist.
 func RolloutOf(d *unstructured.Unstructured) Rollout {
 	if d == nil {
 		return Rollout{Reason: "the Deployment does not exist"}
@@ -46,6 +49,11 @@ func RolloutOf(d *unstructured.Unstructured) Rollout {
 	st := func(k string) int64 { v, _, _ := unstructured.NestedInt64(d.Object, "status", k); return v }
 	r.Available = st("availableReplicas")
 	reason, message := condition(d, "Progressing")
+	rfReason, rfMessage := condition(d, "ReplicaFailure")
+	if !conditionTrue(d, "ReplicaFailure") {
+		rfReason = ""
+	}
+	old := st("replicas") - st("updatedReplicas")
 	switch {
 	case r.Wanted < 1:
 		r.Reason = "it is scaled to 0 replicas, so nothing would answer"
@@ -57,6 +65,15 @@ func RolloutOf(d *unstructured.Unstructured) Rollout {
 		if message != "" {
 			r.Reason += " (" + strings.TrimSuffix(oneLine(message, 300), ".") + ")"
 		}
+	case rfReason != "" && old <= 0:
+		// The API server refuses the ReplicaSet's pods (a ResourceQuota, a LimitRange, Pod Security
+		// admission, a policy): with no old pod left whose removal could free room, they can never be
+		// created. kubectl rollout status would wait out progressDeadlineSeconds (10 min); mlcanary
+		// fails at once with the API server's words.
+		r.Failed = true
+		r.Reason = "its pods cannot be created: the Deployment controller reports ReplicaFailure " + rfReason + " (" + strings.TrimSuffix(oneLine(rfMessage, 400), ".") + ")"
+	case rfReason != "":
+		r.Reason = fmt.Sprintf("%d of %d replicas updated; creating pods fails while old pods remain (%s: %s)", st("updatedReplicas"), r.Wanted, rfReason, strings.TrimSuffix(oneLine(rfMessage, 400), "."))
 	case st("updatedReplicas") < r.Wanted:
 		r.Reason = fmt.Sprintf("%d of %d replicas updated", st("updatedReplicas"), r.Wanted)
 	case st("replicas") > st("updatedReplicas"):
@@ -67,6 +84,19 @@ func RolloutOf(d *unstructured.Unstructured) Rollout {
 		r.Done = true
 	}
 	return r
+}
+
+// conditionTrue reports whether d has a status condition of type typ with status "True".
+func conditionTrue(d *unstructured.Unstructured, typ string) bool {
+	conds, _, _ := unstructured.NestedSlice(d.Object, "status", "conditions")
+	for _, c := range conds {
+		m, _ := c.(map[string]any)
+		if t, _, _ := unstructured.NestedString(m, "type"); t == typ {
+			s, _, _ := unstructured.NestedString(m, "status")
+			return s == "True"
+		}
+	}
+	return false
 }
 
 // condition returns the reason and message of d's status condition of type typ ("" when absent).
@@ -146,7 +176,8 @@ func podLines(pods []string) string {
 // fallback and the safety net. It fails at
 // once with *RolloutFailed when the Deployment controller declares the rollout failed, and with
 // *RolloutTimeout (the last known reason) when the timeout passes; both name the pods' problems
-// when the credentials may list pods. Every poll shares one deadline.
+// when the credentials may list pods. Every poll shares one deadline. A poll the server answers
+// too busy (429) or too slowly is logged and retried after its Retry-After until that deadline.
 func (c *Client) WaitRollout(ctx context.Context, ns, name string, o WaitOptions) error {
 	if o.Interval == 0 {
 		o.Interval = 2 * time.Second
@@ -164,6 +195,18 @@ func (c *Client) WaitRollout(ctx context.Context, ns, name string, o WaitOptions
 		d, err := c.Get(ctx, Deployments, ns, name)
 		if err != nil && time.Now().After(deadline) {
 			return &RolloutTimeout{Namespace: ns, Name: name, Timeout: o.Timeout, Reason: "the API server did not answer in time"}
+		}
+		if err != nil && CauseOf(err) == CauseTimeout && ctx.Err() == nil {
+			// A busy or slow server (429 with its Retry-After, a timeout) while waiting: the wait
+			// goes on until its deadline, saying so, instead of failing a rollout that may finish.
+			if o.Log != nil {
+				o.Log("waiting for Deployment %s/%s: %v; polling again", ns, name, err)
+			}
+			select {
+			case <-ctx.Done():
+			case <-time.After(min(busyWait(err, o.Interval), time.Until(deadline)+time.Millisecond)):
+			}
+			continue
 		}
 		if err != nil {
 			return c.interrupted(ctx, ns, name, err)
@@ -199,6 +242,15 @@ func (c *Client) WaitRollout(ctx context.Context, ns, name string, o WaitOptions
 		case <-time.After(min(interval, time.Until(deadline)+time.Millisecond)):
 		}
 	}
+}
+
+// busyWait is how long to wait before polling again after err: the server's Retry-After when it
+// gave one, else interval.
+func busyWait(err error, interval time.Duration) time.Duration {
+	if st, ok := statusOf(err); ok && st.Details != nil && st.Details.RetryAfterSeconds > 0 {
+		return time.Duration(st.Details.RetryAfterSeconds) * time.Second
+	}
+	return interval
 }
 
 // interrupted tells a request that failed because the run is ending from an API failure: at the
