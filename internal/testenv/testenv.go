@@ -63,6 +63,9 @@ func New(o Options) (*Env, error) {
 	}
 	quietOnce.Do(func() { ctrllog.SetLogger(logr.Discard()) }) // envtest's logs are not ours to print
 	te := &envtest.Environment{BinaryAssetsDirectory: assets}
+	// envtest's default Service range (10.0.0.0/24) holds 253 ClusterIPs; one package's tests share
+	// one API server and create more Services than that ("range is full").
+	te.ControlPlane.GetAPIServer().Configure().Set("service-cluster-ip-range", "10.0.0.0/16")
 	if !o.WithoutIstio {
 		crds, err := IstioCRDs()
 		if err != nil {
