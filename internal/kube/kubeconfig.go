@@ -6,6 +6,7 @@ import (
 	"strings"
 
 	"k8s.io/client-go/rest"
+	"k8s.io/client-go/tools/clientcmd"
 )
 
 // Unusable says in mlcanary's own words why a kubeconfig that parses cannot be used to send a
@@ -35,6 +36,8 @@ func Unusable(rc *rest.Config, loadErr error) string {
 	}
 	msg := loadErr.Error()
 	switch {
+	case clientcmd.IsEmptyConfig(loadErr): // clientcmd's word for a context whose cluster has no server
+		return "its current context names no cluster with a server address"
 	case strings.Contains(msg, "context was not found"):
 		return "its current context (or the context asked for) is not one of its contexts"
 	case strings.Contains(msg, "no server found") || strings.Contains(msg, "no server defined"):

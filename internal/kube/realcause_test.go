@@ -17,6 +17,7 @@ import (
 	"k8s.io/apimachinery/pkg/apis/meta/v1/unstructured"
 	"k8s.io/apimachinery/pkg/runtime/schema"
 	"k8s.io/client-go/rest"
+	"k8s.io/client-go/tools/clientcmd"
 )
 
 func urlErr(method string, err error) error {
@@ -198,11 +199,12 @@ func TestUnusable(t *testing.T) {
 		err  error
 		want string
 	}{
-		"usable":          {&rest.Config{Host: "https://h"}, nil, ""},
-		"no server":       {&rest.Config{}, nil, "no server address"},
-		"CA not PEM":      {&rest.Config{Host: "https://h", TLSClientConfig: rest.TLSClientConfig{CAData: []byte("S3cret-not-a-cert")}}, nil, "certificate authority"},
-		"cert file gone":  {&rest.Config{Host: "https://h", TLSClientConfig: rest.TLSClientConfig{CertFile: "/nonexistent/c.pem", KeyFile: "/nonexistent/k.pem"}}, nil, "client certificate"},
-		"missing context": {nil, fmt.Errorf("invalid configuration: [context was not found for specified context: gone]"), "current context"},
+		"usable":                 {&rest.Config{Host: "https://h"}, nil, ""},
+		"no server":              {&rest.Config{}, nil, "no server address"},
+		"CA not PEM":             {&rest.Config{Host: "https://h", TLSClientConfig: rest.TLSClientConfig{CAData: []byte("S3cret-not-a-cert")}}, nil, "certificate authority"},
+		"cert file gone":         {&rest.Config{Host: "https://h", TLSClientConfig: rest.TLSClientConfig{CertFile: "/nonexistent/c.pem", KeyFile: "/nonexistent/k.pem"}}, nil, "client certificate"},
+		"missing context":        {nil, fmt.Errorf("invalid configuration: [context was not found for specified context: gone]"), "current context"},
+		"cluster without server": {nil, clientcmd.ErrEmptyConfig, "no cluster with a server address"},
 	}
 	for name, c := range cases {
 		t.Run(name, func(t *testing.T) {
