@@ -82,7 +82,32 @@ func (c *Config) validateHosts() error {
 			return &InputError{Input: "hosts", Value: h, Allowed: `"*" or a lower-case DNS name, optionally starting with "*."`}
 		}
 	}
+	for i, a := range c.Hosts {
+		for _, b := range c.Hosts[:i] {
+			if HostsOverlap(a, b) {
+				return &InputError{Input: "hosts", Value: strings.Join(c.Hosts, ","), Allowed: fmt.Sprintf(
+					`hosts that do not overlap (%q and %q name the same requests: Istio rejects a VirtualService whose hosts overlap); give the wider one only`, b, a)}
+			}
+		}
+	}
 	return nil
+}
+
+// HostsOverlap reports whether hosts a and b (each "*", "*.suffix" or a name) match a common
+// name, Istio's rule for a VirtualService's hosts (host.Name.Matches, in pilot/pkg/model's
+// duplicate-hosts check): equal, or one is a wildcard whose suffix the other ends with ("*" ends
+// every name). Istio rejects a VirtualService whose hosts overlap ("duplicate hosts").
+func HostsOverlap(a, b string) bool {
+	aw, bw := strings.HasPrefix(a, "*"), strings.HasPrefix(b, "*")
+	switch {
+	case aw && bw:
+		return strings.HasSuffix(a[1:], b[1:]) || strings.HasSuffix(b[1:], a[1:])
+	case aw:
+		return strings.HasSuffix(b, a[1:])
+	case bw:
+		return strings.HasSuffix(a, b[1:])
+	}
+	return a == b
 }
 
 func (c *Config) validateReplicas() error {
