@@ -99,3 +99,25 @@ func Bind(b Binding, desired, live *unstructured.Unstructured) {
 	delete(ann, OwnedGatewaysAnnotation)
 	desired.SetAnnotations(ann)
 }
+
+// keepForeignGateways is keepForeignStrings for the gateways of a VirtualService, comparing them
+// as Istio resolves them (ResolveGateway): a live entry naming the same Gateway as one of
+// desired's in another spelling ("public-gateway.ns" for "ns/public-gateway") replaces it, so the
+// binding keeps its owner's spelling and no second binding to the same Gateway is added (Istio
+// would bind twice, and the write would change a field for nothing).
+func keepForeignGateways(desired, live *unstructured.Unstructured, wasOurs []string) {
+	ours, _, _ := unstructured.NestedStringSlice(desired.Object, "spec", "gateways")
+	theirs, _, _ := unstructured.NestedStringSlice(live.Object, "spec", "gateways")
+	for _, g := range theirs {
+		same := slices.IndexFunc(ours, func(o string) bool {
+			return ResolveGateway(o, desired.GetNamespace()) == ResolveGateway(g, live.GetNamespace())
+		})
+		switch {
+		case same >= 0:
+			ours[same] = g
+		case !slices.Contains(wasOurs, g):
+			ours = append(ours, g)
+		}
+	}
+	_ = unstructured.SetNestedStringSlice(desired.Object, ours, "spec", "gateways")
+}

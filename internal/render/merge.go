@@ -35,7 +35,7 @@ func Merge(c *config.Config, desired, live *unstructured.Unstructured) error {
 	}
 	if live != nil {
 		keepForeignStrings(desired.Object, live.Object, owned(live, OwnedHostsAnnotation), "spec", "hosts")
-		keepForeignStrings(desired.Object, live.Object, owned(live, OwnedGatewaysAnnotation), "spec", "gateways")
+		keepForeignGateways(desired, live, owned(live, OwnedGatewaysAnnotation))
 	}
 	return nil
 }
