@@ -52,8 +52,9 @@ func setRouting(r *summary.Result, cfg *config.Config, routing render.Routing) {
 
 // statusResult describes the live state. Its Stage is derived from the live routes and
 // Deployments (derivedStage), not taken from the record: when the record on the VirtualService
-// agrees, the recorded name is shown (Rollback and Green_100 end alike; an unfinished stage, see
-// InProgressAnnotation, shows the last stage that held, with a note); when it does not,
+// agrees, the recorded name is shown (Rollback and Green_100 end alike); an unfinished stage (see
+// InProgressAnnotation) adds a note naming it and the last stage that held, and the stage shown
+// is that one only while the live state still is its end state, else the live one; when it does not,
 // RecordedStage keeps it, Drift says how they differ, and the last change is the field manager
 // that wrote the VirtualService after mlcanary (from its managedFields), when there is one.
 func statusResult(cfg *config.Config, l *liveState) *summary.Result {
@@ -78,14 +79,22 @@ func statusResult(cfg *config.Config, l *liveState) *summary.Result {
 		r.Notes = append(r.Notes, "the VirtualService carries no mlcanary record: the stage is derived from the live routes only")
 		return r
 	}
-	if s := ann[InProgressAnnotation]; s != "" {
-		r.Notes = append(r.Notes, fmt.Sprintf("%s started changing traffic at %s and has not completed (it is still running, or it failed); the last stage that held is %s",
-			s, r.ChangedAt.Format(time.RFC3339), r.RecordedStage))
+	inProgress, holds := ann[InProgressAnnotation], agrees(r.RecordedStage)
+	if inProgress != "" {
+		note := fmt.Sprintf("%s started changing traffic at %s and has not completed (it is still running, or it failed); the last stage that held is %s",
+			inProgress, r.ChangedAt.Format(time.RFC3339), r.RecordedStage)
+		if !holds {
+			note = fmt.Sprintf("%s started changing traffic at %s and has not completed (it is still running, or it failed); the last stage that held was %s, which the live routes no longer match, so the stage shown is the live one",
+				inProgress, r.ChangedAt.Format(time.RFC3339), r.RecordedStage)
+		}
+		r.Notes = append(r.Notes, note)
 	}
-	if r.Drift = drift(view, ann, derived, agrees); r.Drift == "" {
-		r.Stage = r.RecordedStage // the record agrees (or names an unfinished stage's last one)
-	} else if who, at := lastWriter(l.vs, r.ChangedAt); who != "" {
-		r.ChangedBy, r.ChangedAt = who+" (not mlcanary)", at
+	if r.Drift = drift(view, ann, derived, agrees); r.Drift == "" && holds {
+		r.Stage = r.RecordedStage // the record agrees: its name (Rollback and Green_100 end alike)
+	} else if r.Drift != "" {
+		if who, at := lastWriter(l.vs, r.ChangedAt); who != "" {
+			r.ChangedBy, r.ChangedAt = who+" (not mlcanary)", at
+		}
 	}
 	return r
 }

@@ -141,14 +141,16 @@ func TestStatusSaysImageDrift(t *testing.T) {
 // TestFailedStageKeepsTheLastStageThatHeld (issue #8, kind 10): a stage records its name only
 // with its final routing. Blue_Green unroutes green before replacing it; when green's rollout
 // then times out, the record still says Blue_100 and names Blue_Green as unfinished, and status
-// says so without calling it drift. Blue_0 replacing a routed blue likewise.
+// says so without calling it drift. Blue_0 replacing a routed blue likewise. The stage shown (by
+// status and in the failed stage's outputs) is the live one, since the recorded one no longer
+// holds (its routes are gone); the note names the recorded and the unfinished stage.
 func TestFailedStageKeepsTheLastStageThatHeld(t *testing.T) {
 	for _, tc := range []struct {
-		from, stage, image, held, recorded string
+		from, stage, image, held, recorded, live string
 	}{
-		{"Blue_100", "Blue_Green", "", "model-green", "Blue_100"},
-		{"Blue_50", "Blue_0", imgC, "model-blue", "Blue_50"},
-		{"Blue_Green", "Blue_0", imgC, "model-blue", "Blue_Green"},
+		{"Blue_100", "Blue_Green", "", "model-green", "Blue_100", "unknown (green 0%, blue 100%; header routes: blue; deployed: green, blue)"},
+		{"Blue_50", "Blue_0", imgC, "model-blue", "Blue_50", "green only, blue unrouted"},
+		{"Blue_Green", "Blue_0", imgC, "model-blue", "Blue_Green", "green only, blue unrouted"},
 	} {
 		t.Run(tc.from+" then "+tc.stage, func(t *testing.T) {
 			f := newFixture(t)
@@ -166,7 +168,7 @@ func TestFailedStageKeepsTheLastStageThatHeld(t *testing.T) {
 				t.Fatalf("%s with %s held: %v", tc.stage, tc.held, err)
 			}
 			// What the front ends output after the failure is what holds, not the failed stage.
-			if routing, images := f.live(); failed == nil || failed.Stage != tc.recorded || failed.Weights.Green != routing.Weights["green"] ||
+			if routing, images := f.live(); failed == nil || failed.Stage != tc.live || failed.RecordedStage != tc.recorded || failed.Weights.Green != routing.Weights["green"] ||
 				failed.Weights.Blue != routing.Weights["blue"] || failed.Images.Blue != images["blue"] || len(failed.Changes) == 0 {
 				t.Errorf("result of the failed %s: %+v", tc.stage, failed)
 			}
@@ -176,7 +178,8 @@ func TestFailedStageKeepsTheLastStageThatHeld(t *testing.T) {
 					ann[engine.StageAnnotation], ann[engine.InProgressAnnotation], tc.recorded, tc.stage)
 			}
 			res := f.status()
-			if res.Stage != tc.recorded || res.Drift != "" || len(res.Notes) == 0 || !strings.Contains(res.Notes[len(res.Notes)-1], tc.stage+" started changing traffic") {
+			if note := tc.stage + " started changing traffic"; res.Stage != tc.live || res.RecordedStage != tc.recorded || res.Drift != "" || len(res.Notes) == 0 ||
+				!strings.Contains(res.Notes[len(res.Notes)-1], note) || !strings.Contains(res.Notes[len(res.Notes)-1], "the last stage that held was "+tc.recorded) {
 				t.Errorf("status after the failed %s: stage %q, drift %q, notes %q", tc.stage, res.Stage, res.Drift, res.Notes)
 			}
 			ctrl.Release(f.ns, tc.held)
