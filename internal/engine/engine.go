@@ -96,6 +96,9 @@ func (c *Client) decide(ctx context.Context, cfg *config.Config, log Logger) (*l
 				p.Notes = append(p.Notes, live.othersNote)
 			}
 		}
+		if err == nil && live.autoscaledNote != "" {
+			p.Notes = append(p.Notes, live.autoscaledNote)
+		}
 		var pe *plan.PreconditionError
 		if !errors.As(err, &pe) || pe.Unready == "" {
 			return live, p, err

@@ -93,7 +93,8 @@ func (e *execution) step(ctx context.Context, s plan.Step) error {
 		if err := e.drain(ctx, s.Version); err != nil {
 			return err
 		}
-		return e.apply(ctx, kube.Deployments, render.Deployment(cfg, s.Version, s.Image, s.Container), "image "+s.Image, nil)
+		d, merge := e.live.deployment(s.Version, s.Image, s.Container)
+		return e.apply(ctx, kube.Deployments, d, "image "+s.Image, merge)
 	case plan.WaitReady:
 		return e.wait(ctx, s.Version)
 	case plan.ApplyRoutes:

@@ -23,13 +23,18 @@ type liveState struct {
 	others     []*unstructured.Unstructured
 	othersRead bool
 	othersNote string
+	// autoscaled names the Deployments a HorizontalPodAutoscaler scales (readAutoscaled);
+	// autoscaledNote says when they could not be listed.
+	autoscaled     map[string]bool
+	autoscaledNote string
 	// boundGateway is what is known of an existing Gateway the VirtualService binds to.
 	boundGateway plan.GatewayState
 	decided      *plan.Live // facts(), computed once
 }
 
 // observe checks that Istio and the namespace exist and reads both Deployments, both Services and
-// the VirtualService: seven requests (eight when it binds to a Gateway in another namespace).
+// the VirtualService: seven requests (eight when it binds to a Gateway in another namespace), plus
+// one list of HorizontalPodAutoscalers when a Deployment mlcanary created exists.
 func (c *Client) observe(ctx context.Context, cfg *config.Config) (*liveState, error) {
 	if err := c.kube.CheckIstio(ctx, cfg.Namespace); err != nil {
 		return nil, err
@@ -54,6 +59,9 @@ func (c *Client) observe(ctx context.Context, cfg *config.Config) (*liveState, e
 		return nil, err
 	}
 	if l.boundGateway, err = c.boundGateway(ctx, cfg, render.BindingOf(cfg, l.vs)); err != nil {
+		return nil, err
+	}
+	if err := c.readAutoscaled(ctx, l); err != nil {
 		return nil, err
 	}
 	return l, nil
@@ -113,7 +121,8 @@ func (l *liveState) derive() plan.Live {
 
 // current reports whether applying v's Deployment with its live image would write nothing.
 func (l *liveState) current(v config.Version, d *unstructured.Unstructured, image, container string) bool {
-	desired, err := desiredObject(render.Deployment(l.cfg, v, image, container), d, nil)
+	obj, merge := l.deployment(v, image, container)
+	desired, err := desiredObject(obj, d, merge)
 	return err == nil && upToDate(desired, d)
 }
 
