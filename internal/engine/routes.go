@@ -77,7 +77,9 @@ func (e *execution) routeOnce(ctx context.Context, r render.Routing) error {
 
 // routable re-reads, just before routing, every version r sends traffic to: its Deployment must
 // still be rolled out with the image the stage decided on, and its Service present, whatever
-// happened since the stage decided. A status or metadata change of the Deployment does not matter.
+// happened since the stage decided. A status or metadata change of the Deployment does not matter:
+// one the controller has not observed yet (an annotation raises a Deployment's generation) is
+// waited for, as `kubectl rollout status` waits, within the stage's timeout, and then judged.
 func (e *execution) routable(ctx context.Context, r render.Routing) error {
 	if e.cfg.DryRun {
 		return nil
@@ -89,6 +91,14 @@ func (e *execution) routable(ctx context.Context, r render.Routing) error {
 		d, err := e.c.kube.Get(ctx, kube.Deployments, e.cfg.Namespace, e.cfg.Objects[v].Deployment)
 		if err != nil {
 			return err
+		}
+		if kube.RolloutOf(d).Unobserved {
+			if err := e.wait(ctx, v); err != nil {
+				return fmt.Errorf("%s is not ready any more, so no route goes to it: %w", v, err)
+			}
+			if d, err = e.c.kube.Get(ctx, kube.Deployments, e.cfg.Namespace, e.cfg.Objects[v].Deployment); err != nil {
+				return err
+			}
 		}
 		if ro := kube.RolloutOf(d); !ro.Done {
 			return fmt.Errorf("%s is not ready any more (%s), so no route goes to it; run the stage again", v, ro.Reason)

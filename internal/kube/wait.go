@@ -17,9 +17,14 @@ type Rollout struct {
 	// Failed is the Deployment controller's own verdict that the rollout will not finish: its
 	// Progressing condition has reason ProgressDeadlineExceeded (the Deployment's
 	// progressDeadlineSeconds passed without progress). kubectl rollout status fails on it at once.
-	Failed    bool
-	Available int64
-	Wanted    int64
+	Failed bool
+	// Unobserved is set when the controller has not yet observed the Deployment's latest
+	// generation, so nothing is known of it yet. The API server raises the generation on any spec
+	// change and, for a Deployment, on any annotation change too (kubectl annotate), so this is
+	// also how an unchanged, ready Deployment looks for the moment before the controller catches up.
+	Unobserved bool
+	Available  int64
+	Wanted     int64
 	// Reason explains an unfinished or failed rollout in a few words; for a failed one it carries
 	// the controller's reason and message.
 	Reason string
@@ -58,7 +63,7 @@ func RolloutOf(d *unstructured.Unstructured) Rollout {
 	case r.Wanted < 1:
 		r.Reason = "it is scaled to 0 replicas, so nothing would answer"
 	case st("observedGeneration") < d.GetGeneration():
-		r.Reason = "the controller has not seen the latest spec yet"
+		r.Unobserved, r.Reason = true, "the controller has not seen the latest spec yet"
 	case reason == TimedOutReason:
 		r.Failed = true
 		r.Reason = "its rollout failed: the Deployment controller reports " + TimedOutReason
