@@ -95,6 +95,9 @@ func (c *Client) decide(ctx context.Context, cfg *config.Config, log Logger) (*l
 			if p, err = plan.Make(cfg, live.facts()); err == nil && live.othersNote != "" {
 				p.Notes = append(p.Notes, live.othersNote)
 			}
+			if err == nil {
+				p.Notes = append(p.Notes, live.routeNotes...)
+			}
 		}
 		if err == nil && live.autoscaledNote != "" {
 			p.Notes = append(p.Notes, live.autoscaledNote)

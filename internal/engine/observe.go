@@ -23,6 +23,10 @@ type liveState struct {
 	others     []*unstructured.Unstructured
 	othersRead bool
 	othersNote string
+	// routeRefs are the routes to a version in Ingresses and Gateway API routes (readRoutes, read
+	// with others); routeNotes say which kinds could not be read.
+	routeRefs  map[config.Version][]render.Reference
+	routeNotes []string
 	// autoscaled names the Deployments a HorizontalPodAutoscaler scales (readAutoscaled);
 	// autoscaledNote says when they could not be listed.
 	autoscaled     map[string]bool
@@ -105,6 +109,9 @@ func (l *liveState) derive() plan.Live {
 		Versions:     map[config.Version]plan.VersionState{},
 		Routing:      render.LiveRouting(l.cfg, l.vs),
 		Foreign:      render.ForeignReferences(l.cfg, append([]*unstructured.Unstructured{l.vs}, l.others...)...),
+	}
+	for v, refs := range l.routeRefs {
+		p.Foreign[v] = append(p.Foreign[v], refs...)
 	}
 	for _, v := range config.Versions {
 		d := l.deployments[v]

@@ -5,8 +5,12 @@ import (
 	"fmt"
 	"strings"
 
+	"k8s.io/apimachinery/pkg/apis/meta/v1/unstructured"
+	"k8s.io/apimachinery/pkg/runtime/schema"
+
 	"github.com/mlcanary/mlcanary/internal/config"
 	"github.com/mlcanary/mlcanary/internal/kube"
+	"github.com/mlcanary/mlcanary/internal/render"
 )
 
 // readOthers reads the other VirtualServices that may route to a version the stage would remove or
@@ -36,7 +40,73 @@ func (c *Client) readOthers(ctx context.Context, l *liveState, displaced []confi
 			l.others = append(l.others, vs)
 		}
 	}
+	if err := c.readRoutes(ctx, l); err != nil {
+		return fmt.Errorf("checking which routes send traffic to %s before changing it: %w", displaced[0], err)
+	}
 	l.othersRead, l.decided = true, nil
+	return nil
+}
+
+var (
+	ingresses = schema.GroupVersionResource{Group: "networking.k8s.io", Version: "v1", Resource: "ingresses"}
+	// gatewayRoutes are the Gateway API route kinds whose backendRefs can name a Service, at the
+	// version each is served in by the standard and experimental channels.
+	gatewayRoutes = []schema.GroupVersionResource{
+		{Group: "gateway.networking.k8s.io", Version: "v1", Resource: "httproutes"},
+		{Group: "gateway.networking.k8s.io", Version: "v1", Resource: "grpcroutes"},
+		{Group: "gateway.networking.k8s.io", Version: "v1alpha2", Resource: "tcproutes"},
+		{Group: "gateway.networking.k8s.io", Version: "v1alpha2", Resource: "tlsroutes"},
+	}
+)
+
+// readRoutes reads the routes outside Istio's VirtualServices that may send traffic to a version
+// (l.routeRefs): the namespace's Ingresses (an Ingress reaches only its own namespace's Services),
+// and the Gateway API routes of every namespace the credentials can list (else the namespace's).
+// A kind the API server does not serve (404: the Gateway API CRDs are not installed) is skipped;
+// one the credentials may not list (403) is skipped with a note, as the reads are optional.
+func (c *Client) readRoutes(ctx context.Context, l *liveState) error {
+	ns := l.cfg.Namespace
+	l.routeRefs, l.routeNotes = map[config.Version][]render.Reference{}, nil
+	add := func(refs map[config.Version][]render.Reference) {
+		for v, r := range refs {
+			l.routeRefs[v] = append(l.routeRefs[v], r...)
+		}
+	}
+	list := func(gvr schema.GroupVersionResource, namespaces ...string) ([]*unstructured.Unstructured, error) {
+		var err error
+		for _, n := range namespaces {
+			var items []*unstructured.Unstructured
+			if items, err = c.kube.List(ctx, gvr, n); err == nil {
+				if n != "" && len(namespaces) > 1 {
+					l.routeNotes = append(l.routeNotes, fmt.Sprintf("only %s in namespace %s were checked for routes: the credentials cannot list them in all namespaces (optional)", gvr.Resource, ns))
+				}
+				return items, nil
+			}
+			if !refused(err) {
+				break
+			}
+		}
+		switch {
+		case kube.CauseOf(err) == kube.CauseNotFound:
+			return nil, nil
+		case refused(err):
+			l.routeNotes = append(l.routeNotes, fmt.Sprintf("%s.%s in namespace %s were not checked for routes: the credentials cannot list them (optional)", gvr.Resource, gvr.Group, ns))
+			return nil, nil
+		}
+		return nil, err
+	}
+	ings, err := list(ingresses, ns)
+	if err != nil {
+		return err
+	}
+	add(render.IngressReferences(l.cfg, ings...))
+	for _, gvr := range gatewayRoutes {
+		routes, err := list(gvr, "", ns)
+		if err != nil {
+			return err
+		}
+		add(render.GatewayRouteReferences(l.cfg, routes...))
+	}
 	return nil
 }
 

@@ -14,7 +14,11 @@ import (
 // mlcanary does not manage, so it cannot take that traffic away: a route someone else added to its
 // own VirtualService, a mirror, or any route of another VirtualService.
 type Reference struct {
-	// Namespace and VirtualService name the VirtualService that holds the route.
+	// Kind is the kind of the object that holds the route when it is not a VirtualService
+	// ("Ingress", "HTTPRoute", …; IngressReferences, GatewayRouteReferences); "" for one.
+	Kind string
+	// Namespace and VirtualService name the object that holds the route (a VirtualService unless
+	// Kind says otherwise).
 	Namespace, VirtualService string
 	// Route is the route's name, else its place, e.g. "http[2]" or "tcp[0]".
 	Route string
@@ -22,9 +26,14 @@ type Reference struct {
 	Mirror bool
 }
 
-// String reads "route qa-blue of VirtualService team/scorer-internal" (", as a mirror" for a mirror).
+// String reads "route qa-blue of VirtualService team/scorer-internal" (" (as a mirror)" for a
+// mirror; "route path /legacy of Ingress team/legacy" for another kind).
 func (r Reference) String() string {
-	s := fmt.Sprintf("route %s of VirtualService %s/%s", r.Route, r.Namespace, r.VirtualService)
+	kind := r.Kind
+	if kind == "" {
+		kind = "VirtualService"
+	}
+	s := fmt.Sprintf("route %s of %s %s/%s", r.Route, kind, r.Namespace, r.VirtualService)
 	if r.Mirror {
 		s += " (as a mirror)"
 	}
