@@ -9,9 +9,11 @@ import (
 	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
 	"k8s.io/apimachinery/pkg/apis/meta/v1/unstructured"
 	"k8s.io/apimachinery/pkg/runtime/schema"
+	"k8s.io/client-go/dynamic"
 
 	"github.com/mlcanary/mlcanary/internal/config"
 	"github.com/mlcanary/mlcanary/internal/engine"
+	"github.com/mlcanary/mlcanary/internal/kube"
 )
 
 // TestNamespaceScopedRoleIsEnough grants a user exactly the permissions the README lists, in one
@@ -60,6 +62,21 @@ func documentedRoleClient(t *testing.T, f *fixture) *engine.Client {
 	rc, err := env.UserConfig("pipeline")
 	if err != nil {
 		t.Fatal(err)
+	}
+	// The API server's RBAC authorizer sees a new Role and RoleBinding through its informers, a
+	// moment after they are written: wait until the user may list what the Role grants.
+	dyn, err := dynamic.NewForConfig(rc)
+	if err != nil {
+		t.Fatal(err)
+	}
+	for deadline := time.Now().Add(10 * time.Second); ; time.Sleep(20 * time.Millisecond) {
+		_, err := dyn.Resource(kube.VirtualServices).Namespace(f.ns).List(ctx, metav1.ListOptions{Limit: 1})
+		if err == nil {
+			break
+		}
+		if time.Now().After(deadline) {
+			t.Fatalf("the documented Role did not take effect: %v", err)
+		}
 	}
 	cl, err := engine.NewClient(rc)
 	if err != nil {

@@ -33,7 +33,7 @@ func TestRolloutOfJudgesAsKubectl(t *testing.T) {
 	}{
 		{"missing", nil, Rollout{Reason: "the Deployment does not exist"}},
 		{"not observed yet: a stale failure does not count", deployment(3, counts(2, 2, 2, 0), timedOut...),
-			Rollout{Exists: true, Wanted: 2, Reason: "the controller has not seen the latest spec yet"}},
+			Rollout{Exists: true, Wanted: 2, Unobserved: true, Reason: "the controller has not seen the latest spec yet"}},
 		{"progress deadline exceeded", deployment(3, counts(3, 2, 2, 0), timedOut...),
 			Rollout{Exists: true, Failed: true, Wanted: 2, Reason: `its rollout failed: the Deployment controller reports ProgressDeadlineExceeded (ReplicaSet "m-5d" has timed out progressing)`}},
 		{"progressing, not failed", deployment(3, counts(3, 2, 1, 1), "True", "ReplicaSetUpdated", "ReplicaSet \"m-5d\" is progressing."),
