@@ -97,9 +97,10 @@ func MergeGateway(desired, live *unstructured.Unstructured) error {
 		case i >= 0: // someone else's server on mlcanary's port: used as it is
 			want, _, _ := unstructured.NestedStringSlice(ours[i].(map[string]any), "hosts")
 			have, _, _ := unstructured.NestedStringSlice(m, "hosts")
-			if !overlaps(want, have) {
-				return fmt.Errorf("Gateway %s/%s: the server on port %d is not mlcanary's and serves hosts %v, none of which is among %v that mlcanary routes (--hosts), so no request through it would reach mlcanary's routes; add them to that server, or use another --gateway or --gateway-port",
-					live.GetNamespace(), live.GetName(), p, have, want)
+			// The Gateway mlcanary renders is in the release's namespace, as its VirtualService is.
+			if !overlaps(want, have, desired.GetNamespace(), live.GetNamespace()) {
+				return fmt.Errorf("Gateway %s/%s: the server on port %d is not mlcanary's and serves hosts %v, none of which is among %v that mlcanary routes (--hosts)%s, so no request through it would reach mlcanary's routes; add them to that server, or use another --gateway or --gateway-port",
+					live.GetNamespace(), live.GetName(), p, have, want, namespaceNote(have, desired.GetNamespace()))
 			}
 			ours[i] = m
 			delete(ann, OwnedPortsAnnotation)
@@ -111,21 +112,49 @@ func MergeGateway(desired, live *unstructured.Unstructured) error {
 	return unstructured.SetNestedSlice(desired.Object, ours, "spec", "servers")
 }
 
-// overlaps reports whether a request for some host of want can reach a server serving hosts have,
-// as Istio matches a VirtualService's hosts with a Gateway server's: equal names, "*", or a "*."
-// wildcard on either side; a server host may carry a "namespace/" prefix.
-func overlaps(want, have []string) bool {
+// overlaps reports whether a request for some host of want, routed by a VirtualService of
+// namespace vsNS, can reach a Gateway server of namespace gwNS serving hosts have, as Istio
+// matches them: the server host's namespace part must admit vsNS (serverHostAdmits), and then the
+// names must be equal, "*", or a "*." wildcard on either side.
+func overlaps(want, have []string, vsNS, gwNS string) bool {
 	for _, w := range want {
 		for _, h := range have {
-			if _, after, found := strings.Cut(h, "/"); found {
-				h = after
-			}
-			if hostMatches(w, h) || hostMatches(h, w) {
+			name, ok := serverHostAdmits(h, vsNS, gwNS)
+			if ok && (hostMatches(w, name) || hostMatches(name, w)) {
 				return true
 			}
 		}
 	}
 	return false
+}
+
+// namespaceNote explains, when a server host is namespace-qualified, that it must admit the
+// VirtualService's namespace ns.
+func namespaceNote(have []string, ns string) string {
+	for _, h := range have {
+		if strings.Contains(h, "/") {
+			return fmt.Sprintf(" for namespace %s (Istio reads a server host ns/name as serving only VirtualServices of namespace ns, ./name those of the Gateway's own namespace)", ns)
+		}
+	}
+	return ""
+}
+
+// serverHostAdmits reads a Gateway server host as Istio does (Server.hosts): "ns/name" serves
+// only VirtualServices of namespace ns, "./name" only those of the Gateway's own namespace gwNS,
+// "*/name" and a plain "name" (short for "*/name") those of every namespace. It returns the
+// name part and whether a VirtualService of namespace vsNS may bind to it.
+func serverHostAdmits(host, vsNS, gwNS string) (name string, ok bool) {
+	ns, name, qualified := strings.Cut(host, "/")
+	if !qualified {
+		return host, true
+	}
+	switch ns {
+	case "*":
+		return name, true
+	case ".":
+		return name, vsNS == gwNS
+	}
+	return name, ns == vsNS
 }
 
 // hostMatches reports whether pattern ("*", "*.example.com" or a name) matches host.
