@@ -216,3 +216,29 @@ func TestStatusAfterAFailedBlue0(t *testing.T) {
 		t.Fatalf("status after a failed Blue_0: stage %q drift %q notes %q; want the live stage, no drift, a note that Blue_0 failed", s.Stage, s.Drift, s.Notes)
 	}
 }
+
+// TestOptionalReadsUnderTheDocumentedRole: the documented Role grants no list on
+// HorizontalPodAutoscalers nor on Ingresses. A stage still runs; its notes say what was not
+// checked, the Gateway API route kinds in one note (RBAC refuses them before the API server would
+// say it does not serve them).
+func TestOptionalReadsUnderTheDocumentedRole(t *testing.T) {
+	f := blueGreenFromD0(t)
+	cl := documentedRoleClient(t, f)
+	res, err := cl.Stage(context.Background(), f.cfg("Green_100", ""), t.Logf)
+	if err != nil {
+		t.Fatalf("Green_100 with the documented Role: %v", err)
+	}
+	notes := strings.Join(res.Notes, "\n")
+	for _, want := range []string{
+		"HorizontalPodAutoscalers in namespace " + f.ns + " were not checked (the credentials cannot list them; optional)",
+		"ingresses.networking.k8s.io in namespace " + f.ns + " were not checked for routes: the credentials cannot list them (optional)",
+	} {
+		if !strings.Contains(notes, want) {
+			t.Errorf("Green_100 notes %q lack %q", res.Notes, want)
+		}
+	}
+	// RBAC refuses before the API server says a kind is not served: one note for the Gateway API.
+	if want := "Gateway API routes (httproutes, grpcroutes, tcproutes, tlsroutes of gateway.networking.k8s.io) in namespace " + f.ns + " were not checked"; strings.Count(notes, "gateway.networking.k8s.io") != 1 || !strings.Contains(notes, want) {
+		t.Errorf("notes %q: want one note %q…", res.Notes, want)
+	}
+}

@@ -67,6 +67,7 @@ var (
 func (c *Client) readRoutes(ctx context.Context, l *liveState) error {
 	ns := l.cfg.Namespace
 	l.routeRefs, l.routeNotes = map[config.Version][]render.Reference{}, nil
+	var refusedKinds []string
 	add := func(refs map[config.Version][]render.Reference) {
 		for v, r := range refs {
 			l.routeRefs[v] = append(l.routeRefs[v], r...)
@@ -90,7 +91,7 @@ func (c *Client) readRoutes(ctx context.Context, l *liveState) error {
 		case kube.CauseOf(err) == kube.CauseNotFound:
 			return nil, nil
 		case refused(err):
-			l.routeNotes = append(l.routeNotes, fmt.Sprintf("%s.%s in namespace %s were not checked for routes: the credentials cannot list them (optional)", gvr.Resource, gvr.Group, ns))
+			refusedKinds = append(refusedKinds, gvr.Resource)
 			return nil, nil
 		}
 		return nil, err
@@ -99,6 +100,10 @@ func (c *Client) readRoutes(ctx context.Context, l *liveState) error {
 	if err != nil {
 		return err
 	}
+	if len(refusedKinds) > 0 {
+		l.routeNotes = append(l.routeNotes, fmt.Sprintf("ingresses.networking.k8s.io in namespace %s were not checked for routes: the credentials cannot list them (optional)", ns))
+		refusedKinds = nil
+	}
 	add(render.IngressReferences(l.cfg, ings...))
 	for _, gvr := range gatewayRoutes {
 		routes, err := list(gvr, "", ns)
@@ -106,6 +111,11 @@ func (c *Client) readRoutes(ctx context.Context, l *liveState) error {
 			return err
 		}
 		add(render.GatewayRouteReferences(l.cfg, routes...))
+	}
+	// RBAC refuses before the API server says whether it serves a kind, so one note covers them.
+	if len(refusedKinds) > 0 {
+		l.routeNotes = append(l.routeNotes, fmt.Sprintf("Gateway API routes (%s of gateway.networking.k8s.io) in namespace %s were not checked: the credentials cannot list them (optional; nothing to check where the Gateway API is not installed)",
+			strings.Join(refusedKinds, ", "), ns))
 	}
 	return nil
 }
