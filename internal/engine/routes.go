@@ -153,7 +153,7 @@ func (e *execution) desiredRoutes(r render.Routing, live *unstructured.Unstructu
 	// A VirtualService someone else created keeps its labels.
 	render.Adopt(desired, live)
 	// Merge, bind as above again, and check against Istio's rules.
-	if err := render.MergeCheckedVirtualService(cfg, desired, live); err != nil {
+	if err := render.MergeCheckedVirtualServiceSince(cfg, desired, live, e.live.vs); err != nil {
 		return nil, err
 	}
 	if live != nil {

@@ -17,16 +17,17 @@ func destinationHost(d any) string {
 }
 
 // Merge puts mlcanary's routes (desired's spec.http, as rendered by VirtualService) into the live
-// VirtualService's routes (see mergeRoutes: fields mlcanary does not own survive, routes of others
-// are kept) and keeps hosts and gateways someone else added. Both arguments are VirtualService
-// objects; desired changes. It fails, naming the route, when a route of someone else's would
+// VirtualService's routes (see mergeRoutes: fields mlcanary does not own survive, also on a route
+// it re-adds that start — the VirtualService when the stage decided, or nil — had; routes of
+// others are kept) and keeps hosts and gateways someone else added. All arguments are
+// VirtualService objects; desired changes. It fails, naming the route, when a route of someone else's would
 // break mlcanary's.
-func Merge(c *config.Config, desired, live *unstructured.Unstructured) error {
+func Merge(c *config.Config, desired, live, start *unstructured.Unstructured) error {
 	ours, _, err := unstructured.NestedSlice(desired.Object, "spec", "http")
 	if err != nil {
 		return fmt.Errorf("reading desired routes: %w", err)
 	}
-	merged, err := mergeRoutes(c, ours, live)
+	merged, err := mergeRoutes(c, ours, live, start)
 	if err != nil {
 		return err
 	}

@@ -121,35 +121,32 @@ func onlyKeys(m map[string]any, allowed ...string) bool {
 
 // mergeRoutes builds the route list mlcanary writes: each of its routes (ours, as rendered) starts
 // from the live route with the same role, so every field mlcanary does not own (timeout, retries,
-// headers, corsPolicy, match blocks after the first...) is kept, and only its name, first match
-// and destinations are set. Routes that are not mlcanary's are kept unchanged, between its header
-// routes and its default route. It refuses a foreign route that would break mlcanary's routes: one
-// carrying the name of a route mlcanary writes, or a catch-all that would hide its default route.
-func mergeRoutes(c *config.Config, ours []any, live *unstructured.Unstructured) ([]any, error) {
+// fault, rewrite, headers, corsPolicy, match blocks after the first...) is kept, and only its name,
+// first match and destinations are set. A route of mlcanary's that live lacks but start (the
+// VirtualService as the stage read it when it decided; nil when there was none) had — one the
+// stage unrouted before replacing a version's pods and now routes again — starts from its body in
+// start, so a stage that removes a route for a while and re-adds it keeps what others put on it.
+// Routes that are not mlcanary's are kept unchanged, between its header routes and its default
+// route. It refuses a foreign route carrying the name of a route mlcanary writes, or one that
+// would shadow its default route (shadowsDefault).
+func mergeRoutes(c *config.Config, ours []any, live, start *unstructured.Unstructured) ([]any, error) {
 	var liveRoutes []any
 	if live != nil {
 		liveRoutes, _, _ = unstructured.NestedSlice(live.Object, "spec", "http")
 	}
-	own := OwnedRoutes(c, live)
-	base := map[string]map[string]any{}
-	var foreign []int
-	for i, r := range liveRoutes {
-		role, ok := own[i]
-		if !ok {
-			foreign = append(foreign, i)
-			continue
-		}
-		if _, seen := base[role]; !seen {
-			base[role], _ = r.(map[string]any)
-		}
-	}
+	base, foreign := routesByRole(c, live)
+	began, _ := routesByRole(c, start)
 	var head, tail []any
 	var names []string
 	for _, r := range ours {
 		m := r.(map[string]any)
 		name, _, _ := unstructured.NestedString(m, "name")
 		names = append(names, name)
-		route := ownedFields(m, base[name])
+		from := base[name]
+		if from == nil {
+			from = began[name]
+		}
+		route := ownedFields(c, m, from, began[name])
 		if name == DefaultRouteName {
 			tail = append(tail, route)
 			continue
@@ -164,25 +161,51 @@ func mergeRoutes(c *config.Config, ours []any, live *unstructured.Unstructured) 
 			_, why := AdoptableRole(c, m)
 			return nil, fmt.Errorf("%s is not mlcanary's (%s) but has the name of a route mlcanary writes; rename it", DescribeRoute(i, m), why)
 		}
-		if matches, _, _ := unstructured.NestedSlice(m, "match"); len(matches) == 0 && len(tail) > 0 {
-			_, why := AdoptableRole(c, m)
-			return nil, fmt.Errorf("%s is not mlcanary's (%s) and matches every request, so mlcanary's default route after it would never be used; give it a match or remove it", DescribeRoute(i, m), why)
+		if len(tail) > 0 {
+			if err := shadowsDefault(c, i, m); err != nil {
+				return nil, err
+			}
 		}
 		merged = append(merged, m)
 	}
 	return append(merged, tail...), nil
 }
 
-// ownedFields is the route mlcanary writes for its rendered route ours: a copy of the live route
-// of the same role (nil when there is none) with name, destinations and first match set from ours.
-// The match blocks someone added after mlcanary's are kept; a default route has no match.
-func ownedFields(ours, live map[string]any) map[string]any {
+// routesByRole maps each role of mlcanary's routes in vs (see OwnedRoutes) to the first route of
+// that role, and lists the indexes of the routes that are someone else's. A nil vs has none.
+func routesByRole(c *config.Config, vs *unstructured.Unstructured) (map[string]map[string]any, []int) {
+	byRole := map[string]map[string]any{}
+	if vs == nil {
+		return byRole, nil
+	}
+	routes, _, _ := unstructured.NestedSlice(vs.Object, "spec", "http")
+	own := OwnedRoutes(c, vs)
+	var foreign []int
+	for i, r := range routes {
+		role, ok := own[i]
+		if !ok {
+			foreign = append(foreign, i)
+			continue
+		}
+		if _, seen := byRole[role]; !seen {
+			byRole[role], _ = r.(map[string]any)
+		}
+	}
+	return byRole, foreign
+}
+
+// ownedFields is the route mlcanary writes for its rendered route ours: a copy of the route of
+// the same role it starts from (from; nil when there is none) with name, first match and
+// destinations set from ours. The match blocks someone added after mlcanary's are kept; a default
+// route has no match. Each destination keeps what someone put on it (mergeDestinations).
+func ownedFields(c *config.Config, ours, from, began map[string]any) map[string]any {
 	out := map[string]any{}
-	if live != nil {
-		out = runtimeCopy(live)
+	if from != nil {
+		out = runtimeCopy(from)
 	}
 	out["name"] = ours["name"]
-	out["route"] = ours["route"]
+	mineDests, _, _ := unstructured.NestedSlice(ours, "route")
+	out["route"] = mergeDestinations(c, mineDests, from, began)
 	mine, _, _ := unstructured.NestedSlice(ours, "match")
 	if len(mine) == 0 {
 		delete(out, "match")
@@ -194,6 +217,60 @@ func ownedFields(ours, live map[string]any) map[string]any {
 	}
 	out["match"] = mine
 	return out
+}
+
+// mergeDestinations is the destination list mlcanary writes for its rendered destinations ours:
+// each starts from the destination of the same version (its Service under any spelling, see
+// VersionOf) in the route it starts from, or else in the route of the same role when the stage
+// began, keeping every field someone set there (headers, a subset...); mlcanary sets only
+// destination.host, destination.port and weight. A version with no such destination gets
+// mlcanary's rendered one.
+func mergeDestinations(c *config.Config, ours []any, routes ...map[string]any) []any {
+	out := make([]any, 0, len(ours))
+	for _, d := range ours {
+		mine := d.(map[string]any)
+		v, _ := VersionOf(c, destinationHost(mine))
+		theirs := destinationOf(c, v, routes...)
+		if theirs == nil {
+			out = append(out, mine)
+			continue
+		}
+		merged := runtimeCopy(theirs)
+		delete(merged, "weight")
+		dest, _ := merged["destination"].(map[string]any)
+		if dest == nil {
+			dest = map[string]any{}
+		}
+		delete(dest, "port")
+		for k, val := range mine {
+			if k != "destination" {
+				merged[k] = val
+			}
+		}
+		mineDest, _ := mine["destination"].(map[string]any)
+		for k, val := range mineDest {
+			dest[k] = val
+		}
+		merged["destination"] = dest
+		out = append(out, merged)
+	}
+	return out
+}
+
+// destinationOf is the first destination of version v in the first of routes that has one.
+func destinationOf(c *config.Config, v config.Version, routes ...map[string]any) map[string]any {
+	if v == "" {
+		return nil
+	}
+	for _, r := range routes {
+		dests, _, _ := unstructured.NestedSlice(r, "route")
+		for _, d := range dests {
+			if w, ok := VersionOf(c, destinationHost(d)); ok && w == v {
+				return d.(map[string]any)
+			}
+		}
+	}
+	return nil
 }
 
 func runtimeCopy(m map[string]any) map[string]any {
@@ -211,7 +288,11 @@ func DescribeRoute(i int, route map[string]any) string {
 	var what []string
 	matches, _, _ := unstructured.NestedSlice(route, "match")
 	for _, x := range matches {
-		what = append(what, describeMatch(x))
+		if d := describeMatch(x); d != "" {
+			what = append(what, d)
+		} else {
+			what = append(what, "empty match")
+		}
 	}
 	if len(matches) == 0 {
 		what = append(what, "no match")

@@ -79,7 +79,7 @@ func TestMergeKeepsWhatMlcanaryDoesNotOwn(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	if err := Merge(&c, desired, live); err != nil {
+	if err := Merge(&c, desired, live, nil); err != nil {
 		t.Fatal(err)
 	}
 	routes, _, _ := unstructured.NestedSlice(desired.Object, "spec", "http")

@@ -121,7 +121,14 @@ func portable(m map[string]any) error {
 // keeps live's binding (see Bind), and checks the result as it will be sent. A result without
 // routes is not checked: it is deleted, not sent. The engine and tools/istiovalidate both call it.
 func MergeCheckedVirtualService(c *config.Config, desired, live *unstructured.Unstructured) error {
-	if err := Merge(c, desired, live); err != nil {
+	return MergeCheckedVirtualServiceSince(c, desired, live, nil)
+}
+
+// MergeCheckedVirtualServiceSince is MergeCheckedVirtualService for a stage that read start (the
+// VirtualService as it decided on it; nil when there was none): a route of mlcanary's that the
+// stage removed for a while and now routes again starts from its body in start (see Merge).
+func MergeCheckedVirtualServiceSince(c *config.Config, desired, live, start *unstructured.Unstructured) error {
+	if err := Merge(c, desired, live, start); err != nil {
 		return err
 	}
 	Bind(BindingOf(c, live), desired, live) // a delegate stays one; a binding elsewhere is kept
