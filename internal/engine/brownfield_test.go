@@ -95,3 +95,11 @@ func TestD0IsAdoptedAsDocumented(t *testing.T) {
 		t.Fatalf("after Blue_50 on D0: %v %v", routing, images)
 	}
 }
+
+// d0Containers is the pod template's container list of d's Deployment, for a case to change.
+func d0Containers(d *d0) []any {
+	return d.Deployment["spec"].(map[string]any)["template"].(map[string]any)["spec"].(map[string]any)["containers"].([]any)
+}
+
+// d0Routes is d's VirtualService's http route list, for a case to change.
+func d0Routes(d *d0) []any { return d.VirtualService["spec"].(map[string]any)["http"].([]any) }
