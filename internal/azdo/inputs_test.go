@@ -49,7 +49,7 @@ func TestReadInputsVerification(t *testing.T) {
 		t.Fatalf("without verifyGateway: options %+v, err %v; want none", o, err)
 	}
 	env := map[string]string{"INPUT_VERIFYGATEWAY": "20.1.2.3:8080", "INPUT_ANSWERGREEN": "New Model A",
-		"INPUT_VERIFYREQUESTS": "400", "INPUT_VERIFYTOLERANCE": "10", "INPUT_HOSTS": "*.example.com,scoring.example.com"}
+		"INPUT_VERIFYREQUESTS": "400", "INPUT_VERIFYTOLERANCE": "10", "INPUT_HOSTS": "*.example.org,scoring.example.com"}
 	for k, v := range base {
 		env[k] = v
 	}
