@@ -74,4 +74,4 @@ func (e *changedError) Unwrap() error { return e.conflict }
 // between fails it although the spec is unchanged; the retry reads again and checks the spec.
 const maxWriteAttempts = 3
 
-func isConflict(err error) bool { return err != nil && apierrors.IsConflict(err) }
+func isConflict(err error) bool { return apierrors.IsConflict(err) }

@@ -50,17 +50,15 @@ func (c *Client) observe(ctx context.Context, cfg *config.Config) (*liveState, e
 	if ns == nil && err == nil {
 		return nil, fmt.Errorf("namespace %q does not exist; create it first (kubectl create namespace %s, labelled istio-injection=enabled for the sidecars)", cfg.Namespace, cfg.Namespace)
 	}
-	l := &liveState{cfg: cfg, deployments: map[config.Version]*unstructured.Unstructured{}, services: map[config.Version]*unstructured.Unstructured{}}
+	l, err := c.readRouting(ctx, cfg)
+	if err != nil {
+		return nil, err
+	}
+	l.services = map[config.Version]*unstructured.Unstructured{}
 	for _, v := range config.Versions {
-		if l.deployments[v], err = c.kube.Get(ctx, kube.Deployments, cfg.Namespace, cfg.Objects[v].Deployment); err != nil {
-			return nil, err
-		}
 		if l.services[v], err = c.kube.Get(ctx, kube.Services, cfg.Namespace, cfg.Objects[v].Service); err != nil {
 			return nil, err
 		}
-	}
-	if l.vs, err = c.kube.Get(ctx, kube.VirtualServices, cfg.Namespace, cfg.VirtualService); err != nil {
-		return nil, err
 	}
 	if l.boundGateway, err = c.boundGateway(ctx, cfg, render.BindingOf(cfg, l.vs)); err != nil {
 		return nil, err
@@ -89,6 +87,21 @@ func (c *Client) boundGateway(ctx context.Context, cfg *config.Config, b render.
 		return plan.GatewayAbsent, nil
 	}
 	return plan.GatewayPresent, nil
+}
+
+// readRouting reads what status is derived from: both Deployments and the VirtualService.
+func (c *Client) readRouting(ctx context.Context, cfg *config.Config) (*liveState, error) {
+	l := &liveState{cfg: cfg, deployments: map[config.Version]*unstructured.Unstructured{}}
+	var err error
+	for _, v := range config.Versions {
+		if l.deployments[v], err = c.kube.Get(ctx, kube.Deployments, cfg.Namespace, cfg.Objects[v].Deployment); err != nil {
+			return nil, err
+		}
+	}
+	if l.vs, err = c.kube.Get(ctx, kube.VirtualServices, cfg.Namespace, cfg.VirtualService); err != nil {
+		return nil, err
+	}
+	return l, nil
 }
 
 // facts converts the live objects into the facts package plan decides on (once: it renders

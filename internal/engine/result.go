@@ -107,15 +107,8 @@ func statusResult(cfg *config.Config, l *liveState) *summary.Result {
 func (e *execution) failed(ctx context.Context) {
 	ctx, cancel := context.WithTimeout(context.WithoutCancel(ctx), 10*time.Second)
 	defer cancel()
-	l := &liveState{cfg: e.cfg, deployments: map[config.Version]*unstructured.Unstructured{}}
-	var err error
-	for _, v := range config.Versions {
-		if l.deployments[v], err = e.c.kube.Get(ctx, kube.Deployments, e.cfg.Namespace, e.cfg.Objects[v].Deployment); err != nil {
-			e.res.Stage = ""
-			return
-		}
-	}
-	if l.vs, err = e.c.kube.Get(ctx, kube.VirtualServices, e.cfg.Namespace, e.cfg.VirtualService); err != nil {
+	l, err := e.c.readRouting(ctx, e.cfg)
+	if err != nil {
 		e.res.Stage = ""
 		return
 	}

@@ -89,23 +89,6 @@ func istioPort(port int64) error {
 	return nil
 }
 
-// hostsOverlap is host.Name.Matches: equal, or one is a wildcard whose suffix the other ends with.
-func hostsOverlap(a, b string) bool {
-	aw, bw := strings.HasPrefix(a, "*"), strings.HasPrefix(b, "*")
-	switch {
-	case aw && bw:
-		if len(a) < len(b) {
-			return strings.HasSuffix(b[1:], a[1:])
-		}
-		return strings.HasSuffix(a[1:], b[1:])
-	case aw:
-		return strings.HasSuffix(b, a[1:])
-	case bw:
-		return strings.HasSuffix(a, b[1:])
-	}
-	return a == b
-}
-
 // jwtClaimHeader reports whether a header key is Istio's JWT claim routing form,
 // `@request.auth.claims.NAME` or `@request.auth.claims[NAME]` (pkg/jwt ToRoutingClaim).
 func jwtClaimHeader(name string) bool {

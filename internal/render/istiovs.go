@@ -8,6 +8,8 @@ import (
 	"strings"
 
 	networkingv1alpha3 "istio.io/api/networking/v1alpha3"
+
+	"github.com/mlcanary/mlcanary/internal/config"
 )
 
 // IstioVirtualService applies the rules of Istio's admission webhook (istio/istio
@@ -125,7 +127,7 @@ func istioVirtualServiceHosts(vs *networkingv1alpha3.VirtualService, onGateway b
 	}
 	for i, a := range vs.Hosts {
 		for _, b := range vs.Hosts[i+1:] {
-			if hostsOverlap(a, b) {
+			if config.HostsOverlap(a, b) {
 				return fmt.Errorf("hosts: duplicate hosts in virtual service: %s & %s (one matches the other)", a, b)
 			}
 		}

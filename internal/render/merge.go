@@ -121,7 +121,7 @@ func overlaps(want, have []string, vsNS, gwNS string) bool {
 	for _, w := range want {
 		for _, h := range have {
 			name, ok := serverHostAdmits(h, vsNS, gwNS)
-			if ok && (hostMatches(w, name) || hostMatches(name, w)) {
+			if ok && config.HostsOverlap(w, name) {
 				return true
 			}
 		}
@@ -156,11 +156,6 @@ func serverHostAdmits(host, vsNS, gwNS string) (name string, ok bool) {
 		return name, vsNS == gwNS
 	}
 	return name, ns == vsNS
-}
-
-// hostMatches reports whether pattern ("*", "*.example.com" or a name) matches host.
-func hostMatches(pattern, host string) bool {
-	return pattern == "*" || pattern == host || (strings.HasPrefix(pattern, "*.") && strings.HasSuffix(host, pattern[1:]))
 }
 
 // renameOnCollision gives mlcanary's server (servers[0]) the name http-PORT when another server

@@ -65,11 +65,11 @@ func decodeSpec(obj *unstructured.Unstructured, into any) error {
 // --hosts and the other a host someone else put on the VirtualService (which mlcanary keeps).
 func ownHostsOverlap(c *config.Config, hosts []string) error {
 	for _, ours := range c.Hosts {
+		if !slices.Contains(hosts, ours) {
+			continue
+		}
 		for _, h := range hosts {
-			if !slices.Contains(hosts, ours) {
-				break
-			}
-			if h != ours && !slices.Contains(c.Hosts, h) && hostsOverlap(ours, h) {
+			if h != ours && !slices.Contains(c.Hosts, h) && config.HostsOverlap(ours, h) {
 				return fmt.Errorf("host %q (--hosts) and host %q, which someone else set, overlap, and Istio rejects duplicate hosts (one matches the other): set --hosts to %s or remove that host", ours, h, h)
 			}
 		}
