@@ -10,7 +10,7 @@ import (
 
 	"github.com/mlcanary/mlcanary/internal/config"
 	"github.com/mlcanary/mlcanary/internal/kube"
-	"github.com/mlcanary/mlcanary/internal/render"
+	"github.com/mlcanary/mlcanary/internal/routing"
 )
 
 // InProgressAnnotation names the stage whose VirtualService writes are under way: a stage writes
@@ -21,7 +21,7 @@ const InProgressAnnotation = "mlcanary.io/in-progress"
 
 // liveView is what status derives the stage from: the routes and which versions run which image.
 type liveView struct {
-	routing  render.Routing
+	routing  routing.Routing
 	deployed map[config.Version]bool
 	images   map[config.Version]string
 }

@@ -20,6 +20,7 @@ import (
 	"github.com/mlcanary/mlcanary/internal/engine"
 	"github.com/mlcanary/mlcanary/internal/kube"
 	"github.com/mlcanary/mlcanary/internal/render"
+	"github.com/mlcanary/mlcanary/internal/routing"
 	"github.com/mlcanary/mlcanary/internal/summary"
 	"github.com/mlcanary/mlcanary/internal/testenv"
 )
@@ -288,7 +289,7 @@ func (r *recorder) checkUnrouted(c *config.Config, v config.Version, what string
 }
 
 // live reads the routing and the images on the cluster.
-func (f *fixture) live() (render.Routing, map[config.Version]string) {
+func (f *fixture) live() (routing.Routing, map[config.Version]string) {
 	f.t.Helper()
 	c := f.cfg("Blue_0", "")
 	vs, err := env.Dynamic.Resource(kube.VirtualServices).Namespace(f.ns).Get(context.Background(), c.VirtualService, metav1.GetOptions{})

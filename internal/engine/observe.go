@@ -10,6 +10,7 @@ import (
 	"github.com/mlcanary/mlcanary/internal/kube"
 	"github.com/mlcanary/mlcanary/internal/plan"
 	"github.com/mlcanary/mlcanary/internal/render"
+	"github.com/mlcanary/mlcanary/internal/routing"
 )
 
 // liveState is what a run read from the cluster before deciding anything.
@@ -25,7 +26,7 @@ type liveState struct {
 	othersNote string
 	// routeRefs are the routes to a version in Ingresses and Gateway API routes (readRoutes, read
 	// with others); routeNotes say which kinds could not be read.
-	routeRefs  map[config.Version][]render.Reference
+	routeRefs  map[config.Version][]routing.Reference
 	routeNotes []string
 	// autoscaled names the Deployments a HorizontalPodAutoscaler scales (readAutoscaled);
 	// autoscaledNote says when they could not be listed.

@@ -9,6 +9,7 @@ import (
 	"github.com/mlcanary/mlcanary/internal/config"
 	"github.com/mlcanary/mlcanary/internal/plan"
 	"github.com/mlcanary/mlcanary/internal/render"
+	"github.com/mlcanary/mlcanary/internal/routing"
 	"github.com/mlcanary/mlcanary/internal/summary"
 )
 
@@ -61,14 +62,14 @@ func assumed(cfg *config.Config) plan.Live {
 	live := plan.Live{Versions: map[config.Version]plan.VersionState{config.Green: ready(GreenImagePlaceholder)}}
 	switch cfg.Stage.Kind {
 	case config.KindBlue0:
-		live.Routing = render.NewRouting(true, false, 100, 0)
+		live.Routing = routing.NewRouting(true, false, 100, 0)
 	case config.KindGreen100:
 		live.Versions[config.Green] = ready(blueImage)
 		live.Versions[config.Blue] = ready(blueImage)
-		live.Routing = render.NewRouting(true, true, 0, 100)
+		live.Routing = routing.NewRouting(true, true, 0, 100)
 	default:
 		live.Versions[config.Blue] = ready(blueImage)
-		live.Routing = render.NewRouting(true, true, 0, 100)
+		live.Routing = routing.NewRouting(true, true, 0, 100)
 	}
 	return live
 }

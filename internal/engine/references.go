@@ -11,6 +11,7 @@ import (
 	"github.com/mlcanary/mlcanary/internal/config"
 	"github.com/mlcanary/mlcanary/internal/kube"
 	"github.com/mlcanary/mlcanary/internal/render"
+	"github.com/mlcanary/mlcanary/internal/routing"
 )
 
 // readOthers reads the other VirtualServices that may route to a version the stage would remove or
@@ -66,9 +67,9 @@ var (
 // one the credentials may not list (403) is skipped with a note, as the reads are optional.
 func (c *Client) readRoutes(ctx context.Context, l *liveState) error {
 	ns := l.cfg.Namespace
-	l.routeRefs, l.routeNotes = map[config.Version][]render.Reference{}, nil
+	l.routeRefs, l.routeNotes = map[config.Version][]routing.Reference{}, nil
 	var refusedKinds []string
-	add := func(refs map[config.Version][]render.Reference) {
+	add := func(refs map[config.Version][]routing.Reference) {
 		for v, r := range refs {
 			l.routeRefs[v] = append(l.routeRefs[v], r...)
 		}

@@ -10,6 +10,7 @@ import (
 	"github.com/mlcanary/mlcanary/internal/config"
 	"github.com/mlcanary/mlcanary/internal/kube"
 	"github.com/mlcanary/mlcanary/internal/render"
+	"github.com/mlcanary/mlcanary/internal/routing"
 	"github.com/mlcanary/mlcanary/internal/summary"
 )
 
@@ -40,7 +41,7 @@ func (e *execution) finish() {
 	}
 }
 
-func setRouting(r *summary.Result, cfg *config.Config, routing render.Routing) {
+func setRouting(r *summary.Result, cfg *config.Config, routing routing.Routing) {
 	r.Weights = summary.Weights{Green: routing.Weights[config.Green], Blue: routing.Weights[config.Blue]}
 	r.Routes = []summary.HeaderRoute{}
 	for _, v := range []config.Version{config.Blue, config.Green} {

@@ -14,7 +14,7 @@ import (
 
 	"github.com/mlcanary/mlcanary/internal/config"
 	"github.com/mlcanary/mlcanary/internal/kube"
-	"github.com/mlcanary/mlcanary/internal/render"
+	"github.com/mlcanary/mlcanary/internal/routing"
 )
 
 // blueGreenFromD0 is issue #8's D0 setup taken through a release to Blue_Green: green and blue run
@@ -146,9 +146,9 @@ func TestOtherVirtualServicesKeepAVersion(t *testing.T) {
 			if res.Weights.Green != 100 || res.Weights.Blue != 0 || res.Images.Blue != imgB || !slicesContain(res.Notes, wantNote) {
 				t.Errorf("Rollback: weights %+v images %+v notes %q; want green 100, blue kept (%s), note %q", res.Weights, res.Images, res.Notes, imgB, wantNote)
 			}
-			routing, images := f.live()
-			if want := render.NewRouting(true, false, 100, 0); !routing.Equal(want) || images[config.Blue] != imgB || images[config.Green] != imgB {
-				t.Errorf("after Rollback: routing %+v images %v", routing, images)
+			live, images := f.live()
+			if want := routing.NewRouting(true, false, 100, 0); !live.Equal(want) || images[config.Blue] != imgB || images[config.Green] != imgB {
+				t.Errorf("after Rollback: routing %+v images %v", live, images)
 			}
 			get(t, kube.Services, f.ns, "model-svc-blue") // kept with its Deployment
 			if after := get(t, kube.VirtualServices, ns, tc.vs); after.GetResourceVersion() != other.GetResourceVersion() || !reflect.DeepEqual(after.Object["spec"], other.Object["spec"]) {

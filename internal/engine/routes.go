@@ -13,13 +13,14 @@ import (
 	"github.com/mlcanary/mlcanary/internal/config"
 	"github.com/mlcanary/mlcanary/internal/kube"
 	"github.com/mlcanary/mlcanary/internal/render"
+	"github.com/mlcanary/mlcanary/internal/routing"
 )
 
 // routes makes the VirtualService send r, keeping routes and fields that belong to others, and
 // records the stage, weights and images on it. A write that conflicts with a write by someone else
 // (istiod's status, another tool's label) is retried from a fresh read, as long as the spec the
 // stage decided on is unchanged.
-func (e *execution) routes(ctx context.Context, r render.Routing) error {
+func (e *execution) routes(ctx context.Context, r routing.Routing) error {
 	var conflict error
 	for attempt := 1; ; attempt++ {
 		err := e.routeOnce(ctx, r)
@@ -36,7 +37,7 @@ func (e *execution) routes(ctx context.Context, r render.Routing) error {
 	}
 }
 
-func (e *execution) routeOnce(ctx context.Context, r render.Routing) error {
+func (e *execution) routeOnce(ctx context.Context, r routing.Routing) error {
 	cfg := e.cfg
 	live, err := e.c.kube.Get(ctx, kube.VirtualServices, cfg.Namespace, cfg.VirtualService)
 	if err != nil {
@@ -80,7 +81,7 @@ func (e *execution) routeOnce(ctx context.Context, r render.Routing) error {
 // happened since the stage decided. A status or metadata change of the Deployment does not matter:
 // one the controller has not observed yet (an annotation raises a Deployment's generation) is
 // waited for, as `kubectl rollout status` waits, within the stage's timeout, and then judged.
-func (e *execution) routable(ctx context.Context, r render.Routing) error {
+func (e *execution) routable(ctx context.Context, r routing.Routing) error {
 	if e.cfg.DryRun {
 		return nil
 	}
@@ -120,7 +121,7 @@ func (e *execution) routable(ctx context.Context, r render.Routing) error {
 
 // desiredRoutes renders the VirtualService for r merged into live, validated against Istio's
 // rules. It is pure, so a stage checks every routing it will write before its first write.
-func (e *execution) desiredRoutes(r render.Routing, live *unstructured.Unstructured) (*unstructured.Unstructured, error) {
+func (e *execution) desiredRoutes(r routing.Routing, live *unstructured.Unstructured) (*unstructured.Unstructured, error) {
 	cfg := e.cfg
 	desired, err := render.Unstructured(render.VirtualService(cfg, r))
 	if err != nil {
@@ -165,7 +166,7 @@ func (e *execution) desiredRoutes(r render.Routing, live *unstructured.Unstructu
 }
 
 // noteUnrouted records the versions this routing change took the last route from.
-func (e *execution) noteUnrouted(before, after render.Routing) {
+func (e *execution) noteUnrouted(before, after routing.Routing) {
 	for _, v := range config.Versions {
 		if before.References(v) && !after.References(v) && !e.cfg.DryRun {
 			e.unrouted[v] = time.Now()
@@ -175,7 +176,7 @@ func (e *execution) noteUnrouted(before, after render.Routing) {
 
 // describeRouting says how the traffic changes, e.g.
 // "green 100% → 50%, blue 0% → 50%; header routes: blue, green (added blue)".
-func describeRouting(from, to render.Routing) string {
+func describeRouting(from, to routing.Routing) string {
 	var parts []string
 	for _, v := range config.Versions {
 		a, b := from.Weights[v], to.Weights[v]

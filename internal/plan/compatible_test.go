@@ -5,7 +5,7 @@ import (
 	"testing"
 
 	"github.com/mlcanary/mlcanary/internal/config"
-	"github.com/mlcanary/mlcanary/internal/render"
+	"github.com/mlcanary/mlcanary/internal/routing"
 )
 
 // adopted is a ready version set up by someone else with the given pod labels and a Service
@@ -41,7 +41,7 @@ func TestCompatibility(t *testing.T) {
 			if tc.stage != "Blue_0" {
 				c.Image = ""
 			}
-			_, err := Make(&c, Live{Versions: map[config.Version]VersionState{config.Green: tc.green}, Routing: render.NewRouting(true, false, 100, 0)})
+			_, err := Make(&c, Live{Versions: map[config.Version]VersionState{config.Green: tc.green}, Routing: routing.NewRouting(true, false, 100, 0)})
 			if (tc.want == "") != (err == nil) || (err != nil && !strings.Contains(err.Error(), tc.want)) {
 				t.Errorf("got %v, want %q", err, tc.want)
 			}

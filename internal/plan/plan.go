@@ -10,6 +10,7 @@ import (
 
 	"github.com/mlcanary/mlcanary/internal/config"
 	"github.com/mlcanary/mlcanary/internal/render"
+	"github.com/mlcanary/mlcanary/internal/routing"
 )
 
 // VersionState is what the cluster says about one version.
@@ -37,10 +38,10 @@ type VersionState struct {
 type Live struct {
 	Versions map[config.Version]VersionState
 	// Routing is what the VirtualService sends where now (empty when it does not exist).
-	Routing render.Routing
+	Routing routing.Routing
 	// Foreign names, per version, the routes mlcanary does not manage that send traffic to it: in
 	// its own VirtualService, and in every other VirtualService that was read (see Plan.Displaces).
-	Foreign map[config.Version][]render.Reference
+	Foreign map[config.Version][]routing.Reference
 	// Binding is the VirtualService's role (render.BindingOf); nil means that of a new one.
 	Binding *render.Binding
 	// BoundGateway is, when the VirtualService binds to an existing Gateway in another namespace,
@@ -70,14 +71,14 @@ type Step struct {
 	Image     string `json:",omitempty"`
 	Container string `json:",omitempty"`
 	// Routing is set for ApplyRoutes.
-	Routing render.Routing `json:",omitzero"`
+	Routing routing.Routing `json:",omitzero"`
 }
 
 // Plan is the ordered steps of a stage and what holds when they are done.
 type Plan struct {
 	Steps []Step
 	// Final is the routing after the stage.
-	Final render.Routing
+	Final routing.Routing
 	// Images are the images each version runs after the stage ("" when removed or absent).
 	Images map[config.Version]string
 	// Notes explain a choice a reader might not expect (e.g. a first release).
@@ -151,7 +152,7 @@ func (b *builder) refuse(format string, args ...any) error {
 // deploy adds the steps that make version v run image and be ready. When its pods are about to be
 // replaced (new image, changed spec, or a rollout that is not finished) while it receives traffic,
 // it is unrouted first; a route someone else owns cannot be, so that refuses the stage.
-func (b *builder) deploy(v config.Version, image string, current render.Routing) (render.Routing, error) {
+func (b *builder) deploy(v config.Version, image string, current routing.Routing) (routing.Routing, error) {
 	st := b.state(v)
 	replace := st.Deployed && (st.Image != image || !st.Current || !st.Ready)
 	if replace {
@@ -181,7 +182,7 @@ func (b *builder) applyService(v config.Version) {
 }
 
 // route makes sure every version r sends traffic to has its Service, then routes.
-func (b *builder) route(r render.Routing) {
+func (b *builder) route(r routing.Routing) {
 	for _, v := range config.Versions {
 		if r.References(v) {
 			b.applyService(v)
@@ -237,7 +238,7 @@ func (b *builder) noForeignRoutes(v config.Version, doing string) error {
 	return nil
 }
 
-func joinRefs(refs []render.Reference) string {
+func joinRefs(refs []routing.Reference) string {
 	s := make([]string, len(refs))
 	for i, r := range refs {
 		s[i] = r.String()
@@ -245,15 +246,15 @@ func joinRefs(refs []render.Reference) string {
 	return strings.Join(s, ", ")
 }
 
-func plural(refs []render.Reference, one, many string) string {
+func plural(refs []routing.Reference, one, many string) string {
 	if len(refs) == 1 {
 		return one
 	}
 	return many
 }
 
-func withoutVersion(r render.Routing, v config.Version) render.Routing {
-	out := render.NewRouting(r.Headers[config.Green], r.Headers[config.Blue], r.Weights[config.Green], r.Weights[config.Blue])
+func withoutVersion(r routing.Routing, v config.Version) routing.Routing {
+	out := routing.NewRouting(r.Headers[config.Green], r.Headers[config.Blue], r.Weights[config.Green], r.Weights[config.Blue])
 	out.Headers[v] = false
 	if out.Weights[v] > 0 {
 		out.Weights[v.Other()] += out.Weights[v]

@@ -10,6 +10,7 @@ import (
 
 	"github.com/mlcanary/mlcanary/internal/config"
 	"github.com/mlcanary/mlcanary/internal/render"
+	"github.com/mlcanary/mlcanary/internal/routing"
 )
 
 func ready(image string) VersionState {
@@ -51,19 +52,19 @@ func TestMakeOrdersStepsMakeBeforeBreak(t *testing.T) {
 			"apply:blue deploy:blue@m:1 wait:blue gateway route:g0/b0[b]"},
 		{"new image while blue has 50%", "Blue_0", "m:3", Live{
 			Versions: map[config.Version]VersionState{config.Green: ready("m:1"), config.Blue: ready("m:2")},
-			Routing:  render.NewRouting(true, true, 50, 50)},
+			Routing:  routing.NewRouting(true, true, 50, 50)},
 			"apply:blue route:g100/b0[g] deploy:blue@m:3 wait:blue apply:green gateway route:g100/b0[bg]"},
 		{"Blue_50", "Blue_50", "", Live{
 			Versions: map[config.Version]VersionState{config.Green: ready("m:1"), config.Blue: ready("m:2")},
-			Routing:  render.NewRouting(true, true, 100, 0)},
+			Routing:  routing.NewRouting(true, true, 100, 0)},
 			"apply:green apply:blue gateway route:g50/b50[bg]"},
 		{"Blue_Green replaces green's pods unrouted", "Blue_Green", "", Live{
 			Versions: map[config.Version]VersionState{config.Green: ready("m:1"), config.Blue: ready("m:2")},
-			Routing:  render.NewRouting(true, true, 0, 100)},
+			Routing:  routing.NewRouting(true, true, 0, 100)},
 			"apply:green route:g0/b100[b] deploy:green@m:2 wait:green apply:blue gateway route:g0/b100[bg]"},
 		{"Green_100 routes before it deletes", "Green_100", "", Live{
 			Versions: map[config.Version]VersionState{config.Green: ready("m:2"), config.Blue: ready("m:2")},
-			Routing:  render.NewRouting(true, true, 0, 100)},
+			Routing:  routing.NewRouting(true, true, 0, 100)},
 			"apply:green gateway route:g100/b0[g] delete:blue delete:blue"},
 	}
 	for _, tc := range cases {
@@ -106,7 +107,7 @@ func TestUnreadyIsWaitable(t *testing.T) {
 func TestBindingDecidesTheGatewayStep(t *testing.T) {
 	live := func(b *render.Binding, gw GatewayState) Live {
 		return Live{Versions: map[config.Version]VersionState{config.Green: ready("m:1"), config.Blue: ready("m:2")},
-			Routing: render.NewRouting(true, true, 100, 0), Binding: b, BoundGateway: gw}
+			Routing: routing.NewRouting(true, true, 100, 0), Binding: b, BoundGateway: gw}
 	}
 	cases := []struct {
 		name, gateway, stage string

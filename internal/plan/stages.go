@@ -2,7 +2,7 @@ package plan
 
 import (
 	"github.com/mlcanary/mlcanary/internal/config"
-	"github.com/mlcanary/mlcanary/internal/render"
+	"github.com/mlcanary/mlcanary/internal/routing"
 )
 
 const firstRelease = "first release: there is no green yet, so the default route sends green's share to blue; Blue_Green creates green from blue's image"
@@ -23,10 +23,10 @@ func (b *builder) blue0() error {
 	}
 	if !green.Deployed {
 		b.plan.Notes = append(b.plan.Notes, "first release: there is no green yet, so there is no default route; blue answers only requests with the header")
-		b.route(render.NewRouting(false, true, 0, 0))
+		b.route(routing.NewRouting(false, true, 0, 0))
 		return nil
 	}
-	b.route(render.NewRouting(true, true, 100, 0))
+	b.route(routing.NewRouting(true, true, 100, 0))
 	return nil
 }
 
@@ -43,7 +43,7 @@ func (b *builder) shift() error {
 		b.plan.Notes = append(b.plan.Notes, firstRelease)
 		green, blueW = 0, 100
 	}
-	b.route(render.NewRouting(b.state(config.Green).Deployed, true, green, blueW))
+	b.route(routing.NewRouting(b.state(config.Green).Deployed, true, green, blueW))
 	return nil
 }
 
@@ -58,7 +58,7 @@ func (b *builder) blueGreen() error {
 	if _, err := b.deploy(config.Green, b.state(config.Blue).Image, b.live.Routing); err != nil {
 		return err
 	}
-	b.route(render.NewRouting(true, true, 0, 100))
+	b.route(routing.NewRouting(true, true, 0, 100))
 	return nil
 }
 
@@ -80,6 +80,6 @@ func (b *builder) toGreen() error {
 			return b.refuse("green runs %s, not the requested %s; Blue_0 through Blue_Green release a new image", green.Image, b.cfg.Image)
 		}
 	}
-	b.route(render.NewRouting(true, false, 100, 0))
+	b.route(routing.NewRouting(true, false, 100, 0))
 	return b.remove(config.Blue)
 }

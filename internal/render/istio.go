@@ -9,17 +9,11 @@ import (
 	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
 
 	"github.com/mlcanary/mlcanary/internal/config"
+	"github.com/mlcanary/mlcanary/internal/routing"
 )
 
 // IstioAPIVersion is the Istio API version mlcanary writes (served since Istio 1.22).
 const IstioAPIVersion = "networking.istio.io/v1"
-
-// Names mlcanary gives its routes inside the VirtualService. Which routes are mlcanary's is
-// recorded in OwnedRoutesAnnotation (see OwnedRoutes); a name alone does not make a route its.
-const (
-	DefaultRouteName = "mlcanary-default"
-	routePrefix      = "mlcanary-"
-)
 
 // Annotations recording which list entries mlcanary itself wrote, so that entries it stops
 // writing (a host or port changed by a flag) are removed while entries others added are kept.
@@ -28,9 +22,6 @@ const (
 	OwnedGatewaysAnnotation = "mlcanary.io/owned-gateways"
 	OwnedPortsAnnotation    = "mlcanary.io/owned-ports"
 )
-
-// HeaderRouteName is the name of the route that sends header value v to version v.
-func HeaderRouteName(v config.Version) string { return routePrefix + string(v) }
 
 // Gateway builds the ingress Gateway the VirtualService binds to.
 func Gateway(c *config.Config) *networkingv1.Gateway {
@@ -49,40 +40,9 @@ func Gateway(c *config.Config) *networkingv1.Gateway {
 	}
 }
 
-// Routing is the traffic a VirtualService sends: which versions have a header route, and the
-// default route's weights (a version with weight 0 gets no destination in the default route).
-type Routing struct {
-	Headers map[config.Version]bool
-	Weights map[config.Version]int
-}
-
-// NewRouting builds a Routing from which versions have a header route and the default weights.
-func NewRouting(greenHeader, blueHeader bool, green, blue int) Routing {
-	return Routing{
-		Headers: map[config.Version]bool{config.Green: greenHeader, config.Blue: blueHeader},
-		Weights: map[config.Version]int{config.Green: green, config.Blue: blue},
-	}
-}
-
-// HasDefault reports whether the default route sends traffic anywhere.
-func (r Routing) HasDefault() bool { return r.Weights[config.Green]+r.Weights[config.Blue] > 0 }
-
-// References reports whether any route sends traffic to version v.
-func (r Routing) References(v config.Version) bool { return r.Headers[v] || r.Weights[v] > 0 }
-
-// Equal reports whether two routings send the same traffic.
-func (r Routing) Equal(o Routing) bool {
-	for _, v := range config.Versions {
-		if r.Headers[v] != o.Headers[v] || r.Weights[v] != o.Weights[v] {
-			return false
-		}
-	}
-	return true
-}
-
 // VirtualService builds mlcanary's routes: one header route per version in r.Headers (blue first,
 // as documented), then the weighted default route. Foreign routes are merged in by Merge.
-func VirtualService(c *config.Config, r Routing) *networkingv1.VirtualService {
+func VirtualService(c *config.Config, r routing.Routing) *networkingv1.VirtualService {
 	vs := &networkingv1.VirtualService{
 		TypeMeta: metav1.TypeMeta{APIVersion: IstioAPIVersion, Kind: "VirtualService"},
 		ObjectMeta: metav1.ObjectMeta{Name: c.VirtualService, Namespace: c.Namespace, Labels: map[string]string{AppLabel: c.App, ManagedByLabel: ManagedBy},
@@ -117,7 +77,7 @@ func destination(c *config.Config, v config.Version) *networkingv1alpha3.Destina
 
 func headerRoute(c *config.Config, v config.Version) *networkingv1alpha3.HTTPRoute {
 	return &networkingv1alpha3.HTTPRoute{
-		Name: HeaderRouteName(v),
+		Name: routing.HeaderRouteName(v),
 		Match: []*networkingv1alpha3.HTTPMatchRequest{{
 			Uri: &networkingv1alpha3.StringMatch{MatchType: &networkingv1alpha3.StringMatch_Prefix{Prefix: c.URIPrefix}},
 			Headers: map[string]*networkingv1alpha3.StringMatch{
@@ -128,11 +88,11 @@ func headerRoute(c *config.Config, v config.Version) *networkingv1alpha3.HTTPRou
 	}
 }
 
-func defaultRoute(c *config.Config, r Routing) *networkingv1alpha3.HTTPRoute {
+func defaultRoute(c *config.Config, r routing.Routing) *networkingv1alpha3.HTTPRoute {
 	if !r.HasDefault() {
 		return nil
 	}
-	route := &networkingv1alpha3.HTTPRoute{Name: DefaultRouteName}
+	route := &networkingv1alpha3.HTTPRoute{Name: routing.DefaultRouteName}
 	for _, v := range config.Versions {
 		if w := r.Weights[v]; w > 0 {
 			route.Route = append(route.Route, &networkingv1alpha3.HTTPRouteDestination{Destination: destination(c, v), Weight: int32(w)})

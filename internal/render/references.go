@@ -8,45 +8,16 @@ import (
 	"k8s.io/apimachinery/pkg/apis/meta/v1/unstructured"
 
 	"github.com/mlcanary/mlcanary/internal/config"
+	"github.com/mlcanary/mlcanary/internal/routing"
 )
-
-// Reference is one place in a VirtualService that sends traffic to a version's Service and that
-// mlcanary does not manage, so it cannot take that traffic away: a route someone else added to its
-// own VirtualService, a mirror, or any route of another VirtualService.
-type Reference struct {
-	// Kind is the kind of the object that holds the route when it is not a VirtualService
-	// ("Ingress", "HTTPRoute", …; IngressReferences, GatewayRouteReferences); "" for one.
-	Kind string
-	// Namespace and VirtualService name the object that holds the route (a VirtualService unless
-	// Kind says otherwise).
-	Namespace, VirtualService string
-	// Route is the route's name, else its place, e.g. "http[2]" or "tcp[0]".
-	Route string
-	// Mirror is true when the route mirrors traffic to the Service rather than routing it there.
-	Mirror bool
-}
-
-// String reads "route qa-blue of VirtualService team/scorer-internal" (" (as a mirror)" for a
-// mirror; "route path /legacy of Ingress team/legacy" for another kind).
-func (r Reference) String() string {
-	kind := r.Kind
-	if kind == "" {
-		kind = "VirtualService"
-	}
-	s := fmt.Sprintf("route %s of %s %s/%s", r.Route, kind, r.Namespace, r.VirtualService)
-	if r.Mirror {
-		s += " (as a mirror)"
-	}
-	return s
-}
 
 // ForeignReferences lists, per version, every Reference to the version's Service in vss: the
 // VirtualServices of the namespace and of any other namespace the credentials can read (mlcanary's
 // own among them). In mlcanary's own VirtualService the destinations of its own routes (OwnedRoutes) are
 // not references — the stage rewrites them — but a mirror added to one of them is. A host refers to
 // a version when ServiceVersion resolves it from the VirtualService's namespace.
-func ForeignReferences(c *config.Config, vss ...*unstructured.Unstructured) map[config.Version][]Reference {
-	out := map[config.Version][]Reference{}
+func ForeignReferences(c *config.Config, vss ...*unstructured.Unstructured) map[config.Version][]routing.Reference {
+	out := map[config.Version][]routing.Reference{}
 	for _, vs := range vss {
 		if vs == nil {
 			continue
@@ -59,7 +30,7 @@ func ForeignReferences(c *config.Config, vss ...*unstructured.Unstructured) map[
 			routes, _, _ := unstructured.NestedSlice(vs.Object, "spec", kind)
 			for i, x := range routes {
 				m, _ := x.(map[string]any)
-				ref := Reference{Namespace: vs.GetNamespace(), VirtualService: vs.GetName(), Route: routeLabel(m, kind, i)}
+				ref := routing.Reference{Namespace: vs.GetNamespace(), VirtualService: vs.GetName(), Route: routeLabel(m, kind, i)}
 				hosts := mirrorHosts(m)
 				if _, ours := own[i]; !ours || kind != "http" {
 					for _, d := range sliceAt(m, "route") {

@@ -7,6 +7,7 @@ import (
 	"k8s.io/apimachinery/pkg/apis/meta/v1/unstructured"
 
 	"github.com/mlcanary/mlcanary/internal/config"
+	"github.com/mlcanary/mlcanary/internal/routing"
 )
 
 // IngressReferences lists, per version, every Reference to the version's Service in Kubernetes
@@ -14,13 +15,13 @@ import (
 // Service. An Ingress reaches only Services of its own namespace, so only those in c.Namespace
 // count. Route reads "path /legacy" (the rule's host first when it has one: "model.example.com/legacy")
 // or "defaultBackend".
-func IngressReferences(c *config.Config, ings ...*unstructured.Unstructured) map[config.Version][]Reference {
-	out := map[config.Version][]Reference{}
+func IngressReferences(c *config.Config, ings ...*unstructured.Unstructured) map[config.Version][]routing.Reference {
+	out := map[config.Version][]routing.Reference{}
 	for _, ing := range ings {
 		if ing == nil || ing.GetNamespace() != c.Namespace {
 			continue
 		}
-		ref := Reference{Kind: "Ingress", Namespace: ing.GetNamespace(), VirtualService: ing.GetName()}
+		ref := routing.Reference{Kind: "Ingress", Namespace: ing.GetNamespace(), VirtualService: ing.GetName()}
 		add := func(backend map[string]any, route string) {
 			name, _, _ := unstructured.NestedString(backend, "service", "name")
 			if v, ok := serviceNamed(c, name); ok {
@@ -58,8 +59,8 @@ func IngressReferences(c *config.Config, ings ...*unstructured.Unstructured) map
 // backendRefs and the requestMirror filters of the rule and of its backendRefs (a mirror). A
 // backendRef names a Service when its group is "" and its kind Service (the defaults), in its
 // namespace or, when empty, the route's. Route reads "rules[0]" or the rule's name.
-func GatewayRouteReferences(c *config.Config, routes ...*unstructured.Unstructured) map[config.Version][]Reference {
-	out := map[config.Version][]Reference{}
+func GatewayRouteReferences(c *config.Config, routes ...*unstructured.Unstructured) map[config.Version][]routing.Reference {
+	out := map[config.Version][]routing.Reference{}
 	for _, rt := range routes {
 		if rt == nil {
 			continue
@@ -67,7 +68,7 @@ func GatewayRouteReferences(c *config.Config, routes ...*unstructured.Unstructur
 		rules, _, _ := unstructured.NestedSlice(rt.Object, "spec", "rules")
 		for i, x := range rules {
 			rule, _ := x.(map[string]any)
-			ref := Reference{Kind: rt.GetKind(), Namespace: rt.GetNamespace(), VirtualService: rt.GetName(), Route: routeLabel(rule, "rules", i)}
+			ref := routing.Reference{Kind: rt.GetKind(), Namespace: rt.GetNamespace(), VirtualService: rt.GetName(), Route: routeLabel(rule, "rules", i)}
 			add := func(backend map[string]any, mirror bool) {
 				group, _, _ := unstructured.NestedString(backend, "group")
 				kind, _, _ := unstructured.NestedString(backend, "kind")

@@ -8,6 +8,7 @@ import (
 	"k8s.io/apimachinery/pkg/apis/meta/v1/unstructured"
 
 	"github.com/mlcanary/mlcanary/internal/config"
+	"github.com/mlcanary/mlcanary/internal/routing"
 )
 
 // OwnedRoutesAnnotation records, on the VirtualService, the names of the HTTP routes mlcanary
@@ -18,7 +19,7 @@ const OwnedRoutesAnnotation = "mlcanary.io/owned-routes"
 
 // roleNames are the names mlcanary gives its routes; each name is one role.
 func roleNames() []string {
-	return []string{HeaderRouteName(config.Blue), HeaderRouteName(config.Green), DefaultRouteName}
+	return []string{routing.HeaderRouteName(config.Blue), routing.HeaderRouteName(config.Green), routing.DefaultRouteName}
 }
 
 // OwnedRoutes maps the index of every route of vs.spec.http that is mlcanary's to its role (the
@@ -70,7 +71,7 @@ func AdoptableRole(c *config.Config, route map[string]any) (role, why string) {
 		return "", "it has no destinations"
 	}
 	matches, _, _ := unstructured.NestedSlice(route, "match")
-	role = DefaultRouteName
+	role = routing.DefaultRouteName
 	var want config.Version
 	if len(matches) > 0 {
 		m, _ := matches[0].(map[string]any)
@@ -78,7 +79,7 @@ func AdoptableRole(c *config.Config, route map[string]any) (role, why string) {
 		if !ok {
 			return "", fmt.Sprintf("its first match is not exactly uri prefix %s and header %s: blue or green", c.URIPrefix, c.Header)
 		}
-		role, want = HeaderRouteName(v), v
+		role, want = routing.HeaderRouteName(v), v
 	}
 	for _, d := range dests {
 		host := destinationHost(d)
@@ -147,7 +148,7 @@ func mergeRoutes(c *config.Config, ours []any, live, start *unstructured.Unstruc
 			from = began[name]
 		}
 		route := ownedFields(c, m, from, began[name])
-		if name == DefaultRouteName {
+		if name == routing.DefaultRouteName {
 			tail = append(tail, route)
 			continue
 		}
@@ -350,8 +351,8 @@ func sortedKeys(m map[string]any) []string {
 
 // LiveRouting reads which versions mlcanary's routes (recorded or adopted, see OwnedRoutes) send
 // traffic to: a header route by its role, the default route by its destinations' weights.
-func LiveRouting(c *config.Config, vs *unstructured.Unstructured) Routing {
-	r := Routing{Headers: map[config.Version]bool{}, Weights: map[config.Version]int{}}
+func LiveRouting(c *config.Config, vs *unstructured.Unstructured) routing.Routing {
+	r := routing.Routing{Headers: map[config.Version]bool{}, Weights: map[config.Version]int{}}
 	if vs == nil {
 		return r
 	}
@@ -365,9 +366,9 @@ func LiveRouting(c *config.Config, vs *unstructured.Unstructured) Routing {
 		seen[role] = true
 		m, _ := x.(map[string]any)
 		switch role {
-		case HeaderRouteName(config.Blue):
+		case routing.HeaderRouteName(config.Blue):
 			r.Headers[config.Blue] = true
-		case HeaderRouteName(config.Green):
+		case routing.HeaderRouteName(config.Green):
 			r.Headers[config.Green] = true
 		default:
 			addWeights(c, m, r.Weights)

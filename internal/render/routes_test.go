@@ -8,6 +8,7 @@ import (
 	"k8s.io/apimachinery/pkg/apis/meta/v1/unstructured"
 
 	"github.com/mlcanary/mlcanary/internal/config"
+	"github.com/mlcanary/mlcanary/internal/routing"
 )
 
 func route(t *testing.T, js string) map[string]any {
@@ -75,7 +76,7 @@ func TestMergeKeepsWhatMlcanaryDoesNotOwn(t *testing.T) {
 		route(t, `{"name":"debug","match":[{"headers":{"x-debug":{"exact":"1"}}}],"route":[{"destination":{"host":"echo"}}]}`),
 		route(t, `{`+toGreen+`,"timeout":"30s"}`),
 	}}}}
-	desired, err := Unstructured(VirtualService(&c, NewRouting(true, true, 50, 50)))
+	desired, err := Unstructured(VirtualService(&c, routing.NewRouting(true, true, 50, 50)))
 	if err != nil {
 		t.Fatal(err)
 	}

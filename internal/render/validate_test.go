@@ -8,6 +8,7 @@ import (
 	"sigs.k8s.io/yaml"
 
 	"github.com/mlcanary/mlcanary/internal/config"
+	"github.com/mlcanary/mlcanary/internal/routing"
 )
 
 func object(t *testing.T, kind, spec string) *unstructured.Unstructured {
@@ -121,8 +122,8 @@ func TestCheckGateway(t *testing.T) {
 // TestGeneratedVirtualServicesPass: every stage's own VirtualService passes.
 func TestGeneratedVirtualServicesPass(t *testing.T) {
 	c := config.Default()
-	for _, r := range []Routing{
-		NewRouting(false, true, 0, 0), NewRouting(true, true, 50, 50), NewRouting(true, false, 100, 0), NewRouting(false, false, 1, 99),
+	for _, r := range []routing.Routing{
+		routing.NewRouting(false, true, 0, 0), routing.NewRouting(true, true, 50, 50), routing.NewRouting(true, false, 100, 0), routing.NewRouting(false, false, 1, 99),
 	} {
 		vs, err := Unstructured(VirtualService(&c, r))
 		if err != nil {

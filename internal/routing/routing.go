@@ -1,0 +1,82 @@
+// Package routing is mlcanary's routing vocabulary, shared by plan (what a stage decides), render
+// (the objects that carry it) and engine (what the cluster holds): the traffic a VirtualService
+// sends (Routing), the names of mlcanary's routes, and a Reference to a version's Service from a
+// route mlcanary does not manage.
+package routing
+
+import (
+	"fmt"
+
+	"github.com/mlcanary/mlcanary/internal/config"
+)
+
+// Names mlcanary gives its routes inside the VirtualService. Which routes are mlcanary's is
+// recorded in OwnedRoutesAnnotation (see OwnedRoutes); a name alone does not make a route its.
+const (
+	DefaultRouteName = "mlcanary-default"
+	RoutePrefix      = "mlcanary-"
+)
+
+// HeaderRouteName is the name of the route that sends header value v to version v.
+func HeaderRouteName(v config.Version) string { return RoutePrefix + string(v) }
+
+// Routing is the traffic a VirtualService sends: which versions have a header route, and the
+// default route's weights (a version with weight 0 gets no destination in the default route).
+type Routing struct {
+	Headers map[config.Version]bool
+	Weights map[config.Version]int
+}
+
+// NewRouting builds a Routing from which versions have a header route and the default weights.
+func NewRouting(greenHeader, blueHeader bool, green, blue int) Routing {
+	return Routing{
+		Headers: map[config.Version]bool{config.Green: greenHeader, config.Blue: blueHeader},
+		Weights: map[config.Version]int{config.Green: green, config.Blue: blue},
+	}
+}
+
+// HasDefault reports whether the default route sends traffic anywhere.
+func (r Routing) HasDefault() bool { return r.Weights[config.Green]+r.Weights[config.Blue] > 0 }
+
+// References reports whether any route sends traffic to version v.
+func (r Routing) References(v config.Version) bool { return r.Headers[v] || r.Weights[v] > 0 }
+
+// Equal reports whether two routings send the same traffic.
+func (r Routing) Equal(o Routing) bool {
+	for _, v := range config.Versions {
+		if r.Headers[v] != o.Headers[v] || r.Weights[v] != o.Weights[v] {
+			return false
+		}
+	}
+	return true
+}
+
+// Reference is one place in a VirtualService that sends traffic to a version's Service and that
+// mlcanary does not manage, so it cannot take that traffic away: a route someone else added to its
+// own VirtualService, a mirror, or any route of another VirtualService.
+type Reference struct {
+	// Kind is the kind of the object that holds the route when it is not a VirtualService
+	// ("Ingress", "HTTPRoute", …; IngressReferences, GatewayRouteReferences); "" for one.
+	Kind string
+	// Namespace and VirtualService name the object that holds the route (a VirtualService unless
+	// Kind says otherwise).
+	Namespace, VirtualService string
+	// Route is the route's name, else its place, e.g. "http[2]" or "tcp[0]".
+	Route string
+	// Mirror is true when the route mirrors traffic to the Service rather than routing it there.
+	Mirror bool
+}
+
+// String reads "route qa-blue of VirtualService team/scorer-internal" (" (as a mirror)" for a
+// mirror; "route path /legacy of Ingress team/legacy" for another kind).
+func (r Reference) String() string {
+	kind := r.Kind
+	if kind == "" {
+		kind = "VirtualService"
+	}
+	s := fmt.Sprintf("route %s of %s %s/%s", r.Route, kind, r.Namespace, r.VirtualService)
+	if r.Mirror {
+		s += " (as a mirror)"
+	}
+	return s
+}
