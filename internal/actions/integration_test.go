@@ -12,7 +12,7 @@ import (
 	"github.com/mlcanary/mlcanary/internal/config"
 	"github.com/mlcanary/mlcanary/internal/engine"
 	"github.com/mlcanary/mlcanary/internal/gatewaysim"
-	"github.com/mlcanary/mlcanary/internal/model"
+	"github.com/mlcanary/mlcanary/internal/scoringmock"
 	"github.com/mlcanary/mlcanary/internal/summary"
 	"github.com/mlcanary/mlcanary/internal/testenv"
 )
@@ -86,8 +86,8 @@ func TestIntegrationActWorkflow(t *testing.T) {
 // a simulated gateway on 127.0.0.1 that honours the documented header routes and splits by w.
 func loopbackGateway(t *testing.T, w summary.Weights) string {
 	t.Helper()
-	green := httptest.NewServer(model.Handler(model.Options{Answer: "New Model A"}))
-	blue := httptest.NewServer(model.Handler(model.Options{Answer: "New Model B"}))
+	green := httptest.NewServer(scoringmock.Handler(scoringmock.Options{Answer: "New Model A"}))
+	blue := httptest.NewServer(scoringmock.Handler(scoringmock.Options{Answer: "New Model B"}))
 	gw := httptest.NewServer(gatewaysim.New(gatewaysim.Config{
 		Backends: map[string]string{"green": green.URL, "blue": blue.URL}, Weights: w, Seed: 7,
 		Routes: []summary.HeaderRoute{

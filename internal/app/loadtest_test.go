@@ -12,7 +12,7 @@ import (
 	"github.com/google/go-cmp/cmp"
 
 	"github.com/mlcanary/mlcanary/internal/gatewaysim"
-	"github.com/mlcanary/mlcanary/internal/model"
+	"github.com/mlcanary/mlcanary/internal/scoringmock"
 	"github.com/mlcanary/mlcanary/internal/summary"
 )
 
@@ -25,8 +25,8 @@ var documentedRoutes = []summary.HeaderRoute{
 // simulated gateway that really splits by actual, and returns its base URL.
 func gateway(t *testing.T, actual summary.Weights, routes []summary.HeaderRoute, latency time.Duration) string {
 	t.Helper()
-	green := httptest.NewServer(model.Handler(model.Options{Answer: "New Model A", Latency: latency}))
-	blue := httptest.NewServer(model.Handler(model.Options{Answer: "New Model B", Latency: latency}))
+	green := httptest.NewServer(scoringmock.Handler(scoringmock.Options{Answer: "New Model A", Latency: latency}))
+	blue := httptest.NewServer(scoringmock.Handler(scoringmock.Options{Answer: "New Model B", Latency: latency}))
 	gw := httptest.NewServer(gatewaysim.New(gatewaysim.Config{
 		Backends: map[string]string{"green": green.URL, "blue": blue.URL}, Weights: actual, Routes: routes, Seed: 7,
 	}))

@@ -8,7 +8,7 @@ import (
 	"github.com/spf13/cobra"
 
 	"github.com/mlcanary/mlcanary/internal/config"
-	"github.com/mlcanary/mlcanary/internal/model"
+	"github.com/mlcanary/mlcanary/internal/scoringmock"
 )
 
 // serveModelFlags are serve-model's inputs.
@@ -43,13 +43,13 @@ func newServeModelCommand(s Streams) *cobra.Command {
 			if err != nil {
 				return fmt.Errorf("listening on %s: %w", f.addr, err)
 			}
-			fmt.Fprintf(s.Err, "serving %q on http://%s%s (health: %s)\n", opts.Answer, ln.Addr(), model.ScorePath, model.HealthPath)
-			return model.Serve(cmd.Context(), ln, model.Handler(opts), f.grace)
+			fmt.Fprintf(s.Err, "serving %q on http://%s%s (health: %s)\n", opts.Answer, ln.Addr(), scoringmock.ScorePath, scoringmock.HealthPath)
+			return scoringmock.Serve(cmd.Context(), ln, scoringmock.Handler(opts), f.grace)
 		},
 	}
 	fs := cmd.Flags()
 	fs.StringVar(&f.addr, "addr", ":5001", "HOST:PORT to listen on (the documented images use port 5001)")
-	fs.StringVar(&f.answer, "answer", model.DefaultAnswer, "what /score answers, as a JSON string")
+	fs.StringVar(&f.answer, "answer", scoringmock.DefaultAnswer, "what /score answers, as a JSON string")
 	fs.Float64Var(&f.failRate, "fail-rate", 0, "fraction of /score requests (0 to 1) that fail, spread evenly")
 	fs.IntVar(&f.failStatus, "fail-status", 500, "HTTP status of a failed request (400 to 599)")
 	fs.DurationVar(&f.latency, "latency", 0, "delay before every /score answer, e.g. 50ms")
@@ -58,19 +58,19 @@ func newServeModelCommand(s Streams) *cobra.Command {
 }
 
 // options validates the flags into model options; the address is checked by listening.
-func (f *serveModelFlags) options() (model.Options, error) {
+func (f *serveModelFlags) options() (scoringmock.Options, error) {
 	switch {
 	case f.failRate < 0 || f.failRate > 1:
-		return model.Options{}, &config.InputError{Input: "fail-rate", Value: fmt.Sprint(f.failRate), Allowed: "a fraction from 0 to 1"}
+		return scoringmock.Options{}, &config.InputError{Input: "fail-rate", Value: fmt.Sprint(f.failRate), Allowed: "a fraction from 0 to 1"}
 	case f.failStatus < 400 || f.failStatus > 599:
-		return model.Options{}, &config.InputError{Input: "fail-status", Value: fmt.Sprint(f.failStatus), Allowed: "an HTTP error status from 400 to 599"}
+		return scoringmock.Options{}, &config.InputError{Input: "fail-status", Value: fmt.Sprint(f.failStatus), Allowed: "an HTTP error status from 400 to 599"}
 	case f.latency < 0:
-		return model.Options{}, &config.InputError{Input: "latency", Value: f.latency.String(), Allowed: "a duration of 0 or more, e.g. 50ms"}
+		return scoringmock.Options{}, &config.InputError{Input: "latency", Value: f.latency.String(), Allowed: "a duration of 0 or more, e.g. 50ms"}
 	case f.grace < 0:
-		return model.Options{}, &config.InputError{Input: "shutdown-timeout", Value: f.grace.String(), Allowed: "a duration of 0 or more, e.g. 10s"}
+		return scoringmock.Options{}, &config.InputError{Input: "shutdown-timeout", Value: f.grace.String(), Allowed: "a duration of 0 or more, e.g. 10s"}
 	}
 	if _, _, err := net.SplitHostPort(f.addr); err != nil {
-		return model.Options{}, &config.InputError{Input: "addr", Value: f.addr, Allowed: "HOST:PORT or :PORT, e.g. :5001 or 127.0.0.1:5001"}
+		return scoringmock.Options{}, &config.InputError{Input: "addr", Value: f.addr, Allowed: "HOST:PORT or :PORT, e.g. :5001 or 127.0.0.1:5001"}
 	}
-	return model.Options{Answer: f.answer, FailRate: f.failRate, FailStatus: f.failStatus, Latency: f.latency}, nil
+	return scoringmock.Options{Answer: f.answer, FailRate: f.failRate, FailStatus: f.failStatus, Latency: f.latency}, nil
 }

@@ -8,7 +8,7 @@ import (
 
 	"github.com/google/go-cmp/cmp"
 
-	"github.com/mlcanary/mlcanary/internal/model"
+	"github.com/mlcanary/mlcanary/internal/scoringmock"
 	"github.com/mlcanary/mlcanary/internal/summary"
 )
 
@@ -19,8 +19,8 @@ var routes = []summary.HeaderRoute{
 
 func start(t *testing.T, w summary.Weights) string {
 	t.Helper()
-	green := httptest.NewServer(model.Handler(model.Options{Answer: "New Model A"}))
-	blue := httptest.NewServer(model.Handler(model.Options{Answer: "New Model B"}))
+	green := httptest.NewServer(scoringmock.Handler(scoringmock.Options{Answer: "New Model A"}))
+	blue := httptest.NewServer(scoringmock.Handler(scoringmock.Options{Answer: "New Model B"}))
 	t.Cleanup(green.Close)
 	t.Cleanup(blue.Close)
 	gw := httptest.NewServer(New(Config{

@@ -12,7 +12,7 @@ import (
 
 	"github.com/google/go-cmp/cmp"
 
-	"github.com/mlcanary/mlcanary/internal/model"
+	"github.com/mlcanary/mlcanary/internal/scoringmock"
 )
 
 // outcome is the comparable part of a tally.
@@ -33,11 +33,11 @@ func outcomeOf(t *Tally) outcome {
 	return o
 }
 
-func scoring(t *testing.T, opts model.Options) string {
+func scoring(t *testing.T, opts scoringmock.Options) string {
 	t.Helper()
-	srv := httptest.NewServer(model.Handler(opts))
+	srv := httptest.NewServer(scoringmock.Handler(opts))
 	t.Cleanup(srv.Close)
-	return srv.URL + model.ScorePath
+	return srv.URL + scoringmock.ScorePath
 }
 
 // refusedURL returns a loopback URL where nothing listens.
@@ -49,7 +49,7 @@ func refusedURL(t *testing.T) string {
 	}
 	addr := ln.Addr().String()
 	ln.Close()
-	return "http://" + addr + model.ScorePath
+	return "http://" + addr + scoringmock.ScorePath
 }
 
 func TestRun(t *testing.T) {
@@ -60,17 +60,19 @@ func TestRun(t *testing.T) {
 		opts Options
 		want outcome
 	}{
-		{"all answered", func(t *testing.T) string { return scoring(t, model.Options{Answer: "New Model A"}) },
+		{"all answered", func(t *testing.T) string { return scoring(t, scoringmock.Options{Answer: "New Model A"}) },
 			Options{Requests: 300, Concurrency: 8},
 			outcome{Answers: map[string]int{"New Model A": 300}, Errors: map[string]int{}}},
-		{"POST with a body", func(t *testing.T) string { return scoring(t, model.Options{Answer: "New Model B"}) },
+		{"POST with a body", func(t *testing.T) string { return scoring(t, scoringmock.Options{Answer: "New Model B"}) },
 			Options{Method: http.MethodPost, Body: []byte(`{"data":[1,2]}`), Requests: 20, Concurrency: 2},
 			outcome{Answers: map[string]int{"New Model B": 20}, Errors: map[string]int{}}},
 		{"a quarter fail with 503", func(t *testing.T) string {
-			return scoring(t, model.Options{Answer: "New Model A", FailRate: 0.25, FailStatus: 503})
+			return scoring(t, scoringmock.Options{Answer: "New Model A", FailRate: 0.25, FailStatus: 503})
 		}, Options{Requests: 200, Concurrency: 4},
 			outcome{Answers: map[string]int{"New Model A": 150}, Errors: map[string]int{"status 503": 50}}},
-		{"timeouts", func(t *testing.T) string { return scoring(t, model.Options{Answer: "A", Latency: 2 * time.Second}) },
+		{"timeouts", func(t *testing.T) string {
+			return scoring(t, scoringmock.Options{Answer: "A", Latency: 2 * time.Second})
+		},
 			Options{Requests: 6, Concurrency: 3, Timeout: 50 * time.Millisecond},
 			outcome{Answers: map[string]int{}, Errors: map[string]int{"timeout": 6}}},
 		{"connection refused", refusedURL, Options{Requests: 5, Concurrency: 1},
@@ -120,7 +122,7 @@ func TestRunSendsHeaders(t *testing.T) {
 // TestRunInterrupted cancels a run that would take far longer and expects a prompt, partial tally.
 func TestRunInterrupted(t *testing.T) {
 	t.Parallel()
-	url := scoring(t, model.Options{Answer: "New Model A", Latency: 20 * time.Millisecond})
+	url := scoring(t, scoringmock.Options{Answer: "New Model A", Latency: 20 * time.Millisecond})
 	ctx, cancel := context.WithCancel(t.Context())
 	time.AfterFunc(200*time.Millisecond, cancel)
 	done := make(chan *Tally, 1)
@@ -154,7 +156,7 @@ func TestRunInterrupted(t *testing.T) {
 // the machine is: 10 requests at 50/s cannot finish before the 10th slot at 180ms.
 func TestRunPacing(t *testing.T) {
 	t.Parallel()
-	url := scoring(t, model.Options{Answer: "A"})
+	url := scoring(t, scoringmock.Options{Answer: "A"})
 	tl, err := Run(t.Context(), Options{URL: url, Requests: 10, Concurrency: 10, Rate: 50, Timeout: 5 * time.Second})
 	if err != nil {
 		t.Fatal(err)
@@ -196,7 +198,7 @@ func TestRunBoundsDistinctAnswers(t *testing.T) {
 
 func TestRunOnResultSeesEveryRequest(t *testing.T) {
 	t.Parallel()
-	url := scoring(t, model.Options{Answer: "New Model A", FailRate: 0.5})
+	url := scoring(t, scoringmock.Options{Answer: "New Model A", FailRate: 0.5})
 	var lines []string
 	_, err := Run(t.Context(), Options{URL: url, Requests: 6, Concurrency: 1, Timeout: 5 * time.Second,
 		OnResult: func(r Result) { lines = append(lines, r.Raw+r.Err) }})

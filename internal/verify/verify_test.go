@@ -10,7 +10,7 @@ import (
 
 	"github.com/mlcanary/mlcanary/internal/config"
 	"github.com/mlcanary/mlcanary/internal/gatewaysim"
-	"github.com/mlcanary/mlcanary/internal/model"
+	"github.com/mlcanary/mlcanary/internal/scoringmock"
 	"github.com/mlcanary/mlcanary/internal/summary"
 )
 
@@ -35,8 +35,8 @@ func (w world) start(t *testing.T) string {
 	if blueAnswer == "" {
 		blueAnswer = "New Model B"
 	}
-	green := httptest.NewServer(model.Handler(model.Options{Answer: "New Model A"}))
-	blue := httptest.NewServer(model.Handler(model.Options{Answer: blueAnswer, FailRate: w.blueFailRate}))
+	green := httptest.NewServer(scoringmock.Handler(scoringmock.Options{Answer: "New Model A"}))
+	blue := httptest.NewServer(scoringmock.Handler(scoringmock.Options{Answer: blueAnswer, FailRate: w.blueFailRate}))
 	gw := httptest.NewServer(gatewaysim.New(gatewaysim.Config{
 		Backends: map[string]string{"green": green.URL, "blue": blue.URL},
 		Weights:  w.actual, Routes: w.routes, Seed: 42,

@@ -1,8 +1,8 @@
-// Package model is the scoring mockup: an HTTP server that answers /score with a fixed JSON string
+// Package scoringmock is the scoring mockup: an HTTP server that answers /score with a fixed JSON string
 // ("New Model A" by default), like the documented demo images, plus a health endpoint. Its failure
 // rate and latency are configurable so that traffic gates and load tests can be exercised without a
 // real model.
-package model
+package scoringmock
 
 import (
 	"encoding/json"
@@ -13,7 +13,7 @@ import (
 )
 
 // DefaultAnswer is what /score answers unless told otherwise. It is a variable so an image build can
-// bake another answer in with -ldflags "-X github.com/mlcanary/mlcanary/internal/model.DefaultAnswer=New Model B".
+// bake another answer in with -ldflags "-X github.com/mlcanary/mlcanary/internal/scoringmock.DefaultAnswer=New Model B".
 var DefaultAnswer = "New Model A"
 
 // Options shape the mockup's behaviour.
