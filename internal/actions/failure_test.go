@@ -95,7 +95,7 @@ func TestRunStageFails(t *testing.T) {
 	if got := parseOutputs(t, readFile(t, r.output)); got["stage"] != "Blue_50" || got["blue-weight"] != "50" {
 		t.Errorf("outputs after a failed stage should say what holds: %v", got)
 	}
-	if sum := readFile(t, r.summary); !strings.Contains(sum, "> [!CAUTION]\n> deployment abtesting/model-blue not ready after 10m0s\\n0/1 replicas available\n") {
+	if sum := readFile(t, r.summary); !strings.Contains(sum, "> [!CAUTION]\n> deployment abtesting/model-blue not ready after 10m0s\\\\n0/1 replicas available\n") {
 		t.Errorf("summary lacks the failure:\n%s", sum)
 	}
 }

@@ -41,7 +41,7 @@ func StepSummary(r *summary.Result, stageErr error, checked verify.Outcome) stri
 	b.WriteString("\n\n")
 	b.WriteString(Pie(r))
 	if stageErr != nil {
-		fmt.Fprintf(&b, "\n> [!CAUTION]\n> %s\n", config.Printable(stageErr.Error()))
+		fmt.Fprintf(&b, "\n> [!CAUTION]\n> %s\n", summary.Escape(config.Printable(stageErr.Error())))
 	}
 	if v := checked.Markdown(); v != "" {
 		b.WriteString("\n" + v)

@@ -22,9 +22,9 @@ func Markdown(r *Result) string {
 	var b strings.Builder
 	title := "mlcanary " + r.Action + ": " + r.Stage
 	title += suffix(r)
-	fmt.Fprintf(&b, "### %s\n\nNamespace `%s`\n\n", esc(title), code(r.Namespace))
+	fmt.Fprintf(&b, "### %s\n\nNamespace `%s`\n\n", Escape(title), Code(r.Namespace))
 	if r.Drift != "" {
-		fmt.Fprintf(&b, "> **Warning:** %s\n\n", esc(r.Drift))
+		fmt.Fprintf(&b, "> **Warning:** %s\n\n", Escape(r.Drift))
 	}
 	b.WriteString("| version | traffic | weight | image | ready |\n|---|---|---:|---|---|\n")
 	for _, v := range r.versions() {
@@ -33,10 +33,10 @@ func Markdown(r *Result) string {
 	writeRoutes(&b, r)
 	writeChanges(&b, r)
 	for _, n := range r.Notes {
-		fmt.Fprintf(&b, "\n> **Note:** %s\n", esc(n))
+		fmt.Fprintf(&b, "\n> **Note:** %s\n", Escape(n))
 	}
 	if r.ChangedBy != "" {
-		fmt.Fprintf(&b, "\n_Last traffic change: %s by %s_\n", r.ChangedAt.Format(time.RFC3339), esc(r.ChangedBy))
+		fmt.Fprintf(&b, "\n_Last traffic change: %s by %s_\n", r.ChangedAt.Format(time.RFC3339), Escape(r.ChangedBy))
 	}
 	return b.String()
 }
@@ -62,7 +62,7 @@ func writeChanges(b *strings.Builder, r *Result) {
 	}
 	b.WriteString("\n**Changes**\n\n")
 	for _, c := range r.Changes {
-		fmt.Fprintf(b, "- %s\n", esc(c))
+		fmt.Fprintf(b, "- %s\n", Escape(c))
 	}
 }
 
@@ -89,7 +89,7 @@ func imageCell(image string) string {
 	if image == "" {
 		return "_not deployed_"
 	}
-	return "`" + code(image) + "`"
+	return "`" + Code(image) + "`"
 }
 
 func readyCell(v versionRow) string {
@@ -100,16 +100,6 @@ func readyCell(v versionRow) string {
 		return "✅ ready"
 	}
 	return "⏳ not ready"
-}
-
-// esc neutralises characters that would change Markdown structure or inject HTML.
-func esc(s string) string {
-	return strings.NewReplacer("|", `\|`, "<", "&lt;", ">", "&gt;", "`", "'", "\r", " ", "\n", " ", "*", `\*`, "[", `\[`, "]", `\]`).Replace(s)
-}
-
-// code makes s safe inside an inline code span (no backticks, pipes or line breaks).
-func code(s string) string {
-	return strings.NewReplacer("`", "'", "|", "¦", "\r", " ", "\n", " ").Replace(s)
 }
 
 // suffix says when nothing was persisted.

@@ -29,7 +29,7 @@ func Markdown(r *Report) string {
 		verdict = "❌ traffic does not match the live routes"
 	}
 	fmt.Fprintf(&b, "### mlcanary verify: %s\n\nGateway `%s` · %g%% confidence · tolerance ±%g points\n",
-		verdict, code(r.Gateway), 100*r.Confidence, 100*r.Tolerance)
+		verdict, summary.Code(r.Gateway), 100*r.Confidence, 100*r.Tolerance)
 	if len(r.Routes) > 0 {
 		b.WriteString("\n| version | answer | header route | requests | own answer | errors | verdict |\n")
 		b.WriteString("|---|---|---|---:|---:|---:|---|\n")
@@ -40,7 +40,7 @@ func Markdown(r *Report) string {
 				own = fmt.Sprintf("%.1f%% [%.1f, %.1f]", 100*ch.Observed, 100*ch.Interval.Low, 100*ch.Interval.High)
 			}
 			fmt.Fprintf(&b, "| %s | %s | `%s: %s` on `%s` | %d | %s | %d | %s |\n",
-				label(rc.Route.Version), answerCell(rc.Answer), code(rc.Route.Header), code(rc.Route.Value), code(rc.Route.Path),
+				label(rc.Route.Version), answerCell(rc.Answer), summary.Code(rc.Route.Header), summary.Code(rc.Route.Value), summary.Code(rc.Route.Path),
 				rc.Tally.Completed, own, rc.Tally.Failed, verdictCell(rc.Comparison, len(rc.Problems) == 0))
 		}
 	}
@@ -50,7 +50,7 @@ func Markdown(r *Report) string {
 	if len(r.Problems) > 0 {
 		b.WriteString("\n**Problems**\n\n")
 		for _, p := range r.Problems {
-			fmt.Fprintf(&b, "- %s\n", esc(p))
+			fmt.Fprintf(&b, "- %s\n", summary.Escape(p))
 		}
 	}
 	return b.String()
@@ -59,7 +59,7 @@ func Markdown(r *Report) string {
 func writeDefault(b *strings.Builder, d *DefaultCheck, answers map[string]Answer) {
 	t := d.Tally
 	fmt.Fprintf(b, "\n**Default route** `%s`: %d requests (%d failed) at %.0f/s; latency p50 %.1f ms, p90 %.1f ms, p99 %.1f ms\n",
-		code(d.URL), t.Completed, t.Failed, t.Rate, t.Latency.P50, t.Latency.P90, t.Latency.P99)
+		summary.Code(d.URL), t.Completed, t.Failed, t.Rate, t.Latency.P50, t.Latency.P90, t.Latency.P99)
 	c := d.Comparison
 	if c == nil {
 		return
@@ -83,7 +83,7 @@ func label(version string) string {
 	case "blue":
 		return "🔵 blue"
 	}
-	return esc(version)
+	return summary.Escape(version)
 }
 
 func versionOf(answer string, answers map[string]Answer) string {
@@ -125,15 +125,4 @@ func checkVerdict(v loadtest.Verdict) string {
 }
 
 // quoted shows an answer in quotes, escaped.
-func quoted(s string) string { return esc(fmt.Sprintf("%q", s)) }
-
-// esc neutralises characters that would change Markdown structure or inject HTML (as summary does).
-func esc(s string) string {
-	return strings.NewReplacer("|", `\|`, "<", "&lt;", ">", "&gt;", "`", "'", "\r", " ", "\n", " ",
-		"*", `\*`, "_", `\_`, "[", `\[`, "]", `\]`).Replace(s)
-}
-
-// code makes s safe inside an inline code span.
-func code(s string) string {
-	return strings.NewReplacer("`", "'", "|", "¦", "\r", " ", "\n", " ").Replace(s)
-}
+func quoted(s string) string { return summary.Escape(fmt.Sprintf("%q", s)) }

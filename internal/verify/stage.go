@@ -77,9 +77,9 @@ func (o Outcome) Markdown() string {
 	case o.Report != nil:
 		return Markdown(o.Report)
 	case o.Err != nil:
-		return "### mlcanary verify: ❌ not verified\n\n" + esc(o.Err.Error()) + "\n"
+		return "### mlcanary verify: ❌ not verified\n\n" + summary.Escape(o.Err.Error()) + "\n"
 	case o.Skipped != "":
-		return "### mlcanary verify: skipped\n\n" + esc(o.Skipped) + "\n"
+		return "### mlcanary verify: skipped\n\n" + summary.Escape(o.Skipped) + "\n"
 	}
 	return ""
 }
