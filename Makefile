@@ -42,7 +42,7 @@ unit:
 
 ## lint: gofmt, go vet and go mod tidy must be clean
 lint:
-	@out=$$(gofmt -l cmd internal tools images); if [ -n "$$out" ]; then echo "gofmt needed:"; echo "$$out"; exit 1; fi
+	@out=$$(gofmt -l cmd internal tools images pipelines); if [ -n "$$out" ]; then echo "gofmt needed:"; echo "$$out"; exit 1; fi
 	$(GO) vet ./...
 	$(GO) mod tidy -diff
 
