@@ -13,6 +13,8 @@ TOOLS_KEY   := $(shell cat tools/act/go.sum tools/etcd/go.sum tools/hey/go.sum t
 TOOLS_BIN   ?= $(CACHE_HOME)/mlcanary/tools-$(TOOLS_KEY)
 TOOLS_BUILD := CGO_ENABLED=0 $(GO) build -trimpath -ldflags "-s -w"
 TEST_FLAGS  ?= -count=1 -timeout 20m
+# The GitHub workflows actionlint checks: the example pipelines and the act test workflows.
+GITHUB_WORKFLOWS = $(wildcard .github/workflows/*.yml .github/workflows/*.yaml pipelines/github-*.yml internal/*/testdata/act/*.yml)
 
 .PHONY: all build test istio-differential unit lint tools demo bench vsix size clean
 
@@ -40,11 +42,15 @@ istio-differential:
 unit:
 	$(GO) test ./internal/config/... ./internal/plan/... ./internal/render/... ./internal/summary/... ./internal/loadtest/...
 
-## lint: gofmt, go vet and go mod tidy must be clean
+## lint: gofmt, go vet and go mod tidy must be clean, and actionlint finds nothing in the GitHub
+## workflows (actionlint v1.7.12 from tools/actionlint; it runs shellcheck on `run:` scripts only
+## when shellcheck is on the PATH)
 lint:
 	@out=$$(gofmt -l cmd internal tools images pipelines); if [ -n "$$out" ]; then echo "gofmt needed:"; echo "$$out"; exit 1; fi
 	$(GO) vet ./...
 	$(GO) mod tidy -diff
+	al=$$(scripts/tool.sh actionlint github.com/rhysd/actionlint/cmd/actionlint) && \
+		$$al -config-file tools/actionlint/actionlint.yaml $(GITHUB_WORKFLOWS)
 
 ## tools: kube-apiserver v1.37.2 and etcd v3.6.x for envtest, act for the GitHub Action test, hey for bench
 tools: $(TOOLS_BIN)/kube-apiserver $(TOOLS_BIN)/etcd $(TOOLS_BIN)/act $(TOOLS_BIN)/hey
