@@ -361,3 +361,59 @@ func TestReadmeShowsGitHubPipeline(t *testing.T) {
 		t.Error("README.md's copy of pipelines/github-canary.yml differs from the file")
 	}
 }
+
+// TestDocumentedTaskSteps holds the MLCanary@1 steps the README and the Marketplace overview show
+// to task.json, as TestAzurePipelines does the example pipeline's (their $(variables) are the
+// reader's, so any name passes).
+func TestDocumentedTaskSteps(t *testing.T) {
+	task, err := readTaskDef(filepath.Join("..", "task", "task.json"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	anyVariable := func(string) bool { return true }
+	for _, doc := range []string{"README.md", filepath.Join("images", "overview.md")} {
+		b, err := os.ReadFile(filepath.Join("..", doc))
+		if err != nil {
+			t.Fatal(err)
+		}
+		steps := 0
+		for _, block := range strings.Split(string(b), "```yaml\n")[1:] {
+			block, _, _ = strings.Cut(block, "```")
+			var list []map[string]any
+			if yaml.Unmarshal([]byte(block), &list) != nil {
+				continue // a whole pipeline or workflow, not a list of steps
+			}
+			for _, st := range list {
+				ref, _ := st["task"].(string)
+				if !task.matches(ref) {
+					continue
+				}
+				steps++
+				inputs, _ := st["inputs"].(map[string]any)
+				for _, l := range checkTask(doc, ref, inputs, task, anyVariable) {
+					t.Error(l)
+				}
+			}
+		}
+		if steps == 0 {
+			t.Errorf("%s shows no MLCanary@1 step", doc)
+		}
+	}
+}
+
+// TestOverviewListsOutputs: the Marketplace overview names every output variable task.json sets.
+func TestOverviewListsOutputs(t *testing.T) {
+	task, err := readTaskDef(filepath.Join("..", "task", "task.json"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	b, err := os.ReadFile(filepath.Join("..", "images", "overview.md"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	for _, o := range task.OutputVariables {
+		if !strings.Contains(string(b), "`"+o.Name+"`") {
+			t.Errorf("images/overview.md does not list output %s", o.Name)
+		}
+	}
+}
