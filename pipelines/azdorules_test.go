@@ -66,11 +66,19 @@ func (c *azChecker) fail(format string, args ...any) {
 // validName is Azure's rule for stage and job names.
 var validName = regexp.MustCompile(`^[A-Za-z_][A-Za-z0-9_]*$`)
 
-// stagesOf reads the stages, the implicit one of a jobs-only pipeline included.
+// implicit names the stage of a pipeline without stages and the job of one with only steps.
+const implicit = "(implicit)"
+
+// stagesOf reads the stages, the implicit stage and job of a jobs-only or steps-only pipeline
+// included.
 func stagesOf(p map[string]any) []azStage {
 	raw, ok := p["stages"].([]any)
 	if !ok {
-		raw = []any{map[string]any{"stage": "__default", "jobs": p["jobs"]}}
+		jobs := p["jobs"]
+		if _, ok := jobs.([]any); !ok {
+			jobs = []any{map[string]any{"job": implicit, "steps": p["steps"], "variables": nil}}
+		}
+		raw = []any{map[string]any{"stage": implicit, "jobs": jobs}}
 	}
 	var out []azStage
 	for i, r := range raw {
@@ -141,7 +149,7 @@ func (c *azChecker) checkStages() {
 }
 
 func (c *azChecker) checkName(kind, name, where string, seen map[string]bool) {
-	if strings.Contains(name, "${{") {
+	if strings.Contains(name, "${{") || name == implicit {
 		return
 	}
 	if !validName.MatchString(name) {

@@ -276,6 +276,24 @@ func TestAzureRules(t *testing.T) {
       inputs: {kubernetesServiceConnection: k8s}
 `, "MLCanary@2: task.json is version 1"},
 
+		{"a pipeline of jobs: one implicit stage", `
+variables: {DRY: 'false'}
+jobs:
+- job: Build
+  steps:
+  - bash: echo "##vso[task.setvariable variable=imageTag;isOutput=true]42"
+    name: image
+- job: Deploy
+  variables:
+    tag: $[ dependencies.Build.outputs['image.imageTag'] ]
+  steps:` + strings.ReplaceAll(canary, "\n  ", "\n"),
+			"stage (implicit) job Deploy variable tag reads dependencies.Build.outputs['image.imageTag'], but job Build is not in the job's dependsOn []"},
+		{"a pipeline of steps: one implicit job", `
+steps:
+- task: MLCanary@1
+  inputs: {kubernetesServiceConnection: k8s, dryRun: $(DRY)}
+`, "input dryRun uses $(DRY), which no variables block defines"},
+
 		// Names and dependsOn.
 		{"a stage name starting with a digit", build + `
 - stage: 2nd
