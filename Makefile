@@ -16,7 +16,7 @@ TEST_FLAGS  ?= -count=1 -timeout 20m
 # The GitHub workflows actionlint checks: the example pipelines and the act test workflows.
 GITHUB_WORKFLOWS = $(wildcard .github/workflows/*.yml .github/workflows/*.yaml pipelines/github-*.yml internal/*/testdata/act/*.yml)
 
-.PHONY: all build test istio-differential unit lint tools demo bench vsix size clean
+.PHONY: all build test istio-differential unit lint golden tools demo bench vsix size clean
 
 all: build
 
@@ -51,6 +51,10 @@ lint:
 	$(GO) mod tidy -diff
 	al=$$(scripts/tool.sh actionlint github.com/rhysd/actionlint/cmd/actionlint) && \
 		$$al -config-file tools/actionlint/actionlint.yaml $(GITHUB_WORKFLOWS)
+
+## golden: rewrite every golden file (testdata/*.golden) from the current output; review the diff
+golden: tools
+	KUBEBUILDER_ASSETS=$(TOOLS_BIN) GO=$(GO) scripts/golden.sh
 
 ## tools: kube-apiserver v1.37.2 and etcd v3.6.x for envtest, act for the GitHub Action test, hey for bench
 tools: $(TOOLS_BIN)/kube-apiserver $(TOOLS_BIN)/etcd $(TOOLS_BIN)/act $(TOOLS_BIN)/hey

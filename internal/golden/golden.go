@@ -1,6 +1,8 @@
 // Package golden compares test output with files in the calling package's testdata directory, the
-// pattern of Go's own gofmt tests: `go test ./... -update` rewrites the files after an intended
-// change, and the diff in review shows what changed.
+// pattern of Go's own gofmt tests: `make golden` (scripts/golden.sh) rewrites the files after an
+// intended change, and the diff in review shows what changed. The -update flag exists only in test
+// binaries that import this package, so `go test ./... -update` fails in those that do not; `go
+// test ./internal/summary -update` works for one package.
 package golden
 
 import (
@@ -29,9 +31,9 @@ func Assert(t testing.TB, name, got string) {
 	}
 	want, err := os.ReadFile(path)
 	if err != nil {
-		t.Fatalf("%v (run go test -update to create it)", err)
+		t.Fatalf("%v (run make golden to create it)", err)
 	}
 	if diff := cmp.Diff(string(want), got); diff != "" {
-		t.Errorf("%s differs (-want +got); run go test -update if the change is intended:\n%s", path, diff)
+		t.Errorf("%s differs (-want +got); run make golden if the change is intended:\n%s", path, diff)
 	}
 }
