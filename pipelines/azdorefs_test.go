@@ -92,6 +92,10 @@ func (c *azChecker) checkStageRefs(s azStage) {
 	for _, e := range expressionsOf(s.node) {
 		where := fmt.Sprintf("stage %s %s", s.name, e.where)
 		for _, r := range c.readable(where, e, referencesIn(e.text)) {
+			if r.stageDeps && e.where == "condition" {
+				c.fail("%s reads %s: a stage condition reads stage %s's outputs as dependencies.%s.outputs['JOB.STEP.VARIABLE']; stageDependencies is the jobs' form", where, r.text, r.first, r.first)
+				continue
+			}
 			if !containsFold(s.dependsOn, r.first) {
 				c.fail("%s reads %s, but stage %s is not in its dependsOn %v: the value is empty at run time", where, r.text, r.first, s.dependsOn)
 				continue
@@ -119,6 +123,8 @@ func (c *azChecker) checkJob(s azStage, j azJob) {
 				c.fail("%s reads %s, but stage %s is not in stage %s's dependsOn %v: the value is empty at run time", w, r.text, r.first, s.name, s.dependsOn)
 			case r.stageDeps:
 				c.checkProducer(w, r, r.first)
+			case s.job(r.first) == nil && c.stage(r.first) != nil:
+				c.fail("%s reads %s: in a job, dependencies names jobs of the same stage; read stage %s's outputs as stageDependencies.%s.JOB.outputs['STEP.VARIABLE']", w, r.text, r.first, r.first)
 			case !containsFold(j.dependsOn, r.first):
 				c.fail("%s reads %s, but job %s is not in the job's dependsOn %v: the value is empty at run time", w, r.text, r.first, j.dependsOn)
 			default:

@@ -22,9 +22,11 @@ import (
 //     stage's condition or variables, dependencies.S.outputs['J.STEP.VAR'] and
 //     stageDependencies.S.J.outputs['STEP.VAR'] need S in the stage's dependsOn; in a job's
 //     condition or variables, stageDependencies.S.J… needs S in the enclosing stage's dependsOn
-//     and dependencies.J… needs J in the job's dependsOn. The job and the named step must exist
-//     (a deployment job's runOnce outputs carry its name first), and a script step must set VAR
-//     with isOutput=true. A variable reads them only inside $[ ]; task inputs never evaluate them.
+//     and dependencies.J… needs J in the job's dependsOn. Each form only in its place: a stage
+//     condition has no stageDependencies, and a job's dependencies are its own stage's jobs. The
+//     job and the named step must exist (a deployment job's runOnce outputs carry its name
+//     first), and a script step must set VAR with isOutput=true. A variable reads them only
+//     inside $[ ]; task inputs never evaluate them.
 //   - Task steps (checkTask): see tasks_test.go.
 func checkAzure(doc []byte, task taskDef) ([]string, error) {
 	var p map[string]any
