@@ -5,8 +5,8 @@ import (
 
 	"k8s.io/apimachinery/pkg/apis/meta/v1/unstructured"
 
+	"github.com/mlcanary/mlcanary/internal/ownership"
 	"github.com/mlcanary/mlcanary/internal/plan"
-	"github.com/mlcanary/mlcanary/internal/render"
 )
 
 // shapeOf reads what package plan checks of a Deployment before a stage writes anything: who
@@ -15,7 +15,7 @@ func shapeOf(d *unstructured.Unstructured) plan.Shape {
 	if d == nil {
 		return plan.Shape{}
 	}
-	s := plan.Shape{Adopted: render.Adopted(d)}
+	s := plan.Shape{Adopted: ownership.Adopted(d)}
 	s.Selector, _, _ = unstructured.NestedStringMap(d.Object, "spec", "selector", "matchLabels")
 	if s.Selector == nil {
 		s.Selector = map[string]string{}
@@ -51,7 +51,7 @@ func serviceOf(svc *unstructured.Unstructured, port int32) plan.ServiceState {
 	if svc == nil {
 		return plan.ServiceState{}
 	}
-	s := plan.ServiceState{Exists: true, Adopted: render.Adopted(svc)}
+	s := plan.ServiceState{Exists: true, Adopted: ownership.Adopted(svc)}
 	s.Selector, _, _ = unstructured.NestedStringMap(svc.Object, "spec", "selector")
 	ports, _, _ := unstructured.NestedSlice(svc.Object, "spec", "ports")
 	for _, p := range ports {

@@ -16,7 +16,7 @@ import (
 
 	"github.com/mlcanary/mlcanary/internal/config"
 	"github.com/mlcanary/mlcanary/internal/kube"
-	"github.com/mlcanary/mlcanary/internal/render"
+	"github.com/mlcanary/mlcanary/internal/ownership"
 )
 
 // midStage reaches state from, then runs stage while the rollout of version held is held back,
@@ -115,7 +115,7 @@ func TestControllerWritesDoNotStopAStage(t *testing.T) {
 			}
 			c := f.cfg("Blue_0", imgC)
 			vs := get(t, kube.VirtualServices, f.ns, "mlmodel-virtualservice")
-			if routing := render.LiveRouting(&c, vs); !routing.Headers[config.Blue] || !routing.Headers[config.Green] || routing.Weights[config.Green] != 100 {
+			if routing := ownership.RoutingOf(&c, vs); !routing.Headers[config.Blue] || !routing.Headers[config.Green] || routing.Weights[config.Green] != 100 {
 				t.Errorf("after Blue_0: %+v, want green 100%% and both header routes", routing)
 			}
 			if tc.check != nil {

@@ -10,6 +10,7 @@ import (
 
 	"github.com/mlcanary/mlcanary/internal/config"
 	"github.com/mlcanary/mlcanary/internal/kube"
+	"github.com/mlcanary/mlcanary/internal/ownership"
 	"github.com/mlcanary/mlcanary/internal/plan"
 	"github.com/mlcanary/mlcanary/internal/render"
 	"github.com/mlcanary/mlcanary/internal/summary"
@@ -63,7 +64,7 @@ func (e *execution) check(ctx context.Context) error {
 			if err != nil {
 				return err
 			}
-			if _, err := desiredObject(render.Gateway(e.cfg), live, render.MergeCheckedGateway); err != nil {
+			if _, err := desiredObject(render.Gateway(e.cfg), live, ownership.MergeCheckedGateway); err != nil {
 				return err
 			}
 		}
@@ -85,7 +86,7 @@ func (e *execution) step(ctx context.Context, s plan.Step) error {
 	cfg := e.cfg
 	switch s.Action {
 	case plan.ApplyGateway:
-		return e.apply(ctx, kube.Gateways, render.Gateway(cfg), "", render.MergeCheckedGateway)
+		return e.apply(ctx, kube.Gateways, render.Gateway(cfg), "", ownership.MergeCheckedGateway)
 	case plan.ApplyService:
 		return e.apply(ctx, kube.Services, render.Service(cfg, s.Version), "", nil)
 	case plan.ApplyDeployment:
@@ -136,7 +137,7 @@ func (e *execution) apply(ctx context.Context, gvr schema.GroupVersionResource, 
 
 // desiredObject is what mlcanary sends for the rendered obj given the live object: stamped with
 // the hash of what mlcanary renders, narrowed to what it owns on an object someone else created
-// (render.Adopt), and merged with live by merge when set. It is nil when nothing of the object is
+// (ownership.Adopt), and merged with live by merge when set. It is nil when nothing of the object is
 // mlcanary's to write (an adopted Service).
 func desiredObject(obj any, live *unstructured.Unstructured, merge func(desired, live *unstructured.Unstructured) error) (*unstructured.Unstructured, error) {
 	desired, err := render.Unstructured(obj)
@@ -144,7 +145,7 @@ func desiredObject(obj any, live *unstructured.Unstructured, merge func(desired,
 		return nil, err
 	}
 	stamp(desired)
-	if render.Adopt(desired, live) {
+	if ownership.Adopt(desired, live) {
 		return nil, nil
 	}
 	if merge != nil {

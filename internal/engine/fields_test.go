@@ -15,7 +15,8 @@ import (
 
 	"github.com/mlcanary/mlcanary/internal/config"
 	"github.com/mlcanary/mlcanary/internal/kube"
-	"github.com/mlcanary/mlcanary/internal/render"
+	"github.com/mlcanary/mlcanary/internal/ownership"
+	"github.com/mlcanary/mlcanary/internal/routing"
 )
 
 // The recorder's ownership rule (issue #8): a write mlcanary sends changes no field another field
@@ -67,7 +68,7 @@ func checkOwnership(c *config.Config, before, after *unstructured.Unstructured) 
 // fieldsOfOthers lists the leaf fields owned by managers other than mlcanary that the write changed.
 func fieldsOfOthers(before, after *unstructured.Unstructured) []string {
 	var out []string
-	created := !render.Adopted(before)
+	created := !ownership.Adopted(before)
 	for _, mf := range before.GetManagedFields() {
 		if mf.Manager == kube.FieldManager || mf.Subresource != "" || mf.FieldsV1 == nil {
 			continue
@@ -188,7 +189,7 @@ func mlcanaryOwns(kind string, created bool, path string) bool {
 	if !created {
 		return false
 	}
-	for _, l := range []string{render.AppLabel, render.VersionLabel, render.ManagedByLabel} {
+	for _, l := range []string{config.AppLabel, config.VersionLabel, config.ManagedByLabel} {
 		if path == "f:metadata.f:labels.f:"+l || path == "f:spec.f:template.f:metadata.f:labels.f:"+l {
 			return true
 		}
@@ -207,7 +208,7 @@ func istioLists(c *config.Config, before, after *unstructured.Unstructured) []st
 	switch before.GetKind() {
 	case "VirtualService":
 		out = append(out, routesKept(c, before, after)...)
-		for _, l := range []struct{ path, annotation string }{{"hosts", render.OwnedHostsAnnotation}, {"gateways", render.OwnedGatewaysAnnotation}} {
+		for _, l := range []struct{ path, annotation string }{{"hosts", routing.OwnedHostsAnnotation}, {"gateways", routing.OwnedGatewaysAnnotation}} {
 			out = append(out, stringsKept(before, after, l.annotation, "spec", l.path)...)
 		}
 	case "Gateway":
@@ -220,19 +221,19 @@ func istioLists(c *config.Config, before, after *unstructured.Unstructured) []st
 // are still there, every field but name, route and the first match is unchanged.
 func routesKept(c *config.Config, before, after *unstructured.Unstructured) []string {
 	var out []string
-	own := render.OwnedRoutes(c, before)
+	own := ownership.OwnedRoutes(c, before)
 	was, _, _ := unstructured.NestedSlice(before.Object, "spec", "http")
 	now, _, _ := unstructured.NestedSlice(after.Object, "spec", "http")
 	for i, r := range was {
 		role, ours := own[i]
 		if !ours {
 			if !slices.ContainsFunc(now, func(x any) bool { return reflect.DeepEqual(x, r) }) {
-				out = append(out, fmt.Sprintf("route %s of someone else was changed or dropped", render.DescribeRoute(i, r.(map[string]any))))
+				out = append(out, fmt.Sprintf("route %s of someone else was changed or dropped", ownership.DescribeRoute(i, r.(map[string]any))))
 			}
 			continue
 		}
 		j := -1
-		for k, r := range render.OwnedRoutes(c, after) {
+		for k, r := range ownership.OwnedRoutes(c, after) {
 			if r == role && (j < 0 || k < j) {
 				j = k
 			}
@@ -277,8 +278,8 @@ func stringsKept(before, after *unstructured.Unstructured, annotation string, pa
 // field but the port and the hosts is unchanged, and hosts it did not record writing stay.
 func serversKept(before, after *unstructured.Unstructured) []string {
 	var out []string
-	ours := strings.Split(before.GetAnnotations()[render.OwnedPortsAnnotation], ",")
-	hosts := strings.Split(before.GetAnnotations()[render.OwnedHostsAnnotation], ",")
+	ours := strings.Split(before.GetAnnotations()[routing.OwnedPortsAnnotation], ",")
+	hosts := strings.Split(before.GetAnnotations()[routing.OwnedHostsAnnotation], ",")
 	was, _, _ := unstructured.NestedSlice(before.Object, "spec", "servers")
 	now, _, _ := unstructured.NestedSlice(after.Object, "spec", "servers")
 	for _, s := range was {

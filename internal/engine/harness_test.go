@@ -19,7 +19,7 @@ import (
 	"github.com/mlcanary/mlcanary/internal/config"
 	"github.com/mlcanary/mlcanary/internal/engine"
 	"github.com/mlcanary/mlcanary/internal/kube"
-	"github.com/mlcanary/mlcanary/internal/render"
+	"github.com/mlcanary/mlcanary/internal/ownership"
 	"github.com/mlcanary/mlcanary/internal/routing"
 	"github.com/mlcanary/mlcanary/internal/summary"
 	"github.com/mlcanary/mlcanary/internal/testenv"
@@ -229,7 +229,7 @@ func (r *recorder) checkRoutes(c *config.Config, name string, body []byte) {
 		return
 	}
 	for _, v := range config.Versions {
-		if !render.LiveRouting(c, &vs).References(v) {
+		if !ownership.RoutingOf(c, &vs).References(v) {
 			continue
 		}
 		d, err := env.Dynamic.Resource(kube.Deployments).Namespace(c.Namespace).Get(context.Background(), c.Objects[v].Deployment, metav1.GetOptions{})
@@ -245,7 +245,7 @@ func (r *recorder) checkRoutes(c *config.Config, name string, body []byte) {
 // checkDefaultKept: once requests without the header have somewhere to go, no write takes that away.
 func (r *recorder) checkDefaultKept(c *config.Config, name string, body []byte) {
 	live, err := env.Dynamic.Resource(kube.VirtualServices).Namespace(c.Namespace).Get(context.Background(), name, metav1.GetOptions{})
-	if err != nil || !render.LiveRouting(c, live).HasDefault() {
+	if err != nil || !ownership.RoutingOf(c, live).HasDefault() {
 		return
 	}
 	next := unstructured.Unstructured{Object: map[string]any{}}
@@ -255,7 +255,7 @@ func (r *recorder) checkDefaultKept(c *config.Config, name string, body []byte) 
 			return
 		}
 	}
-	if !render.LiveRouting(c, &next).HasDefault() {
+	if !ownership.RoutingOf(c, &next).HasDefault() {
 		r.violate("VirtualService %s write removes the default route: requests without the header would get 404", name)
 	}
 }
@@ -277,13 +277,13 @@ func (r *recorder) checkUnrouted(c *config.Config, v config.Version, what string
 		}
 		for i := range all.Items {
 			vs := &all.Items[i]
-			if vs.GetNamespace() == c.Namespace && vs.GetName() == c.VirtualService && render.LiveRouting(c, vs).References(v) {
+			if vs.GetNamespace() == c.Namespace && vs.GetName() == c.VirtualService && ownership.RoutingOf(c, vs).References(v) {
 				r.violate("%s while version %s is routed by mlcanary's VirtualService", what, v)
 			}
 			vss = append(vss, vs)
 		}
 	}
-	if refs := render.ForeignReferences(c, vss...)[v]; len(refs) > 0 {
+	if refs := ownership.ForeignReferences(c, vss...)[v]; len(refs) > 0 {
 		r.violate("%s while version %s is routed by %v", what, v, refs)
 	}
 }
@@ -304,5 +304,5 @@ func (f *fixture) live() (routing.Routing, map[config.Version]string) {
 			images[v], _, _ = unstructured.NestedString(cs[0].(map[string]any), "image")
 		}
 	}
-	return render.LiveRouting(&c, vs), images
+	return ownership.RoutingOf(&c, vs), images
 }

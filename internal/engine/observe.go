@@ -8,8 +8,8 @@ import (
 
 	"github.com/mlcanary/mlcanary/internal/config"
 	"github.com/mlcanary/mlcanary/internal/kube"
+	"github.com/mlcanary/mlcanary/internal/ownership"
 	"github.com/mlcanary/mlcanary/internal/plan"
-	"github.com/mlcanary/mlcanary/internal/render"
 	"github.com/mlcanary/mlcanary/internal/routing"
 )
 
@@ -61,7 +61,7 @@ func (c *Client) observe(ctx context.Context, cfg *config.Config) (*liveState, e
 			return nil, err
 		}
 	}
-	if l.boundGateway, err = c.boundGateway(ctx, cfg, render.BindingOf(cfg, l.vs)); err != nil {
+	if l.boundGateway, err = c.boundGateway(ctx, cfg, ownership.BindingOf(cfg, l.vs)); err != nil {
 		return nil, err
 	}
 	if err := c.readAutoscaled(ctx, l); err != nil {
@@ -73,7 +73,7 @@ func (c *Client) observe(ctx context.Context, cfg *config.Config) (*liveState, e
 // boundGateway reads the existing Gateway in another namespace that the VirtualService is bound to
 // (gateway input NAMESPACE/NAME): one request, made only then. Credentials without access to that
 // namespace are not an error: the plan notes that the Gateway was not checked.
-func (c *Client) boundGateway(ctx context.Context, cfg *config.Config, b render.Binding) (plan.GatewayState, error) {
+func (c *Client) boundGateway(ctx context.Context, cfg *config.Config, b routing.Binding) (plan.GatewayState, error) {
 	ns, name, external := cfg.GatewayRef()
 	if !external || b.Gateway == "" {
 		return plan.GatewayUnchecked, nil
@@ -116,13 +116,13 @@ func (l *liveState) facts() plan.Live {
 }
 
 func (l *liveState) derive() plan.Live {
-	binding := render.BindingOf(l.cfg, l.vs)
+	binding := ownership.BindingOf(l.cfg, l.vs)
 	p := plan.Live{
 		Binding:      &binding,
 		BoundGateway: l.boundGateway,
 		Versions:     map[config.Version]plan.VersionState{},
-		Routing:      render.LiveRouting(l.cfg, l.vs),
-		Foreign:      render.ForeignReferences(l.cfg, append([]*unstructured.Unstructured{l.vs}, l.others...)...),
+		Routing:      ownership.RoutingOf(l.cfg, l.vs),
+		Foreign:      ownership.ForeignReferences(l.cfg, append([]*unstructured.Unstructured{l.vs}, l.others...)...),
 	}
 	for v, refs := range l.routeRefs {
 		p.Foreign[v] = append(p.Foreign[v], refs...)
@@ -162,7 +162,7 @@ func scoringContainer(d *unstructured.Unstructured) (name, image string) {
 	for i, c := range containers {
 		m, _ := c.(map[string]any)
 		n, _, _ := unstructured.NestedString(m, "name")
-		if i == 0 || n == render.ContainerName {
+		if i == 0 || n == config.ContainerName {
 			name = n
 			image, _, _ = unstructured.NestedString(m, "image")
 		}

@@ -10,7 +10,7 @@ import (
 
 	"github.com/mlcanary/mlcanary/internal/config"
 	"github.com/mlcanary/mlcanary/internal/kube"
-	"github.com/mlcanary/mlcanary/internal/render"
+	"github.com/mlcanary/mlcanary/internal/ownership"
 	"github.com/mlcanary/mlcanary/internal/routing"
 )
 
@@ -105,13 +105,13 @@ func (c *Client) readRoutes(ctx context.Context, l *liveState) error {
 		l.routeNotes = append(l.routeNotes, fmt.Sprintf("ingresses.networking.k8s.io in namespace %s were not checked for routes: the credentials cannot list them (optional)", ns))
 		refusedKinds = nil
 	}
-	add(render.IngressReferences(l.cfg, ings...))
+	add(ownership.IngressReferences(l.cfg, ings...))
 	for _, gvr := range gatewayRoutes {
 		routes, err := list(gvr, "", ns)
 		if err != nil {
 			return err
 		}
-		add(render.GatewayRouteReferences(l.cfg, routes...))
+		add(ownership.GatewayRouteReferences(l.cfg, routes...))
 	}
 	// RBAC refuses before the API server says whether it serves a kind, so one note covers them.
 	if len(refusedKinds) > 0 {

@@ -10,6 +10,7 @@ import (
 
 	"github.com/mlcanary/mlcanary/internal/config"
 	"github.com/mlcanary/mlcanary/internal/kube"
+	"github.com/mlcanary/mlcanary/internal/ownership"
 	"github.com/mlcanary/mlcanary/internal/render"
 )
 
@@ -25,7 +26,7 @@ func (c *Client) readAutoscaled(ctx context.Context, l *liveState) error {
 	l.autoscaled = map[string]bool{}
 	owned := false
 	for _, v := range config.Versions {
-		owned = owned || (l.deployments[v] != nil && !render.Adopted(l.deployments[v]))
+		owned = owned || (l.deployments[v] != nil && !ownership.Adopted(l.deployments[v]))
 	}
 	if !owned {
 		return nil
@@ -66,12 +67,12 @@ func (l *liveState) deployment(v config.Version, image, container string) (*apps
 	if live == nil {
 		return d, nil
 	}
-	if render.Adopted(live) || l.autoscaled[live.GetName()] {
+	if ownership.Adopted(live) || l.autoscaled[live.GetName()] {
 		d.Spec.Replicas = nil
 		return d, keepLiveReplicas
 	}
 	n := *d.Spec.Replicas
-	if render.LiveRouting(l.cfg, l.vs).Weights[v] > 0 {
+	if ownership.RoutingOf(l.cfg, l.vs).Weights[v] > 0 {
 		n = max(n, replicasOf(live))
 	}
 	if l.cfg.Stage.Kind == config.KindBlueGreen && v == config.Green {

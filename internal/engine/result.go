@@ -9,7 +9,7 @@ import (
 
 	"github.com/mlcanary/mlcanary/internal/config"
 	"github.com/mlcanary/mlcanary/internal/kube"
-	"github.com/mlcanary/mlcanary/internal/render"
+	"github.com/mlcanary/mlcanary/internal/ownership"
 	"github.com/mlcanary/mlcanary/internal/routing"
 	"github.com/mlcanary/mlcanary/internal/summary"
 )
@@ -60,7 +60,7 @@ func setRouting(r *summary.Result, cfg *config.Config, routing routing.Routing) 
 // that wrote the VirtualService after mlcanary (from its managedFields), when there is one.
 func statusResult(cfg *config.Config, l *liveState) *summary.Result {
 	r := newResult("status", cfg)
-	view := liveView{routing: render.LiveRouting(cfg, l.vs), deployed: map[config.Version]bool{}, images: map[config.Version]string{}}
+	view := liveView{routing: ownership.RoutingOf(cfg, l.vs), deployed: map[config.Version]bool{}, images: map[config.Version]string{}}
 	for _, v := range config.Versions {
 		view.deployed[v] = l.deployments[v] != nil
 		view.images[v] = imageOf(l.deployments[v])

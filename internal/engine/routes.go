@@ -12,6 +12,7 @@ import (
 
 	"github.com/mlcanary/mlcanary/internal/config"
 	"github.com/mlcanary/mlcanary/internal/kube"
+	"github.com/mlcanary/mlcanary/internal/ownership"
 	"github.com/mlcanary/mlcanary/internal/render"
 	"github.com/mlcanary/mlcanary/internal/routing"
 )
@@ -50,7 +51,7 @@ func (e *execution) routeOnce(ctx context.Context, r routing.Routing) error {
 	if err != nil {
 		return err
 	}
-	before := render.LiveRouting(cfg, live)
+	before := ownership.RoutingOf(cfg, live)
 	if routes, _, _ := unstructured.NestedSlice(desired.Object, "spec", "http"); len(routes) == 0 {
 		// Istio rejects a VirtualService without routes; no routes at all means no VirtualService.
 		if err = e.remove(ctx, kube.VirtualServices, cfg.VirtualService); err == nil && !cfg.DryRun {
@@ -148,13 +149,13 @@ func (e *execution) desiredRoutes(r routing.Routing, live *unstructured.Unstruct
 		ann[InProgressAnnotation] = cfg.Stage.String()
 	}
 	desired.SetAnnotations(ann)
-	binding := render.BindingOf(cfg, live) // a delegate stays one; a binding elsewhere is kept
-	render.Bind(binding, desired, live)
+	binding := ownership.BindingOf(cfg, live) // a delegate stays one; a binding elsewhere is kept
+	ownership.Bind(binding, desired, live)
 	stamp(desired) // over mlcanary's own routes only: a route someone adds is not a reason to write
 	// A VirtualService someone else created keeps its labels.
-	render.Adopt(desired, live)
+	ownership.Adopt(desired, live)
 	// Merge, bind as above again, and check against Istio's rules.
-	if err := render.MergeCheckedVirtualServiceSince(cfg, desired, live, e.live.vs); err != nil {
+	if err := ownership.MergeCheckedVirtualServiceSince(cfg, desired, live, e.live.vs); err != nil {
 		return nil, err
 	}
 	if live != nil {

@@ -5,7 +5,7 @@ import (
 	"strings"
 
 	"github.com/mlcanary/mlcanary/internal/config"
-	"github.com/mlcanary/mlcanary/internal/render"
+	"github.com/mlcanary/mlcanary/internal/routing"
 )
 
 // GatewayState is what the cluster says about an existing Gateway in another namespace that the
@@ -24,11 +24,11 @@ const (
 
 // binding is the VirtualService's role: the live one's, else that of a VirtualService mlcanary
 // is about to create.
-func (b *builder) binding() render.Binding {
+func (b *builder) binding() routing.Binding {
 	if b.live.Binding != nil {
 		return *b.live.Binding
 	}
-	return render.BindingOf(b.cfg, nil)
+	return routing.GatewayBinding(b.cfg)
 }
 
 // checkBinding notes how the VirtualService receives traffic when that is not through mlcanary's

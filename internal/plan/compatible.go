@@ -7,7 +7,6 @@ import (
 	"strings"
 
 	"github.com/mlcanary/mlcanary/internal/config"
-	"github.com/mlcanary/mlcanary/internal/render"
 )
 
 // ServiceState is what the cluster says about a version's Service.
@@ -71,7 +70,7 @@ func (b *builder) deploys(v config.Version) bool {
 }
 
 // pods returns the labels v's pods carry during the stage: an adopted Deployment, or one this
-// stage does not write, keeps its own; one mlcanary writes gets render.Labels. ok is false when v
+// stage does not write, keeps its own; one mlcanary writes gets config.Labels. ok is false when v
 // has no pods.
 func (b *builder) pods(v config.Version) (map[string]string, bool) {
 	st := b.state(v)
@@ -79,7 +78,7 @@ func (b *builder) pods(v config.Version) (map[string]string, bool) {
 	case st.Deployed && st.Shape.PodLabels != nil && (st.Shape.Adopted || !b.deploys(v)):
 		return st.Shape.PodLabels, true
 	case st.Deployed || b.deploys(v):
-		return render.Labels(b.cfg, v), true
+		return b.cfg.Labels(v), true
 	}
 	return nil, false
 }
@@ -88,14 +87,14 @@ func (b *builder) compatibleVersion(v config.Version) error {
 	st, cfg := b.state(v), b.cfg
 	deployment := fmt.Sprintf("Deployment %s/%s", cfg.Namespace, cfg.Objects[v].Deployment)
 	service := fmt.Sprintf("Service %s/%s", cfg.Namespace, cfg.Objects[v].Service)
-	want := render.Labels(cfg, v)
+	want := cfg.Labels(v)
 	if st.Deployed && !st.Shape.Adopted && b.deploys(v) && st.Shape.Selector != nil && (st.Shape.Expressions || !maps.Equal(st.Shape.Selector, want)) {
 		return b.refuse("%s: spec.selector is %s, but this stage writes it with pods labelled %s (--app %s) and a Deployment's selector cannot be changed; delete the Deployment so that mlcanary creates it again, or run with the --app it was created with",
 			deployment, labelText(st.Shape.Selector), labelText(want), cfg.App)
 	}
-	if st.Deployed && st.Shape.Adopted && len(st.Shape.Containers) > 1 && !slices.Contains(st.Shape.Containers, render.ContainerName) {
+	if st.Deployed && st.Shape.Adopted && len(st.Shape.Containers) > 1 && !slices.Contains(st.Shape.Containers, config.ContainerName) {
 		return b.refuse("%s: spec.template.spec.containers are %s and none is named %s, so mlcanary cannot tell which one runs the model; name the scoring container %s",
-			deployment, strings.Join(st.Shape.Containers, ", "), render.ContainerName, render.ContainerName)
+			deployment, strings.Join(st.Shape.Containers, ", "), config.ContainerName, config.ContainerName)
 	}
 	pods, hasPods := b.pods(v)
 	svc := st.Service
@@ -127,7 +126,7 @@ func (b *builder) compatibleVersion(v config.Version) error {
 	}
 	if other, ok := b.pods(v.Other()); ok && selects(selector, other) {
 		return b.refuse("%s: spec.selector %s also selects %s's pods (labelled %s), so traffic meant for %s would reach %s too; add a label that tells the versions apart (e.g. %s=%s)",
-			service, labelText(selector), v.Other(), labelText(other), v, v.Other(), render.VersionLabel, v)
+			service, labelText(selector), v.Other(), labelText(other), v, v.Other(), config.VersionLabel, v)
 	}
 	return b.listens(v, deployment, service, target)
 }

@@ -9,7 +9,6 @@ import (
 	"strings"
 
 	"github.com/mlcanary/mlcanary/internal/config"
-	"github.com/mlcanary/mlcanary/internal/render"
 	"github.com/mlcanary/mlcanary/internal/routing"
 )
 
@@ -42,8 +41,8 @@ type Live struct {
 	// Foreign names, per version, the routes mlcanary does not manage that send traffic to it: in
 	// its own VirtualService, and in every other VirtualService that was read (see Plan.Displaces).
 	Foreign map[config.Version][]routing.Reference
-	// Binding is the VirtualService's role (render.BindingOf); nil means that of a new one.
-	Binding *render.Binding
+	// Binding is the VirtualService's role (ownership.BindingOf); nil means that of a new one.
+	Binding *routing.Binding
 	// BoundGateway is, when the VirtualService binds to an existing Gateway in another namespace,
 	// what is known of that Gateway.
 	BoundGateway GatewayState

@@ -9,7 +9,6 @@ import (
 	"github.com/google/go-cmp/cmp"
 
 	"github.com/mlcanary/mlcanary/internal/config"
-	"github.com/mlcanary/mlcanary/internal/render"
 	"github.com/mlcanary/mlcanary/internal/routing"
 )
 
@@ -105,7 +104,7 @@ func TestUnreadyIsWaitable(t *testing.T) {
 // a VirtualService bound elsewhere or one bound to an existing Gateway in another namespace gets no
 // Gateway step, with a note; a missing Gateway in another namespace refuses, except on Rollback.
 func TestBindingDecidesTheGatewayStep(t *testing.T) {
-	live := func(b *render.Binding, gw GatewayState) Live {
+	live := func(b *routing.Binding, gw GatewayState) Live {
 		return Live{Versions: map[config.Version]VersionState{config.Green: ready("m:1"), config.Blue: ready("m:2")},
 			Routing: routing.NewRouting(true, true, 100, 0), Binding: b, BoundGateway: gw}
 	}
@@ -116,15 +115,15 @@ func TestBindingDecidesTheGatewayStep(t *testing.T) {
 	}{
 		{"new VirtualService, bare name", "mlmodel-gateway", "Blue_50", live(nil, GatewayUnchecked), "apply:green apply:blue gateway route:g50/b50[bg]", "", ""},
 		{"new VirtualService, NAMESPACE/NAME", "istio-system/public-gateway", "Blue_50", live(nil, GatewayPresent), "apply:green apply:blue route:g50/b50[bg]", "", ""},
-		{"delegate", "mlmodel-gateway", "Blue_50", live(&render.Binding{Delegate: true}, GatewayUnchecked), "apply:green apply:blue route:g50/b50[bg]",
+		{"delegate", "mlmodel-gateway", "Blue_50", live(&routing.Binding{Delegate: true}, GatewayUnchecked), "apply:green apply:blue route:g50/b50[bg]",
 			"VirtualService abtesting/mlmodel-virtualservice is a delegate (no hosts)", ""},
-		{"bound elsewhere", "mlmodel-gateway", "Blue_50", live(&render.Binding{Elsewhere: []string{"istio-system/public-gateway"}}, GatewayUnchecked), "apply:green apply:blue route:g50/b50[bg]",
+		{"bound elsewhere", "mlmodel-gateway", "Blue_50", live(&routing.Binding{Elsewhere: []string{"istio-system/public-gateway"}}, GatewayUnchecked), "apply:green apply:blue route:g50/b50[bg]",
 			"VirtualService abtesting/mlmodel-virtualservice is bound to istio-system/public-gateway, not to mlmodel-gateway: that binding and its hosts are kept", ""},
-		{"unreadable", "istio-system/public-gateway", "Blue_50", live(&render.Binding{Gateway: "istio-system/public-gateway"}, GatewayUnreadable), "apply:green apply:blue route:g50/b50[bg]",
+		{"unreadable", "istio-system/public-gateway", "Blue_50", live(&routing.Binding{Gateway: "istio-system/public-gateway"}, GatewayUnreadable), "apply:green apply:blue route:g50/b50[bg]",
 			"Gateway istio-system/public-gateway could not be read with these credentials", ""},
-		{"missing", "istio-system/nope", "Blue_50", live(&render.Binding{Gateway: "istio-system/nope"}, GatewayAbsent), "", "",
+		{"missing", "istio-system/nope", "Blue_50", live(&routing.Binding{Gateway: "istio-system/nope"}, GatewayAbsent), "", "",
 			"Blue_50: Gateway istio-system/nope does not exist, so VirtualService abtesting/mlmodel-virtualservice bound to it would receive no traffic through it"},
-		{"missing on Rollback", "istio-system/nope", "Rollback", live(&render.Binding{Gateway: "istio-system/nope"}, GatewayAbsent), "apply:green route:g100/b0[g] delete:blue delete:blue",
+		{"missing on Rollback", "istio-system/nope", "Rollback", live(&routing.Binding{Gateway: "istio-system/nope"}, GatewayAbsent), "apply:green route:g100/b0[g] delete:blue delete:blue",
 			"Gateway istio-system/nope does not exist: VirtualService abtesting/mlmodel-virtualservice receives no traffic through it until it does", ""},
 	}
 	for _, tc := range cases {

@@ -15,21 +15,13 @@ import (
 // IstioAPIVersion is the Istio API version mlcanary writes (served since Istio 1.22).
 const IstioAPIVersion = "networking.istio.io/v1"
 
-// Annotations recording which list entries mlcanary itself wrote, so that entries it stops
-// writing (a host or port changed by a flag) are removed while entries others added are kept.
-const (
-	OwnedHostsAnnotation    = "mlcanary.io/owned-hosts"
-	OwnedGatewaysAnnotation = "mlcanary.io/owned-gateways"
-	OwnedPortsAnnotation    = "mlcanary.io/owned-ports"
-)
-
 // Gateway builds the ingress Gateway the VirtualService binds to.
 func Gateway(c *config.Config) *networkingv1.Gateway {
 	k, v, _ := strings.Cut(c.GatewaySelector, "=")
 	return &networkingv1.Gateway{
 		TypeMeta: metav1.TypeMeta{APIVersion: IstioAPIVersion, Kind: "Gateway"},
-		ObjectMeta: metav1.ObjectMeta{Name: c.Gateway, Namespace: c.Namespace, Labels: map[string]string{AppLabel: c.App, ManagedByLabel: ManagedBy},
-			Annotations: map[string]string{OwnedHostsAnnotation: strings.Join(c.Hosts, ","), OwnedPortsAnnotation: fmt.Sprint(c.GatewayPort)}},
+		ObjectMeta: metav1.ObjectMeta{Name: c.Gateway, Namespace: c.Namespace, Labels: map[string]string{config.AppLabel: c.App, config.ManagedByLabel: config.ManagedBy},
+			Annotations: map[string]string{routing.OwnedHostsAnnotation: strings.Join(c.Hosts, ","), routing.OwnedPortsAnnotation: fmt.Sprint(c.GatewayPort)}},
 		Spec: networkingv1alpha3.Gateway{
 			Selector: map[string]string{k: v},
 			Servers: []*networkingv1alpha3.Server{{
@@ -41,12 +33,12 @@ func Gateway(c *config.Config) *networkingv1.Gateway {
 }
 
 // VirtualService builds mlcanary's routes: one header route per version in r.Headers (blue first,
-// as documented), then the weighted default route. Foreign routes are merged in by Merge.
+// as documented), then the weighted default route. Foreign routes are merged in by ownership.MergeVirtualService.
 func VirtualService(c *config.Config, r routing.Routing) *networkingv1.VirtualService {
 	vs := &networkingv1.VirtualService{
 		TypeMeta: metav1.TypeMeta{APIVersion: IstioAPIVersion, Kind: "VirtualService"},
-		ObjectMeta: metav1.ObjectMeta{Name: c.VirtualService, Namespace: c.Namespace, Labels: map[string]string{AppLabel: c.App, ManagedByLabel: ManagedBy},
-			Annotations: map[string]string{OwnedHostsAnnotation: strings.Join(c.Hosts, ","), OwnedGatewaysAnnotation: c.Gateway}},
+		ObjectMeta: metav1.ObjectMeta{Name: c.VirtualService, Namespace: c.Namespace, Labels: map[string]string{config.AppLabel: c.App, config.ManagedByLabel: config.ManagedBy},
+			Annotations: map[string]string{routing.OwnedHostsAnnotation: strings.Join(c.Hosts, ","), routing.OwnedGatewaysAnnotation: c.Gateway}},
 		Spec: networkingv1alpha3.VirtualService{
 			Hosts:    c.Hosts,
 			Gateways: []string{c.Gateway},
@@ -64,7 +56,7 @@ func VirtualService(c *config.Config, r routing.Routing) *networkingv1.VirtualSe
 	for _, h := range vs.Spec.Http {
 		names = append(names, h.Name)
 	}
-	vs.Annotations[OwnedRoutesAnnotation] = strings.Join(names, ",")
+	vs.Annotations[routing.OwnedRoutesAnnotation] = strings.Join(names, ",")
 	return vs
 }
 

@@ -1,6 +1,8 @@
 // Package render builds the objects a stage wants to exist — Deployments, Services, the Gateway
-// and the VirtualService — as pure functions of the inputs. Nothing here talks to a cluster, so the
-// objects are golden-tested and can be shown offline by `mlcanary plan --offline`.
+// and the VirtualService — as pure functions of the inputs: only mlcanary's part of each, never read
+// from a cluster. Package ownership merges them into the live objects (keeping what others own) and
+// package admission holds the result to Istio's rules. Nothing here talks to a cluster, so the
+// objects can be shown offline by `mlcanary plan --offline`.
 package render
 
 import (
@@ -14,32 +16,17 @@ import (
 	"github.com/mlcanary/mlcanary/internal/config"
 )
 
-// Label keys on every object mlcanary manages. VersionLabel is the documented flow's key.
-const (
-	AppLabel       = "app"
-	VersionLabel   = "model_version"
-	ManagedByLabel = "app.kubernetes.io/managed-by"
-	ManagedBy      = "mlcanary"
-	// ContainerName is the scoring container's name in both Deployments.
-	ContainerName = "model"
-)
-
-// Labels returns the labels that identify version v's pods, Deployment and Service.
-func Labels(c *config.Config, v config.Version) map[string]string {
-	return map[string]string{AppLabel: c.App, VersionLabel: string(v)}
-}
-
 func objectLabels(c *config.Config, v config.Version) map[string]string {
-	l := Labels(c, v)
-	l[ManagedByLabel] = ManagedBy
+	l := c.Labels(v)
+	l[config.ManagedByLabel] = config.ManagedBy
 	return l
 }
 
 // Deployment builds version v's Deployment running image in the container named container (the
-// live one's name for a Deployment mlcanary adopted; ContainerName when empty).
+// live one's name for a Deployment mlcanary adopted; config.ContainerName when empty).
 func Deployment(c *config.Config, v config.Version, image, container string) *appsv1.Deployment {
 	if container == "" {
-		container = ContainerName
+		container = config.ContainerName
 	}
 	replicas := c.Replicas
 	d := &appsv1.Deployment{
@@ -47,9 +34,9 @@ func Deployment(c *config.Config, v config.Version, image, container string) *ap
 		ObjectMeta: metav1.ObjectMeta{Name: c.Objects[v].Deployment, Namespace: c.Namespace, Labels: objectLabels(c, v)},
 		Spec: appsv1.DeploymentSpec{
 			Replicas: &replicas,
-			Selector: &metav1.LabelSelector{MatchLabels: Labels(c, v)},
+			Selector: &metav1.LabelSelector{MatchLabels: c.Labels(v)},
 			Template: corev1.PodTemplateSpec{
-				ObjectMeta: metav1.ObjectMeta{Labels: maps.Clone(Labels(c, v))},
+				ObjectMeta: metav1.ObjectMeta{Labels: maps.Clone(c.Labels(v))},
 				Spec: corev1.PodSpec{
 					Containers: []corev1.Container{{
 						Name:  container,
@@ -72,7 +59,7 @@ func Service(c *config.Config, v config.Version) *corev1.Service {
 		TypeMeta:   metav1.TypeMeta{APIVersion: "v1", Kind: "Service"},
 		ObjectMeta: metav1.ObjectMeta{Name: c.Objects[v].Service, Namespace: c.Namespace, Labels: objectLabels(c, v)},
 		Spec: corev1.ServiceSpec{
-			Selector: Labels(c, v),
+			Selector: c.Labels(v),
 			Ports: []corev1.ServicePort{{
 				Name: "http", Port: c.Port, TargetPort: intstr.FromInt32(c.Port), Protocol: corev1.ProtocolTCP,
 			}},

@@ -1,7 +1,8 @@
 // Package routing is mlcanary's routing vocabulary, shared by plan (what a stage decides), render
-// (the objects that carry it) and engine (what the cluster holds): the traffic a VirtualService
-// sends (Routing), the names of mlcanary's routes, and a Reference to a version's Service from a
-// route mlcanary does not manage.
+// (the objects that carry it), live (what the cluster holds) and engine: the traffic a
+// VirtualService sends (Routing), how it receives traffic (Binding), the names of mlcanary's routes,
+// the annotations recording which entries are mlcanary's, and a Reference to a version's Service
+// from a route mlcanary does not manage. It depends on config only.
 package routing
 
 import (
@@ -11,10 +12,26 @@ import (
 )
 
 // Names mlcanary gives its routes inside the VirtualService. Which routes are mlcanary's is
-// recorded in OwnedRoutesAnnotation (see OwnedRoutes); a name alone does not make a route its.
+// recorded in OwnedRoutesAnnotation (see ownership.OwnedRoutes); a name alone does not make a route its.
 const (
 	DefaultRouteName = "mlcanary-default"
 	RoutePrefix      = "mlcanary-"
+)
+
+// Annotations recording which entries of the VirtualService and the Gateway mlcanary itself
+// wrote (comma-separated), so that entries it stops writing (a route, host, gateway or port changed
+// by a flag) are removed while entries others added are kept. render writes them; package ownership
+// reads them back.
+const (
+	// OwnedRoutesAnnotation records the names of the HTTP routes mlcanary wrote, e.g.
+	// "mlcanary-blue,mlcanary-green,mlcanary-default". A route is mlcanary's because it is recorded
+	// here or because mlcanary adopts it (ownership.AdoptableRole), never because of its name alone: a
+	// route someone names "mlcanary-foo" stays theirs.
+	OwnedRoutesAnnotation   = "mlcanary.io/owned-routes"
+	OwnedHostsAnnotation    = "mlcanary.io/owned-hosts"
+	OwnedGatewaysAnnotation = "mlcanary.io/owned-gateways"
+	// OwnedPortsAnnotation records the Gateway server port mlcanary created (only one it created).
+	OwnedPortsAnnotation = "mlcanary.io/owned-ports"
 )
 
 // HeaderRouteName is the name of the route that sends header value v to version v.

@@ -10,12 +10,13 @@ import (
 
 	"github.com/mlcanary/mlcanary/internal/config"
 	"github.com/mlcanary/mlcanary/internal/render"
+	"github.com/mlcanary/mlcanary/internal/routing"
 )
 
 // liveCase is one generated live state and the stage routing mlcanary would write over it.
 type liveCase struct {
 	cfg     config.Config
-	routing render.Routing
+	routing routing.Routing
 	vs, gw  *unstructured.Unstructured // nil: absent
 }
 
@@ -50,7 +51,7 @@ func (g *gen) liveCase() liveCase {
 	c.Namespace = "demo"
 	c.Hosts = pick(g, []string{"*"}, []string{"model.example.com"}, []string{"model.example.com", "api.example.com"}, []string{"*.example.com"})
 	c.GatewayPort = pick[int32](g, 80, 80, 8080, 443)
-	lc := liveCase{cfg: c, routing: render.NewRouting(g.chance(0.6), g.chance(0.6), 0, 0)}
+	lc := liveCase{cfg: c, routing: routing.NewRouting(g.chance(0.6), g.chance(0.6), 0, 0)}
 	w := pick(g, [2]int{100, 0}, [2]int{0, 100}, [2]int{50, 50}, [2]int{90, 10}, [2]int{0, 0})
 	lc.routing.Weights[config.Green], lc.routing.Weights[config.Blue] = w[0], w[1]
 	if g.chance(0.9) {
@@ -97,8 +98,8 @@ func (g *gen) virtualService(c *config.Config) *unstructured.Unstructured {
 	}
 	ann := map[string]any{}
 	if g.chance(0.5) {
-		ann[render.OwnedHostsAnnotation] = strings.Join(c.Hosts, ",")
-		ann[render.OwnedGatewaysAnnotation] = c.Gateway
+		ann[routing.OwnedHostsAnnotation] = strings.Join(c.Hosts, ",")
+		ann[routing.OwnedGatewaysAnnotation] = c.Gateway
 	}
 	return object("VirtualService", c.VirtualService, ann, spec)
 }
@@ -216,8 +217,8 @@ func (g *gen) gateway(c *config.Config) *unstructured.Unstructured {
 	if g.chance(0.5) { // mlcanary's own server, from this or an earlier --gateway-port
 		p := pick(g, int(c.GatewayPort), 80, 8080)
 		servers = append(servers, server(p, pick(g, "http", fmt.Sprintf("http-%d", p)), "HTTP", c.Hosts, nil))
-		ann[render.OwnedPortsAnnotation] = fmt.Sprint(p)
-		ann[render.OwnedHostsAnnotation] = strings.Join(c.Hosts, ",")
+		ann[routing.OwnedPortsAnnotation] = fmt.Sprint(p)
+		ann[routing.OwnedHostsAnnotation] = strings.Join(c.Hosts, ",")
 	}
 	for n := pick(g, 0, 1, 1, 2, 3); n > 0; n-- {
 		hosts := []string{odd(g, []string{"*", "model.example.com", "ns/model.example.com", "*/x.example.com", "10.0.0.1", "./a.example.com"},

@@ -9,6 +9,8 @@ import (
 	networkingv1alpha3 "istio.io/api/networking/v1alpha3"
 	"k8s.io/apimachinery/pkg/apis/meta/v1/unstructured"
 
+	"github.com/mlcanary/mlcanary/internal/admission"
+	"github.com/mlcanary/mlcanary/internal/ownership"
 	"github.com/mlcanary/mlcanary/internal/render"
 )
 
@@ -34,11 +36,11 @@ func TestVerdictsEqualIstios(t *testing.T) {
 		istio := Verdict(desired.Object)
 		if kind == "VirtualService" {
 			n.vs++
-			layer := render.IstioVirtualService(typed(t, desired))
+			layer := admission.VirtualService(typed(t, desired))
 			if (layer == nil) == (istio == nil) {
 				n.layerAgree++
 			} else {
-				t.Errorf("case %d: IstioVirtualService says %v, Istio says %v, on\n%s", i, layer, istio, dump(desired))
+				t.Errorf("case %d: admission.VirtualService says %v, Istio says %v, on\n%s", i, layer, istio, dump(desired))
 			}
 		} else {
 			n.gw++
@@ -61,9 +63,9 @@ func TestVerdictsEqualIstios(t *testing.T) {
 		if err != nil {
 			t.Fatal(err)
 		}
-		render.Bind(render.BindingOf(&lc.cfg, lc.vs), desired, lc.vs) // as the engine does before stamping
-		render.Adopt(desired, lc.vs)
-		ours := render.MergeCheckedVirtualService(&lc.cfg, desired, lc.vs)
+		ownership.Bind(ownership.BindingOf(&lc.cfg, lc.vs), desired, lc.vs) // as the engine does before stamping
+		ownership.Adopt(desired, lc.vs)
+		ours := ownership.MergeCheckedVirtualService(&lc.cfg, desired, lc.vs)
 		if routes, _, _ := unstructured.NestedSlice(desired.Object, "spec", "http"); len(routes) > 0 || ours != nil {
 			compare(i, "VirtualService", desired, lc.vs, ours)
 		}
@@ -71,14 +73,14 @@ func TestVerdictsEqualIstios(t *testing.T) {
 		if err != nil {
 			t.Fatal(err)
 		}
-		if !render.Adopt(gw, lc.gw) {
-			compare(i, "Gateway", gw, lc.gw, render.MergeCheckedGateway(gw, lc.gw))
+		if !ownership.Adopt(gw, lc.gw) {
+			compare(i, "Gateway", gw, lc.gw, ownership.MergeCheckedGateway(gw, lc.gw))
 		}
 	}
 	total := n.vs + n.gw
 	t.Logf("%d live states: mlcanary's merge refused %d objects by its own rules; of the %d VirtualServices and %d Gateways it would write, "+
 		"its verdict equals Istio's on %d of %d (%.2f%%), %d refused by both (%d of them merged from a live object Istio admits); "+
-		"IstioVirtualService alone equals Istio on %d of %d",
+		"admission.VirtualService alone equals Istio on %d of %d",
 		cases, n.mergeRefused, n.vs, n.gw, n.agree, total, 100*float64(n.agree)/float64(total), n.refusedBoth, n.validLiveInvalidMerge, n.layerAgree, n.vs)
 }
 

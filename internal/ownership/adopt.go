@@ -1,18 +1,20 @@
-package render
+package ownership
 
 import (
 	"k8s.io/apimachinery/pkg/apis/meta/v1/unstructured"
+
+	"github.com/mlcanary/mlcanary/internal/config"
 )
 
 // Adopted reports whether live exists and was not created by mlcanary: mlcanary sets its
-// ManagedByLabel only on objects it creates, and never adds it to one it adopts, so the label
+// config.ManagedByLabel only on objects it creates, and never adds it to one it adopts, so the label
 // records which objects are wholly its own.
 func Adopted(live *unstructured.Unstructured) bool {
-	return live != nil && live.GetLabels()[ManagedByLabel] != ManagedBy
+	return live != nil && live.GetLabels()[config.ManagedByLabel] != config.ManagedBy
 }
 
 // Adopt narrows desired (a rendered object) to what mlcanary owns on live when live was created by
-// someone else (Adopted); it changes nothing otherwise. On every adopted object the ManagedByLabel
+// someone else (Adopted); it changes nothing otherwise. On every adopted object the config.ManagedByLabel
 // is not set and no label live already has with another value is rewritten. An adopted Service is
 // not written at all (skip): its selector and ports are its owner's, and package plan refuses a
 // stage they do not fit. An adopted Deployment gets only the scoring container's image, the
@@ -22,7 +24,7 @@ func Adopt(desired, live *unstructured.Unstructured) (skip bool) {
 		return false
 	}
 	labels := desired.GetLabels()
-	delete(labels, ManagedByLabel)
+	delete(labels, config.ManagedByLabel)
 	for k, v := range labels {
 		if have, ok := live.GetLabels()[k]; ok && have != v {
 			delete(labels, k)

@@ -1,4 +1,4 @@
-package render
+package ownership
 
 import (
 	"fmt"
@@ -8,6 +8,7 @@ import (
 	"k8s.io/apimachinery/pkg/apis/meta/v1/unstructured"
 
 	"github.com/mlcanary/mlcanary/internal/config"
+	"github.com/mlcanary/mlcanary/internal/routing"
 )
 
 func destinationHost(d any) string {
@@ -16,13 +17,13 @@ func destinationHost(d any) string {
 	return h
 }
 
-// Merge puts mlcanary's routes (desired's spec.http, as rendered by VirtualService) into the live
+// MergeVirtualService puts mlcanary's routes (desired's spec.http, as rendered by render.VirtualService) into the live
 // VirtualService's routes (see mergeRoutes: fields mlcanary does not own survive, also on a route
 // it re-adds that start — the VirtualService when the stage decided, or nil — had; routes of
 // others are kept) and keeps hosts and gateways someone else added. All arguments are
 // VirtualService objects; desired changes. It fails, naming the route, when a route of someone else's would
 // break mlcanary's.
-func Merge(c *config.Config, desired, live, start *unstructured.Unstructured) error {
+func MergeVirtualService(c *config.Config, desired, live, start *unstructured.Unstructured) error {
 	ours, _, err := unstructured.NestedSlice(desired.Object, "spec", "http")
 	if err != nil {
 		return fmt.Errorf("reading desired routes: %w", err)
@@ -35,8 +36,8 @@ func Merge(c *config.Config, desired, live, start *unstructured.Unstructured) er
 		return err
 	}
 	if live != nil {
-		keepForeignStrings(desired.Object, live.Object, owned(live, OwnedHostsAnnotation), "spec", "hosts")
-		keepForeignGateways(desired, live, owned(live, OwnedGatewaysAnnotation))
+		keepForeignStrings(desired.Object, live.Object, owned(live, routing.OwnedHostsAnnotation), "spec", "hosts")
+		keepForeignGateways(desired, live, owned(live, routing.OwnedGatewaysAnnotation))
 	}
 	return nil
 }
@@ -67,7 +68,7 @@ func keepForeignStrings(desired, live map[string]any, wasOurs []string, path ...
 }
 
 // MergeGateway keeps what someone else owns on the Gateway. On the server mlcanary created (its
-// port is recorded in OwnedPortsAnnotation) it sets only the port and its hosts, keeping every
+// port is recorded in routing.OwnedPortsAnnotation) it sets only the port and its hosts, keeping every
 // other field (tls.httpsRedirect, say) and hosts someone added. A server someone else defined on
 // mlcanary's port is kept exactly as it is and is not recorded as mlcanary's; it must already
 // serve mlcanary's hosts, or MergeGateway fails naming it. Servers on other ports are kept unless
@@ -81,7 +82,7 @@ func MergeGateway(desired, live *unstructured.Unstructured) error {
 		unstructured.RemoveNestedField(desired.Object, "spec", "selector")
 	}
 	ours, _, _ := unstructured.NestedSlice(desired.Object, "spec", "servers")
-	wasOurs := owned(live, OwnedPortsAnnotation)
+	wasOurs := owned(live, routing.OwnedPortsAnnotation)
 	theirs, _, _ := unstructured.NestedSlice(live.Object, "spec", "servers")
 	ann := desired.GetAnnotations()
 	for _, s := range theirs {
@@ -93,7 +94,7 @@ func MergeGateway(desired, live *unstructured.Unstructured) error {
 			mine := ours[i].(map[string]any)
 			server := runtimeCopy(m)
 			server["port"], server["hosts"] = mine["port"], mine["hosts"]
-			keepForeignStrings(server, m, owned(live, OwnedHostsAnnotation), "hosts")
+			keepForeignStrings(server, m, owned(live, routing.OwnedHostsAnnotation), "hosts")
 			ours[i] = server
 		case i >= 0: // someone else's server on mlcanary's port: used as it is
 			want, _, _ := unstructured.NestedStringSlice(ours[i].(map[string]any), "hosts")
@@ -104,7 +105,7 @@ func MergeGateway(desired, live *unstructured.Unstructured) error {
 					live.GetNamespace(), live.GetName(), p, have, want, namespaceNote(have, desired.GetNamespace()))
 			}
 			ours[i] = m
-			delete(ann, OwnedPortsAnnotation)
+			delete(ann, routing.OwnedPortsAnnotation)
 		case !slices.Contains(wasOurs, fmt.Sprint(p)):
 			ours = append(ours, m)
 		}
@@ -160,10 +161,10 @@ func serverHostAdmits(host, vsNS, gwNS string) (name string, ok bool) {
 
 // renameOnCollision gives mlcanary's server (servers[0]) the name http-PORT when another server
 // already has its name: Istio rejects two servers with the same port name. Only a server mlcanary
-// writes is renamed (its port stays recorded in OwnedPortsAnnotation); someone else's is used as is.
+// writes is renamed (its port stays recorded in routing.OwnedPortsAnnotation); someone else's is used as is.
 func renameOnCollision(desired *unstructured.Unstructured) {
 	servers, _, _ := unstructured.NestedSlice(desired.Object, "spec", "servers")
-	if _, mine := desired.GetAnnotations()[OwnedPortsAnnotation]; !mine || len(servers) < 2 {
+	if _, mine := desired.GetAnnotations()[routing.OwnedPortsAnnotation]; !mine || len(servers) < 2 {
 		return
 	}
 	defer func() { _ = unstructured.SetNestedSlice(desired.Object, servers, "spec", "servers") }()

@@ -1,4 +1,4 @@
-package render
+package ownership
 
 import (
 	"encoding/json"
@@ -6,17 +6,17 @@ import (
 	"fmt"
 	"regexp"
 	"slices"
-	"strings"
 
 	networkingv1alpha3 "istio.io/api/networking/v1alpha3"
 	"k8s.io/apimachinery/pkg/apis/meta/v1/unstructured"
 
+	"github.com/mlcanary/mlcanary/internal/admission"
 	"github.com/mlcanary/mlcanary/internal/config"
 )
 
 // Before mlcanary sends a VirtualService or Gateway — its own entries merged with everyone
-// else's — it checks the whole object as Istio's admission webhook would (IstioVirtualService,
-// IstioGateway: Istio's schema accepts what the webhook denies, so the API server alone would not
+// else's — it checks the whole object as Istio's admission webhook would (admission.VirtualService,
+// admission.Gateway: Istio's schema accepts what the webhook denies, so the API server alone would not
 // say). The routes mlcanary writes itself must also keep rules that hold on every Istio version:
 // their destination weights sum to exactly 100 (Istio before 1.15 requires it) and their header
 // match keys are lower case. Other people's routes are held to Istio's rules only: a foreign route
@@ -31,9 +31,12 @@ func CheckVirtualService(c *config.Config, vs *unstructured.Unstructured) error 
 	if err := decodeSpec(vs, &spec); err != nil {
 		return err
 	}
-	if err := IstioVirtualService(&spec); err != nil {
-		if overlap := ownHostsOverlap(c, spec.Hosts); overlap != nil && strings.Contains(err.Error(), "duplicate hosts") {
-			return overlap
+	if err := admission.VirtualService(&spec); err != nil {
+		var dup *admission.DuplicateHostsError
+		if errors.As(err, &dup) {
+			if overlap := ownHostsOverlap(c, spec.Hosts); overlap != nil {
+				return overlap
+			}
 		}
 		return err
 	}
@@ -46,7 +49,7 @@ func CheckGateway(gw *unstructured.Unstructured) error {
 	if err := decodeSpec(gw, &spec); err != nil {
 		return err
 	}
-	return IstioGateway(gw.GetName(), &spec)
+	return admission.Gateway(gw.GetName(), &spec)
 }
 
 func decodeSpec(obj *unstructured.Unstructured, into any) error {
@@ -78,7 +81,7 @@ func ownHostsOverlap(c *config.Config, hosts []string) error {
 }
 
 // ownRoutes holds mlcanary's own routes to the portable rules. (A foreign route without match in
-// front of mlcanary's default route, which Istio admits with a warning, is refused by Merge.)
+// front of mlcanary's default route, which Istio admits with a warning, is refused by MergeVirtualService.)
 func ownRoutes(c *config.Config, vs *unstructured.Unstructured) error {
 	routes, _, _ := unstructured.NestedSlice(vs.Object, "spec", "http")
 	for i := range OwnedRoutes(c, vs) {
@@ -117,7 +120,7 @@ func portable(m map[string]any) error {
 	return nil
 }
 
-// MergeCheckedVirtualService merges live into desired (mlcanary's rendered VirtualService; see Merge),
+// MergeCheckedVirtualService merges live into desired (mlcanary's rendered VirtualService; see MergeVirtualService),
 // keeps live's binding (see Bind), and checks the result as it will be sent. A result without
 // routes is not checked: it is deleted, not sent. The engine and tools/istiovalidate both call it.
 func MergeCheckedVirtualService(c *config.Config, desired, live *unstructured.Unstructured) error {
@@ -126,9 +129,9 @@ func MergeCheckedVirtualService(c *config.Config, desired, live *unstructured.Un
 
 // MergeCheckedVirtualServiceSince is MergeCheckedVirtualService for a stage that read start (the
 // VirtualService as it decided on it; nil when there was none): a route of mlcanary's that the
-// stage removed for a while and now routes again starts from its body in start (see Merge).
+// stage removed for a while and now routes again starts from its body in start (see MergeVirtualService).
 func MergeCheckedVirtualServiceSince(c *config.Config, desired, live, start *unstructured.Unstructured) error {
-	if err := Merge(c, desired, live, start); err != nil {
+	if err := MergeVirtualService(c, desired, live, start); err != nil {
 		return err
 	}
 	Bind(BindingOf(c, live), desired, live) // a delegate stays one; a binding elsewhere is kept

@@ -1,4 +1,4 @@
-package render
+package ownership
 
 import (
 	"strings"
@@ -8,6 +8,7 @@ import (
 	"sigs.k8s.io/yaml"
 
 	"github.com/mlcanary/mlcanary/internal/config"
+	"github.com/mlcanary/mlcanary/internal/render"
 	"github.com/mlcanary/mlcanary/internal/routing"
 )
 
@@ -18,7 +19,7 @@ func object(t *testing.T, kind, spec string) *unstructured.Unstructured {
 		t.Fatal(err)
 	}
 	u := &unstructured.Unstructured{}
-	doc := `{"apiVersion":"` + IstioAPIVersion + `","kind":"` + kind + `","metadata":{"name":"mlmodel-gateway","namespace":"demo"},"spec":` + string(data) + `}`
+	doc := `{"apiVersion":"` + render.IstioAPIVersion + `","kind":"` + kind + `","metadata":{"name":"mlmodel-gateway","namespace":"demo"},"spec":` + string(data) + `}`
 	if err := u.UnmarshalJSON([]byte(doc)); err != nil {
 		t.Fatal(err)
 	}
@@ -60,7 +61,7 @@ func TestCheckVirtualService(t *testing.T) {
 		{"empty header prefix", head + "- match: [{headers: {x: {prefix: \"\"}}}]\n  route: [{destination: {host: a}}]\n" + ownDefault, "prefix string match should not be empty"},
 		{"bad regex", head + "- match: [{uri: {regex: \"(\"}}]\n  route: [{destination: {host: a}}]\n" + ownDefault, "missing closing )"},
 		{"redirect and route", head + "- match: [{uri: {prefix: /old}}]\n  redirect: {uri: /new}\n  route: [{destination: {host: a}}]\n" + ownDefault, "both route and redirect"},
-		{"a foreign catch-all is Merge's business (Istio only warns)", head + "- name: all\n  route: [{destination: {host: a}}]\n" + ownDefault, ""},
+		{"a foreign catch-all is MergeVirtualService's business (Istio only warns)", head + "- name: all\n  route: [{destination: {host: a}}]\n" + ownDefault, ""},
 		{"duplicate foreign names are Istio's business", head + "- name: r\n  match: [{uri: {prefix: /a}}]\n  route: [{destination: {host: a}}]\n- name: r\n  match: [{uri: {prefix: /b}}]\n  route: [{destination: {host: a}}]\n" + ownDefault, ""},
 		{"wildcard covers a foreign host", "hosts: [\"*\", model.example.com]\ngateways: [mlmodel-gateway]\nhttp:" + ownHeaderRoute, `host "*" (--hosts) and host "model.example.com", which someone else set, overlap`},
 		{"foreign hosts overlap", "hosts: [\"*\", \"*.example.com\", a.example.com]\ngateways: [mlmodel-gateway]\nhttp:" + ownHeaderRoute, `overlap`},
@@ -105,7 +106,7 @@ func TestCheckGateway(t *testing.T) {
 	}
 	c := config.Default()
 	c.GatewayPort = 8080
-	desired, err := Unstructured(Gateway(&c))
+	desired, err := render.Unstructured(render.Gateway(&c))
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -125,7 +126,7 @@ func TestGeneratedVirtualServicesPass(t *testing.T) {
 	for _, r := range []routing.Routing{
 		routing.NewRouting(false, true, 0, 0), routing.NewRouting(true, true, 50, 50), routing.NewRouting(true, false, 100, 0), routing.NewRouting(false, false, 1, 99),
 	} {
-		vs, err := Unstructured(VirtualService(&c, r))
+		vs, err := render.Unstructured(render.VirtualService(&c, r))
 		if err != nil {
 			t.Fatal(err)
 		}

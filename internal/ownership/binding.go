@@ -1,4 +1,4 @@
-package render
+package ownership
 
 import (
 	"slices"
@@ -7,52 +7,32 @@ import (
 	"k8s.io/apimachinery/pkg/apis/meta/v1/unstructured"
 
 	"github.com/mlcanary/mlcanary/internal/config"
+	"github.com/mlcanary/mlcanary/internal/routing"
 )
 
-// Binding is how mlcanary's VirtualService receives traffic — its role — decided by BindingOf
-// from the gateway input and the live VirtualService, never assumed.
-type Binding struct {
-	// Delegate is set when the live VirtualService has no hosts: it is a delegate, which a root
-	// VirtualService (usually in another namespace) hands requests to through `delegate:`. Istio
-	// forbids hosts and gateways on a delegate, so mlcanary writes its routes only.
-	Delegate bool
-	// Gateway is the gateway mlcanary binds the VirtualService to (the gateway input as given),
-	// or "" when it keeps the live binding untouched (Delegate, or Elsewhere).
-	Gateway string
-	// OwnGateway is set when mlcanary creates (or updates) Gateway Gateway in the namespace: the
-	// input is a bare name and the VirtualService is, or will be, bound to it.
-	OwnGateway bool
-	// Elsewhere lists the gateways a live VirtualService is bound to when none of them is the
-	// gateway input nor one mlcanary wrote before (a shared platform gateway, or "mesh" when it
-	// names no gateway and so serves the sidecars): that binding and its hosts are kept as they
-	// are, and no gateway is added.
-	Elsewhere []string
-}
-
-// BindingOf decides the VirtualService's Binding. live is the VirtualService on the cluster (nil
+// BindingOf decides the VirtualService's routing.Binding. live is the VirtualService on the cluster (nil
 // when mlcanary is about to create it: then it is a root bound to the gateway input).
-func BindingOf(c *config.Config, live *unstructured.Unstructured) Binding {
-	_, _, external := c.GatewayRef()
-	ours := Binding{Gateway: c.Gateway, OwnGateway: !external}
+func BindingOf(c *config.Config, live *unstructured.Unstructured) routing.Binding {
+	ours := routing.GatewayBinding(c)
 	if live == nil {
 		return ours
 	}
 	hosts, _, _ := unstructured.NestedStringSlice(live.Object, "spec", "hosts")
 	if len(hosts) == 0 {
-		return Binding{Delegate: true}
+		return routing.Binding{Delegate: true}
 	}
 	gateways, _, _ := unstructured.NestedStringSlice(live.Object, "spec", "gateways")
 	if len(gateways) == 0 {
-		return Binding{Elsewhere: []string{"mesh"}}
+		return routing.Binding{Elsewhere: []string{"mesh"}}
 	}
 	want := ResolveGateway(c.Gateway, c.Namespace)
-	wrote := strings.Split(live.GetAnnotations()[OwnedGatewaysAnnotation], ",")
+	wrote := strings.Split(live.GetAnnotations()[routing.OwnedGatewaysAnnotation], ",")
 	for _, g := range gateways {
 		if ResolveGateway(g, live.GetNamespace()) == want || slices.Contains(wrote, g) {
 			return ours // bound to it already, or mlcanary bound it and the input changed since
 		}
 	}
-	return Binding{Elsewhere: gateways}
+	return routing.Binding{Elsewhere: gateways}
 }
 
 // ResolveGateway spells a VirtualService's gateway reference as namespace/name the way Istio
@@ -81,8 +61,8 @@ func ResolveGateway(ref, from string) string {
 // and gateways when b keeps the live binding (a delegate, or one bound elsewhere): they are sent
 // back unchanged, because server-side apply drops a field its manager stops sending, and nothing
 // is added; an empty list is left out, as a delegate has none. With b.Gateway set it changes
-// nothing. It is idempotent, so it runs again after Merge.
-func Bind(b Binding, desired, live *unstructured.Unstructured) {
+// nothing. It is idempotent, so it runs again after MergeVirtualService.
+func Bind(b routing.Binding, desired, live *unstructured.Unstructured) {
 	if b.Gateway != "" || live == nil {
 		return
 	}
@@ -95,8 +75,8 @@ func Bind(b Binding, desired, live *unstructured.Unstructured) {
 		}
 	}
 	ann := desired.GetAnnotations()
-	delete(ann, OwnedHostsAnnotation)
-	delete(ann, OwnedGatewaysAnnotation)
+	delete(ann, routing.OwnedHostsAnnotation)
+	delete(ann, routing.OwnedGatewaysAnnotation)
 	desired.SetAnnotations(ann)
 }
 

@@ -1,4 +1,4 @@
-package render
+package admission
 
 import (
 	"errors"
@@ -12,7 +12,7 @@ import (
 	"github.com/mlcanary/mlcanary/internal/config"
 )
 
-// IstioVirtualService applies the rules of Istio's admission webhook (istio/istio
+// VirtualService applies the rules of Istio's admission webhook (istio/istio
 // pkg/config/validation ValidateVirtualService and validateHTTPRoute, Istio ≥ 1.15: destination
 // weights need not sum to 100) to a whole VirtualService, whoever wrote each part, and returns the
 // first one it breaks, naming the entry. Warnings (an unreachable route, a legacy gateway name) are
@@ -25,7 +25,7 @@ import (
 // port, weight ≥ 0, not all 0), redirect, direct_response status and timeout. Not re-checked: fields
 // mlcanary neither writes nor moves between objects (header operations, CORS, fault, mirrors,
 // retries, rewrite, TCP and TLS routes, exportTo); they passed the webhook when their owner wrote them.
-func IstioVirtualService(vs *networkingv1alpha3.VirtualService) error {
+func VirtualService(vs *networkingv1alpha3.VirtualService) error {
 	delegate := len(vs.Hosts) == 0
 	if delegate {
 		switch {
@@ -128,11 +128,20 @@ func istioVirtualServiceHosts(vs *networkingv1alpha3.VirtualService, onGateway b
 	for i, a := range vs.Hosts {
 		for _, b := range vs.Hosts[i+1:] {
 			if config.HostsOverlap(a, b) {
-				return fmt.Errorf("hosts: duplicate hosts in virtual service: %s & %s (one matches the other)", a, b)
+				return fmt.Errorf("hosts: %w", &DuplicateHostsError{A: a, B: b})
 			}
 		}
 	}
 	return nil
+}
+
+// DuplicateHostsError is Istio's "duplicate hosts" rule broken: two hosts of a VirtualService of
+// which one matches the other (config.HostsOverlap), e.g. `*.example.com` and `api.example.com`.
+// Callers that can say which host is whose (ownership.CheckVirtualService) find it with errors.As.
+type DuplicateHostsError struct{ A, B string }
+
+func (e *DuplicateHostsError) Error() string {
+	return fmt.Sprintf("duplicate hosts in virtual service: %s & %s (one matches the other)", e.A, e.B)
 }
 
 // autoSNIHost is the outbound_.PORT_._.HOST form Istio accepts on gateways with SNI routes.
@@ -151,7 +160,7 @@ func autoSNIHost(h string) error {
 	return nil
 }
 
-// istioHTTPRoute is validateHTTPRoute for the fields listed on IstioVirtualService.
+// istioHTTPRoute is validateHTTPRoute for the fields listed on VirtualService.
 func istioHTTPRoute(r *networkingv1alpha3.HTTPRoute, delegate bool) error {
 	if err := istioRouteConflict(r, delegate); err != nil {
 		return err

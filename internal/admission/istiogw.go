@@ -1,4 +1,4 @@
-package render
+package admission
 
 import (
 	"errors"
@@ -8,7 +8,7 @@ import (
 	networkingv1alpha3 "istio.io/api/networking/v1alpha3"
 )
 
-// IstioGateway applies the rules of Istio's admission webhook for Gateways (istio/istio
+// Gateway applies the rules of Istio's admission webhook for Gateways (istio/istio
 // pkg/config/validation ValidateGateway, validateServer, validateServerPort, validateServerBind,
 // validateTLSOptions) to a whole Gateway named name, and returns the first one it breaks, naming the
 // server. Warnings (unknown cipher suites, httpsRedirect on a non-HTTP server) are not errors.
@@ -20,7 +20,7 @@ import (
 // certificates (`tls: {httpsRedirect: true}`); TLS settings name one certificate source and what
 // their mode needs (SIMPLE and MUTUAL a certificate and key or a credentialName, MUTUAL a CA bundle,
 // ISTIO_MUTUAL none); and no two servers share a port name.
-func IstioGateway(name string, gw *networkingv1alpha3.Gateway) error {
+func Gateway(name string, gw *networkingv1alpha3.Gateway) error {
 	if !isIstioLabel(name) {
 		return fmt.Errorf("invalid gateway name: %q", name)
 	}

@@ -1,4 +1,4 @@
-package render
+package ownership
 
 import (
 	"fmt"
@@ -7,6 +7,8 @@ import (
 	"k8s.io/apimachinery/pkg/apis/meta/v1/unstructured"
 
 	"github.com/mlcanary/mlcanary/internal/config"
+	"github.com/mlcanary/mlcanary/internal/render"
+	"github.com/mlcanary/mlcanary/internal/routing"
 )
 
 // TestServiceVersion: every spelling that reaches the Service from the VirtualService's namespace
@@ -48,7 +50,7 @@ func TestServiceVersion(t *testing.T) {
 }
 
 func vsObject(ns, name string, spec map[string]any) *unstructured.Unstructured {
-	return &unstructured.Unstructured{Object: map[string]any{"apiVersion": IstioAPIVersion, "kind": "VirtualService",
+	return &unstructured.Unstructured{Object: map[string]any{"apiVersion": render.IstioAPIVersion, "kind": "VirtualService",
 		"metadata": map[string]any{"namespace": ns, "name": name}, "spec": spec}}
 }
 
@@ -65,7 +67,7 @@ func TestForeignReferences(t *testing.T) {
 		map[string]any{"name": "mlcanary-blue", "route": []any{to("model-svc-blue")}},
 		map[string]any{"name": "mlcanary-default", "route": []any{to("model-svc-green")}, "mirror": map[string]any{"host": "model-svc-blue"}},
 	}})
-	own.SetAnnotations(map[string]string{OwnedRoutesAnnotation: "mlcanary-blue,mlcanary-default"}) // recorded: a name alone is not ownership
+	own.SetAnnotations(map[string]string{routing.OwnedRoutesAnnotation: "mlcanary-blue,mlcanary-default"}) // recorded: a name alone is not ownership
 	internal := vsObject("demo", "scorer-internal", map[string]any{"http": []any{
 		map[string]any{"name": "blue-by-header", "route": []any{to("model-svc-blue")}},
 		map[string]any{"route": []any{to("model-svc-green")}, "mirrors": []any{to("model-svc-blue.demo.svc")}},

@@ -1,4 +1,4 @@
-package render
+package ownership
 
 import (
 	"encoding/json"
@@ -8,6 +8,7 @@ import (
 	"k8s.io/apimachinery/pkg/apis/meta/v1/unstructured"
 
 	"github.com/mlcanary/mlcanary/internal/config"
+	"github.com/mlcanary/mlcanary/internal/render"
 	"github.com/mlcanary/mlcanary/internal/routing"
 )
 
@@ -61,7 +62,7 @@ func TestOwnedRoutesAreRecorded(t *testing.T) {
 	if got := fmt.Sprint(OwnedRoutes(&c, vs)); got != "map[2:mlcanary-default]" {
 		t.Errorf("unrecorded: %s", got)
 	}
-	vs.SetAnnotations(map[string]string{OwnedRoutesAnnotation: "mlcanary-blue,mlcanary-foo"})
+	vs.SetAnnotations(map[string]string{routing.OwnedRoutesAnnotation: "mlcanary-blue,mlcanary-foo"})
 	if got := fmt.Sprint(OwnedRoutes(&c, vs)); got != "map[0:mlcanary-blue 2:mlcanary-default]" {
 		t.Errorf("recorded: %s", got)
 	}
@@ -76,11 +77,11 @@ func TestMergeKeepsWhatMlcanaryDoesNotOwn(t *testing.T) {
 		route(t, `{"name":"debug","match":[{"headers":{"x-debug":{"exact":"1"}}}],"route":[{"destination":{"host":"echo"}}]}`),
 		route(t, `{`+toGreen+`,"timeout":"30s"}`),
 	}}}}
-	desired, err := Unstructured(VirtualService(&c, routing.NewRouting(true, true, 50, 50)))
+	desired, err := render.Unstructured(render.VirtualService(&c, routing.NewRouting(true, true, 50, 50)))
 	if err != nil {
 		t.Fatal(err)
 	}
-	if err := Merge(&c, desired, live, nil); err != nil {
+	if err := MergeVirtualService(&c, desired, live, nil); err != nil {
 		t.Fatal(err)
 	}
 	routes, _, _ := unstructured.NestedSlice(desired.Object, "spec", "http")
@@ -92,7 +93,7 @@ func TestMergeKeepsWhatMlcanaryDoesNotOwn(t *testing.T) {
 	if string(got) != want {
 		t.Errorf("merged routes:\n got %s\nwant %s", got, want)
 	}
-	if ann := desired.GetAnnotations()[OwnedRoutesAnnotation]; ann != "mlcanary-blue,mlcanary-green,mlcanary-default" {
+	if ann := desired.GetAnnotations()[routing.OwnedRoutesAnnotation]; ann != "mlcanary-blue,mlcanary-green,mlcanary-default" {
 		t.Errorf("owned-routes annotation %q", ann)
 	}
 }
