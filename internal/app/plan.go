@@ -17,9 +17,10 @@ func newPlanCommand(s Streams, env LookupEnv) *cobra.Command {
 	cmd := &cobra.Command{
 		Use:   "plan STAGE",
 		Short: "Show what a stage would change; --offline needs no cluster",
-		Long: "With --offline, render the objects STAGE writes and the traffic split it establishes, contacting\n" +
-			"no cluster and assuming the stage's preconditions hold. Otherwise read the cluster, check the\n" +
-			"preconditions and send every write as a server-side dry run, printing a diff of live vs desired.",
+		Long: "With --offline, perform STAGE against an in-memory cluster in the state the documented flow\n" +
+			"leaves before it, contacting no cluster, and print the objects it sends and the traffic split.\n" +
+			"Otherwise read the cluster, check the preconditions and send every write as a server-side dry\n" +
+			"run, printing a diff of live vs desired.",
 		Args: exactArgs(1, "one stage name ("+config.StageNames+")"),
 		RunE: func(cmd *cobra.Command, args []string) error {
 			cfg, err := f.config(args[0])
@@ -28,7 +29,7 @@ func newPlanCommand(s Streams, env LookupEnv) *cobra.Command {
 			}
 			var res *summary.Result
 			if offline {
-				res, err = engine.Offline(cfg)
+				res, err = engine.Offline(cmd.Context(), cfg, engine.OfflineOptions{})
 			} else {
 				var client *engine.Client
 				if client, err = f.connect(env); err == nil {

@@ -22,7 +22,7 @@ type Logger func(format string, args ...any)
 
 // Client runs stages against one cluster.
 type Client struct {
-	kube *kube.Client
+	cluster Cluster
 	// PollInterval is how often a rollout is polled (default 2s; tests shorten it).
 	PollInterval time.Duration
 	// Now is the clock for the change record (tests fix it).
@@ -30,6 +30,9 @@ type Client struct {
 	// Drain is how long a version keeps its pods after its last route is removed, so the ingress
 	// gateways have the new routes and requests in flight finish (default 5s).
 	Drain time.Duration
+	// offline is set by Offline: the cluster is a memory.Cluster standing for one the stage would
+	// run on, so the changes are worded as a plan's ("would be created"). Nothing else differs.
+	offline bool
 }
 
 // requestTimeout bounds each API request, so a hung API server cannot stall a stage past --timeout.
@@ -48,7 +51,13 @@ func NewClient(rc *rest.Config) (*Client, error) {
 	if err != nil {
 		return nil, err
 	}
-	return &Client{kube: k, Now: time.Now, Drain: 5 * time.Second}, nil
+	return New(k), nil
+}
+
+// New prepares a Client for cluster (the API server's kube.Client, or a memory.Cluster), with the
+// real clock and a drain of 5s.
+func New(cluster Cluster) *Client {
+	return &Client{cluster: cluster, Now: time.Now, Drain: 5 * time.Second}
 }
 
 // Stage performs cfg.Stage and returns what holds afterwards. With cfg.DryRun every write is sent
@@ -107,7 +116,7 @@ func (c *Client) decide(ctx context.Context, cfg *config.Config, log Logger) (*l
 			return live, p, err
 		}
 		if d := live.deployments[pe.Unready]; kube.RolloutOf(d).Failed {
-			for _, line := range c.kube.PodProblems(ctx, d) {
+			for _, line := range c.cluster.PodProblems(ctx, d) {
 				pe.Msg += "; " + line
 			}
 			return live, p, err
@@ -117,7 +126,7 @@ func (c *Client) decide(ctx context.Context, cfg *config.Config, log Logger) (*l
 		}
 		name := cfg.Objects[pe.Unready].Deployment
 		log("%s needs %s ready: waiting up to %s for Deployment %s/%s to finish its rollout", cfg.Stage, pe.Unready, cfg.Timeout, cfg.Namespace, name)
-		werr := c.kube.WaitRollout(ctx, cfg.Namespace, name, kube.WaitOptions{Timeout: cfg.Timeout, Interval: c.PollInterval, Log: log})
+		werr := c.cluster.WaitRollout(ctx, cfg.Namespace, name, kube.WaitOptions{Timeout: cfg.Timeout, Interval: c.PollInterval, Log: log})
 		if ctx.Err() != nil {
 			return nil, nil, fmt.Errorf("waiting for Deployment %s/%s: %w", cfg.Namespace, name, ctx.Err())
 		}

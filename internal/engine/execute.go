@@ -60,7 +60,7 @@ func (e *execution) check(ctx context.Context) error {
 				return err
 			}
 		case plan.ApplyGateway:
-			live, err := e.c.kube.Get(ctx, kube.Gateways, e.cfg.Namespace, e.cfg.Gateway)
+			live, err := e.c.cluster.Get(ctx, kube.Gateways, e.cfg.Namespace, e.cfg.Gateway)
 			if err != nil {
 				return err
 			}
@@ -120,7 +120,7 @@ func (e *execution) apply(ctx context.Context, gvr schema.GroupVersionResource, 
 	if err != nil {
 		return err
 	}
-	live, err := e.c.kube.Get(ctx, gvr, name.GetNamespace(), name.GetName())
+	live, err := e.c.cluster.Get(ctx, gvr, name.GetNamespace(), name.GetName())
 	if err != nil {
 		return err
 	}
@@ -191,7 +191,7 @@ func (e *execution) writeObject(ctx context.Context, gvr schema.GroupVersionReso
 	if live == nil {
 		verb = "created"
 	}
-	out, err := e.c.kube.Apply(ctx, gvr, desired, e.cfg.DryRun)
+	out, err := e.c.cluster.Apply(ctx, gvr, desired, e.cfg.DryRun)
 	if err != nil {
 		return nil, err
 	}
@@ -204,11 +204,11 @@ func (e *execution) writeObject(ctx context.Context, gvr schema.GroupVersionReso
 }
 
 func (e *execution) remove(ctx context.Context, gvr schema.GroupVersionResource, name string) error {
-	live, err := e.c.kube.Get(ctx, gvr, e.cfg.Namespace, name)
+	live, err := e.c.cluster.Get(ctx, gvr, e.cfg.Namespace, name)
 	if err != nil || live == nil {
 		return err
 	}
-	if err := e.c.kube.Delete(ctx, gvr, e.cfg.Namespace, name, e.cfg.DryRun); err != nil {
+	if err := e.c.cluster.Delete(ctx, gvr, e.cfg.Namespace, name, e.cfg.DryRun); err != nil {
 		return err
 	}
 	e.change("deleted", gvr, name, "")
@@ -220,16 +220,18 @@ func (e *execution) remove(ctx context.Context, gvr schema.GroupVersionResource,
 
 func (e *execution) wait(ctx context.Context, v config.Version) error {
 	name := e.cfg.Objects[v].Deployment
-	if e.cfg.DryRun {
+	if e.cfg.DryRun || e.c.offline {
 		e.res.Changes = append(e.res.Changes, fmt.Sprintf("would wait up to %s for Deployment %s/%s to be ready", e.cfg.Timeout, e.cfg.Namespace, name))
+	}
+	if e.cfg.DryRun {
 		return nil
 	}
 	e.log("waiting up to %s for Deployment %s/%s to be ready", e.cfg.Timeout, e.cfg.Namespace, name)
-	return e.c.kube.WaitRollout(ctx, e.cfg.Namespace, name, kube.WaitOptions{Timeout: e.cfg.Timeout, Interval: e.c.PollInterval, Log: e.log})
+	return e.c.cluster.WaitRollout(ctx, e.cfg.Namespace, name, kube.WaitOptions{Timeout: e.cfg.Timeout, Interval: e.c.PollInterval, Log: e.log})
 }
 
 func (e *execution) change(verb string, gvr schema.GroupVersionResource, name, detail string) {
-	if e.cfg.DryRun {
+	if e.cfg.DryRun || e.c.offline {
 		verb = "would be " + verb
 	}
 	line := fmt.Sprintf("%s %s/%s %s", kube.Kind(gvr), e.cfg.Namespace, name, verb)

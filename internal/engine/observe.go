@@ -41,10 +41,10 @@ type liveState struct {
 // the VirtualService: seven requests (eight when it binds to a Gateway in another namespace), plus
 // one list of HorizontalPodAutoscalers when a Deployment mlcanary created exists.
 func (c *Client) observe(ctx context.Context, cfg *config.Config) (*liveState, error) {
-	if err := c.kube.CheckIstio(ctx, cfg.Namespace); err != nil {
+	if err := c.cluster.CheckIstio(ctx, cfg.Namespace); err != nil {
 		return nil, err
 	}
-	ns, err := c.kube.Get(ctx, kube.Namespaces, "", cfg.Namespace)
+	ns, err := c.cluster.Get(ctx, kube.Namespaces, "", cfg.Namespace)
 	if err != nil && !kube.IsForbidden(err) { // a namespace-scoped role may not read namespaces
 		return nil, err
 	}
@@ -57,7 +57,7 @@ func (c *Client) observe(ctx context.Context, cfg *config.Config) (*liveState, e
 	}
 	l.services = map[config.Version]*unstructured.Unstructured{}
 	for _, v := range config.Versions {
-		if l.services[v], err = c.kube.Get(ctx, kube.Services, cfg.Namespace, cfg.Objects[v].Service); err != nil {
+		if l.services[v], err = c.cluster.Get(ctx, kube.Services, cfg.Namespace, cfg.Objects[v].Service); err != nil {
 			return nil, err
 		}
 	}
@@ -78,7 +78,7 @@ func (c *Client) boundGateway(ctx context.Context, cfg *config.Config, b routing
 	if !external || b.Gateway == "" {
 		return plan.GatewayUnchecked, nil
 	}
-	gw, err := c.kube.Get(ctx, kube.Gateways, ns, name)
+	gw, err := c.cluster.Get(ctx, kube.Gateways, ns, name)
 	switch {
 	case refused(err):
 		return plan.GatewayUnreadable, nil
@@ -95,11 +95,11 @@ func (c *Client) readRouting(ctx context.Context, cfg *config.Config) (*liveStat
 	l := &liveState{cfg: cfg, deployments: map[config.Version]*unstructured.Unstructured{}}
 	var err error
 	for _, v := range config.Versions {
-		if l.deployments[v], err = c.kube.Get(ctx, kube.Deployments, cfg.Namespace, cfg.Objects[v].Deployment); err != nil {
+		if l.deployments[v], err = c.cluster.Get(ctx, kube.Deployments, cfg.Namespace, cfg.Objects[v].Deployment); err != nil {
 			return nil, err
 		}
 	}
-	if l.vs, err = c.kube.Get(ctx, kube.VirtualServices, cfg.Namespace, cfg.VirtualService); err != nil {
+	if l.vs, err = c.cluster.Get(ctx, kube.VirtualServices, cfg.Namespace, cfg.VirtualService); err != nil {
 		return nil, err
 	}
 	return l, nil

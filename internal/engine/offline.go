@@ -1,15 +1,19 @@
 package engine
 
 import (
+	"context"
+	"encoding/json"
 	"fmt"
 	"strings"
+	"time"
 
+	"k8s.io/apimachinery/pkg/apis/meta/v1/unstructured"
 	"sigs.k8s.io/yaml"
 
 	"github.com/mlcanary/mlcanary/internal/config"
+	"github.com/mlcanary/mlcanary/internal/kube"
+	"github.com/mlcanary/mlcanary/internal/kube/memory"
 	"github.com/mlcanary/mlcanary/internal/plan"
-	"github.com/mlcanary/mlcanary/internal/render"
-	"github.com/mlcanary/mlcanary/internal/routing"
 	"github.com/mlcanary/mlcanary/internal/summary"
 )
 
@@ -19,91 +23,100 @@ const (
 	BlueImagePlaceholder  = "<blue's image on the cluster>"
 )
 
-// Offline plans cfg.Stage with no cluster, assuming the stage's preconditions hold on a cluster in
-// the middle of the documented flow (green live; blue deployed for every stage after Blue_0). It
-// returns the objects the stage writes, as YAML, and the traffic split it establishes.
-func Offline(cfg config.Config) (*summary.Result, error) {
-	cfg.DryRun = true
-	p, err := plan.Make(&cfg, assumed(&cfg))
+// OfflineNote opens the notes of every offline plan.
+const OfflineNote = "offline plan: no cluster was contacted; it assumes the stage's preconditions hold, on a namespace the documented flow brought there"
+
+// OfflineOptions tune Offline; zero values mean the defaults.
+type OfflineOptions struct {
+	// Now is the time the change record says (default: the time Offline is called).
+	Now time.Time
+	// GreenImage and BlueImage are the images green and blue run in the assumed state (defaults:
+	// GreenImagePlaceholder, and the --image given else BlueImagePlaceholder).
+	GreenImage, BlueImage string
+}
+
+// Offline plans cfg.Stage with no cluster: it performs the stage, with the same executor a stage
+// runs, against a memory.Cluster holding the live state the plan assumes — reached by performing
+// the stages of the documented flow before it (plan.Assumed) on an empty namespace, so every
+// object carries what a real earlier stage leaves. The result's Objects and Manifests are the
+// apply bodies the stage sent, byte for byte; its Changes say what it would do ("would be
+// created"). The memory cluster rolls every Deployment out at once, so no wait sleeps, and nothing
+// is drained (Drain 0).
+//
+// The one field of a real stage's apply bodies an offline plan cannot know is the live object's
+// metadata.resourceVersion (the optimistic lock a VirtualService write carries): it is absent.
+func Offline(ctx context.Context, cfg config.Config, o OfflineOptions) (*summary.Result, error) {
+	if o.Now.IsZero() {
+		o.Now = time.Now()
+	}
+	images := map[config.Version]string{config.Green: o.GreenImage, config.Blue: o.BlueImage}
+	if images[config.Blue] == "" {
+		images[config.Blue] = cfg.Image
+	}
+	for v, placeholder := range map[config.Version]string{config.Green: GreenImagePlaceholder, config.Blue: BlueImagePlaceholder} {
+		if images[v] == "" {
+			images[v] = placeholder
+		}
+	}
+	mem := memory.New()
+	mem.AddNamespace(cfg.Namespace)
+	if ns, name, external := cfg.GatewayRef(); external { // the plan assumes the Gateway named exists
+		gw := &unstructured.Unstructured{Object: map[string]any{"apiVersion": "networking.istio.io/v1", "kind": "Gateway"}}
+		gw.SetNamespace(ns)
+		gw.SetName(name)
+		mem.Add(kube.Gateways, gw)
+	}
+	c := New(mem)
+	c.Drain, c.Now, c.offline = 0, func() time.Time { return o.Now }, true
+	cfg.DryRun = false // the memory cluster is the one written to
+	for _, p := range plan.Assumed(cfg.Stage) {
+		before := cfg
+		before.Stage, before.Image = p.Stage, ""
+		if p.Stage.Kind == config.KindBlue0 {
+			before.Image = images[p.Image]
+		}
+		if _, err := c.Stage(ctx, before, nil); err != nil {
+			return nil, fmt.Errorf("%s: reaching the live state an offline plan assumes: %w", cfg.Stage, err)
+		}
+	}
+	mem.Forget()
+	res, err := c.Stage(ctx, cfg, nil)
 	if err != nil {
 		return nil, err
 	}
-	res := newResult("plan", &cfg)
-	res.Notes = append([]string{"offline plan: no cluster was contacted; it assumes the stage's preconditions hold"}, p.Notes...)
-	var docs []string
-	for _, s := range p.Steps {
-		obj, change := offlineStep(&cfg, s)
-		res.Changes = append(res.Changes, change)
-		if obj != nil && (s.Action != plan.ApplyRoutes || s.Routing.Equal(p.Final)) {
-			data, err := renderYAML(obj)
-			if err != nil {
-				return nil, err
-			}
-			docs = append(docs, data)
+	res.Action, res.DryRun = "plan", true
+	res.Notes = append([]string{OfflineNote}, res.Notes...)
+	res.Manifests = lastApplied(mem.Writes())
+	docs := make([]string, len(res.Manifests))
+	for i, body := range res.Manifests {
+		data, err := yaml.JSONToYAML(body)
+		if err != nil {
+			return nil, fmt.Errorf("rendering an object as YAML: %w", err)
 		}
+		docs[i] = string(data)
 	}
-	res.Changed = true
 	res.Objects = strings.Join(docs, "---\n")
-	setRouting(res, &cfg, p.Final)
-	res.Images = summary.Images{Green: p.Images[config.Green], Blue: p.Images[config.Blue]}
-	res.Ready = summary.Ready{Green: res.Images.Green != "", Blue: res.Images.Blue != ""}
 	return res, nil
 }
 
-// assumed is the live state in which cfg.Stage's preconditions hold.
-func assumed(cfg *config.Config) plan.Live {
-	blueImage := cfg.Image
-	if blueImage == "" {
-		blueImage = BlueImagePlaceholder
+// lastApplied returns, for every object applied, the last body sent for it (a VirtualService may
+// be routed on the way and at the end), in the order the objects were first applied.
+func lastApplied(writes []memory.Write) []json.RawMessage {
+	var order []string
+	last := map[string][]byte{}
+	for _, w := range writes {
+		if w.Verb != "apply" || w.DryRun {
+			continue
+		}
+		id := w.Resource.String() + " " + w.Namespace + "/" + w.Name
+		if _, seen := last[id]; !seen {
+			order = append(order, id)
+		}
+		last[id] = w.Body
 	}
-	ready := func(image string) plan.VersionState {
-		return plan.VersionState{Deployed: true, Ready: true, Current: true, Image: image, Available: int64(cfg.Replicas), Wanted: int64(cfg.Replicas)}
+	out := make([]json.RawMessage, len(order))
+	for i, id := range order {
+		out[i] = last[id]
 	}
-	live := plan.Live{Versions: map[config.Version]plan.VersionState{config.Green: ready(GreenImagePlaceholder)}}
-	switch cfg.Stage.Kind {
-	case config.KindBlue0:
-		live.Routing = routing.NewRouting(true, false, 100, 0)
-	case config.KindGreen100:
-		live.Versions[config.Green] = ready(blueImage)
-		live.Versions[config.Blue] = ready(blueImage)
-		live.Routing = routing.NewRouting(true, true, 0, 100)
-	default:
-		live.Versions[config.Blue] = ready(blueImage)
-		live.Routing = routing.NewRouting(true, true, 0, 100)
-	}
-	return live
-}
-
-// offlineStep returns the object a step writes (nil for waits and deletes) and a line saying what it does.
-func offlineStep(cfg *config.Config, s plan.Step) (any, string) {
-	ns := cfg.Namespace
-	switch s.Action {
-	case plan.ApplyGateway:
-		return render.Gateway(cfg), fmt.Sprintf("apply Gateway %s/%s", ns, cfg.Gateway)
-	case plan.ApplyService:
-		return render.Service(cfg, s.Version), fmt.Sprintf("apply Service %s/%s", ns, cfg.Objects[s.Version].Service)
-	case plan.ApplyDeployment:
-		return render.Deployment(cfg, s.Version, s.Image, s.Container), fmt.Sprintf("apply Deployment %s/%s (image %s)", ns, cfg.Objects[s.Version].Deployment, s.Image)
-	case plan.WaitReady:
-		return nil, fmt.Sprintf("wait up to %s for Deployment %s/%s to be ready", cfg.Timeout, ns, cfg.Objects[s.Version].Deployment)
-	case plan.ApplyRoutes:
-		return render.VirtualService(cfg, s.Routing), fmt.Sprintf("route VirtualService %s/%s: %s", ns, cfg.VirtualService, describeRouting(s.Routing, s.Routing))
-	case plan.DeleteDeployment:
-		return nil, fmt.Sprintf("delete Deployment %s/%s", ns, cfg.Objects[s.Version].Deployment)
-	case plan.DeleteService:
-		return nil, fmt.Sprintf("delete Service %s/%s", ns, cfg.Objects[s.Version].Service)
-	}
-	return nil, string(s.Action)
-}
-
-func renderYAML(obj any) (string, error) {
-	u, err := render.Unstructured(obj)
-	if err != nil {
-		return "", err
-	}
-	data, err := yaml.Marshal(u.Object)
-	if err != nil {
-		return "", fmt.Errorf("rendering %s %s as YAML: %w", u.GetKind(), u.GetName(), err)
-	}
-	return string(data), nil
+	return out
 }

@@ -1,14 +1,19 @@
 package engine_test
 
 import (
+	"context"
 	"strings"
 	"testing"
+	"time"
 
 	"github.com/mlcanary/mlcanary/internal/config"
 	"github.com/mlcanary/mlcanary/internal/engine"
 	"github.com/mlcanary/mlcanary/internal/golden"
 	"github.com/mlcanary/mlcanary/internal/summary"
 )
+
+// offlineNow is the change record's time in offline plans under test.
+var offlineNow = time.Date(2026, 11, 26, 12, 0, 0, 0, time.UTC)
 
 // TestOfflinePlanGolden renders every stage's objects and summary with no cluster.
 func TestOfflinePlanGolden(t *testing.T) {
@@ -20,7 +25,7 @@ func TestOfflinePlanGolden(t *testing.T) {
 			if stage == "Blue_0" {
 				c.Image = imgB
 			}
-			res, err := engine.Offline(c)
+			res, err := engine.Offline(context.Background(), c, engine.OfflineOptions{Now: offlineNow})
 			if err != nil {
 				t.Fatal(err)
 			}
@@ -35,7 +40,7 @@ func TestOfflinePlanBindsToAGatewayInAnotherNamespace(t *testing.T) {
 	c := config.Default()
 	c.Stage, _ = config.ParseStage("Blue_50")
 	c.Gateway = "istio-system/public-gateway"
-	res, err := engine.Offline(c)
+	res, err := engine.Offline(context.Background(), c, engine.OfflineOptions{Now: offlineNow})
 	if err != nil {
 		t.Fatal(err)
 	}

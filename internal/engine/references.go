@@ -21,9 +21,9 @@ import (
 // VirtualServices costs a few bounded requests, and only stages that remove or replace pay them.
 func (c *Client) readOthers(ctx context.Context, l *liveState, displaced []config.Version) error {
 	cfg := l.cfg
-	all, err := c.kube.List(ctx, kube.VirtualServices, "")
+	all, err := c.cluster.List(ctx, kube.VirtualServices, "")
 	if refused(err) {
-		if all, err = c.kube.List(ctx, kube.VirtualServices, cfg.Namespace); err == nil {
+		if all, err = c.cluster.List(ctx, kube.VirtualServices, cfg.Namespace); err == nil {
 			names := make([]string, len(displaced))
 			for i, v := range displaced {
 				names[i] = string(v)
@@ -78,7 +78,7 @@ func (c *Client) readRoutes(ctx context.Context, l *liveState) error {
 		var err error
 		for _, n := range namespaces {
 			var items []*unstructured.Unstructured
-			if items, err = c.kube.List(ctx, gvr, n); err == nil {
+			if items, err = c.cluster.List(ctx, gvr, n); err == nil {
 				if n != "" && len(namespaces) > 1 {
 					l.routeNotes = append(l.routeNotes, fmt.Sprintf("only %s in namespace %s were checked for routes: the credentials cannot list them in all namespaces (optional)", gvr.Resource, ns))
 				}

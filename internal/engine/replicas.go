@@ -31,7 +31,7 @@ func (c *Client) readAutoscaled(ctx context.Context, l *liveState) error {
 	if !owned {
 		return nil
 	}
-	list, err := c.kube.List(ctx, hpas, l.cfg.Namespace)
+	list, err := c.cluster.List(ctx, hpas, l.cfg.Namespace)
 	switch {
 	case refused(err):
 		l.autoscaledNote = fmt.Sprintf("HorizontalPodAutoscalers in namespace %s were not checked (the credentials cannot list them; optional): the replicas of Deployments mlcanary created are set to --replicas", l.cfg.Namespace)

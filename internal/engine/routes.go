@@ -40,7 +40,7 @@ func (e *execution) routes(ctx context.Context, r routing.Routing) error {
 
 func (e *execution) routeOnce(ctx context.Context, r routing.Routing) error {
 	cfg := e.cfg
-	live, err := e.c.kube.Get(ctx, kube.VirtualServices, cfg.Namespace, cfg.VirtualService)
+	live, err := e.c.cluster.Get(ctx, kube.VirtualServices, cfg.Namespace, cfg.VirtualService)
 	if err != nil {
 		return err
 	}
@@ -90,7 +90,7 @@ func (e *execution) routable(ctx context.Context, r routing.Routing) error {
 		if !r.References(v) {
 			continue
 		}
-		d, err := e.c.kube.Get(ctx, kube.Deployments, e.cfg.Namespace, e.cfg.Objects[v].Deployment)
+		d, err := e.c.cluster.Get(ctx, kube.Deployments, e.cfg.Namespace, e.cfg.Objects[v].Deployment)
 		if err != nil {
 			return err
 		}
@@ -98,7 +98,7 @@ func (e *execution) routable(ctx context.Context, r routing.Routing) error {
 			if err := e.wait(ctx, v); err != nil {
 				return fmt.Errorf("%s is not ready any more, so no route goes to it: %w", v, err)
 			}
-			if d, err = e.c.kube.Get(ctx, kube.Deployments, e.cfg.Namespace, e.cfg.Objects[v].Deployment); err != nil {
+			if d, err = e.c.cluster.Get(ctx, kube.Deployments, e.cfg.Namespace, e.cfg.Objects[v].Deployment); err != nil {
 				return err
 			}
 		}
@@ -109,7 +109,7 @@ func (e *execution) routable(ctx context.Context, r routing.Routing) error {
 			return changed("%s runs %s now, not %s as when this stage decided: someone changed Deployment %s/%s while this stage ran; run the stage again to decide from the new state",
 				v, img, e.images[v], e.cfg.Namespace, e.cfg.Objects[v].Deployment)
 		}
-		svc, err := e.c.kube.Get(ctx, kube.Services, e.cfg.Namespace, e.cfg.Objects[v].Service)
+		svc, err := e.c.cluster.Get(ctx, kube.Services, e.cfg.Namespace, e.cfg.Objects[v].Service)
 		if err != nil {
 			return err
 		}

@@ -3,7 +3,10 @@
 // YAML for scripts. Renderers are pure: they return strings and never decide where output goes.
 package summary
 
-import "time"
+import (
+	"encoding/json"
+	"time"
+)
 
 // Result is the outcome of one stage, plan or status call, as front ends report it.
 type Result struct {
@@ -41,8 +44,14 @@ type Result struct {
 	ChangedAt time.Time `json:"changedAt,omitzero"`
 	// Diff is the live-vs-desired diff of a plan against a cluster (unified diff of YAML).
 	Diff string `json:"diff,omitempty"`
-	// Objects is the rendered YAML of the desired objects (plan only).
+	// Objects is, for an offline plan, Manifests as a YAML stream (documents separated by "---\n").
 	Objects string `json:"objects,omitempty"`
+	// Manifests are, for an offline plan, the objects the stage applies: for each, the last body
+	// the stage sends for it (a VirtualService routed on the way and at the end is sent twice),
+	// byte for byte as the API server would receive it (JSON), in the order first applied. They
+	// carry no metadata.resourceVersion (the live object's lock, unknown offline); deletes are in
+	// Changes only.
+	Manifests []json.RawMessage `json:"-"`
 }
 
 // Weights are the default route's traffic percentages.
