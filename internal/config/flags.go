@@ -90,7 +90,7 @@ func (in *Inputs) Config(stage string) (Config, error) {
 	if err := in.fill(&c); err != nil {
 		return c, err
 	}
-	return c, c.Validate(c.Stage.Kind == KindBlue0)
+	return c, c.Validate()
 }
 
 // StatusConfig parses and validates the inputs for a command without a stage (status, verify).
@@ -99,7 +99,7 @@ func (in *Inputs) StatusConfig() (Config, error) {
 	if err := in.fill(&c); err != nil {
 		return c, err
 	}
-	return c, c.Validate(false)
+	return c, c.Validate()
 }
 
 func (in *Inputs) fill(c *Config) error {

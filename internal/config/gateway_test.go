@@ -21,7 +21,7 @@ func TestGatewayInput(t *testing.T) {
 	for _, tc := range good {
 		c := Default()
 		c.Gateway = tc.in
-		if err := c.Validate(false); err != nil {
+		if err := c.Validate(); err != nil {
 			t.Errorf("%q: %v", tc.in, err)
 		}
 		if ns, name, ext := c.GatewayRef(); ns != tc.ns || name != tc.name || ext != tc.external {
@@ -34,7 +34,7 @@ func TestGatewayInput(t *testing.T) {
 		c := Default()
 		c.Gateway = bad
 		var in *InputError
-		if err := c.Validate(false); !errors.As(err, &in) || in.Input != FlagGateway || !strings.Contains(in.Allowed, "NAMESPACE/NAME") {
+		if err := c.Validate(); !errors.As(err, &in) || in.Input != FlagGateway || !strings.Contains(in.Allowed, "NAMESPACE/NAME") {
 			t.Errorf("%q: %v, want an InputError naming gateway", bad, err)
 		}
 	}

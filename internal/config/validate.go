@@ -12,9 +12,10 @@ import (
 // headerName is what Istio documents for header match keys: lower case, digits and hyphens.
 var headerName = regexp.MustCompile(`^[a-z0-9]([a-z0-9-]*[a-z0-9])?$`)
 
-// Validate checks every field a run will use and returns the first *InputError. needImage says
-// whether the stage requires an image (Blue_0 does; other stages only compare it when given).
-func (c *Config) Validate(needImage bool) error {
+// Validate checks every field a run will use and returns the first *InputError. The image is
+// required when c.Stage needs one (Stage.NeedsImage: Blue_0); other stages, and commands without
+// a stage, only check one that is given.
+func (c *Config) Validate() error {
 	checks := []func() error{
 		func() error { return dns1123Label("namespace", c.Namespace) },
 		func() error { return labelValue("app", c.App) },
@@ -29,7 +30,7 @@ func (c *Config) Validate(needImage bool) error {
 		c.validatePullSecret,
 		c.validateHeader,
 		c.validateURIPrefix,
-		func() error { return c.validateImage(needImage) },
+		func() error { return c.validateImage(c.Stage.NeedsImage()) },
 		c.validateTimeout,
 	}
 	for _, check := range checks {

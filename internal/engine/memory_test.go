@@ -1,0 +1,222 @@
+package engine_test
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"strings"
+	"testing"
+	"time"
+
+	"k8s.io/apimachinery/pkg/apis/meta/v1/unstructured"
+
+	"github.com/mlcanary/mlcanary/internal/config"
+	"github.com/mlcanary/mlcanary/internal/engine"
+	"github.com/mlcanary/mlcanary/internal/kube"
+	"github.com/mlcanary/mlcanary/internal/kube/memory"
+	"github.com/mlcanary/mlcanary/internal/ownership"
+	"github.com/mlcanary/mlcanary/internal/plan"
+	"github.com/mlcanary/mlcanary/internal/summary"
+)
+
+// The tests in this file decide against a memory.Cluster: no API server, milliseconds each. They
+// cover what the executor decides and in which order it writes; what only a real API server
+// proves — server-side apply's field ownership, conflicts, RBAC, admission, the Deployment
+// controller's status — stays in the tests on internal/testenv.
+
+// memFixture is one in-memory namespace and an engine on it.
+type memFixture struct {
+	t   *testing.T
+	mem *memory.Cluster
+	cl  *engine.Client
+}
+
+func newMemFixture(t *testing.T) *memFixture {
+	t.Helper()
+	mem := memory.New()
+	mem.AddNamespace("abtesting")
+	cl := engine.New(mem)
+	cl.Drain = 0
+	cl.Now = func() time.Time { return time.Date(2026, 11, 26, 12, 0, 0, 0, time.UTC) }
+	return &memFixture{t: t, mem: mem, cl: cl}
+}
+
+func (f *memFixture) try(stage, image string) (*summary.Result, error) {
+	f.t.Helper()
+	c := config.Default()
+	s, err := config.ParseStage(stage)
+	if err != nil {
+		f.t.Fatal(err)
+	}
+	c.Stage, c.Image = s, image
+	return f.cl.Stage(context.Background(), c, nil)
+}
+
+func (f *memFixture) reach(path []string) {
+	f.t.Helper()
+	for _, p := range path {
+		stage, image, _ := cut(p)
+		if _, err := f.try(stage, image); err != nil {
+			f.t.Fatalf("%s: %v", p, err)
+		}
+	}
+}
+
+// writes are the writes since the last Forget, as "apply Kind/name" and "delete Kind/name".
+func (f *memFixture) writes() []string {
+	var out []string
+	for _, w := range f.mem.Writes() {
+		out = append(out, w.Verb+" "+kube.Kind(w.Resource)+"/"+w.Name)
+	}
+	return out
+}
+
+// vs is the stored VirtualService (nil when there is none).
+func (f *memFixture) vs() *unstructured.Unstructured {
+	vs, _ := f.mem.Get(context.Background(), kube.VirtualServices, "abtesting", "mlmodel-virtualservice")
+	return vs
+}
+
+// TestEveryStageFromEveryStateInMemory is the transition table (README "Transitions", the same
+// states and verdicts as TestEveryStageFromEveryState) decided against the in-memory cluster: an
+// allowed stage leaves the VirtualService with its split and holds on a re-run with zero writes; a
+// refused stage is a precondition error and writes nothing.
+func TestEveryStageFromEveryStateInMemory(t *testing.T) {
+	for stage, byState := range allowed {
+		for _, st := range states {
+			t.Run(fmt.Sprintf("%s_from_%s", stage, st.name), func(t *testing.T) {
+				f := newMemFixture(t)
+				f.reach(st.path)
+				image := ""
+				switch stage {
+				case "Blue_0":
+					image = imgC
+				case "Blue_0=same":
+					stage, image = "Blue_0", imgA
+					if strings.HasPrefix(st.name, "Blue_") {
+						image = imgB
+					}
+				}
+				f.mem.Forget()
+				res, err := f.try(stage, image)
+				if !byState[st.name] {
+					var pe *plan.PreconditionError
+					if !errors.As(err, &pe) {
+						t.Fatalf("%s from %s: got %v, want a precondition error", stage, st.name, err)
+					}
+					if w := f.writes(); len(w) != 0 {
+						t.Errorf("refused %s wrote %v", stage, w)
+					}
+					return
+				}
+				if err != nil {
+					t.Fatalf("%s from %s: %v", stage, st.name, err)
+				}
+				cfg := config.Default()
+				live := ownership.RoutingOf(&cfg, f.vs())
+				if live.Weights[config.Green] != res.Weights.Green || live.Weights[config.Blue] != res.Weights.Blue {
+					t.Errorf("%s: stored weights %v, result %+v", stage, live.Weights, res.Weights)
+				}
+				f.mem.Forget()
+				if _, err := f.try(stage, image); err != nil {
+					t.Fatalf("re-run of %s: %v", stage, err)
+				}
+				if w := f.writes(); len(w) != 0 {
+					t.Errorf("re-run of %s wrote %v, want nothing", stage, w)
+				}
+			})
+		}
+	}
+}
+
+// TestWriteOrderIsMakeBeforeBreak pins the writes of the stages whose order matters: a new image
+// for a blue that carries traffic unroutes it before its Deployment changes; Blue_Green unroutes
+// green before giving it blue's image; Green_100 routes everything to green before deleting blue.
+func TestWriteOrderIsMakeBeforeBreak(t *testing.T) {
+	cases := []struct {
+		name  string
+		path  []string
+		stage string
+		image string
+		want  string
+	}{
+		{"Blue_0 with a new image from Blue_50", states[5].path, "Blue_0", imgC,
+			"apply VirtualService/mlmodel-virtualservice, apply Deployment/model-blue, apply VirtualService/mlmodel-virtualservice"},
+		{"Blue_Green from Blue_100", states[6].path, "Blue_Green", "",
+			"apply VirtualService/mlmodel-virtualservice, apply Deployment/model-green, apply VirtualService/mlmodel-virtualservice"},
+		{"Green_100 from Blue_Green", states[7].path, "Green_100", "",
+			"apply VirtualService/mlmodel-virtualservice, delete Deployment/model-blue, delete Service/model-svc-blue"},
+		{"Rollback from Blue_50", states[5].path, "Rollback", "",
+			"apply VirtualService/mlmodel-virtualservice, delete Deployment/model-blue, delete Service/model-svc-blue"},
+		{"first release Blue_0", nil, "Blue_0", imgA,
+			"apply Service/model-svc-blue, apply Deployment/model-blue, apply Gateway/mlmodel-gateway, apply VirtualService/mlmodel-virtualservice"},
+	}
+	for _, tc := range cases {
+		t.Run(tc.name, func(t *testing.T) {
+			f := newMemFixture(t)
+			f.reach(tc.path)
+			f.mem.Forget()
+			if _, err := f.try(tc.stage, tc.image); err != nil {
+				t.Fatal(err)
+			}
+			if got := strings.Join(f.writes(), ", "); got != tc.want {
+				t.Errorf("writes:\n got %s\nwant %s", got, tc.want)
+			}
+		})
+	}
+}
+
+// TestFailedRolloutRoutesNothingInMemory: when blue's rollout fails (the controller reports
+// ProgressDeadlineExceeded), Blue_0 stops at the wait with the controller's reason, and the only
+// VirtualService write is the one that unrouted blue first: traffic stays on green.
+func TestFailedRolloutRoutesNothingInMemory(t *testing.T) {
+	f := newMemFixture(t)
+	f.reach(states[5].path) // Blue_50
+	f.mem.DeploymentStatus = func(d *unstructured.Unstructured) {
+		d.Object["status"] = map[string]any{"replicas": int64(1), "updatedReplicas": int64(1), "conditions": []any{
+			map[string]any{"type": "Progressing", "status": "False", "reason": kube.TimedOutReason, "message": `ReplicaSet "model-blue-x" has timed out progressing.`},
+		}}
+	}
+	f.mem.Forget()
+	res, err := f.try("Blue_0", imgC)
+	var se *engine.StageError
+	if !errors.As(err, &se) || !kube.IsRolloutFailed(err) || !strings.Contains(err.Error(), "ProgressDeadlineExceeded") {
+		t.Fatalf("got %v, want a StageError for the failed rollout", err)
+	}
+	if got, want := strings.Join(f.writes(), ", "), "apply VirtualService/mlmodel-virtualservice, apply Deployment/model-blue"; got != want {
+		t.Errorf("writes: %s, want %s", got, want)
+	}
+	cfg := config.Default()
+	if live := ownership.RoutingOf(&cfg, f.vs()); live.Weights[config.Green] != 100 || live.References(config.Blue) {
+		t.Errorf("traffic after the failed rollout: %+v, want all on green, nothing to blue", live)
+	}
+	if res == nil || res.Weights.Green != 100 {
+		t.Errorf("result says %+v, want what holds: green 100%%", res)
+	}
+}
+
+// TestDryRunWritesNothingInMemory: a dry run sends every write as a dry run and stores nothing.
+func TestDryRunWritesNothingInMemory(t *testing.T) {
+	f := newMemFixture(t)
+	f.reach(states[4].path) // Blue_0
+	before := f.vs()
+	f.mem.Forget()
+	c := config.Default()
+	c.Stage, _ = config.ParseStage("Blue_50")
+	res, err := f.cl.Plan(context.Background(), c)
+	if err != nil {
+		t.Fatal(err)
+	}
+	ws := f.mem.Writes()
+	if len(ws) == 0 || res.Diff == "" {
+		t.Fatalf("dry run sent %d writes, diff %q; want the VirtualService write as a dry run, with its diff", len(ws), res.Diff)
+	}
+	for _, w := range ws {
+		if !w.DryRun {
+			t.Errorf("%s %s/%s sent for real in a dry run", w.Verb, kube.Kind(w.Resource), w.Name)
+		}
+	}
+	if after := f.vs(); after.GetAnnotations()[engine.WeightsAnnotation] != before.GetAnnotations()[engine.WeightsAnnotation] {
+		t.Errorf("the dry run changed the stored weights: %s", after.GetAnnotations()[engine.WeightsAnnotation])
+	}
+}
