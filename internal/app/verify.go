@@ -5,7 +5,6 @@ import (
 	"fmt"
 	"io"
 	"strings"
-	"time"
 
 	"github.com/spf13/cobra"
 	"github.com/spf13/pflag"
@@ -17,18 +16,12 @@ import (
 	"github.com/mlcanary/mlcanary/internal/verify"
 )
 
-// verifyFlags are verify's own inputs; the cluster's names come from config.Inputs.
+// verifyFlags are verify's inputs (verify.Inputs) and the cluster's: the kubeconfig and the names
+// Status reads (config.Inputs).
 type verifyFlags struct {
-	gateway                 string
-	answerGreen, answerBlue string
-	requests, routeRequests int
-	concurrency             int
-	timeout                 time.Duration
-	confidence, tolerance   float64
-	maxErrors               float64
-	output                  string
-	kube                    kubeFlags
-	inputs                  config.Inputs
+	verify verify.Inputs
+	kube   kubeFlags
+	inputs config.Inputs
 }
 
 // newVerifyCommand checks live traffic against the live routes: each header route must answer with
@@ -55,7 +48,7 @@ func newVerifyCommand(s Streams, env LookupEnv) *cobra.Command {
 			if err != nil {
 				return err
 			}
-			return runVerify(kube.WithCommand(cmd.Context(), "mlcanary verify"), s.Out, rc, cfg, opts, f.output)
+			return runVerify(kube.WithCommand(cmd.Context(), "mlcanary verify"), s.Out, rc, cfg, opts, f.verify.Output)
 		},
 	}
 	f.bind(cmd)
@@ -64,17 +57,7 @@ func newVerifyCommand(s Streams, env LookupEnv) *cobra.Command {
 
 func (f *verifyFlags) bind(cmd *cobra.Command) {
 	fs := cmd.Flags()
-	fs.StringVar(&f.gateway, "gateway", "", "the ingress gateway's address, e.g. 20.1.2.3 or http://20.1.2.3:80 (required)")
-	fs.StringVar(&f.answerGreen, "answer-green", "", "the answer that identifies green (default: ask green's header route)")
-	fs.StringVar(&f.answerBlue, "answer-blue", "", "the answer that identifies blue (default: ask blue's header route)")
-	fs.IntVar(&f.requests, "requests", 0, "requests to the default route (0: enough to decide at --confidence and --tolerance)")
-	fs.IntVar(&f.routeRequests, "route-requests", 0, "requests to each header route (0: enough to decide)")
-	fs.IntVarP(&f.concurrency, "concurrency", "c", 10, "requests in flight at once")
-	fs.DurationVar(&f.timeout, "request-timeout", 10*time.Second, "per-request timeout")
-	fs.Float64Var(&f.confidence, "confidence", 0.99, "joint confidence of each comparison, between 0.5 and 1")
-	fs.Float64Var(&f.tolerance, "tolerance", 5, "percentage points a share may be off from its weight and still agree")
-	fs.Float64Var(&f.maxErrors, "max-errors", 1, "percentage of failed requests a check accepts")
-	fs.StringVarP(&f.output, "output", "o", "markdown", "report format: markdown or json")
+	f.verify.AddFlags(fs)
 	f.kube.add(fs)
 	// The names Status reads, bound exactly as the stage commands bind them. --gateway here is the
 	// address requests go to, so the Istio Gateway's name (and inputs only stages use) keep defaults.
@@ -95,50 +78,17 @@ var statusInputs = map[string]bool{
 	config.FlagHeader: true, config.FlagURIPrefix: true, config.FlagHosts: true,
 }
 
-// options validates the flags into the config Status needs and verify's options.
+// options validates verify's inputs, then the names, into the config Status needs and verify's options.
 func (f *verifyFlags) options() (config.Config, verify.Options, error) {
-	bad := func(input, value, allowed string) error {
-		return &config.InputError{Input: input, Value: value, Allowed: allowed}
-	}
-	switch {
-	case strings.TrimSpace(f.gateway) == "":
-		return config.Config{}, verify.Options{}, bad("gateway", f.gateway, "the ingress gateway's address, e.g. 20.1.2.3")
-	case f.requests < 0:
-		return config.Config{}, verify.Options{}, bad("requests", fmt.Sprint(f.requests), "0 (enough to decide) or more")
-	case f.routeRequests < 0:
-		return config.Config{}, verify.Options{}, bad("route-requests", fmt.Sprint(f.routeRequests), "0 (enough to decide) or more")
-	case f.concurrency < 1 || f.concurrency > 10000:
-		return config.Config{}, verify.Options{}, bad("concurrency", fmt.Sprint(f.concurrency), "a whole number from 1 to 10000")
-	case f.timeout <= 0:
-		return config.Config{}, verify.Options{}, bad("request-timeout", f.timeout.String(), "a duration above 0, e.g. 10s")
-	case f.confidence < 0.5 || f.confidence >= 1:
-		return config.Config{}, verify.Options{}, bad("confidence", fmt.Sprint(f.confidence), "a fraction from 0.5 to below 1, e.g. 0.99")
-	case f.tolerance <= 0 || f.tolerance >= 100:
-		return config.Config{}, verify.Options{}, bad("tolerance", fmt.Sprint(f.tolerance), "percentage points above 0 and below 100, e.g. 5")
-	case f.maxErrors < 0 || f.maxErrors > 100:
-		return config.Config{}, verify.Options{}, bad("max-errors", fmt.Sprint(f.maxErrors), "a percentage from 0 to 100")
-	case f.output != "markdown" && f.output != "json":
-		return config.Config{}, verify.Options{}, bad("output", f.output, "markdown or json")
-	}
-	if !verify.GatewayAddress(f.gateway) {
-		return config.Config{}, verify.Options{}, bad("gateway", verify.RedactedAddress(f.gateway), "the gateway's http(s) address without a path or credentials, e.g. 20.1.2.3 (verify adds the route paths)")
+	if err := f.verify.Validate(); err != nil {
+		return config.Config{}, verify.Options{}, err
 	}
 	cfg, err := f.inputs.StatusConfig()
 	if err != nil {
 		return config.Config{}, verify.Options{}, err
 	}
-	answers := map[config.Version]string{}
-	if f.answerGreen != "" {
-		answers[config.Green] = f.answerGreen
-	}
-	if f.answerBlue != "" {
-		answers[config.Blue] = f.answerBlue
-	}
-	return cfg, verify.Options{
-		Gateway: f.gateway, Host: verify.ExactHost(cfg.Hosts), Answers: answers, Requests: f.requests, RouteRequests: f.routeRequests,
-		Concurrency: f.concurrency, Timeout: f.timeout, Confidence: f.confidence,
-		Tolerance: f.tolerance / 100, MaxErrorShare: f.maxErrors / 100,
-	}, nil
+	o, err := f.verify.Options(cfg.Hosts)
+	return cfg, o, err
 }
 
 // runVerify reads the live routes, measures them and prints the report; a mismatch is the error.
@@ -147,7 +97,7 @@ func runVerify(ctx context.Context, out io.Writer, rc *rest.Config, cfg config.C
 	if err != nil {
 		return err
 	}
-	if output == "json" {
+	if output == verify.FormatJSON {
 		err = verify.WriteJSON(out, r)
 	} else {
 		_, err = io.WriteString(out, verify.Markdown(r))

@@ -2,7 +2,6 @@ package verify
 
 import (
 	"fmt"
-	"net/url"
 	"strings"
 	"time"
 
@@ -11,60 +10,108 @@ import (
 	"github.com/mlcanary/mlcanary/internal/config"
 )
 
-// Names of the inputs that ask a stage front end (the Azure DevOps task, the GitHub Action) to
-// verify traffic right after the stage. The answers keep the CLI verify flags' names; the gateway,
-// requests and tolerance are prefixed, because a stage already has a --gateway (the Istio
-// Gateway's name) and the prefix says which step they tune.
+// Names of `mlcanary verify`'s own flags (the cluster's names come from config.Inputs).
 const (
-	FlagGateway     = "verify-gateway"
-	FlagAnswerGreen = "answer-green"
-	FlagAnswerBlue  = "answer-blue"
-	FlagRequests    = "verify-requests"
-	FlagTolerance   = "verify-tolerance"
+	flagGateway       = "gateway"
+	flagAnswerGreen   = "answer-green"
+	flagAnswerBlue    = "answer-blue"
+	flagRequests      = "requests"
+	flagRouteRequests = "route-requests"
+	flagConcurrency   = "concurrency"
+	flagTimeout       = "request-timeout"
+	flagConfidence    = "confidence"
+	flagTolerance     = "tolerance"
+	flagMaxErrors     = "max-errors"
+	flagOutput        = "output"
 )
 
-// The CLI verify defaults a stage front end keeps for the knobs it does not expose.
+// Report formats of `mlcanary verify --output`.
 const (
-	DefaultConcurrency = 10
-	DefaultTimeout     = 10 * time.Second
-	DefaultConfidence  = 0.99
-	DefaultTolerance   = 5.0 // percentage points
-	DefaultMaxErrors   = 1.0 // percent
+	FormatMarkdown = "markdown"
+	FormatJSON     = "json"
 )
 
-// StageInputs are the verification inputs of a stage front end, bound to a FlagSet so they are
-// parsed like every other input; an empty gateway means no verification.
-type StageInputs struct {
-	Gateway, AnswerGreen, AnswerBlue string
-	Requests                         int
-	Tolerance                        float64
+// Inputs are `mlcanary verify`'s own inputs as given, in the units a person types them
+// (percentages, not fractions). Validate checks them and Options turns them into verify's Options;
+// StageInputs fills them for a stage front end, so every front end validates verify's inputs alike.
+type Inputs struct {
+	// Gateway is the ingress gateway's address (required), e.g. 20.1.2.3 or http://20.1.2.3:80.
+	Gateway string
+	// AnswerGreen and AnswerBlue identify the versions; "" learns them through the header routes.
+	AnswerGreen, AnswerBlue string
+	// Requests and RouteRequests are per default route and per header route; 0 is enough to decide.
+	Requests, RouteRequests int
+	// Concurrency is the requests in flight at once (1 to 10000); Timeout is per request (> 0).
+	Concurrency int
+	Timeout     time.Duration
+	// Confidence is a fraction in [0.5, 1); Tolerance (in (0, 100)) and MaxErrors ([0, 100]) are in
+	// percentage points.
+	Confidence, Tolerance, MaxErrors float64
+	// Output is the report's format: FormatMarkdown or FormatJSON.
+	Output string
 }
 
-// AddFlags binds the inputs to fs under the Flag* names, with the CLI verify defaults.
-func (in *StageInputs) AddFlags(fs *pflag.FlagSet) {
-	fs.StringVar(&in.Gateway, FlagGateway, "", "verify traffic through this ingress gateway address after the stage (empty: no verification)")
-	fs.StringVar(&in.AnswerGreen, FlagAnswerGreen, "", "the answer that identifies green (default: ask green's header route)")
-	fs.StringVar(&in.AnswerBlue, FlagAnswerBlue, "", "the answer that identifies blue (default: ask blue's header route)")
-	fs.IntVar(&in.Requests, FlagRequests, 0, "requests to the default route when verifying (0: enough to decide)")
-	fs.Float64Var(&in.Tolerance, FlagTolerance, DefaultTolerance, "percentage points a share may be off from its weight when verifying")
+// NewInputs returns the inputs with the documented defaults: 10 in flight, 10s per request, 99%
+// confidence, 5 points of tolerance, 1% errors, a Markdown report.
+func NewInputs() Inputs {
+	return Inputs{Concurrency: DefaultConcurrency, Timeout: DefaultTimeout, Confidence: DefaultConfidence,
+		Tolerance: DefaultTolerance, MaxErrors: DefaultMaxErrors, Output: FormatMarkdown}
 }
 
-// Options validates the inputs into verify's options for routes serving hosts; nil means no
-// verification was asked for. A bad value is a *config.InputError naming the input.
-func (in *StageInputs) Options(hosts []string) (*Options, error) {
-	if strings.TrimSpace(in.Gateway) == "" {
-		return nil, nil
-	}
+// AddFlags binds the inputs to fs under `mlcanary verify`'s flag names, with NewInputs' defaults.
+func (in *Inputs) AddFlags(fs *pflag.FlagSet) {
+	d := NewInputs()
+	fs.StringVar(&in.Gateway, flagGateway, d.Gateway, "the ingress gateway's address, e.g. 20.1.2.3 or http://20.1.2.3:80 (required)")
+	fs.StringVar(&in.AnswerGreen, flagAnswerGreen, d.AnswerGreen, "the answer that identifies green (default: ask green's header route)")
+	fs.StringVar(&in.AnswerBlue, flagAnswerBlue, d.AnswerBlue, "the answer that identifies blue (default: ask blue's header route)")
+	fs.IntVar(&in.Requests, flagRequests, d.Requests, "requests to the default route (0: enough to decide at --confidence and --tolerance)")
+	fs.IntVar(&in.RouteRequests, flagRouteRequests, d.RouteRequests, "requests to each header route (0: enough to decide)")
+	fs.IntVarP(&in.Concurrency, flagConcurrency, "c", d.Concurrency, "requests in flight at once")
+	fs.DurationVar(&in.Timeout, flagTimeout, d.Timeout, "per-request timeout")
+	fs.Float64Var(&in.Confidence, flagConfidence, d.Confidence, "joint confidence of each comparison, between 0.5 and 1")
+	fs.Float64Var(&in.Tolerance, flagTolerance, d.Tolerance, "percentage points a share may be off from its weight and still agree")
+	fs.Float64Var(&in.MaxErrors, flagMaxErrors, d.MaxErrors, "percentage of failed requests a check accepts")
+	fs.StringVarP(&in.Output, flagOutput, "o", d.Output, "report format: markdown or json")
+}
+
+// Validate checks every input on its own, the gateway first; the first bad one is a
+// *config.InputError naming its flag and what is allowed. A gateway address with a password is
+// shown redacted.
+func (in *Inputs) Validate() error {
 	bad := func(input, value, allowed string) error {
 		return &config.InputError{Input: input, Value: value, Allowed: allowed}
 	}
 	switch {
+	case strings.TrimSpace(in.Gateway) == "":
+		return bad(flagGateway, in.Gateway, "the ingress gateway's address, e.g. 20.1.2.3")
 	case !GatewayAddress(in.Gateway):
-		return nil, bad(FlagGateway, RedactedAddress(in.Gateway), "the gateway's http(s) address without a path or credentials, e.g. 20.1.2.3 (verify adds the route paths)")
+		return bad(flagGateway, RedactedAddress(in.Gateway), "the gateway's http(s) address without a path or credentials, e.g. 20.1.2.3 (verify adds the route paths)")
 	case in.Requests < 0:
-		return nil, bad(FlagRequests, fmt.Sprint(in.Requests), "0 (enough to decide) or more")
+		return bad(flagRequests, fmt.Sprint(in.Requests), "0 (enough to decide) or more")
+	case in.RouteRequests < 0:
+		return bad(flagRouteRequests, fmt.Sprint(in.RouteRequests), "0 (enough to decide) or more")
+	case in.Concurrency < 1 || in.Concurrency > 10000:
+		return bad(flagConcurrency, fmt.Sprint(in.Concurrency), "a whole number from 1 to 10000")
+	case in.Timeout <= 0:
+		return bad(flagTimeout, in.Timeout.String(), "a duration above 0, e.g. 10s")
+	case in.Confidence < 0.5 || in.Confidence >= 1:
+		return bad(flagConfidence, fmt.Sprint(in.Confidence), "a fraction from 0.5 to below 1, e.g. 0.99")
 	case in.Tolerance <= 0 || in.Tolerance >= 100:
-		return nil, bad(FlagTolerance, fmt.Sprint(in.Tolerance), "percentage points above 0 and below 100, e.g. 5")
+		return bad(flagTolerance, fmt.Sprint(in.Tolerance), "percentage points above 0 and below 100, e.g. 5")
+	case in.MaxErrors < 0 || in.MaxErrors > 100:
+		return bad(flagMaxErrors, fmt.Sprint(in.MaxErrors), "a percentage from 0 to 100")
+	case in.Output != FormatMarkdown && in.Output != FormatJSON:
+		return bad(flagOutput, in.Output, "markdown or json")
+	}
+	return nil
+}
+
+// Options validates the inputs into verify's Options for routes that serve hosts (the first exact
+// one is sent as the Host header): percentages become fractions, and an answer left empty is
+// learned through its header route.
+func (in *Inputs) Options(hosts []string) (Options, error) {
+	if err := in.Validate(); err != nil {
+		return Options{}, err
 	}
 	answers := map[config.Version]string{}
 	if in.AnswerGreen != "" {
@@ -73,42 +120,9 @@ func (in *StageInputs) Options(hosts []string) (*Options, error) {
 	if in.AnswerBlue != "" {
 		answers[config.Blue] = in.AnswerBlue
 	}
-	return &Options{
-		Gateway: in.Gateway, Host: ExactHost(hosts), Answers: answers, Requests: in.Requests,
-		Concurrency: DefaultConcurrency, Timeout: DefaultTimeout, Confidence: DefaultConfidence,
-		Tolerance: in.Tolerance / 100, MaxErrorShare: DefaultMaxErrors / 100,
+	return Options{
+		Gateway: in.Gateway, Host: ExactHost(hosts), Answers: answers, Requests: in.Requests, RouteRequests: in.RouteRequests,
+		Concurrency: in.Concurrency, Timeout: in.Timeout, Confidence: in.Confidence,
+		Tolerance: in.Tolerance / 100, MaxErrorShare: in.MaxErrors / 100,
 	}, nil
-}
-
-// RedactedAddress is a gateway address as it may be printed in an error: a password in it shows as
-// xxxxx (url.URL.Redacted), and an address that does not parse but may hold credentials is not shown.
-func RedactedAddress(raw string) string {
-	u, err := url.Parse(BaseURL(raw))
-	switch {
-	case err != nil && strings.Contains(raw, "@"):
-		return "(not shown: it may hold credentials)"
-	case err != nil || u.User == nil:
-		return raw
-	}
-	return u.Redacted()
-}
-
-// GatewayAddress reports whether raw is a gateway address verify can use: an http(s) URL or a bare
-// HOST[:PORT], with no path (verify adds the route paths itself) and no credentials (the address is
-// printed in logs and summaries).
-func GatewayAddress(raw string) bool {
-	u, err := url.Parse(BaseURL(raw))
-	return err == nil && (u.Scheme == "http" || u.Scheme == "https") && u.Host != "" && u.User == nil &&
-		strings.Trim(u.Path, "/") == "" && u.RawQuery == ""
-}
-
-// ExactHost is the first host the routes serve that is not a wildcard, sent as the Host header so a
-// gateway serving named hosts routes the requests; "" keeps the gateway address as the host.
-func ExactHost(hosts []string) string {
-	for _, h := range hosts {
-		if !strings.Contains(h, "*") {
-			return h
-		}
-	}
-	return ""
 }
