@@ -3,6 +3,7 @@ package app
 import (
 	"bufio"
 	"encoding/base64"
+	"errors"
 	"os"
 	"os/exec"
 	"path/filepath"
@@ -138,7 +139,7 @@ func TestLauncherForwardsSIGTERM(t *testing.T) {
 		out.WriteString(sc.Text() + "\n")
 	}
 	err = cmd.Wait()
-	if exit, ok := err.(*exec.ExitError); !ok || exit.ExitCode() != 1 {
+	if exit := (*exec.ExitError)(nil); !errors.As(err, &exit) || exit.ExitCode() != 1 {
 		t.Errorf("exit %v, want code 1 from mlcanary", err)
 	}
 	if d := time.Since(start); d > 30*time.Second {

@@ -5,6 +5,7 @@ import (
 	"context"
 	"crypto/x509"
 	"encoding/pem"
+	"errors"
 	"fmt"
 	"os"
 	"os/exec"
@@ -70,7 +71,7 @@ func launcher(t *testing.T) string {
 		}
 		for _, s := range steps {
 			if out, err := exec.Command(s[0], s[1:]...).CombinedOutput(); err != nil {
-				launcherErr = fmt.Errorf("%s: %v\n%s", strings.Join(s[:2], " "), err, out)
+				launcherErr = fmt.Errorf("%s: %w\n%s", strings.Join(s[:2], " "), err, out)
 				return
 			}
 		}
@@ -108,7 +109,7 @@ func runTaskArgs(t *testing.T, task string, env map[string]string, args ...strin
 	cmd.Stdout, cmd.Stderr = &stdout, &stderr
 	err := cmd.Run()
 	r := agentRun{stdout: stdout.String(), stderr: stderr.String(), cmds: parseVSO(stdout.String())}
-	if exit, ok := err.(*exec.ExitError); ok {
+	if exit := (*exec.ExitError)(nil); errors.As(err, &exit) {
 		r.code = exit.ExitCode()
 	} else if err != nil {
 		t.Fatal(err)

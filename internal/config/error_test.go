@@ -1,6 +1,7 @@
 package config
 
 import (
+	"errors"
 	"strings"
 	"testing"
 )
@@ -29,7 +30,10 @@ func TestErrorLineIsEscaped(t *testing.T) {
 // the inputs the message mentions.
 func TestRenameNamesEveryInput(t *testing.T) {
 	_, err := ImageFrom("x.io/m:1", "x.io/m", "")
-	e := err.(*InputError)
+	var e *InputError
+	if !errors.As(err, &e) {
+		t.Fatalf("ImageFrom = %v, want an *InputError", err)
+	}
 	e.Rename(func(f string) string {
 		return map[string]string{"image": "image", "image-repo": "imageRepository", "image-tag": "imageTag"}[f]
 	})
@@ -61,7 +65,8 @@ func TestImageFrom(t *testing.T) {
 		{"", "x.io/m", "", "", "image-tag"},
 	} {
 		got, err := ImageFrom(tc.image, tc.repo, tc.tag)
-		in, _ := err.(*InputError)
+		var in *InputError
+		errors.As(err, &in)
 		if got != tc.want || (tc.input == "") != (err == nil) || (in != nil && in.Input != tc.input) {
 			t.Errorf("ImageFrom(%q, %q, %q) = %q, %v; want %q naming %q", tc.image, tc.repo, tc.tag, got, err, tc.want, tc.input)
 		}

@@ -26,7 +26,7 @@ func status(code int32, reason metav1.StatusReason, msg string, details *metav1.
 }
 
 // forbidden is apierrors.NewForbidden as admission.NewForbidden and the authorizer call it.
-func forbidden(msg string) error {
+func forbidden(msg string) *apierrors.StatusError {
 	return apierrors.NewForbidden(deploymentsGR, "model-blue", errors.New(msg))
 }
 
@@ -34,7 +34,7 @@ func forbidden(msg string) error {
 // with the reason the validation names (Invalid by default) and the message as a cause.
 func policyDenied(reason metav1.StatusReason, code int32) error {
 	msg := "ValidatingAdmissionPolicy 'require-memory-limit' with binding 'require-memory-limit-abtesting' denied request: every container needs resources.limits.memory"
-	err := forbidden(msg).(*apierrors.StatusError)
+	err := forbidden(msg)
 	err.ErrStatus.Reason, err.ErrStatus.Code = reason, code
 	err.ErrStatus.Details.Causes = append(err.ErrStatus.Details.Causes, metav1.StatusCause{Message: msg})
 	return err
@@ -42,7 +42,7 @@ func policyDenied(reason metav1.StatusReason, code int32) error {
 
 func TestExplain(t *testing.T) {
 	r := Request{Doing: "applying Deployment abtesting/model-blue", Namespace: "abtesting", Host: "https://aks.example:443"}
-	terminating := forbidden("unable to create new content in namespace abtesting because it is being terminated").(*apierrors.StatusError)
+	terminating := forbidden("unable to create new content in namespace abtesting because it is being terminated")
 	terminating.ErrStatus.Details.Causes = []metav1.StatusCause{{Type: "NamespaceTerminating", Message: "namespace abtesting is being terminated", Field: "metadata.namespace"}}
 	beingDeleted := apierrors.NewAlreadyExists(deploymentsGR, "model-blue")
 	beingDeleted.ErrStatus.Message = "object is being deleted: " + beingDeleted.ErrStatus.Message

@@ -144,7 +144,7 @@ func (b *builder) state(v config.Version) VersionState { return b.live.Versions[
 
 func (b *builder) add(s Step) { b.plan.Steps = append(b.plan.Steps, s) }
 
-func (b *builder) refuse(format string, args ...any) error {
+func (b *builder) refuse(format string, args ...any) *PreconditionError {
 	return &PreconditionError{Stage: b.cfg.Stage.String(), Msg: fmt.Sprintf(format, args...)}
 }
 

@@ -34,7 +34,7 @@ func (b *builder) needReady(v config.Version, establishedBy string) error {
 	if !st.Ready {
 		err := b.refuse("%s must be ready, but %s; %s", name, st.Reason, establishedBy)
 		if st.Wanted >= 1 { // a rollout in progress may finish; a Deployment scaled to 0 will not
-			err.(*PreconditionError).Unready = v
+			err.Unready = v
 		}
 		return err
 	}

@@ -149,7 +149,7 @@ func (e *Env) untilRefused(ctx context.Context, ns, want string) error {
 			return nil
 		}
 		if time.Now().After(deadline) {
-			return fmt.Errorf("the API server did not start refusing Deployments in %s with %q (last: %v)", ns, want, err)
+			return fmt.Errorf("the API server did not start refusing Deployments in %s with %q (last: %w)", ns, want, err)
 		}
 		time.Sleep(50 * time.Millisecond)
 	}
