@@ -105,10 +105,11 @@ func TestKubernetesConnectionAgainstAPIServer(t *testing.T) {
 				t.Fatal(err)
 			}
 			err = canList(c.Config, "default")
+			wanted := err != nil && (strings.Contains(err.Error(), tt.wantErr) || tt.wantErr == "forbidden" && apierrors.IsForbidden(err))
 			switch {
 			case tt.wantErr == "" && err != nil:
 				t.Fatalf("listing with %s: %v", c.Source, err)
-			case tt.wantErr != "" && (err == nil || !strings.Contains(err.Error(), tt.wantErr) && !(tt.wantErr == "forbidden" && apierrors.IsForbidden(err))):
+			case tt.wantErr != "" && !wanted:
 				t.Fatalf("err = %v, want one containing %q", err, tt.wantErr)
 			}
 			if strings.HasPrefix(tt.name, "service account") && !contains(c.Secrets, c.Config.BearerToken) {

@@ -74,7 +74,7 @@ func fieldsOfOthers(before, after *unstructured.Unstructured) []string {
 			continue
 		}
 		var fields map[string]any
-		if json.Unmarshal(mf.FieldsV1.Raw, &fields) != nil {
+		if json.Unmarshal(mf.FieldsV1.GetRawBytes(), &fields) != nil {
 			continue
 		}
 		walkFields(fields, nil, func(path []string) {

@@ -28,8 +28,8 @@ func keepIstioWrites(t *testing.T, next http.RoundTripper) http.RoundTripper {
 	}
 	return roundTripFunc(func(req *http.Request) (*http.Response, error) {
 		resp, err := next.RoundTrip(req)
-		if err != nil || req.Method == http.MethodGet || req.Method == http.MethodDelete || resp.StatusCode >= 300 ||
-			!(strings.Contains(req.URL.Path, "/virtualservices/") || strings.Contains(req.URL.Path, "/gateways/")) {
+		istio := strings.Contains(req.URL.Path, "/virtualservices/") || strings.Contains(req.URL.Path, "/gateways/")
+		if err != nil || req.Method == http.MethodGet || req.Method == http.MethodDelete || resp.StatusCode >= 300 || !istio {
 			return resp, err
 		}
 		body, rerr := io.ReadAll(resp.Body)
