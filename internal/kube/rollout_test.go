@@ -60,8 +60,8 @@ func pod(name string, status map[string]any) unstructured.Unstructured {
 	return p
 }
 
-func waiting(container, reason, message string) map[string]any {
-	return map[string]any{"containerStatuses": []any{map[string]any{"name": container,
+func waiting(reason, message string) map[string]any {
+	return map[string]any{"containerStatuses": []any{map[string]any{"name": "model",
 		"state": map[string]any{"waiting": map[string]any{"reason": reason, "message": message}}}}}
 }
 
@@ -74,10 +74,10 @@ func TestPodProblemLines(t *testing.T) {
 	unschedulable := map[string]any{"conditions": []any{map[string]any{"type": "PodScheduled", "status": "False", "reason": "Unschedulable",
 		"message": "0/3 nodes are available: 3 Insufficient cpu."}}}
 	pods := []unstructured.Unstructured{
-		pod("m-1", waiting("model", "ImagePullBackOff", `Back-off pulling image "r/m:9"`)),
-		pod("m-2", waiting("model", "ImagePullBackOff", `Back-off pulling image "r/m:9"`)),
-		pod("m-3", waiting("model", "ContainerCreating", "")),
-		pod("m-4", waiting("model", "ImagePullBackOff", `Back-off pulling image "r/m:9"`)),
+		pod("m-1", waiting("ImagePullBackOff", `Back-off pulling image "r/m:9"`)),
+		pod("m-2", waiting("ImagePullBackOff", `Back-off pulling image "r/m:9"`)),
+		pod("m-3", waiting("ContainerCreating", "")),
+		pod("m-4", waiting("ImagePullBackOff", `Back-off pulling image "r/m:9"`)),
 		pod("m-5", crash),
 		pod("m-6", unschedulable),
 	}
@@ -92,13 +92,13 @@ func TestPodProblemLines(t *testing.T) {
 
 	var many []unstructured.Unstructured
 	for i := range 5 {
-		many = append(many, pod(fmt.Sprintf("m-%d", i), waiting("model", "CreateContainerConfigError", fmt.Sprintf("secret \"s%d\" not found\n", i)+strings.Repeat("x", 300))))
+		many = append(many, pod(fmt.Sprintf("m-%d", i), waiting("CreateContainerConfigError", fmt.Sprintf("secret \"s%d\" not found\n", i)+strings.Repeat("x", 300))))
 	}
 	got := PodProblemLines(many)
 	if len(got) != 4 || got[3] != "2 more problems (kubectl describe pods)" || strings.Contains(got[0], "\n") || len([]rune(got[0])) > 260 {
 		t.Errorf("five distinct long problems: %q", got)
 	}
-	if got := PodProblemLines([]unstructured.Unstructured{pod("m-1", waiting("model", "ContainerCreating", ""))}); got != nil {
+	if got := PodProblemLines([]unstructured.Unstructured{pod("m-1", waiting("ContainerCreating", ""))}); got != nil {
 		t.Errorf("a starting pod is no problem: %q", got)
 	}
 }

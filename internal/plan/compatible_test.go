@@ -8,10 +8,10 @@ import (
 	"github.com/mlcanary/mlcanary/internal/routing"
 )
 
-// adopted is a ready version set up by someone else with the given pod labels and a Service
+// adopted is a ready version (image m:1) set up by someone else with the given pod labels and a Service
 // selecting selector on ports.
-func adopted(image string, pods, selector map[string]string, ports ...int32) VersionState {
-	st := ready(image)
+func adopted(pods, selector map[string]string, ports ...int32) VersionState {
+	st := ready("m:1")
 	st.Shape = Shape{Adopted: true, Selector: pods, PodLabels: pods, Containers: []string{"model"}, Ports: []int32{5001}}
 	st.Service = ServiceState{Exists: true, Adopted: true, Selector: selector, Ports: ports, TargetPort: "5001"}
 	return st
@@ -27,11 +27,11 @@ func TestCompatibility(t *testing.T) {
 		green       VersionState
 		want        string // "" when the stage is planned
 	}{
-		{"app: scoring adopted whole", "Blue_0", adopted("m:1", scoring, scoring, 5001), ""},
-		{"Service selects other pods", "Rollback", adopted("m:1", model, scoring, 5001), "Service abtesting/model-svc-green: spec.selector is app=scoring,model_version=green, which does not select green's pods (labelled app=model,model_version=green)"},
-		{"Service selects both versions", "Blue_0", adopted("m:1", model, map[string]string{"app": "model"}, 5001), "spec.selector app=model also selects blue's pods"},
-		{"Service without --port", "Rollback", adopted("m:1", model, model, 80), "spec.ports are [80], but mlcanary routes green's traffic to port 5001 (--port)"},
-		{"Service with empty selector", "Rollback", adopted("m:1", model, nil, 5001), "spec.selector is empty"},
+		{"app: scoring adopted whole", "Blue_0", adopted(scoring, scoring, 5001), ""},
+		{"Service selects other pods", "Rollback", adopted(model, scoring, 5001), "Service abtesting/model-svc-green: spec.selector is app=scoring,model_version=green, which does not select green's pods (labelled app=model,model_version=green)"},
+		{"Service selects both versions", "Blue_0", adopted(model, map[string]string{"app": "model"}, 5001), "spec.selector app=model also selects blue's pods"},
+		{"Service without --port", "Rollback", adopted(model, model, 80), "spec.ports are [80], but mlcanary routes green's traffic to port 5001 (--port)"},
+		{"Service with empty selector", "Rollback", adopted(model, nil, 5001), "spec.selector is empty"},
 	}
 	for _, tc := range cases {
 		t.Run(tc.name, func(t *testing.T) {

@@ -151,12 +151,12 @@ func (b *builder) refuse(format string, args ...any) *PreconditionError {
 // deploy adds the steps that make version v run image and be ready. When its pods are about to be
 // replaced (new image, changed spec, or a rollout that is not finished) while it receives traffic,
 // it is unrouted first; a route someone else owns cannot be, so that refuses the stage.
-func (b *builder) deploy(v config.Version, image string, current routing.Routing) (routing.Routing, error) {
+func (b *builder) deploy(v config.Version, image string, current routing.Routing) error {
 	st := b.state(v)
 	replace := st.Deployed && (st.Image != image || !st.Current || !st.Ready)
 	if replace {
 		if err := b.noForeignRoutes(v, "replace its pods"); err != nil {
-			return current, err
+			return err
 		}
 	}
 	if replace {
@@ -170,7 +170,7 @@ func (b *builder) deploy(v config.Version, image string, current routing.Routing
 	b.add(Step{Action: ApplyDeployment, Version: v, Image: image, Container: st.Container})
 	b.add(Step{Action: WaitReady, Version: v})
 	b.plan.Images[v] = image
-	return current, nil
+	return nil
 }
 
 func (b *builder) applyService(v config.Version) {

@@ -18,7 +18,7 @@ func (b *builder) blue0() error {
 		return b.refuse("blue (Deployment %s/%s) serves %d%% of traffic with %s and there is no green to move that traffic to, so Blue_0 (no default traffic on blue) cannot hold; finish this release with Blue_Green and Green_100 first",
 			b.cfg.Namespace, b.cfg.Objects[config.Blue].Deployment, current.Weights[config.Blue], blue.Image)
 	}
-	if _, err := b.deploy(config.Blue, b.cfg.Image, current); err != nil {
+	if err := b.deploy(config.Blue, b.cfg.Image, current); err != nil {
 		return err
 	}
 	if !green.Deployed {
@@ -55,7 +55,7 @@ func (b *builder) blueGreen() error {
 	if w := b.live.Routing.Weights; w[config.Blue] != 100 {
 		return b.refuse("all traffic must be on blue before green is replaced, but the default route sends green %d%%, blue %d%%; Blue_100 establishes that", w[config.Green], w[config.Blue])
 	}
-	if _, err := b.deploy(config.Green, b.state(config.Blue).Image, b.live.Routing); err != nil {
+	if err := b.deploy(config.Green, b.state(config.Blue).Image, b.live.Routing); err != nil {
 		return err
 	}
 	b.route(routing.NewRouting(true, true, 0, 100))
