@@ -86,7 +86,7 @@ func TestRefusalsNameTheirCause(t *testing.T) {
 			return nil
 		}, "", `Blue_0: Deployment %s/model-blue: spec.selector is app=someone-elses, but this stage writes it with pods labelled app=model,model_version=blue (--app model) and a Deployment's selector cannot be changed`,
 			"; delete the Deployment so that mlcanary creates it again, or run with the --app it was created with"}, // issue #8 kind 7: checked before the first write, not met mid-stage
-		{"Deployment being deleted", nil, "Blue_0", func(t *testing.T, f *fixture, c *config.Config) *rest.Config {
+		{"Deployment being deleted", nil, "Blue_0", func(t *testing.T, _ *fixture, c *config.Config) *rest.Config {
 			d, err := render.Unstructured(render.Deployment(c, config.Blue, imgB, ""))
 			must(t, err)
 			must(t, env.CreateBeingDeleted(ctx, kube.Deployments, d))
@@ -100,11 +100,11 @@ func TestRefusalsNameTheirCause(t *testing.T) {
 			return rc
 		}, kube.CauseNotFound, `applying Service %s-gone/model-svc-blue: namespace "%s-gone" does not exist; create it first`,
 			"; nothing was changed"},
-		{"rejected credential", nil, "Blue_0", func(t *testing.T, f *fixture, c *config.Config) *rest.Config {
+		{"rejected credential", nil, "Blue_0", func(*testing.T, *fixture, *config.Config) *rest.Config {
 			return &rest.Config{Host: env.Config.Host, BearerToken: "not-a-valid-token", TLSClientConfig: rest.TLSClientConfig{CAData: env.Config.CAData}}
 		}, kube.CauseCredentials, `Blue_0: checking for Istio's API: the API server at ` + env.Config.Host + ` rejected the credentials (401 Unauthorized); the token has expired or was revoked`,
 			"run the stage again"},
-		{"server does not answer", nil, "Blue_0", func(t *testing.T, f *fixture, c *config.Config) *rest.Config {
+		{"server does not answer", nil, "Blue_0", func(t *testing.T, _ *fixture, _ *config.Config) *rest.Config {
 			// A listener that accepts connections and never answers, as a hung API server or a
 			// black-holing firewall does; the client's request timeout ends each request.
 			l, err := net.Listen("tcp", "127.0.0.1:0")
@@ -123,7 +123,7 @@ func TestRefusalsNameTheirCause(t *testing.T) {
 		}, kube.CauseTimeout, `Blue_0: checking for Istio's API: the API server at https://127.0.0.1:`, // then the port and the
 			// client's words, which depend on where the request was when its timeout ended it
 			"); check that the cluster is up and reachable from this machine, then run the stage again"},
-		{"unreachable", nil, "Blue_0", func(t *testing.T, f *fixture, c *config.Config) *rest.Config {
+		{"unreachable", nil, "Blue_0", func(*testing.T, *fixture, *config.Config) *rest.Config {
 			return &rest.Config{Host: "https://127.0.0.1:1", Timeout: 2 * time.Second}
 		}, kube.CauseUnreachable, `Blue_0: checking for Istio's API: cannot reach the API server at https://127.0.0.1:1 (dial tcp 127.0.0.1:1: connect: connection refused)`,
 			"then run the stage again"},

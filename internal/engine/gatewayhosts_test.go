@@ -24,7 +24,7 @@ func TestGatewayServerOfAnotherNamespaceDoesNotServeUs(t *testing.T) {
 			d.Gateway["spec"].(map[string]any)["servers"].([]any)[0].(map[string]any)["hosts"] = []any{h}
 			d.Deployment, d.Service, d.VirtualService = nil, nil, nil
 			d.apply(t, f)
-			err, writes := f.stageWith("Blue_0", imgA, nil)
+			writes, err := f.stageWith("Blue_0", imgA, nil)
 			if !refused {
 				if err != nil {
 					t.Fatalf("Blue_0 with a server serving %s: %v", h, err)

@@ -27,11 +27,10 @@ func weightedTo(host string, w int64) map[string]any {
 }
 
 // withRoute puts r in front of D0's default route (the last one).
-func (d *d0) withRoute(r map[string]any) *d0 {
+func (d *d0) withRoute(r map[string]any) {
 	spec := d.VirtualService["spec"].(map[string]any)
 	http := spec["http"].([]any)
 	spec["http"] = append(append(append([]any{}, http[:len(http)-1]...), r), http[len(http)-1])
-	return d
 }
 
 // istioState is the golden form of what a case leaves on the cluster: the VirtualService and the
@@ -55,8 +54,8 @@ func istioState(t *testing.T, f *fixture) string {
 	return string(data) + "\n"
 }
 
-// stageWith runs stage with cfg changed by opts and returns its error and the writes it sent.
-func (f *fixture) stageWith(stage, image string, opts func(*config.Config)) (error, []string) {
+// stageWith runs stage with cfg changed by opts and returns the writes it sent and its error.
+func (f *fixture) stageWith(stage, image string, opts func(*config.Config)) ([]string, error) {
 	f.t.Helper()
 	c := f.cfg(stage, image)
 	if opts != nil {
@@ -65,7 +64,7 @@ func (f *fixture) stageWith(stage, image string, opts func(*config.Config)) (err
 	f.rec.reset()
 	_, err := f.run(c)
 	_, writes := f.rec.counts()
-	return err, writes
+	return writes, err
 }
 
 func TestBrownfieldIstioRules(t *testing.T) {
@@ -125,7 +124,7 @@ func TestBrownfieldIstioRules(t *testing.T) {
 			}
 			d.apply(t, f)
 			for _, s := range []struct{ stage, image string }{{"Rollback", ""}, {"Blue_0", imgB}, {"Blue_50", imgB}} {
-				if err, _ := f.stageWith(s.stage, s.image, tc.opts); err != nil {
+				if _, err := f.stageWith(s.stage, s.image, tc.opts); err != nil {
 					t.Fatalf("%s: %v", s.stage, err)
 				}
 				f.rec.assertSafe(t)
@@ -176,7 +175,7 @@ func TestBrownfieldIstioRefusals(t *testing.T) {
 			tc.setup(d)
 			d.apply(t, f)
 			before := istioState(t, f)
-			err, writes := f.stageWith("Rollback", "", tc.opts)
+			writes, err := f.stageWith("Rollback", "", tc.opts)
 			if want := strings.ReplaceAll(tc.want, "NS", f.ns); err == nil || err.Error() != want {
 				t.Errorf("got  %v\nwant %s", err, want)
 			}

@@ -34,8 +34,9 @@ import (
 	"github.com/mlcanary/mlcanary/internal/testenv"
 )
 
-// stageWith runs stage (from the state path from) with credentials rc and returns the error line.
-func stageWith(t *testing.T, f *fixture, from []string, stage string, rc *rest.Config) (error, string) {
+// stageWith runs stage (from the state path from) with credentials rc and returns the error line
+// and the error.
+func stageWith(t *testing.T, f *fixture, from []string, stage string, rc *rest.Config) (string, error) {
 	t.Helper()
 	f.reach(from)
 	c := f.cfg(stage, imgC)
@@ -53,7 +54,7 @@ func stageWith(t *testing.T, f *fixture, from []string, stage string, rc *rest.C
 		t.Fatalf("%s succeeded", stage)
 	}
 	t.Logf("line: %s", err)
-	return err, err.Error()
+	return err.Error(), err
 }
 
 // A kubeconfig whose exec credential plugin fails (kubelogin, aws-iam-authenticator, gke-gcloud-
@@ -65,7 +66,7 @@ func TestCauseExecPluginFailureIsACredentialProblem(t *testing.T) {
 	rc := &rest.Config{Host: env.Config.Host, TLSClientConfig: rest.TLSClientConfig{CAData: env.Config.CAData},
 		ExecProvider: &clientcmdapi.ExecConfig{APIVersion: "client.authentication.k8s.io/v1", Command: "false",
 			InteractiveMode: clientcmdapi.NeverExecInteractiveMode}}
-	err, msg := stageWith(t, f, nil, "Blue_0", rc)
+	msg, err := stageWith(t, f, nil, "Blue_0", rc)
 	if kube.CauseOf(err) != kube.CauseCredentials || strings.Contains(msg, "cannot reach") || strings.Contains(msg, "firewall") {
 		t.Fatalf("cause %q:\n%s\nwant cause %q: the credential plugin failed, the server was never asked", kube.CauseOf(err), msg, kube.CauseCredentials)
 	}
@@ -79,7 +80,7 @@ func TestCauseExecPluginMissingIsOneLine(t *testing.T) {
 		ExecProvider: &clientcmdapi.ExecConfig{APIVersion: "client.authentication.k8s.io/v1", Command: "kubelogin-not-installed-test",
 			InstallHint:     "kubelogin is not installed\nwhich is required to connect to AAD enabled cluster.\n\nTo learn more, please go to https://aka.ms/aks/kubelogin",
 			InteractiveMode: clientcmdapi.NeverExecInteractiveMode}}
-	err, msg := stageWith(t, f, nil, "Blue_0", rc)
+	msg, err := stageWith(t, f, nil, "Blue_0", rc)
 	if strings.Contains(msg, "\n") || kube.CauseOf(err) != kube.CauseCredentials || strings.Contains(msg, "cannot reach") {
 		t.Fatalf("cause %q, %d lines:\n%s\nwant one line, cause %q", kube.CauseOf(err), strings.Count(msg, "\n")+1, msg, kube.CauseCredentials)
 	}
@@ -184,7 +185,7 @@ func TestCauseGreen100RefusedAtDelete(t *testing.T) {
 	must(t, env.GrantRole(ctx, f.ns, "nodelete-"+f.ns, testenv.RulesWithout("deployments", "delete")))
 	rc, err := env.UserConfig("nodelete-" + f.ns)
 	must(t, err)
-	err, msg := stageWith(t, f, states[7].path, "Green_100", rc)
+	msg, err := stageWith(t, f, states[7].path, "Green_100", rc)
 	routing, _ := f.live()
 	if kube.CauseOf(err) != kube.CauseRBAC || !strings.Contains(msg, "delete deployments.apps") {
 		t.Fatalf("cause %q:\n%s\nwant RBAC naming delete on deployments.apps", kube.CauseOf(err), msg)
@@ -350,13 +351,13 @@ func TestCauseExpiredServerCertificate(t *testing.T) {
 		ExtKeyUsage: []x509.ExtKeyUsage{x509.ExtKeyUsageServerAuth}, IPAddresses: []net.IP{net.ParseIP("127.0.0.1")}}
 	der, err := x509.CreateCertificate(rand.Reader, tmpl, tmpl, &key.PublicKey, key)
 	must(t, err)
-	srv := httptest.NewUnstartedServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {}))
+	srv := httptest.NewUnstartedServer(http.HandlerFunc(func(http.ResponseWriter, *http.Request) {}))
 	srv.TLS = &tls.Config{Certificates: []tls.Certificate{{Certificate: [][]byte{der}, PrivateKey: key}}}
 	srv.StartTLS()
 	defer srv.Close()
 	ca := pem.EncodeToMemory(&pem.Block{Type: "CERTIFICATE", Bytes: der})
 	rc := &rest.Config{Host: srv.URL, BearerToken: "t", TLSClientConfig: rest.TLSClientConfig{CAData: ca}}
-	err, msg := stageWith(t, f, nil, "Blue_0", rc)
+	msg, err := stageWith(t, f, nil, "Blue_0", rc)
 	if strings.Contains(msg, "cannot reach") || strings.Contains(msg, "firewall") || !strings.Contains(msg, "certificate") {
 		t.Fatalf("cause %q:\n%s\nwant the line to name the server's expired certificate and send the user to renew it, not to the network", kube.CauseOf(err), msg)
 	}

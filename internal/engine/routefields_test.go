@@ -167,7 +167,7 @@ func TestForeignRouteShadowingTheDefaultRoute(t *testing.T) {
 				d.VirtualService["spec"].(map[string]any)["http"] = append([]any{foreign}, d0HTTPRoutes(d)...)
 				d.apply(t, f)
 				before := istioState(t, f)
-				err, writes := f.stageWith(stage, imageFor(stage), nil)
+				writes, err := f.stageWith(stage, imageFor(stage), nil)
 				if tc.want == "" {
 					if err != nil {
 						t.Fatalf("%s with route legacy-all %v first: %v", stage, tc.match, err)

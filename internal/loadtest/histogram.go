@@ -84,7 +84,7 @@ func (h *Histogram) Merge(o *Histogram) {
 // Count is the number of recorded latencies.
 func (h *Histogram) Count() uint64 { return h.n }
 
-// Min, Max and Mean are exact; zero when nothing was recorded.
+// Min is the smallest recorded latency. Min, Max and Mean are exact; zero when nothing was recorded.
 func (h *Histogram) Min() time.Duration { return h.min }
 
 // Max is the largest recorded latency.
