@@ -60,7 +60,7 @@ func Kubeconfig(ctx context.Context, cred azcore.TokenCredential, c Cluster, opt
 	if err != nil {
 		return nil, fmt.Errorf("fetching credentials of %s: %w", what, err)
 	}
-	defer resp.Body.Close()
+	defer func() { _ = resp.Body.Close() }() // read to the end or abandoned: nothing to report
 	if !runtime.HasStatusCode(resp, http.StatusOK) {
 		return nil, fmt.Errorf("fetching credentials of %s: %s: %w", what, action, runtime.NewResponseError(resp))
 	}

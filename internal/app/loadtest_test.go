@@ -94,7 +94,7 @@ func closedURL(t *testing.T) string {
 	if err != nil {
 		t.Fatal(err)
 	}
-	ln.Close()
+	_ = ln.Close()
 	return "http://" + ln.Addr().String() + "/score"
 }
 

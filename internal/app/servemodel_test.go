@@ -63,7 +63,7 @@ func TestServeModelCommand(t *testing.T) {
 		t.Fatal(err)
 	}
 	body, _ := io.ReadAll(resp.Body)
-	resp.Body.Close()
+	_ = resp.Body.Close()
 	if got := string(body); got != "\"New Model B\"\n" {
 		t.Errorf("POST /score = %q, want the JSON string \"New Model B\"", got)
 	}
@@ -84,7 +84,7 @@ func TestServeModelCommandRejects(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	t.Cleanup(func() { busy.Close() }) // not defer: the parallel subtests run after this function returns
+	t.Cleanup(func() { _ = busy.Close() }) // not defer: the parallel subtests run after this function returns
 	tests := []struct {
 		name    string
 		args    []string

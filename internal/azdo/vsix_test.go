@@ -62,7 +62,7 @@ func checkListing(t *testing.T, path string) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	defer z.Close()
+	defer func() { _ = z.Close() }()
 	var names []string
 	var index struct {
 		Binaries map[string]struct{ Size int64 }
@@ -77,7 +77,7 @@ func checkListing(t *testing.T, path string) {
 			if err := json.NewDecoder(r).Decode(&index); err != nil {
 				t.Fatal(err)
 			}
-			r.Close()
+			_ = r.Close()
 		}
 	}
 	for _, want := range []string{"task/task.json", "task/index.js", "task/icon.png", "task/bin/mlcanary.br",

@@ -6,6 +6,7 @@ package demo
 
 import (
 	"context"
+	"errors"
 	"fmt"
 	"io"
 	"os"
@@ -25,12 +26,12 @@ const (
 )
 
 // Run starts the API server, runs the flow, prints to out, and stops everything it started.
-func Run(ctx context.Context, out io.Writer) error {
+func Run(ctx context.Context, out io.Writer) (err error) {
 	env, err := testenv.New(testenv.Options{})
 	if err != nil {
 		return err
 	}
-	defer env.Stop()
+	defer func() { err = errors.Join(err, env.Stop()) }()
 	cctx, cancel := context.WithCancel(ctx)
 	_, done := env.RunController(cctx)
 	defer func() { cancel(); <-done }()
@@ -42,7 +43,7 @@ func Run(ctx context.Context, out io.Writer) error {
 	if err != nil {
 		return err
 	}
-	defer os.RemoveAll(dir)
+	defer func() { _ = os.RemoveAll(dir) }() // a leftover temporary directory harms nothing
 	kubeconfig := filepath.Join(dir, "kubeconfig")
 	if err := writeKubeconfig(env, kubeconfig); err != nil {
 		return err
@@ -80,7 +81,9 @@ func flow(ctx context.Context, out io.Writer, kubeconfig string) error {
 			w = io.Discard
 		}
 		if s.title != "" {
-			fmt.Fprintf(out, "\n=== mlcanary %s   # %s\n", joinArgs(s.args), s.title)
+			if _, err := fmt.Fprintf(out, "\n=== mlcanary %s   # %s\n", joinArgs(s.args), s.title); err != nil {
+				return err
+			}
 		}
 		streams := app.Streams{In: os.Stdin, Out: w, Err: io.Discard} // the summary says what changed
 		if code := app.Run(ctx, streams, s.args, env); code != app.ExitOK {

@@ -109,14 +109,14 @@ func TestRefusalsNameTheirCause(t *testing.T) {
 			// black-holing firewall does; the client's request timeout ends each request.
 			l, err := net.Listen("tcp", "127.0.0.1:0")
 			must(t, err)
-			t.Cleanup(func() { l.Close() })
+			t.Cleanup(func() { _ = l.Close() })
 			go func() {
 				for {
 					conn, err := l.Accept()
 					if err != nil {
 						return
 					}
-					t.Cleanup(func() { conn.Close() })
+					t.Cleanup(func() { _ = conn.Close() })
 				}
 			}()
 			return &rest.Config{Host: "https://" + l.Addr().String(), Timeout: 300 * time.Millisecond}

@@ -33,7 +33,7 @@ func keepIstioWrites(t *testing.T, next http.RoundTripper) http.RoundTripper {
 			return resp, err
 		}
 		body, rerr := io.ReadAll(resp.Body)
-		resp.Body.Close()
+		_ = resp.Body.Close()
 		resp.Body = io.NopCloser(bytes.NewReader(body))
 		if rerr != nil {
 			return resp, err

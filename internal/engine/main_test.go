@@ -26,7 +26,11 @@ func run(m *testing.M) int {
 		fmt.Fprintln(os.Stderr, err)
 		return 1
 	}
-	defer env.Stop()
+	defer func() {
+		if err := env.Stop(); err != nil {
+			fmt.Fprintln(os.Stderr, "stopping the test API server:", err)
+		}
+	}()
 	ctx, cancel := context.WithCancel(context.Background())
 	var done <-chan struct{}
 	ctrl, done = env.RunController(ctx)

@@ -143,8 +143,8 @@ type lostResponse struct {
 func (l *lostResponse) RoundTrip(req *http.Request) (*http.Response, error) {
 	resp, err := l.next.RoundTrip(req)
 	if err == nil && l.match(req) && !l.lost.Swap(true) {
-		io.Copy(io.Discard, resp.Body)
-		resp.Body.Close()
+		_, _ = io.Copy(io.Discard, resp.Body)
+		_ = resp.Body.Close()
 		return nil, &net.OpError{Op: "read", Net: "tcp", Err: syscall.ECONNRESET}
 	}
 	return resp, err
@@ -320,7 +320,7 @@ func TestCausePodQuotaRefusalDuringRolloutIsNamed(t *testing.T) {
 					map[string]any{"type": "ReplicaFailure", "status": "True", "reason": "FailedCreate", "message": quota, "lastUpdateTime": now, "lastTransitionTime": now},
 					map[string]any{"type": "Progressing", "status": "True", "reason": "ReplicaSetUpdated", "message": `ReplicaSet "model-blue-6d4cf56db6" is progressing.`, "lastUpdateTime": now, "lastTransitionTime": now},
 				}}
-			env.Dynamic.Resource(kube.Deployments).Namespace(f.ns).UpdateStatus(ctx, d, metav1.UpdateOptions{})
+			_, _ = env.Dynamic.Resource(kube.Deployments).Namespace(f.ns).UpdateStatus(ctx, d, metav1.UpdateOptions{}) // a conflict is retried on the next tick
 		}
 	}()
 	c := f.cfg("Blue_0", imgC)

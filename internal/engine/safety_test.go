@@ -206,7 +206,11 @@ func TestIstioMissing(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	defer bare.Stop()
+	defer func() {
+		if err := bare.Stop(); err != nil {
+			t.Errorf("stopping the API server: %v", err)
+		}
+	}()
 	c := config.Default()
 	c.Stage, c.Image = config.Stage{Kind: config.KindBlue0}, imgA
 	assertStageErr(t, bare.Config, c, "Istio is not installed in this cluster: the API server does not serve networking.istio.io/v1")

@@ -47,7 +47,7 @@ func count(t *testing.T, url, version string, n int) map[string]int {
 			t.Fatal(err)
 		}
 		b, err := io.ReadAll(resp.Body)
-		resp.Body.Close()
+		_ = resp.Body.Close()
 		if err != nil {
 			t.Fatal(err)
 		}

@@ -26,7 +26,7 @@ func (t noSilentRetry) RoundTrip(req *http.Request) (*http.Response, error) {
 	}
 	after, _ := strconv.Atoi(strings.TrimSpace(resp.Header.Get("Retry-After")))
 	body, _ := io.ReadAll(io.LimitReader(resp.Body, 64<<10))
-	resp.Body.Close()
+	_ = resp.Body.Close() // already read: nothing to report
 	st := metav1.Status{}
 	if json.Unmarshal(body, &st) != nil || st.Kind != "Status" {
 		st = metav1.Status{Message: strings.TrimSpace(string(body))}

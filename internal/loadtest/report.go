@@ -107,7 +107,7 @@ func WriteText(w io.Writer, r Report) error {
 			fmt.Fprintf(tw, "%s\t%d\t%.1f%%\n", e.Label(), e.Count, 100*e.Share)
 		}
 	}
-	tw.Flush()
+	_ = tw.Flush() // into a strings.Builder, which never fails
 	l := r.Latency
 	fmt.Fprintf(&b, "Latency: p50 %.2fms  p90 %.2fms  p99 %.2fms  (min %.2fms, mean %.2fms, max %.2fms)\n",
 		l.P50, l.P90, l.P99, l.Min, l.Mean, l.Max)
@@ -127,7 +127,7 @@ func writeComparison(b *strings.Builder, c Comparison) {
 		fmt.Fprintf(tw, "  %s\texpected %.1f%%\tobserved %.1f%% [%.1f, %.1f]\t%s\n", ch.Answer,
 			100*ch.Expected, 100*ch.Observed, 100*ch.Interval.Low, 100*ch.Interval.High, describe(ch, c.Tolerance))
 	}
-	tw.Flush()
+	_ = tw.Flush() // into a strings.Builder, which never fails
 	fmt.Fprintln(b, Summary(c))
 }
 

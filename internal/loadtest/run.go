@@ -237,7 +237,7 @@ func fetch(c *http.Client, req *http.Request, buf []byte) ([]byte, int, error) {
 	if err != nil {
 		return nil, 0, err
 	}
-	defer resp.Body.Close()
+	defer func() { _ = resp.Body.Close() }() // a read error is the one to report
 	n, err := io.ReadFull(resp.Body, buf)
 	switch {
 	case err == nil:

@@ -48,7 +48,7 @@ func refusedURL(t *testing.T) string {
 		t.Fatal(err)
 	}
 	addr := ln.Addr().String()
-	ln.Close()
+	_ = ln.Close()
 	return "http://" + addr + scoringmock.ScorePath
 }
 
@@ -103,7 +103,7 @@ func TestRun(t *testing.T) {
 func TestRunSendsHeaders(t *testing.T) {
 	t.Parallel()
 	srv := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
-		fmt.Fprintf(w, "%q", r.Header.Get("x-api-version")+" "+r.Host)
+		_, _ = fmt.Fprintf(w, "%q", r.Header.Get("x-api-version")+" "+r.Host)
 	}))
 	defer srv.Close()
 	h := http.Header{}
@@ -179,7 +179,7 @@ func TestRunBoundsDistinctAnswers(t *testing.T) {
 	t.Parallel()
 	var n atomic.Int64
 	srv := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, _ *http.Request) {
-		fmt.Fprintf(w, `"answer %d"`, n.Add(1))
+		_, _ = fmt.Fprintf(w, `"answer %d"`, n.Add(1))
 	}))
 	defer srv.Close()
 	const requests = 500

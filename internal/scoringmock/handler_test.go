@@ -38,7 +38,7 @@ func fetch(ctx context.Context, c *http.Client, method, url string) (reply, erro
 	if err != nil {
 		return reply{}, err
 	}
-	defer resp.Body.Close()
+	defer func() { _ = resp.Body.Close() }()
 	b, err := io.ReadAll(resp.Body)
 	return reply{resp.StatusCode, resp.Header.Get("Content-Type"), string(b)}, err
 }
