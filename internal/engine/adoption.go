@@ -3,67 +3,63 @@ package engine
 import (
 	"fmt"
 
+	appsv1 "k8s.io/api/apps/v1"
 	"k8s.io/apimachinery/pkg/apis/meta/v1/unstructured"
+	"k8s.io/apimachinery/pkg/util/intstr"
 
+	"github.com/mlcanary/mlcanary/internal/kube"
 	"github.com/mlcanary/mlcanary/internal/ownership"
 	"github.com/mlcanary/mlcanary/internal/plan"
 )
 
 // shapeOf reads what package plan checks of a Deployment before a stage writes anything: who
-// created it, its selector, pod labels and the scoring container's declared ports.
-func shapeOf(d *unstructured.Unstructured) plan.Shape {
-	if d == nil {
+// created it (from the live object u's labels), its selector, pod labels and the scoring
+// container's declared ports (from d, u as the typed struct).
+func shapeOf(u *unstructured.Unstructured, d *appsv1.Deployment) plan.Shape {
+	if u == nil || d == nil {
 		return plan.Shape{}
 	}
-	s := plan.Shape{Adopted: ownership.Adopted(d)}
-	s.Selector, _, _ = unstructured.NestedStringMap(d.Object, "spec", "selector", "matchLabels")
-	if s.Selector == nil {
-		s.Selector = map[string]string{}
+	s := plan.Shape{Adopted: ownership.Adopted(u), Selector: map[string]string{}, PodLabels: d.Spec.Template.Labels}
+	if sel := d.Spec.Selector; sel != nil {
+		if sel.MatchLabels != nil {
+			s.Selector = sel.MatchLabels
+		}
+		s.Expressions = len(sel.MatchExpressions) > 0
 	}
-	exprs, _, _ := unstructured.NestedSlice(d.Object, "spec", "selector", "matchExpressions")
-	s.Expressions = len(exprs) > 0
-	s.PodLabels, _, _ = unstructured.NestedStringMap(d.Object, "spec", "template", "metadata", "labels")
 	name, _ := scoringContainer(d)
-	containers, _, _ := unstructured.NestedSlice(d.Object, "spec", "template", "spec", "containers")
-	for _, c := range containers {
-		m, _ := c.(map[string]any)
-		n, _, _ := unstructured.NestedString(m, "name")
-		s.Containers = append(s.Containers, n)
-		if n != name {
+	for _, c := range d.Spec.Template.Spec.Containers {
+		s.Containers = append(s.Containers, c.Name)
+		if c.Name != name {
 			continue
 		}
-		ports, _, _ := unstructured.NestedSlice(m, "ports")
-		for _, p := range ports {
-			pm, _ := p.(map[string]any)
-			if n, found, _ := unstructured.NestedInt64(pm, "containerPort"); found {
-				s.Ports = append(s.Ports, int32(n))
+		for _, p := range c.Ports {
+			if p.ContainerPort != 0 {
+				s.Ports = append(s.Ports, p.ContainerPort)
 			}
-			if n, _, _ := unstructured.NestedString(pm, "name"); n != "" {
-				s.PortNames = append(s.PortNames, n)
+			if p.Name != "" {
+				s.PortNames = append(s.PortNames, p.Name)
 			}
 		}
 	}
 	return s
 }
 
-// serviceOf reads a version's Service: who created it, its selector and where port --port sends.
-func serviceOf(svc *unstructured.Unstructured, port int32) plan.ServiceState {
-	if svc == nil {
-		return plan.ServiceState{}
+// serviceOf reads a version's Service (typed: kube.ServiceOf): who created it, its selector and
+// where port --port sends.
+func serviceOf(u *unstructured.Unstructured, port int32) plan.ServiceState {
+	svc, err := kube.ServiceOf(u)
+	if svc == nil || err != nil { // the API server never returns a Service with fields of the wrong type
+		return plan.ServiceState{Exists: u != nil, Adopted: u != nil && ownership.Adopted(u)}
 	}
-	s := plan.ServiceState{Exists: true, Adopted: ownership.Adopted(svc)}
-	s.Selector, _, _ = unstructured.NestedStringMap(svc.Object, "spec", "selector")
-	ports, _, _ := unstructured.NestedSlice(svc.Object, "spec", "ports")
-	for _, p := range ports {
-		m, _ := p.(map[string]any)
-		n, _, _ := unstructured.NestedInt64(m, "port")
-		s.Ports = append(s.Ports, int32(n))
-		if int32(n) != port {
+	s := plan.ServiceState{Exists: true, Adopted: ownership.Adopted(u), Selector: svc.Spec.Selector}
+	for _, p := range svc.Spec.Ports {
+		s.Ports = append(s.Ports, p.Port)
+		if p.Port != port {
 			continue
 		}
-		s.TargetPort = fmt.Sprint(n) // Kubernetes: targetPort defaults to port
-		if t, ok := m["targetPort"]; ok {
-			s.TargetPort = fmt.Sprint(t)
+		s.TargetPort = fmt.Sprint(p.Port) // Kubernetes: targetPort defaults to port
+		if t := p.TargetPort; t.Type == intstr.String || t.IntVal != 0 {
+			s.TargetPort = t.String()
 		}
 	}
 	return s

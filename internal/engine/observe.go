@@ -4,6 +4,8 @@ import (
 	"context"
 	"fmt"
 
+	appsv1 "k8s.io/api/apps/v1"
+	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
 	"k8s.io/apimachinery/pkg/apis/meta/v1/unstructured"
 
 	"github.com/mlcanary/mlcanary/internal/config"
@@ -35,6 +37,32 @@ type liveState struct {
 	// boundGateway is what is known of an existing Gateway the VirtualService binds to.
 	boundGateway plan.GatewayState
 	decided      *plan.Live // facts(), computed once
+	// read is what the observed objects say, each read once (observed).
+	read *observed
+}
+
+// observed is what the observed objects say, read once per observed state: the VirtualService's
+// binding and routing (package ownership), and the Deployments as typed structs (kube.DeploymentOf)
+// for the facts that need no field fidelity — rollout, replicas, containers, selector.
+type observed struct {
+	binding routing.Binding
+	routing routing.Routing
+	typed   map[config.Version]*appsv1.Deployment
+}
+
+// observed reads the observed objects once (see observed).
+func (l *liveState) observed() *observed {
+	if l.read == nil {
+		l.read = &observed{
+			binding: ownership.BindingOf(l.cfg, l.vs),
+			routing: ownership.RoutingOf(l.cfg, l.vs),
+			typed:   map[config.Version]*appsv1.Deployment{},
+		}
+		for _, v := range config.Versions {
+			l.read.typed[v] = typedDeployment(l.deployments[v])
+		}
+	}
+	return l.read
 }
 
 // observe checks that Istio and the namespace exist and reads both Deployments, both Services and
@@ -61,7 +89,7 @@ func (c *Client) observe(ctx context.Context, cfg *config.Config) (*liveState, e
 			return nil, err
 		}
 	}
-	if l.boundGateway, err = c.boundGateway(ctx, cfg, ownership.BindingOf(cfg, l.vs)); err != nil {
+	if l.boundGateway, err = c.boundGateway(ctx, cfg, l.observed().binding); err != nil {
 		return nil, err
 	}
 	if err := c.readAutoscaled(ctx, l); err != nil {
@@ -116,25 +144,26 @@ func (l *liveState) facts() plan.Live {
 }
 
 func (l *liveState) derive() plan.Live {
-	binding := ownership.BindingOf(l.cfg, l.vs)
+	read := l.observed()
+	binding := read.binding
 	p := plan.Live{
 		Binding:      &binding,
 		BoundGateway: l.boundGateway,
 		Versions:     map[config.Version]plan.VersionState{},
-		Routing:      ownership.RoutingOf(l.cfg, l.vs),
+		Routing:      read.routing,
 		Foreign:      ownership.ForeignReferences(l.cfg, append([]*unstructured.Unstructured{l.vs}, l.others...)...),
 	}
 	for v, refs := range l.routeRefs {
 		p.Foreign[v] = append(p.Foreign[v], refs...)
 	}
 	for _, v := range config.Versions {
-		d := l.deployments[v]
-		r := kube.RolloutOf(d)
-		container, image := scoringContainer(d)
+		d, typed := l.deployments[v], read.typed[v]
+		r := kube.DeploymentRollout(typed)
+		container, image := scoringContainer(typed)
 		p.Versions[v] = plan.VersionState{
 			Deployed: r.Exists, Ready: r.Done, Image: image, Container: container,
 			Current: r.Exists && l.current(v, d, image, container), Available: r.Available, Wanted: r.Wanted, Reason: r.Reason,
-			Shape: shapeOf(d), Service: serviceOf(l.services[v], l.cfg.Port),
+			Shape: shapeOf(d, typed), Service: serviceOf(l.services[v], l.cfg.Port),
 		}
 	}
 	return p
@@ -147,25 +176,32 @@ func (l *liveState) current(v config.Version, d *unstructured.Unstructured, imag
 	return err == nil && upToDate(desired, d)
 }
 
-// imageOf returns the scoring container's image.
+// imageOf returns the scoring container's image of a live Deployment.
 func imageOf(d *unstructured.Unstructured) string {
-	_, image := scoringContainer(d)
+	_, image := scoringContainer(typedDeployment(d))
 	return image
 }
 
 // scoringContainer returns the name and image of the container named "model", else of the first.
-func scoringContainer(d *unstructured.Unstructured) (name, image string) {
+func scoringContainer(d *appsv1.Deployment) (name, image string) {
 	if d == nil {
 		return "", ""
 	}
-	containers, _, _ := unstructured.NestedSlice(d.Object, "spec", "template", "spec", "containers")
-	for i, c := range containers {
-		m, _ := c.(map[string]any)
-		n, _, _ := unstructured.NestedString(m, "name")
-		if i == 0 || n == config.ContainerName {
-			name = n
-			image, _, _ = unstructured.NestedString(m, "image")
+	for i, c := range d.Spec.Template.Spec.Containers {
+		if i == 0 || c.Name == config.ContainerName {
+			name, image = c.Name, c.Image
 		}
 	}
 	return name, image
+}
+
+// typedDeployment is a live Deployment as the typed struct (nil for nil). The API server never
+// returns a Deployment whose fields have the wrong type, the one thing kube.DeploymentOf fails on;
+// such an object would read as one without spec or status (never ready, no containers).
+func typedDeployment(u *unstructured.Unstructured) *appsv1.Deployment {
+	d, err := kube.DeploymentOf(u)
+	if err != nil {
+		return &appsv1.Deployment{ObjectMeta: metav1.ObjectMeta{Name: u.GetName(), Namespace: u.GetNamespace()}}
+	}
+	return d
 }

@@ -71,12 +71,13 @@ func (l *liveState) deployment(v config.Version, image, container string) (*apps
 		d.Spec.Replicas = nil
 		return d, keepLiveReplicas
 	}
+	read := l.observed()
 	n := *d.Spec.Replicas
-	if ownership.RoutingOf(l.cfg, l.vs).Weights[v] > 0 {
-		n = max(n, replicasOf(live))
+	if read.routing.Weights[v] > 0 {
+		n = max(n, replicasOf(read.typed[v]))
 	}
 	if l.cfg.Stage.Kind == config.KindBlueGreen && v == config.Green {
-		n = max(n, replicasOf(live), replicasOf(l.deployments[config.Blue]))
+		n = max(n, replicasOf(read.typed[v]), replicasOf(read.typed[config.Blue]))
 	}
 	d.Spec.Replicas = &n
 	return d, nil
@@ -94,10 +95,9 @@ func keepLiveReplicas(desired, live *unstructured.Unstructured) error {
 }
 
 // replicasOf is a live Deployment's spec.replicas (0 when absent or nil: the API server defaults it).
-func replicasOf(d *unstructured.Unstructured) int32 {
-	if d == nil {
+func replicasOf(d *appsv1.Deployment) int32 {
+	if d == nil || d.Spec.Replicas == nil {
 		return 0
 	}
-	r, _, _ := unstructured.NestedInt64(d.Object, "spec", "replicas")
-	return int32(r)
+	return *d.Spec.Replicas
 }

@@ -9,7 +9,6 @@ import (
 
 	"github.com/mlcanary/mlcanary/internal/config"
 	"github.com/mlcanary/mlcanary/internal/kube"
-	"github.com/mlcanary/mlcanary/internal/ownership"
 	"github.com/mlcanary/mlcanary/internal/routing"
 	"github.com/mlcanary/mlcanary/internal/summary"
 )
@@ -60,16 +59,17 @@ func setRouting(r *summary.Result, cfg *config.Config, routing routing.Routing) 
 // that wrote the VirtualService after mlcanary (from its managedFields), when there is one.
 func statusResult(cfg *config.Config, l *liveState) *summary.Result {
 	r := newResult("status", cfg)
-	view := liveView{routing: ownership.RoutingOf(cfg, l.vs), deployed: map[config.Version]bool{}, images: map[config.Version]string{}}
+	read := l.observed()
+	view := liveView{routing: read.routing, deployed: map[config.Version]bool{}, images: map[config.Version]string{}}
 	for _, v := range config.Versions {
 		view.deployed[v] = l.deployments[v] != nil
-		view.images[v] = imageOf(l.deployments[v])
+		_, view.images[v] = scoringContainer(read.typed[v])
 	}
 	derived, agrees := derivedStage(view)
 	r.Stage = derived
 	setRouting(r, cfg, view.routing)
 	r.Images = summary.Images{Green: view.images[config.Green], Blue: view.images[config.Blue]}
-	r.Ready = summary.Ready{Green: kube.RolloutOf(l.deployments[config.Green]).Done, Blue: kube.RolloutOf(l.deployments[config.Blue]).Done}
+	r.Ready = summary.Ready{Green: kube.DeploymentRollout(read.typed[config.Green]).Done, Blue: kube.DeploymentRollout(read.typed[config.Blue]).Done}
 	r.ChangedBy, r.ChangedAt = record(l.vs)
 	if l.vs == nil {
 		return r

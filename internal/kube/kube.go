@@ -1,7 +1,9 @@
 // Package kube is the small part of mlcanary that talks to the API server: get, server-side apply,
 // delete and wait, through the dynamic client with typed objects converted at the edge (the typed
-// clientsets would add ~35 MB to a binary the Marketplace caps). It turns API errors into one
-// sentence a pipeline user can act on.
+// clientsets would add ~35 MB to a binary the Marketplace caps). Live objects come back
+// unstructured, so a merge keeps every field someone set; reads that need no such fidelity convert
+// them once to the typed struct (DeploymentOf, ServiceOf) and judge that, as kubectl's rollout
+// status viewer does (RolloutOf). It turns API errors into one sentence a pipeline user can act on.
 package kube
 
 import (

@@ -102,3 +102,22 @@ func TestPodProblemLines(t *testing.T) {
 		t.Errorf("a starting pod is no problem: %q", got)
 	}
 }
+
+// TestRolloutOfReadsTheTypedDeployment: RolloutOf converts the live object once and judges the
+// typed struct; an object the conversion refuses (a field of the wrong type, which the API server
+// never returns) is not ready and says why, and a nil typed Deployment does not exist.
+func TestRolloutOfReadsTheTypedDeployment(t *testing.T) {
+	bad := deployment(1, counts(1, 1, 1, 1))
+	bad.Object["spec"] = map[string]any{"replicas": "two"}
+	bad.SetName("model-blue")
+	if r := RolloutOf(bad); !r.Exists || r.Done || !strings.Contains(r.Reason, "reading Deployment /model-blue") {
+		t.Errorf("a Deployment whose replicas are a string: %+v", r)
+	}
+	if r := DeploymentRollout(nil); r.Exists || r.Done {
+		t.Errorf("DeploymentRollout(nil) = %+v", r)
+	}
+	d, err := DeploymentOf(deployment(2, counts(2, 2, 2, 2)))
+	if err != nil || *d.Spec.Replicas != 2 || d.Status.AvailableReplicas != 2 || d.Generation != 2 {
+		t.Errorf("DeploymentOf = %+v, %v", d, err)
+	}
+}

@@ -7,6 +7,8 @@ import (
 	"strings"
 	"time"
 
+	appsv1 "k8s.io/api/apps/v1"
+	corev1 "k8s.io/api/core/v1"
 	"k8s.io/apimachinery/pkg/apis/meta/v1/unstructured"
 )
 
@@ -34,41 +36,54 @@ type Rollout struct {
 // rollout exceeded its progress deadline (k8s.io/kubectl/pkg/util/deployment.TimedOutReason).
 const TimedOutReason = "ProgressDeadlineExceeded"
 
-// RolloutOf reads d's status the way kubectl's DeploymentStatusViewer does
-// (k8s.io/kubectl/pkg/polymorphichelpers/rollout_status.go): nothing is decided before the
-// controller observed the latest generation; then a Progressing condition with reason
-// ProgressDeadlineExceeded is a failure, and the rollout is done once every wanted replica is
-// updated, no old replica remains and every updated replica is available. Two rules are
-// mlcanary's own: a Deployment scaled to 0 is never done (nothing would answer), and a
-// ReplicaFailure condition (the API server refusing the pods: quota, LimitRange, Pod Security) is
-// a failure when no old pod remains whose removal could make room; kubectl would keep waiting. A
-// nil d does not exist.
-func RolloutOf(d *unstructured.Unstructured) Rollout {
+// RolloutOf reads u's status the way kubectl's DeploymentStatusViewer does
+// (k8s.io/kubectl/pkg/polymorphichelpers/rollout_status.go): it converts the live object to the
+// typed Deployment once (DeploymentOf) and judges that. Nothing is decided before the controller
+// observed the latest generation; then a Progressing condition with reason ProgressDeadlineExceeded
+// is a failure, and the rollout is done once every wanted replica is updated, no old replica remains
+// and every updated replica is available. Two rules are mlcanary's own: a Deployment scaled to 0 is
+// never done (nothing would answer), and a ReplicaFailure condition (the API server refusing the
+// pods: quota, LimitRange, Pod Security) is a failure when no old pod remains whose removal could
+// make room; kubectl would keep waiting. A nil u does not exist. Wanted is spec.replicas (1 when
+// unset, as the API server defaults it).
+func RolloutOf(u *unstructured.Unstructured) Rollout {
+	d, err := DeploymentOf(u)
+	if err != nil {
+		return Rollout{Exists: true, Reason: err.Error()}
+	}
+	return DeploymentRollout(d)
+}
+
+// DeploymentRollout is RolloutOf for a Deployment already read as the typed struct (DeploymentOf);
+// a nil d does not exist.
+func DeploymentRollout(d *appsv1.Deployment) Rollout {
 	if d == nil {
 		return Rollout{Reason: "the Deployment does not exist"}
 	}
 	r := Rollout{Exists: true, Wanted: 1}
-	if w, found, _ := unstructured.NestedInt64(d.Object, "spec", "replicas"); found {
-		r.Wanted = w
+	if d.Spec.Replicas != nil {
+		r.Wanted = int64(*d.Spec.Replicas)
 	}
-	st := func(k string) int64 { v, _, _ := unstructured.NestedInt64(d.Object, "status", k); return v }
-	r.Available = st("availableReplicas")
-	reason, message := condition(d, "Progressing")
-	rfReason, rfMessage := condition(d, "ReplicaFailure")
-	if !conditionTrue(d, "ReplicaFailure") {
-		rfReason = ""
+	st := d.Status
+	replicas, updated := int64(st.Replicas), int64(st.UpdatedReplicas)
+	r.Available = int64(st.AvailableReplicas)
+	progressing := condition(d, appsv1.DeploymentProgressing)
+	failure := condition(d, appsv1.DeploymentReplicaFailure)
+	rfReason, rfMessage := "", failure.Message
+	if failure.Status == corev1.ConditionTrue {
+		rfReason = failure.Reason
 	}
-	old := st("replicas") - st("updatedReplicas")
+	old := replicas - updated
 	switch {
 	case r.Wanted < 1:
 		r.Reason = "it is scaled to 0 replicas, so nothing would answer"
-	case st("observedGeneration") < d.GetGeneration():
+	case st.ObservedGeneration < d.Generation:
 		r.Unobserved, r.Reason = true, "the controller has not seen the latest spec yet"
-	case reason == TimedOutReason:
+	case progressing.Reason == TimedOutReason:
 		r.Failed = true
 		r.Reason = "its rollout failed: the Deployment controller reports " + TimedOutReason
-		if message != "" {
-			r.Reason += " (" + strings.TrimSuffix(oneLine(message, 300), ".") + ")"
+		if progressing.Message != "" {
+			r.Reason += " (" + strings.TrimSuffix(oneLine(progressing.Message, 300), ".") + ")"
 		}
 	case rfReason != "" && old <= 0:
 		// The API server refuses the ReplicaSet's pods (a ResourceQuota, a LimitRange, Pod Security
@@ -78,44 +93,27 @@ func RolloutOf(d *unstructured.Unstructured) Rollout {
 		r.Failed = true
 		r.Reason = "its pods cannot be created: the Deployment controller reports ReplicaFailure " + rfReason + " (" + strings.TrimSuffix(oneLine(rfMessage, 400), ".") + ")"
 	case rfReason != "":
-		r.Reason = fmt.Sprintf("%d of %d replicas updated; creating pods fails while old pods remain (%s: %s)", st("updatedReplicas"), r.Wanted, rfReason, strings.TrimSuffix(oneLine(rfMessage, 400), "."))
-	case st("updatedReplicas") < r.Wanted:
-		r.Reason = fmt.Sprintf("%d of %d replicas updated", st("updatedReplicas"), r.Wanted)
-	case st("replicas") > st("updatedReplicas"):
-		r.Reason = fmt.Sprintf("%d old replicas are still terminating", st("replicas")-st("updatedReplicas"))
-	case r.Available < st("updatedReplicas"):
-		r.Reason = fmt.Sprintf("%d of %d replicas available", r.Available, st("updatedReplicas"))
+		r.Reason = fmt.Sprintf("%d of %d replicas updated; creating pods fails while old pods remain (%s: %s)", updated, r.Wanted, rfReason, strings.TrimSuffix(oneLine(rfMessage, 400), "."))
+	case updated < r.Wanted:
+		r.Reason = fmt.Sprintf("%d of %d replicas updated", updated, r.Wanted)
+	case replicas > updated:
+		r.Reason = fmt.Sprintf("%d old replicas are still terminating", replicas-updated)
+	case r.Available < updated:
+		r.Reason = fmt.Sprintf("%d of %d replicas available", r.Available, updated)
 	default:
 		r.Done = true
 	}
 	return r
 }
 
-// conditionTrue reports whether d has a status condition of type typ with status "True".
-func conditionTrue(d *unstructured.Unstructured, typ string) bool {
-	conds, _, _ := unstructured.NestedSlice(d.Object, "status", "conditions")
-	for _, c := range conds {
-		m, _ := c.(map[string]any)
-		if t, _, _ := unstructured.NestedString(m, "type"); t == typ {
-			s, _, _ := unstructured.NestedString(m, "status")
-			return s == "True"
+// condition returns d's first status condition of type typ (the zero condition when absent).
+func condition(d *appsv1.Deployment, typ appsv1.DeploymentConditionType) appsv1.DeploymentCondition {
+	for _, c := range d.Status.Conditions {
+		if c.Type == typ {
+			return c
 		}
 	}
-	return false
-}
-
-// condition returns the reason and message of d's status condition of type typ ("" when absent).
-func condition(d *unstructured.Unstructured, typ string) (reason, message string) {
-	conds, _, _ := unstructured.NestedSlice(d.Object, "status", "conditions")
-	for _, c := range conds {
-		m, _ := c.(map[string]any)
-		if t, _, _ := unstructured.NestedString(m, "type"); t == typ {
-			reason, _, _ = unstructured.NestedString(m, "reason")
-			message, _, _ = unstructured.NestedString(m, "message")
-			return reason, message
-		}
-	}
-	return "", ""
+	return appsv1.DeploymentCondition{}
 }
 
 // WaitOptions tune WaitRollout; zero values mean the defaults.

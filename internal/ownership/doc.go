@@ -18,5 +18,6 @@
 // apply replaces whole lists in Istio's CRDs, so a merge must carry every field someone else set,
 // including fields this binary's Istio types do not know, and adoption checks for unknown keys (a
 // match block with a condition mlcanary does not recognise is not its shape). Reads where that
-// fidelity does not matter — a Deployment's rollout and replicas — are typed, in package kube.
+// fidelity does not matter — a Deployment's rollout, replicas and containers, a Service's selector
+// and ports — are typed (kube.DeploymentOf, kube.ServiceOf).
 package ownership
