@@ -87,18 +87,19 @@ func TestEveryStageFromEveryStateInMemory(t *testing.T) {
 			t.Run(fmt.Sprintf("%s_from_%s", stage, st.name), func(t *testing.T) {
 				f := newMemFixture(t)
 				f.reach(st.path)
-				image := ""
+				// run, not stage: the closure must not change the table key the next cells read.
+				run, image := stage, ""
 				switch stage {
 				case "Blue_0":
 					image = imgC
 				case "Blue_0=same":
-					stage, image = "Blue_0", imgA
+					run, image = "Blue_0", imgA
 					if strings.HasPrefix(st.name, "Blue_") {
 						image = imgB
 					}
 				}
 				f.mem.Forget()
-				res, err := f.try(stage, image)
+				res, err := f.try(run, image)
 				if !byState[st.name] {
 					var pe *plan.PreconditionError
 					if !errors.As(err, &pe) {
@@ -118,7 +119,7 @@ func TestEveryStageFromEveryStateInMemory(t *testing.T) {
 					t.Errorf("%s: stored weights %v, result %+v", stage, live.Weights, res.Weights)
 				}
 				f.mem.Forget()
-				if _, err := f.try(stage, image); err != nil {
+				if _, err := f.try(run, image); err != nil {
 					t.Fatalf("re-run of %s: %v", stage, err)
 				}
 				if w := f.writes(); len(w) != 0 {

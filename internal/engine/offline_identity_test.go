@@ -22,60 +22,72 @@ import (
 // reached on the API server by performing the same earlier stages (plan.Assumed) with the same
 // images and clock. The one field the real bodies carry that the offline ones cannot is
 // metadata.resourceVersion (the live VirtualService's optimistic lock): it is dropped from the
-// real bodies before comparing, and nothing else is. The deletes are the same too.
+// real bodies before comparing, and nothing else is. The deletes are the same too. Each stage runs
+// with the documented defaults and with other inputs (hosts, ports, replicas, a pull secret).
 func TestOfflinePlanIsWhatAStageSends(t *testing.T) {
+	inputs := map[string]func(*config.Config){
+		"defaults": func(*config.Config) {},
+		"inputs": func(c *config.Config) {
+			c.Hosts, c.GatewayPort, c.Port, c.Replicas, c.ImagePullSecret = []string{"model.example.com"}, 8080, 8000, 2, "acr-pull"
+		},
+	}
 	for _, stage := range []string{"Blue_0", "Blue_50", "Blue_100", "Blue_Green", "Green_100", "Rollback"} {
-		t.Run(stage, func(t *testing.T) {
-			f := newFixture(t)
-			images := map[config.Version]string{config.Green: imgA, config.Blue: imgB}
-			cfg := f.cfg(stage, "")
-			for _, p := range plan.Assumed(cfg.Stage) {
-				before := cfg
-				before.Stage, before.Image = p.Stage, ""
-				if p.Stage.Kind == config.KindBlue0 {
-					before.Image = images[p.Image]
-				}
-				if _, err := f.run(before); err != nil {
-					t.Fatalf("reaching the assumed state, %s: %v", p.Stage, err)
-				}
-			}
-			if cfg.Stage.Kind == config.KindBlue0 {
-				cfg.Image = imgB
-			}
-			sent := &sentBodies{}
-			f.rec.beforeWrite = sent.record
-			if _, err := f.run(cfg); err != nil {
-				t.Fatal(err)
-			}
-			f.rec.beforeWrite = nil
+		for name, set := range inputs {
+			t.Run(stage+"_"+name, func(t *testing.T) { offlineIsWhatAStageSends(t, stage, set) })
+		}
+	}
+}
 
-			res, err := engine.Offline(context.Background(), cfg, engine.OfflineOptions{Now: f.cl.Now(), GreenImage: imgA, BlueImage: imgB})
-			if err != nil {
-				t.Fatal(err)
-			}
-			want := sent.lastApplied(t)
-			if len(want) == 0 {
-				t.Fatal("the stage sent no object")
-			}
-			t.Logf("%d objects, %d deletes", len(want), len(sent.deletes))
-			if len(res.Manifests) != len(want) {
-				t.Fatalf("offline plan has %d objects, the stage sent %d:\noffline:\n%s\nsent:\n%s", len(res.Manifests), len(want), join(res.Manifests), join(want))
-			}
-			for i := range want {
-				if !bytes.Equal(res.Manifests[i], want[i]) {
-					t.Errorf("object %d differs:\noffline: %s\nsent:    %s", i, res.Manifests[i], want[i])
-				}
-			}
-			var deletes []string
-			for _, ch := range res.Changes {
-				if strings.HasSuffix(ch, " would be deleted") {
-					deletes = append(deletes, strings.TrimSuffix(ch, " would be deleted"))
-				}
-			}
-			if got, want := strings.Join(deletes, "; "), strings.Join(sent.deletes, "; "); got != want {
-				t.Errorf("offline plan deletes %q, the stage deleted %q", got, want)
-			}
-		})
+func offlineIsWhatAStageSends(t *testing.T, stage string, set func(*config.Config)) {
+	f := newFixture(t)
+	images := map[config.Version]string{config.Green: imgA, config.Blue: imgB}
+	cfg := f.cfg(stage, "")
+	set(&cfg)
+	for _, p := range plan.Assumed(cfg.Stage) {
+		before := cfg
+		before.Stage, before.Image = p.Stage, ""
+		if p.Stage.Kind == config.KindBlue0 {
+			before.Image = images[p.Image]
+		}
+		if _, err := f.run(before); err != nil {
+			t.Fatalf("reaching the assumed state, %s: %v", p.Stage, err)
+		}
+	}
+	if cfg.Stage.Kind == config.KindBlue0 {
+		cfg.Image = imgB
+	}
+	sent := &sentBodies{}
+	f.rec.beforeWrite = sent.record
+	if _, err := f.run(cfg); err != nil {
+		t.Fatal(err)
+	}
+	f.rec.beforeWrite = nil
+
+	res, err := engine.Offline(context.Background(), cfg, engine.OfflineOptions{Now: f.cl.Now(), GreenImage: imgA, BlueImage: imgB})
+	if err != nil {
+		t.Fatal(err)
+	}
+	want := sent.lastApplied(t)
+	if len(want) == 0 {
+		t.Fatal("the stage sent no object")
+	}
+	t.Logf("%d objects, %d deletes", len(want), len(sent.deletes))
+	if len(res.Manifests) != len(want) {
+		t.Fatalf("offline plan has %d objects, the stage sent %d:\noffline:\n%s\nsent:\n%s", len(res.Manifests), len(want), join(res.Manifests), join(want))
+	}
+	for i := range want {
+		if !bytes.Equal(res.Manifests[i], want[i]) {
+			t.Errorf("object %d differs:\noffline: %s\nsent:    %s", i, res.Manifests[i], want[i])
+		}
+	}
+	var deletes []string
+	for _, ch := range res.Changes {
+		if strings.HasSuffix(ch, " would be deleted") {
+			deletes = append(deletes, strings.TrimSuffix(ch, " would be deleted"))
+		}
+	}
+	if got, want := strings.Join(deletes, "; "), strings.Join(sent.deletes, "; "); got != want {
+		t.Errorf("offline plan deletes %q, the stage deleted %q", got, want)
 	}
 }
 
