@@ -221,3 +221,39 @@ func TestDryRunWritesNothingInMemory(t *testing.T) {
 		t.Errorf("the dry run changed the stored weights: %s", after.GetAnnotations()[engine.WeightsAnnotation])
 	}
 }
+
+// TestForeignRouteBlocksRemovalInMemory: a route of another namespace's VirtualService to blue
+// (by its cluster-local name) refuses Green_100 before any write, naming it; Rollback still
+// returns traffic to green but keeps blue and says why.
+func TestForeignRouteBlocksRemovalInMemory(t *testing.T) {
+	f := newMemFixture(t)
+	f.reach(states[7].path) // Blue_Green
+	foreign := &unstructured.Unstructured{Object: map[string]any{
+		"apiVersion": "networking.istio.io/v1", "kind": "VirtualService",
+		"spec": map[string]any{"hosts": []any{"qa.example.com"}, "http": []any{map[string]any{
+			"name": "qa-blue", "route": []any{map[string]any{"destination": map[string]any{"host": "model-svc-blue.abtesting.svc.cluster.local"}}},
+		}}},
+	}}
+	foreign.SetNamespace("qa")
+	foreign.SetName("qa-routes")
+	f.mem.Add(kube.VirtualServices, foreign)
+	f.mem.Forget()
+	_, err := f.try("Green_100", "")
+	var pe *plan.PreconditionError
+	if !errors.As(err, &pe) || !strings.Contains(err.Error(), "qa-blue") || !strings.Contains(err.Error(), "qa/qa-routes") {
+		t.Fatalf("Green_100: %v, want a precondition naming route qa-blue of qa/qa-routes", err)
+	}
+	if w := f.writes(); len(w) != 0 {
+		t.Errorf("refused Green_100 wrote %v", w)
+	}
+	res, err := f.try("Rollback", "")
+	if err != nil {
+		t.Fatal(err)
+	}
+	if got, want := strings.Join(f.writes(), ", "), "apply VirtualService/mlmodel-virtualservice"; got != want {
+		t.Errorf("Rollback writes %s, want only %s (blue kept)", got, want)
+	}
+	if res.Weights.Green != 100 || !strings.Contains(strings.Join(res.Notes, " "), "blue was kept") {
+		t.Errorf("Rollback: weights %+v, notes %q", res.Weights, res.Notes)
+	}
+}
