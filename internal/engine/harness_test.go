@@ -40,6 +40,7 @@ type fixture struct {
 
 func newFixture(t *testing.T) *fixture {
 	t.Helper()
+	shared.Env(t)
 	ns := fmt.Sprintf("abtesting-%d", nsCounter.Add(1))
 	if err := env.CreateNamespace(context.Background(), ns); err != nil {
 		t.Fatal(err)
