@@ -198,9 +198,15 @@ func TestCauseWebhookDown(t *testing.T) {
 			"clientConfig":      map[string]any{"url": "https://127.0.0.1:1/v1/admit"},
 			"namespaceSelector": map[string]any{"matchLabels": map[string]any{"kubernetes.io/metadata.name": ns}},
 			"rules":             []any{map[string]any{"apiGroups": []any{"*"}, "apiVersions": []any{"*"}, "operations": []any{"CREATE", "UPDATE"}, "resources": []any{"*"}}}}}}
-	_, err := e.Dynamic.Resource(schema.GroupVersionResource{Group: "admissionregistration.k8s.io", Version: "v1", Resource: "validatingwebhookconfigurations"}).
-		Create(ctx, &unstructured.Unstructured{Object: vwc}, metav1.CreateOptions{})
+	webhooks := e.Dynamic.Resource(schema.GroupVersionResource{Group: "admissionregistration.k8s.io", Version: "v1", Resource: "validatingwebhookconfigurations"})
+	_, err := webhooks.Create(ctx, &unstructured.Unstructured{Object: vwc}, metav1.CreateOptions{})
 	check(t, err)
+	// The package's tests share the API server: with the webhook left in place, later tests' writes
+	// in other namespaces failed calling it too.
+	t.Cleanup(func() {
+		check(t, webhooks.Delete(context.Background(), "gatekeeper-validating-webhook-configuration", metav1.DeleteOptions{}))
+		time.Sleep(2 * time.Second) // the admission plugin sees the deletion through an informer
+	})
 	time.Sleep(2 * time.Second) // the webhook reaches the admission plugin through an informer
 	code, _, errs := runCLIEnv(map[string]string{"KUBECONFIG": e.Kubeconfig(t)}, "stage", "Blue_0", "-n", ns, "--image="+causeImage, "--timeout=30")
 	t.Logf("exit %d: %s", code, errs)
