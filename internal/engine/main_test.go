@@ -10,8 +10,8 @@ import (
 
 // shared is the package's one API server (TestIstioMissing alone needs another, without Istio's
 // CRDs); each test works in its own namespace (newFixture), so tests never see each other's
-// objects. Its Setup sets env and ctrl, which one Controller playing the Deployment controller for
-// every namespace: a test reads them only after newFixture or shared.Env(t) (under -short neither
+// objects. Its Setup sets env, and ctrl: one Controller playing the Deployment controller for
+// every namespace. A test reads them only after newFixture or shared.Env(t) (under -short neither
 // exists and both skip the test).
 var (
 	shared = testenv.Shared{Setup: func(e *testenv.Env) func() {
