@@ -24,24 +24,28 @@ all: build
 build:
 	CGO_ENABLED=0 $(GO) build -trimpath -ldflags "$(LDFLAGS)" -o bin/mlcanary ./cmd/mlcanary
 
-## test: lint, then every test against a real API server, including act and the .vsix package, then
+## test: lint, then every test against a real API server, including act and the .vsix package and
+## plan -o yaml|json piped into kubectl (v1.37.2) and kubeconform (both built by scripts/tool.sh), then
 ## the differential check of mlcanary's pre-write validation against Istio's own code (its own module:
 ## istio.io/istio is never linked into mlcanary)
 test: lint tools
 	@rm -rf .cache/istio-writes && mkdir -p .cache/istio-writes
+	kubectl=$$(scripts/tool.sh kubectl k8s.io/kubernetes/cmd/kubectl) && \
+	kubeconform=$$(scripts/tool.sh kubeconform github.com/yannh/kubeconform/cmd/kubeconform) && \
 	KUBEBUILDER_ASSETS=$(TOOLS_BIN) MLCANARY_ACT=$(TOOLS_BIN)/act MLCANARY_REQUIRE_ACT=1 MLCANARY_REQUIRE_VSIX=1 \
+		MLCANARY_KUBECTL=$$kubectl MLCANARY_KUBECONFORM=$$kubeconform \
 		MLCANARY_ISTIO_WRITES=$(CURDIR)/.cache/istio-writes $(GO) test $(TEST_FLAGS) ./...
 	MLCANARY_ISTIO_WRITES=$(CURDIR)/.cache/istio-writes $(MAKE) istio-differential
 
-## istio-differential: mlcanary's verdict on what it writes equals Istio's webhook (tools/istiovalidate)
+## istio-differential: mlcanary's verdict on what it writes equals Istio's webhook, and Istio's analyzer
+## (istioctl analyze's local analysis) finds no error in any stage's offline plan (tools/istiovalidate)
 istio-differential:
 	cd tools/istiovalidate && $(GO) vet ./... && $(GO) test $(TEST_FLAGS) ./...
 	@if $(GO) list -deps ./cmd/mlcanary | grep -q '^istio.io/istio/'; then echo "istio.io/istio is linked into mlcanary"; exit 1; fi
 
-## unit: the fast tier, `go test -short ./...`: the pure and in-memory tests of every package, no
-## built tools needed; tests that need kube-apiserver, act, tfx-cli or node skip with -short
+## unit: the tests that need no built tools (pure packages)
 unit:
-	$(GO) test -short ./...
+	$(GO) test ./internal/config/... ./internal/plan/... ./internal/render/... ./internal/summary/... ./internal/loadtest/...
 
 ## lint: gofmt, go vet and go mod tidy must be clean, and actionlint finds nothing in the GitHub
 ## workflows (actionlint v1.7.12 from tools/actionlint; it runs shellcheck on `run:` scripts only

@@ -8,12 +8,13 @@ import (
 	"testing"
 
 	"github.com/mlcanary/mlcanary/internal/summary"
+	"github.com/mlcanary/mlcanary/internal/testenv"
 )
 
 // TestCLIAgainstCluster drives the binary's commands as a user would, with KUBECONFIG pointing at
 // a real API server: stage, a re-run, status -o json, plan (diff), and a refused stage (exit 1).
 func TestCLIAgainstCluster(t *testing.T) {
-	e := shared.Env(t)
+	e := testenv.Start(t)
 	e.StartController(t)
 	if err := e.CreateNamespace(context.Background(), "abtesting"); err != nil {
 		t.Fatal(err)

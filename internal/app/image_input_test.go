@@ -7,6 +7,8 @@ import (
 	"path/filepath"
 	"strings"
 	"testing"
+
+	"github.com/mlcanary/mlcanary/internal/testenv"
 )
 
 // hex64 is a sha256 digest's hex: as an image it is an image ID, not something a kubelet can pull.
@@ -173,7 +175,7 @@ func hasControl(s string) bool {
 // sentence, which names the stage once (the GitHub front end used to prefix it again:
 // "Blue_50: Blue_50: …") — and exits 1 in each.
 func TestRefusedStageIsTheSameLineInEveryFrontEnd(t *testing.T) {
-	e := shared.Env(t)
+	e := testenv.Start(t)
 	const ns = "abtest-same-line"
 	if err := e.CreateNamespace(context.Background(), ns); err != nil {
 		t.Fatal(err)

@@ -8,6 +8,7 @@ import (
 	"github.com/mlcanary/mlcanary/internal/config"
 	"github.com/mlcanary/mlcanary/internal/engine"
 	"github.com/mlcanary/mlcanary/internal/kube"
+	"github.com/mlcanary/mlcanary/internal/manifest"
 	"github.com/mlcanary/mlcanary/internal/summary"
 )
 
@@ -47,10 +48,18 @@ func newPlanCommand(s Streams, env LookupEnv) *cobra.Command {
 	return cmd
 }
 
-// printPlan prints the objects or the diff before the summary in text and markdown, where a
-// person reads them; json and yaml carry them as fields.
+// printPlan prints the plan in format. text and markdown are for a person: the objects (offline)
+// or the diff (against a cluster) before the summary. yaml and json are for other tools, as kubectl's
+// -o: Out carries only the objects the stage sends (a YAML stream, or a v1 List), which `kubectl
+// apply --dry-run=server -f -`, `istioctl analyze -` and kubeconform read as they are, and the
+// summary goes to Err, where a person still sees it and no pipe does.
 func printPlan(s Streams, res *summary.Result, format string) error {
 	switch format {
+	case "yaml", "json":
+		if err := manifest.Write(s.Out, res.Manifests, format); err != nil {
+			return err
+		}
+		return writeResult(Streams{Out: s.Err}, res, "text")
 	case "text":
 		if res.Objects != "" {
 			fmt.Fprint(s.Out, res.Objects, "---\n")

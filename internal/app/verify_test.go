@@ -56,7 +56,10 @@ func TestVerifyCommandWithoutCluster(t *testing.T) {
 // holding the routes of a Blue_30 stage, and a loopback gateway that either honours those routes
 // or sends 90/10 regardless.
 func TestIntegrationVerifyCommand(t *testing.T) {
-	env := shared.Env(t)
+	if testing.Short() {
+		t.Skip("starts kube-apiserver and etcd")
+	}
+	env := testenv.Start(t)
 	env.StartController(t)
 	live := stageBlue30(t, env, "verify")
 	kubeconfig := env.Kubeconfig(t)

@@ -139,12 +139,17 @@ func (c *Client) decide(ctx context.Context, cfg *config.Config, log Logger) (*l
 	}
 }
 
-// Plan reports what cfg.Stage would change on the cluster, with a diff, writing nothing.
+// Plan reports what cfg.Stage would change on the cluster, with a diff and the bodies its
+// server-side dry runs sent (Manifests), writing nothing.
 func (c *Client) Plan(ctx context.Context, cfg config.Config) (*summary.Result, error) {
 	cfg.DryRun = true
-	res, err := c.Stage(ctx, cfg, nil)
+	rec := &recorder{Cluster: c.cluster}
+	planner := *c
+	planner.cluster = rec
+	res, err := planner.Stage(ctx, cfg, nil)
 	if res != nil {
 		res.Action = "plan"
+		res.Manifests = lastApplied(rec.writes, true)
 	}
 	return res, err
 }

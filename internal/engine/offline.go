@@ -86,7 +86,7 @@ func Offline(ctx context.Context, cfg config.Config, o OfflineOptions) (*summary
 	}
 	res.Action, res.DryRun = "plan", true
 	res.Notes = append([]string{OfflineNote}, res.Notes...)
-	res.Manifests = lastApplied(mem.Writes())
+	res.Manifests = lastApplied(mem.Writes(), false)
 	docs := make([]string, len(res.Manifests))
 	for i, body := range res.Manifests {
 		data, err := yaml.JSONToYAML(body)
@@ -99,13 +99,14 @@ func Offline(ctx context.Context, cfg config.Config, o OfflineOptions) (*summary
 	return res, nil
 }
 
-// lastApplied returns, for every object applied, the last body sent for it (a VirtualService may
-// be routed on the way and at the end), in the order the objects were first applied.
-func lastApplied(writes []memory.Write) []json.RawMessage {
+// lastApplied returns, for every object applied (with dryRun, server-side dry runs; else real
+// writes), the last body sent for it (a VirtualService may be routed on the way and at the end), in
+// the order the objects were first applied.
+func lastApplied(writes []memory.Write, dryRun bool) []json.RawMessage {
 	var order []string
 	last := map[string][]byte{}
 	for _, w := range writes {
-		if w.Verb != "apply" || w.DryRun {
+		if w.Verb != "apply" || w.DryRun != dryRun {
 			continue
 		}
 		id := w.Resource.String() + " " + w.Namespace + "/" + w.Name

@@ -46,11 +46,12 @@ type Result struct {
 	Diff string `json:"diff,omitempty"`
 	// Objects is, for an offline plan, Manifests as a YAML stream (documents separated by "---\n").
 	Objects string `json:"objects,omitempty"`
-	// Manifests are, for an offline plan, the objects the stage applies: for each, the last body
-	// the stage sends for it (a VirtualService routed on the way and at the end is sent twice),
-	// byte for byte as the API server would receive it (JSON), in the order first applied. They
-	// carry no metadata.resourceVersion (the live object's lock, unknown offline); deletes are in
-	// Changes only.
+	// Manifests are, for a plan (offline, or against a cluster: its server-side dry runs), the
+	// objects the stage applies: for each, the last body the stage sends for it (a VirtualService
+	// routed on the way and at the end is sent twice), byte for byte as the API server would
+	// receive it (JSON), in the order first applied. Offline they carry no
+	// metadata.resourceVersion (the live object's lock, unknown offline); deletes are in Changes
+	// only.
 	Manifests []json.RawMessage `json:"-"`
 }
 

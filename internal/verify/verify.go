@@ -145,7 +145,8 @@ func problemsOf(what string, m Measurement, o Options) []string {
 	}
 	for _, ch := range c.Checks {
 		if ch.Verdict == loadtest.Disagree {
-			out = append(out, what+": "+ch.Describe())
+			out = append(out, fmt.Sprintf("%s: %q is %.1f%% of answers, expected %.1f%% (off by %+.1f points)",
+				what, ch.Answer, 100*ch.Observed, 100*ch.Expected, 100*ch.Off()))
 		}
 	}
 	if c.Verdict == loadtest.Undecided {

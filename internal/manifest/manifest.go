@@ -1,0 +1,107 @@
+// Package manifest writes the objects a plan sends in the two shapes other tools read directly:
+// a multi-document YAML stream (`kubectl apply -f -`, `istioctl analyze -`, kubeconform) and a JSON
+// v1 List (kubectl's own `-o json` shape for several objects). Only the objects go into that
+// stream; the human summary never shares it. Pure: no I/O beyond the writer it is given.
+package manifest
+
+import (
+	"bytes"
+	"encoding/json"
+	"errors"
+	"fmt"
+	"io"
+	"strings"
+
+	utilyaml "k8s.io/apimachinery/pkg/util/yaml"
+	"sigs.k8s.io/yaml"
+)
+
+// Formats lists the values a plan's -o takes for the objects alone.
+const Formats = "yaml, json"
+
+// Write writes bodies (each one object's JSON, as summary.Result.Manifests holds them) to w in
+// format: "yaml" — one document per object, separated by `---` lines, nothing for no object;
+// "json" — `{"apiVersion": "v1", "kind": "List", "items": [...]}`, indented, ending in a newline.
+// The objects' fields and values are those of the bodies, unchanged. Any other format, or a body
+// that is not a JSON object, is an error.
+func Write(w io.Writer, bodies []json.RawMessage, format string) error {
+	var buf bytes.Buffer
+	switch format {
+	case "yaml":
+		for i, body := range bodies {
+			data, err := yaml.JSONToYAML(body)
+			if err != nil || !bytes.HasPrefix(bytes.TrimSpace(body), []byte("{")) {
+				return fmt.Errorf("writing object %d as YAML: not a JSON object: %w", i+1, err)
+			}
+			if i > 0 {
+				buf.WriteString("---\n")
+			}
+			buf.Write(data)
+		}
+	case "json":
+		list := struct {
+			APIVersion string            `json:"apiVersion"`
+			Kind       string            `json:"kind"`
+			Items      []json.RawMessage `json:"items"`
+		}{"v1", "List", bodies}
+		if list.Items == nil {
+			list.Items = []json.RawMessage{}
+		}
+		data, err := json.MarshalIndent(list, "", "  ")
+		if err != nil {
+			return fmt.Errorf("writing the objects as a JSON List: %w", err)
+		}
+		buf.Write(data)
+		buf.WriteByte('\n')
+	default:
+		return fmt.Errorf("unknown manifest format %q (allowed: %s)", format, Formats)
+	}
+	_, err := w.Write(buf.Bytes())
+	return err
+}
+
+// Object is one Kubernetes object as its JSON fields (apiVersion, kind, metadata, spec…).
+type Object = map[string]any
+
+// Parse reads what Write writes, or any YAML stream of objects (documents separated by `---`
+// lines; JSON documents are YAML too; a v1 List stands for its items), skipping empty documents.
+// Each object must have apiVersion, kind and metadata.name. Errors name the document's position
+// (1-based) and what is wrong with it.
+func Parse(stream string) ([]Object, error) {
+	dec := utilyaml.NewYAMLOrJSONDecoder(strings.NewReader(stream), 4096)
+	var objs []Object
+	for n := 1; ; n++ {
+		var obj Object
+		err := dec.Decode(&obj)
+		if errors.Is(err, io.EOF) {
+			return objs, nil
+		}
+		if err != nil {
+			return nil, fmt.Errorf("reading object %d: %w", n, err)
+		}
+		if len(obj) == 0 {
+			continue
+		}
+		items := []any{obj}
+		if obj["kind"] == "List" && obj["apiVersion"] == "v1" {
+			items, _ = obj["items"].([]any)
+		}
+		for _, item := range items {
+			o, ok := item.(map[string]any)
+			if !ok || !named(o) {
+				return nil, fmt.Errorf("reading object %d: an object needs apiVersion, kind and metadata.name", n)
+			}
+			objs = append(objs, o)
+		}
+	}
+}
+
+func named(obj Object) bool {
+	meta, _ := obj["metadata"].(map[string]any)
+	for _, s := range []any{obj["apiVersion"], obj["kind"], meta["name"]} {
+		if s, _ := s.(string); s == "" {
+			return false
+		}
+	}
+	return true
+}
