@@ -176,12 +176,6 @@ func (l *liveState) current(v config.Version, d *unstructured.Unstructured, imag
 	return err == nil && upToDate(desired, d)
 }
 
-// imageOf returns the scoring container's image of a live Deployment.
-func imageOf(d *unstructured.Unstructured) string {
-	_, image := scoringContainer(typedDeployment(d))
-	return image
-}
-
 // scoringContainer returns the name and image of the container named "model", else of the first.
 func scoringContainer(d *appsv1.Deployment) (name, image string) {
 	if d == nil {

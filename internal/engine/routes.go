@@ -94,18 +94,20 @@ func (e *execution) routable(ctx context.Context, r routing.Routing) error {
 		if err != nil {
 			return err
 		}
-		if kube.RolloutOf(d).Unobserved {
+		typed := typedDeployment(d)
+		if kube.DeploymentRollout(typed).Unobserved {
 			if err := e.wait(ctx, v); err != nil {
 				return fmt.Errorf("%s is not ready any more, so no route goes to it: %w", v, err)
 			}
 			if d, err = e.c.cluster.Get(ctx, kube.Deployments, e.cfg.Namespace, e.cfg.Objects[v].Deployment); err != nil {
 				return err
 			}
+			typed = typedDeployment(d)
 		}
-		if ro := kube.RolloutOf(d); !ro.Done {
+		if ro := kube.DeploymentRollout(typed); !ro.Done {
 			return fmt.Errorf("%s is not ready any more (%s), so no route goes to it; run the stage again", v, ro.Reason)
 		}
-		if img := imageOf(d); img != e.images[v] {
+		if _, img := scoringContainer(typed); img != e.images[v] {
 			return changed("%s runs %s now, not %s as when this stage decided: someone changed Deployment %s/%s while this stage ran; run the stage again to decide from the new state",
 				v, img, e.images[v], e.cfg.Namespace, e.cfg.Objects[v].Deployment)
 		}
