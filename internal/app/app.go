@@ -56,7 +56,7 @@ func Run(ctx context.Context, s Streams, args []string, env LookupEnv) int {
 	if err == nil {
 		return ExitOK
 	}
-	fmt.Fprintf(s.Err, "mlcanary: %s\n", config.Printable(err.Error()))
+	_, _ = fmt.Fprintf(s.Err, "mlcanary: %s\n", config.Printable(err.Error())) // nowhere left to report a failed write
 	return ExitCode(err)
 }
 

@@ -123,5 +123,5 @@ func checkFormat(format string) error {
 
 // progress prints engine progress lines to the error stream, leaving Out for the result.
 func progress(s Streams) func(string, ...any) {
-	return func(format string, args ...any) { fmt.Fprintf(s.Err, format+"\n", args...) }
+	return func(format string, args ...any) { _, _ = fmt.Fprintf(s.Err, format+"\n", args...) } // progress is best effort
 }

@@ -62,13 +62,22 @@ func printPlan(s Streams, res *summary.Result, format string) error {
 		return writeResult(Streams{Out: s.Err}, res, "text")
 	case "text":
 		if res.Objects != "" {
-			fmt.Fprint(s.Out, res.Objects, "---\n")
+			if _, err := fmt.Fprint(s.Out, res.Objects, "---\n"); err != nil {
+				return err
+			}
 		}
-		fmt.Fprint(s.Out, res.Diff)
+		if _, err := fmt.Fprint(s.Out, res.Diff); err != nil {
+			return err
+		}
 	case "markdown":
-		if body, lang := res.Objects+res.Diff, map[bool]string{true: "yaml", false: "diff"}[res.Objects != ""]; body != "" {
-			defer fmt.Fprintf(s.Out, "\n```%s\n%s```\n", lang, body)
+		if err := writeResult(s, res, format); err != nil {
+			return err
 		}
+		if body, lang := res.Objects+res.Diff, map[bool]string{true: "yaml", false: "diff"}[res.Objects != ""]; body != "" {
+			_, err := fmt.Fprintf(s.Out, "\n```%s\n%s```\n", lang, body)
+			return err
+		}
+		return nil
 	}
 	return writeResult(s, res, format)
 }

@@ -31,7 +31,7 @@ func newServeModelCommand(s Streams) *cobra.Command {
 			if err != nil {
 				return fmt.Errorf("listening on %s: %w", in.Addr, err)
 			}
-			fmt.Fprintf(s.Err, "serving %q on http://%s%s (health: %s)\n", opts.Answer, ln.Addr(), scoringmock.ScorePath, scoringmock.HealthPath)
+			_, _ = fmt.Fprintf(s.Err, "serving %q on http://%s%s (health: %s)\n", opts.Answer, ln.Addr(), scoringmock.ScorePath, scoringmock.HealthPath)
 			return scoringmock.Serve(cmd.Context(), ln, scoringmock.Handler(opts), in.Grace)
 		},
 	}

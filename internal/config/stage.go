@@ -2,7 +2,7 @@ package config
 
 import "github.com/mlcanary/mlcanary/internal/plan/stage"
 
-// Stage, Kind and the kinds are package stage's (the stage facts belong to plan; stage is the
+// Stage and Kind, like the kinds, are package stage's (the stage facts belong to plan; stage is the
 // part of it config checks inputs against). They keep their config names so the code naming them
 // reads as before.
 type (

@@ -41,18 +41,18 @@ var allowed = map[string]map[string]bool{
 func (f *fixture) reach(path []string) {
 	f.t.Helper()
 	for _, p := range path {
-		stage, image, _ := cut(p)
+		stage, image := cut(p)
 		f.stage(stage, image)
 	}
 }
 
-func cut(p string) (stage, image string, ok bool) {
+func cut(p string) (stage, image string) {
 	for i := range p {
 		if p[i] == '@' {
-			return p[:i], p[i+1:], true
+			return p[:i], p[i+1:]
 		}
 	}
-	return p, "", false
+	return p, ""
 }
 
 // TestEveryStageFromEveryState runs each stage from each state: an allowed stage establishes its

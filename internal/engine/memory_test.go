@@ -55,7 +55,7 @@ func (f *memFixture) try(stage, image string) (*summary.Result, error) {
 func (f *memFixture) reach(path []string) {
 	f.t.Helper()
 	for _, p := range path {
-		stage, image, _ := cut(p)
+		stage, image := cut(p)
 		if _, err := f.try(stage, image); err != nil {
 			f.t.Fatalf("%s: %v", p, err)
 		}
