@@ -2,12 +2,14 @@ package config
 
 import "github.com/mlcanary/mlcanary/internal/plan/stage"
 
-// Stage and Kind, like the kinds, are package stage's (the stage facts belong to plan; stage is the
-// part of it config checks inputs against). They keep their config names so the code naming them
-// reads as before.
+// Stage, Kind and the kinds are package stage's (the stage facts belong to plan; stage is the part
+// of it config checks inputs against). They keep their config names so the code naming them reads
+// as before.
 type (
+	// Stage is stage.Stage.
 	Stage = stage.Stage
-	Kind  = stage.Kind
+	// Kind is stage.Kind.
+	Kind = stage.Kind
 )
 
 // The stage kinds (stage.Kind).
