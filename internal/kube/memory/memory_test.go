@@ -109,7 +109,7 @@ func TestWaitRolloutNeverSleeps(t *testing.T) {
 	if err := c.WaitRollout(ctx, "ns", "failed", kube.WaitOptions{Timeout: time.Hour}); !kube.IsRolloutFailed(err) {
 		t.Errorf("failed rollout: %v", err)
 	}
-	c.DeploymentStatus = func(d *unstructured.Unstructured) {}
+	c.DeploymentStatus = func(*unstructured.Unstructured) {}
 	_, _ = c.Apply(ctx, kube.Deployments, deployment("slow", 1), false)
 	var timeout *kube.RolloutTimeout
 	if err := c.WaitRollout(ctx, "ns", "slow", kube.WaitOptions{Timeout: time.Hour}); !errors.As(err, &timeout) || timeout.Timeout != time.Hour {
