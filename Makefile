@@ -13,6 +13,7 @@ TOOLS_KEY   := $(shell cat tools/act/go.sum tools/etcd/go.sum tools/hey/go.sum t
 TOOLS_BIN   ?= $(CACHE_HOME)/mlcanary/tools-$(TOOLS_KEY)
 TOOLS_BUILD := CGO_ENABLED=0 $(GO) build -trimpath -ldflags "-s -w"
 TEST_FLAGS  ?= -count=1 -timeout 20m
+GOLANGCI    = scripts/tool.sh golangci-lint github.com/golangci/golangci-lint/v2/cmd/golangci-lint
 # The GitHub workflows actionlint checks: the example pipelines and the act test workflows.
 GITHUB_WORKFLOWS = $(wildcard .github/workflows/*.yml .github/workflows/*.yaml pipelines/github-*.yml internal/*/testdata/act/*.yml)
 
@@ -47,15 +48,17 @@ istio-differential:
 unit:
 	$(GO) test ./internal/config/... ./internal/plan/... ./internal/render/... ./internal/summary/... ./internal/loadtest/...
 
-## lint: gofmt, go vet and go mod tidy must be clean, and actionlint finds nothing in the GitHub
+## lint: gofmt, go vet and go mod tidy must be clean, actionlint finds nothing in the GitHub
 ## workflows (actionlint v1.7.12 from tools/actionlint; it runs shellcheck on `run:` scripts only
-## when shellcheck is on the PATH)
+## when shellcheck is on the PATH), and golangci-lint v2.15.0 (tools/golangci-lint) finds nothing
+## with .golangci.yml
 lint:
 	@out=$$(gofmt -l cmd internal tools images pipelines); if [ -n "$$out" ]; then echo "gofmt needed:"; echo "$$out"; exit 1; fi
 	$(GO) vet ./...
 	$(GO) mod tidy -diff
 	al=$$(scripts/tool.sh actionlint github.com/rhysd/actionlint/cmd/actionlint) && \
 		$$al -config-file tools/actionlint/actionlint.yaml $(GITHUB_WORKFLOWS)
+	gl=$$($(GOLANGCI)) && $$gl run ./...
 
 ## golden: rewrite every golden file (testdata/*.golden) from the current output; review the diff
 golden: tools

@@ -116,7 +116,6 @@ func (e *execution) routable(ctx context.Context, r routing.Routing) error {
 			return err
 		}
 		if svc == nil {
-			//nolint:staticcheck // ST1005: the sentence starts with the Kubernetes kind's name, Service
 			return fmt.Errorf("Service %s/%s of %s is gone, so no route goes to it; run the stage again", e.cfg.Namespace, e.cfg.Objects[v].Service, v)
 		}
 	}

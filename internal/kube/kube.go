@@ -88,7 +88,6 @@ func (c *Client) CheckIstio(ctx context.Context, ns string) error {
 		} else if err != nil {
 			return c.explain(ctx, err, "checking for Istio's API", ns)
 		}
-		//nolint:staticcheck // ST1005: the sentence starts with a proper noun, Istio
 		return errors.New("Istio is not installed in this cluster: the API server does not serve networking.istio.io/v1 (VirtualService, Gateway); install Istio 1.22 or later")
 	}
 	if err != nil {
