@@ -13,6 +13,9 @@ TOOLS_KEY   := $(shell cat tools/act/go.sum tools/etcd/go.sum tools/hey/go.sum t
 TOOLS_BIN   ?= $(CACHE_HOME)/mlcanary/tools-$(TOOLS_KEY)
 TOOLS_BUILD := CGO_ENABLED=0 $(GO) build -trimpath -ldflags "-s -w"
 TEST_FLAGS  ?= -count=1 -timeout 20m
+# RACE_PKGS: the pure packages (no API server), whose tests also run under the race detector.
+RACE_PKGS   ?= ./internal/admission/... ./internal/config/... ./internal/plan/... ./internal/render/... ./internal/routing/... \
+	./internal/ownership/... ./internal/summary/... ./internal/loadtest/... ./internal/verify/... ./internal/kube/...
 GOLANGCI    = scripts/tool.sh golangci-lint github.com/golangci/golangci-lint/v2/cmd/golangci-lint
 # The GitHub workflows actionlint checks: the example pipelines and the act test workflows.
 GITHUB_WORKFLOWS = $(wildcard .github/workflows/*.yml .github/workflows/*.yaml pipelines/github-*.yml internal/*/testdata/act/*.yml)
@@ -25,11 +28,13 @@ all: build
 build:
 	CGO_ENABLED=0 $(GO) build -trimpath -ldflags "$(LDFLAGS)" -o bin/mlcanary ./cmd/mlcanary
 
-## test: lint, then every test against a real API server, including act and the .vsix package and
+## test: lint, the pure packages' tests under the race detector (-short), then every test against a
+## real API server, including act and the .vsix package and
 ## plan -o yaml|json piped into kubectl (v1.37.2) and kubeconform (both built by scripts/tool.sh), then
 ## the differential check of mlcanary's pre-write validation against Istio's own code (its own module:
 ## istio.io/istio is never linked into mlcanary)
 test: lint tools
+	$(GO) test -race -short $(TEST_FLAGS) $(RACE_PKGS)
 	@rm -rf .cache/istio-writes && mkdir -p .cache/istio-writes
 	kubectl=$$(scripts/tool.sh kubectl k8s.io/kubernetes/cmd/kubectl) && \
 	kubeconform=$$(scripts/tool.sh kubeconform github.com/yannh/kubeconform/cmd/kubeconform) && \
