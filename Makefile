@@ -20,7 +20,7 @@ GOLANGCI    = scripts/tool.sh golangci-lint github.com/golangci/golangci-lint/v2
 # The GitHub workflows actionlint checks: the example pipelines and the act test workflows.
 GITHUB_WORKFLOWS = $(wildcard .github/workflows/*.yml .github/workflows/*.yaml pipelines/github-*.yml internal/*/testdata/act/*.yml)
 
-.PHONY: all build test istio-differential unit lint golden tools demo bench vsix size clean
+.PHONY: all build test istio-differential unit lint golden tools demo bench vsix release size clean
 
 all: build
 
@@ -96,6 +96,11 @@ bench: $(TOOLS_BIN)/hey
 vsix:
 	npm ci --no-audit --no-fund
 	VERSION=$(VERSION) scripts/vsix.sh
+
+## release: in dist/, the four binaries as the GitHub Action downloads them, the .vsix and SHA256SUMS,
+## all stamped with VERSION, which must be X.Y.Z or vX.Y.Z: make release VERSION=1.2.3
+release:
+	VERSION=$(VERSION) scripts/release.sh
 
 ## size: stripped binary size per platform, the Marketplace's constraint
 size:

@@ -5,7 +5,8 @@
 # the package is over the Marketplace limit or misses a file the task needs.
 #
 # Environment: VERSION (stamped into the binary; default: git describe), EXT_VERSION (extension
-# version; default: vss-extension.json), MAX_BYTES (default 26214400, the Marketplace limit),
+# version; default: vss-extension.json), TASK_VERSION (X.Y.Z written into the packaged task.json's
+# version; default: task.json's as committed), MAX_BYTES (default 26214400, the Marketplace limit),
 # QUALITY (brotli 0-11, default 11; 9 takes a quarter of the time for a package about 4 MB larger),
 # PUBLISHER (Marketplace publisher id; default: vss-extension.json's), OUT (the .vsix path) and
 # WORK (build directory, default .cache/vsix).
@@ -39,6 +40,17 @@ node task/pack.js "$STAGE/task/bin" "${QUALITY:-11}" "$WORK/bin/mlcanary-linux-a
   "$WORK/bin/mlcanary-windows-amd64.exe" "$WORK/bin/mlcanary-linux-arm64" "$WORK/bin/mlcanary-darwin-arm64"
 
 cp task/task.json task/index.js "$STAGE/task/"
+if [ -n "${TASK_VERSION:-}" ]; then
+  # Agents download a task only when its version changed, so a release stamps its own.
+  node -e '
+    const fs = require("fs"), [file, v] = process.argv.slice(1);
+    const m = /^(\d+)\.(\d+)\.(\d+)$/.exec(v);
+    if (!m) { console.error(`TASK_VERSION must be X.Y.Z, got "${v}"`); process.exit(2); }
+    const task = JSON.parse(fs.readFileSync(file, "utf8"));
+    task.version = { Major: +m[1], Minor: +m[2], Patch: +m[3] };
+    fs.writeFileSync(file, JSON.stringify(task, null, 2) + "\n");
+  ' "$STAGE/task/task.json" "$TASK_VERSION"
+fi
 cp images/icon.png "$STAGE/task/icon.png"
 cp images/icon.png images/overview.md "$STAGE/images/"
 cp vss-extension.json "$STAGE/"
