@@ -8,4 +8,4 @@ cd "$(dirname "$0")/.."
 if [ ! -x .cache/bin/act ]; then
   (cd tools/act && go build -trimpath -ldflags "-s -w" -o ../../.cache/bin/act github.com/nektos/act)
 fi
-MLCANARY_REQUIRE_ACT=1 exec go test ./internal/actions/ -run TestIntegrationActWorkflow -count=1 "$@"
+MLCANARY_REQUIRE_ACT=1 exec go test ./internal/github/ -run TestIntegrationActWorkflow -count=1 "$@"

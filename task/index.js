@@ -1,6 +1,6 @@
-// MLCanary task launcher: starts the mlcanary Go binary for this agent's platform with the agent's
-// environment (INPUT_*, ENDPOINT_*, SYSTEM_*), forwards SIGINT/SIGTERM (not on Windows, where the
-// console delivers Ctrl-C to mlcanary itself) and exits with its code.
+// MLCanary task launcher: starts `mlcanary azure-devops-task` (the binary for this agent's
+// platform) with the agent's environment (INPUT_*, ENDPOINT_*, SYSTEM_*), forwards SIGINT/SIGTERM
+// (not on Windows, where the console delivers Ctrl-C to mlcanary itself) and exits with its code.
 // It must not load azure-pipelines-task-lib: that library moves INPUT_* and ENDPOINT_AUTH_* out of
 // process.env, and the binary would not see its inputs. No dependencies: Node's standard library only.
 //
@@ -162,7 +162,11 @@ function run(bin) {
   if (process.platform !== 'win32') {
     fs.chmodSync(bin, 0o755); // the .vsix zip does not keep the execute bit
   }
-  const child = childProcess.spawn(bin, process.argv.slice(2), { stdio: 'inherit', env: process.env });
+  // The agent starts `node index.js` with no arguments: the launcher names the task's command, as
+  // action.yml names github-action. Arguments given (tests, a person running the launcher by hand,
+  // e.g. `node index.js version`) are passed on instead.
+  const args = process.argv.length > 2 ? process.argv.slice(2) : ['azure-devops-task'];
+  const child = childProcess.spawn(bin, args, { stdio: 'inherit', env: process.env });
   if (process.platform === 'win32') {
     // Windows has no signals to forward: child.kill() is TerminateProcess, which would stop mlcanary
     // before it reports. The agent's Ctrl-C (or Ctrl-Break) reaches every process on the console,

@@ -1,6 +1,8 @@
-// Package app is mlcanary's command line: it parses arguments, picks the front end (terminal,
-// Azure DevOps or GitHub Actions), runs the core and maps the outcome to an exit code. Everything
-// testable is behind Run, so tests drive the real command with injected streams and environment.
+// Package app wires mlcanary's commands (cobra): it parses arguments, runs a stage through
+// frontend.Run with the front end a command names — the terminal, or the hidden azure-devops-task
+// and github-action commands — and prints the error once, through that front end, mapped to an exit
+// code. Everything testable is behind Run, so tests drive the real command with injected streams
+// and environment.
 package app
 
 import (
@@ -9,11 +11,11 @@ import (
 	"fmt"
 	"io"
 	"os"
-	"strings"
 
 	"github.com/spf13/cobra"
 
 	"github.com/mlcanary/mlcanary/internal/config"
+	"github.com/mlcanary/mlcanary/internal/frontend"
 )
 
 // Exit codes, the same in every front end.
@@ -33,8 +35,8 @@ type Streams struct {
 // StdStreams returns the process's standard streams.
 func StdStreams() Streams { return Streams{In: os.Stdin, Out: os.Stdout, Err: os.Stderr} }
 
-// LookupEnv reads one environment variable; tests inject a map instead of the process environment.
-type LookupEnv func(string) (string, bool)
+// LookupEnv is frontend.LookupEnv, the one way every front end reads the environment.
+type LookupEnv = frontend.LookupEnv
 
 // UsageError is a command-line mistake that is not about one named input (unknown command, wrong
 // number of arguments). Like *config.InputError it exits with code 2.
@@ -45,20 +47,19 @@ type UsageError struct{ Msg string }
 func (e *UsageError) Error() string { return config.Printable(e.Msg) }
 
 // Run executes mlcanary with args (without the program name) and returns the exit code. The error,
-// if any, is printed exactly once, here, as one line on s.Err (unprintable characters escaped).
+// if any, is printed exactly once, here, by the front end of the command that ran (Finish): one
+// line on s.Err for the terminal, an issue for Azure DevOps, an annotation for GitHub.
 func Run(ctx context.Context, s Streams, args []string, env LookupEnv) int {
-	if v, _ := env("TF_BUILD"); len(args) == 0 && strings.EqualFold(v, "true") {
-		return runAzureDevOps(ctx, s, env)
-	}
-	root := newRoot(s, env)
+	front := &frontEnd{Reporter: terminal{s: s}}
+	root := newRoot(s, env, front)
 	root.SetArgs(args)
 	err := root.ExecuteContext(ctx)
-	if err == nil {
-		return ExitOK
-	}
-	_, _ = fmt.Fprintf(s.Err, "mlcanary: %s\n", config.Printable(err.Error())) // nowhere left to report a failed write
+	front.Finish(err)
 	return ExitCode(err)
 }
+
+// frontEnd is the reporter that finishes a run: the terminal, unless a front-end command replaced it.
+type frontEnd struct{ frontend.Reporter }
 
 // ExitCode maps an error to the exit code every front end uses.
 func ExitCode(err error) int {
@@ -73,9 +74,9 @@ func ExitCode(err error) int {
 	return ExitFailed
 }
 
-// newRoot builds the command tree. Front ends that are not a terminal (Azure DevOps, GitHub) are
-// chosen inside the commands from env, so every path shares these definitions.
-func newRoot(s Streams, env LookupEnv) *cobra.Command {
+// newRoot builds the command tree. The front ends that are not a terminal (Azure DevOps, GitHub)
+// are hidden commands that set front to their reporter.
+func newRoot(s Streams, env LookupEnv, front *frontEnd) *cobra.Command {
 	root := &cobra.Command{
 		Use:           "mlcanary",
 		Short:         "Move an ML model between blue and green on Kubernetes + Istio, one stage per run",
@@ -95,7 +96,7 @@ func newRoot(s Streams, env LookupEnv) *cobra.Command {
 	root.AddCommand(newServeModelCommand(s))
 	root.AddCommand(newLoadtestCommand(s))
 	root.AddCommand(newVerifyCommand(s, env))
-	root.AddCommand(newGitHubActionCommand(s, env))
+	root.AddCommand(newFrontEndCommands(s, env, front)...)
 	return root
 }
 

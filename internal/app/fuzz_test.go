@@ -2,12 +2,13 @@ package app
 
 import (
 	"errors"
+	"io"
 	"strings"
 	"testing"
 
-	"github.com/mlcanary/mlcanary/internal/actions"
 	"github.com/mlcanary/mlcanary/internal/azdo"
 	"github.com/mlcanary/mlcanary/internal/config"
+	"github.com/mlcanary/mlcanary/internal/github"
 )
 
 // fuzzFlags are the inputs of stage, plan and status that take a value, as the CLI spells them.
@@ -129,8 +130,7 @@ func FuzzFrontEndInput(f *testing.F) {
 			task["INPUT_"+strings.ToUpper(azdo.TaskInput(k))] = v
 		}
 		var in *config.InputError
-		_, _, aerr := azureInputs(func(k string) (string, bool) { v, ok := task[k]; return v, ok })
-		aerr = azdo.RenameInput(aerr)
+		_, aerr := azdo.NewFront(func(k string) (string, bool) { v, ok := task[k]; return v, ok }, io.Discard).Inputs()
 		if aerr != nil {
 			if !errors.As(aerr, &in) || in.Input != azdo.TaskInput(flag) {
 				t.Fatalf("Azure DevOps %s=%q: %v does not name %s", flag, value, aerr, azdo.TaskInput(flag))
@@ -144,7 +144,7 @@ func FuzzFrontEndInput(f *testing.F) {
 		for k, v := range set {
 			env["INPUT_"+strings.ToUpper(k)] = v
 		}
-		_, _, gerr := actions.ReadInputs(func(k string) (string, bool) { v, ok := env[k]; return v, ok })
+		_, _, gerr := github.ReadInputs(func(k string) (string, bool) { v, ok := env[k]; return v, ok })
 		if (gerr == nil) != (aerr == nil) {
 			t.Fatalf("%s=%q: the front ends disagree: Azure DevOps %v, GitHub %v", flag, value, aerr, gerr)
 		}

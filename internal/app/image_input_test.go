@@ -81,7 +81,7 @@ func TestEveryFrontEndNamesItsOwnInput(t *testing.T) {
 	}
 	azure := map[string]string{"TF_BUILD": "True", "INPUT_STAGE": "Blue_0", "INPUT_IMAGEREPOSITORY": "x.io/m", "INPUT_IMAGETAG": tag,
 		"INPUT_KUBERNETESSERVICECONNECTION": "conn"}
-	code, out := runFrontEnd(t, nil, azure)
+	code, out := runFrontEnd(t, []string{"azure-devops-task"}, azure)
 	if cmds := parseVSO(out); code != ExitInvalid || len(cmds) == 0 || !strings.HasPrefix(cmds[0].data, `invalid imageTag "`+tag+`"`+allowed) {
 		t.Errorf("Azure DevOps: exit %d\n%s", code, out)
 	}
@@ -94,7 +94,7 @@ func TestEveryFrontEndNamesItsOwnInput(t *testing.T) {
 	}
 	// An input mentioned in the message is the task's name too.
 	azure["INPUT_IMAGE"] = "x.io/m:1"
-	if code, out = runFrontEnd(t, nil, azure); code != ExitInvalid || !strings.Contains(out, `invalid image "x.io/m:1": allowed: either image or imageRepository plus imageTag, not both`) {
+	if code, out = runFrontEnd(t, []string{"azure-devops-task"}, azure); code != ExitInvalid || !strings.Contains(out, `invalid image "x.io/m:1": allowed: either image or imageRepository plus imageTag, not both`) {
 		t.Errorf("Azure DevOps, image and imageRepository: exit %d\n%s", code, out)
 	}
 }
@@ -193,7 +193,7 @@ func TestRefusedStageIsTheSameLineInEveryFrontEnd(t *testing.T) {
 	}
 
 	const conn = "c0ffee00-0000-4000-8000-000000000000"
-	code, out := runFrontEnd(t, nil, map[string]string{"TF_BUILD": "True", "INPUT_STAGE": "Blue_50", "INPUT_NAMESPACE": ns,
+	code, out := runFrontEnd(t, []string{"azure-devops-task"}, map[string]string{"TF_BUILD": "True", "INPUT_STAGE": "Blue_50", "INPUT_NAMESPACE": ns,
 		"INPUT_KUBERNETESSERVICECONNECTION": conn, "ENDPOINT_URL_" + conn: e.Config.Host, "ENDPOINT_AUTH_SCHEME_" + conn: "Kubernetes",
 		"ENDPOINT_DATA_" + conn + "_AUTHORIZATIONTYPE": "Kubeconfig", "ENDPOINT_AUTH_PARAMETER_" + conn + "_KUBECONFIG": string(content)})
 	var azure []string

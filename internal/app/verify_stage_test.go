@@ -147,7 +147,7 @@ func TestGitHubActionVerifiesAfterStage(t *testing.T) {
 				"GITHUB_OUTPUT": filepath.Join(dir, "output"), "GITHUB_STEP_SUMMARY": filepath.Join(dir, "summary.md"),
 			}
 			var out, errOut bytes.Buffer
-			code := runGitHubAction(t.Context(), Streams{Out: &out, Err: &errOut}, func(k string) (string, bool) { v, ok := env[k]; return v, ok })
+			code := Run(t.Context(), Streams{Out: &out, Err: &errOut}, []string{"github-action"}, func(k string) (string, bool) { v, ok := env[k]; return v, ok })
 			outs := githubOutputs(t, env["GITHUB_OUTPUT"])
 			wantCode := ExitFailed
 			if s.ok {

@@ -9,10 +9,11 @@ import (
 	"github.com/Azure/azure-sdk-for-go/sdk/azcore"
 
 	"github.com/mlcanary/mlcanary/internal/aks"
+	"github.com/mlcanary/mlcanary/internal/frontend"
 )
 
 // AzureConnection reads an Azure Resource Manager service connection's variables.
-func AzureConnection(env LookupEnv, id string, job Job) aks.Connection {
+func AzureConnection(env frontend.LookupEnv, id string, job Job) aks.Connection {
 	e := Endpoint{ID: id, env: env}
 	c := aks.Connection{
 		ID:                id,
@@ -38,7 +39,7 @@ func AzureConnection(env LookupEnv, id string, job Job) aks.Connection {
 // Manager connection: credential → ARM credential action → kubeconfig, and a Microsoft Entra ID token
 // instead of kubelogin when the kubeconfig asks for it. mask receives every secret as soon as it is
 // known. opts configures the HTTP pipelines (nil in production).
-func AzureCluster(ctx context.Context, env LookupEnv, conn Connection, job Job, mask func(string), opts *azcore.ClientOptions) (Cluster, error) {
+func AzureCluster(ctx context.Context, env frontend.LookupEnv, conn Connection, job Job, mask func(string), opts *azcore.ClientOptions) (Cluster, error) {
 	e := Endpoint{ID: conn.Endpoint, env: env}
 	ac := AzureConnection(env, conn.Endpoint, job)
 	cred, err := aks.Credential(ac, opts)
@@ -81,7 +82,7 @@ func credentialKind(admin bool) string {
 // ConnectionSecrets lists the secrets the task's service connections hand to the process, in every
 // form mlcanary derives from them, so they are masked before anything is printed. It reads both
 // connection inputs so a bad input cannot skip masking.
-func ConnectionSecrets(env LookupEnv) []string {
+func ConnectionSecrets(env frontend.LookupEnv) []string {
 	var out []string
 	if id := input(env, InputKubernetesConnection); id != "" {
 		e := Endpoint{ID: id, env: env}

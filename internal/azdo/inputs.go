@@ -7,11 +7,9 @@ import (
 	"github.com/spf13/pflag"
 
 	"github.com/mlcanary/mlcanary/internal/config"
+	"github.com/mlcanary/mlcanary/internal/frontend"
 	"github.com/mlcanary/mlcanary/internal/verify"
 )
-
-// LookupEnv reads one environment variable; tests inject a map instead of the process environment.
-type LookupEnv func(string) (string, bool)
 
 // Names of the task inputs that are not config flags. Together with flagInputs they are the
 // contract with task/task.json: the agent passes each as INPUT_<NAME in upper case>.
@@ -108,7 +106,7 @@ type Connection struct {
 
 // ReadInputs sets every config and verify input the task was given onto fs (a FlagSet the config
 // Inputs and verify StageInputs are bound to) and returns the task's other inputs. Empty inputs keep the flag defaults.
-func ReadInputs(env LookupEnv, fs *pflag.FlagSet) (Task, error) {
+func ReadInputs(env frontend.LookupEnv, fs *pflag.FlagSet) (Task, error) {
 	for _, m := range flagInputs {
 		v := input(env, m.Input)
 		if v == "" {
@@ -127,7 +125,7 @@ func ReadInputs(env LookupEnv, fs *pflag.FlagSet) (Task, error) {
 	return t, err
 }
 
-func readConnection(env LookupEnv) (Connection, error) {
+func readConnection(env frontend.LookupEnv) (Connection, error) {
 	c := Connection{Type: input(env, InputConnectionType)}
 	if c.Type == "" {
 		c.Type = ConnectionKubernetes // the task's default
@@ -154,7 +152,7 @@ func readConnection(env LookupEnv) (Connection, error) {
 }
 
 // input reads INPUT_<NAME>, trimmed, as the agent names it (upper case; the names have no dots or spaces).
-func input(env LookupEnv, name string) string {
+func input(env frontend.LookupEnv, name string) string {
 	v, _ := env(inputEnvPrefix + strings.ToUpper(name))
 	return strings.TrimSpace(v)
 }

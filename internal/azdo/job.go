@@ -12,6 +12,8 @@ import (
 
 	"github.com/microsoft/azure-devops-go-api/azuredevops/v7"
 	"github.com/microsoft/azure-devops-go-api/azuredevops/v7/build"
+
+	"github.com/mlcanary/mlcanary/internal/frontend"
 )
 
 // Job is what the agent says about the running job: where to write files, how to call Azure DevOps
@@ -31,7 +33,7 @@ type Job struct {
 }
 
 // ReadJob reads the job's context from the agent's variables.
-func ReadJob(env LookupEnv) Job {
+func ReadJob(env frontend.LookupEnv) Job {
 	get := func(names ...string) string {
 		for _, n := range names {
 			if v, ok := env(n); ok && strings.TrimSpace(v) != "" {

@@ -9,6 +9,7 @@ import (
 	"k8s.io/client-go/tools/clientcmd"
 
 	"github.com/mlcanary/mlcanary/internal/config"
+	"github.com/mlcanary/mlcanary/internal/frontend"
 	"github.com/mlcanary/mlcanary/internal/kube"
 	"github.com/mlcanary/mlcanary/internal/secret"
 )
@@ -24,7 +25,7 @@ const (
 // it (a lower-case GUID); only the key after it is upper case.
 type Endpoint struct {
 	ID  string
-	env LookupEnv
+	env frontend.LookupEnv
 }
 
 // URL is the connection's server URL (the API server for Kubernetes, ARM for Azure Resource Manager).
@@ -66,7 +67,7 @@ type Cluster struct {
 // authorization types, the way Microsoft's Kubernetes tasks read them: Kubeconfig uses the stored
 // kubeconfig (and clusterContext); ServiceAccount and AzureSubscription use the server URL, the
 // base64 apiToken and the serviceAccountCertificate (the CA).
-func KubernetesCluster(env LookupEnv, id string) (Cluster, error) {
+func KubernetesCluster(env frontend.LookupEnv, id string) (Cluster, error) {
 	e := Endpoint{ID: id, env: env}
 	insecure := strings.EqualFold(e.Data("acceptUntrustedCerts"), "true")
 	typ := e.Data("authorizationType")

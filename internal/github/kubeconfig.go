@@ -1,4 +1,4 @@
-package actions
+package github
 
 import (
 	"fmt"
@@ -10,6 +10,7 @@ import (
 	"k8s.io/client-go/tools/clientcmd"
 
 	"github.com/mlcanary/mlcanary/internal/config"
+	"github.com/mlcanary/mlcanary/internal/frontend"
 	"github.com/mlcanary/mlcanary/internal/kube"
 	"github.com/mlcanary/mlcanary/internal/secret"
 )
@@ -40,7 +41,7 @@ var errBadKubeconfig = &config.InputError{
 
 // loadKubeconfig finds and reads the credentials. It returns what it could read even on error, so
 // the caller can mask it before printing the error.
-func loadKubeconfig(env LookupEnv) (kubeconfig, error) {
+func loadKubeconfig(env frontend.LookupEnv) (kubeconfig, error) {
 	if c, ok := env("INPUT_KUBECONFIG"); ok && strings.TrimSpace(c) != "" {
 		return kubeconfig{content: []byte(c), raw: [][]byte{[]byte(c)}}, nil
 	}

@@ -1,4 +1,4 @@
-package actions
+package github
 
 import (
 	"os"
@@ -11,6 +11,7 @@ import (
 	"sigs.k8s.io/yaml"
 
 	"github.com/mlcanary/mlcanary/internal/config"
+	"github.com/mlcanary/mlcanary/internal/frontend"
 	"github.com/mlcanary/mlcanary/internal/summary"
 	"github.com/mlcanary/mlcanary/internal/verify"
 )
@@ -82,7 +83,7 @@ func TestActionYAMLInputsMatchFlags(t *testing.T) {
 	}
 }
 
-// The outputs action.yml declares are the ones Run writes, each taken from the step that runs it.
+// The outputs action.yml declares are the ones frontend.Run sets, each taken from the step that runs it.
 func TestActionYAMLOutputs(t *testing.T) {
 	a := readActionYAML(t)
 	got := map[string]string{}
@@ -90,8 +91,8 @@ func TestActionYAMLOutputs(t *testing.T) {
 		got[name] = o.Value
 	}
 	want := map[string]string{}
-	for _, o := range Outputs(&summary.Result{}, verify.Outcome{}) {
-		want[o.Name] = "${{ steps.run.outputs." + o.Name + " }}"
+	for _, name := range frontend.OutputNames() {
+		want[name] = "${{ steps.run.outputs." + name + " }}"
 	}
 	if d := cmp.Diff(want, got); d != "" {
 		t.Errorf("action.yml outputs (-want +got):\n%s", d)

@@ -1,4 +1,4 @@
-package actions
+package github
 
 import (
 	"context"
@@ -12,11 +12,12 @@ import (
 
 	"github.com/mlcanary/mlcanary/internal/config"
 	"github.com/mlcanary/mlcanary/internal/engine"
+	"github.com/mlcanary/mlcanary/internal/frontend"
 	"github.com/mlcanary/mlcanary/internal/summary"
 )
 
 // mustNotRun fails the test if the stage is called: bad input must stop before the cluster.
-func mustNotRun(t *testing.T) StageFunc {
+func mustNotRun(t *testing.T) frontend.StageFunc {
 	return func(context.Context, *rest.Config, config.Config, engine.Logger) (*summary.Result, error) {
 		t.Error("stage called despite bad input")
 		return nil, errors.New("unreachable")
@@ -75,11 +76,13 @@ func TestRunBadInput(t *testing.T) {
 }
 
 // A failing stage still reports what holds, and the failure is one annotation, not an input error.
+// The engine's errors begin with the stage's name (engine.Client.Stage); the front end prints them
+// as they are, never naming the stage again.
 func TestRunStageFails(t *testing.T) {
 	r := newRunner(t, map[string]string{"INPUT_STAGE": "Blue_100", "INPUT_KUBECONFIG": string(testKubeconfig(t))})
 	err := r.run(func(context.Context, *rest.Config, config.Config, engine.Logger) (*summary.Result, error) {
 		return &summary.Result{Stage: "Blue_50", Weights: summary.Weights{Green: 50, Blue: 50}},
-			errors.New("deployment abtesting/model-blue not ready after 10m0s\n0/1 replicas available")
+			errors.New("Blue_100: deployment abtesting/model-blue not ready after 10m0s\n0/1 replicas available")
 	})
 	var in *config.InputError
 	if err == nil || errors.As(err, &in) {
@@ -95,7 +98,7 @@ func TestRunStageFails(t *testing.T) {
 	if got := parseOutputs(t, readFile(t, r.output)); got["stage"] != "Blue_50" || got["blue-weight"] != "50" {
 		t.Errorf("outputs after a failed stage should say what holds: %v", got)
 	}
-	if sum := readFile(t, r.summary); !strings.Contains(sum, "> [!CAUTION]\n> deployment abtesting/model-blue not ready after 10m0s\\\\n0/1 replicas available\n") {
+	if sum := readFile(t, r.summary); !strings.Contains(sum, "> [!CAUTION]\n> Blue_100: deployment abtesting/model-blue not ready after 10m0s\\\\n0/1 replicas available\n") {
 		t.Errorf("summary lacks the failure:\n%s", sum)
 	}
 }

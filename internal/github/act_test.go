@@ -1,4 +1,4 @@
-package actions
+package github
 
 import (
 	"bufio"
@@ -65,7 +65,7 @@ func runAct(t *testing.T, act, root, workflow string, secrets string, env ...str
 		t.Fatal(err)
 	}
 	args := []string{"push", "--json", "-P", "ubuntu-latest=-self-hosted", "--action-offline-mode",
-		"--no-cache-server", "-C", root, "-W", filepath.Join(root, "internal", "actions", "testdata", "act", workflow),
+		"--no-cache-server", "-C", root, "-W", filepath.Join(root, "internal", "github", "testdata", "act", workflow),
 		"--secret-file", secretFile}
 	for _, e := range env {
 		args = append(args, "--env", e)

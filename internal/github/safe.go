@@ -1,10 +1,7 @@
-package actions
+package github
 
 import (
-	"fmt"
 	"strings"
-
-	"github.com/sethvargo/go-githubactions"
 
 	"github.com/mlcanary/mlcanary/internal/config"
 )
@@ -27,9 +24,4 @@ func Plain(s string) string {
 // GITHUB_OUTPUT record it is written in and start another. Every output is a single-line value.
 func OutputValue(s string) string {
 	return strings.NewReplacer("\r", "", "\n", "").Replace(s)
-}
-
-// infof prints a plain log line made safe with Plain.
-func infof(gh *githubactions.Action, format string, args ...any) {
-	gh.Infof("%s", Plain(fmt.Sprintf(format, args...)))
 }

@@ -1,4 +1,4 @@
-package actions
+package github
 
 import (
 	"strings"
@@ -6,6 +6,7 @@ import (
 	"github.com/spf13/pflag"
 
 	"github.com/mlcanary/mlcanary/internal/config"
+	"github.com/mlcanary/mlcanary/internal/frontend"
 	"github.com/mlcanary/mlcanary/internal/verify"
 )
 
@@ -20,7 +21,7 @@ const (
 // is set, verify's options (nil otherwise). Inputs go through the CLI's own FlagSet (and verify's
 // stage inputs), so each one is parsed and validated exactly as the flag of the same name; an unset
 // or empty input keeps the flag's default. Any problem is a *config.InputError (exit code 2).
-func ReadInputs(env LookupEnv) (config.Config, *verify.Options, error) {
+func ReadInputs(env frontend.LookupEnv) (config.Config, *verify.Options, error) {
 	var in config.Inputs
 	var vin verify.StageInputs
 	fs := pflag.NewFlagSet("github-action", pflag.ContinueOnError)
@@ -35,7 +36,7 @@ func ReadInputs(env LookupEnv) (config.Config, *verify.Options, error) {
 }
 
 // readConfig sets every input onto fs and builds the config from in, which is bound to fs.
-func readConfig(env LookupEnv, fs *pflag.FlagSet, in *config.Inputs) (config.Config, error) {
+func readConfig(env frontend.LookupEnv, fs *pflag.FlagSet, in *config.Inputs) (config.Config, error) {
 	var setErr error
 	fs.VisitAll(func(f *pflag.Flag) {
 		v := input(env, f.Name)
@@ -65,7 +66,7 @@ func readConfig(env LookupEnv, fs *pflag.FlagSet, in *config.Inputs) (config.Con
 // INPUT_<NAME> with the name upper-cased and hyphens kept (INPUT_IMAGE-REPO), which node and
 // Docker actions see; a composite action maps inputs itself, and action.yml uses underscores
 // (INPUT_IMAGE_REPO) because not every shell passes hyphenated names on. Both are accepted.
-func input(env LookupEnv, name string) string {
+func input(env frontend.LookupEnv, name string) string {
 	native := "INPUT_" + strings.ToUpper(strings.ReplaceAll(name, " ", "_"))
 	if v, ok := env(native); ok && strings.TrimSpace(v) != "" {
 		return strings.TrimSpace(v)
@@ -84,7 +85,7 @@ func allowed(f *pflag.Flag) string {
 
 // runURL is the workflow run's address, recorded on the cluster as who changed traffic, so a later
 // reader can find the run (and its approvals) that moved it. Outside a full runner it is "github".
-func runURL(env LookupEnv) string {
+func runURL(env frontend.LookupEnv) string {
 	server, _ := env("GITHUB_SERVER_URL")
 	repo, _ := env("GITHUB_REPOSITORY")
 	id, _ := env("GITHUB_RUN_ID")

@@ -1,4 +1,4 @@
-package actions
+package github
 
 import (
 	"bytes"
@@ -17,6 +17,7 @@ import (
 
 	"github.com/mlcanary/mlcanary/internal/config"
 	"github.com/mlcanary/mlcanary/internal/engine"
+	"github.com/mlcanary/mlcanary/internal/frontend"
 	"github.com/mlcanary/mlcanary/internal/summary"
 	"github.com/mlcanary/mlcanary/internal/verify"
 )
@@ -73,12 +74,17 @@ func newRunner(t *testing.T, inputs map[string]string) *runner {
 	return r
 }
 
-func (r *runner) run(stage StageFunc) error {
+func (r *runner) run(stage frontend.StageFunc) error {
 	return r.runVerify(stage, notAsked)
 }
 
-func (r *runner) runVerify(stage StageFunc, check VerifyFunc) error {
-	return Run(context.Background(), func(k string) (string, bool) { v, ok := r.env[k]; return v, ok }, &r.out, stage, check)
+// runVerify runs the step as the github-action command does: the stage run with this front end,
+// then Finish, the one place that prints its error.
+func (r *runner) runVerify(stage frontend.StageFunc, check frontend.VerifyFunc) error {
+	f := NewFront(func(k string) (string, bool) { v, ok := r.env[k]; return v, ok }, &r.out)
+	err := frontend.Run(context.Background(), f, f, frontend.Engine{Stage: stage, Verify: check})
+	f.Finish(err)
+	return err
 }
 
 // notAsked is the verification of runs without verify-gateway: reaching it is an error.

@@ -1,0 +1,55 @@
+package frontend
+
+import (
+	"strconv"
+	"strings"
+
+	"github.com/mlcanary/mlcanary/internal/summary"
+)
+
+// Output is one value a run gives later steps. Name is the GitHub Action's output name (action.yml
+// `outputs:`); the Azure DevOps task's output variable is TaskName(Name) (task.json
+// `outputVariables`).
+type Output struct {
+	Name, Value string
+}
+
+// OutputVerified says whether traffic was verified after the stage: "true", "false", or "" when no
+// verification ran. It is set after the stage's Outputs, once verification is over.
+const OutputVerified = "verified"
+
+// Outputs are the values every front end sets for a result, in action.yml's and task.json's order,
+// so later steps and stages can gate on the split, reuse the images or see what changed. The
+// verified output (OutputVerified) follows once verification is over.
+func Outputs(r *summary.Result) []Output {
+	return []Output{
+		{"stage", r.Stage},
+		{"green-weight", strconv.Itoa(r.Weights.Green)},
+		{"blue-weight", strconv.Itoa(r.Weights.Blue)},
+		{"green-image", r.Images.Green},
+		{"blue-image", r.Images.Blue},
+		{"changed", strconv.FormatBool(r.Changed)},
+	}
+}
+
+// OutputNames lists every output's name, OutputVerified last, for the tests that keep action.yml
+// and task.json in step.
+func OutputNames() []string {
+	var names []string
+	for _, o := range Outputs(&summary.Result{}) {
+		names = append(names, o.Name)
+	}
+	return append(names, OutputVerified)
+}
+
+// TaskName is the Azure DevOps spelling of an output or input name: camelCase, because the agent
+// allows only letters and digits ("green-weight" → "greenWeight").
+func TaskName(name string) string {
+	parts := strings.Split(name, "-")
+	for i := 1; i < len(parts); i++ {
+		if parts[i] != "" {
+			parts[i] = strings.ToUpper(parts[i][:1]) + parts[i][1:]
+		}
+	}
+	return strings.Join(parts, "")
+}
