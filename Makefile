@@ -49,9 +49,10 @@ istio-differential:
 	cd tools/istiovalidate && $(GO) vet ./... && $(GO) test $(TEST_FLAGS) ./...
 	@if $(GO) list -deps ./cmd/mlcanary | grep -q '^istio.io/istio/'; then echo "istio.io/istio is linked into mlcanary"; exit 1; fi
 
-## unit: the tests that need no built tools (pure packages)
+## unit: the fast tier, `go test -short ./...`: the pure and in-memory tests of every package, no
+## built tools needed; tests that need kube-apiserver, act, tfx-cli or node skip with -short
 unit:
-	$(GO) test ./internal/config/... ./internal/plan/... ./internal/render/... ./internal/summary/... ./internal/loadtest/...
+	$(GO) test -short ./...
 
 ## lint: gofmt, go vet and go mod tidy must be clean, actionlint finds nothing in the GitHub
 ## workflows (actionlint v1.7.12 from tools/actionlint; it runs shellcheck on `run:` scripts only

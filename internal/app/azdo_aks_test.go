@@ -12,7 +12,6 @@ import (
 	"github.com/mlcanary/mlcanary/internal/aks"
 	"github.com/mlcanary/mlcanary/internal/aks/akstest"
 	"github.com/mlcanary/mlcanary/internal/azdo/azdotest"
-	"github.com/mlcanary/mlcanary/internal/testenv"
 )
 
 // TestAKSTaskThroughLauncher runs the task through an Azure Resource Manager connection as the agent
@@ -20,7 +19,7 @@ import (
 // listCluster*Credential endpoints; the kubeconfig ARM returns points at a real API server.
 func TestAKSTaskThroughLauncher(t *testing.T) {
 	task := launcher(t)
-	e := testenv.Start(t)
+	e := shared.Env(t)
 	e.StartController(t)
 	org := azdotest.Start(t)
 	cloud := akstest.Start(t)

@@ -10,7 +10,6 @@ import (
 	"k8s.io/client-go/tools/clientcmd"
 
 	"github.com/mlcanary/mlcanary/internal/azdo/azdotest"
-	"github.com/mlcanary/mlcanary/internal/testenv"
 )
 
 const k8sConn = "3f1d8a52-9c1e-4b7e-a6d2-5e0c4b9a7f10"
@@ -21,7 +20,7 @@ const k8sConn = "3f1d8a52-9c1e-4b7e-a6d2-5e0c4b9a7f10"
 // the build tag, the exit code and that no secret is printed.
 func TestTaskThroughLauncher(t *testing.T) {
 	task := launcher(t)
-	e := testenv.Start(t)
+	e := shared.Env(t)
 	e.StartController(t)
 	org := azdotest.Start(t)
 	const ns = "abtest-azdo"

@@ -14,7 +14,6 @@ import (
 	"time"
 
 	"github.com/mlcanary/mlcanary/internal/azdo/azdotest"
-	"github.com/mlcanary/mlcanary/internal/testenv"
 )
 
 // TestLauncherUnsupportedPlatform checks an agent without a binary gets an error issue and a failed
@@ -95,7 +94,7 @@ func TestLauncherUnpacksOnce(t *testing.T) {
 // launcher passes the signal on, and mlcanary stops waiting, reports the failure and exits.
 func TestLauncherForwardsSIGTERM(t *testing.T) {
 	task := launcher(t)
-	e := testenv.Start(t)
+	e := shared.Env(t)
 	ctrl := e.StartController(t)
 	org := azdotest.Start(t)
 	const ns = "abtest-cancel"

@@ -47,6 +47,9 @@ var (
 // packed by task/pack.js under bin/, built from this tree.
 func launcher(t *testing.T) string {
 	t.Helper()
+	if testing.Short() {
+		t.Skip("builds mlcanary and runs the task's launcher with node: skipped with -short; `make test` runs it")
+	}
 	if _, err := exec.LookPath("node"); err != nil {
 		t.Fatal("node is required to run the task's launcher as the agent does: ", err)
 	}

@@ -127,7 +127,7 @@ func runCLI(t *testing.T, kubeconfig string, args ...string) (int, string, strin
 // launcher, as the agent runs it) and the GitHub Action print the same line for the admission
 // policy and for RBAC.
 func TestRefusalsInEveryFrontEnd(t *testing.T) {
-	e := testenv.Start(t)
+	e := shared.Env(t)
 	e.StartController(t)
 	ctx := context.Background()
 	admin := e.Kubeconfig(t)

@@ -8,13 +8,12 @@ import (
 	"testing"
 
 	"github.com/mlcanary/mlcanary/internal/summary"
-	"github.com/mlcanary/mlcanary/internal/testenv"
 )
 
 // TestCLIAgainstCluster drives the binary's commands as a user would, with KUBECONFIG pointing at
 // a real API server: stage, a re-run, status -o json, plan (diff), and a refused stage (exit 1).
 func TestCLIAgainstCluster(t *testing.T) {
-	e := testenv.Start(t)
+	e := shared.Env(t)
 	e.StartController(t)
 	if err := e.CreateNamespace(context.Background(), "abtesting"); err != nil {
 		t.Fatal(err)

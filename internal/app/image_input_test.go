@@ -7,8 +7,6 @@ import (
 	"path/filepath"
 	"strings"
 	"testing"
-
-	"github.com/mlcanary/mlcanary/internal/testenv"
 )
 
 // hex64 is a sha256 digest's hex: as an image it is an image ID, not something a kubelet can pull.
@@ -175,7 +173,7 @@ func hasControl(s string) bool {
 // sentence, which names the stage once (the GitHub front end used to prefix it again:
 // "Blue_50: Blue_50: …") — and exits 1 in each.
 func TestRefusedStageIsTheSameLineInEveryFrontEnd(t *testing.T) {
-	e := testenv.Start(t)
+	e := shared.Env(t)
 	const ns = "abtest-same-line"
 	if err := e.CreateNamespace(context.Background(), ns); err != nil {
 		t.Fatal(err)

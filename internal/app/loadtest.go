@@ -1,7 +1,6 @@
 package app
 
 import (
-	"errors"
 	"fmt"
 	"io"
 
@@ -44,10 +43,9 @@ func newLoadtestCommand(s Streams) *cobra.Command {
 	return cmd
 }
 
-// reportLoadtest prints the tally and turns a failed expectation or an interruption into the error.
+// reportLoadtest prints the tally and returns why the load test failed, if it did.
 func reportLoadtest(out io.Writer, in *loadtest.Inputs, url string, t *loadtest.Tally, want []loadtest.Expectation) error {
-	cmp := in.Compare(t, want)
-	r := loadtest.NewReport(url, t, cmp)
+	r := loadtest.NewReport(url, t, in.Compare(t, want))
 	write := loadtest.WriteText
 	if in.Output == loadtest.FormatJSON {
 		write = loadtest.WriteJSON
@@ -55,36 +53,7 @@ func reportLoadtest(out io.Writer, in *loadtest.Inputs, url string, t *loadtest.
 	if err := write(out, r); err != nil {
 		return fmt.Errorf("writing the tally: %w", err)
 	}
-	switch {
-	case t.Interrupted:
-		return errors.New("interrupted: the tally above is partial")
-	case r.Answered == 0:
-		return fmt.Errorf("none of the %d requests to %s was answered", r.Completed, url)
-	case cmp != nil && cmp.Verdict == loadtest.Disagree:
-		return fmt.Errorf("the observed split disagrees with --expect: %s", worstOff(*cmp))
-	case cmp != nil && cmp.Verdict == loadtest.Undecided:
-		return fmt.Errorf("too few answers (%d) to check --expect; about %d are needed (-n)", cmp.N, cmp.Needed)
-	}
-	return nil
-}
-
-// worstOff names the check that is furthest from its expectation.
-func worstOff(c loadtest.Comparison) string {
-	var worst loadtest.Check
-	for _, ch := range c.Checks {
-		if ch.Verdict == loadtest.Disagree && abs(ch.Off()) > abs(worst.Off()) {
-			worst = ch
-		}
-	}
-	return fmt.Sprintf("%q is %.1f%% of answers, expected %.1f%% (off by %+.1f points)",
-		worst.Answer, 100*worst.Observed, 100*worst.Expected, 100*worst.Off())
-}
-
-func abs(x float64) float64 {
-	if x < 0 {
-		return -x
-	}
-	return x
+	return r.Failure()
 }
 
 // answerStream is where --print goes: stdout, unless stdout carries JSON.

@@ -77,7 +77,7 @@ func runCLIEnv(env map[string]string, args ...string) (int, string, string) {
 }
 
 func TestCauseFrontEnds(t *testing.T) {
-	e := testenv.Start(t)
+	e := shared.Env(t)
 	e.StartController(t)
 	ctx := context.Background()
 	admin := e.Kubeconfig(t)
@@ -170,23 +170,23 @@ users:
 // <typo> (a Role there is enough)" — a Role that cannot be created in a namespace that does not
 // exist. The line should say the namespace may be wrong (RBAC hides whether it exists).
 func TestCauseTypoNamespaceWithARoleIsNotOnlyRBAC(t *testing.T) {
-	e := testenv.Start(t)
+	e := shared.Env(t)
 	ctx := context.Background()
-	check(t, e.CreateNamespace(ctx, "abtesting"))
-	check(t, e.GrantRole(ctx, "abtesting", "pipeline", testenv.RulesWithout("", "")))
-	rc, err := e.UserConfig("pipeline")
+	check(t, e.CreateNamespace(ctx, "scoring")) // TestCLIAgainstCluster has abtesting on the shared server
+	check(t, e.GrantRole(ctx, "scoring", "typo-pipeline", testenv.RulesWithout("", "")))
+	rc, err := e.UserConfig("typo-pipeline")
 	check(t, err)
-	code, _, errs := runCLIEnv(map[string]string{"KUBECONFIG": testenv.WriteKubeconfig(t, rc)}, "stage", "Blue_0", "-n", "abtestin", "--image="+causeImage)
+	code, _, errs := runCLIEnv(map[string]string{"KUBECONFIG": testenv.WriteKubeconfig(t, rc)}, "stage", "Blue_0", "-n", "scorin", "--image="+causeImage)
 	t.Logf("exit %d: %s", code, errs)
 	if code != ExitFailed || !strings.Contains(errs, "does not exist") && !strings.Contains(errs, "check the namespace") {
-		t.Fatalf("exit %d, stderr:\n%s\nwant the line to say namespace \"abtestin\" may not exist (check its name), not only to grant verbs there", code, errs)
+		t.Fatalf("exit %d, stderr:\n%s\nwant the line to say namespace \"scorin\" may not exist (check its name), not only to grant verbs there", code, errs)
 	}
 }
 
 // Gatekeeper/Kyverno is down: a ValidatingWebhookConfiguration with failurePolicy Fail whose
 // service does not answer. kube-apiserver refuses the write itself (500, "failed calling webhook").
 func TestCauseWebhookDown(t *testing.T) {
-	e := testenv.Start(t)
+	e := shared.Env(t)
 	e.StartController(t)
 	ctx := context.Background()
 	ns := "webhook-down"
@@ -198,9 +198,15 @@ func TestCauseWebhookDown(t *testing.T) {
 			"clientConfig":      map[string]any{"url": "https://127.0.0.1:1/v1/admit"},
 			"namespaceSelector": map[string]any{"matchLabels": map[string]any{"kubernetes.io/metadata.name": ns}},
 			"rules":             []any{map[string]any{"apiGroups": []any{"*"}, "apiVersions": []any{"*"}, "operations": []any{"CREATE", "UPDATE"}, "resources": []any{"*"}}}}}}
-	_, err := e.Dynamic.Resource(schema.GroupVersionResource{Group: "admissionregistration.k8s.io", Version: "v1", Resource: "validatingwebhookconfigurations"}).
-		Create(ctx, &unstructured.Unstructured{Object: vwc}, metav1.CreateOptions{})
+	webhooks := e.Dynamic.Resource(schema.GroupVersionResource{Group: "admissionregistration.k8s.io", Version: "v1", Resource: "validatingwebhookconfigurations"})
+	_, err := webhooks.Create(ctx, &unstructured.Unstructured{Object: vwc}, metav1.CreateOptions{})
 	check(t, err)
+	// The package's tests share the API server: with the webhook left in place, later tests' writes
+	// in other namespaces failed calling it too.
+	t.Cleanup(func() {
+		check(t, webhooks.Delete(context.Background(), "gatekeeper-validating-webhook-configuration", metav1.DeleteOptions{}))
+		time.Sleep(2 * time.Second) // the admission plugin sees the deletion through an informer
+	})
 	time.Sleep(2 * time.Second) // the webhook reaches the admission plugin through an informer
 	code, _, errs := runCLIEnv(map[string]string{"KUBECONFIG": e.Kubeconfig(t)}, "stage", "Blue_0", "-n", ns, "--image="+causeImage, "--timeout=30")
 	t.Logf("exit %d: %s", code, errs)
@@ -212,7 +218,7 @@ func TestCauseWebhookDown(t *testing.T) {
 // A policy may answer with reason Invalid (422) or RequestEntityTooLarge (413)
 // instead of Forbidden; the cause is still the policy.
 func TestCausePolicyReasons(t *testing.T) {
-	e := testenv.Start(t)
+	e := shared.Env(t)
 	e.StartController(t)
 	ctx := context.Background()
 	admin := e.Kubeconfig(t)
@@ -234,7 +240,7 @@ func TestCausePolicyReasons(t *testing.T) {
 // the next step says "then run the stage again" to a user who ran verify (status likewise): no
 // stage ran. (Low: wording.)
 func TestCauseVerifyRejectedCredential(t *testing.T) {
-	e := testenv.Start(t)
+	e := shared.Env(t)
 	kc := testenv.WriteKubeconfig(t, &rest.Config{Host: e.Config.Host, BearerToken: "not-a-valid-token", TLSClientConfig: rest.TLSClientConfig{CAData: e.Config.CAData}})
 	code, _, errs := runCLIEnv(map[string]string{"KUBECONFIG": kc}, "verify", "--gateway", "http://127.0.0.1:1", "-n", "abtesting")
 	t.Logf("exit %d: %s", code, errs)

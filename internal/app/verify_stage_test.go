@@ -13,7 +13,6 @@ import (
 
 	"github.com/mlcanary/mlcanary/internal/azdo/azdotest"
 	"github.com/mlcanary/mlcanary/internal/summary"
-	"github.com/mlcanary/mlcanary/internal/testenv"
 )
 
 // verifyStep is one stage run with verification: the stage, the split the loopback gateway really
@@ -59,7 +58,7 @@ func (s verifyStep) target(t *testing.T, routes []summary.HeaderRoute) (url, ver
 // then fails the task with verified=false and a summary that shows both the split and the report.
 func TestTaskVerifiesAfterStage(t *testing.T) {
 	task := launcher(t)
-	e := testenv.Start(t)
+	e := shared.Env(t)
 	e.StartController(t)
 	org := azdotest.Start(t)
 	const ns = "abtest-verify"
@@ -128,7 +127,7 @@ func TestTaskVerifiesAfterStage(t *testing.T) {
 // TestGitHubActionVerifiesAfterStage runs the GitHub front end with the step environment injected
 // (INPUT_*, temp GITHUB_OUTPUT and GITHUB_STEP_SUMMARY) through the same two steps.
 func TestGitHubActionVerifiesAfterStage(t *testing.T) {
-	e := testenv.Start(t)
+	e := shared.Env(t)
 	e.StartController(t)
 	const ns = "gh-verify"
 	live := stageBlue30(t, e, ns)

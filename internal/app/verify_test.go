@@ -56,10 +56,7 @@ func TestVerifyCommandWithoutCluster(t *testing.T) {
 // holding the routes of a Blue_30 stage, and a loopback gateway that either honours those routes
 // or sends 90/10 regardless.
 func TestIntegrationVerifyCommand(t *testing.T) {
-	if testing.Short() {
-		t.Skip("starts kube-apiserver and etcd")
-	}
-	env := testenv.Start(t)
+	env := shared.Env(t)
 	env.StartController(t)
 	live := stageBlue30(t, env, "verify")
 	kubeconfig := env.Kubeconfig(t)

@@ -24,14 +24,14 @@ func TestVSIXPackage(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
+	if testing.Short() {
+		t.Skip("builds four binaries and packs them with tfx-cli (npm ci): skipped with -short; `make test` runs it")
+	}
 	if _, err := exec.LookPath("node"); err != nil {
 		skipOrFail(t, "node is not installed")
 	}
 	if _, err := os.Stat(filepath.Join(root, "node_modules", ".bin", "tfx")); err != nil {
 		skipOrFail(t, "tfx-cli is not installed (run npm ci)")
-	}
-	if testing.Short() {
-		t.Skip("builds four binaries; skipped with -short")
 	}
 	out := filepath.Join(t.TempDir(), "mlcanary.vsix")
 	quality := os.Getenv("QUALITY")

@@ -9,6 +9,7 @@ import (
 	"k8s.io/apimachinery/pkg/runtime/schema"
 
 	"github.com/mlcanary/mlcanary/internal/kube"
+	"github.com/mlcanary/mlcanary/internal/testenv"
 )
 
 // brownfieldManager is the field manager the brownfield setups are written as: another tool
@@ -76,7 +77,7 @@ func waitReady(t *testing.T, ns, name string) {
 	defer cancel()
 	for ctx.Err() == nil {
 		d, err := env.Dynamic.Resource(kube.Deployments).Namespace(ns).Get(ctx, name, metav1.GetOptions{})
-		if err == nil && kube.RolloutOf(d).Done {
+		if err == nil && testenv.IsRolledOut(d) {
 			return
 		}
 		time.Sleep(20 * time.Millisecond)

@@ -37,6 +37,7 @@ func (f *fixture) client(rc *rest.Config) *engine.Client {
 // give a stage, and checks that the error carries that cause (kube.CauseOf), names it in one line,
 // ends with what the stage had already changed, and left traffic only on ready versions.
 func TestRefusalsNameTheirCause(t *testing.T) {
+	shared.Env(t) // the table reads env
 	ctx := context.Background()
 	tests := []struct {
 		name  string

@@ -16,7 +16,7 @@ import (
 
 	"github.com/mlcanary/mlcanary/internal/config"
 	"github.com/mlcanary/mlcanary/internal/kube"
-	"github.com/mlcanary/mlcanary/internal/ownership"
+	"github.com/mlcanary/mlcanary/internal/testenv"
 )
 
 // midStage reaches state from, then runs stage while the rollout of version held is held back,
@@ -115,7 +115,7 @@ func TestControllerWritesDoNotStopAStage(t *testing.T) {
 			}
 			c := f.cfg("Blue_0", imgC)
 			vs := get(t, kube.VirtualServices, f.ns, "mlmodel-virtualservice")
-			if routing := ownership.RoutingOf(&c, vs); !routing.Headers[config.Blue] || !routing.Headers[config.Green] || routing.Weights[config.Green] != 100 {
+			if routing := trafficOf(&c, vs); !routing.Headers[config.Blue] || !routing.Headers[config.Green] || routing.Weights[config.Green] != 100 {
 				t.Errorf("after Blue_0: %+v, want green 100%% and both header routes", routing)
 			}
 			if tc.check != nil {
@@ -149,7 +149,7 @@ func TestSpecChangeMidStageStops(t *testing.T) {
 			applyAs(t, "kubectl-set-image", kube.Deployments, ns, map[string]any{"apiVersion": "apps/v1", "kind": "Deployment",
 				"metadata": map[string]any{"name": "model-green"},
 				"spec":     map[string]any{"template": map[string]any{"spec": map[string]any{"containers": []any{map[string]any{"name": "model", "image": imgB}}}}}})
-			eventually(t, "green rolled out with the new image", func() bool { return kube.RolloutOf(get(t, kube.Deployments, ns, "model-green")).Done })
+			eventually(t, "green rolled out with the new image", func() bool { return testenv.IsRolledOut(get(t, kube.Deployments, ns, "model-green")) })
 		}},
 	}
 	for _, tc := range cases {

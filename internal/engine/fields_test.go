@@ -15,7 +15,6 @@ import (
 
 	"github.com/mlcanary/mlcanary/internal/config"
 	"github.com/mlcanary/mlcanary/internal/kube"
-	"github.com/mlcanary/mlcanary/internal/ownership"
 	"github.com/mlcanary/mlcanary/internal/routing"
 )
 
@@ -68,7 +67,7 @@ func checkOwnership(c *config.Config, before, after *unstructured.Unstructured) 
 // fieldsOfOthers lists the leaf fields owned by managers other than mlcanary that the write changed.
 func fieldsOfOthers(before, after *unstructured.Unstructured) []string {
 	var out []string
-	created := !ownership.Adopted(before)
+	created := before.GetLabels()[config.ManagedByLabel] == config.ManagedBy // mlcanary labels only what it creates
 	for _, mf := range before.GetManagedFields() {
 		if mf.Manager == kube.FieldManager || mf.Subresource != "" || mf.FieldsV1 == nil {
 			continue
@@ -217,39 +216,26 @@ func istioLists(c *config.Config, before, after *unstructured.Unstructured) []st
 	return out
 }
 
-// routesKept: a route that is not mlcanary's is still there, unchanged; on mlcanary's routes that
-// are still there, every field but name, route and the first match is unchanged.
+// routesKept: a route that is not mlcanary's (neither recorded in its annotation nor adoptable,
+// by the test's own reading: oracle_test.go) is still there, unchanged; on mlcanary's routes that
+// are still there, every field but name, destinations and the first match is unchanged.
 func routesKept(c *config.Config, before, after *unstructured.Unstructured) []string {
 	var out []string
-	own := ownership.OwnedRoutes(c, before)
-	was, _, _ := unstructured.NestedSlice(before.Object, "spec", "http")
-	now, _, _ := unstructured.NestedSlice(after.Object, "spec", "http")
-	for i, r := range was {
-		role, ours := own[i]
-		if !ours {
-			if !slices.ContainsFunc(now, func(x any) bool { return reflect.DeepEqual(x, r) }) {
-				out = append(out, fmt.Sprintf("route %s of someone else was changed or dropped", ownership.DescribeRoute(i, r.(map[string]any))))
+	now := httpRoutes(after)
+	for i, r := range httpRoutes(before) {
+		role := roleOf(c, before, r)
+		if role == "" {
+			if !slices.ContainsFunc(now, func(x map[string]any) bool { return reflect.DeepEqual(x, r) }) {
+				name, _, _ := unstructured.NestedString(r, "name")
+				out = append(out, fmt.Sprintf("route http[%d] %q %s of someone else was changed or dropped", i, name, show(r, true)))
 			}
 			continue
 		}
-		j := -1
-		for k, r := range ownership.OwnedRoutes(c, after) {
-			if r == role && (j < 0 || k < j) {
-				j = k
-			}
-		}
+		j := slices.IndexFunc(now, func(x map[string]any) bool { return roleOf(c, after, x) == role })
 		if j < 0 {
 			continue // mlcanary removed its own route
 		}
-		b, a := runtimeClone(r), runtimeClone(now[j])
-		for _, m := range []map[string]any{b, a} {
-			delete(m, "name")
-			delete(m, "route")
-			if matches, ok := m["match"].([]any); ok && len(matches) > 0 {
-				m["match"] = matches[1:]
-			}
-		}
-		if !reflect.DeepEqual(a, b) {
+		if b, a := othersFields(r), othersFields(now[j]); !reflect.DeepEqual(a, b) {
 			out = append(out, fmt.Sprintf("fields others own on mlcanary's route %s changed from %s to %s", role, show(b, true), show(a, true)))
 		}
 	}

@@ -6,6 +6,8 @@ import (
 	"fmt"
 	"io"
 	"net/http"
+	"reflect"
+	"slices"
 	"strings"
 	"sync"
 	"sync/atomic"
@@ -19,7 +21,6 @@ import (
 	"github.com/mlcanary/mlcanary/internal/config"
 	"github.com/mlcanary/mlcanary/internal/engine"
 	"github.com/mlcanary/mlcanary/internal/kube"
-	"github.com/mlcanary/mlcanary/internal/ownership"
 	"github.com/mlcanary/mlcanary/internal/routing"
 	"github.com/mlcanary/mlcanary/internal/summary"
 	"github.com/mlcanary/mlcanary/internal/testenv"
@@ -40,6 +41,7 @@ type fixture struct {
 
 func newFixture(t *testing.T) *fixture {
 	t.Helper()
+	shared.Env(t)
 	ns := fmt.Sprintf("abtesting-%d", nsCounter.Add(1))
 	if err := env.CreateNamespace(context.Background(), ns); err != nil {
 		t.Fatal(err)
@@ -221,15 +223,32 @@ func (r *recorder) check(req *http.Request, body []byte) {
 	}
 }
 
-// checkRoutes: every destination of the VirtualService about to be written must be ready.
+// checkRoutes: every version the VirtualService about to be written sends traffic to must be
+// ready, except through a route someone else has there already, unchanged (the write did not add
+// it; a route of mlcanary's name is always checked). Read by the test itself (oracle_test.go).
 func (r *recorder) checkRoutes(c *config.Config, name string, body []byte) {
 	var vs unstructured.Unstructured
 	if err := vs.UnmarshalJSON(body); err != nil { // numbers as int64, as the API machinery reads them
 		r.violate("undecodable VirtualService write: %v", err)
 		return
 	}
+	live, err := env.Dynamic.Resource(kube.VirtualServices).Namespace(c.Namespace).Get(context.Background(), name, metav1.GetOptions{})
+	if err != nil {
+		live = nil
+	}
+	before := httpRoutes(live)
+	routed := map[config.Version]bool{}
+	for _, route := range httpRoutes(&vs) {
+		name, _, _ := unstructured.NestedString(route, "name")
+		if !slices.Contains(roleNames, name) && slices.ContainsFunc(before, func(b map[string]any) bool { return reflect.DeepEqual(b, route) }) {
+			continue
+		}
+		for _, v := range config.Versions {
+			routed[v] = routed[v] || sendsTo(c, c.Namespace, route, v)
+		}
+	}
 	for _, v := range config.Versions {
-		if !ownership.RoutingOf(c, &vs).References(v) {
+		if !routed[v] {
 			continue
 		}
 		d, err := env.Dynamic.Resource(kube.Deployments).Namespace(c.Namespace).Get(context.Background(), c.Objects[v].Deployment, metav1.GetOptions{})
@@ -242,10 +261,14 @@ func (r *recorder) checkRoutes(c *config.Config, name string, body []byte) {
 	}
 }
 
-// checkDefaultKept: once requests without the header have somewhere to go, no write takes that away.
+// checkDefaultKept: once requests without the header have somewhere to go (a route that matches
+// every request and sends traffic), no write takes that away.
 func (r *recorder) checkDefaultKept(c *config.Config, name string, body []byte) {
 	live, err := env.Dynamic.Resource(kube.VirtualServices).Namespace(c.Namespace).Get(context.Background(), name, metav1.GetOptions{})
-	if err != nil || !ownership.RoutingOf(c, live).HasDefault() {
+	if err != nil {
+		return
+	}
+	if _, ok := defaultRoute(live); !ok {
 		return
 	}
 	next := unstructured.Unstructured{Object: map[string]any{}}
@@ -255,20 +278,19 @@ func (r *recorder) checkDefaultKept(c *config.Config, name string, body []byte) 
 			return
 		}
 	}
-	if !ownership.RoutingOf(c, &next).HasDefault() {
+	if _, ok := defaultRoute(&next); !ok {
 		r.violate("VirtualService %s write removes the default route: requests without the header would get 404", name)
 	}
 }
 
 // checkUnrouted: a version's Deployment may be changed or deleted, and its Service deleted, only
-// while no route points at it (applying a Service is always safe): neither mlcanary's own routes
-// nor any route of any VirtualService in the namespace or in the test's other namespaces, by any
-// spelling of the Service's host.
+// while no route points at it (applying a Service is always safe): no route or mirror of any
+// VirtualService in the namespace or in the test's other namespaces, mlcanary's own among them,
+// sends to the version's Service by any spelling of its host.
 func (r *recorder) checkUnrouted(c *config.Config, v config.Version, what string) {
 	if strings.HasPrefix(what, http.MethodPatch+" services/") {
 		return
 	}
-	var vss []*unstructured.Unstructured
 	for _, ns := range append([]string{c.Namespace}, r.f.others...) {
 		all, err := env.Dynamic.Resource(kube.VirtualServices).Namespace(ns).List(context.Background(), metav1.ListOptions{})
 		if err != nil {
@@ -277,18 +299,19 @@ func (r *recorder) checkUnrouted(c *config.Config, v config.Version, what string
 		}
 		for i := range all.Items {
 			vs := &all.Items[i]
-			if vs.GetNamespace() == c.Namespace && vs.GetName() == c.VirtualService && ownership.RoutingOf(c, vs).References(v) {
-				r.violate("%s while version %s is routed by mlcanary's VirtualService", what, v)
+			for _, kind := range []string{"http", "tcp", "tls"} {
+				routes, _, _ := unstructured.NestedSlice(vs.Object, "spec", kind)
+				for j, x := range routes {
+					if route, _ := x.(map[string]any); sendsTo(c, vs.GetNamespace(), route, v) {
+						r.violate("%s while version %s is routed by %s[%d] of VirtualService %s/%s", what, v, kind, j, vs.GetNamespace(), vs.GetName())
+					}
+				}
 			}
-			vss = append(vss, vs)
 		}
-	}
-	if refs := ownership.ForeignReferences(c, vss...)[v]; len(refs) > 0 {
-		r.violate("%s while version %s is routed by %v", what, v, refs)
 	}
 }
 
-// live reads the routing and the images on the cluster.
+// live reads the traffic (trafficOf, the test's own reading) and the images on the cluster.
 func (f *fixture) live() (routing.Routing, map[config.Version]string) {
 	f.t.Helper()
 	c := f.cfg("Blue_0", "")
@@ -304,5 +327,5 @@ func (f *fixture) live() (routing.Routing, map[config.Version]string) {
 			images[v], _, _ = unstructured.NestedString(cs[0].(map[string]any), "image")
 		}
 	}
-	return ownership.RoutingOf(&c, vs), images
+	return trafficOf(&c, vs), images
 }

@@ -57,11 +57,13 @@ func cut(p string) (stage, image string) {
 
 // TestEveryStageFromEveryState runs each stage from each state: an allowed stage establishes its
 // split without ever routing to a missing or unready version and holds on a re-run with zero
-// writes; a refused stage names its precondition and writes nothing.
+// writes; a refused stage names its precondition and writes nothing. The 56 cells run in
+// parallel: each works in its own namespace, with its own client and recorder.
 func TestEveryStageFromEveryState(t *testing.T) {
 	for stage, byState := range allowed {
 		for _, st := range states {
 			t.Run(fmt.Sprintf("%s_from_%s", stage, st.name), func(t *testing.T) {
+				t.Parallel()
 				f := newFixture(t)
 				f.reach(st.path)
 				// run, not stage: the closure must not change the table key the next cells read.

@@ -14,7 +14,6 @@ import (
 	"github.com/mlcanary/mlcanary/internal/engine"
 	"github.com/mlcanary/mlcanary/internal/kube"
 	"github.com/mlcanary/mlcanary/internal/kube/memory"
-	"github.com/mlcanary/mlcanary/internal/ownership"
 	"github.com/mlcanary/mlcanary/internal/plan"
 	"github.com/mlcanary/mlcanary/internal/summary"
 )
@@ -114,7 +113,7 @@ func TestEveryStageFromEveryStateInMemory(t *testing.T) {
 					t.Fatalf("%s from %s: %v", stage, st.name, err)
 				}
 				cfg := config.Default()
-				live := ownership.RoutingOf(&cfg, f.vs())
+				live := trafficOf(&cfg, f.vs()) // the test's own reading (oracle_test.go)
 				if live.Weights[config.Green] != res.Weights.Green || live.Weights[config.Blue] != res.Weights.Blue {
 					t.Errorf("%s: stored weights %v, result %+v", stage, live.Weights, res.Weights)
 				}
@@ -188,7 +187,7 @@ func TestFailedRolloutRoutesNothingInMemory(t *testing.T) {
 		t.Errorf("writes: %s, want %s", got, want)
 	}
 	cfg := config.Default()
-	if live := ownership.RoutingOf(&cfg, f.vs()); live.Weights[config.Green] != 100 || live.References(config.Blue) {
+	if live := trafficOf(&cfg, f.vs()); live.Weights[config.Green] != 100 || live.References(config.Blue) {
 		t.Errorf("traffic after the failed rollout: %+v, want all on green, nothing to blue", live)
 	}
 	if res == nil || res.Weights.Green != 100 {

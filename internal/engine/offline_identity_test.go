@@ -23,12 +23,18 @@ import (
 // images and clock. The one field the real bodies carry that the offline ones cannot is
 // metadata.resourceVersion (the live VirtualService's optimistic lock): it is dropped from the
 // real bodies before comparing, and nothing else is. The deletes are the same too. Each stage runs
-// with the documented defaults and with other inputs (hosts, ports, replicas, a pull secret).
+// with the documented defaults, with other inputs (hosts, ports, replicas, a pull secret) and bound
+// to a Gateway in another namespace.
 func TestOfflinePlanIsWhatAStageSends(t *testing.T) {
-	inputs := map[string]func(*config.Config){
-		"defaults": func(*config.Config) {},
-		"inputs": func(c *config.Config) {
+	inputs := map[string]func(*testing.T, *fixture, *config.Config){
+		"defaults": func(*testing.T, *fixture, *config.Config) {},
+		"inputs": func(_ *testing.T, _ *fixture, c *config.Config) {
 			c.Hosts, c.GatewayPort, c.Port, c.Replicas, c.ImagePullSecret = []string{"model.example.com"}, 8080, 8000, 2, "acr-pull"
+		},
+		// A Gateway of another namespace (the offline plan assumes it exists).
+		"platform-gateway": func(t *testing.T, f *fixture, c *config.Config) {
+			ns, _ := platformGateway(t, f)
+			c.Gateway = ns + "/public-gateway"
 		},
 	}
 	for _, stage := range []string{"Blue_0", "Blue_50", "Blue_100", "Blue_Green", "Green_100", "Rollback"} {
@@ -38,11 +44,11 @@ func TestOfflinePlanIsWhatAStageSends(t *testing.T) {
 	}
 }
 
-func offlineIsWhatAStageSends(t *testing.T, stage string, set func(*config.Config)) {
+func offlineIsWhatAStageSends(t *testing.T, stage string, set func(*testing.T, *fixture, *config.Config)) {
 	f := newFixture(t)
 	images := map[config.Version]string{config.Green: imgA, config.Blue: imgB}
 	cfg := f.cfg(stage, "")
-	set(&cfg)
+	set(t, f, &cfg)
 	for _, p := range plan.Assumed(cfg.Stage) {
 		before := cfg
 		before.Stage, before.Image = p.Stage, ""

@@ -96,7 +96,7 @@ func TestFailedRolloutFailsTheStageAtOnce(t *testing.T) {
 
 			ctrl.Release(f.ns, "model-blue")
 			eventually(t, "blue rolled out after the fix", func() bool {
-				return kube.RolloutOf(get(t, kube.Deployments, f.ns, "model-blue")).Done
+				return testenv.IsRolledOut(get(t, kube.Deployments, f.ns, "model-blue"))
 			})
 			f.stage("Blue_0", imgC)
 			if routing, _ := f.live(); !routing.Headers[config.Blue] || routing.Weights[config.Green] != 100 {

@@ -20,7 +20,7 @@ import (
 // so the message forms internal/kube/errors_test.go encodes are the server's. It lives here to share
 // the package's API server.
 func TestExplainServerShapes(t *testing.T) {
-	e := env // the package's API server
+	e := shared.Env(t) // the package's API server
 	ctx := context.Background()
 	ns := newFixture(t).ns
 	req := kube.Request{Doing: "writing", Namespace: ns, Host: e.Config.Host}

@@ -39,10 +39,14 @@ type actRun struct {
 	err     error
 }
 
-// actBinary finds act (MLCANARY_ACT, else .cache/bin/act built from tools/act). It skips only when
-// act is missing and MLCANARY_REQUIRE_ACT is unset; CI builds act and sets it, so there it fails.
+// actBinary finds act (MLCANARY_ACT, else .cache/bin/act built from tools/act). It skips under
+// -short, and otherwise only when act is missing and MLCANARY_REQUIRE_ACT is unset; CI builds act
+// and sets it, so there it fails.
 func actBinary(t *testing.T, root string) string {
 	t.Helper()
+	if testing.Short() {
+		t.Skip("runs workflows with act (built by `make tools`) against kube-apiserver: skipped with -short; `make test` runs it")
+	}
 	bin := os.Getenv("MLCANARY_ACT")
 	if bin == "" {
 		bin = filepath.Join(root, ".cache", "bin", "act")

@@ -153,3 +153,21 @@ func needed(c Check, z, tolerance float64) int {
 	gap = math.Max(gap, 0.005)
 	return int(math.Ceil(1.25 * z * z * v / (gap * gap)))
 }
+
+// Describe is the check as one sentence, e.g. `"New Model A" is 90.1% of answers, expected 50.0%
+// (off by +40.1 points)`: how loadtest and verify name a share that is off.
+func (c Check) Describe() string {
+	return fmt.Sprintf("%q is %.1f%% of answers, expected %.1f%% (off by %+.1f points)",
+		c.Answer, 100*c.Observed, 100*c.Expected, 100*c.Off())
+}
+
+// Worst is the disagreeing check furthest from its expectation (the zero Check when none disagrees).
+func (c Comparison) Worst() Check {
+	var worst Check
+	for _, ch := range c.Checks {
+		if ch.Verdict == Disagree && math.Abs(ch.Off()) > math.Abs(worst.Off()) {
+			worst = ch
+		}
+	}
+	return worst
+}

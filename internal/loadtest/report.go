@@ -2,6 +2,7 @@ package loadtest
 
 import (
 	"encoding/json"
+	"errors"
 	"fmt"
 	"io"
 	"strings"
@@ -163,4 +164,21 @@ func Summary(c Comparison) string {
 		return fmt.Sprintf("Verdict: the observed split DISAGREES with the expected one (%d responses).", c.N)
 	}
 	return fmt.Sprintf("Verdict: too few responses to decide (%d); about %d are needed.", c.N, c.Needed)
+}
+
+// Failure is why the load test fails, one sentence, so `mlcanary loadtest` exits 1 after printing
+// the tally: it was interrupted (the tally is partial), nothing was answered, or the answers
+// disagree with --expect (naming the worst share) or are too few to decide. nil when it passes.
+func (r Report) Failure() error {
+	switch {
+	case r.Interrupted:
+		return errors.New("interrupted: the tally above is partial")
+	case r.Answered == 0:
+		return fmt.Errorf("none of the %d requests to %s was answered", r.Completed, r.URL)
+	case r.Expect != nil && r.Expect.Verdict == Disagree:
+		return fmt.Errorf("the observed split disagrees with --expect: %s", r.Expect.Worst().Describe())
+	case r.Expect != nil && r.Expect.Verdict == Undecided:
+		return fmt.Errorf("too few answers (%d) to check --expect; about %d are needed (-n)", r.Expect.N, r.Expect.Needed)
+	}
+	return nil
 }

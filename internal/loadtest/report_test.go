@@ -3,6 +3,7 @@ package loadtest
 import (
 	"bytes"
 	"context"
+	"fmt"
 	"testing"
 	"time"
 
@@ -61,6 +62,39 @@ func TestReportGolden(t *testing.T) {
 				t.Fatal(err)
 			}
 			golden.Assert(t, tc.name, b.String())
+		})
+	}
+}
+
+// Every way a load test fails its command, in the order they are judged, and a pass.
+func TestReportFailure(t *testing.T) {
+	t.Parallel()
+	disagree := &Comparison{Verdict: Disagree, Checks: []Check{
+		{Answer: "A", Expected: 0.5, Observed: 0.55, Verdict: Agree},
+		{Answer: "B", Expected: 0.5, Observed: 0.3, Verdict: Disagree},
+		{Answer: "C", Expected: 0, Observed: 0.15, Verdict: Disagree},
+	}}
+	tests := []struct {
+		name string
+		r    Report
+		want string
+	}{
+		{"passes", Report{URL: "http://h/score", Completed: 10, Answered: 10}, ""},
+		{"passes as expected", Report{Completed: 10, Answered: 10, Expect: &Comparison{Verdict: Agree}}, ""},
+		{"interrupted", Report{Completed: 0, Interrupted: true, Expect: disagree}, "interrupted: the tally above is partial"},
+		{"nothing answered", Report{URL: "http://h/score", Completed: 7, Failed: 7}, "none of the 7 requests to http://h/score was answered"},
+		{"disagrees: the worst share is named", Report{Completed: 10, Answered: 10, Expect: disagree},
+			`the observed split disagrees with --expect: "B" is 30.0% of answers, expected 50.0% (off by -20.0 points)`},
+		{"undecided", Report{Completed: 10, Answered: 10, Expect: &Comparison{Verdict: Undecided, N: 10, Needed: 2654}},
+			"too few answers (10) to check --expect; about 2654 are needed (-n)"},
+	}
+	for _, tc := range tests {
+		t.Run(tc.name, func(t *testing.T) {
+			t.Parallel()
+			err := tc.r.Failure()
+			if got := fmt.Sprint(err); tc.want == "" && err != nil || tc.want != "" && got != tc.want {
+				t.Errorf("Failure() = %v, want %q", err, tc.want)
+			}
 		})
 	}
 }

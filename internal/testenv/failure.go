@@ -70,8 +70,24 @@ func (e *Env) FailRollout(ctx context.Context, d *unstructured.Unstructured, pod
 	return err
 }
 
-// IsFailed reports whether d's status says its current generation's rollout failed.
-func IsFailed(d *unstructured.Unstructured) bool { return kube.RolloutOf(d).Failed }
+// IsFailed reports whether d's status says its current generation's rollout failed: the
+// controller observed that generation and set Progressing=False with reason
+// ProgressDeadlineExceeded. It reads the raw status itself (not kube.RolloutOf, the judgement
+// under test).
+func IsFailed(d *unstructured.Unstructured) bool {
+	og, _, _ := unstructured.NestedInt64(d.Object, "status", "observedGeneration")
+	if og < d.GetGeneration() {
+		return false
+	}
+	conds, _, _ := unstructured.NestedSlice(d.Object, "status", "conditions")
+	for _, x := range conds {
+		c, _ := x.(map[string]any)
+		if c["type"] == "Progressing" && c["status"] == "False" && c["reason"] == "ProgressDeadlineExceeded" {
+			return true
+		}
+	}
+	return false
+}
 
 // createPod creates pod name from d's template and sets its status to p (an existing pod is
 // reused, so a test may fail the same generation again).

@@ -30,13 +30,29 @@ type Env struct {
 	// Dynamic is a client tests use for setup and assertions (not counted by request counters).
 	Dynamic dynamic.Interface
 	env     *envtest.Environment
-	kubecfg string
+	mu      sync.Mutex
+	kubecfg []byte // the admin kubeconfig, once made
 }
 
-// Start starts an API server for the test and stops it when the test ends. It fails the test when
-// the binaries are missing, naming the command that builds them.
+// ShortSkipReason is the one reason a test that needs the API server gives when it skips under
+// -short: `go test -short ./...` is the tier of pure and in-memory tests, `make test` runs all.
+const ShortSkipReason = "needs kube-apiserver and etcd (built by `make tools`): skipped with -short; `make test` runs it"
+
+// SkipIfShort skips t under -short with ShortSkipReason. Every test that needs the API server calls
+// it (Start does) before touching one; without -short a missing server is a failure, never a skip.
+func SkipIfShort(t testing.TB) {
+	t.Helper()
+	if testing.Short() {
+		t.Skip(ShortSkipReason)
+	}
+}
+
+// Start starts an API server for the test and stops it when the test ends. It skips the test under
+// -short (SkipIfShort) and otherwise fails it when the binaries are missing, naming the command
+// that builds them. Tests of one package share one server through Shared instead.
 func Start(t testing.TB) *Env {
 	t.Helper()
+	SkipIfShort(t)
 	e, err := New(Options{})
 	if err != nil {
 		t.Fatal(err)
@@ -55,7 +71,7 @@ type Options struct {
 	WithoutIstio bool
 }
 
-// New starts an API server; the caller must Stop it. Packages share one from TestMain this way.
+// New starts an API server; the caller must Stop it. Packages share one through Shared.
 func New(o Options) (*Env, error) {
 	assets, err := assetsDir()
 	if err != nil {
@@ -91,6 +107,8 @@ func (e *Env) Stop() error { return e.env.Stop() }
 // UserConfig returns credentials for a user in groups, with no permissions beyond what RBAC grants
 // those groups, for tests of forbidden requests.
 func (e *Env) UserConfig(name string, groups ...string) (*rest.Config, error) {
+	e.mu.Lock() // parallel tests share the server
+	defer e.mu.Unlock()
 	user, err := e.env.AddUser(envtest.User{Name: name, Groups: groups}, nil)
 	if err != nil {
 		return nil, fmt.Errorf("adding user %s: %w", name, err)
@@ -98,27 +116,38 @@ func (e *Env) UserConfig(name string, groups ...string) (*rest.Config, error) {
 	return user.Config(), nil
 }
 
-// Kubeconfig writes an admin kubeconfig for the server to a temporary file and returns its path,
-// for tests that drive the binary the way a user does (--kubeconfig, KUBECONFIG).
+// Kubeconfig writes an admin kubeconfig for the server to a temporary file of t and returns its
+// path, for tests that drive the binary the way a user does (--kubeconfig, KUBECONFIG). The
+// credentials are made once per server; the file is t's, since tests of a package share a server.
 func (e *Env) Kubeconfig(t testing.TB) string {
 	t.Helper()
-	if e.kubecfg != "" {
-		return e.kubecfg
-	}
-	user, err := e.env.AddUser(envtest.User{Name: "mlcanary-admin", Groups: []string{"system:masters"}}, nil)
+	data, err := e.adminKubeconfig()
 	if err != nil {
-		t.Fatalf("adding kubeconfig user: %v", err)
-	}
-	data, err := user.KubeConfig()
-	if err != nil {
-		t.Fatalf("rendering kubeconfig: %v", err)
+		t.Fatal(err)
 	}
 	path := filepath.Join(t.TempDir(), "kubeconfig")
 	if err := os.WriteFile(path, data, 0o600); err != nil {
 		t.Fatal(err)
 	}
-	e.kubecfg = path
 	return path
+}
+
+func (e *Env) adminKubeconfig() ([]byte, error) {
+	e.mu.Lock()
+	defer e.mu.Unlock()
+	if e.kubecfg != nil {
+		return e.kubecfg, nil
+	}
+	user, err := e.env.AddUser(envtest.User{Name: "mlcanary-admin", Groups: []string{"system:masters"}}, nil)
+	if err != nil {
+		return nil, fmt.Errorf("adding kubeconfig user: %w", err)
+	}
+	data, err := user.KubeConfig()
+	if err != nil {
+		return nil, fmt.Errorf("rendering kubeconfig: %w", err)
+	}
+	e.kubecfg = data
+	return data, nil
 }
 
 // assetsDir finds the directory with kube-apiserver and etcd: KUBEBUILDER_ASSETS, else the

@@ -145,8 +145,7 @@ func problemsOf(what string, m Measurement, o Options) []string {
 	}
 	for _, ch := range c.Checks {
 		if ch.Verdict == loadtest.Disagree {
-			out = append(out, fmt.Sprintf("%s: %q is %.1f%% of answers, expected %.1f%% (off by %+.1f points)",
-				what, ch.Answer, 100*ch.Observed, 100*ch.Expected, 100*ch.Off()))
+			out = append(out, what+": "+ch.Describe())
 		}
 	}
 	if c.Verdict == loadtest.Undecided {
