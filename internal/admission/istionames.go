@@ -145,3 +145,39 @@ func gatewayHostnamePart(h string) error {
 	}
 	return nil
 }
+
+// HostsOverlap reports whether hosts a and b (each "*", "*.suffix" or a name) match a common
+// name, Istio's rule for a VirtualService's hosts (host.Name.Matches, in pilot/pkg/model's
+// duplicate-hosts check): equal, or one is a wildcard whose suffix the other ends with ("*" ends
+// every name). Istio rejects a VirtualService whose hosts overlap ("duplicate hosts").
+func HostsOverlap(a, b string) bool {
+	aw, bw := strings.HasPrefix(a, "*"), strings.HasPrefix(b, "*")
+	switch {
+	case aw && bw:
+		return strings.HasSuffix(a[1:], b[1:]) || strings.HasSuffix(b[1:], a[1:])
+	case aw:
+		return strings.HasSuffix(b, a[1:])
+	case bw:
+		return strings.HasSuffix(a, b[1:])
+	}
+	return a == b
+}
+
+// GatewayServerHost applies Istio's rule for one host of a Gateway server (validateServer's
+// ValidateNamespaceSlashWildcardHostname): `ns/host` or a host that is "*", an IP, or a fully
+// qualified name whose first label may be a wildcard ("*.example.com") — no short names ("model"),
+// no partial wildcards ("a*.example.com"), no all-numeric top-level label ("model.123"), labels of
+// at most 63 characters. The error is Istio's reason.
+func GatewayServerHost(h string) error { return istioGatewayHost(h) }
+
+// VirtualServiceHost applies Istio's rule for one host of a VirtualService bound to a Gateway
+// (validateVirtualService's ValidateWildcardDomainForVirtualServiceBoundToGateway, without the
+// auto-SNI form mlcanary never writes): "*", an IP, or a name whose first label may be a wildcard,
+// with labels of at most 63 characters and a top-level label that is not all digits. A short name
+// is allowed here (it is a Gateway's server that refuses one). The error is Istio's reason.
+func VirtualServiceHost(h string) error {
+	if err := istioWildcardDomain(h); err != nil && !isIP(h) {
+		return err
+	}
+	return nil
+}

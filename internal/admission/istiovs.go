@@ -8,8 +8,6 @@ import (
 	"strings"
 
 	networkingv1alpha3 "istio.io/api/networking/v1alpha3"
-
-	"github.com/mlcanary/mlcanary/internal/config"
 )
 
 // VirtualService applies the rules of Istio's admission webhook (istio/istio
@@ -127,7 +125,7 @@ func istioVirtualServiceHosts(vs *networkingv1alpha3.VirtualService, onGateway b
 	}
 	for i, a := range vs.Hosts {
 		for _, b := range vs.Hosts[i+1:] {
-			if config.HostsOverlap(a, b) {
+			if HostsOverlap(a, b) {
 				return fmt.Errorf("hosts: %w", &DuplicateHostsError{A: a, B: b})
 			}
 		}
@@ -136,7 +134,7 @@ func istioVirtualServiceHosts(vs *networkingv1alpha3.VirtualService, onGateway b
 }
 
 // DuplicateHostsError is Istio's "duplicate hosts" rule broken: two hosts of a VirtualService of
-// which one matches the other (config.HostsOverlap), e.g. `*.example.com` and `api.example.com`.
+// which one matches the other (HostsOverlap), e.g. `*.example.com` and `api.example.com`.
 // Callers that can say which host is whose (ownership.CheckVirtualService) find it with errors.As.
 type DuplicateHostsError struct{ A, B string }
 

@@ -23,6 +23,9 @@ type Inputs struct {
 	Image, ImageRepo, ImageTag               string
 	Timeout                                  string
 	DryRun                                   bool
+
+	// fs is the FlagSet AddFlags bound the inputs to: it tells which inputs were given (given).
+	fs *pflag.FlagSet
 }
 
 // Flag names, shared by the CLI, the GitHub Action (same names) and the Azure DevOps task
@@ -53,6 +56,7 @@ const (
 
 // AddFlags binds every input to fs with the documented defaults.
 func (in *Inputs) AddFlags(fs *pflag.FlagSet) {
+	in.fs = fs
 	d := Default()
 	fs.StringVarP(&in.Namespace, FlagNamespace, "n", d.Namespace, "namespace of every object")
 	fs.StringVar(&in.App, FlagApp, d.App, "value of the app label on Deployments, Services and pods")
@@ -90,7 +94,7 @@ func (in *Inputs) Config(stage string) (Config, error) {
 	if err := in.fill(&c); err != nil {
 		return c, err
 	}
-	return c, c.Validate()
+	return c, c.validate(in.given)
 }
 
 // StatusConfig parses and validates the inputs for a command without a stage (status, verify).
@@ -99,7 +103,19 @@ func (in *Inputs) StatusConfig() (Config, error) {
 	if err := in.fill(&c); err != nil {
 		return c, err
 	}
-	return c, c.Validate()
+	return c, c.validate(in.given)
+}
+
+// given reports whether the user gave the input named flag: it was set (pflag's Changed: typed on
+// the command line, or set by a front end from a task or action input) to something other than its
+// default. A front end that passes every input with its default value (Azure DevOps passes a task
+// input's defaultValue) therefore does not count as giving it. Without a FlagSet, nothing is given.
+func (in *Inputs) given(flag string) bool {
+	if in.fs == nil {
+		return false
+	}
+	f := in.fs.Lookup(flag)
+	return f != nil && f.Changed && f.Value.String() != f.DefValue
 }
 
 func (in *Inputs) fill(c *Config) error {

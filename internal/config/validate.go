@@ -7,6 +7,8 @@ import (
 
 	"github.com/distribution/reference"
 	"k8s.io/apimachinery/pkg/util/validation"
+
+	"github.com/mlcanary/mlcanary/internal/admission"
 )
 
 // headerName is what Istio documents for header match keys: lower case, digits and hyphens.
@@ -15,11 +17,15 @@ var headerName = regexp.MustCompile(`^[a-z0-9]([a-z0-9-]*[a-z0-9])?$`)
 // Validate checks every field a run will use and returns the first *InputError. The image is
 // required when c.Stage needs one (Stage.NeedsImage: Blue_0); other stages, and commands without
 // a stage, only check one that is given.
-func (c *Config) Validate() error {
+func (c *Config) Validate() error { return c.validate(func(string) bool { return false }) }
+
+// validate is Validate knowing which inputs the user gave (Inputs.given), so that a rule between
+// two inputs blames the one the user typed.
+func (c *Config) validate(given func(flag string) bool) error {
 	checks := []func() error{
 		func() error { return dns1123Label("namespace", c.Namespace) },
 		func() error { return labelValue("app", c.App) },
-		c.validateObjects,
+		func() error { return c.validateObjects(given) },
 		c.validateGateway,
 		func() error { return dns1123Subdomain("virtual-service", c.VirtualService) },
 		c.validateSelector,
@@ -41,8 +47,10 @@ func (c *Config) Validate() error {
 	return nil
 }
 
-func (c *Config) validateObjects() error {
-	seen := map[string]string{}
+// validateObjects checks each Deployment and Service name, and that no two Deployments and no two
+// Services share a name. A clash names the input the user gave (given): with
+// --green-deployment=model-blue, green-deployment, not blue-deployment, whose default it hits.
+func (c *Config) validateObjects(given func(flag string) bool) error {
 	for _, v := range Versions {
 		n := c.Objects[v]
 		if err := dns1123Subdomain(string(v)+"-deployment", n.Deployment); err != nil {
@@ -51,12 +59,42 @@ func (c *Config) validateObjects() error {
 		if errs := validation.IsDNS1035Label(n.Service); len(errs) > 0 {
 			return &InputError{Input: string(v) + "-service", Value: n.Service, Allowed: "a DNS-1035 label: lower-case letters, digits and '-', starting with a letter, at most 63 characters"}
 		}
-		for input, name := range map[string]string{string(v) + "-deployment": n.Deployment, string(v) + "-service": n.Service} {
-			key := strings.SplitN(input, "-", 2)[1] + "/" + name
-			if other, dup := seen[key]; dup {
-				return &InputError{Input: input, Value: name, Allowed: "a name different from {" + other + "}"}
+	}
+	for _, kind := range []string{"deployment", "service"} {
+		var inputs []string
+		names := map[string]string{}
+		for _, v := range Versions {
+			input := string(v) + "-" + kind
+			inputs = append(inputs, input)
+			names[input] = c.Objects[v].Deployment
+			if kind == "service" {
+				names[input] = c.Objects[v].Service
 			}
-			seen[key] = input
+		}
+		if err := distinct(inputs, names, given); err != nil {
+			return err
+		}
+	}
+	return nil
+}
+
+// distinct refuses two inputs with the same value, naming the one the user gave (given) — the
+// later one when both or neither were given — and saying what the other holds when it was not.
+func distinct(inputs []string, value map[string]string, given func(flag string) bool) error {
+	for i, b := range inputs {
+		for _, a := range inputs[:i] {
+			if value[a] != value[b] {
+				continue
+			}
+			blamed, other := b, a
+			if given(a) && !given(b) {
+				blamed, other = a, b
+			}
+			allowed := "a name different from {" + other + "}"
+			if !given(other) {
+				allowed += fmt.Sprintf(", which is %q when not given (set {%s} too to use this name)", value[other], other)
+			}
+			return &InputError{Input: blamed, Value: value[blamed], Allowed: allowed}
 		}
 	}
 	return nil
@@ -70,45 +108,42 @@ func (c *Config) validateSelector() error {
 	return nil
 }
 
+// validateHosts holds --hosts to Istio's admission rules for the fields mlcanary writes them into,
+// by the same code that checks the objects before they are sent (package admission): every
+// VirtualService host (admission.VirtualServiceHost), and, when mlcanary owns the Gateway (a bare
+// {gateway} name), every Gateway server host (admission.GatewayServerHost: no short names). A
+// short name is allowed with {gateway} NAMESPACE/NAME, whose servers are someone else's. mlcanary
+// also asks for lower case, and hosts that do not overlap (Istio's "duplicate hosts").
 func (c *Config) validateHosts() error {
 	if len(c.Hosts) == 0 {
-		return &InputError{Input: "hosts", Value: "", Allowed: `at least one host: "*" or a DNS name, optionally starting with "*."`}
+		return &InputError{Input: FlagHosts, Value: "", Allowed: `at least one host: "*" or a DNS name, optionally starting with "*."`}
 	}
+	_, _, external := c.GatewayRef()
 	for _, h := range c.Hosts {
-		name := strings.TrimPrefix(h, "*.")
 		if h == "*" {
 			continue
 		}
-		if len(validation.IsDNS1123Subdomain(name)) > 0 {
-			return &InputError{Input: "hosts", Value: h, Allowed: `"*" or a lower-case DNS name, optionally starting with "*."`}
+		if len(validation.IsDNS1123Subdomain(strings.TrimPrefix(h, "*."))) > 0 {
+			return &InputError{Input: FlagHosts, Value: h, Allowed: `"*" or a lower-case DNS name, optionally starting with "*."`}
+		}
+		if err := admission.VirtualServiceHost(h); err != nil {
+			return &InputError{Input: FlagHosts, Value: h, Allowed: `"*", an IP, or a DNS name of labels of at most 63 characters whose last label is not all digits, ` +
+				`optionally starting with "*." (Istio refuses this host on the VirtualService: ` + err.Error() + ")"}
+		}
+		if err := admission.GatewayServerHost(h); err != nil && !external {
+			return &InputError{Input: FlagHosts, Value: h, Allowed: `"*", an IP, or a fully qualified DNS name (with a dot, e.g. model.example.com), optionally starting with "*." ` +
+				`(Istio refuses this host on the Gateway mlcanary writes: ` + err.Error() + `); a short name needs {gateway} NAMESPACE/NAME of an existing Gateway`}
 		}
 	}
 	for i, a := range c.Hosts {
 		for _, b := range c.Hosts[:i] {
-			if HostsOverlap(a, b) {
-				return &InputError{Input: "hosts", Value: strings.Join(c.Hosts, ","), Allowed: fmt.Sprintf(
+			if admission.HostsOverlap(a, b) {
+				return &InputError{Input: FlagHosts, Value: strings.Join(c.Hosts, ","), Allowed: fmt.Sprintf(
 					`hosts that do not overlap (%q and %q name the same requests: Istio rejects a VirtualService whose hosts overlap); give the wider one only`, b, a)}
 			}
 		}
 	}
 	return nil
-}
-
-// HostsOverlap reports whether hosts a and b (each "*", "*.suffix" or a name) match a common
-// name, Istio's rule for a VirtualService's hosts (host.Name.Matches, in pilot/pkg/model's
-// duplicate-hosts check): equal, or one is a wildcard whose suffix the other ends with ("*" ends
-// every name). Istio rejects a VirtualService whose hosts overlap ("duplicate hosts").
-func HostsOverlap(a, b string) bool {
-	aw, bw := strings.HasPrefix(a, "*"), strings.HasPrefix(b, "*")
-	switch {
-	case aw && bw:
-		return strings.HasSuffix(a[1:], b[1:]) || strings.HasSuffix(b[1:], a[1:])
-	case aw:
-		return strings.HasSuffix(b, a[1:])
-	case bw:
-		return strings.HasSuffix(a, b[1:])
-	}
-	return a == b
 }
 
 func (c *Config) validateReplicas() error {

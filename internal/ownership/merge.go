@@ -7,6 +7,7 @@ import (
 
 	"k8s.io/apimachinery/pkg/apis/meta/v1/unstructured"
 
+	"github.com/mlcanary/mlcanary/internal/admission"
 	"github.com/mlcanary/mlcanary/internal/config"
 	"github.com/mlcanary/mlcanary/internal/routing"
 )
@@ -122,7 +123,7 @@ func overlaps(want, have []string, vsNS, gwNS string) bool {
 	for _, w := range want {
 		for _, h := range have {
 			name, ok := serverHostAdmits(h, vsNS, gwNS)
-			if ok && config.HostsOverlap(w, name) {
+			if ok && admission.HostsOverlap(w, name) {
 				return true
 			}
 		}

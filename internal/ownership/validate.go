@@ -72,7 +72,7 @@ func ownHostsOverlap(c *config.Config, hosts []string) error {
 			continue
 		}
 		for _, h := range hosts {
-			if h != ours && !slices.Contains(c.Hosts, h) && config.HostsOverlap(ours, h) {
+			if h != ours && !slices.Contains(c.Hosts, h) && admission.HostsOverlap(ours, h) {
 				return fmt.Errorf("host %q (--hosts) and host %q, which someone else set, overlap, and Istio rejects duplicate hosts (one matches the other): set --hosts to %s or remove that host", ours, h, h)
 			}
 		}
