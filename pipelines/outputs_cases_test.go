@@ -112,7 +112,7 @@ func TestAzureOutputRules(t *testing.T) {
           steps:
           - task: MLCanary@1
             name: canary
-            inputs: {kubernetesServiceConnection: k8s, stage: Blue_0}
+            inputs: {kubernetesServiceConnection: k8s, stage: Blue_0, image: acr.io/model:42}
 - stage: Blue_50
   condition: eq(dependencies.Blue_0.outputs['D.D.canary.blueWeight'], '0')
   jobs:
@@ -152,6 +152,7 @@ func TestAzureOutputRules(t *testing.T) {
     - task: MLCanary@1
       inputs:
         kubernetesServiceConnection: k8s
+        stage: Blue_50
         imageTag: $[ stageDependencies.Build.Build.outputs['image.imageTag'] ]
 `,
 			"stage Deploy job A step 1 input imageTag reads stageDependencies.Build.Build.outputs['image.imageTag']: task inputs are not run-time expressions"},
@@ -190,7 +191,7 @@ func TestAzureOutputRules(t *testing.T) {
           steps:
           - task: MLCanary@1
             name: canary
-            inputs: {kubernetesServiceConnection: k8s, stage: Blue_0}
+            inputs: {kubernetesServiceConnection: k8s, stage: Blue_0, image: acr.io/model:42}
 - stage: Blue_50
   dependsOn: Blue_0
   jobs:
@@ -210,7 +211,7 @@ func TestAzureOutputRules(t *testing.T) {
           steps:
           - task: MLCanary@1
             name: canary
-            inputs: {kubernetesServiceConnection: k8s, stage: Blue_0}
+            inputs: {kubernetesServiceConnection: k8s, stage: Blue_0, image: acr.io/model:42}
 - stage: Blue_50
   dependsOn: Blue_0
   condition: eq(dependencies.Blue_0.outputs['D.D.canary.blueWeigth'], '0')

@@ -12,19 +12,19 @@ func TestAzureTaskAndNameRules(t *testing.T) {
 		// MLCanary@1 steps against task.json.
 		{"an input task.json does not declare", build + `
     - task: MLCanary@1
-      inputs: {kubernetesServiceConnection: k8s, imageTags: '42'}
+      inputs: {kubernetesServiceConnection: k8s, imageTags: '42', stage: Blue_50}
 `, "MLCanary@1 has no input imageTags"},
 		{"a radio value outside its options", build + `
     - task: MLCanary@1
-      inputs: {connectionType: kubeconfig, kubernetesServiceConnection: k8s}
+      inputs: {connectionType: kubeconfig, kubernetesServiceConnection: k8s, stage: Blue_50}
 `, `input connectionType: "kubeconfig" is not one of its options`},
 		{"a boolean that is not true or false", build + `
     - task: MLCanary@1
-      inputs: {kubernetesServiceConnection: k8s, dryRun: maybe}
+      inputs: {kubernetesServiceConnection: k8s, dryRun: maybe, stage: Blue_50}
 `, `input dryRun: "maybe" is not true or false`},
 		{"a boolean from a defined variable", build + `
     - task: MLCanary@1
-      inputs: {kubernetesServiceConnection: k8s, dryRun: $(DRY)}
+      inputs: {kubernetesServiceConnection: k8s, dryRun: $(DRY), stage: Blue_50}
 `, ""},
 		{"a stage mlcanary does not know", build + `
     - task: MLCanary@1
@@ -36,19 +36,19 @@ func TestAzureTaskAndNameRules(t *testing.T) {
 `, "MLCanary@1 needs input kubernetesServiceConnection"},
 		{"required inputs a visibleRule hides", build + `
     - task: MLCanary@1
-      inputs: {connectionType: azureResourceManager, azureSubscriptionConnection: arm, azureResourceGroup: rg, kubernetesCluster: aks}
+      inputs: {connectionType: azureResourceManager, azureSubscriptionConnection: arm, azureResourceGroup: rg, kubernetesCluster: aks, stage: Blue_50}
 `, ""},
 		{"the other connection type's required inputs", build + `
     - task: MLCanary@1
-      inputs: {connectionType: azureResourceManager, azureResourceGroup: rg, kubernetesCluster: aks}
+      inputs: {connectionType: azureResourceManager, azureResourceGroup: rg, kubernetesCluster: aks, stage: Blue_50}
 `, "MLCanary@1 needs input azureSubscriptionConnection"},
 		{"a macro no variables block defines", build + `
     - task: MLCanary@1
-      inputs: {kubernetesServiceConnection: k8s, imageTag: $(imageTag)}
+      inputs: {kubernetesServiceConnection: k8s, imageTag: $(imageTag), stage: Blue_50}
 `, `input imageTag uses $(imageTag), which no variables block defines`},
 		{"a version task.json is not", build + `
     - task: MLCanary@2
-      inputs: {kubernetesServiceConnection: k8s}
+      inputs: {kubernetesServiceConnection: k8s, stage: Blue_50}
 `, "MLCanary@2: task.json is version 1"},
 
 		{"a pipeline of jobs: one implicit stage", `
@@ -66,7 +66,7 @@ jobs:
 		{"a pipeline of steps: one implicit job", `
 steps:
 - task: MLCanary@1
-  inputs: {kubernetesServiceConnection: k8s, dryRun: $(DRY)}
+  inputs: {kubernetesServiceConnection: k8s, dryRun: $(DRY), stage: Blue_50}
 `, "input dryRun uses $(DRY), which no variables block defines"},
 
 		// Names and dependsOn.
@@ -110,5 +110,47 @@ stages:
   jobs:
   - job: J
     steps:` + canary, "stage A: dependsOn forms a cycle A → B → A"},
+	})
+}
+
+// TestAzureStageFactRules (break-it review of issue #13): a step is held to what its stage needs,
+// by the stage facts mlcanary applies (plan/stage: Blue_0 needs an image), not a list of its own: a
+// Blue_0 step without image or imageRepository+imageTag passed the checker and failed at run time
+// with exit 2.
+func TestAzureStageFactRules(t *testing.T) {
+	step := func(inputs string) string {
+		return build + `
+- stage: Blue_0
+  dependsOn: Build
+  jobs:
+  - job: A
+    steps:
+    - task: MLCanary@1
+      inputs: {kubernetesServiceConnection: k8s` + inputs + `}
+`
+	}
+	const need = "MLCanary@1 stage Blue_0 needs an image (it deploys it as blue): input image, or imageRepository and imageTag"
+	runRuleCases(t, []ruleCase{
+		{"Blue_0 step without any image input", build + `
+- stage: Blue_0
+  dependsOn: Build
+  jobs:
+  - job: A
+    steps:
+    - task: MLCanary@1
+      inputs:
+        kubernetesServiceConnection: k8s
+        stage: Blue_0
+`, "image"},
+		{"no stage: task.json's default, Blue_0, needs an image", step(""), need},
+		{"blue_0 in any case", step(", stage: blue_0"), need},
+		{"Blue_0 with imageTag only", step(", stage: Blue_0, imageTag: '42'"), need},
+		{"Blue_0 with imageRepository only", step(", stage: Blue_0, imageRepository: acr.io/model"), need},
+		{"Blue_0 with image", step(", stage: Blue_0, image: acr.io/model:42"), ""},
+		{"Blue_0 with imageRepository and imageTag", step(", stage: Blue_0, imageRepository: acr.io/model, imageTag: '42'"), ""},
+		{"Blue_0 with an image from a variable", step(", stage: Blue_0, image: $(DRY)"), ""},
+		{"a stage from a variable is decided at run time", step(", stage: $(DRY)"), ""},
+		{"Blue_50 reads the images from the cluster", step(", stage: Blue_50"), ""},
+		{"Rollback reads the images from the cluster", step(", stage: Rollback"), ""},
 	})
 }

@@ -7,7 +7,9 @@ import (
 	"regexp"
 	"strings"
 
+	"github.com/mlcanary/mlcanary/internal/azdo"
 	"github.com/mlcanary/mlcanary/internal/config"
+	"github.com/mlcanary/mlcanary/internal/plan/stage"
 )
 
 // taskDef is the part of task/task.json a pipeline's use of the task is checked against.
@@ -64,7 +66,8 @@ var (
 // checkTask returns what is wrong with one step of the task: a version task.json does not have,
 // an input it does not declare, a value its type does not allow (pickList and radio options unless
 // the options are editable, boolean true/false, a service connection not empty, the stage one
-// mlcanary parses), a required input without default left out while its visibleRule shows it, a
+// mlcanary parses), what the stage needs (checkStageFacts), a required input without default left
+// out while its visibleRule shows it, a
 // $(variable) no variables block defines (Azure then passes the text "$(name)" on). Values with a
 // macro are decided at run time and pass the type checks.
 func checkTask(where, ref string, inputs map[string]any, t taskDef, defined func(string) bool) []string {
@@ -95,6 +98,7 @@ func checkTask(where, ref string, inputs map[string]any, t taskDef, defined func
 			fail("input %s: %q is not %s", name, v, err)
 		}
 	}
+	out = append(out, checkStageFacts(where, ref, t, values)...)
 	for i, in := range t.Inputs {
 		if !in.Required || in.DefaultValue != "" || !visible(in.VisibleRule, t, values) {
 			continue
@@ -104,6 +108,30 @@ func checkTask(where, ref string, inputs map[string]any, t taskDef, defined func
 		}
 	}
 	return out
+}
+
+// checkStageFacts holds a step to what its stage needs as input, by the stage facts mlcanary itself
+// applies (package plan/stage: stage.Parse, Stage.NeedsImage — Blue_0 deploys an image as blue),
+// so the rules live in one place: a stage that needs an image needs the task's image input, or its
+// imageRepository and imageTag (the task inputs of config's image flags, azdo.TaskInput). A left-out
+// stage is task.json's default; a stage or image set by a macro is decided at run time and passes.
+func checkStageFacts(where, ref string, t taskDef, values map[string]string) []string {
+	name, given := values[azdo.InputStage]
+	if !given {
+		if i := t.input(azdo.InputStage); i >= 0 {
+			name = t.Inputs[i].DefaultValue
+		}
+	}
+	s, _, ok := stage.Parse(name)
+	if macro.MatchString(name) || !ok || !s.NeedsImage() {
+		return nil
+	}
+	has := func(flag string) bool { return strings.TrimSpace(values[azdo.TaskInput(flag)]) != "" }
+	if has(config.FlagImage) || has(config.FlagImageRepo) && has(config.FlagImageTag) {
+		return nil
+	}
+	return []string{fmt.Sprintf("%s: %s stage %s needs an image (it deploys it as blue): input %s, or %s and %s", where, ref, s,
+		azdo.TaskInput(config.FlagImage), azdo.TaskInput(config.FlagImageRepo), azdo.TaskInput(config.FlagImageTag))}
 }
 
 func (t taskDef) input(name string) int {
@@ -124,9 +152,9 @@ func (t taskDef) input(name string) int {
 func (t taskDef) validValue(i int, v string) string {
 	in := t.Inputs[i]
 	switch {
-	case in.Name == "stage":
-		if _, err := config.ParseStage(v); err != nil {
-			return "a stage: " + config.StageNames
+	case in.Name == azdo.InputStage:
+		if _, allowed, ok := stage.Parse(v); !ok {
+			return "a stage: " + allowed
 		}
 	case in.Type == "boolean":
 		if !strings.EqualFold(v, "true") && !strings.EqualFold(v, "false") {
