@@ -76,7 +76,9 @@ func Offline(ctx context.Context, cfg config.Config, o OfflineOptions) (*summary
 			before.Image = images[p.Image]
 		}
 		if _, err := c.Stage(ctx, before, nil); err != nil {
-			return nil, fmt.Errorf("%s: reaching the live state an offline plan assumes: %w", cfg.Stage, err)
+			// No cluster and no earlier run is involved: the inputs themselves give objects that
+			// cannot be written, in any run of the flow. Say so, not that a stage of it failed.
+			return nil, fmt.Errorf("plan %s --offline: these inputs give objects no run could write (found building the state %s leaves, which the plan assumes): %w", cfg.Stage, p.Stage, err)
 		}
 	}
 	mem.Forget()
