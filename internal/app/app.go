@@ -13,6 +13,7 @@ import (
 	"os"
 
 	"github.com/spf13/cobra"
+	"github.com/spf13/pflag"
 
 	"github.com/mlcanary/mlcanary/internal/config"
 	"github.com/mlcanary/mlcanary/internal/frontend"
@@ -90,7 +91,7 @@ func newRoot(s Streams, env LookupEnv, front *frontEnd) *cobra.Command {
 	root.SetIn(s.In)
 	root.SetOut(s.Out)
 	root.SetErr(s.Err)
-	root.SetFlagErrorFunc(func(_ *cobra.Command, err error) error { return &UsageError{Msg: err.Error()} })
+	root.SetFlagErrorFunc(flagError)
 	root.AddCommand(newStageCommand(s, env), newPlanCommand(s, env), newStatusCommand(s, env))
 	root.AddCommand(newVersionCommand(s))
 	root.AddCommand(newServeModelCommand(s))
@@ -98,6 +99,23 @@ func newRoot(s Streams, env LookupEnv, front *frontEnd) *cobra.Command {
 	root.AddCommand(newVerifyCommand(s, env))
 	root.AddCommand(newFrontEndCommands(s, env, front)...)
 	return root
+}
+
+// flagError turns a flag that did not parse into the one line every bad input gets: the
+// *config.InputError mlcanary's typed flags return (config.DecimalVar, WholeVarP, DurationVarP,
+// BoolVarP), or one built from the flag's type for flags cobra adds itself (--help, completion's).
+// Anything else (an unknown flag, a missing value) is a UsageError. Either exits 2.
+func flagError(_ *cobra.Command, err error) error {
+	var in *config.InputError
+	if errors.As(err, &in) {
+		return in
+	}
+	var invalid *pflag.InvalidValueError
+	if errors.As(err, &invalid) {
+		f := invalid.GetFlag()
+		return &config.InputError{Input: f.Name, Value: invalid.GetValue(), Allowed: config.AllowedForType(f.Value.Type())}
+	}
+	return &UsageError{Msg: err.Error()}
 }
 
 // noArgs rejects arguments with a UsageError (exit 2), naming the unknown command.

@@ -45,7 +45,7 @@ func TestBadInputExitsTwoWithOneLine(t *testing.T) {
 		args []string
 		want string
 	}{
-		{[]string{"stage", "Blue_500", img}, `invalid stage "Blue_500": allowed: Blue_N with N a whole number from 1 to 99`},
+		{[]string{"stage", "Blue_500", img}, `invalid stage "Blue_500": allowed: Blue_0, Blue_1..Blue_99`},
 		{[]string{"stage", "Blue_050", img}, `invalid stage "Blue_050"`},
 		{[]string{"stage", "Blue_-5", img}, `invalid stage "Blue_-5"`},
 		{[]string{"stage", "Green_50"}, `invalid stage "Green_50": allowed: Blue_0, Blue_1..Blue_99`},

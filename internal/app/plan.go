@@ -45,7 +45,7 @@ func newPlanCommand(s Streams, env LookupEnv) *cobra.Command {
 	}
 	f.add(cmd)
 	cmd.Flags().Lookup("output").Usage = "output format: text or markdown (the plan for a person), yaml or json (only the objects: a YAML stream, a v1 List)"
-	cmd.Flags().BoolVar(&offline, "offline", false, "contact no cluster; assume the stage's preconditions hold")
+	config.BoolVarP(cmd.Flags(), &offline, "offline", "", false, "contact no cluster; assume the stage's preconditions hold")
 	return cmd
 }
 

@@ -113,7 +113,7 @@ func ReadInputs(env frontend.LookupEnv, fs *pflag.FlagSet) (Task, error) {
 			continue
 		}
 		if err := fs.Set(m.Flag, v); err != nil {
-			return Task{}, &config.InputError{Input: m.Input, Value: v, Allowed: allowedFor(fs, m.Flag, m.Input)}
+			return Task{}, setError(err, fs.Lookup(m.Flag), m.Input, v)
 		}
 	}
 	t := Task{Stage: input(env, InputStage)}
@@ -157,21 +157,19 @@ func input(env frontend.LookupEnv, name string) string {
 	return strings.TrimSpace(v)
 }
 
-// allowedFor says what type of value the task input bound to flag takes, when the flag rejects one.
-func allowedFor(fs *pflag.FlagSet, flag, input string) string {
+// setError is the *config.InputError a flag's Set returned, renamed to the task's names, so an
+// input's malformed value reads as its out-of-range one does; input is the task input's name.
+func setError(err error, f *pflag.Flag, input, v string) error {
+	var in *config.InputError
+	if errors.As(err, &in) {
+		in.Rename(TaskInput)
+		return in
+	}
 	typ := ""
-	if f := fs.Lookup(flag); f != nil {
+	if f != nil {
 		typ = f.Value.Type()
 	}
-	switch typ {
-	case "bool":
-		return "true or false"
-	case "int", "int8", "int16", "int32", "int64", "uint", "uint8", "uint16", "uint32", "uint64":
-		return "a whole number"
-	case "float32", "float64":
-		return "a number, e.g. 5 or 2.5"
-	}
-	return "a value the " + input + " input accepts"
+	return &config.InputError{Input: input, Value: v, Allowed: config.AllowedForType(typ)}
 }
 
 // RenameInput rewrites an *config.InputError so it names the task inputs (imageTag) instead of the

@@ -140,7 +140,8 @@ func TestReadInputsErrorsNameTaskInputs(t *testing.T) {
 		wantAllowed string // when set, what the error says is allowed
 	}{
 		{"no stage", map[string]string{"INPUT_KUBERNETESSERVICECONNECTION": "k"}, "stage", ""},
-		{"bad stage", map[string]string{"INPUT_STAGE": "Blue_101"}, "stage", ""},
+		{"bad stage", map[string]string{"INPUT_STAGE": "Blue_101"}, "stage", config.StageNames},
+		{"stage not Blue_N", map[string]string{"INPUT_STAGE": "Blue_x"}, "stage", config.StageNames},
 		{"bad dry run", map[string]string{"INPUT_DRYRUN": "maybe"}, "dryRun", "true or false"},
 		{"bad deployment name", map[string]string{"INPUT_GREENDEPLOYMENT": "Not_DNS"}, "greenDeployment", ""},
 		{"tag without repository", map[string]string{"INPUT_IMAGETAG": "42"}, "imageRepository", ""},
@@ -151,10 +152,16 @@ func TestReadInputsErrorsNameTaskInputs(t *testing.T) {
 		{"no connection", map[string]string{"INPUT_KUBERNETESSERVICECONNECTION": ""}, "kubernetesServiceConnection", ""},
 		{"unknown connection type", map[string]string{"INPUT_CONNECTIONTYPE": "ssh"}, "connectionType", ""},
 		{"verify gateway with a path", map[string]string{"INPUT_VERIFYGATEWAY": "20.1.2.3/score"}, "verifyGateway", ""},
-		{"verify requests not a number", map[string]string{"INPUT_VERIFYGATEWAY": "20.1.2.3", "INPUT_VERIFYREQUESTS": "many"}, "verifyRequests", "a whole number"},
-		{"verify requests a fraction", map[string]string{"INPUT_VERIFYGATEWAY": "20.1.2.3", "INPUT_VERIFYREQUESTS": "2.5"}, "verifyRequests", "a whole number"},
-		{"verify tolerance not a number", map[string]string{"INPUT_VERIFYGATEWAY": "20.1.2.3", "INPUT_VERIFYTOLERANCE": "5%"}, "verifyTolerance", "a number, e.g. 5 or 2.5"},
-		{"verify tolerance out of range", map[string]string{"INPUT_VERIFYGATEWAY": "20.1.2.3", "INPUT_VERIFYTOLERANCE": "0"}, "verifyTolerance", ""},
+		{"verify requests not a number", map[string]string{"INPUT_VERIFYGATEWAY": "20.1.2.3", "INPUT_VERIFYREQUESTS": "many"}, "verifyRequests", "a whole number, 0 (enough to decide) or more"},
+		{"verify requests a fraction", map[string]string{"INPUT_VERIFYGATEWAY": "20.1.2.3", "INPUT_VERIFYREQUESTS": "2.5"}, "verifyRequests", "a whole number, 0 (enough to decide) or more"},
+		{"verify requests negative", map[string]string{"INPUT_VERIFYGATEWAY": "20.1.2.3", "INPUT_VERIFYREQUESTS": "-3"}, "verifyRequests", "a whole number, 0 (enough to decide) or more"},
+		{"verify tolerance not a number", map[string]string{"INPUT_VERIFYGATEWAY": "20.1.2.3", "INPUT_VERIFYTOLERANCE": "5%"}, "verifyTolerance", "percentage points above 0 and below 100, e.g. 5"},
+		{"verify tolerance NaN", map[string]string{"INPUT_VERIFYGATEWAY": "20.1.2.3", "INPUT_VERIFYTOLERANCE": "NaN"}, "verifyTolerance", "percentage points above 0 and below 100, e.g. 5"},
+		{"verify tolerance Inf", map[string]string{"INPUT_VERIFYGATEWAY": "20.1.2.3", "INPUT_VERIFYTOLERANCE": "Inf"}, "verifyTolerance", "percentage points above 0 and below 100, e.g. 5"},
+		{"verify tolerance +Inf", map[string]string{"INPUT_VERIFYGATEWAY": "20.1.2.3", "INPUT_VERIFYTOLERANCE": "+Inf"}, "verifyTolerance", "percentage points above 0 and below 100, e.g. 5"},
+		{"verify tolerance too large for a float64", map[string]string{"INPUT_VERIFYGATEWAY": "20.1.2.3", "INPUT_VERIFYTOLERANCE": "1e400"}, "verifyTolerance", "percentage points above 0 and below 100, e.g. 5"},
+		{"verify tolerance out of range", map[string]string{"INPUT_VERIFYGATEWAY": "20.1.2.3", "INPUT_VERIFYTOLERANCE": "0"}, "verifyTolerance", "percentage points above 0 and below 100, e.g. 5"},
+		{"verify tolerance 100", map[string]string{"INPUT_VERIFYGATEWAY": "20.1.2.3", "INPUT_VERIFYTOLERANCE": "100"}, "verifyTolerance", "percentage points above 0 and below 100, e.g. 5"},
 		{"aks without cluster", map[string]string{"INPUT_CONNECTIONTYPE": "azureResourceManager", "INPUT_AZURESUBSCRIPTIONCONNECTION": "a", "INPUT_AZURERESOURCEGROUP": "rg"}, "kubernetesCluster", ""},
 	}
 	for _, tt := range tests {

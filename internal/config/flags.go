@@ -78,7 +78,7 @@ func (in *Inputs) AddFlags(fs *pflag.FlagSet) {
 	fs.StringVar(&in.ImageRepo, FlagImageRepo, "", "image repository, e.g. myregistry.azurecr.io/model (with --image-tag)")
 	fs.StringVar(&in.ImageTag, FlagImageTag, "", "image tag (with --image-repo)")
 	fs.StringVar(&in.Timeout, FlagTimeout, d.Timeout.String(), "how long to wait for a rollout, e.g. 10m")
-	fs.BoolVar(&in.DryRun, FlagDryRun, false, "validate every write on the server without persisting it")
+	BoolVarP(fs, &in.DryRun, FlagDryRun, "", false, "validate every write on the server without persisting it")
 }
 
 // Config parses and validates the inputs for a command that performs or plans stage, the stage

@@ -34,7 +34,7 @@ func TestRunBadInput(t *testing.T) {
 		{"no stage", map[string]string{}, "stage",
 			`::error title=mlcanary::invalid stage "": allowed: ` + config.StageNames},
 		{"stage out of range", map[string]string{"INPUT_STAGE": "Blue_150"}, "stage",
-			`::error title=mlcanary Blue_150::invalid stage "Blue_150": allowed: Blue_N with N a whole number from 1 to 99, or ` + config.StageNames},
+			`::error title=mlcanary Blue_150::invalid stage "Blue_150": allowed: ` + config.StageNames},
 		{"dry-run not a boolean", map[string]string{"INPUT_STAGE": "Blue_0", "INPUT_DRY-RUN": "yes"}, "dry-run",
 			`::error title=mlcanary Blue_0::invalid dry-run "yes": allowed: true or false`},
 		{"image and image-repo", map[string]string{"INPUT_STAGE": "Blue_0", "INPUT_IMAGE": "m:1", "INPUT_IMAGE_REPO": "r/m", "INPUT_IMAGE_TAG": "2"}, "image",

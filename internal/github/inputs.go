@@ -1,6 +1,7 @@
 package github
 
 import (
+	"errors"
 	"strings"
 
 	"github.com/spf13/pflag"
@@ -44,7 +45,10 @@ func readConfig(env frontend.LookupEnv, fs *pflag.FlagSet, in *config.Inputs) (c
 			return
 		}
 		if err := fs.Set(f.Name, v); err != nil {
-			setErr = &config.InputError{Input: f.Name, Value: v, Allowed: allowed(f)}
+			setErr = &config.InputError{Input: f.Name, Value: v, Allowed: config.AllowedForType(f.Value.Type())}
+			if in := (*config.InputError)(nil); errors.As(err, &in) { // the flag's own text, the same whatever the fault
+				setErr = in
+			}
 		}
 	})
 	if setErr != nil {
@@ -73,14 +77,6 @@ func input(env frontend.LookupEnv, name string) string {
 	}
 	v, _ := env(strings.ReplaceAll(native, "-", "_"))
 	return strings.TrimSpace(v)
-}
-
-// allowed describes what a flag accepts, for the few flags whose Set can fail (booleans).
-func allowed(f *pflag.Flag) string {
-	if f.Value.Type() == "bool" {
-		return "true or false"
-	}
-	return f.Usage
 }
 
 // runURL is the workflow run's address, recorded on the cluster as who changed traffic, so a later

@@ -3,8 +3,9 @@ package loadtest
 import (
 	"fmt"
 	"math"
-	"strconv"
 	"strings"
+
+	"github.com/mlcanary/mlcanary/internal/config"
 )
 
 // Expectation is one answer's expected share of the successful responses.
@@ -26,11 +27,11 @@ func ParseExpect(s string) ([]Expectation, error) {
 			return nil, fmt.Errorf("item %q has no =WEIGHT", strings.TrimSpace(item))
 		}
 		answer := strings.TrimSpace(item[:i])
-		w, err := strconv.ParseFloat(strings.TrimSpace(item[i+1:]), 64)
+		w, ok := config.ParseDecimal(item[i+1:])
 		switch {
 		case answer == "":
 			return nil, fmt.Errorf("item %q has no answer before =", strings.TrimSpace(item))
-		case err != nil || w < 0 || math.IsInf(w, 0) || math.IsNaN(w):
+		case !ok || w < 0:
 			return nil, fmt.Errorf("weight of %q is not a non-negative number", answer)
 		case seen[answer]:
 			return nil, fmt.Errorf("answer %q is listed twice", answer)
@@ -39,8 +40,11 @@ func ParseExpect(s string) ([]Expectation, error) {
 		sum += w
 		out = append(out, Expectation{Answer: answer, Share: w})
 	}
-	if sum <= 0 {
+	switch {
+	case sum <= 0:
 		return nil, fmt.Errorf("the weights add up to 0")
+	case math.IsInf(sum, 0): // each weight finite, their sum not: every share would be 0
+		return nil, fmt.Errorf("the weights add up to more than a float64 holds")
 	}
 	for i := range out {
 		out[i].Share /= sum

@@ -2,6 +2,7 @@ package loadtest
 
 import (
 	"fmt"
+	"math"
 	"net/http"
 	"net/url"
 	"strings"
@@ -78,22 +79,35 @@ func NewInputs() Inputs {
 // AddFlags binds the inputs to fs under `mlcanary loadtest`'s flag names, with NewInputs' defaults.
 func (in *Inputs) AddFlags(fs *pflag.FlagSet) {
 	d := NewInputs()
-	fs.IntVarP(&in.Requests, flagRequests, "n", d.Requests, fmt.Sprintf("number of requests (default %d, or unbounded with --duration)", DefaultRequests))
-	fs.IntVarP(&in.Concurrency, flagConcurrency, "c", d.Concurrency, "requests in flight at once")
-	fs.Float64Var(&in.Rate, flagRate, d.Rate, "overall requests per second (0: as fast as answered)")
-	fs.DurationVar(&in.Duration, flagDuration, d.Duration, "stop starting requests after this long, e.g. 30s")
-	fs.DurationVar(&in.Timeout, flagTimeout, d.Timeout, "per-request timeout")
+	config.WholeVarP(fs, &in.Requests, flagRequests, "n", d.Requests, allowedRequests, fmt.Sprintf("number of requests (default %d, or unbounded with --duration)", DefaultRequests))
+	config.WholeVarP(fs, &in.Concurrency, flagConcurrency, "c", d.Concurrency, allowedConcurrency, "requests in flight at once")
+	config.DecimalVar(fs, &in.Rate, flagRate, d.Rate, allowedRate, "overall requests per second (0: as fast as answered)")
+	config.DurationVarP(fs, &in.Duration, flagDuration, "", d.Duration, allowedDuration, "stop starting requests after this long, e.g. 30s")
+	config.DurationVarP(fs, &in.Timeout, flagTimeout, "", d.Timeout, allowedTimeout, "per-request timeout")
 	fs.StringVar(&in.Version, flagVersion, d.Version, "reach one version directly through its header route: blue or green")
 	fs.StringVar(&in.VersionHeader, flagVersionHeader, d.VersionHeader, "name of the routing header --version sets")
 	fs.StringArrayVarP(&in.Headers, flagHeader, "H", d.Headers, "extra request header as name=value (repeatable)")
 	fs.StringVarP(&in.Method, flagMethod, "m", d.Method, "HTTP method: GET or POST")
 	fs.StringVarP(&in.Data, flagData, "d", d.Data, "request body (sent with every request)")
 	fs.StringVarP(&in.Output, flagOutput, "o", d.Output, "tally format: text or json")
-	fs.BoolVarP(&in.Print, flagPrint, "p", d.Print, "print each answer as it arrives, like the documented load_test.sh")
+	config.BoolVarP(fs, &in.Print, flagPrint, "p", d.Print, "print each answer as it arrives, like the documented load_test.sh")
 	fs.StringVar(&in.Expect, flagExpect, d.Expect, `expected weights per answer, e.g. "New Model A=50,New Model B=50"`)
-	fs.Float64Var(&in.Confidence, flagConfidence, d.Confidence, "joint confidence of the --expect intervals, between 0.5 and 1")
-	fs.Float64Var(&in.Tolerance, flagTolerance, d.Tolerance, "percentage points a share may be off from --expect and still agree")
+	config.DecimalVar(fs, &in.Confidence, flagConfidence, d.Confidence, allowedConfidence, "joint confidence of the --expect intervals, between 0.5 and 1")
+	config.DecimalVar(fs, &in.Tolerance, flagTolerance, d.Tolerance, allowedTolerance, "percentage points a share may be off from --expect and still agree")
 }
+
+// What each numeric input allows, said the same way whether its value does not parse (the flag
+// refuses it) or is out of range (Validate refuses it).
+var allowedRequests = fmt.Sprintf("a whole number of 1 or more (0 or unset: %d, or unbounded with --%s)", DefaultRequests, flagDuration)
+
+const (
+	allowedConcurrency = "a whole number from 1 to 10000"
+	allowedRate        = "requests per second, 0 or more"
+	allowedDuration    = "a duration of 0 or more, e.g. 30s"
+	allowedTimeout     = "a duration above 0, e.g. 10s"
+	allowedConfidence  = "a fraction from 0.5 to below 1, e.g. 0.99"
+	allowedTolerance   = "percentage points above 0 and below 100, e.g. 5"
+)
 
 // Validate checks every flag on its own; the first bad one is a *config.InputError naming it and
 // what is allowed. The URL, the headers and --expect are checked by Options, which parses them.
@@ -104,25 +118,25 @@ func (in *Inputs) Validate() error {
 	m := strings.ToUpper(in.Method)
 	switch {
 	case in.Requests < 0:
-		return bad(flagRequests, fmt.Sprint(in.Requests), fmt.Sprintf("a whole number of 1 or more (0 or unset: %d, or unbounded with --%s)", DefaultRequests, flagDuration))
+		return bad(flagRequests, fmt.Sprint(in.Requests), allowedRequests)
 	case in.Concurrency < 1 || in.Concurrency > 10000:
-		return bad(flagConcurrency, fmt.Sprint(in.Concurrency), "a whole number from 1 to 10000")
-	case in.Rate < 0:
-		return bad(flagRate, fmt.Sprint(in.Rate), "requests per second, 0 or more")
+		return bad(flagConcurrency, fmt.Sprint(in.Concurrency), allowedConcurrency)
+	case !(in.Rate >= 0 && !math.IsInf(in.Rate, 1)): // written so NaN and +Inf fail too
+		return bad(flagRate, fmt.Sprint(in.Rate), allowedRate)
 	case in.Duration < 0:
-		return bad(flagDuration, in.Duration.String(), "a duration of 0 or more, e.g. 30s")
+		return bad(flagDuration, in.Duration.String(), allowedDuration)
 	case in.Timeout <= 0:
-		return bad(flagTimeout, in.Timeout.String(), "a duration above 0, e.g. 10s")
+		return bad(flagTimeout, in.Timeout.String(), allowedTimeout)
 	case in.Version != "" && in.Version != string(config.Blue) && in.Version != string(config.Green):
 		return bad(flagVersion, in.Version, "blue or green")
 	case m != http.MethodGet && m != http.MethodPost:
 		return bad(flagMethod, in.Method, "GET or POST")
 	case in.Output != FormatText && in.Output != FormatJSON:
 		return bad(flagOutput, in.Output, "text or json")
-	case in.Confidence < 0.5 || in.Confidence >= 1:
-		return bad(flagConfidence, fmt.Sprint(in.Confidence), "a fraction from 0.5 to below 1, e.g. 0.99")
-	case in.Tolerance <= 0 || in.Tolerance >= 100:
-		return bad(flagTolerance, fmt.Sprint(in.Tolerance), "percentage points above 0 and below 100, e.g. 5")
+	case !(in.Confidence >= 0.5 && in.Confidence < 1):
+		return bad(flagConfidence, fmt.Sprint(in.Confidence), allowedConfidence)
+	case !(in.Tolerance > 0 && in.Tolerance < 100):
+		return bad(flagTolerance, fmt.Sprint(in.Tolerance), allowedTolerance)
 	}
 	return nil
 }
@@ -206,7 +220,7 @@ func TargetURL(rawURL string) (string, error) {
 	}
 	u, err := url.Parse(s)
 	if err != nil || (u.Scheme != "http" && u.Scheme != "https") || u.Host == "" {
-		return "", &config.InputError{Input: inputURL, Value: rawURL, Allowed: "an http(s) URL or HOST[:PORT]/PATH, e.g. 20.1.2.3/score"}
+		return "", &config.InputError{Input: inputURL, Value: config.RedactedURL(rawURL), Allowed: "an http(s) URL or HOST[:PORT]/PATH, e.g. 20.1.2.3/score"}
 	}
 	return u.String(), nil
 }

@@ -8,11 +8,14 @@ import (
 	"strings"
 	"text/tabwriter"
 	"time"
+
+	"github.com/mlcanary/mlcanary/internal/config"
 )
 
 // Report is what the loadtest command prints: the tally, and the comparison when expectations
 // were given. Build it with NewReport; render it with WriteText or WriteJSON.
 type Report struct {
+	// URL is the endpoint with any password shown as xxxxx (config.RedactedURL).
 	URL         string         `json:"url"`
 	Completed   int            `json:"completed"`
 	Answered    int            `json:"answered"`
@@ -49,10 +52,10 @@ type LatencySummary struct {
 	Max  float64 `json:"maxMs"`
 }
 
-// NewReport summarises t for url; cmp may be nil.
+// NewReport summarises t for url (a password in it is redacted: the report is printed); cmp may be nil.
 func NewReport(url string, t *Tally, cmp *Comparison) Report {
 	r := Report{
-		URL: url, Completed: t.Completed(), Answered: t.Answered(), Failed: t.Failed(),
+		URL: config.RedactedURL(url), Completed: t.Completed(), Answered: t.Answered(), Failed: t.Failed(),
 		Canceled: t.Canceled, Interrupted: t.Interrupted, Seconds: t.Elapsed.Seconds(), Rate: t.Rate(),
 		Answers: []AnswerShare{}, Errors: []ErrorShare{}, Expect: cmp,
 	}

@@ -37,11 +37,20 @@ func (in *Inputs) AddFlags(fs *pflag.FlagSet) {
 	d := NewInputs()
 	fs.StringVar(&in.Addr, "addr", d.Addr, "HOST:PORT to listen on (the documented images use port 5001)")
 	fs.StringVar(&in.Answer, "answer", d.Answer, "what /score answers, as a JSON string")
-	fs.Float64Var(&in.FailRate, "fail-rate", d.FailRate, "fraction of /score requests (0 to 1) that fail, spread evenly")
-	fs.IntVar(&in.FailStatus, "fail-status", d.FailStatus, "HTTP status of a failed request (400 to 599)")
-	fs.DurationVar(&in.Latency, "latency", d.Latency, "delay before every /score answer, e.g. 50ms")
-	fs.DurationVar(&in.Grace, "shutdown-timeout", d.Grace, "how long requests in flight may finish after Ctrl-C or SIGTERM")
+	config.DecimalVar(fs, &in.FailRate, "fail-rate", d.FailRate, allowedFailRate, "fraction of /score requests (0 to 1) that fail, spread evenly")
+	config.WholeVarP(fs, &in.FailStatus, "fail-status", "", d.FailStatus, allowedFailStatus, "HTTP status of a failed request (400 to 599)")
+	config.DurationVarP(fs, &in.Latency, "latency", "", d.Latency, allowedLatency, "delay before every /score answer, e.g. 50ms")
+	config.DurationVarP(fs, &in.Grace, "shutdown-timeout", "", d.Grace, allowedGrace, "how long requests in flight may finish after Ctrl-C or SIGTERM")
 }
+
+// What each numeric input allows, said the same way whether its value does not parse (the flag
+// refuses it) or is out of range (Options refuses it).
+const (
+	allowedFailRate   = "a fraction from 0 to 1"
+	allowedFailStatus = "an HTTP error status from 400 to 599"
+	allowedLatency    = "a duration of 0 or more, e.g. 50ms"
+	allowedGrace      = "a duration of 0 or more, e.g. 10s"
+)
 
 // Options validates the inputs into the handler's Options; the first bad one is a
 // *config.InputError naming its flag. The address is only checked for its shape: whether it can be
@@ -51,14 +60,14 @@ func (in *Inputs) Options() (Options, error) {
 		return &config.InputError{Input: input, Value: value, Allowed: allowed}
 	}
 	switch {
-	case in.FailRate < 0 || in.FailRate > 1:
-		return Options{}, bad("fail-rate", fmt.Sprint(in.FailRate), "a fraction from 0 to 1")
+	case !(in.FailRate >= 0 && in.FailRate <= 1): // written so NaN fails too
+		return Options{}, bad("fail-rate", fmt.Sprint(in.FailRate), allowedFailRate)
 	case in.FailStatus < 400 || in.FailStatus > 599:
-		return Options{}, bad("fail-status", fmt.Sprint(in.FailStatus), "an HTTP error status from 400 to 599")
+		return Options{}, bad("fail-status", fmt.Sprint(in.FailStatus), allowedFailStatus)
 	case in.Latency < 0:
-		return Options{}, bad("latency", in.Latency.String(), "a duration of 0 or more, e.g. 50ms")
+		return Options{}, bad("latency", in.Latency.String(), allowedLatency)
 	case in.Grace < 0:
-		return Options{}, bad("shutdown-timeout", in.Grace.String(), "a duration of 0 or more, e.g. 10s")
+		return Options{}, bad("shutdown-timeout", in.Grace.String(), allowedGrace)
 	}
 	if _, _, err := net.SplitHostPort(in.Addr); err != nil {
 		return Options{}, bad("addr", in.Addr, "HOST:PORT or :PORT, e.g. :5001 or 127.0.0.1:5001")

@@ -3,19 +3,17 @@ package verify
 import (
 	"net/url"
 	"strings"
+
+	"github.com/mlcanary/mlcanary/internal/config"
 )
 
 // RedactedAddress is a gateway address as it may be printed in an error: a password in it shows as
 // xxxxx (url.URL.Redacted), and an address that does not parse but may hold credentials is not shown.
 func RedactedAddress(raw string) string {
-	u, err := url.Parse(BaseURL(raw))
-	switch {
-	case err != nil && strings.Contains(raw, "@"):
-		return "(not shown: it may hold credentials)"
-	case err != nil || u.User == nil:
-		return raw
+	if r := config.RedactedURL(BaseURL(raw)); r != BaseURL(raw) {
+		return r
 	}
-	return u.Redacted()
+	return raw
 }
 
 // GatewayAddress reports whether raw is a gateway address verify can use: an http(s) URL or a bare

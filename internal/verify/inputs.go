@@ -64,15 +64,26 @@ func (in *Inputs) AddFlags(fs *pflag.FlagSet) {
 	fs.StringVar(&in.Gateway, flagGateway, d.Gateway, "the ingress gateway's address, e.g. 20.1.2.3 or http://20.1.2.3:80 (required)")
 	fs.StringVar(&in.AnswerGreen, flagAnswerGreen, d.AnswerGreen, "the answer that identifies green (default: ask green's header route)")
 	fs.StringVar(&in.AnswerBlue, flagAnswerBlue, d.AnswerBlue, "the answer that identifies blue (default: ask blue's header route)")
-	fs.IntVar(&in.Requests, flagRequests, d.Requests, "requests to the default route (0: enough to decide at --confidence and --tolerance)")
-	fs.IntVar(&in.RouteRequests, flagRouteRequests, d.RouteRequests, "requests to each header route (0: enough to decide)")
-	fs.IntVarP(&in.Concurrency, flagConcurrency, "c", d.Concurrency, "requests in flight at once")
-	fs.DurationVar(&in.Timeout, flagTimeout, d.Timeout, "per-request timeout")
-	fs.Float64Var(&in.Confidence, flagConfidence, d.Confidence, "joint confidence of each comparison, between 0.5 and 1")
-	fs.Float64Var(&in.Tolerance, flagTolerance, d.Tolerance, "percentage points a share may be off from its weight and still agree")
-	fs.Float64Var(&in.MaxErrors, flagMaxErrors, d.MaxErrors, "percentage of failed requests a check accepts")
+	config.WholeVarP(fs, &in.Requests, flagRequests, "", d.Requests, allowedRequests, "requests to the default route (0: enough to decide at --confidence and --tolerance)")
+	config.WholeVarP(fs, &in.RouteRequests, flagRouteRequests, "", d.RouteRequests, allowedRequests, "requests to each header route (0: enough to decide)")
+	config.WholeVarP(fs, &in.Concurrency, flagConcurrency, "c", d.Concurrency, allowedConcurrency, "requests in flight at once")
+	config.DurationVarP(fs, &in.Timeout, flagTimeout, "", d.Timeout, allowedTimeout, "per-request timeout")
+	config.DecimalVar(fs, &in.Confidence, flagConfidence, d.Confidence, allowedConfidence, "joint confidence of each comparison, between 0.5 and 1")
+	config.DecimalVar(fs, &in.Tolerance, flagTolerance, d.Tolerance, allowedTolerance, "percentage points a share may be off from its weight and still agree")
+	config.DecimalVar(fs, &in.MaxErrors, flagMaxErrors, d.MaxErrors, allowedMaxErrors, "percentage of failed requests a check accepts")
 	fs.StringVarP(&in.Output, flagOutput, "o", d.Output, "report format: markdown or json")
 }
+
+// What each numeric input allows, said the same way whether its value does not parse (the flag
+// refuses it) or is out of range (Validate refuses it).
+const (
+	allowedRequests    = "a whole number, 0 (enough to decide) or more"
+	allowedConcurrency = "a whole number from 1 to 10000"
+	allowedTimeout     = "a duration above 0, e.g. 10s"
+	allowedConfidence  = "a fraction from 0.5 to below 1, e.g. 0.99"
+	allowedTolerance   = "percentage points above 0 and below 100, e.g. 5"
+	allowedMaxErrors   = "a percentage from 0 to 100"
+)
 
 // Validate checks every input on its own, the gateway first; the first bad one is a
 // *config.InputError naming its flag and what is allowed. A gateway address with a password is
@@ -87,19 +98,19 @@ func (in *Inputs) Validate() error {
 	case !GatewayAddress(in.Gateway):
 		return bad(flagGateway, RedactedAddress(in.Gateway), "the gateway's http(s) address without a path or credentials, e.g. 20.1.2.3 (verify adds the route paths)")
 	case in.Requests < 0:
-		return bad(flagRequests, fmt.Sprint(in.Requests), "0 (enough to decide) or more")
+		return bad(flagRequests, fmt.Sprint(in.Requests), allowedRequests)
 	case in.RouteRequests < 0:
-		return bad(flagRouteRequests, fmt.Sprint(in.RouteRequests), "0 (enough to decide) or more")
+		return bad(flagRouteRequests, fmt.Sprint(in.RouteRequests), allowedRequests)
 	case in.Concurrency < 1 || in.Concurrency > 10000:
-		return bad(flagConcurrency, fmt.Sprint(in.Concurrency), "a whole number from 1 to 10000")
+		return bad(flagConcurrency, fmt.Sprint(in.Concurrency), allowedConcurrency)
 	case in.Timeout <= 0:
-		return bad(flagTimeout, in.Timeout.String(), "a duration above 0, e.g. 10s")
-	case in.Confidence < 0.5 || in.Confidence >= 1:
-		return bad(flagConfidence, fmt.Sprint(in.Confidence), "a fraction from 0.5 to below 1, e.g. 0.99")
-	case in.Tolerance <= 0 || in.Tolerance >= 100:
-		return bad(flagTolerance, fmt.Sprint(in.Tolerance), "percentage points above 0 and below 100, e.g. 5")
-	case in.MaxErrors < 0 || in.MaxErrors > 100:
-		return bad(flagMaxErrors, fmt.Sprint(in.MaxErrors), "a percentage from 0 to 100")
+		return bad(flagTimeout, in.Timeout.String(), allowedTimeout)
+	case !(in.Confidence >= 0.5 && in.Confidence < 1): // written so NaN fails too
+		return bad(flagConfidence, fmt.Sprint(in.Confidence), allowedConfidence)
+	case !(in.Tolerance > 0 && in.Tolerance < 100):
+		return bad(flagTolerance, fmt.Sprint(in.Tolerance), allowedTolerance)
+	case !(in.MaxErrors >= 0 && in.MaxErrors <= 100):
+		return bad(flagMaxErrors, fmt.Sprint(in.MaxErrors), allowedMaxErrors)
 	case in.Output != FormatMarkdown && in.Output != FormatJSON:
 		return bad(flagOutput, in.Output, "markdown or json")
 	}

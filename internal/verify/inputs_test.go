@@ -41,8 +41,8 @@ func TestInputsRejects(t *testing.T) {
 		{"gateway with a query", []string{"--gateway", "1.2.3.4?x=1"}, `invalid gateway "1.2.3.4?x=1": allowed: the gateway's http(s) address without a path or credentials, e.g. 20.1.2.3 (verify adds the route paths)`},
 		{"gateway with credentials", []string{"--gateway", "http://user:s3cret@1.2.3.4"}, `invalid gateway "http://user:xxxxx@1.2.3.4": allowed: the gateway's http(s) address without a path or credentials, e.g. 20.1.2.3 (verify adds the route paths)`},
 		{"gateway that does not parse, with credentials", []string{"--gateway", "http://us er:s3cret@1.2.3.4"}, `invalid gateway "(not shown: it may hold credentials)": allowed: the gateway's http(s) address without a path or credentials, e.g. 20.1.2.3 (verify adds the route paths)`},
-		{"requests", append(gw, "--requests", "-1"), `invalid requests "-1": allowed: 0 (enough to decide) or more`},
-		{"route requests", append(gw, "--route-requests", "-1"), `invalid route-requests "-1": allowed: 0 (enough to decide) or more`},
+		{"requests", append(gw, "--requests", "-1"), `invalid requests "-1": allowed: a whole number, 0 (enough to decide) or more`},
+		{"route requests", append(gw, "--route-requests", "-1"), `invalid route-requests "-1": allowed: a whole number, 0 (enough to decide) or more`},
 		{"no concurrency", append(gw, "-c", "0"), `invalid concurrency "0": allowed: a whole number from 1 to 10000`},
 		{"too much concurrency", append(gw, "--concurrency", "10001"), `invalid concurrency "10001": allowed: a whole number from 1 to 10000`},
 		{"no request timeout", append(gw, "--request-timeout", "0s"), `invalid request-timeout "0s": allowed: a duration above 0, e.g. 10s`},
@@ -120,7 +120,7 @@ func TestStageInputsRejectLikeTheCLI(t *testing.T) {
 	}{
 		{[]string{"--verify-gateway", "20.1.2.3/score"}, `invalid verify-gateway "20.1.2.3/score": allowed: the gateway's http(s) address without a path or credentials, e.g. 20.1.2.3 (verify adds the route paths)`},
 		{[]string{"--verify-gateway", "https://user:secret@gw.example.com"}, `invalid verify-gateway "https://user:xxxxx@gw.example.com": allowed: the gateway's http(s) address without a path or credentials, e.g. 20.1.2.3 (verify adds the route paths)`},
-		{[]string{"--verify-gateway", "20.1.2.3", "--verify-requests", "-1"}, `invalid verify-requests "-1": allowed: 0 (enough to decide) or more`},
+		{[]string{"--verify-gateway", "20.1.2.3", "--verify-requests", "-1"}, `invalid verify-requests "-1": allowed: a whole number, 0 (enough to decide) or more`},
 		{[]string{"--verify-gateway", "20.1.2.3", "--verify-tolerance", "100"}, `invalid verify-tolerance "100": allowed: percentage points above 0 and below 100, e.g. 5`},
 	}
 	for _, tc := range tests {

@@ -44,8 +44,8 @@ func (in *StageInputs) AddFlags(fs *pflag.FlagSet) {
 	fs.StringVar(&in.Gateway, FlagGateway, "", "verify traffic through this ingress gateway address after the stage (empty: no verification)")
 	fs.StringVar(&in.AnswerGreen, FlagAnswerGreen, "", "the answer that identifies green (default: ask green's header route)")
 	fs.StringVar(&in.AnswerBlue, FlagAnswerBlue, "", "the answer that identifies blue (default: ask blue's header route)")
-	fs.IntVar(&in.Requests, FlagRequests, 0, "requests to the default route when verifying (0: enough to decide)")
-	fs.Float64Var(&in.Tolerance, FlagTolerance, DefaultTolerance, "percentage points a share may be off from its weight when verifying")
+	config.WholeVarP(fs, &in.Requests, FlagRequests, "", 0, allowedRequests, "requests to the default route when verifying (0: enough to decide)")
+	config.DecimalVar(fs, &in.Tolerance, FlagTolerance, DefaultTolerance, allowedTolerance, "percentage points a share may be off from its weight when verifying")
 }
 
 // stageNames are the stage inputs' names for the CLI verify flags they set.

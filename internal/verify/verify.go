@@ -57,7 +57,7 @@ func Verify(ctx context.Context, t Target, o Options) (*Report, error) {
 	if o.Client == nil {
 		o.Client = loadtest.NewClient(o.Concurrency, o.Timeout)
 	}
-	r := &Report{Gateway: base, Weights: t.Weights, Confidence: o.Confidence, Tolerance: o.Tolerance, Answers: map[string]Answer{}}
+	r := &Report{Gateway: config.RedactedURL(base), Weights: t.Weights, Confidence: o.Confidence, Tolerance: o.Tolerance, Answers: map[string]Answer{}}
 	for v, a := range o.Answers {
 		r.Answers[string(v)] = Answer{Text: a}
 	}
@@ -118,7 +118,7 @@ func measure(ctx context.Context, url string, header http.Header, n int, want []
 		URL: url, Header: header, Requests: n, Concurrency: o.Concurrency, Timeout: o.Timeout, Client: o.Client,
 	})
 	if err != nil {
-		return Measurement{}, fmt.Errorf("measuring %s: %w", url, err)
+		return Measurement{}, fmt.Errorf("measuring %s: %w", config.RedactedURL(url), err)
 	}
 	m := Measurement{URL: url, Tally: loadtest.NewReport(url, t, nil), tally: t}
 	if want != nil {

@@ -54,8 +54,8 @@ func (s Stage) Weights() (green, blue int) {
 func (s Stage) NeedsImage() bool { return s.Kind == KindBlue0 }
 
 // Parse reads a stage name, case-insensitively, so "blue_50" and "Blue_50" are the same. When name
-// is no stage it returns what is allowed instead, for the caller's input error: a Blue_N out of
-// range is told so.
+// is no stage it returns what is allowed instead, for the caller's input error: always Names,
+// whatever the fault (Blue_500, Blue_x, foo), so the input is described one way.
 func Parse(name string) (s Stage, allowed string, ok bool) {
 	n := strings.ToLower(strings.TrimSpace(name))
 	switch n {
@@ -74,9 +74,6 @@ func Parse(name string) (s Stage, allowed string, ok bool) {
 		w, err := strconv.Atoi(rest)
 		if err == nil && w >= 1 && w <= 99 && strconv.Itoa(w) == rest {
 			return Stage{Kind: KindBlueN, BlueWeight: w}, "", true
-		}
-		if err == nil {
-			return Stage{}, "Blue_N with N a whole number from 1 to 99, or " + Names, false
 		}
 	}
 	return Stage{}, Names, false
