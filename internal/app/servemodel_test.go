@@ -95,7 +95,7 @@ func TestServeModelCommandRejects(t *testing.T) {
 		{"success as failure status", []string{"--fail-status", "200"}, ExitInvalid, `invalid fail-status "200": allowed: an HTTP error status from 400 to 599`},
 		{"negative latency", []string{"--latency", "-1s"}, ExitInvalid, `invalid latency "-1s"`},
 		{"address without port", []string{"--addr", "localhost"}, ExitInvalid, `invalid addr "localhost": allowed: HOST:PORT or :PORT`},
-		{"not a number", []string{"--fail-rate", "half"}, ExitInvalid, `invalid argument "half" for "--fail-rate"`},
+		{"not a number", []string{"--fail-rate", "half"}, ExitInvalid, `invalid fail-rate "half": allowed: a fraction from 0 to 1`},
 		{"argument", []string{"extra"}, ExitInvalid, `unknown command "extra"`},
 		{"port in use", []string{"--addr", busy.Addr().String()}, ExitFailed, "listening on " + busy.Addr().String()},
 	}

@@ -79,7 +79,7 @@ func WholeVarP(fs *pflag.FlagSet, p *int, name, shorthand string, value int, all
 // DurationVarP binds a duration flag parsed by time.ParseDuration (e.g. 10s, 1m30s).
 func DurationVarP(fs *pflag.FlagSet, p *time.Duration, name, shorthand string, value time.Duration, allowed, usage string) {
 	*p = value
-	fs.VarP(&typedValue{name: name, allowed: allowed, typ: "duration",
+	f := fs.VarPF(&typedValue{name: name, allowed: allowed, typ: "duration",
 		set: func(s string) bool {
 			d, err := time.ParseDuration(strings.TrimSpace(s))
 			if err == nil {
@@ -88,6 +88,9 @@ func DurationVarP(fs *pflag.FlagSet, p *time.Duration, name, shorthand string, v
 			return err == nil
 		},
 		show: func() string { return p.String() }}, name, shorthand, usage)
+	if value == 0 {
+		f.DefValue = "0" // what pflag's own duration flags compare, so --help shows no "(default 0s)"
+	}
 }
 
 // AllowedBool is what every true/false input allows.
