@@ -128,13 +128,13 @@ func (in *Inputs) fill(c *Config) error {
 	c.Hosts = splitList(in.Hosts)
 	c.ImagePullSecret, c.Header, c.URIPrefix, c.DryRun = in.ImagePullSecret, in.Header, in.URIPrefix, in.DryRun
 	var err error
-	if c.GatewayPort, err = int32Input(FlagGatewayPort, in.GatewayPort, "a port number from 1 to 65535"); err != nil {
+	if c.GatewayPort, err = int32Input(FlagGatewayPort, in.GatewayPort, allowedPort); err != nil {
 		return err
 	}
-	if c.Port, err = int32Input(FlagPort, in.Port, "a port number from 1 to 65535"); err != nil {
+	if c.Port, err = int32Input(FlagPort, in.Port, allowedPort); err != nil {
 		return err
 	}
-	if c.Replicas, err = int32Input(FlagReplicas, in.Replicas, "a whole number from 1 to 1000"); err != nil {
+	if c.Replicas, err = int32Input(FlagReplicas, in.Replicas, allowedReplicas); err != nil {
 		return err
 	}
 	if c.Image, err = ImageFrom(in.Image, in.ImageRepo, in.ImageTag); err != nil {
@@ -145,6 +145,14 @@ func (in *Inputs) fill(c *Config) error {
 	}
 	return nil
 }
+
+// What the numeric inputs allow, said the same way whether the value does not parse (fill) or is
+// out of range (Validate).
+const (
+	allowedPort     = "a port number from 1 to 65535"
+	allowedReplicas = "a whole number from 1 to 1000 (a version with no replicas can never be ready)"
+	allowedTimeout  = "a duration above 0 and at most 24h, such as 10m, 90s or 1h30m (a bare number means seconds)"
+)
 
 func splitList(s string) []string {
 	var out []string
@@ -168,7 +176,7 @@ func int32Input(name, v, allowed string) (int32, error) {
 const maxTimeout = 24 * time.Hour
 
 func durationInput(v string) (time.Duration, error) {
-	bad := &InputError{Input: FlagTimeout, Value: v, Allowed: "a duration above 0 and at most 24h, such as 10m, 90s or 1h30m (a bare number means seconds)"}
+	bad := &InputError{Input: FlagTimeout, Value: v, Allowed: allowedTimeout}
 	t := strings.TrimSpace(v)
 	if n, err := strconv.ParseInt(t, 10, 64); err == nil { // a bare number is seconds, as in most CI task inputs
 		if n <= 0 || n > int64(maxTimeout/time.Second) { // checked before multiplying: no overflow

@@ -148,7 +148,7 @@ func (c *Config) validateHosts() error {
 
 func (c *Config) validateReplicas() error {
 	if c.Replicas < 1 || c.Replicas > 1000 {
-		return &InputError{Input: "replicas", Value: fmt.Sprint(c.Replicas), Allowed: "a whole number from 1 to 1000 (a version with no replicas can never be ready)"}
+		return &InputError{Input: "replicas", Value: fmt.Sprint(c.Replicas), Allowed: allowedReplicas}
 	}
 	return nil
 }
@@ -192,7 +192,7 @@ func (c *Config) validateImage(need bool) error {
 
 func (c *Config) validateTimeout() error {
 	if c.Timeout <= 0 || c.Timeout > maxTimeout {
-		return &InputError{Input: "timeout", Value: c.Timeout.String(), Allowed: "a duration above 0 and at most 24h, e.g. 10m or 90s"}
+		return &InputError{Input: "timeout", Value: c.Timeout.String(), Allowed: allowedTimeout}
 	}
 	return nil
 }
@@ -292,7 +292,7 @@ func labelValue(input, v string) error {
 
 func port(input string, p int32) error {
 	if p < 1 || p > 65535 {
-		return &InputError{Input: input, Value: fmt.Sprint(p), Allowed: "a port number from 1 to 65535"}
+		return &InputError{Input: input, Value: fmt.Sprint(p), Allowed: allowedPort}
 	}
 	return nil
 }

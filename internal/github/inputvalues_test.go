@@ -1,0 +1,53 @@
+package github
+
+import (
+	"errors"
+	"testing"
+
+	"github.com/mlcanary/mlcanary/internal/config"
+)
+
+// TestReadInputsOneWordingPerInput: an action input whose value does not parse (abc, NaN, 1e400)
+// and one that parses but is out of range are refused naming the input, with the same allowed
+// text; before, a malformed value got a text from the flag's type ("a whole number") and an
+// out-of-range one the input's own ("0 (enough to decide) or more"), and NaN passed.
+func TestReadInputsOneWordingPerInput(t *testing.T) {
+	for _, tc := range []struct {
+		input string
+		bad   []string
+	}{
+		{"verify-requests", []string{"abc", "2.5", "-3"}},
+		{"verify-tolerance", []string{"abc", "NaN", "Inf", "+Inf", "1e400", "0", "100"}},
+		{"dry-run", []string{"maybe", "2"}},
+		{"replicas", []string{"abc", "0", "1001"}},
+		{"port", []string{"http", "0", "65536"}},
+		{"timeout", []string{"soon", "0", "25h", "-5"}},
+		{"stage", []string{"Blue_x", "Blue_500", "foo"}},
+	} {
+		allowed := ""
+		for _, v := range tc.bad {
+			env := map[string]string{"INPUT_STAGE": "Blue_50", "INPUT_VERIFY-GATEWAY": "20.1.2.3", "INPUT_" + upper(tc.input): v}
+			_, _, err := ReadInputs(func(k string) (string, bool) { v, ok := env[k]; return v, ok })
+			var in *config.InputError
+			if !errors.As(err, &in) || in.Input != tc.input || in.Value != v {
+				t.Errorf("%s=%s: got %v, want an InputError naming %s", tc.input, v, err, tc.input)
+				continue
+			}
+			if allowed == "" {
+				allowed = in.Allowed
+			} else if in.Allowed != allowed {
+				t.Errorf("%s is described two ways: %q and %q", tc.input, allowed, in.Allowed)
+			}
+		}
+	}
+}
+
+func upper(s string) string {
+	b := []byte(s)
+	for i, c := range b {
+		if c >= 'a' && c <= 'z' {
+			b[i] = c - 'a' + 'A'
+		}
+	}
+	return string(b)
+}
