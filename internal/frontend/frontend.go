@@ -200,7 +200,7 @@ func verifyAfter(ctx context.Context, rep Reporter, req Request, rc *rest.Config
 	if !verify.WillRun(req.Verify, res, stageErr) {
 		return verify.AfterStage(ctx, req.Verify, res, stageErr, checker)
 	}
-	part := Part{Kind: PartVerify, Title: verify.BaseURL(req.Verify.Gateway)}
+	part := Part{Kind: PartVerify, Title: config.RedactedURL(verify.BaseURL(req.Verify.Gateway))}
 	rep.Begin(part)
 	out := verify.AfterStage(ctx, req.Verify, res, stageErr, checker)
 	part.Passed = out.Err == nil
