@@ -199,7 +199,7 @@ func TestRefusalsInEveryFrontEnd(t *testing.T) {
 			code := Run(ctx, Streams{In: strings.NewReader(""), Out: &out, Err: &errOut}, []string{"github-action"}, func(k string) (string, bool) { v, ok := env[k]; return v, ok })
 			var annotations []string
 			for _, l := range strings.Split(out.String(), "\n") {
-				if a, ok := strings.CutPrefix(l, "::error title=mlcanary "+r.stage+"::"); ok {
+				if a, ok := strings.CutPrefix(l, "::error title=mlcanary::"); ok {
 					annotations = append(annotations, a)
 				}
 			}

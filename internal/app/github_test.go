@@ -24,7 +24,7 @@ func TestGitHubActionCommandBadInput(t *testing.T) {
 	if code != ExitInvalid {
 		t.Errorf("exit code = %d, want %d", code, ExitInvalid)
 	}
-	if want := `::error title=mlcanary Blue_150::invalid stage "Blue_150"`; !strings.Contains(out.String(), want) {
+	if want := `::error title=mlcanary::invalid stage "Blue_150"`; !strings.Contains(out.String(), want) {
 		t.Errorf("stdout lacks %q:\n%s", want, out.String())
 	}
 	if errOut.Len() != 0 {

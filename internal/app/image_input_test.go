@@ -87,7 +87,7 @@ func TestEveryFrontEndNamesItsOwnInput(t *testing.T) {
 	github := map[string]string{"INPUT_STAGE": "Blue_0", "INPUT_IMAGE_REPO": "x.io/m", "INPUT_IMAGE_TAG": tag,
 		"INPUT_KUBECONFIG": "apiVersion: v1\nkind: Config\n", "GITHUB_OUTPUT": filepath.Join(dir, "o"), "GITHUB_STEP_SUMMARY": filepath.Join(dir, "s")}
 	code, out = runFrontEnd(t, []string{"github-action"}, github)
-	if code != ExitInvalid || !strings.Contains(out, `::error title=mlcanary Blue_0::invalid image-tag "`+tag+`"`+allowed) || strings.Count(out, "::error") != 1 {
+	if code != ExitInvalid || !strings.Contains(out, `::error title=mlcanary::invalid image-tag "`+tag+`"`+allowed) || strings.Count(out, "::error") != 1 {
 		t.Errorf("GitHub: exit %d\n%s", code, out)
 	}
 	// An input mentioned in the message is the task's name too.
@@ -209,7 +209,7 @@ func TestRefusedStageIsTheSameLineInEveryFrontEnd(t *testing.T) {
 		"INPUT_KUBECONFIG": string(content), "GITHUB_OUTPUT": filepath.Join(dir, "o"), "GITHUB_STEP_SUMMARY": filepath.Join(dir, "s")})
 	var github []string
 	for _, line := range strings.Split(out, "\n") {
-		if rest, ok := strings.CutPrefix(line, "::error title=mlcanary Blue_50::"); ok {
+		if rest, ok := strings.CutPrefix(line, "::error title=mlcanary::"); ok {
 			github = append(github, strings.NewReplacer("%0A", "\n", "%0D", "\r", "%25", "%").Replace(rest))
 		}
 	}

@@ -56,6 +56,7 @@ type terminal struct {
 }
 
 func (terminal) Mask(string)                  {}
+func (terminal) Preflight() error             { return nil }
 func (terminal) Begin(frontend.Part)          {}
 func (terminal) End(frontend.Part)            {}
 func (terminal) Output(frontend.Output) error { return nil }

@@ -110,7 +110,7 @@ func TestInputFrontEndsNameTheirOwnInputs(t *testing.T) {
 		{github("INPUT_GREEN_SERVICE", "model-svc-blue"), `invalid green-service "model-svc-blue": allowed: a name different from blue-service`},
 	} {
 		code, out := runFrontEnd(t, []string{"github-action"}, tc.env)
-		if code != ExitInvalid || !strings.Contains(out, "::error title=mlcanary Blue_50::"+tc.want) {
+		if code != ExitInvalid || !strings.Contains(out, "::error title=mlcanary::"+tc.want) {
 			t.Errorf("GitHub %v: exit %d, want %q in\n%s", tc.env, code, tc.want, out)
 		}
 	}

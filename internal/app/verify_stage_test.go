@@ -159,7 +159,7 @@ func TestGitHubActionVerifiesAfterStage(t *testing.T) {
 				t.Errorf("stage outputs %v, want %s at %v", outs, s.stage, s.weights)
 			}
 			annotations := strings.Count(out.String(), "::error")
-			if wantAnn := "::error title=mlcanary " + s.stage + "::" + s.completeHas; s.ok && annotations != 0 || !s.ok && (annotations != 1 || !strings.Contains(out.String(), wantAnn)) {
+			if wantAnn := "::error title=mlcanary::" + s.completeHas; s.ok && annotations != 0 || !s.ok && (annotations != 1 || !strings.Contains(out.String(), wantAnn)) {
 				t.Errorf("%d error annotations, want one containing %q only when verification fails:\n%s", annotations, wantAnn, out.String())
 			}
 			sum, err := os.ReadFile(env["GITHUB_STEP_SUMMARY"])

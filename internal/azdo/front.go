@@ -91,6 +91,10 @@ func (f *Front) Connect(ctx context.Context, _ frontend.Request, mask func(strin
 // Mask registers a secret with the agent's masker (task.setsecret).
 func (f *Front) Mask(secret string) { f.log.SetSecret(secret) }
 
+// Preflight needs nothing: logging commands go to stdout, and a summary the agent's temporary
+// directory cannot take is a warning, not a failure of the run.
+func (f *Front) Preflight() error { return nil }
+
 // Begin shows a part of the run as the step's progress and a log line.
 func (f *Front) Begin(p frontend.Part) {
 	switch p.Kind {

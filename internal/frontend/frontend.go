@@ -1,7 +1,7 @@
 // Package frontend is the one stage run every front end shares — the terminal (mlcanary stage), the
 // Azure DevOps task and the GitHub Action:
 //
-//	mask secrets → read inputs → connect → stage → outputs → verify → summary
+//	mask secrets → preflight → read inputs → connect → stage → outputs → verify → summary
 //
 // A front end differs only in a Source (where inputs and credentials come from) and a Reporter
 // (how progress, outputs, the summary and the error are shown), as ko's publishers differ behind
@@ -58,6 +58,11 @@ type Source interface {
 type Reporter interface {
 	// Mask registers a secret; nothing printed later may show it.
 	Mask(secret string)
+	// Preflight checks, before anything is read or sent, that the reporter can deliver what it
+	// reports after the stage (outputs, the summary), so a stage never changes the cluster and then
+	// fails on the front end's own environment. A problem is a *config.InputError naming what is
+	// missing (an environment variable the runner sets) and what would do (exit 2).
+	Preflight() error
 	// Begin starts a part of the run (the stage, or the verification after it); End closes it.
 	Begin(p Part)
 	End(p Part)
@@ -144,7 +149,8 @@ func check(ctx context.Context, rc *rest.Config, cfg config.Config, o verify.Opt
 }
 
 // Run performs one stage as src asks and reports it through rep, and returns the run's error for
-// rep.Finish: bad input (a *config.InputError, exit 2) before anything is sent; a failed stage,
+// rep.Finish: a reporter that could not deliver (rep.Preflight) or bad input (a *config.InputError,
+// exit 2) before anything is sent; a failed stage,
 // connection or verification otherwise (exit 1). The stage's error begins with the stage's name
 // (the engine's rule); nothing here adds it again. A stage that returned a result — also a failed
 // one, which says what holds now — always gets its outputs and summary.
@@ -154,6 +160,9 @@ func Run(ctx context.Context, src Source, rep Reporter, eng Engine) error {
 		rep.Mask(s)
 	}
 	if err != nil {
+		return err
+	}
+	if err := rep.Preflight(); err != nil {
 		return err
 	}
 	req, err := src.Inputs()

@@ -35,10 +35,15 @@ func (s source) Connect(_ context.Context, _ Request, mask func(string)) (Cluste
 	return Cluster{Config: &rest.Config{Host: "https://cluster"}, Source: "test"}, s.connectErr
 }
 
-// recorder is a Reporter that writes every call as one line, in order.
-type recorder struct{ calls []string }
+// recorder is a Reporter that writes every call as one line, in order; preflightErr is what its
+// Preflight returns.
+type recorder struct {
+	calls        []string
+	preflightErr error
+}
 
 func (r *recorder) Mask(s string)          { r.add("mask %s", s) }
+func (r *recorder) Preflight() error       { r.add("preflight"); return r.preflightErr }
 func (r *recorder) Begin(p Part)           { r.add("begin %d %s", p.Kind, p.Title) }
 func (r *recorder) End(p Part)             { r.add("end %d passed=%v", p.Kind, p.Passed) }
 func (r *recorder) Finish(error)           { r.add("finish") }
@@ -82,53 +87,60 @@ func verifyReturns(passed bool) VerifyFunc {
 }
 
 // TestRunOrder: every front end sees the same run, in the same order — secrets masked before any
-// other call (also those Connect derives), the stage's part, its outputs before the verification,
+// other call (also those Connect derives), the reporter's preflight before reading inputs and
+// connecting (a reporter that could not deliver outputs or the summary refuses before anything is
+// sent, not after the stage moved traffic), the stage's part, its outputs before the verification,
 // verified after it, then the summary; bad input or a refused connection stops before the stage.
 func TestRunOrder(t *testing.T) {
 	outputs := []string{"output stage=Blue_50", "output green-weight=50", "output blue-weight=50",
 		"output green-image=m:1", "output blue-image=m:2", "output changed=false"}
 	bad := &config.InputError{Input: "stage", Value: "Blue_150", Allowed: config.StageNames}
+	runner := &config.InputError{Input: "GITHUB_OUTPUT", Value: "", Allowed: "a file the step can append to"}
 	tests := []struct {
-		name    string
-		src     source
-		verify  string
-		stage   StageFunc
-		passed  bool
-		want    []string
-		wantErr string
+		name         string
+		src          source
+		preflightErr error
+		verify       string
+		stage        StageFunc
+		passed       bool
+		want         []string
+		wantErr      string
 	}{
 		{name: "stage holds, no verification", src: source{secrets: []string{"tok"}, derived: "key"},
 			stage: stageReturns(held, nil),
-			want: append(append([]string{"mask tok", "mask key", "begin 0 Blue_50 in namespace scoring", "log routing", "end 0 passed=false"},
+			want: append(append([]string{"mask tok", "preflight", "mask key", "begin 0 Blue_50 in namespace scoring", "log routing", "end 0 passed=false"},
 				outputs...), "output verified=", `summary Blue_50 stageErr=false verified=""`)},
 		{name: "stage holds, traffic verified", src: source{}, verify: "gw", stage: stageReturns(held, nil), passed: true,
-			want: append(append([]string{"begin 0 Blue_50 in namespace scoring", "log routing", "end 0 passed=false"}, outputs...),
+			want: append(append([]string{"preflight", "begin 0 Blue_50 in namespace scoring", "log routing", "end 0 passed=false"}, outputs...),
 				"begin 1 http://gw", "end 1 passed=true", "output verified=true", `summary Blue_50 stageErr=false verified="true"`)},
 		{name: "stage holds, traffic does not match", src: source{}, verify: "gw", stage: stageReturns(held, nil),
-			want: append(append([]string{"begin 0 Blue_50 in namespace scoring", "log routing", "end 0 passed=false"}, outputs...),
+			want: append(append([]string{"preflight", "begin 0 Blue_50 in namespace scoring", "log routing", "end 0 passed=false"}, outputs...),
 				"begin 1 http://gw", "end 1 passed=false", "output verified=false", `summary Blue_50 stageErr=false verified="false"`),
 			wantErr: "Blue_50 holds, but traffic through http://gw does not match the live routes: default route: blue is 10%"},
 		{name: "failed stage still reports what holds, not verified", src: source{}, verify: "gw",
 			stage: stageReturns(held, errors.New("Blue_50 did not complete: boom; nothing was changed")),
-			want: append(append([]string{"begin 0 Blue_50 in namespace scoring", "log routing", "end 0 passed=false"}, outputs...),
+			want: append(append([]string{"preflight", "begin 0 Blue_50 in namespace scoring", "log routing", "end 0 passed=false"}, outputs...),
 				"output verified=", `summary Blue_50 stageErr=true verified=""`),
 			wantErr: "Blue_50 did not complete: boom; nothing was changed"},
 		{name: "refused stage: no result, no outputs", src: source{}, stage: stageReturns(nil, errors.New("Blue_50: blue must exist")),
-			want:    []string{"begin 0 Blue_50 in namespace scoring", "log routing", "end 0 passed=false"},
+			want:    []string{"preflight", "begin 0 Blue_50 in namespace scoring", "log routing", "end 0 passed=false"},
 			wantErr: "Blue_50: blue must exist"},
 		{name: "secrets that fail to load are masked, then the error", src: source{secrets: []string{"line1"}, secretsErr: bad},
 			want: []string{"mask line1"}, wantErr: bad.Error()},
 		{name: "bad input stops before connecting", src: source{secrets: []string{"tok"}, inputsErr: bad, derived: "never"},
-			want: []string{"mask tok"}, wantErr: bad.Error()},
+			want: []string{"mask tok", "preflight"}, wantErr: bad.Error()},
 		{name: "connection refused", src: source{derived: "key", connectErr: errors.New("connecting to the cluster: no")},
-			want: []string{"mask key"}, wantErr: "connecting to the cluster: no"},
+			want: []string{"preflight", "mask key"}, wantErr: "connecting to the cluster: no"},
+		{name: "a reporter that cannot deliver refuses before inputs, connecting and the stage",
+			src: source{secrets: []string{"tok"}, derived: "never"}, preflightErr: runner,
+			want: []string{"mask tok", "preflight"}, wantErr: runner.Error()},
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
 			if tt.src.inputsErr == nil && tt.src.secretsErr == nil {
 				tt.src.req = request(t, tt.verify)
 			}
-			var rep recorder
+			rep := recorder{preflightErr: tt.preflightErr}
 			stage := tt.stage
 			if stage == nil {
 				stage = func(context.Context, *rest.Config, config.Config, engine.Logger) (*summary.Result, error) {

@@ -34,19 +34,19 @@ func TestRunBadInput(t *testing.T) {
 		{"no stage", map[string]string{}, "stage",
 			`::error title=mlcanary::invalid stage "": allowed: ` + config.StageNames},
 		{"stage out of range", map[string]string{"INPUT_STAGE": "Blue_150"}, "stage",
-			`::error title=mlcanary Blue_150::invalid stage "Blue_150": allowed: ` + config.StageNames},
+			`::error title=mlcanary::invalid stage "Blue_150": allowed: ` + config.StageNames},
 		{"dry-run not a boolean", map[string]string{"INPUT_STAGE": "Blue_0", "INPUT_DRY-RUN": "yes"}, "dry-run",
-			`::error title=mlcanary Blue_0::invalid dry-run "yes": allowed: true or false`},
+			`::error title=mlcanary::invalid dry-run "yes": allowed: true or false`},
 		{"image and image-repo", map[string]string{"INPUT_STAGE": "Blue_0", "INPUT_IMAGE": "m:1", "INPUT_IMAGE_REPO": "r/m", "INPUT_IMAGE_TAG": "2"}, "image",
-			`::error title=mlcanary Blue_0::invalid image "m:1": allowed: either image or image-repo plus image-tag, not both`},
-		{"Blue_0 without image", map[string]string{"INPUT_STAGE": "Blue_0"}, "image", "::error title=mlcanary Blue_0::invalid image"},
-		{"bad replicas", map[string]string{"INPUT_STAGE": "Blue_100", "INPUT_REPLICAS": "0"}, "replicas", "::error title=mlcanary Blue_100::invalid replicas"},
+			`::error title=mlcanary::invalid image "m:1": allowed: either image or image-repo plus image-tag, not both`},
+		{"Blue_0 without image", map[string]string{"INPUT_STAGE": "Blue_0"}, "image", "::error title=mlcanary::invalid image"},
+		{"bad replicas", map[string]string{"INPUT_STAGE": "Blue_100", "INPUT_REPLICAS": "0"}, "replicas", "::error title=mlcanary::invalid replicas"},
 		{"gateway with two slashes", map[string]string{"INPUT_STAGE": "Blue_100", "INPUT_GATEWAY": "istio-system/public/gw"}, "gateway",
-			`::error title=mlcanary Blue_100::invalid gateway "istio-system/public/gw": allowed: a Gateway name (a DNS-1123 label, e.g. mlmodel-gateway) that mlcanary creates in the namespace, or NAMESPACE/NAME of an existing Gateway to bind to`},
-		{"gateway in upper case", map[string]string{"INPUT_STAGE": "Blue_100", "INPUT_GATEWAY": "Istio-System/public-gateway"}, "gateway", "::error title=mlcanary Blue_100::invalid gateway"},
-		{"gateway mesh", map[string]string{"INPUT_STAGE": "Blue_100", "INPUT_GATEWAY": "mesh"}, "gateway", "::error title=mlcanary Blue_100::invalid gateway \"mesh\""},
+			`::error title=mlcanary::invalid gateway "istio-system/public/gw": allowed: a Gateway name (a DNS-1123 label, e.g. mlmodel-gateway) that mlcanary creates in the namespace, or NAMESPACE/NAME of an existing Gateway to bind to`},
+		{"gateway in upper case", map[string]string{"INPUT_STAGE": "Blue_100", "INPUT_GATEWAY": "Istio-System/public-gateway"}, "gateway", "::error title=mlcanary::invalid gateway"},
+		{"gateway mesh", map[string]string{"INPUT_STAGE": "Blue_100", "INPUT_GATEWAY": "mesh"}, "gateway", "::error title=mlcanary::invalid gateway \"mesh\""},
 		{"no kubeconfig anywhere", map[string]string{"INPUT_STAGE": "Rollback", "INPUT_KUBECONFIG": ""}, "kubeconfig",
-			"::error title=mlcanary Rollback::invalid kubeconfig \"\": allowed: kubeconfig content"},
+			"::error title=mlcanary::invalid kubeconfig \"\": allowed: kubeconfig content"},
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
@@ -90,7 +90,7 @@ func TestRunStageFails(t *testing.T) {
 	}
 	stdout := r.out.String()
 	// One line (the newline shown escaped), named by the stage once, as the CLI and the task print it.
-	want := "::error title=mlcanary Blue_100::Blue_100: deployment abtesting/model-blue not ready after 10m0s\\n0/1 replicas available\n"
+	want := "::error title=mlcanary::Blue_100: deployment abtesting/model-blue not ready after 10m0s\\n0/1 replicas available\n"
 	if !strings.HasSuffix(stdout, want) {
 		t.Errorf("stdout should end with the annotation %q:\n%s", want, stdout)
 	}
@@ -139,7 +139,7 @@ func TestRunUnparsableKubeconfig(t *testing.T) {
 	if lines[0] != "::add-mask::apiVersion: v1" || !strings.HasPrefix(lines[1], "::add-mask::users: [") {
 		t.Errorf("the content's lines were not masked first:\n%s", r.out.String())
 	}
-	want := `::error title=mlcanary Blue_100::invalid kubeconfig "(not shown)": allowed: kubeconfig YAML (not base64)`
+	want := `::error title=mlcanary::invalid kubeconfig "(not shown)": allowed: kubeconfig YAML (not base64)`
 	if !strings.HasPrefix(lines[2], want) || strings.Contains(lines[2], testToken) || strings.Contains(lines[2], "users") {
 		t.Errorf("annotation: %q, want %q… without the content", lines[2], want)
 	}

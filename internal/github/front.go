@@ -6,9 +6,10 @@ package github
 
 import (
 	"context"
+	"errors"
 	"fmt"
 	"io"
-	"strings"
+	"os"
 
 	"github.com/sethvargo/go-githubactions"
 
@@ -56,6 +57,31 @@ func (f *Front) Connect(context.Context, frontend.Request, func(string)) (fronte
 // Mask registers a secret with the runner (::add-mask::).
 func (f *Front) Mask(secret string) { f.gh.AddMask(secret) }
 
+// runnerFiles are the files a step reports through: its outputs and its step summary.
+var runnerFiles = []string{"GITHUB_OUTPUT", "GITHUB_STEP_SUMMARY"}
+
+// Preflight checks that GITHUB_OUTPUT and GITHUB_STEP_SUMMARY are set and each opens for append
+// (as the runner creates them, and as the library writes them), before anything is sent: a stage
+// must not move traffic and then fail to report it. A problem is a *config.InputError naming the
+// variable (exit 2).
+func (f *Front) Preflight() error {
+	for _, name := range runnerFiles {
+		path := f.gh.Getenv(name)
+		if path != "" {
+			file, err := os.OpenFile(path, os.O_APPEND|os.O_CREATE|os.O_WRONLY, 0o644)
+			if err == nil {
+				err = file.Close()
+			}
+			if err == nil {
+				continue
+			}
+		}
+		return &config.InputError{Input: name, Value: path,
+			Allowed: "a file this step can append to, which the runner sets; run mlcanary github-action only as a GitHub Actions step"}
+	}
+	return nil
+}
+
 // Begin opens a log group for the stage or the verification.
 func (f *Front) Begin(p frontend.Part) {
 	if p.Kind == frontend.PartVerify {
@@ -81,20 +107,14 @@ func (f *Front) Logf(format string, args ...any) {
 	f.gh.Infof("%s", Plain(fmt.Sprintf(format, args...)))
 }
 
-// Output sets a step output (one line, OutputValue) in GITHUB_OUTPUT. Outside a runner, where
-// GITHUB_OUTPUT or GITHUB_STEP_SUMMARY is unset, it is an error; so is a file that cannot be written
-// (the library panics then).
+// Output sets a step output (one line, OutputValue) in GITHUB_OUTPUT, which Preflight found
+// writable; a file that fails later is an error (the library panics then).
 func (f *Front) Output(o frontend.Output) (err error) {
 	defer func() {
 		if p := recover(); p != nil {
 			err = fmt.Errorf("reporting to the runner: %v", p)
 		}
 	}()
-	for _, name := range []string{"GITHUB_OUTPUT", "GITHUB_STEP_SUMMARY"} {
-		if f.gh.Getenv(name) == "" {
-			return fmt.Errorf("reporting to the runner: %s is not set; run mlcanary github-action only as a GitHub Actions step", name)
-		}
-	}
 	f.gh.SetOutput(o.Name, OutputValue(o.Value))
 	return nil
 }
@@ -106,20 +126,25 @@ func (f *Front) Summary(_ context.Context, o frontend.Outcome) error {
 }
 
 // Finish writes the step summary (when the stage returned a result) and, on failure, the error:
-// one annotation titled with the stage as typed, whose text is the line every front end prints
-// (config.Printable), also shown in the summary. This is the one place the action prints an error.
+// one annotation titled "mlcanary", whose text is the line every front end prints
+// (config.Printable; a stage's error already begins with the stage's name), also shown once in the
+// summary. This is the one place the action prints an error.
 func (f *Front) Finish(err error) {
 	line := ""
 	if err != nil {
 		line = config.Printable(err.Error())
 	}
-	if f.outcome != nil {
-		if werr := f.writeSummary(StepSummary(f.outcome.Result, line, f.outcome.Verify)); werr != nil {
+	if o := f.outcome; o != nil {
+		caution := line
+		if o.StageErr == nil && o.Verify.Err != nil && errors.Is(err, o.Verify.Err) {
+			caution = "" // the verification's own section says it (its report's problems, or the error)
+		}
+		if werr := f.writeSummary(StepSummary(o.Result, caution, o.Verify)); werr != nil {
 			f.gh.Warningf("%s", Plain(werr.Error()))
 		}
 	}
 	if err != nil {
-		f.gh.WithFieldsMap(map[string]string{"title": errorTitle(input(f.env, inputStage))}).Errorf("%s", line)
+		f.gh.WithFieldsMap(map[string]string{"title": "mlcanary"}).Errorf("%s", line)
 	}
 }
 
@@ -132,14 +157,6 @@ func (f *Front) writeSummary(md string) (err error) {
 	}()
 	f.gh.AddStepSummary(md)
 	return nil
-}
-
-// errorTitle names the failing step in the annotation's title.
-func errorTitle(stage string) string {
-	if stage = strings.TrimSpace(stage); stage == "" {
-		return "mlcanary"
-	}
-	return "mlcanary " + stage
 }
 
 // getenv adapts a LookupEnv to the library's Getenv, which has no "unset" result.

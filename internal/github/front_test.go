@@ -225,7 +225,7 @@ func TestRunBadVerifyInput(t *testing.T) {
 	if !errors.As(err, &in) || in.Input != "verify-gateway" {
 		t.Fatalf("err = %v, want an input error naming verify-gateway", err)
 	}
-	if !strings.Contains(r.out.String(), "::error title=mlcanary Blue_50::invalid verify-gateway") {
+	if !strings.Contains(r.out.String(), "::error title=mlcanary::invalid verify-gateway") {
 		t.Errorf("no annotation naming the input:\n%s", r.out.String())
 	}
 }
