@@ -22,16 +22,21 @@ const Formats = "yaml, json"
 // Write writes bodies (each one object's JSON, as summary.Result.Manifests holds them) to w in
 // format: "yaml" — one document per object, separated by `---` lines, nothing for no object;
 // "json" — `{"apiVersion": "v1", "kind": "List", "items": [...]}`, indented, ending in a newline.
-// The objects' fields and values are those of the bodies, unchanged. Any other format, or a body
-// that is not a JSON object, is an error.
+// The objects are the bodies without the fields the server populates (ServerFields), so a saved
+// stream applies later without a Conflict on a stale resourceVersion; every other field and value
+// is the body's. Any other format, or a body that is not a JSON object, is an error.
 func Write(w io.Writer, bodies []json.RawMessage, format string) error {
+	bodies, err := withoutServerFields(bodies)
+	if err != nil {
+		return err
+	}
 	var buf bytes.Buffer
 	switch format {
 	case "yaml":
 		for i, body := range bodies {
 			data, err := yaml.JSONToYAML(body)
-			if err != nil || !bytes.HasPrefix(bytes.TrimSpace(body), []byte("{")) {
-				return fmt.Errorf("writing object %d as YAML: not a JSON object: %w", i+1, err)
+			if err != nil {
+				return fmt.Errorf("writing object %d as YAML: %w", i+1, err)
 			}
 			if i > 0 {
 				buf.WriteString("---\n")
@@ -56,8 +61,59 @@ func Write(w io.Writer, bodies []json.RawMessage, format string) error {
 	default:
 		return fmt.Errorf("unknown manifest format %q (allowed: %s)", format, Formats)
 	}
-	_, err := w.Write(buf.Bytes())
+	_, err = w.Write(buf.Bytes())
 	return err
+}
+
+// ServerFields are the top-level fields (a path of keys) of an object that the API server sets,
+// which a client never sends in a desired state:
+//
+//   - metadata.uid, resourceVersion, generation, creationTimestamp, deletionTimestamp,
+//     deletionGracePeriodSeconds: "Populated by the system. Read-only." (ObjectMeta,
+//     k8s.io/apimachinery/pkg/apis/meta/v1/types.go); resourceVersion is the optimistic lock, so
+//     a saved one is a Conflict as soon as anything else writes the object.
+//   - metadata.selfLink: "Deprecated... Populated by the system. Read-only." (same file).
+//   - metadata.managedFields: "maintained by the server" for server-side apply (same file).
+//   - status: "the most recently observed status... populated by the system" (API conventions,
+//     "Spec and Status", sig-architecture/api-conventions.md).
+var ServerFields = [][]string{
+	{"metadata", "uid"}, {"metadata", "resourceVersion"}, {"metadata", "generation"},
+	{"metadata", "creationTimestamp"}, {"metadata", "deletionTimestamp"},
+	{"metadata", "deletionGracePeriodSeconds"}, {"metadata", "selfLink"},
+	{"metadata", "managedFields"}, {"status"},
+}
+
+// withoutServerFields returns bodies with every ServerFields path removed; a body holding none is
+// returned as it is, byte for byte. A body that is not a JSON object is an error naming its
+// position (1-based).
+func withoutServerFields(bodies []json.RawMessage) ([]json.RawMessage, error) {
+	out := make([]json.RawMessage, len(bodies))
+	for i, body := range bodies {
+		var obj map[string]any
+		if err := json.Unmarshal(body, &obj); err != nil || obj == nil {
+			return nil, fmt.Errorf("writing object %d: not a JSON object: %v", i+1, err)
+		}
+		stripped := false
+		for _, path := range ServerFields {
+			parent := obj
+			for _, key := range path[:len(path)-1] {
+				parent, _ = parent[key].(map[string]any)
+			}
+			if _, ok := parent[path[len(path)-1]]; ok {
+				delete(parent, path[len(path)-1])
+				stripped = true
+			}
+		}
+		out[i] = body
+		if stripped {
+			data, err := json.Marshal(obj)
+			if err != nil {
+				return nil, fmt.Errorf("writing object %d: %w", i+1, err)
+			}
+			out[i] = data
+		}
+	}
+	return out, nil
 }
 
 // Object is one Kubernetes object as its JSON fields (apiVersion, kind, metadata, spec…).

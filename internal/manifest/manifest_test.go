@@ -3,6 +3,7 @@ package manifest
 import (
 	"bytes"
 	"encoding/json"
+	"fmt"
 	"strings"
 	"testing"
 )
@@ -81,5 +82,53 @@ func TestParse(t *testing.T) {
 		if _, err := Parse(in); err == nil || !strings.Contains(err.Error(), "reading object") {
 			t.Errorf("%s: Parse error = %v", name, err)
 		}
+	}
+}
+
+// TestWriteLeavesOutServerFields: every field the server populates (ServerFields) is absent from
+// both formats, whichever object holds it, and the client's fields around it are kept; a body with
+// none is written as it is.
+func TestWriteLeavesOutServerFields(t *testing.T) {
+	live := `{"apiVersion":"networking.istio.io/v1","kind":"VirtualService","metadata":{"name":"vs","namespace":"ns",` +
+		`"annotations":{"a":"b"},"labels":{"l":"v"},%s},"spec":{"hosts":["*"]}%s}`
+	for _, tc := range []struct{ name, meta, top string }{
+		{"uid", `"uid":"0b5e7a2c-1f1e-4a5e-9a0e-2f7b2c1d3e4f"`, ""},
+		{"resourceVersion", `"resourceVersion":"1234"`, ""},
+		{"generation", `"generation":3`, ""},
+		{"creationTimestamp", `"creationTimestamp":"2026-11-29T15:00:00Z"`, ""},
+		{"creationTimestamp null", `"creationTimestamp":null`, ""},
+		{"deletionTimestamp", `"deletionTimestamp":"2026-11-29T15:00:00Z","deletionGracePeriodSeconds":30`, ""},
+		{"selfLink", `"selfLink":"/apis/networking.istio.io/v1/namespaces/ns/virtualservices/vs"`, ""},
+		{"managedFields", `"managedFields":[{"manager":"mlcanary","operation":"Apply","fieldsType":"FieldsV1","fieldsV1":{}}]`, ""},
+		{"status", `"uid":"u"`, `,"status":{"conditions":[{"type":"Reconciled","status":"True"}]}`},
+		{"all at once", `"uid":"u","resourceVersion":"1","generation":1,"creationTimestamp":null,"managedFields":[]`, `,"status":{}`},
+	} {
+		for _, format := range []string{"yaml", "json"} {
+			t.Run(tc.name+" "+format, func(t *testing.T) {
+				var b bytes.Buffer
+				body := json.RawMessage(fmt.Sprintf(live, tc.meta, tc.top))
+				if err := Write(&b, []json.RawMessage{body}, format); err != nil {
+					t.Fatal(err)
+				}
+				for _, f := range []string{"uid", "resourceVersion", "generation", "creationTimestamp", "deletionTimestamp",
+					"deletionGracePeriodSeconds", "selfLink", "managedFields", "status"} {
+					if strings.Contains(b.String(), f) {
+						t.Errorf("%s written:\n%s", f, b.String())
+					}
+				}
+				objs, err := Parse(b.String())
+				if err != nil || len(objs) != 1 {
+					t.Fatalf("Parse: %v, %v", objs, err)
+				}
+				meta := objs[0]["metadata"].(map[string]any)
+				if meta["name"] != "vs" || meta["namespace"] != "ns" || meta["annotations"] == nil || meta["labels"] == nil || objs[0]["spec"] == nil {
+					t.Errorf("a client field lost:\n%s", b.String())
+				}
+			})
+		}
+	}
+	var b bytes.Buffer
+	if err := Write(&b, []json.RawMessage{json.RawMessage(vsJSON)}, "json"); err != nil || !strings.Contains(b.String(), `"spec": {`) {
+		t.Errorf("a body without server fields: %v\n%s", err, b.String())
 	}
 }
