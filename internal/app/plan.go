@@ -15,6 +15,7 @@ import (
 func newPlanCommand(s Streams, env LookupEnv) *cobra.Command {
 	var f clusterFlags
 	var offline bool
+	var greenImage string
 	cmd := &cobra.Command{
 		Use:   "plan STAGE",
 		Short: "Show what a stage would change; --offline needs no cluster",
@@ -28,9 +29,16 @@ func newPlanCommand(s Streams, env LookupEnv) *cobra.Command {
 			if err != nil {
 				return err
 			}
+			objectsOnly := f.output == "yaml" || f.output == "json"
+			if err := checkGreenImage(greenImage, offline); err != nil {
+				return err
+			}
 			var res *summary.Result
 			if offline {
-				res, err = engine.Offline(cmd.Context(), cfg, engine.OfflineOptions{})
+				res, err = engine.Offline(cmd.Context(), cfg, engine.OfflineOptions{GreenImage: greenImage})
+				if err == nil && objectsOnly {
+					err = noPlaceholder(res, cfg)
+				}
 			} else {
 				var client *engine.Client
 				if client, err = f.connect(env); err == nil {
@@ -46,6 +54,7 @@ func newPlanCommand(s Streams, env LookupEnv) *cobra.Command {
 	f.add(cmd)
 	cmd.Flags().Lookup("output").Usage = "output format: text or markdown (the plan for a person), yaml or json (only the objects: a YAML stream, a v1 List)"
 	config.BoolVarP(cmd.Flags(), &offline, "offline", "", false, "contact no cluster; assume the stage's preconditions hold")
+	cmd.Flags().StringVar(&greenImage, flagGreenImage, "", "with --offline: the image green runs on the cluster (for -o yaml|json of a stage that writes it)")
 	return cmd
 }
 

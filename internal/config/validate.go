@@ -296,3 +296,7 @@ func port(input string, p int32) error {
 	}
 	return nil
 }
+
+// CheckImage checks that image, given as input (the flag's name), is a pullable image reference
+// with a tag or digest; the error is an *InputError naming input.
+func CheckImage(input, image string) error { return checkImage(input, image) }

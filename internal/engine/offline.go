@@ -101,6 +101,47 @@ func Offline(ctx context.Context, cfg config.Config, o OfflineOptions) (*summary
 	return res, nil
 }
 
+// Placeholders returns the versions (Green before Blue) whose placeholder image
+// (GreenImagePlaceholder, BlueImagePlaceholder) appears in any string of bodies — a container
+// image or an annotation such as mlcanary.io/images. Bodies that are not JSON are skipped.
+func Placeholders(bodies []json.RawMessage) []config.Version {
+	found := map[string]bool{}
+	var walk func(v any)
+	walk = func(v any) {
+		switch v := v.(type) {
+		case string:
+			for _, p := range []string{GreenImagePlaceholder, BlueImagePlaceholder} {
+				if strings.Contains(v, p) {
+					found[p] = true
+				}
+			}
+		case map[string]any:
+			for k, e := range v {
+				walk(k)
+				walk(e)
+			}
+		case []any:
+			for _, e := range v {
+				walk(e)
+			}
+		}
+	}
+	for _, body := range bodies {
+		var v any
+		if json.Unmarshal(body, &v) == nil {
+			walk(v)
+		}
+	}
+	var out []config.Version
+	if found[GreenImagePlaceholder] {
+		out = append(out, config.Green)
+	}
+	if found[BlueImagePlaceholder] {
+		out = append(out, config.Blue)
+	}
+	return out
+}
+
 // lastApplied returns, for every object applied (with dryRun, server-side dry runs; else real
 // writes), the last body sent for it (a VirtualService may be routed on the way and at the end), in
 // the order the objects were first applied.

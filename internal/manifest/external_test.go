@@ -19,9 +19,9 @@ var stages = []string{"Blue_0", "Blue_1", "Blue_50", "Blue_99", "Blue_100", "Blu
 // variants are flag sets whose objects differ in shape: the documented defaults, a Gateway of
 // another namespace (no Gateway object), and every object flag changed.
 var variants = map[string][]string{
-	"documented":       {"--image=acr.io/model:42"},
-	"existing gateway": {"--image=acr.io/model:42", "--gateway=istio-system/public-gateway", "--hosts=model.example.com"},
-	"every flag": {"--image-repo=acr.io/team/model", "--image-tag=7@sha256:" + strings.Repeat("ab", 32),
+	"documented":       {"--image=acr.io/model:42", "--green-image=acr.io/model:41"},
+	"existing gateway": {"--image=acr.io/model:42", "--green-image=acr.io/model:41", "--gateway=istio-system/public-gateway", "--hosts=model.example.com"},
+	"every flag": {"--image-repo=acr.io/team/model", "--green-image=acr.io/team/model:6", "--image-tag=7@sha256:" + strings.Repeat("ab", 32),
 		"--app=scorer", "--green-deployment=g", "--blue-deployment=b", "--green-service=g-svc", "--blue-service=b-svc",
 		"--gateway=gw", "--virtual-service=vs", "--gateway-selector=istio=custom", "--hosts=a.example.com,b.example.com",
 		"--gateway-port=8443", "--port=8080", "--replicas=3", "--image-pull-secret=regcred", "--header=x-model",

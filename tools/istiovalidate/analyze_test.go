@@ -30,12 +30,12 @@ import (
 // every object flag changed (but the Gateway selector: the analyzer's stand-in for the cluster's
 // ingress gateway carries istio=ingressgateway), and bound to an existing Gateway.
 var analyzed = map[string][]string{
-	"documented": {"--image=acr.io/model:42"},
-	"every flag": {"--image=acr.io/team/model:7", "--app=scorer", "--green-deployment=g", "--blue-deployment=b",
+	"documented": {"--image=acr.io/model:42", "--green-image=acr.io/model:41"},
+	"every flag": {"--image=acr.io/team/model:7", "--green-image=acr.io/team/model:6", "--app=scorer", "--green-deployment=g", "--blue-deployment=b",
 		"--green-service=g-svc", "--blue-service=b-svc", "--gateway=gw", "--virtual-service=vs",
 		"--hosts=a.example.com,b.example.com", "--gateway-port=8443", "--port=8080", "--replicas=3",
 		"--image-pull-secret=regcred", "--header=x-model", "--uri-prefix=/v2/score"},
-	"existing gateway": {"--image=acr.io/model:42", "--gateway=istio-system/public-gateway", "--hosts=model.example.com"},
+	"existing gateway": {"--image=acr.io/model:42", "--green-image=acr.io/model:41", "--gateway=istio-system/public-gateway", "--hosts=model.example.com"},
 }
 
 var stages = []string{"Blue_0", "Blue_1", "Blue_50", "Blue_99", "Blue_100", "Blue_Green", "Green_100", "Rollback"}
