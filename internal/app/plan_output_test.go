@@ -12,7 +12,7 @@ import (
 // (a YAML stream, a v1 List) and the human plan to stderr; text and markdown stay the human plan;
 // a bad -o is one line naming output, exit 2, for plan as for the other commands.
 func TestPlanOutputIsOnlyTheObjects(t *testing.T) {
-	base := []string{"plan", "Blue_0", "--offline", "--image=acr.io/model:42"}
+	base := []string{"plan", "Blue_0", "--offline", "--image=acr.io/model:42", "--green-image=acr.io/model:41"}
 	code, text, _ := runCLI(t, "", base...)
 	if code != 0 || !strings.Contains(text, "plan Blue_0 in namespace abtesting") {
 		t.Fatalf("text plan: exit %d\n%s", code, text)
