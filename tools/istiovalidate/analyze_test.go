@@ -30,12 +30,12 @@ import (
 // every object flag changed (but the Gateway selector: the analyzer's stand-in for the cluster's
 // ingress gateway carries istio=ingressgateway), and bound to an existing Gateway.
 var analyzed = map[string][]string{
-	"documented": {"--image=acr.io/model:42", "--green-image=acr.io/model:41"},
-	"every flag": {"--image=acr.io/team/model:7", "--green-image=acr.io/team/model:6", "--app=scorer", "--green-deployment=g", "--blue-deployment=b",
+	"documented": {"--image=acr.io/model:42"},
+	"every flag": {"--image=acr.io/team/model:7", "--app=scorer", "--green-deployment=g", "--blue-deployment=b",
 		"--green-service=g-svc", "--blue-service=b-svc", "--gateway=gw", "--virtual-service=vs",
 		"--hosts=a.example.com,b.example.com", "--gateway-port=8443", "--port=8080", "--replicas=3",
 		"--image-pull-secret=regcred", "--header=x-model", "--uri-prefix=/v2/score"},
-	"existing gateway": {"--image=acr.io/model:42", "--green-image=acr.io/model:41", "--gateway=istio-system/public-gateway", "--hosts=model.example.com"},
+	"existing gateway": {"--image=acr.io/model:42", "--gateway=istio-system/public-gateway", "--hosts=model.example.com"},
 }
 
 var stages = []string{"Blue_0", "Blue_1", "Blue_50", "Blue_99", "Blue_100", "Blue_Green", "Green_100", "Rollback"}
@@ -183,11 +183,17 @@ func TestIstioAnalyzerControl(t *testing.T) {
 	t.Error("Istio's analyzer found no error in a VirtualService naming a missing Gateway")
 }
 
-// planYAML runs `mlcanary plan STAGE --offline -n demo -o yaml` in process.
+// planYAML runs `mlcanary plan STAGE --offline -n demo -o yaml` in process, with --green-image the
+// --image of flags (as assumedState: one image serving as both versions').
 func planYAML(t *testing.T, stage string, flags []string) string {
 	t.Helper()
 	var out, errb bytes.Buffer
 	args := append([]string{"plan", stage, "--offline", "-n", "demo", "-o", "yaml"}, flags...)
+	for _, f := range flags {
+		if image, ok := strings.CutPrefix(f, "--image="); ok {
+			args = append(args, "--green-image="+image)
+		}
+	}
 	streams := app.Streams{In: strings.NewReader(""), Out: &out, Err: &errb}
 	if code := app.Run(context.Background(), streams, args, func(string) (string, bool) { return "", false }); code != 0 {
 		t.Fatalf("mlcanary %s: exit %d\n%s", strings.Join(args, " "), code, errb.String())
