@@ -30,13 +30,14 @@ func checkGreenImage(image string, offline bool) error {
 // later stage of the documented flow is given), --green-image for green's. The text plan keeps
 // its placeholders; a person reads them as what they are.
 func noPlaceholder(res *summary.Result, cfg config.Config) error {
-	for _, v := range engine.Placeholders(res.Manifests) {
-		input, whose := config.FlagImage, "blue's image (the release's)"
-		if v == config.Green {
-			input, whose = flagGreenImage, "green's image"
-		}
-		return &config.InputError{Input: input, Value: "", Allowed: "an image reference with a tag or digest: " +
-			cfg.Stage.String() + "'s objects hold " + whose + ", which an offline plan -o yaml|json cannot leave as a placeholder"}
+	unknown := engine.Placeholders(res.Manifests)
+	if len(unknown) == 0 {
+		return nil
 	}
-	return nil
+	input, whose := config.FlagImage, "blue's image (the release's)"
+	if unknown[0] == config.Green {
+		input, whose = flagGreenImage, "green's image"
+	}
+	return &config.InputError{Input: input, Value: "", Allowed: "an image reference with a tag or digest: " +
+		cfg.Stage.String() + "'s objects hold " + whose + ", which an offline plan -o yaml|json cannot leave as a placeholder"}
 }

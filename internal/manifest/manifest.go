@@ -90,8 +90,11 @@ func withoutServerFields(bodies []json.RawMessage) ([]json.RawMessage, error) {
 	out := make([]json.RawMessage, len(bodies))
 	for i, body := range bodies {
 		var obj map[string]any
-		if err := json.Unmarshal(body, &obj); err != nil || obj == nil {
-			return nil, fmt.Errorf("writing object %d: not a JSON object: %v", i+1, err)
+		if err := json.Unmarshal(body, &obj); err != nil {
+			return nil, fmt.Errorf("writing object %d: not a JSON object: %w", i+1, err)
+		}
+		if obj == nil {
+			return nil, fmt.Errorf("writing object %d: not a JSON object: null", i+1)
 		}
 		stripped := false
 		for _, path := range ServerFields {

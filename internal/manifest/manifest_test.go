@@ -46,7 +46,7 @@ func TestWrite(t *testing.T) {
 	if err := Write(&j, bodies, "text"); err == nil {
 		t.Error("Write(text) succeeded")
 	}
-	for _, bad := range []string{`[1]`, `"s"`, `{`} {
+	for _, bad := range []string{`[1]`, `"s"`, `{`, `null`} {
 		if err := Write(&j, []json.RawMessage{json.RawMessage(bad)}, "yaml"); err == nil {
 			t.Errorf("Write(yaml) of %s succeeded", bad)
 		}
