@@ -8,6 +8,7 @@ import (
 	"os"
 	"path/filepath"
 	"strings"
+	"time"
 
 	"k8s.io/client-go/rest"
 )
@@ -32,15 +33,29 @@ func writeSchemas(rc *rest.Config, dir string, groupVersions ...string) (int, er
 		} `json:"paths"`
 	}
 	host := strings.TrimSuffix(rc.Host, "/")
-	if err := getJSON(hc, host+"/openapi/v3", &index); err != nil {
-		return 0, err
+	// A CRD's OpenAPI is published by the API server's aggregator some time after the CRD is
+	// established, so the index is read again until it lists every group version, for up to a minute.
+	var missing string
+	for deadline := time.Now().Add(time.Minute); ; time.Sleep(250 * time.Millisecond) {
+		if err := getJSON(hc, host+"/openapi/v3", &index); err != nil {
+			return 0, err
+		}
+		missing = ""
+		for _, gv := range groupVersions {
+			if _, ok := index.Paths[gv]; !ok {
+				missing = gv
+			}
+		}
+		if missing == "" || time.Now().After(deadline) {
+			break
+		}
+	}
+	if missing != "" {
+		return 0, fmt.Errorf("the API server serves no OpenAPI v3 for %s after a minute", missing)
 	}
 	n := 0
 	for _, gv := range groupVersions {
-		p, ok := index.Paths[gv]
-		if !ok {
-			return n, fmt.Errorf("the API server serves no OpenAPI v3 for %s", gv)
-		}
+		p := index.Paths[gv]
 		var doc struct {
 			Components struct {
 				Schemas map[string]any `json:"schemas"`
