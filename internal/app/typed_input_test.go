@@ -13,8 +13,10 @@ import (
 // them on the Gateway mlcanary writes (--gateway a bare name), so the run failed later with exit 1
 // and a line about the Gateway, never naming --hosts. An input that can never work is exit 2, one
 // line naming the input.
+// Hosts that YAML would read as a boolean, null or a number ("on", "null", "1e3"; break-it review
+// B of issue #13) are short names too, so they never reach an objects-only plan stream.
 func TestInputHostsIstioRefusesOnOwnGateway(t *testing.T) {
-	for _, host := range []string{"model", "a.com,model", "model.123", strings.Repeat("a", 64) + ".com"} {
+	for _, host := range []string{"model", "a.com,model", "model.123", strings.Repeat("a", 64) + ".com", "on", "null", "1e3"} {
 		t.Run(host, func(t *testing.T) {
 			var out, errb bytes.Buffer
 			args := []string{"plan", "Blue_0", "--offline", "--image=myacr.azurecr.io/model:42", "--hosts=" + host}
