@@ -11,6 +11,7 @@ import (
 	"github.com/mlcanary/mlcanary/internal/config"
 	"github.com/mlcanary/mlcanary/internal/kube"
 	"github.com/mlcanary/mlcanary/internal/ownership"
+	"github.com/mlcanary/mlcanary/internal/plan"
 	"github.com/mlcanary/mlcanary/internal/render"
 )
 
@@ -56,11 +57,9 @@ func (c *Client) readAutoscaled(ctx context.Context, l *liveState) error {
 // guarantees"): mlcanary never changes the replicas of a Deployment it did not create (adopted)
 // nor of one a HorizontalPodAutoscaler scales — the desired object then leaves them out of its
 // hash and sends the live count (keepLiveReplicas), so an autoscaler's changes cause no write and
-// a write for another reason (the image) keeps them. A Deployment mlcanary creates gets
-// --replicas. One it created earlier gets --replicas too, but never fewer than it runs while it
-// carries traffic (live default-route weight above 0), and on Blue_Green green — about to take
-// every request from blue — never fewer than blue runs: a stage never reduces the capacity of the
-// version that serves, or is about to serve, the traffic.
+// a write for another reason (the image) keeps them. Otherwise the count is plan.Replicas, the
+// stage rule that never reduces the capacity of the version that serves, or is about to serve, the
+// traffic.
 func (l *liveState) deployment(v config.Version, image, container string) (*appsv1.Deployment, func(desired, live *unstructured.Unstructured) error) {
 	d := render.Deployment(l.cfg, v, image, container)
 	live := l.deployments[v]
@@ -72,13 +71,7 @@ func (l *liveState) deployment(v config.Version, image, container string) (*apps
 		return d, keepLiveReplicas
 	}
 	read := l.observed()
-	n := *d.Spec.Replicas
-	if read.routing.Weights[v] > 0 {
-		n = max(n, replicasOf(read.typed[v]))
-	}
-	if l.cfg.Stage.Kind == config.KindBlueGreen && v == config.Green {
-		n = max(n, replicasOf(read.typed[v]), replicasOf(read.typed[config.Blue]))
-	}
+	n := plan.Replicas(l.cfg.Stage, v, *d.Spec.Replicas, read.routing.Weights[v] > 0, replicasOf(read.typed[v]), replicasOf(read.typed[config.Blue]))
 	d.Spec.Replicas = &n
 	return d, nil
 }
