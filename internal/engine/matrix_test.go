@@ -55,6 +55,23 @@ func cut(p string) (stage, image string) {
 	return p, ""
 }
 
+// cellStage is the stage a transition-table cell runs and its --image: the row's stage, except
+// that "Blue_0" deploys a new release (imgC) and "Blue_0=same" re-runs Blue_0 with the image blue
+// (or, before any blue, green) already runs. It returns new values instead of changing the row
+// key, which later cells read.
+func cellStage(row, state string) (run, image string) {
+	switch row {
+	case "Blue_0":
+		return row, imgC
+	case "Blue_0=same":
+		if strings.HasPrefix(state, "Blue_") {
+			return "Blue_0", imgB
+		}
+		return "Blue_0", imgA
+	}
+	return row, ""
+}
+
 // TestEveryStageFromEveryState runs each stage from each state: an allowed stage establishes its
 // split without ever routing to a missing or unready version and holds on a re-run with zero
 // writes; a refused stage names its precondition and writes nothing. The 56 cells run in
@@ -66,17 +83,7 @@ func TestEveryStageFromEveryState(t *testing.T) {
 				t.Parallel()
 				f := newFixture(t)
 				f.reach(st.path)
-				// run, not stage: the closure must not change the table key the next cells read.
-				run, image := stage, ""
-				switch stage {
-				case "Blue_0":
-					image = imgC
-				case "Blue_0=same":
-					run, image = "Blue_0", imgA
-					if strings.HasPrefix(st.name, "Blue_") {
-						image = imgB
-					}
-				}
+				run, image := cellStage(stage, st.name)
 				f.rec.reset()
 				res, err := f.try(run, image)
 				_, writes := f.rec.counts()

@@ -86,17 +86,7 @@ func TestEveryStageFromEveryStateInMemory(t *testing.T) {
 			t.Run(fmt.Sprintf("%s_from_%s", stage, st.name), func(t *testing.T) {
 				f := newMemFixture(t)
 				f.reach(st.path)
-				// run, not stage: the closure must not change the table key the next cells read.
-				run, image := stage, ""
-				switch stage {
-				case "Blue_0":
-					image = imgC
-				case "Blue_0=same":
-					run, image = "Blue_0", imgA
-					if strings.HasPrefix(st.name, "Blue_") {
-						image = imgB
-					}
-				}
+				run, image := cellStage(stage, st.name)
 				f.mem.Forget()
 				res, err := f.try(run, image)
 				if !byState[st.name] {
