@@ -6,8 +6,6 @@
 package render
 
 import (
-	"maps"
-
 	appsv1 "k8s.io/api/apps/v1"
 	corev1 "k8s.io/api/core/v1"
 	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
@@ -23,7 +21,8 @@ func objectLabels(c *config.Config, v config.Version) map[string]string {
 }
 
 // Deployment builds version v's Deployment running image in the container named container (the
-// live one's name for a Deployment mlcanary adopted; config.ContainerName when empty).
+// live one's name for a Deployment mlcanary adopted; config.ContainerName when empty). Its pods
+// carry Istio's version labels (TelemetryLabels) besides the selector's.
 func Deployment(c *config.Config, v config.Version, image, container string) *appsv1.Deployment {
 	if container == "" {
 		container = config.ContainerName
@@ -36,7 +35,7 @@ func Deployment(c *config.Config, v config.Version, image, container string) *ap
 			Replicas: &replicas,
 			Selector: &metav1.LabelSelector{MatchLabels: c.Labels(v)},
 			Template: corev1.PodTemplateSpec{
-				ObjectMeta: metav1.ObjectMeta{Labels: maps.Clone(c.Labels(v))},
+				ObjectMeta: metav1.ObjectMeta{Labels: TelemetryLabels(c.Labels(v), v)},
 				Spec: corev1.PodSpec{
 					Containers: []corev1.Container{{
 						Name:  container,
