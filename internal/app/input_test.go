@@ -80,6 +80,8 @@ func TestBadInputExitsTwoWithOneLine(t *testing.T) {
 		{[]string{"stage", "Blue_0", img, "--header=X-Api-Version"}, `invalid header "X-Api-Version": allowed: a lower-case HTTP header name`},
 		{[]string{"stage", "Blue_0", img, "--header=x api"}, `invalid header "x api"`},
 		{[]string{"stage", "Blue_0", img, "--uri-prefix=score"}, `invalid uri-prefix "score": allowed: a URL path starting with "/"`},
+		{[]string{"stage", "Blue_0", img, "--readiness-path=http://x/ready"}, `invalid readiness-path "http://x/ready": allowed: an absolute HTTP path starting with "/"`},
+		{[]string{"plan", "Blue_0", "--offline", img, "--readiness-path", "ready"}, `invalid readiness-path "ready": allowed: an absolute HTTP path starting with "/"`},
 		{[]string{"stage", "Blue_0", img, "--timeout=10parsecs"}, `invalid timeout "10parsecs": allowed: a duration above 0 and at most 24h, such as 10m`},
 		{[]string{"stage", "Blue_0", img, "--timeout=0s"}, `invalid timeout "0s": allowed: a duration above 0`},
 		{[]string{"stage", "Blue_0", img, "-o", "xml"}, `invalid output "xml": allowed: text, json, yaml, markdown`},

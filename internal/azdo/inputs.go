@@ -50,6 +50,7 @@ var flagInputs = []struct{ Input, Flag string }{
 	{"imagePullSecret", config.FlagImagePullSecret},
 	{"header", config.FlagHeader},
 	{"uriPrefix", config.FlagURIPrefix},
+	{"readinessPath", config.FlagReadinessPath},
 	{"image", config.FlagImage},
 	{"imageRepository", config.FlagImageRepo},
 	{"imageTag", config.FlagImageTag},

@@ -59,6 +59,10 @@ type Config struct {
 	Replicas int32
 	// ImagePullSecret, when set, is referenced by both Deployments.
 	ImagePullSecret string
+	// ReadinessPath is the path of the HTTP GET readiness probe mlcanary adds to a scoring container
+	// that has none (render.WithReadinessProbe), on Port: "/" by default, which Azure ML's
+	// inference server answers once the model is loaded; ReadinessNone adds no probe.
+	ReadinessPath string
 	// Header is the routing header (lower case) whose value "blue" or "green" reaches that version.
 	Header string
 	// URIPrefix is the path the routes match, "/score" in the documented flow.
@@ -72,6 +76,10 @@ type Config struct {
 	// ChangedBy records who changed traffic: a pipeline run URL, or "local".
 	ChangedBy string
 }
+
+// ReadinessNone is the --readiness-path that adds no readiness probe: a container without one is
+// deployed as it is (Kubernetes then calls its pods ready as soon as the process starts).
+const ReadinessNone = "none"
 
 // Default returns the documented flow's names and values; every one can be overridden.
 func Default() Config {
@@ -89,6 +97,7 @@ func Default() Config {
 		GatewayPort:     80,
 		Port:            5001,
 		Replicas:        1,
+		ReadinessPath:   "/",
 		Header:          "x-api-version",
 		URIPrefix:       "/score",
 		Timeout:         10 * time.Minute,

@@ -20,6 +20,7 @@ type Inputs struct {
 	Hosts                                    string
 	GatewayPort, Port, Replicas              string
 	ImagePullSecret, Header, URIPrefix       string
+	ReadinessPath                            string
 	Image, ImageRepo, ImageTag               string
 	Timeout                                  string
 	DryRun                                   bool
@@ -47,6 +48,7 @@ const (
 	FlagImagePullSecret = "image-pull-secret"
 	FlagHeader          = "header"
 	FlagURIPrefix       = "uri-prefix"
+	FlagReadinessPath   = "readiness-path"
 	FlagImage           = "image"
 	FlagImageRepo       = "image-repo"
 	FlagImageTag        = "image-tag"
@@ -74,6 +76,7 @@ func (in *Inputs) AddFlags(fs *pflag.FlagSet) {
 	fs.StringVar(&in.ImagePullSecret, FlagImagePullSecret, "", "image pull secret referenced by both Deployments")
 	fs.StringVar(&in.Header, FlagHeader, d.Header, "routing header whose value blue or green reaches that version")
 	fs.StringVar(&in.URIPrefix, FlagURIPrefix, d.URIPrefix, "URI prefix the routes match")
+	fs.StringVar(&in.ReadinessPath, FlagReadinessPath, d.ReadinessPath, `path of the HTTP GET readiness probe added, on --port, to a scoring container without one ("none": add no probe)`)
 	fs.StringVar(&in.Image, FlagImage, "", "full image reference (registry/repository:tag) to deploy as blue")
 	fs.StringVar(&in.ImageRepo, FlagImageRepo, "", "image repository, e.g. myregistry.azurecr.io/model (with --image-tag)")
 	fs.StringVar(&in.ImageTag, FlagImageTag, "", "image tag (with --image-repo)")
@@ -127,6 +130,7 @@ func (in *Inputs) fill(c *Config) error {
 	c.Gateway, c.VirtualService, c.GatewaySelector = in.Gateway, in.VirtualService, in.GatewaySelector
 	c.Hosts = splitList(in.Hosts)
 	c.ImagePullSecret, c.Header, c.URIPrefix, c.DryRun = in.ImagePullSecret, in.Header, in.URIPrefix, in.DryRun
+	c.ReadinessPath = in.ReadinessPath
 	var err error
 	if c.GatewayPort, err = int32Input(FlagGatewayPort, in.GatewayPort, allowedPort); err != nil {
 		return err

@@ -36,6 +36,7 @@ func (c *Config) validate(given func(flag string) bool) error {
 		c.validatePullSecret,
 		c.validateHeader,
 		c.validateURIPrefix,
+		c.validateReadinessPath,
 		func() error { return c.validateImage(c.Stage.NeedsImage()) },
 		c.validateTimeout,
 	}
@@ -176,6 +177,27 @@ func (c *Config) validateURIPrefix() error {
 	}
 	if bad {
 		return &InputError{Input: "uri-prefix", Value: c.URIPrefix, Allowed: `a URL path starting with "/" of printable ASCII without spaces, "?" or "#" (percent-encode other characters), at most 1024 characters, e.g. /score`}
+	}
+	return nil
+}
+
+// AllowedReadinessPath is what --readiness-path takes.
+const AllowedReadinessPath = `an absolute HTTP path starting with "/" (no scheme or host) of printable ASCII without spaces or "#", at most 1024 characters, e.g. / (what Azure ML's inference server answers once the model is loaded), or none to add no readiness probe`
+
+// validateReadinessPath: the kubelet requests the path as given on the pod's IP and the scoring
+// port, so it must be a request path on its own — "//host/x" or "http://…" would name a host, and
+// a space or a non-ASCII byte cannot be sent unencoded.
+func (c *Config) validateReadinessPath() error {
+	p := c.ReadinessPath
+	if p == ReadinessNone {
+		return nil
+	}
+	bad := !strings.HasPrefix(p, "/") || strings.HasPrefix(p, "//") || len(p) > 1024 || strings.Contains(p, "#")
+	for i := 0; i < len(p) && !bad; i++ {
+		bad = p[i] <= ' ' || p[i] >= 0x7f
+	}
+	if bad {
+		return &InputError{Input: FlagReadinessPath, Value: p, Allowed: AllowedReadinessPath}
 	}
 	return nil
 }

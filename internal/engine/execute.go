@@ -5,6 +5,7 @@ import (
 	"fmt"
 	"time"
 
+	appsv1 "k8s.io/api/apps/v1"
 	"k8s.io/apimachinery/pkg/apis/meta/v1/unstructured"
 	"k8s.io/apimachinery/pkg/runtime/schema"
 
@@ -95,7 +96,7 @@ func (e *execution) step(ctx context.Context, s plan.Step) error {
 			return err
 		}
 		d, merge := e.live.deployment(s.Version, s.Image, s.Container)
-		return e.apply(ctx, kube.Deployments, d, "image "+s.Image, merge)
+		return e.apply(ctx, kube.Deployments, d, e.deploymentDetail(s, d), merge)
 	case plan.WaitReady:
 		return e.wait(ctx, s.Version)
 	case plan.ApplyRoutes:
@@ -110,6 +111,25 @@ func (e *execution) step(ctx context.Context, s plan.Step) error {
 		return e.remove(ctx, kube.Services, cfg.Objects[s.Version].Service)
 	}
 	return fmt.Errorf("unknown step %q", s.Action)
+}
+
+// deploymentDetail is the change line's detail for step s's Deployment d: its image and, when d's
+// scoring container carries the readiness probe mlcanary adds, that probe ("image X, readiness probe
+// GET / on port 5001 added to container model"). An adopted Deployment gets only its image
+// (ownership.Adopt), so its line names only that.
+func (e *execution) deploymentDetail(s plan.Step, d *appsv1.Deployment) string {
+	detail := "image " + s.Image
+	if ownership.Adopted(e.live.deployments[s.Version]) {
+		return detail
+	}
+	container := s.Container
+	if container == "" {
+		container = config.ContainerName
+	}
+	if note := render.ReadinessNote(d.Spec.Template.Spec, container, e.cfg.ReadinessPath, e.cfg.Port); note != "" {
+		detail += ", " + note
+	}
+	return detail
 }
 
 // apply writes obj unless the cluster already holds it, recording the change (or, in a dry run,

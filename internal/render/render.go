@@ -22,7 +22,8 @@ func objectLabels(c *config.Config, v config.Version) map[string]string {
 
 // Deployment builds version v's Deployment running image in the container named container (the
 // live one's name for a Deployment mlcanary adopted; config.ContainerName when empty). Its pods
-// carry Istio's version labels (TelemetryLabels) besides the selector's.
+// carry Istio's version labels (TelemetryLabels) besides the selector's, and the scoring container
+// the readiness probe WithReadinessProbe adds for c.ReadinessPath on c.Port.
 func Deployment(c *config.Config, v config.Version, image, container string) *appsv1.Deployment {
 	if container == "" {
 		container = config.ContainerName
@@ -46,6 +47,7 @@ func Deployment(c *config.Config, v config.Version, image, container string) *ap
 			},
 		},
 	}
+	d.Spec.Template.Spec, _ = WithReadinessProbe(d.Spec.Template.Spec, container, c.ReadinessPath, c.Port)
 	if c.ImagePullSecret != "" {
 		d.Spec.Template.Spec.ImagePullSecrets = []corev1.LocalObjectReference{{Name: c.ImagePullSecret}}
 	}
