@@ -15,11 +15,14 @@ func newServeModelCommand(s Streams) *cobra.Command {
 	var in scoringmock.Inputs
 	cmd := &cobra.Command{
 		Use:   "serve-model",
-		Short: "Serve a scoring mockup: /score answers a fixed JSON string, /healthz answers ok",
+		Short: "Serve a scoring mockup: /score answers a fixed JSON string, / answers once the model is loaded",
 		Long: "Serve a scoring mockup like the documented demo images: GET or POST /score answers --answer as a JSON\n" +
-			"string, /healthz answers ok. --fail-rate and --latency make it misbehave so traffic gates can be tried.\n" +
+			"string, /healthz answers ok, and / answers 200 once the model is loaded (503 before), as Azure ML's\n" +
+			"inference server does: the path of the readiness probe mlcanary adds. --ready-after models a slow\n" +
+			"model load; --fail-rate and --latency make it misbehave so traffic gates can be tried.\n" +
 			"It stops gracefully on Ctrl-C or SIGTERM, letting requests in flight finish.",
 		Example: `  mlcanary serve-model --addr :5001 --answer "New Model B"
+  mlcanary serve-model --addr :5001 --ready-after 30s
   mlcanary serve-model --addr 127.0.0.1:5002 --fail-rate 0.1 --latency 50ms`,
 		Args: noArgs,
 		RunE: func(cmd *cobra.Command, _ []string) error {
@@ -31,7 +34,8 @@ func newServeModelCommand(s Streams) *cobra.Command {
 			if err != nil {
 				return fmt.Errorf("listening on %s: %w", in.Addr, err)
 			}
-			_, _ = fmt.Fprintf(s.Err, "serving %q on http://%s%s (health: %s)\n", opts.Answer, ln.Addr(), scoringmock.ScorePath, scoringmock.HealthPath)
+			_, _ = fmt.Fprintf(s.Err, "serving %q on http://%s%s (health: %s; ready: %s, after %s)\n", opts.Answer, ln.Addr(), scoringmock.ScorePath,
+				scoringmock.HealthPath, scoringmock.ReadyPath, opts.ReadyAfter)
 			return scoringmock.Serve(cmd.Context(), ln, scoringmock.Handler(opts), in.Grace)
 		},
 	}

@@ -94,6 +94,8 @@ func TestServeModelCommandRejects(t *testing.T) {
 		{"fail rate above 1", []string{"--fail-rate", "1.5"}, ExitInvalid, `invalid fail-rate "1.5": allowed: a fraction from 0 to 1`},
 		{"success as failure status", []string{"--fail-status", "200"}, ExitInvalid, `invalid fail-status "200": allowed: an HTTP error status from 400 to 599`},
 		{"negative latency", []string{"--latency", "-1s"}, ExitInvalid, `invalid latency "-1s"`},
+		{"negative ready-after", []string{"--ready-after", "-1s"}, ExitInvalid, `invalid ready-after "-1s": allowed: a duration of 0 or more, e.g. 30s`},
+		{"ready-after not a duration", []string{"--ready-after", "soon"}, ExitInvalid, `invalid ready-after "soon": allowed: a duration of 0 or more, e.g. 30s`},
 		{"address without port", []string{"--addr", "localhost"}, ExitInvalid, `invalid addr "localhost": allowed: HOST:PORT or :PORT`},
 		{"not a number", []string{"--fail-rate", "half"}, ExitInvalid, `invalid fail-rate "half": allowed: a fraction from 0 to 1`},
 		{"argument", []string{"extra"}, ExitInvalid, `unknown command "extra"`},
@@ -107,5 +109,54 @@ func TestServeModelCommandRejects(t *testing.T) {
 				t.Errorf("exit %d, stderr %q; want exit %d and one line containing %q", code, errOut, tc.code, tc.wantErr)
 			}
 		})
+	}
+}
+
+// TestServeModelReadyAfter: `serve-model --ready-after` on a real loopback port answers "/" (the
+// readiness probe's default path) 503 while its pretend model loads and 200 once the time has
+// passed, not before.
+func TestServeModelReadyAfter(t *testing.T) {
+	t.Parallel()
+	ctx, cancel := context.WithCancel(t.Context())
+	defer cancel()
+	var errOut syncBuffer
+	done := make(chan int, 1)
+	start := time.Now()
+	go func() {
+		done <- Run(ctx, Streams{Out: io.Discard, Err: &errOut},
+			[]string{"serve-model", "--addr", "127.0.0.1:0", "--ready-after", "1500ms"}, noEnv)
+	}()
+	var url string
+	for deadline := time.Now().Add(5 * time.Second); url == "" && time.Now().Before(deadline); time.Sleep(10 * time.Millisecond) {
+		if m := servingLine.FindStringSubmatch(errOut.String()); m != nil {
+			url = strings.TrimSuffix(m[2], "/score")
+		}
+	}
+	if url == "" {
+		t.Fatalf("serve-model did not say where it listens; stderr:\n%s", errOut.String())
+	}
+	client := &http.Client{Timeout: 5 * time.Second}
+	status := func() int {
+		resp, err := client.Get(url + "/")
+		if err != nil {
+			t.Fatal(err)
+		}
+		_ = resp.Body.Close()
+		return resp.StatusCode
+	}
+	sawLoading := false
+	for status() != http.StatusOK {
+		sawLoading = true
+		if time.Since(start) > 10*time.Second {
+			t.Fatal(`GET / did not answer 200 within 10s of a 1.5s --ready-after`)
+		}
+		time.Sleep(20 * time.Millisecond)
+	}
+	if took := time.Since(start); !sawLoading || took < 1500*time.Millisecond {
+		t.Errorf("GET / answered 200 after %s (503 seen first: %v), want 503 until 1.5s had passed", took, sawLoading)
+	}
+	cancel()
+	if code := <-done; code != ExitOK {
+		t.Errorf("exit code after Ctrl-C = %d, want 0; stderr:\n%s", code, errOut.String())
 	}
 }

@@ -1,7 +1,8 @@
 // Package scoringmock is the scoring mockup: an HTTP server that answers /score with a fixed JSON string
-// ("New Model A" by default), like the documented demo images, plus a health endpoint. Its failure
-// rate and latency are configurable so that traffic gates and load tests can be exercised without a
-// real model.
+// ("New Model A" by default), like the documented demo images, plus a health endpoint and, like
+// Azure ML's inference server, a readiness answer on "/" once its (pretend) model is loaded. Its
+// failure rate, latency and model load time are configurable so that traffic gates, load tests and
+// readiness probes can be exercised without a real model.
 package scoringmock
 
 import (
@@ -27,21 +28,36 @@ type Options struct {
 	FailStatus int
 	// Latency delays every /score answer; a client that gives up first ends the wait.
 	Latency time.Duration
+	// ReadyAfter is how long the model takes to load, counted from Handler: until then "/" answers
+	// 503 (what a readiness probe sees while a real model loads) and so does /score; from then on
+	// "/" answers 200. 0 is ready at once.
+	ReadyAfter time.Duration
+	// Now is the clock ReadyAfter is measured on (time.Now when nil); tests pass their own.
+	Now func() time.Time
 }
 
-// Paths the mockup serves.
+// Paths the mockup serves. ReadyPath is what Azure ML's inference server answers 200 on once the
+// model is loaded, and the path of the readiness probe mlcanary adds by default (--readiness-path).
 const (
 	ScorePath  = "/score"
 	HealthPath = "/healthz"
+	ReadyPath  = "/"
 )
 
-// Handler serves /score and /healthz with opts.
+// Handler serves /score, /healthz and "/" (exactly; other paths are 404) with opts. /healthz
+// answers ok at once (the process is up: a liveness answer); "/" and /score answer 503 until
+// opts.ReadyAfter has passed since Handler was called.
 func Handler(opts Options) http.Handler {
+	if opts.Now == nil {
+		opts.Now = time.Now
+	}
+	loaded := opts.Now().Add(opts.ReadyAfter)
+	ready := func() bool { return !opts.Now().Before(loaded) }
 	body, err := json.Marshal(opts.Answer)
 	if err != nil { // a Go string always marshals
 		panic(err)
 	}
-	s := &scorer{opts: opts, body: append(body, '\n')}
+	s := &scorer{opts: opts, body: append(body, '\n'), ready: ready}
 	if s.opts.FailStatus == 0 {
 		s.opts.FailStatus = http.StatusInternalServerError
 	}
@@ -51,14 +67,26 @@ func Handler(opts Options) http.Handler {
 		w.Header().Set("Content-Type", "text/plain; charset=utf-8")
 		_, _ = fmt.Fprintln(w, "ok")
 	})
+	mux.HandleFunc("GET "+ReadyPath+"{$}", func(w http.ResponseWriter, _ *http.Request) {
+		if !ready() {
+			http.Error(w, loadingMessage, http.StatusServiceUnavailable)
+			return
+		}
+		w.Header().Set("Content-Type", "text/plain; charset=utf-8")
+		_, _ = fmt.Fprintln(w, "Healthy")
+	})
 	return mux
 }
 
+// loadingMessage is the 503's body while the model loads.
+const loadingMessage = "model is loading"
+
 // scorer answers /score.
 type scorer struct {
-	opts Options
-	body []byte
-	n    atomic.Uint64
+	opts  Options
+	body  []byte
+	ready func() bool
+	n     atomic.Uint64
 }
 
 // ServeHTTP answers GET and POST with the fixed answer, after the latency, unless this request is
@@ -67,6 +95,10 @@ func (s *scorer) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 	if r.Method != http.MethodGet && r.Method != http.MethodPost {
 		w.Header().Set("Allow", "GET, POST")
 		http.Error(w, "method not allowed: use GET or POST", http.StatusMethodNotAllowed)
+		return
+	}
+	if !s.ready() {
+		http.Error(w, loadingMessage, http.StatusServiceUnavailable)
 		return
 	}
 	if s.opts.Latency > 0 {

@@ -8,6 +8,7 @@ import (
 	"net/http"
 	"net/http/httptest"
 	"strings"
+	"sync"
 	"testing"
 	"time"
 
@@ -65,6 +66,16 @@ func TestHandler(t *testing.T) {
 		{"always failing", Options{Answer: "A", FailRate: 1, FailStatus: 503}, http.MethodGet, "/score",
 			reply{503, "text/plain; charset=utf-8", "injected failure\n"}},
 		{"unknown path", Options{Answer: "A"}, http.MethodGet, "/nope",
+			reply{404, "text/plain; charset=utf-8", "404 page not found\n"}},
+		{"ready: / answers like Azure ML's inference server", Options{Answer: "A"}, http.MethodGet, "/",
+			reply{200, "text/plain; charset=utf-8", "Healthy\n"}},
+		{"loading: / answers 503", Options{Answer: "A", ReadyAfter: time.Hour}, http.MethodGet, "/",
+			reply{503, "text/plain; charset=utf-8", "model is loading\n"}},
+		{"loading: /score answers 503", Options{Answer: "A", ReadyAfter: time.Hour}, http.MethodPost, "/score",
+			reply{503, "text/plain; charset=utf-8", "model is loading\n"}},
+		{"loading: /healthz (the process is up) answers ok", Options{Answer: "A", ReadyAfter: time.Hour}, http.MethodGet, "/healthz",
+			reply{200, "text/plain; charset=utf-8", "ok\n"}},
+		{"/ is only the root", Options{Answer: "A"}, http.MethodGet, "/ready",
 			reply{404, "text/plain; charset=utf-8", "404 page not found\n"}},
 	}
 	for _, tc := range tests {
@@ -160,5 +171,35 @@ func TestServeShutsDownGracefully(t *testing.T) {
 	}
 	if _, err := (&http.Client{Timeout: time.Second}).Get(url); err == nil {
 		t.Error("server still answers after shutdown")
+	}
+}
+
+// TestReadyAfter: on a real loopback server, a model that takes ReadyAfter to load answers "/" (the
+// readiness probe's default path) and /score with 503 until then and 200 from then on, measured on
+// the clock the test moves.
+func TestReadyAfter(t *testing.T) {
+	t.Parallel()
+	var mu sync.Mutex
+	now := time.Date(2026, 11, 29, 12, 0, 0, 0, time.UTC)
+	clock := func() time.Time { mu.Lock(); defer mu.Unlock(); return now }
+	advance := func(d time.Duration) { mu.Lock(); defer mu.Unlock(); now = now.Add(d) }
+	srv := httptest.NewServer(Handler(Options{Answer: "New Model B", ReadyAfter: 30 * time.Second, Now: clock}))
+	defer srv.Close()
+	for _, step := range []struct {
+		advance      time.Duration
+		ready, score int
+	}{
+		{0, 503, 503},
+		{29*time.Second + 999*time.Millisecond, 503, 503},
+		{time.Millisecond, 200, 200},
+		{time.Hour, 200, 200},
+	} {
+		advance(step.advance)
+		if got := do(t, srv.Client(), http.MethodGet, srv.URL+ReadyPath).Status; got != step.ready {
+			t.Errorf("after %s more: GET / = %d, want %d", step.advance, got, step.ready)
+		}
+		if got := do(t, srv.Client(), http.MethodPost, srv.URL+ScorePath).Status; got != step.score {
+			t.Errorf("after %s more: POST /score = %d, want %d", step.advance, got, step.score)
+		}
 	}
 }

@@ -22,6 +22,8 @@ type Inputs struct {
 	FailStatus int
 	// Latency delays every /score answer (0 or more).
 	Latency time.Duration
+	// ReadyAfter is how long the pretend model takes to load (0 or more): "/" and /score answer 503 until then.
+	ReadyAfter time.Duration
 	// Grace is how long requests in flight may finish after Ctrl-C or SIGTERM (0 or more).
 	Grace time.Duration
 }
@@ -40,6 +42,7 @@ func (in *Inputs) AddFlags(fs *pflag.FlagSet) {
 	config.DecimalVar(fs, &in.FailRate, "fail-rate", d.FailRate, allowedFailRate, "fraction of /score requests (0 to 1) that fail, spread evenly")
 	config.WholeVarP(fs, &in.FailStatus, "fail-status", "", d.FailStatus, allowedFailStatus, "HTTP status of a failed request (400 to 599)")
 	config.DurationVarP(fs, &in.Latency, "latency", "", d.Latency, allowedLatency, "delay before every /score answer, e.g. 50ms")
+	config.DurationVarP(fs, &in.ReadyAfter, "ready-after", "", d.ReadyAfter, allowedReadyAfter, `how long the model takes to load, e.g. 30s: until then "/" (the readiness probe's path) and /score answer 503`)
 	config.DurationVarP(fs, &in.Grace, "shutdown-timeout", "", d.Grace, allowedGrace, "how long requests in flight may finish after Ctrl-C or SIGTERM")
 }
 
@@ -50,6 +53,7 @@ const (
 	allowedFailStatus = "an HTTP error status from 400 to 599"
 	allowedLatency    = "a duration of 0 or more, e.g. 50ms"
 	allowedGrace      = "a duration of 0 or more, e.g. 10s"
+	allowedReadyAfter = "a duration of 0 or more, e.g. 30s"
 )
 
 // Options validates the inputs into the handler's Options; the first bad one is a
@@ -66,11 +70,13 @@ func (in *Inputs) Options() (Options, error) {
 		return Options{}, bad("fail-status", fmt.Sprint(in.FailStatus), allowedFailStatus)
 	case in.Latency < 0:
 		return Options{}, bad("latency", in.Latency.String(), allowedLatency)
+	case in.ReadyAfter < 0:
+		return Options{}, bad("ready-after", in.ReadyAfter.String(), allowedReadyAfter)
 	case in.Grace < 0:
 		return Options{}, bad("shutdown-timeout", in.Grace.String(), allowedGrace)
 	}
 	if _, _, err := net.SplitHostPort(in.Addr); err != nil {
 		return Options{}, bad("addr", in.Addr, "HOST:PORT or :PORT, e.g. :5001 or 127.0.0.1:5001")
 	}
-	return Options{Answer: in.Answer, FailRate: in.FailRate, FailStatus: in.FailStatus, Latency: in.Latency}, nil
+	return Options{Answer: in.Answer, FailRate: in.FailRate, FailStatus: in.FailStatus, Latency: in.Latency, ReadyAfter: in.ReadyAfter}, nil
 }

@@ -37,6 +37,7 @@ func TestInputsRejects(t *testing.T) {
 		{"status above 599", []string{"--fail-status", "600"}, `invalid fail-status "600": allowed: an HTTP error status from 400 to 599`},
 		{"negative latency", []string{"--latency", "-1s"}, `invalid latency "-1s": allowed: a duration of 0 or more, e.g. 50ms`},
 		{"negative shutdown timeout", []string{"--shutdown-timeout", "-1s"}, `invalid shutdown-timeout "-1s": allowed: a duration of 0 or more, e.g. 10s`},
+		{"negative ready-after", []string{"--ready-after", "-30s"}, `invalid ready-after "-30s": allowed: a duration of 0 or more, e.g. 30s`},
 		{"address without port", []string{"--addr", "localhost"}, `invalid addr "localhost": allowed: HOST:PORT or :PORT, e.g. :5001 or 127.0.0.1:5001`},
 		{"empty address", []string{"--addr", ""}, `invalid addr "": allowed: HOST:PORT or :PORT, e.g. :5001 or 127.0.0.1:5001`},
 	}
@@ -69,6 +70,7 @@ func TestInputsOptions(t *testing.T) {
 		{"every input", []string{"--addr", "127.0.0.1:5002", "--answer", "New Model B", "--fail-rate", "1", "--fail-status", "599",
 			"--latency", "50ms", "--shutdown-timeout", "0s"}, Options{Answer: "New Model B", FailRate: 1, FailStatus: 599, Latency: 50 * time.Millisecond}},
 		{"lowest status", []string{"--fail-status", "400", "--addr", "[::1]:0"}, Options{Answer: "New Model A", FailStatus: 400}},
+		{"slow model load", []string{"--ready-after", "30s"}, Options{Answer: "New Model A", FailStatus: 500, ReadyAfter: 30 * time.Second}},
 	}
 	for _, tc := range tests {
 		t.Run(tc.name, func(t *testing.T) {
