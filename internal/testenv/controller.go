@@ -2,6 +2,7 @@ package testenv
 
 import (
 	"context"
+	"net/http"
 	"sync"
 	"testing"
 	"time"
@@ -13,7 +14,9 @@ import (
 )
 
 // Controller stands in for kube-controller-manager and the kubelet: it marks every Deployment
-// rolled out and available shortly after each change, except those a test holds back or fails.
+// rolled out and available shortly after each change, except those a test holds back or fails
+// and those whose pods fail their readiness probes (ServeModel): it marks those unready, and ready
+// once the probes pass.
 type Controller struct {
 	env  *Env
 	mu   sync.Mutex
@@ -21,6 +24,9 @@ type Controller struct {
 	// fail holds the Deployments whose rollouts fail (Fail), and failedAt when each last did.
 	fail     map[string]PodProblem
 	failedAt map[string]time.Time
+	// models answer the readiness probes of a Deployment's pods (ServeModel); probes counts them.
+	models map[string]http.Handler
+	probes map[string]int
 }
 
 // StartController runs a Controller until the test ends.
@@ -33,7 +39,8 @@ func (e *Env) StartController(t testing.TB) *Controller {
 
 // RunController runs a Controller until ctx ends; done closes when it has stopped.
 func (e *Env) RunController(ctx context.Context) (*Controller, <-chan struct{}) {
-	c := &Controller{env: e, hold: map[string]bool{}, fail: map[string]PodProblem{}, failedAt: map[string]time.Time{}}
+	c := &Controller{env: e, hold: map[string]bool{}, fail: map[string]PodProblem{}, failedAt: map[string]time.Time{},
+		models: map[string]http.Handler{}, probes: map[string]int{}}
 	done := make(chan struct{})
 	go func() {
 		defer close(done)
@@ -115,10 +122,18 @@ func (c *Controller) sync(ctx context.Context) {
 			}
 			continue
 		}
-		if c.held(d.GetNamespace(), d.GetName()) || IsRolledOut(d) {
+		if c.held(d.GetNamespace(), d.GetName()) {
 			continue
 		}
-		_ = c.env.MarkReady(ctx, d)
+		if !c.probesPass(d) {
+			if !IsProbeUnready(d) {
+				_ = c.env.MarkProbeUnready(ctx, d)
+			}
+			continue
+		}
+		if !IsRolledOut(d) {
+			_ = c.env.MarkReady(ctx, d)
+		}
 	}
 }
 

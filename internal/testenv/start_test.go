@@ -60,4 +60,5 @@ func TestEnvServesIstioAndPlaysController(t *testing.T) {
 	if testenv.IsRolledOut(held) {
 		t.Fatal("held Deployment default/held was marked ready")
 	}
+	t.Run("readiness probes", func(t *testing.T) { controllerHonoursProbes(t, e, c) })
 }

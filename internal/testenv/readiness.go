@@ -1,0 +1,126 @@
+package testenv
+
+import (
+	"context"
+	"net/http"
+	"net/http/httptest"
+	"time"
+
+	appsv1 "k8s.io/api/apps/v1"
+	corev1 "k8s.io/api/core/v1"
+	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
+	"k8s.io/apimachinery/pkg/apis/meta/v1/unstructured"
+	"k8s.io/apimachinery/pkg/runtime"
+
+	"github.com/mlcanary/mlcanary/internal/kube"
+)
+
+// ServeModel makes h play the scoring process in every pod of Deployment namespace/name: the
+// Controller then does what the kubelet does with each container's readiness probe — an HTTP GET
+// of the probe's path, sent to h, is ready when h answers a status from 200 to 399 — and counts
+// the Deployment's pods ready only while every container's HTTP readiness probe is. h is the
+// readiness signal the test controls (e.g. scoringmock.Handler with ReadyAfter on a clock the test
+// moves). A probe on a port the container does not declare never succeeds (the kubelet's
+// connection would be refused). A pod template without any readiness probe is ready as soon as the
+// Controller sees it, whatever h answers: Kubernetes calls a pod without a readiness probe ready
+// once its containers start, loaded model or not. Exec and TCP probes are taken as passing.
+// Without ServeModel, a Deployment's probes all pass (every other test's model is loaded at once).
+func (c *Controller) ServeModel(namespace, name string, h http.Handler) {
+	c.mu.Lock()
+	defer c.mu.Unlock()
+	c.models[namespace+"/"+name] = h
+}
+
+// Probes counts the readiness probes the Controller has sent to Deployment namespace/name's
+// model (ServeModel).
+func (c *Controller) Probes(namespace, name string) int {
+	c.mu.Lock()
+	defer c.mu.Unlock()
+	return c.probes[namespace+"/"+name]
+}
+
+// probesPass reports whether d's pods pass their readiness probes now (see ServeModel).
+func (c *Controller) probesPass(d *unstructured.Unstructured) bool {
+	c.mu.Lock()
+	h := c.models[d.GetNamespace()+"/"+d.GetName()]
+	c.mu.Unlock()
+	if h == nil {
+		return true
+	}
+	var typed appsv1.Deployment
+	if runtime.DefaultUnstructuredConverter.FromUnstructured(d.Object, &typed) != nil {
+		return false
+	}
+	for _, ct := range typed.Spec.Template.Spec.Containers {
+		p := ct.ReadinessProbe
+		if p == nil || p.HTTPGet == nil {
+			continue
+		}
+		c.mu.Lock()
+		c.probes[d.GetNamespace()+"/"+d.GetName()]++
+		c.mu.Unlock()
+		if !declaresPort(ct, p.HTTPGet) {
+			return false
+		}
+		path := p.HTTPGet.Path
+		if path == "" {
+			path = "/"
+		}
+		rec := httptest.NewRecorder()
+		h.ServeHTTP(rec, httptest.NewRequest(http.MethodGet, path, nil))
+		if rec.Code < 200 || rec.Code >= 400 {
+			return false
+		}
+	}
+	return true
+}
+
+// declaresPort reports whether the probe's port is one the container declares, by number or name.
+func declaresPort(ct corev1.Container, get *corev1.HTTPGetAction) bool {
+	for _, p := range ct.Ports {
+		if (get.Port.StrVal == "" && get.Port.IntVal == p.ContainerPort) || (get.Port.StrVal != "" && get.Port.StrVal == p.Name) {
+			return true
+		}
+	}
+	return false
+}
+
+// IsProbeUnready reports whether d's status says its current generation's pods all run, updated,
+// but none is ready (MarkProbeUnready).
+func IsProbeUnready(d *unstructured.Unstructured) bool {
+	og, _, _ := unstructured.NestedInt64(d.Object, "status", "observedGeneration")
+	want, found, _ := unstructured.NestedInt64(d.Object, "spec", "replicas")
+	if !found {
+		want = 1
+	}
+	upd, _, _ := unstructured.NestedInt64(d.Object, "status", "updatedReplicas")
+	avail, _, _ := unstructured.NestedInt64(d.Object, "status", "availableReplicas")
+	unavail, _, _ := unstructured.NestedInt64(d.Object, "status", "unavailableReplicas")
+	return og >= d.GetGeneration() && upd == want && avail == 0 && unavail == want
+}
+
+// MarkProbeUnready writes d's status as the Deployment controller does while every pod of the
+// current generation runs but fails its readiness probe: all replicas updated, none ready or
+// available, Available=False and Progressing=True (the rollout is still within its deadline).
+func (e *Env) MarkProbeUnready(ctx context.Context, d *unstructured.Unstructured) error {
+	want, found, _ := unstructured.NestedInt64(d.Object, "spec", "replicas")
+	if !found {
+		want = 1
+	}
+	now := time.Now().UTC().Format(time.RFC3339)
+	d = d.DeepCopy()
+	d.Object["status"] = map[string]any{
+		"observedGeneration":  d.GetGeneration(),
+		"replicas":            want,
+		"updatedReplicas":     want,
+		"unavailableReplicas": want,
+		"conditions": []any{
+			map[string]any{"type": "Available", "status": "False", "reason": "MinimumReplicasUnavailable",
+				"message": "Deployment does not have minimum availability.", "lastUpdateTime": now, "lastTransitionTime": now},
+			map[string]any{"type": "Progressing", "status": "True", "reason": "ReplicaSetUpdated",
+				"message": "ReplicaSet is progressing.", "lastUpdateTime": now, "lastTransitionTime": now},
+		},
+	}
+	_, err := e.Dynamic.Resource(kube.Deployments).Namespace(d.GetNamespace()).UpdateStatus(ctx, d, metav1.UpdateOptions{})
+	return err
+}
