@@ -11,6 +11,7 @@ import (
 	"io"
 	"os"
 	"path/filepath"
+	"time"
 
 	"k8s.io/client-go/tools/clientcmd"
 	clientcmdapi "k8s.io/client-go/tools/clientcmd/api"
@@ -25,6 +26,9 @@ const (
 	ImageB = "myregistry.azurecr.io/model:2"
 )
 
+// ModelLoad is how long each new pod's model takes to load in the demo (serve-model --ready-after).
+const ModelLoad = 3 * time.Second
+
 // Run starts the API server, runs the flow, prints to out, and stops everything it started.
 func Run(ctx context.Context, out io.Writer) (err error) {
 	env, err := testenv.New(testenv.Options{})
@@ -33,8 +37,14 @@ func Run(ctx context.Context, out io.Writer) (err error) {
 	}
 	defer func() { err = errors.Join(err, env.Stop()) }()
 	cctx, cancel := context.WithCancel(ctx)
-	_, done := env.RunController(cctx)
+	ctrl, done := env.RunController(cctx)
 	defer func() { cancel(); <-done }()
+	// Every pod's model takes ModelLoad to load and answers its readiness probe only then, so the
+	// stages that deploy show mlcanary waiting for the model before it routes.
+	ctrl.ModelLoadTime(ModelLoad)
+	if _, err := fmt.Fprintf(out, "each new pod's model takes %s to load (its readiness probe GET / answers 503 until then): a stage that deploys waits for it before it routes\n", ModelLoad); err != nil {
+		return err
+	}
 
 	if err := env.CreateNamespace(ctx, "abtesting"); err != nil {
 		return err
@@ -85,7 +95,7 @@ func flow(ctx context.Context, out io.Writer, kubeconfig string) error {
 				return err
 			}
 		}
-		streams := app.Streams{In: os.Stdin, Out: w, Err: io.Discard} // the summary says what changed
+		streams := app.Streams{In: os.Stdin, Out: w, Err: w} // the progress (the wait for the model), then the summary
 		if code := app.Run(ctx, streams, s.args, env); code != app.ExitOK {
 			return fmt.Errorf("mlcanary %s exited with %d", joinArgs(s.args), code)
 		}

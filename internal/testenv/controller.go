@@ -27,6 +27,9 @@ type Controller struct {
 	// models answer the readiness probes of a Deployment's pods (ServeModel); probes counts them.
 	models map[string]http.Handler
 	probes map[string]int
+	// loadTime and generations: ModelLoadTime's model per Deployment generation.
+	loadTime    time.Duration
+	generations map[string]http.Handler
 }
 
 // StartController runs a Controller until the test ends.
@@ -40,7 +43,7 @@ func (e *Env) StartController(t testing.TB) *Controller {
 // RunController runs a Controller until ctx ends; done closes when it has stopped.
 func (e *Env) RunController(ctx context.Context) (*Controller, <-chan struct{}) {
 	c := &Controller{env: e, hold: map[string]bool{}, fail: map[string]PodProblem{}, failedAt: map[string]time.Time{},
-		models: map[string]http.Handler{}, probes: map[string]int{}}
+		models: map[string]http.Handler{}, probes: map[string]int{}, generations: map[string]http.Handler{}}
 	done := make(chan struct{})
 	go func() {
 		defer close(done)

@@ -2,6 +2,7 @@ package testenv
 
 import (
 	"context"
+	"fmt"
 	"net/http"
 	"net/http/httptest"
 	"time"
@@ -13,6 +14,7 @@ import (
 	"k8s.io/apimachinery/pkg/runtime"
 
 	"github.com/mlcanary/mlcanary/internal/kube"
+	"github.com/mlcanary/mlcanary/internal/scoringmock"
 )
 
 // ServeModel makes h play the scoring process in every pod of Deployment namespace/name: the
@@ -31,6 +33,33 @@ func (c *Controller) ServeModel(namespace, name string, h http.Handler) {
 	c.models[namespace+"/"+name] = h
 }
 
+// ModelLoadTime makes every Deployment without a model of its own (ServeModel) run serve-model's
+// handler with ReadyAfter d: the pods of each new generation (each rollout starts new pods) answer
+// their readiness probes 503 for d after the Controller first sees that generation, and 200 after,
+// as a real model that takes d to load. 0 (the default) is a model loaded at once. `make demo` uses
+// it to show a stage waiting for the model.
+func (c *Controller) ModelLoadTime(d time.Duration) {
+	c.mu.Lock()
+	defer c.mu.Unlock()
+	c.loadTime = d
+}
+
+// modelOf is the handler that answers d's probes: the one ServeModel registered, else, with a
+// ModelLoadTime, the handler of d's current generation's pods (created when first asked), else nil.
+func (c *Controller) modelOf(d *unstructured.Unstructured) http.Handler {
+	c.mu.Lock()
+	defer c.mu.Unlock()
+	key := d.GetNamespace() + "/" + d.GetName()
+	if h := c.models[key]; h != nil || c.loadTime == 0 {
+		return h
+	}
+	gen := fmt.Sprintf("%s@%d", key, d.GetGeneration())
+	if c.generations[gen] == nil {
+		c.generations[gen] = scoringmock.Handler(scoringmock.Options{Answer: d.GetName(), ReadyAfter: c.loadTime})
+	}
+	return c.generations[gen]
+}
+
 // Probes counts the readiness probes the Controller has sent to Deployment namespace/name's
 // model (ServeModel).
 func (c *Controller) Probes(namespace, name string) int {
@@ -41,9 +70,7 @@ func (c *Controller) Probes(namespace, name string) int {
 
 // probesPass reports whether d's pods pass their readiness probes now (see ServeModel).
 func (c *Controller) probesPass(d *unstructured.Unstructured) bool {
-	c.mu.Lock()
-	h := c.models[d.GetNamespace()+"/"+d.GetName()]
-	c.mu.Unlock()
+	h := c.modelOf(d)
 	if h == nil {
 		return true
 	}

@@ -97,4 +97,26 @@ func controllerHonoursProbes(t *testing.T, e *testenv.Env, c *testenv.Controller
 	if c.Probes("default", "by-number") == 0 || c.Probes("default", "no-probe") != 0 {
 		t.Errorf("probes sent: by-number %d (want some), no-probe %d (want none)", c.Probes("default", "by-number"), c.Probes("default", "no-probe"))
 	}
+
+	// ModelLoadTime: each generation's pods answer 503 for the load time, then 200.
+	c.ModelLoadTime(time.Second)
+	start := time.Now()
+	if _, err := e.Dynamic.Resource(kube.Deployments).Namespace("default").Create(ctx, probed("slow", httpGet("/", int64(5001))), metav1.CreateOptions{}); err != nil {
+		t.Fatal(err)
+	}
+	settle("slow model loading", map[string]bool{"slow": false})
+	settle("slow model loaded", map[string]bool{"slow": true})
+	if took := time.Since(start); took < time.Second {
+		t.Errorf("a model that takes 1s to load was ready after %s", took)
+	}
+	d, err := e.Dynamic.Resource(kube.Deployments).Namespace("default").Get(ctx, "slow", metav1.GetOptions{})
+	if err != nil {
+		t.Fatal(err)
+	}
+	_ = unstructured.SetNestedField(d.Object, map[string]any{"app": "slow", "rollout": "2"}, "spec", "template", "metadata", "labels")
+	if _, err := e.Dynamic.Resource(kube.Deployments).Namespace("default").Update(ctx, d, metav1.UpdateOptions{}); err != nil {
+		t.Fatal(err)
+	}
+	settle("new pods loading the model again", map[string]bool{"slow": false})
+	settle("new pods loaded", map[string]bool{"slow": true})
 }
