@@ -78,10 +78,10 @@ var refusals = []refusal{
 	}, `Blue_0 did not complete: applying Service %s/model-svc-blue: namespace "%s" does not exist; create it first (kubectl create namespace %s, labelled istio-injection=enabled for the sidecars); nothing was changed`},
 	{"rejected credential", "Blue_0", func(_ *testing.T, e *testenv.Env, _ *string) *rest.Config {
 		return &rest.Config{Host: e.Config.Host, BearerToken: "not-a-valid-token", TLSClientConfig: rest.TLSClientConfig{CAData: e.Config.CAData}}
-	}, `Blue_0: checking for Istio's API: the API server at %h rejected the credentials (401 Unauthorized); the token has expired or was revoked, or the client certificate is not trusted: renew the kubeconfig or service connection, then run the stage again`},
+	}, `Blue_0: reading VirtualService %s/mlmodel-virtualservice: the API server at %h rejected the credentials (401 Unauthorized); the token has expired or was revoked, or the client certificate is not trusted: renew the kubeconfig or service connection, then run the stage again`},
 	{"unreachable", "Blue_0", func(*testing.T, *testenv.Env, *string) *rest.Config {
 		return &rest.Config{Host: "https://127.0.0.1:1"}
-	}, `Blue_0: checking for Istio's API: cannot reach the API server at https://127.0.0.1:1 (dial tcp 127.0.0.1:1: connect: connection refused); check the server address in the kubeconfig or service connection and that the cluster is running and reachable from this machine (network, firewall, private cluster), then run the stage again`},
+	}, `Blue_0: reading VirtualService %s/mlmodel-virtualservice: cannot reach the API server at https://127.0.0.1:1 (dial tcp 127.0.0.1:1: connect: connection refused); check the server address in the kubeconfig or service connection and that the cluster is running and reachable from this machine (network, firewall, private cluster), then run the stage again`},
 }
 
 // line is the expected line for ns on e; a deletion time (%t) matches any.

@@ -8,6 +8,7 @@ import (
 	"context"
 	"fmt"
 	"reflect"
+	"slices"
 	"strings"
 	"testing"
 
@@ -220,17 +221,24 @@ func TestStatusAfterAFailedBlue0(t *testing.T) {
 // TestOptionalReadsUnderTheDocumentedRole: the documented Role grants no list on
 // HorizontalPodAutoscalers nor on Ingresses. A stage still runs; its notes say what was not
 // checked, the Gateway API route kinds in one note (RBAC refuses them before the API server would
-// say it does not serve them).
+// say it does not serve them). Autoscalers matter only to a stage that may write a Deployment
+// (Blue_Green, re-run here), routes to blue to the stage that removes it (Green_100).
 func TestOptionalReadsUnderTheDocumentedRole(t *testing.T) {
 	f := blueGreenFromD0(t)
 	cl := documentedRoleClient(t, f)
-	res, err := cl.Stage(context.Background(), f.cfg("Green_100", ""), t.Logf)
+	res, err := cl.Stage(context.Background(), f.cfg("Blue_Green", ""), t.Logf)
+	if err != nil {
+		t.Fatalf("Blue_Green with the documented Role: %v", err)
+	}
+	if want := "HorizontalPodAutoscalers in namespace " + f.ns + " were not checked (the credentials cannot list them; optional)"; !slices.ContainsFunc(res.Notes, func(n string) bool { return strings.HasPrefix(n, want) }) {
+		t.Errorf("Blue_Green notes %q lack %q", res.Notes, want)
+	}
+	res, err = cl.Stage(context.Background(), f.cfg("Green_100", ""), t.Logf)
 	if err != nil {
 		t.Fatalf("Green_100 with the documented Role: %v", err)
 	}
 	notes := strings.Join(res.Notes, "\n")
 	for _, want := range []string{
-		"HorizontalPodAutoscalers in namespace " + f.ns + " were not checked (the credentials cannot list them; optional)",
 		"ingresses.networking.k8s.io in namespace " + f.ns + " were not checked for routes: the credentials cannot list them (optional)",
 	} {
 		if !strings.Contains(notes, want) {

@@ -103,7 +103,7 @@ func TestRefusalsNameTheirCause(t *testing.T) {
 			"; nothing was changed"},
 		{"rejected credential", nil, "Blue_0", func(*testing.T, *fixture, *config.Config) *rest.Config {
 			return &rest.Config{Host: env.Config.Host, BearerToken: "not-a-valid-token", TLSClientConfig: rest.TLSClientConfig{CAData: env.Config.CAData}}
-		}, kube.CauseCredentials, `Blue_0: checking for Istio's API: the API server at ` + env.Config.Host + ` rejected the credentials (401 Unauthorized); the token has expired or was revoked`,
+		}, kube.CauseCredentials, `Blue_0: reading VirtualService %s/mlmodel-virtualservice: the API server at ` + env.Config.Host + ` rejected the credentials (401 Unauthorized); the token has expired or was revoked`,
 			"run the stage again"},
 		{"server does not answer", nil, "Blue_0", func(t *testing.T, _ *fixture, _ *config.Config) *rest.Config {
 			// A listener that accepts connections and never answers, as a hung API server or a
@@ -121,12 +121,12 @@ func TestRefusalsNameTheirCause(t *testing.T) {
 				}
 			}()
 			return &rest.Config{Host: "https://" + l.Addr().String(), Timeout: 300 * time.Millisecond}
-		}, kube.CauseTimeout, `Blue_0: checking for Istio's API: the API server at https://127.0.0.1:`, // then the port and the
+		}, kube.CauseTimeout, `Blue_0: reading VirtualService %s/mlmodel-virtualservice: the API server at https://127.0.0.1:`, // then the port and the
 			// client's words, which depend on where the request was when its timeout ended it
 			"); check that the cluster is up and reachable from this machine, then run the stage again"},
 		{"unreachable", nil, "Blue_0", func(*testing.T, *fixture, *config.Config) *rest.Config {
 			return &rest.Config{Host: "https://127.0.0.1:1", Timeout: 2 * time.Second}
-		}, kube.CauseUnreachable, `Blue_0: checking for Istio's API: cannot reach the API server at https://127.0.0.1:1 (dial tcp 127.0.0.1:1: connect: connection refused)`,
+		}, kube.CauseUnreachable, `Blue_0: reading VirtualService %s/mlmodel-virtualservice: cannot reach the API server at https://127.0.0.1:1 (dial tcp 127.0.0.1:1: connect: connection refused)`,
 			"then run the stage again"},
 	}
 	for _, tt := range tests {

@@ -18,14 +18,15 @@ import (
 //   - *memory.Cluster (internal/kube/memory), objects held in memory that records every apply body:
 //     plan --offline runs the executor against it (Offline), and fast tests decide against it.
 //
-// Get returns nil, nil for an object that does not exist; List lists every namespace when ns is "";
+// Get returns nil, nil for an object that does not exist (on the API server, a Get of the
+// VirtualService also fails when Istio is not installed: kube.Client.Get); List lists every namespace when ns is "";
 // Apply is a server-side apply as kube.FieldManager and returns what is (or, with dryRun, would be)
 // stored; Delete of an object already gone is not an error. Errors are one sentence (kube.APIError).
 type Cluster interface {
-	// CheckIstio fails when the cluster does not serve Istio's networking v1 API.
-	CheckIstio(ctx context.Context, ns string) error
 	Get(ctx context.Context, gvr schema.GroupVersionResource, ns, name string) (*unstructured.Unstructured, error)
 	List(ctx context.Context, gvr schema.GroupVersionResource, ns string) ([]*unstructured.Unstructured, error)
+	// ListSelected is List of the objects whose labels match a label selector.
+	ListSelected(ctx context.Context, gvr schema.GroupVersionResource, ns, selector string) ([]*unstructured.Unstructured, error)
 	Apply(ctx context.Context, gvr schema.GroupVersionResource, obj *unstructured.Unstructured, dryRun bool) (*unstructured.Unstructured, error)
 	Delete(ctx context.Context, gvr schema.GroupVersionResource, ns, name string, dryRun bool) error
 	// WaitRollout returns once Deployment ns/name is rolled out (kube.RolloutOf), failing with

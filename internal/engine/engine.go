@@ -156,7 +156,7 @@ func (c *Client) Plan(ctx context.Context, cfg config.Config) (*summary.Result, 
 
 // Status reports the live stage, weights, images and readiness without writing anything.
 func (c *Client) Status(ctx context.Context, cfg config.Config) (*summary.Result, error) {
-	live, err := c.observe(ctx, &cfg)
+	live, err := c.observeFor(ctx, &cfg, false)
 	if err != nil {
 		return nil, err
 	}

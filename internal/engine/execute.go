@@ -35,6 +35,9 @@ type execution struct {
 	vs decidedVS
 	// routedAt is the change time recorded by this run's last VirtualService write.
 	routedAt time.Time
+	// seen holds the objects as this run last read or wrote them (nil: known not to exist), from
+	// the reads it decided on until it waits or drains (seen.go).
+	seen map[seenKey]*unstructured.Unstructured
 }
 
 // newExecution prepares plan p's steps against the live state it was made from.
@@ -45,6 +48,7 @@ func newExecution(c *Client, cfg *config.Config, live *liveState, p *plan.Plan, 
 		_, e.images[v] = scoringContainer(live.observed().typed[v])
 	}
 	e.vs = decidedFrom(live.vs)
+	e.seeDecided()
 	return e
 }
 
@@ -61,7 +65,7 @@ func (e *execution) check(ctx context.Context) error {
 				return err
 			}
 		case plan.ApplyGateway:
-			live, err := e.c.cluster.Get(ctx, kube.Gateways, e.cfg.Namespace, e.cfg.Gateway)
+			live, err := e.get(ctx, kube.Gateways, e.cfg.Gateway)
 			if err != nil {
 				return err
 			}
@@ -140,7 +144,7 @@ func (e *execution) apply(ctx context.Context, gvr schema.GroupVersionResource, 
 	if err != nil {
 		return err
 	}
-	live, err := e.c.cluster.Get(ctx, gvr, name.GetNamespace(), name.GetName())
+	live, err := e.get(ctx, gvr, name.GetName())
 	if err != nil {
 		return err
 	}
@@ -189,6 +193,7 @@ func (e *execution) drain(ctx context.Context, v config.Version) error {
 		return nil
 	}
 	e.log("waiting %s for the gateways to stop sending traffic to %s", wait.Round(time.Second), v)
+	e.forgetSeen()
 	select {
 	case <-ctx.Done():
 		return fmt.Errorf("draining %s: %w", v, ctx.Err())
@@ -220,16 +225,20 @@ func (e *execution) writeObject(ctx context.Context, gvr schema.GroupVersionReso
 		e.res.Diff += diff(kube.Kind(gvr)+" "+e.cfg.Namespace+"/"+desired.GetName(), live, out)
 		return live, nil
 	}
+	e.see(gvr, desired.GetName(), out)
 	return out, nil
 }
 
 func (e *execution) remove(ctx context.Context, gvr schema.GroupVersionResource, name string) error {
-	live, err := e.c.cluster.Get(ctx, gvr, e.cfg.Namespace, name)
+	live, err := e.get(ctx, gvr, name)
 	if err != nil || live == nil {
 		return err
 	}
 	if err := e.c.cluster.Delete(ctx, gvr, e.cfg.Namespace, name, e.cfg.DryRun); err != nil {
 		return err
+	}
+	if !e.cfg.DryRun {
+		e.see(gvr, name, nil)
 	}
 	e.change("deleted", gvr, name, "")
 	if e.cfg.DryRun { // the whole object is not shown: it may hold values nobody should print
@@ -246,7 +255,11 @@ func (e *execution) wait(ctx context.Context, v config.Version) error {
 	if e.cfg.DryRun {
 		return nil
 	}
+	if d, ok := e.seen[seenKey{kube.Deployments, name}]; ok && kube.RolloutOf(d).Done {
+		return nil // rolled out as this run last saw it, and not written since (a re-run)
+	}
 	e.log("waiting up to %s for Deployment %s/%s to be ready", e.cfg.Timeout, e.cfg.Namespace, name)
+	e.forgetSeen()
 	return e.c.cluster.WaitRollout(ctx, e.cfg.Namespace, name, kube.WaitOptions{Timeout: e.cfg.Timeout, Interval: e.c.PollInterval, Log: e.log})
 }
 

@@ -106,6 +106,7 @@ type recorder struct {
 	requests   int
 	writes     []string
 	lists      []string // list requests for VirtualServices, with their query
+	sent       []string // every request since the last reset: "METHOD path?query" (requests_test.go)
 	violations []string
 	// beforeWrite, when set, runs just before a write is sent: a test's concurrent writer.
 	beforeWrite func(req *http.Request)
@@ -124,6 +125,7 @@ func (r *recorder) RoundTrip(req *http.Request) (*http.Response, error) {
 	write := req.Method != http.MethodGet && !dryRun
 	r.mu.Lock()
 	r.requests++
+	r.sent = append(r.sent, sentLine(req, dryRun))
 	if write {
 		r.writes = append(r.writes, req.Method+" "+req.URL.Path)
 	}
@@ -171,7 +173,7 @@ func (r *recorder) WrappedRoundTripper() http.RoundTripper { return r.next }
 func (r *recorder) reset() {
 	r.mu.Lock()
 	defer r.mu.Unlock()
-	r.requests, r.writes, r.lists = 0, nil, nil
+	r.requests, r.writes, r.lists, r.sent = 0, nil, nil, nil
 }
 
 // listed returns the VirtualService list requests counted since the last reset.

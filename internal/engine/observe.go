@@ -36,7 +36,10 @@ type liveState struct {
 	autoscaledNote string
 	// boundGateway is what is known of an existing Gateway the VirtualService binds to.
 	boundGateway plan.GatewayState
-	decided      *plan.Live // facts(), computed once
+	// gateway is mlcanary's Gateway (--gateway NAME) as observe read it for a stage (gatewayRead).
+	gateway     *unstructured.Unstructured
+	gatewayRead bool
+	decided     *plan.Live // facts(), computed once
 	// read is what the observed objects say, each read once (observed).
 	read *observed
 }
@@ -65,37 +68,83 @@ func (l *liveState) observed() *observed {
 	return l.read
 }
 
-// observe checks that Istio and the namespace exist and reads both Deployments, both Services and
-// the VirtualService: seven requests (eight when it binds to a Gateway in another namespace), plus
-// one list of HorizontalPodAutoscalers when a Deployment mlcanary created exists.
+// observe reads what a stage decides on, each object once, the reads that do not depend on each
+// other at the same time (reads.go): the VirtualService (its read also fails when Istio is not
+// installed), both Deployments and both Services (one label-selected list each, plus a read of any
+// not found there: an adopted object lacks mlcanary's label) and, for a stage (not status), the
+// Gateway mlcanary may own. Four requests when everything is mlcanary's. Then, only when needed:
+// the namespace, when none of these objects exists (to say that it is missing); a Gateway in
+// another namespace the VirtualService binds to; the HorizontalPodAutoscalers, when the stage may
+// write a Deployment mlcanary created (Blue_0, Blue_Green).
 func (c *Client) observe(ctx context.Context, cfg *config.Config) (*liveState, error) {
-	if err := c.cluster.CheckIstio(ctx, cfg.Namespace); err != nil {
-		return nil, err
+	return c.observeFor(ctx, cfg, true)
+}
+
+func (c *Client) observeFor(ctx context.Context, cfg *config.Config, stage bool) (*liveState, error) {
+	l := &liveState{cfg: cfg}
+	var gateway func() error
+	if _, _, external := cfg.GatewayRef(); stage && !external {
+		gateway = func() (err error) {
+			l.gateway, err = c.cluster.Get(ctx, kube.Gateways, cfg.Namespace, cfg.Gateway)
+			l.gatewayRead = err == nil
+			return err
+		}
 	}
-	ns, err := c.cluster.Get(ctx, kube.Namespaces, "", cfg.Namespace)
-	if err != nil && !kube.IsForbidden(err) { // a namespace-scoped role may not read namespaces
-		return nil, err
-	}
-	if ns == nil && err == nil {
-		return nil, fmt.Errorf("namespace %q does not exist; create it first (kubectl create namespace %s, labelled istio-injection=enabled for the sidecars)", cfg.Namespace, cfg.Namespace)
-	}
-	l, err := c.readRouting(ctx, cfg)
+	err := concurrently(
+		func() (err error) {
+			l.vs, err = c.cluster.Get(ctx, kube.VirtualServices, cfg.Namespace, cfg.VirtualService)
+			return err
+		},
+		func() (err error) {
+			l.deployments, err = c.readVersions(ctx, cfg, kube.Deployments, func(o config.Names) string { return o.Deployment })
+			return err
+		},
+		func() (err error) {
+			l.services, err = c.readVersions(ctx, cfg, kube.Services, func(o config.Names) string { return o.Service })
+			return err
+		},
+		gateway,
+	)
 	if err != nil {
 		return nil, err
 	}
-	l.services = map[config.Version]*unstructured.Unstructured{}
-	for _, v := range config.Versions {
-		if l.services[v], err = c.cluster.Get(ctx, kube.Services, cfg.Namespace, cfg.Objects[v].Service); err != nil {
+	if l.nothingFound() {
+		ns, err := c.cluster.Get(ctx, kube.Namespaces, "", cfg.Namespace)
+		if err != nil && !kube.IsForbidden(err) { // a namespace-scoped role may not read namespaces
 			return nil, err
+		}
+		if ns == nil && err == nil {
+			return nil, fmt.Errorf("namespace %q does not exist; create it first (kubectl create namespace %s, labelled istio-injection=enabled for the sidecars)", cfg.Namespace, cfg.Namespace)
 		}
 	}
 	if l.boundGateway, err = c.boundGateway(ctx, cfg, l.observed().binding); err != nil {
 		return nil, err
 	}
-	if err := c.readAutoscaled(ctx, l); err != nil {
-		return nil, err
+	if stage && deploys(cfg.Stage.Kind) {
+		if err := c.readAutoscaled(ctx, l); err != nil {
+			return nil, err
+		}
 	}
 	return l, nil
+}
+
+// nothingFound reports whether none of the objects observe read exists.
+func (l *liveState) nothingFound() bool {
+	if l.vs != nil || l.gateway != nil {
+		return false
+	}
+	for _, v := range config.Versions {
+		if l.deployments[v] != nil || l.services[v] != nil {
+			return false
+		}
+	}
+	return true
+}
+
+// deploys reports whether a stage of kind k may write a Deployment (plan: Blue_0 deploys blue,
+// Blue_Green green), the only stages whose decision depends on the replicas mlcanary may set.
+func deploys(k config.Kind) bool {
+	return k == config.KindBlue0 || k == config.KindBlueGreen
 }
 
 // boundGateway reads the existing Gateway in another namespace that the VirtualService is bound to
@@ -116,21 +165,6 @@ func (c *Client) boundGateway(ctx context.Context, cfg *config.Config, b routing
 		return plan.GatewayAbsent, nil
 	}
 	return plan.GatewayPresent, nil
-}
-
-// readRouting reads what status is derived from: both Deployments and the VirtualService.
-func (c *Client) readRouting(ctx context.Context, cfg *config.Config) (*liveState, error) {
-	l := &liveState{cfg: cfg, deployments: map[config.Version]*unstructured.Unstructured{}}
-	var err error
-	for _, v := range config.Versions {
-		if l.deployments[v], err = c.cluster.Get(ctx, kube.Deployments, cfg.Namespace, cfg.Objects[v].Deployment); err != nil {
-			return nil, err
-		}
-	}
-	if l.vs, err = c.cluster.Get(ctx, kube.VirtualServices, cfg.Namespace, cfg.VirtualService); err != nil {
-		return nil, err
-	}
-	return l, nil
 }
 
 // facts converts the live objects into the facts package plan decides on (once: it renders

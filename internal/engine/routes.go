@@ -27,6 +27,7 @@ func (e *execution) routes(ctx context.Context, r routing.Routing) error {
 		err := e.routeOnce(ctx, r)
 		if isConflict(err) && attempt < maxWriteAttempts {
 			conflict = err
+			e.unsee(kube.VirtualServices, e.cfg.VirtualService) // read it again
 			e.log("VirtualService %s/%s was written by someone else just now; reading it again", e.cfg.Namespace, e.cfg.VirtualService)
 			continue
 		}
@@ -40,7 +41,7 @@ func (e *execution) routes(ctx context.Context, r routing.Routing) error {
 
 func (e *execution) routeOnce(ctx context.Context, r routing.Routing) error {
 	cfg := e.cfg
-	live, err := e.c.cluster.Get(ctx, kube.VirtualServices, cfg.Namespace, cfg.VirtualService)
+	live, err := e.get(ctx, kube.VirtualServices, cfg.VirtualService)
 	if err != nil {
 		return err
 	}
@@ -77,20 +78,32 @@ func (e *execution) routeOnce(ctx context.Context, r routing.Routing) error {
 	return err
 }
 
-// routable re-reads, just before routing, every version r sends traffic to: its Deployment must
+// routable re-checks, just before routing, every version r sends traffic to: its Deployment must
 // still be rolled out with the image the stage decided on, and its Service present, whatever
-// happened since the stage decided. A status or metadata change of the Deployment does not matter:
-// one the controller has not observed yet (an annotation raises a Deployment's generation) is
-// waited for, as `kubectl rollout status` waits, within the stage's timeout, and then judged.
+// happened since the stage decided. What it checks is what the run knows of them now (seen.go):
+// read again, at the same time, after the run waited or drained; the very reads it decided on when
+// it routes straight after them (a Blue_N), so the check costs no request then. A status or
+// metadata change of the Deployment does not matter: one the controller has not observed yet (an
+// annotation raises a Deployment's generation) is waited for, as `kubectl rollout status` waits,
+// within the stage's timeout, and then judged.
 func (e *execution) routable(ctx context.Context, r routing.Routing) error {
 	if e.cfg.DryRun {
 		return nil
+	}
+	var routed []seenKey
+	for _, v := range config.Versions {
+		if r.References(v) {
+			routed = append(routed, seenKey{kube.Deployments, e.cfg.Objects[v].Deployment}, seenKey{kube.Services, e.cfg.Objects[v].Service})
+		}
+	}
+	if err := e.readUnseen(ctx, routed...); err != nil {
+		return err
 	}
 	for _, v := range config.Versions {
 		if !r.References(v) {
 			continue
 		}
-		d, err := e.c.cluster.Get(ctx, kube.Deployments, e.cfg.Namespace, e.cfg.Objects[v].Deployment)
+		d, err := e.get(ctx, kube.Deployments, e.cfg.Objects[v].Deployment)
 		if err != nil {
 			return err
 		}
@@ -99,7 +112,7 @@ func (e *execution) routable(ctx context.Context, r routing.Routing) error {
 			if err := e.wait(ctx, v); err != nil {
 				return fmt.Errorf("%s is not ready any more, so no route goes to it: %w", v, err)
 			}
-			if d, err = e.c.cluster.Get(ctx, kube.Deployments, e.cfg.Namespace, e.cfg.Objects[v].Deployment); err != nil {
+			if d, err = e.get(ctx, kube.Deployments, e.cfg.Objects[v].Deployment); err != nil {
 				return err
 			}
 			typed = typedDeployment(d)
@@ -111,7 +124,7 @@ func (e *execution) routable(ctx context.Context, r routing.Routing) error {
 			return changed("%s runs %s now, not %s as when this stage decided: someone changed Deployment %s/%s while this stage ran; run the stage again to decide from the new state",
 				v, img, e.images[v], e.cfg.Namespace, e.cfg.Objects[v].Deployment)
 		}
-		svc, err := e.c.cluster.Get(ctx, kube.Services, e.cfg.Namespace, e.cfg.Objects[v].Service)
+		svc, err := e.get(ctx, kube.Services, e.cfg.Objects[v].Service)
 		if err != nil {
 			return err
 		}

@@ -183,7 +183,7 @@ func TestClusterProblemsAreOneSentence(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	assertStageErr(t, nobody, f.cfg("Blue_0", imgA), `RBAC does not allow user "nobody" to list virtualservices.networking.istio.io`)
+	assertStageErr(t, nobody, f.cfg("Blue_0", imgA), `RBAC does not allow user "nobody" to get virtualservices.networking.istio.io`)
 	unreachable := &rest.Config{Host: "https://127.0.0.1:1", Timeout: 2 * time.Second}
 	assertStageErr(t, unreachable, f.cfg("Blue_0", imgA), "cannot reach the API server at https://127.0.0.1:1")
 }

@@ -58,12 +58,26 @@ type Client struct {
 	host string
 }
 
+// Client-side rate limit: a stage sends a few dozen requests at most (a writing Blue_N about six),
+// and client-go's default limiter (5 requests/s after a burst of 10) would make it wait on itself
+// past the tenth. This explicit limiter is bounded, so a runaway loop still cannot flood the API
+// server, but a stage never waits on it at its normal count; the API server's own priority and
+// fairness (429 with Retry-After) is what throttles.
+const (
+	clientQPS   = 50
+	clientBurst = 100
+)
+
 // New builds a Client for rc without contacting the server.
 //
 // A 429 Too Many Requests fails the request at once, saying the server's Retry-After, instead of
-// client-go retrying it silently up to 10 times (noSilentRetry).
+// client-go retrying it silently up to 10 times (noSilentRetry). Unless rc brings its own
+// RateLimiter, requests are limited to clientQPS per second after a burst of clientBurst.
 func New(rc *rest.Config) (*Client, error) {
 	rc = rest.CopyConfig(rc)
+	if rc.RateLimiter == nil {
+		rc.QPS, rc.Burst = clientQPS, clientBurst
+	}
 	rc.Wrap(func(rt http.RoundTripper) http.RoundTripper { return noSilentRetry{next: rt} })
 	dyn, err := dynamic.NewForConfig(rc)
 	if err != nil {
@@ -97,14 +111,25 @@ func (c *Client) CheckIstio(ctx context.Context, ns string) error {
 }
 
 // Get returns the object, or nil when it does not exist.
+//
+// For the resources mlcanary needs served (Deployments, Services, Namespaces, VirtualServices,
+// Gateways), only the API server's own answer that the object does not exist is "does not exist":
+// a 404 that names no object is the resource type not being served (Istio not installed: the same
+// sentence as CheckIstio, which is asked only then) or something other than an API server
+// answering, and is an error. So reading the VirtualService also checks for Istio, in one request.
 func (c *Client) Get(ctx context.Context, gvr schema.GroupVersionResource, ns, name string) (*unstructured.Unstructured, error) {
 	var r dynamic.ResourceInterface = c.dyn.Resource(gvr)
 	if ns != "" {
 		r = c.dyn.Resource(gvr).Namespace(ns)
 	}
 	obj, err := r.Get(ctx, name, metav1.GetOptions{})
-	if apierrors.IsNotFound(err) {
+	if apierrors.IsNotFound(err) && (!required(gvr) || objectNotFound(err, name)) {
 		return nil, nil
+	}
+	if apierrors.IsNotFound(err) && (gvr == VirtualServices || gvr == Gateways) {
+		if ierr := c.CheckIstio(ctx, ns); ierr != nil {
+			return nil, ierr
+		}
 	}
 	if err != nil {
 		return nil, c.explain(ctx, err, "reading "+Kind(gvr)+" "+qualified(ns, name), ns)
@@ -148,6 +173,31 @@ func (c *Client) Delete(ctx context.Context, gvr schema.GroupVersionResource, ns
 		return c.explain(ctx, err, "deleting "+Kind(gvr)+" "+qualified(ns, name), ns)
 	}
 	return c.explainWrite(ctx, err, "deleting", Kind(gvr)+" "+qualified(ns, name), ns)
+}
+
+// required reports whether gvr is one of the resources every stage needs the API server to serve.
+func required(gvr schema.GroupVersionResource) bool {
+	switch gvr {
+	case Deployments, Services, Namespaces, VirtualServices, Gateways:
+		return true
+	}
+	return false
+}
+
+// objectNotFound reports whether err is the API server's answer that object name does not exist
+// (a Status naming it), not a 404 for a path it does not serve (a Status naming no object, as for a
+// resource type that is not installed) nor a 404 that client-go made up from another server's page.
+func objectNotFound(err error, name string) bool {
+	st, ok := statusOf(err)
+	if !ok || st.Details == nil || st.Details.Name != name {
+		return false
+	}
+	for _, c := range st.Details.Causes {
+		if c.Type == metav1.CauseTypeUnexpectedServerResponse {
+			return false
+		}
+	}
+	return true
 }
 
 func qualified(ns, name string) string {

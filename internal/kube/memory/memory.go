@@ -25,6 +25,7 @@ import (
 	"sync"
 
 	"k8s.io/apimachinery/pkg/apis/meta/v1/unstructured"
+	"k8s.io/apimachinery/pkg/labels"
 	"k8s.io/apimachinery/pkg/runtime/schema"
 
 	"github.com/mlcanary/mlcanary/internal/kube"
@@ -95,9 +96,6 @@ func (c *Cluster) Forget() {
 	c.writes = nil
 }
 
-// CheckIstio always passes: the cluster serves every resource.
-func (c *Cluster) CheckIstio(context.Context, string) error { return nil }
-
 // Get returns a copy of the object, or nil when it does not exist.
 func (c *Cluster) Get(_ context.Context, gvr schema.GroupVersionResource, ns, name string) (*unstructured.Unstructured, error) {
 	c.mu.Lock()
@@ -122,6 +120,22 @@ func (c *Cluster) List(_ context.Context, gvr schema.GroupVersionResource, ns st
 		a, b := out[i], out[j]
 		return a.GetNamespace() < b.GetNamespace() || a.GetNamespace() == b.GetNamespace() && a.GetName() < b.GetName()
 	})
+	return out, nil
+}
+
+// ListSelected is List of the objects whose labels match selector (a label selector).
+func (c *Cluster) ListSelected(ctx context.Context, gvr schema.GroupVersionResource, ns, selector string) ([]*unstructured.Unstructured, error) {
+	sel, err := labels.Parse(selector)
+	if err != nil {
+		return nil, fmt.Errorf("label selector %q: %w", selector, err)
+	}
+	all, _ := c.List(ctx, gvr, ns)
+	var out []*unstructured.Unstructured
+	for _, obj := range all {
+		if sel.Matches(labels.Set(obj.GetLabels())) {
+			out = append(out, obj)
+		}
+	}
 	return out, nil
 }
 
