@@ -77,11 +77,18 @@ func (e *execution) check(ctx context.Context) error {
 	return nil
 }
 
-// steps carries the plan's steps out in order, stopping at the first error.
+// steps carries the plan's steps out in order, stopping at the first error. After a rollout wait,
+// what the next steps read is read at once, at the same time (readsOf), so the stage is done a
+// moment after the Deployment is ready.
 func (e *execution) steps(ctx context.Context) error {
-	for _, s := range e.plan.Steps {
+	for i, s := range e.plan.Steps {
 		if err := e.step(ctx, s); err != nil {
 			return err
+		}
+		if s.Action == plan.WaitReady {
+			if err := e.readUnseen(ctx, e.readsOf(e.plan.Steps[i+1:])...); err != nil {
+				return err
+			}
 		}
 	}
 	return nil

@@ -19,30 +19,43 @@ import (
 // refuses that, as a namespace-scoped Role does — the namespace's, with a note that other
 // namespaces were not checked. The lists are paged (kube.List), so a namespace with thousands of
 // VirtualServices costs a few bounded requests, and only stages that remove or replace pay them.
+// They go out at the same time as the lists of the other route kinds (readRoutes).
 func (c *Client) readOthers(ctx context.Context, l *liveState, displaced []config.Version) error {
 	cfg := l.cfg
-	all, err := c.cluster.List(ctx, kube.VirtualServices, "")
-	if refused(err) {
-		if all, err = c.cluster.List(ctx, kube.VirtualServices, cfg.Namespace); err == nil {
-			names := make([]string, len(displaced))
-			for i, v := range displaced {
-				names[i] = string(v)
+	var all []*unstructured.Unstructured
+	var note string
+	err := concurrently(func() error {
+		var err error
+		all, err = c.cluster.List(ctx, kube.VirtualServices, "")
+		if refused(err) {
+			if all, err = c.cluster.List(ctx, kube.VirtualServices, cfg.Namespace); err == nil {
+				names := make([]string, len(displaced))
+				for i, v := range displaced {
+					names[i] = string(v)
+				}
+				note = fmt.Sprintf("only VirtualServices in namespace %s were checked for routes to %s: the credentials cannot list VirtualServices in all namespaces (optional)",
+					cfg.Namespace, strings.Join(names, " and "))
 			}
-			l.othersNote = fmt.Sprintf("only VirtualServices in namespace %s were checked for routes to %s: the credentials cannot list VirtualServices in all namespaces (optional)",
-				cfg.Namespace, strings.Join(names, " and "))
 		}
-	}
+		if err != nil {
+			return fmt.Errorf("checking which VirtualServices route to %s before changing it: %w", displaced[0], err)
+		}
+		return nil
+	}, func() error {
+		if err := c.readRoutes(ctx, l); err != nil {
+			return fmt.Errorf("checking which routes send traffic to %s before changing it: %w", displaced[0], err)
+		}
+		return nil
+	})
 	if err != nil {
-		return fmt.Errorf("checking which VirtualServices route to %s before changing it: %w", displaced[0], err)
+		return err
 	}
+	l.othersNote = note
 	l.others = l.others[:0]
 	for _, vs := range all {
 		if vs.GetNamespace() != cfg.Namespace || vs.GetName() != cfg.VirtualService { // l.vs is the one decided on
 			l.others = append(l.others, vs)
 		}
-	}
-	if err := c.readRoutes(ctx, l); err != nil {
-		return fmt.Errorf("checking which routes send traffic to %s before changing it: %w", displaced[0], err)
 	}
 	l.othersRead, l.decided = true, nil
 	return nil
@@ -62,27 +75,23 @@ var (
 
 // readRoutes reads the routes outside Istio's VirtualServices that may send traffic to a version
 // (l.routeRefs): the namespace's Ingresses (an Ingress reaches only its own namespace's Services),
-// and the Gateway API routes of every namespace the credentials can list (else the namespace's).
-// A kind the API server does not serve (404: the Gateway API CRDs are not installed) is skipped;
-// one the credentials may not list (403) is skipped with a note, as the reads are optional.
+// and the Gateway API routes of every namespace the credentials can list (else the namespace's),
+// every kind at the same time. A kind the API server does not serve (404: the Gateway API CRDs are
+// not installed) is skipped; one the credentials may not list (403) is skipped with a note, as the
+// reads are optional.
 func (c *Client) readRoutes(ctx context.Context, l *liveState) error {
 	ns := l.cfg.Namespace
-	l.routeRefs, l.routeNotes = map[config.Version][]routing.Reference{}, nil
-	var refusedKinds []string
-	add := func(refs map[config.Version][]routing.Reference) {
-		for v, r := range refs {
-			l.routeRefs[v] = append(l.routeRefs[v], r...)
-		}
+	type listed struct {
+		items []*unstructured.Unstructured
+		// narrowed: only the namespace's could be listed; refused: none could.
+		narrowed, refused bool
 	}
-	list := func(gvr schema.GroupVersionResource, namespaces ...string) ([]*unstructured.Unstructured, error) {
+	list := func(gvr schema.GroupVersionResource, out *listed, namespaces ...string) error {
 		var err error
 		for _, n := range namespaces {
-			var items []*unstructured.Unstructured
-			if items, err = c.cluster.List(ctx, gvr, n); err == nil {
-				if n != "" && len(namespaces) > 1 {
-					l.routeNotes = append(l.routeNotes, fmt.Sprintf("only %s in namespace %s were checked for routes: the credentials cannot list them in all namespaces (optional)", gvr.Resource, ns))
-				}
-				return items, nil
+			if out.items, err = c.cluster.List(ctx, gvr, n); err == nil {
+				out.narrowed = n != "" && len(namespaces) > 1
+				return nil
 			}
 			if !refused(err) {
 				break
@@ -90,28 +99,48 @@ func (c *Client) readRoutes(ctx context.Context, l *liveState) error {
 		}
 		switch {
 		case kube.CauseOf(err) == kube.CauseNotFound:
-			return nil, nil
+			return nil
 		case refused(err):
-			refusedKinds = append(refusedKinds, gvr.Resource)
-			return nil, nil
+			out.refused = true
+			return nil
 		}
-		return nil, err
-	}
-	ings, err := list(ingresses, ns)
-	if err != nil {
 		return err
 	}
-	if len(refusedKinds) > 0 {
-		l.routeNotes = append(l.routeNotes, fmt.Sprintf("ingresses.networking.k8s.io in namespace %s were not checked for routes: the credentials cannot list them (optional)", ns))
-		refusedKinds = nil
-	}
-	add(ownership.IngressReferences(l.cfg, ings...))
-	for _, gvr := range gatewayRoutes {
-		routes, err := list(gvr, "", ns)
-		if err != nil {
-			return err
+	kinds := append([]schema.GroupVersionResource{ingresses}, gatewayRoutes...)
+	results := make([]listed, len(kinds))
+	reads := make([]func() error, len(kinds))
+	for i, gvr := range kinds {
+		if gvr == ingresses {
+			reads[i] = func() error { return list(gvr, &results[i], ns) }
+		} else {
+			reads[i] = func() error { return list(gvr, &results[i], "", ns) }
 		}
-		add(ownership.GatewayRouteReferences(l.cfg, routes...))
+	}
+	if err := concurrently(reads...); err != nil {
+		return err
+	}
+	l.routeRefs, l.routeNotes = map[config.Version][]routing.Reference{}, nil
+	add := func(refs map[config.Version][]routing.Reference) {
+		for v, r := range refs {
+			l.routeRefs[v] = append(l.routeRefs[v], r...)
+		}
+	}
+	var refusedKinds []string
+	for i, gvr := range kinds {
+		r := results[i]
+		if r.narrowed {
+			l.routeNotes = append(l.routeNotes, fmt.Sprintf("only %s in namespace %s were checked for routes: the credentials cannot list them in all namespaces (optional)", gvr.Resource, ns))
+		}
+		switch {
+		case gvr == ingresses && r.refused:
+			l.routeNotes = append(l.routeNotes, fmt.Sprintf("ingresses.networking.k8s.io in namespace %s were not checked for routes: the credentials cannot list them (optional)", ns))
+		case gvr == ingresses:
+			add(ownership.IngressReferences(l.cfg, r.items...))
+		case r.refused:
+			refusedKinds = append(refusedKinds, gvr.Resource)
+		default:
+			add(ownership.GatewayRouteReferences(l.cfg, r.items...))
+		}
 	}
 	// RBAC refuses before the API server says whether it serves a kind, so one note covers them.
 	if len(refusedKinds) > 0 {

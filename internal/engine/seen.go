@@ -2,6 +2,7 @@ package engine
 
 import (
 	"context"
+	"slices"
 	"sync"
 
 	"k8s.io/apimachinery/pkg/apis/meta/v1/unstructured"
@@ -9,6 +10,7 @@ import (
 
 	"github.com/mlcanary/mlcanary/internal/config"
 	"github.com/mlcanary/mlcanary/internal/kube"
+	"github.com/mlcanary/mlcanary/internal/plan"
 )
 
 // seenKey names an object of the stage's namespace.
@@ -65,12 +67,12 @@ func (e *execution) get(ctx context.Context, gvr schema.GroupVersionResource, na
 	return obj, err
 }
 
-// readUnseen reads the objects of keys not seen, at the same time (concurrently).
+// readUnseen reads the objects of keys not seen, each once, at the same time (concurrently).
 func (e *execution) readUnseen(ctx context.Context, keys ...seenKey) error {
 	var mu sync.Mutex
 	reads := make([]func() error, len(keys))
 	for i, k := range keys {
-		if _, ok := e.seen[k]; ok {
+		if _, ok := e.seen[k]; ok || slices.Contains(keys[:i], k) {
 			continue
 		}
 		reads[i] = func() error {
@@ -84,4 +86,29 @@ func (e *execution) readUnseen(ctx context.Context, keys ...seenKey) error {
 		}
 	}
 	return concurrently(reads...)
+}
+
+// readsOf is what steps read, up to the first that waits or may drain (after which everything is
+// read again anyway): the Services and Gateway they apply, the VirtualService they route with and
+// the Deployments and Services of the versions they route to (routable).
+func (e *execution) readsOf(steps []plan.Step) []seenKey {
+	var keys []seenKey
+	for _, s := range steps {
+		switch s.Action {
+		case plan.WaitReady, plan.ApplyDeployment, plan.DeleteDeployment:
+			return keys
+		case plan.ApplyService, plan.DeleteService:
+			keys = append(keys, seenKey{kube.Services, e.cfg.Objects[s.Version].Service})
+		case plan.ApplyGateway:
+			keys = append(keys, seenKey{kube.Gateways, e.cfg.Gateway})
+		case plan.ApplyRoutes:
+			keys = append(keys, seenKey{kube.VirtualServices, e.cfg.VirtualService})
+			for _, v := range config.Versions {
+				if s.Routing.References(v) {
+					keys = append(keys, seenKey{kube.Deployments, e.cfg.Objects[v].Deployment}, seenKey{kube.Services, e.cfg.Objects[v].Service})
+				}
+			}
+		}
+	}
+	return keys
 }

@@ -10,6 +10,7 @@ import (
 	appsv1 "k8s.io/api/apps/v1"
 	corev1 "k8s.io/api/core/v1"
 	"k8s.io/apimachinery/pkg/apis/meta/v1/unstructured"
+	"k8s.io/apimachinery/pkg/watch"
 )
 
 // Rollout is a Deployment's progress as `kubectl rollout status` judges it.
@@ -175,8 +176,9 @@ func podLines(pods []string) string {
 }
 
 // WaitRollout watches and polls Deployment ns/name until its rollout is done, logging progress.
-// A watch (when the credentials allow it) wakes it at every change; polls every Interval are the
-// fallback and the safety net. It fails at
+// A watch (when the credentials allow it) delivers every change, which is judged as delivered, so a
+// rollout that finishes is noticed without a read after it; polls every Interval (backing off from
+// a quarter of it) are the fallback and the safety net. It fails at
 // once with *RolloutFailed when the Deployment controller declares the rollout failed, and with
 // *RolloutTimeout (the last known reason) when the timeout passes; both name the pods' problems
 // when the credentials may list pods. Every poll shares one deadline. A poll the server answers
@@ -194,8 +196,13 @@ func (c *Client) WaitRollout(ctx context.Context, ns, name string, o WaitOptions
 	defer cancel()
 	watching := &changes{c: c, ns: ns, name: name}
 	defer watching.stop()
+	var delivered *unstructured.Unstructured // the Deployment as the watch delivered it
 	for interval := max(o.Interval/4, time.Millisecond); ; interval = min(2*interval, o.Interval) {
-		d, err := c.Get(ctx, Deployments, ns, name)
+		d, err := delivered, error(nil)
+		if delivered == nil {
+			d, err = c.Get(ctx, Deployments, ns, name)
+		}
+		delivered = nil
 		if err != nil && time.Now().After(deadline) {
 			return &RolloutTimeout{Namespace: ns, Name: name, Timeout: o.Timeout, Reason: "the API server did not answer in time"}
 		}
@@ -242,6 +249,9 @@ func (c *Client) WaitRollout(ctx context.Context, ns, name string, o WaitOptions
 			return fmt.Errorf("waiting for Deployment %s/%s: %w", ns, name, ctx.Err())
 		case ev, ok := <-watching.next(ctx, rv):
 			watching.seen(ev, ok)
+			if u, isObject := ev.Object.(*unstructured.Unstructured); ok && isObject && (ev.Type == watch.Added || ev.Type == watch.Modified) {
+				delivered = u // judged as delivered: no read between the change and the verdict
+			}
 		case <-time.After(min(interval, time.Until(deadline)+time.Millisecond)):
 		}
 	}
