@@ -20,7 +20,7 @@ GOLANGCI    = scripts/tool.sh golangci-lint github.com/golangci/golangci-lint/v2
 # The GitHub workflows actionlint checks: the example pipelines and the act test workflows.
 GITHUB_WORKFLOWS = $(wildcard .github/workflows/*.yml .github/workflows/*.yaml pipelines/github-*.yml internal/*/testdata/act/*.yml)
 
-.PHONY: all build test istio-differential unit lint golden tools demo bench vsix release size clean
+.PHONY: all build test istio-differential unit lint golden tools demo bench bench-stage vsix release size clean
 
 all: build
 
@@ -93,6 +93,17 @@ demo: $(TOOLS_BIN)/kube-apiserver $(TOOLS_BIN)/etcd
 ## bench: the load generator vs hey on loopback (requests/s ratio) and its memory at 1e4 vs 1e6 requests
 bench: $(TOOLS_BIN)/hey
 	HEY=$(TOOLS_BIN)/hey scripts/bench-loadtest.sh
+
+## bench-stage: on one local API server with Istio's CRDs, times the same traffic shift (Blue_50 <->
+## Blue_40), interleaved, whole process each time, BENCH_ROUNDS rounds (default 15): helm upgrade
+## --install of the documented objects (helm v3 from tools/helm), kubectl apply --server-side of the
+## same objects (tools/kubectl) and mlcanary stage; also mlcanary's stage among 2,000 unrelated
+## Deployments, Services and VirtualServices, and a rollout wait's ready -> done delay. Prints
+## medians, min/max, requests per run and the ratios (internal/benchstage). Not part of make test.
+bench-stage: build tools
+	helm=$$(scripts/tool.sh helm helm.sh/helm/v3/cmd/helm) && \
+	kubectl=$$(scripts/tool.sh kubectl k8s.io/kubernetes/cmd/kubectl) && \
+	KUBEBUILDER_ASSETS=$(TOOLS_BIN) MLCANARY=$(CURDIR)/bin/mlcanary HELM=$$helm KUBECTL=$$kubectl $(GO) run ./cmd/benchstage
 
 ## vsix: the Azure DevOps extension in dist/ (four cross-compiled binaries; fails over 25 MiB)
 vsix:
