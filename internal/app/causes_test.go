@@ -101,7 +101,7 @@ func (r refusal) matches(e *testenv.Env, ns, got string) bool {
 func blueDeployment(t *testing.T, ns string) *unstructured.Unstructured {
 	c := config.Default()
 	c.Namespace = ns
-	d, err := render.Unstructured(render.Deployment(&c, config.Blue, "someone/else:1", ""))
+	d, err := render.Unstructured(render.Deployment(&c, config.Blue, nil, "someone/else:1"))
 	check(t, err)
 	return d
 }

@@ -52,6 +52,7 @@ func newPlanCommand(s Streams, env LookupEnv) *cobra.Command {
 		},
 	}
 	f.add(cmd)
+	f.in.Stdin = s.In // --pod-template -
 	cmd.Flags().Lookup("output").Usage = "output format: text or markdown (the plan for a person), yaml or json (only the objects: a YAML stream, a v1 List)"
 	config.BoolVarP(cmd.Flags(), &offline, "offline", "", false, "contact no cluster; assume the stage's preconditions hold")
 	cmd.Flags().StringVar(&greenImage, flagGreenImage, "", "with --offline: the image green runs on the cluster (for -o yaml|json of a stage that writes it)")

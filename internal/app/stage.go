@@ -24,6 +24,7 @@ func newStageCommand(s Streams, env LookupEnv) *cobra.Command {
 		},
 	}
 	f.add(cmd)
+	f.in.Stdin = s.In // --pod-template -
 	return cmd
 }
 

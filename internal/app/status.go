@@ -29,5 +29,6 @@ func newStatusCommand(s Streams, env LookupEnv) *cobra.Command {
 		},
 	}
 	f.add(cmd)
+	f.in.Stdin = s.In // --pod-template -
 	return cmd
 }

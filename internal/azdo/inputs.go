@@ -48,6 +48,8 @@ var flagInputs = []struct{ Input, Flag string }{
 	{"port", config.FlagPort},
 	{"replicas", config.FlagReplicas},
 	{"imagePullSecret", config.FlagImagePullSecret},
+	{"podTemplate", config.FlagPodTemplate},
+	{"container", config.FlagContainer},
 	{"header", config.FlagHeader},
 	{"uriPrefix", config.FlagURIPrefix},
 	{"readinessPath", config.FlagReadinessPath},

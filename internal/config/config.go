@@ -73,6 +73,11 @@ type Config struct {
 	Timeout time.Duration
 	// DryRun asks the server to validate every write without persisting it.
 	DryRun bool
+	// Template is the pod template both versions are deployed from (--pod-template); nil means
+	// the default: one container named Container (else ContainerName) listening on Port.
+	Template *PodTemplate
+	// Container names the scoring container (--container); "" means the only one, else ContainerName.
+	Container string
 	// ChangedBy records who changed traffic: a pipeline run URL, or "local".
 	ChangedBy string
 }

@@ -2,6 +2,7 @@ package config
 
 import (
 	"fmt"
+	"io"
 	"strconv"
 	"strings"
 	"time"
@@ -23,7 +24,11 @@ type Inputs struct {
 	ReadinessPath                            string
 	Image, ImageRepo, ImageTag               string
 	Timeout                                  string
+	PodTemplate, Container                   string
 	DryRun                                   bool
+
+	// Stdin is what --pod-template - reads (os.Stdin when nil).
+	Stdin io.Reader
 
 	// fs is the FlagSet AddFlags bound the inputs to: it tells which inputs were given (given).
 	fs *pflag.FlagSet
@@ -54,6 +59,8 @@ const (
 	FlagImageTag        = "image-tag"
 	FlagTimeout         = "timeout"
 	FlagDryRun          = "dry-run"
+	FlagPodTemplate     = "pod-template"
+	FlagContainer       = "container"
 )
 
 // AddFlags binds every input to fs with the documented defaults.
@@ -81,6 +88,8 @@ func (in *Inputs) AddFlags(fs *pflag.FlagSet) {
 	fs.StringVar(&in.ImageRepo, FlagImageRepo, "", "image repository, e.g. myregistry.azurecr.io/model (with --image-tag)")
 	fs.StringVar(&in.ImageTag, FlagImageTag, "", "image tag (with --image-repo)")
 	fs.StringVar(&in.Timeout, FlagTimeout, d.Timeout.String(), "how long to wait for a rollout, e.g. 10m")
+	fs.StringVar(&in.PodTemplate, FlagPodTemplate, "", "file (- for standard input) holding the Deployment or PodTemplateSpec both versions are deployed from (YAML or JSON)")
+	fs.StringVar(&in.Container, FlagContainer, "", "name of the scoring container in the pod template (default: the only container, else the one named model)")
 	BoolVarP(fs, &in.DryRun, FlagDryRun, "", false, "validate every write on the server without persisting it")
 }
 
@@ -94,19 +103,31 @@ func (in *Inputs) Config(stage string) (Config, error) {
 		return c, err
 	}
 	c.Stage = s
-	if err := in.fill(&c); err != nil {
-		return c, err
-	}
-	return c, c.validate(in.given)
+	return in.finish(c)
 }
 
 // StatusConfig parses and validates the inputs for a command without a stage (status, verify).
 func (in *Inputs) StatusConfig() (Config, error) {
-	c := Default()
+	return in.finish(Default())
+}
+
+// finish fills c from the inputs, validates it, and then reads and checks the pod template, whose
+// rules depend on valid {port}, {app} and {container} values.
+func (in *Inputs) finish(c Config) (Config, error) {
 	if err := in.fill(&c); err != nil {
 		return c, err
 	}
-	return c, c.validate(in.given)
+	if err := c.validate(in.given); err != nil {
+		return c, err
+	}
+	if in.PodTemplate != "" {
+		t, err := readPodTemplate(in.PodTemplate, in.Stdin, &c)
+		if err != nil {
+			return c, err
+		}
+		c.Template = t
+	}
+	return c, nil
 }
 
 // given reports whether the user gave the input named flag: it was set (pflag's Changed: typed on
@@ -131,6 +152,7 @@ func (in *Inputs) fill(c *Config) error {
 	c.Hosts = splitList(in.Hosts)
 	c.ImagePullSecret, c.Header, c.URIPrefix, c.DryRun = in.ImagePullSecret, in.Header, in.URIPrefix, in.DryRun
 	c.ReadinessPath = in.ReadinessPath
+	c.Container = strings.TrimSpace(in.Container)
 	var err error
 	if c.GatewayPort, err = int32Input(FlagGatewayPort, in.GatewayPort, allowedPort); err != nil {
 		return err

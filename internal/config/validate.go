@@ -39,6 +39,7 @@ func (c *Config) validate(given func(flag string) bool) error {
 		c.validateReadinessPath,
 		func() error { return c.validateImage(c.Stage.NeedsImage()) },
 		c.validateTimeout,
+		c.validateContainer,
 	}
 	for _, check := range checks {
 		if err := check(); err != nil {

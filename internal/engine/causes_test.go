@@ -77,7 +77,7 @@ func TestRefusalsNameTheirCause(t *testing.T) {
 		}, kube.CauseNamespaceTerminating, `applying Service %s/model-svc-blue: namespace "%s" is being deleted, so nothing new can be created in it`,
 			"; nothing was changed"},
 		{"invalid: someone else's Deployment with another selector", nil, "Blue_0", func(t *testing.T, f *fixture, c *config.Config) *rest.Config {
-			d, err := render.Unstructured(render.Deployment(c, config.Blue, imgB, ""))
+			d, err := render.Unstructured(render.Deployment(c, config.Blue, nil, imgB))
 			must(t, err)
 			for _, path := range [][]string{{"spec", "selector", "matchLabels"}, {"spec", "template", "metadata", "labels"}} {
 				must(t, unstructured.SetNestedStringMap(d.Object, map[string]string{"app": "someone-elses"}, path...))
@@ -88,7 +88,7 @@ func TestRefusalsNameTheirCause(t *testing.T) {
 		}, "", `Blue_0: Deployment %s/model-blue: spec.selector is app=someone-elses, but this stage writes it with pods labelled app=model,model_version=blue (--app model) and a Deployment's selector cannot be changed`,
 			"; delete the Deployment so that mlcanary creates it again, or run with the --app it was created with"}, // issue #8 kind 7: checked before the first write, not met mid-stage
 		{"Deployment being deleted", nil, "Blue_0", func(t *testing.T, _ *fixture, c *config.Config) *rest.Config {
-			d, err := render.Unstructured(render.Deployment(c, config.Blue, imgB, ""))
+			d, err := render.Unstructured(render.Deployment(c, config.Blue, nil, imgB))
 			must(t, err)
 			must(t, env.CreateBeingDeleted(ctx, kube.Deployments, d))
 			return nil

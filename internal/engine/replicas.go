@@ -61,7 +61,7 @@ func (c *Client) readAutoscaled(ctx context.Context, l *liveState) error {
 // stage rule that never reduces the capacity of the version that serves, or is about to serve, the
 // traffic.
 func (l *liveState) deployment(v config.Version, image, container string) (*appsv1.Deployment, func(desired, live *unstructured.Unstructured) error) {
-	d := render.Deployment(l.cfg, v, image, container)
+	d := render.Deployment(l.cfg, v, render.DefaultTemplate(l.cfg, container), image)
 	live := l.deployments[v]
 	if live == nil {
 		return d, nil

@@ -6,6 +6,9 @@
 package render
 
 import (
+	"maps"
+	"slices"
+
 	appsv1 "k8s.io/api/apps/v1"
 	corev1 "k8s.io/api/core/v1"
 	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
@@ -20,13 +23,17 @@ func objectLabels(c *config.Config, v config.Version) map[string]string {
 	return l
 }
 
-// Deployment builds version v's Deployment running image in the container named container (the
-// live one's name for a Deployment mlcanary adopted; config.ContainerName when empty). Its pods
-// carry Istio's version labels (TelemetryLabels) besides the selector's, and the scoring container
-// the readiness probe WithReadinessProbe adds for c.ReadinessPath on c.Port.
-func Deployment(c *config.Config, v config.Version, image, container string) *appsv1.Deployment {
-	if container == "" {
-		container = config.ContainerName
+// Deployment builds version v's Deployment from the pod template t (DefaultTemplate when nil):
+// the template's pod spec, labels and annotations as they are, plus what mlcanary owns — the
+// object's name, the version labels on the pods and as the selector, the scoring container's
+// (t.Container) image, its port --port when it declares none, the image pull secret, --replicas —
+// and, for a template the user gave, its hash (config.TemplateHashAnnotation) so later stages can
+// tell which template a version runs. Its pods carry Istio's version labels (TelemetryLabels)
+// besides the selector's, and the scoring container the readiness probe WithReadinessProbe adds
+// for c.ReadinessPath on c.Port when it has none.
+func Deployment(c *config.Config, v config.Version, t *config.PodTemplate, image string) *appsv1.Deployment {
+	if t == nil {
+		t = DefaultTemplate(c, "")
 	}
 	replicas := c.Replicas
 	d := &appsv1.Deployment{
@@ -35,23 +42,51 @@ func Deployment(c *config.Config, v config.Version, image, container string) *ap
 		Spec: appsv1.DeploymentSpec{
 			Replicas: &replicas,
 			Selector: &metav1.LabelSelector{MatchLabels: c.Labels(v)},
-			Template: corev1.PodTemplateSpec{
-				ObjectMeta: metav1.ObjectMeta{Labels: TelemetryLabels(c.Labels(v), v)},
-				Spec: corev1.PodSpec{
-					Containers: []corev1.Container{{
-						Name:  container,
-						Image: image,
-						Ports: []corev1.ContainerPort{{Name: "http", ContainerPort: c.Port, Protocol: corev1.ProtocolTCP}},
-					}},
-				},
-			},
+			Template: podTemplate(c, v, t, image),
 		},
 	}
-	d.Spec.Template.Spec, _ = WithReadinessProbe(d.Spec.Template.Spec, container, c.ReadinessPath, c.Port)
-	if c.ImagePullSecret != "" {
-		d.Spec.Template.Spec.ImagePullSecrets = []corev1.LocalObjectReference{{Name: c.ImagePullSecret}}
+	if t.Hash != "" {
+		d.Annotations = map[string]string{config.TemplateHashAnnotation: t.Hash}
 	}
 	return d
+}
+
+// DefaultTemplate is the pod template without --pod-template: one container named container
+// (config.ContainerName when empty) listening on --port, named http.
+func DefaultTemplate(c *config.Config, container string) *config.PodTemplate {
+	if container == "" {
+		container = config.ContainerName
+	}
+	return &config.PodTemplate{Container: container, Spec: corev1.PodTemplateSpec{Spec: corev1.PodSpec{
+		Containers: []corev1.Container{{Name: container}},
+	}}}
+}
+
+// podTemplate is t's pod template with what mlcanary owns set for version v.
+func podTemplate(c *config.Config, v config.Version, t *config.PodTemplate, image string) corev1.PodTemplateSpec {
+	p := *t.Spec.DeepCopy()
+	p.Name, p.Namespace, p.GenerateName = "", "", ""
+	labels := maps.Clone(p.Labels)
+	if labels == nil {
+		labels = map[string]string{}
+	}
+	maps.Copy(labels, c.Labels(v))
+	p.Labels = TelemetryLabels(labels, v)
+	for i := range p.Spec.Containers {
+		ctr := &p.Spec.Containers[i]
+		if ctr.Name != t.Container {
+			continue
+		}
+		ctr.Image = image
+		if len(ctr.Ports) == 0 {
+			ctr.Ports = []corev1.ContainerPort{{Name: "http", ContainerPort: c.Port, Protocol: corev1.ProtocolTCP}}
+		}
+	}
+	if s := c.ImagePullSecret; s != "" && !slices.ContainsFunc(p.Spec.ImagePullSecrets, func(r corev1.LocalObjectReference) bool { return r.Name == s }) {
+		p.Spec.ImagePullSecrets = append(p.Spec.ImagePullSecrets, corev1.LocalObjectReference{Name: s})
+	}
+	p.Spec, _ = WithReadinessProbe(p.Spec, t.Container, c.ReadinessPath, c.Port)
+	return p
 }
 
 // Service builds version v's Service, which the VirtualService routes to.

@@ -23,9 +23,9 @@ func TestBuilders(t *testing.T) {
 		name string
 		obj  any
 	}{
-		{"Deployment green", Deployment(&c, config.Green, "registry.example/model:41", "")},
-		{"Deployment blue (pull secret)", Deployment(&withSecret, config.Blue, "registry.example/model@sha256:"+strings.Repeat("ab", 32), "")},
-		{"Deployment green (adopted container scorer)", Deployment(&c, config.Green, "registry.example/model:41", "scorer")},
+		{"Deployment green", Deployment(&c, config.Green, nil, "registry.example/model:41")},
+		{"Deployment blue (pull secret)", Deployment(&withSecret, config.Blue, nil, "registry.example/model@sha256:"+strings.Repeat("ab", 32))},
+		{"Deployment green (adopted container scorer)", Deployment(&c, config.Green, DefaultTemplate(&c, "scorer"), "registry.example/model:41")},
 		{"Service green", Service(&c, config.Green)},
 		{"Service blue", Service(&c, config.Blue)},
 		{"Gateway", Gateway(&c)},

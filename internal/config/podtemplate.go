@@ -1,0 +1,228 @@
+package config
+
+import (
+	"bufio"
+	"bytes"
+	"crypto/sha256"
+	"encoding/hex"
+	"encoding/json"
+	"errors"
+	"fmt"
+	"io"
+	"os"
+	"strings"
+
+	appsv1 "k8s.io/api/apps/v1"
+	corev1 "k8s.io/api/core/v1"
+	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
+	utilyaml "k8s.io/apimachinery/pkg/util/yaml"
+	kjson "sigs.k8s.io/json"
+	"sigs.k8s.io/yaml"
+)
+
+// PodTemplate is the pod template both versions are deployed from (--pod-template), parsed and
+// checked against what mlcanary owns (CheckPodTemplate). mlcanary uses its pod spec, labels and
+// annotations as they are and sets only the version labels, the scoring container's image (and
+// its port --port when it declares none) and the image pull secret.
+type PodTemplate struct {
+	// Source is the file as the user typed it ("-" for standard input), for messages.
+	Source string
+	// Spec is the pod template as given (a Deployment's spec.template, or the bare PodTemplateSpec).
+	Spec corev1.PodTemplateSpec
+	// Container is the scoring container's name: the one --container names, else the only
+	// container, else the one named ContainerName.
+	Container string
+	// Hash identifies the template whatever image it runs: 24 hex digits of the SHA-256 of Spec as
+	// JSON with the scoring container's image cleared. Recorded on each Deployment
+	// (TemplateHashAnnotation) so later stages can tell whether a version still runs this template.
+	Hash string
+}
+
+// TemplateHashAnnotation records, on a Deployment deployed from a pod template, PodTemplate.Hash.
+const TemplateHashAnnotation = "mlcanary.io/template-hash"
+
+// maxTemplateBytes bounds what --pod-template reads: a rendered chart is rarely above 1 MiB.
+const maxTemplateBytes = 16 << 20
+
+// AllowedPodTemplate is what --pod-template takes.
+const AllowedPodTemplate = "a file (or - for standard input) holding a Deployment (apps/v1) or a PodTemplateSpec as YAML or JSON; a multi-document stream (helm template, kustomize build) with exactly one Deployment"
+
+// readPodTemplate reads the file named source ("-": stdin) and parses it (ParsePodTemplate).
+func readPodTemplate(source string, stdin io.Reader, c *Config) (*PodTemplate, error) {
+	var r io.Reader
+	if source == "-" {
+		if stdin == nil {
+			stdin = os.Stdin
+		}
+		r = stdin
+	} else {
+		f, err := os.Open(source)
+		if err != nil {
+			return nil, templateError(source, "cannot be read: "+pathError(err))
+		}
+		defer f.Close()
+		r = f
+	}
+	data, err := io.ReadAll(io.LimitReader(r, maxTemplateBytes+1))
+	if err != nil {
+		return nil, templateError(source, "cannot be read: "+pathError(err))
+	}
+	if len(data) > maxTemplateBytes {
+		return nil, templateError(source, fmt.Sprintf("is larger than %d MiB", maxTemplateBytes>>20))
+	}
+	return ParsePodTemplate(source, data, c)
+}
+
+// pathError is err without the path (the message names the file once, as typed).
+func pathError(err error) string {
+	var pe *os.PathError
+	if errors.As(err, &pe) {
+		return pe.Op + ": " + pe.Err.Error()
+	}
+	return err.Error()
+}
+
+// templateError is bad input in the pod template file source: one line naming the file as typed,
+// what is allowed and what was found.
+func templateError(source, found string) *InputError {
+	return &InputError{Input: FlagPodTemplate, Value: source, Allowed: AllowedPodTemplate + "; this one " + found}
+}
+
+// ParsePodTemplate decodes data (the contents of source) strictly — a misspelled or unknown field
+// is refused, named with its path — into the pod template of its one Deployment or of a bare
+// PodTemplateSpec, and checks it against what c (port, app, container) makes mlcanary own
+// (CheckPodTemplate). Every problem is an *InputError naming source.
+func ParsePodTemplate(source string, data []byte, c *Config) (*PodTemplate, error) {
+	spec, selector, err := decodeTemplate(source, data)
+	if err != nil {
+		return nil, err
+	}
+	t := &PodTemplate{Source: source, Spec: spec}
+	if err := checkPodTemplate(t, selector, c); err != nil {
+		return nil, err
+	}
+	return t, nil
+}
+
+// document is one object of the stream, as far as telling its kind needs.
+type document struct {
+	APIVersion string            `json:"apiVersion"`
+	Kind       string            `json:"kind"`
+	Items      []json.RawMessage `json:"items"`
+	Metadata   struct {
+		Name string `json:"name"`
+	} `json:"metadata"`
+}
+
+// decodeTemplate finds the pod template in the stream: the one Deployment's spec.template (other
+// kinds are skipped; a List's items count as documents) with its selector, or a single bare
+// PodTemplateSpec (nil selector).
+func decodeTemplate(source string, data []byte) (corev1.PodTemplateSpec, *metav1.LabelSelector, error) {
+	spec, selector, err := findTemplate(source, data)
+	if err != nil {
+		return corev1.PodTemplateSpec{}, nil, err
+	}
+	return *spec, selector, nil
+}
+
+func findTemplate(source string, data []byte) (*corev1.PodTemplateSpec, *metav1.LabelSelector, error) {
+	docs, err := splitDocuments(source, data)
+	if err != nil {
+		return nil, nil, err
+	}
+	var selector *metav1.LabelSelector
+	var deployments, kinds []string
+	var found *corev1.PodTemplateSpec
+	for i, raw := range docs {
+		var d document
+		if err := json.Unmarshal(raw, &d); err != nil {
+			return nil, nil, templateError(source, fmt.Sprintf("has a document %d that is not an object", i+1))
+		}
+		switch {
+		case d.Kind == "Deployment":
+			if d.APIVersion != "apps/v1" {
+				return nil, nil, templateError(source, fmt.Sprintf("has Deployment %s of apiVersion %q, not apps/v1", d.Metadata.Name, d.APIVersion))
+			}
+			var dep appsv1.Deployment
+			if err := strict(source, raw, &dep, "Deployment "+d.Metadata.Name); err != nil {
+				return nil, nil, err
+			}
+			deployments = append(deployments, dep.Name)
+			found, selector = &dep.Spec.Template, dep.Spec.Selector
+		case d.Kind == "" && d.APIVersion == "" && len(docs) == 1:
+			var t corev1.PodTemplateSpec
+			if err := strict(source, raw, &t, "PodTemplateSpec"); err != nil {
+				return nil, nil, err
+			}
+			found = &t
+		default:
+			kinds = append(kinds, strings.TrimSpace(d.Kind+" "+d.Metadata.Name))
+		}
+	}
+	switch {
+	case len(deployments) > 1:
+		return nil, nil, templateError(source, "has "+fmt.Sprint(len(deployments))+" Deployments ("+strings.Join(deployments, ", ")+"); keep the one that runs the model")
+	case found == nil && len(kinds) > 0:
+		return nil, nil, templateError(source, "has no Deployment (found "+strings.Join(kinds, ", ")+")")
+	case found == nil:
+		return nil, nil, templateError(source, "is empty")
+	case len(found.Spec.Containers) == 0:
+		return nil, nil, templateError(source, "has no containers (spec.containers)")
+	}
+	return found, selector, nil
+}
+
+// splitDocuments returns the stream's documents as JSON, skipping empty ones and expanding a
+// List's items.
+func splitDocuments(source string, data []byte) ([]json.RawMessage, error) {
+	var out []json.RawMessage
+	r := utilyaml.NewYAMLReader(bufio.NewReader(bytes.NewReader(data)))
+	for n := 1; ; n++ {
+		doc, err := r.Read()
+		if err == io.EOF {
+			return out, nil
+		}
+		if err != nil {
+			return nil, templateError(source, fmt.Sprintf("cannot be split into YAML documents: %v", err))
+		}
+		js, err := yaml.YAMLToJSONStrict(doc)
+		if err != nil {
+			return nil, templateError(source, fmt.Sprintf("is not valid YAML or JSON (document %d: %s)", n, strings.TrimPrefix(err.Error(), "error converting YAML to JSON: ")))
+		}
+		if t := bytes.TrimSpace(js); len(t) == 0 || string(t) == "null" {
+			continue
+		}
+		var d document
+		if json.Unmarshal(js, &d) == nil && d.Kind == "List" {
+			out = append(out, d.Items...)
+			continue
+		}
+		out = append(out, js)
+	}
+}
+
+// strict decodes raw into v refusing unknown, misspelled and duplicate fields, which
+// sigs.k8s.io/json names with their path (spec.template.spec.containers[0].resource).
+func strict(source string, raw []byte, v any, what string) error {
+	strictErrs, err := kjson.UnmarshalStrict(raw, v)
+	if err != nil {
+		return templateError(source, fmt.Sprintf("has a %s that does not decode: %v", what, err))
+	}
+	if len(strictErrs) > 0 {
+		return templateError(source, fmt.Sprintf("has a %s with %v (check the spelling against the Kubernetes API)", what, strictErrs[0]))
+	}
+	return nil
+}
+
+// templateHash is PodTemplate.Hash for spec whose scoring container is container.
+func templateHash(spec corev1.PodTemplateSpec, container string) string {
+	c := *spec.DeepCopy()
+	for i := range c.Spec.Containers {
+		if c.Spec.Containers[i].Name == container {
+			c.Spec.Containers[i].Image = ""
+		}
+	}
+	data, _ := json.Marshal(c)
+	sum := sha256.Sum256(data)
+	return hex.EncodeToString(sum[:12])
+}
