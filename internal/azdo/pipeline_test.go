@@ -22,8 +22,9 @@ type pipeline struct {
 				RunOnce struct {
 					Deploy struct {
 						Steps []struct {
-							Task   string
-							Inputs map[string]string
+							Checkout string
+							Task     string
+							Inputs   map[string]string
 						}
 					}
 				} `json:"runOnce"`
@@ -68,6 +69,13 @@ func TestAbtestPipeline(t *testing.T) {
 			continue
 		}
 		steps := s.Jobs[0].Strategy.RunOnce.Deploy.Steps
+		// A step that reads a pod template from the repository needs it checked out first: a
+		// deployment job checks nothing out by itself.
+		if len(steps) == 2 && steps[0].Checkout == "self" && steps[1].Inputs["podTemplate"] != "" {
+			steps = steps[1:]
+		} else if len(steps) == 1 && steps[0].Inputs["podTemplate"] != "" {
+			t.Errorf("stage %s reads podTemplate %s but checks nothing out (add - checkout: self before it)", s.Stage, steps[0].Inputs["podTemplate"])
+		}
 		if len(steps) != 1 || steps[0].Task != "MLCanary@1" || steps[0].Inputs["stage"] != s.Stage {
 			t.Errorf("stage %s: want one MLCanary@1 step with stage %s", s.Stage, s.Stage)
 			continue
@@ -83,6 +91,9 @@ func TestAbtestPipeline(t *testing.T) {
 		if (s.Stage == "Rollback") != (s.Condition == "failed()") {
 			t.Errorf("stage %s has condition %q", s.Stage, s.Condition)
 		}
+	}
+	if p.Variables["POD_TEMPLATE"] == "" {
+		t.Error("variable POD_TEMPLATE is not defined: the example shows a pod template in use")
 	}
 	want := []string{"Build", "Blue_0", "Blue_50", "Blue_100", "Blue_Green", "Green_100", "Rollback"}
 	if !slices.Equal(stages, want) {

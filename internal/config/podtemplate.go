@@ -38,8 +38,13 @@ type PodTemplate struct {
 	Hash string
 }
 
-// TemplateHashAnnotation records, on a Deployment deployed from a pod template, PodTemplate.Hash.
-const TemplateHashAnnotation = "mlcanary.io/template-hash"
+// Annotations on a Deployment deployed from a pod template: TemplateHashAnnotation records
+// PodTemplate.Hash, ContainerAnnotation its scoring container (PodTemplate.Container), so a later
+// stage — without --pod-template — knows which template and which container a version runs.
+const (
+	TemplateHashAnnotation = "mlcanary.io/template-hash"
+	ContainerAnnotation    = "mlcanary.io/container"
+)
 
 // maxTemplateBytes bounds what --pod-template reads: a rendered chart is rarely above 1 MiB.
 const maxTemplateBytes = 16 << 20

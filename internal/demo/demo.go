@@ -6,6 +6,7 @@ package demo
 
 import (
 	"context"
+	_ "embed"
 	"errors"
 	"fmt"
 	"io"
@@ -28,6 +29,12 @@ const (
 
 // ModelLoad is how long each new pod's model takes to load in the demo (serve-model --ready-after).
 const ModelLoad = 3 * time.Second
+
+// modelTemplate is the pod template the demo deploys both versions from (--pod-template): an
+// inference-server-like container with resources, probes and env.
+//
+//go:embed model.yaml
+var modelTemplate []byte
 
 // Run starts the API server, runs the flow, prints to out, and stops everything it started.
 func Run(ctx context.Context, out io.Writer) (err error) {
@@ -58,11 +65,16 @@ func Run(ctx context.Context, out io.Writer) (err error) {
 	if err := writeKubeconfig(env, kubeconfig); err != nil {
 		return err
 	}
-	return flow(ctx, out, kubeconfig)
+	template := filepath.Join(dir, "model.yaml")
+	if err := os.WriteFile(template, modelTemplate, 0o600); err != nil {
+		return err
+	}
+	return flow(ctx, out, kubeconfig, template)
 }
 
 // flow is the documented sequence: model A is live as green; model B goes through every stage.
-func flow(ctx context.Context, out io.Writer, kubeconfig string) error {
+// Blue_0 deploys from the pod template file template; Blue_Green copies blue's pod template.
+func flow(ctx context.Context, out io.Writer, kubeconfig, template string) error {
 	env := func(k string) (string, bool) {
 		if k == "KUBECONFIG" {
 			return kubeconfig, true
@@ -74,14 +86,14 @@ func flow(ctx context.Context, out io.Writer, kubeconfig string) error {
 		args  []string
 		quiet bool
 	}{
-		{"first release of model A (becomes green)", []string{"stage", "Blue_0", "--image", ImageA}, true},
+		{"first release of model A (becomes green)", []string{"stage", "Blue_0", "--image", ImageA, "--pod-template", template}, true},
 		{"", []string{"stage", "Blue_100"}, true},
 		{"", []string{"stage", "Blue_Green"}, true},
 		{"", []string{"stage", "Green_100"}, true},
-		{"Blue_0: deploy model B as blue, all traffic still on green", []string{"stage", "Blue_0", "--image", ImageB}, false},
+		{"Blue_0: deploy model B as blue from the pod template, all traffic still on green", []string{"stage", "Blue_0", "--image", ImageB, "--pod-template", template}, false},
 		{"Blue_50: split traffic", []string{"stage", "Blue_50"}, false},
 		{"Blue_100: all traffic to blue", []string{"stage", "Blue_100"}, false},
-		{"Blue_Green: green gets blue's image", []string{"stage", "Blue_Green"}, false},
+		{"Blue_Green: green gets blue's image and whole pod template", []string{"stage", "Blue_Green"}, false},
 		{"Green_100: all traffic to green, blue removed", []string{"stage", "Green_100"}, false},
 		{"status", []string{"status"}, false},
 	}

@@ -133,7 +133,13 @@ func (e *execution) deploymentDetail(s plan.Step, d *appsv1.Deployment) string {
 	if ownership.Adopted(e.live.deployments[s.Version]) {
 		return detail
 	}
+	if h := d.Annotations[config.TemplateHashAnnotation]; h != "" {
+		detail += ", pod template " + h
+	}
 	container := s.Container
+	if c := d.Annotations[config.ContainerAnnotation]; c != "" {
+		container = c // a pod template's scoring container
+	}
 	if container == "" {
 		container = config.ContainerName
 	}

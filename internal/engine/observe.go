@@ -195,7 +195,7 @@ func (l *liveState) derive() plan.Live {
 		r := kube.DeploymentRollout(typed)
 		container, image := scoringContainer(typed)
 		p.Versions[v] = plan.VersionState{
-			Deployed: r.Exists, Ready: r.Done, Image: image, Container: container,
+			Deployed: r.Exists, Ready: r.Done, Image: image, Container: container, TemplateHash: templateHash(typed),
 			Current: r.Exists && l.current(v, d, image, container), Available: r.Available, Wanted: r.Wanted, Reason: r.Reason,
 			Shape: shapeOf(d, typed), Service: serviceOf(l.services[v], l.cfg.Port),
 		}
@@ -210,17 +210,31 @@ func (l *liveState) current(v config.Version, d *unstructured.Unstructured, imag
 	return err == nil && upToDate(desired, d)
 }
 
-// scoringContainer returns the name and image of the container named "model", else of the first.
+// scoringContainer returns the name and image of the scoring container: the one a Deployment
+// rendered from a pod template records (config.ContainerAnnotation), else the one named "model",
+// else the first.
 func scoringContainer(d *appsv1.Deployment) (name, image string) {
 	if d == nil {
 		return "", ""
 	}
+	recorded := d.Annotations[config.ContainerAnnotation]
 	for i, c := range d.Spec.Template.Spec.Containers {
+		if c.Name == recorded {
+			return c.Name, c.Image
+		}
 		if i == 0 || c.Name == config.ContainerName {
 			name, image = c.Name, c.Image
 		}
 	}
 	return name, image
+}
+
+// templateHash is the pod template hash d records (config.TemplateHashAnnotation; "" for none).
+func templateHash(d *appsv1.Deployment) string {
+	if d == nil {
+		return ""
+	}
+	return d.Annotations[config.TemplateHashAnnotation]
 }
 
 // typedDeployment is a live Deployment as the typed struct (nil for nil). The API server never

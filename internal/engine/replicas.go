@@ -52,7 +52,8 @@ func (c *Client) readAutoscaled(ctx context.Context, l *liveState) error {
 	return nil
 }
 
-// deployment renders version v's Deployment running image with the replicas mlcanary may set, and
+// deployment renders version v's Deployment running image from its pod template (template) with
+// the replicas mlcanary may set, and
 // the merge that completes it against the live one. The rule (README, "What every stage
 // guarantees"): mlcanary never changes the replicas of a Deployment it did not create (adopted)
 // nor of one a HorizontalPodAutoscaler scales — the desired object then leaves them out of its
@@ -61,7 +62,7 @@ func (c *Client) readAutoscaled(ctx context.Context, l *liveState) error {
 // stage rule that never reduces the capacity of the version that serves, or is about to serve, the
 // traffic.
 func (l *liveState) deployment(v config.Version, image, container string) (*appsv1.Deployment, func(desired, live *unstructured.Unstructured) error) {
-	d := render.Deployment(l.cfg, v, render.DefaultTemplate(l.cfg, container), image)
+	d := render.Deployment(l.cfg, v, l.template(v, container), image)
 	live := l.deployments[v]
 	if live == nil {
 		return d, nil

@@ -22,6 +22,9 @@ type VersionState struct {
 	Image string
 	// Container is the scoring container's name (kept for a Deployment mlcanary adopted).
 	Container string
+	// TemplateHash is the pod template hash the Deployment records (config.TemplateHashAnnotation;
+	// "" when it was not deployed from a pod template).
+	TemplateHash string `json:",omitempty"`
 	// Current is true when applying the Deployment with its live image would change nothing.
 	Current bool
 	// Available and Wanted are replica counts, and Reason explains an unfinished rollout, for messages.

@@ -14,7 +14,29 @@ func (b *builder) needReadyBlue(establishedBy string) error {
 	if img := b.state(config.Blue).Image; b.cfg.Image != "" && img != b.cfg.Image {
 		return b.refuse("blue runs %s, not the requested %s; Blue_0 deploys a new image as blue", img, b.cfg.Image)
 	}
+	return b.sameTemplate(config.Blue, "Blue_0 deploys it as blue")
+}
+
+// sameTemplate requires v to run the pod template given (--pod-template), when one was given: the
+// template, not only the image, is what this release deployed (issue #9). Versions compare by the
+// hash recorded on their Deployment (config.TemplateHashAnnotation).
+func (b *builder) sameTemplate(v config.Version, establishedBy string) error {
+	t := b.cfg.Template
+	if t == nil {
+		return nil
+	}
+	if have := b.state(v).TemplateHash; have != t.Hash {
+		return b.refuse("%s runs %s, not the one in %s (template hash %s); %s", v, templateName(have), t.Source, t.Hash, establishedBy)
+	}
 	return nil
+}
+
+// templateName describes a recorded template hash for messages.
+func templateName(hash string) string {
+	if hash == "" {
+		return "no pod template of mlcanary's (no " + config.TemplateHashAnnotation + " annotation)"
+	}
+	return "the pod template with hash " + hash + " (" + config.TemplateHashAnnotation + ")"
 }
 
 // needReadyGreenIfDeployed requires green, when it exists, to be ready: the stage routes to it.

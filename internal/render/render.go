@@ -46,14 +46,17 @@ func Deployment(c *config.Config, v config.Version, t *config.PodTemplate, image
 		},
 	}
 	if t.Hash != "" {
-		d.Annotations = map[string]string{config.TemplateHashAnnotation: t.Hash}
+		d.Annotations = map[string]string{config.TemplateHashAnnotation: t.Hash, config.ContainerAnnotation: t.Container}
 	}
 	return d
 }
 
 // DefaultTemplate is the pod template without --pod-template: one container named container
-// (config.ContainerName when empty) listening on --port, named http.
+// (else --container, else config.ContainerName) listening on --port, named http.
 func DefaultTemplate(c *config.Config, container string) *config.PodTemplate {
+	if container == "" {
+		container = c.Container
+	}
 	if container == "" {
 		container = config.ContainerName
 	}

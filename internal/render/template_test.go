@@ -104,3 +104,16 @@ spec:
 		t.Error("rendering changed the template")
 	}
 }
+
+// TestDefaultTemplateContainer: without --pod-template the default template's one container is
+// named by the live Deployment's scoring container, else --container, else model.
+func TestDefaultTemplateContainer(t *testing.T) {
+	c := config.Default()
+	for _, tc := range []struct{ flag, live, want string }{{"", "", "model"}, {"scorer", "", "scorer"}, {"scorer", "legacy", "legacy"}} {
+		c.Container = tc.flag
+		d := Deployment(&c, config.Blue, DefaultTemplate(&c, tc.live), "m:1")
+		if got := d.Spec.Template.Spec.Containers[0].Name; got != tc.want || d.Annotations != nil {
+			t.Errorf("--container %q, live %q: container %q annotations %v, want %q and no template record", tc.flag, tc.live, got, d.Annotations, tc.want)
+		}
+	}
+}

@@ -1,0 +1,43 @@
+package engine
+
+import (
+	"github.com/mlcanary/mlcanary/internal/config"
+	"github.com/mlcanary/mlcanary/internal/ownership"
+	"github.com/mlcanary/mlcanary/internal/render"
+)
+
+// template is the pod template version v's Deployment is rendered from (issue #9):
+//   - a Deployment mlcanary adopted: the default template with its live scoring container
+//     (container), since mlcanary sets only that container's image on it;
+//   - green in Blue_Green, when blue was deployed from a pod template (it carries
+//     config.TemplateHashAnnotation): blue's whole pod template as the cluster holds it, with its
+//     hash, so green runs exactly what blue ran, not only its image;
+//   - otherwise the --pod-template given, else the default template (one container named
+//     container, else config.ContainerName).
+func (l *liveState) template(v config.Version, container string) *config.PodTemplate {
+	if ownership.Adopted(l.deployments[v]) {
+		return render.DefaultTemplate(l.cfg, container)
+	}
+	if v == config.Green && l.cfg.Stage.Kind == config.KindBlueGreen {
+		if t := l.liveTemplate(config.Blue); t != nil {
+			return t
+		}
+	}
+	if l.cfg.Template != nil {
+		return l.cfg.Template
+	}
+	return render.DefaultTemplate(l.cfg, container)
+}
+
+// liveTemplate is version v's pod template as the cluster holds it, when mlcanary deployed it
+// from a pod template (nil otherwise): its spec as read (API-server defaults included, which the
+// copy then sets too, so a re-run compares equal), its scoring container and its recorded hash.
+func (l *liveState) liveTemplate(v config.Version) *config.PodTemplate {
+	d := l.observed().typed[v]
+	if d == nil || d.Annotations[config.TemplateHashAnnotation] == "" {
+		return nil
+	}
+	name, _ := scoringContainer(d)
+	return &config.PodTemplate{Source: "Deployment " + d.Namespace + "/" + d.Name, Spec: *d.Spec.Template.DeepCopy(),
+		Container: name, Hash: d.Annotations[config.TemplateHashAnnotation]}
+}
