@@ -2,6 +2,7 @@ package github
 
 import (
 	"errors"
+	"strings"
 	"testing"
 
 	"github.com/mlcanary/mlcanary/internal/config"
@@ -50,4 +51,30 @@ func upper(s string) string {
 		}
 	}
 	return string(b)
+}
+
+// TestReadInputsPodTemplate: the action's pod-template and container inputs go through the CLI's
+// flags, so a template is read, checked against the other inputs (here port) and refused with the
+// same one line, naming the input pod-template and the file as given.
+func TestReadInputsPodTemplate(t *testing.T) {
+	path := "../render/testdata/templates/azureml.yaml"
+	read := func(env map[string]string) (config.Config, error) {
+		env["INPUT_STAGE"] = "Blue_0"
+		env["INPUT_IMAGE"] = "myregistry.azurecr.io/model:42"
+		c, _, err := ReadInputs(func(k string) (string, bool) { v, ok := env[k]; return v, ok })
+		return c, err
+	}
+	c, err := read(map[string]string{"INPUT_POD_TEMPLATE": path})
+	if err != nil || c.Template == nil || c.Template.Container != "model" {
+		t.Fatalf("pod-template: %+v, %v", c.Template, err)
+	}
+	_, err = read(map[string]string{"INPUT_POD-TEMPLATE": path, "INPUT_PORT": "8080"})
+	var in *config.InputError
+	if !errors.As(err, &in) || in.Input != "pod-template" || in.Value != path || !strings.Contains(in.Error(), "ports including 8080 (port)") {
+		t.Fatalf("port conflict: %v", err)
+	}
+	_, err = read(map[string]string{"INPUT_POD_TEMPLATE": path, "INPUT_CONTAINER": "scorer"})
+	if !errors.As(err, &in) || in.Input != "pod-template" || !strings.Contains(in.Error(), "a container named scorer (container)") {
+		t.Fatalf("container: %v", err)
+	}
 }
