@@ -6,8 +6,10 @@ import (
 
 	"github.com/spf13/cobra"
 
+	"github.com/mlcanary/mlcanary/internal/azdo"
 	"github.com/mlcanary/mlcanary/internal/config"
 	"github.com/mlcanary/mlcanary/internal/frontend"
+	"github.com/mlcanary/mlcanary/internal/github"
 	"github.com/mlcanary/mlcanary/internal/summary"
 )
 
@@ -38,9 +40,22 @@ type flagSource struct {
 
 func (flagSource) Secrets() ([]string, error) { return nil, nil }
 
+// Inputs are the flags; the lock's holder is the pipeline run when the CLI runs in a pipeline's
+// script step, else user@host.
 func (fs flagSource) Inputs() (frontend.Request, error) {
 	cfg, err := fs.f.config(fs.stage)
+	cfg.Lock.Holder = runIdentity(fs.env)
 	return frontend.Request{Config: cfg}, err
+}
+
+// runIdentity is who this run is (frontend.Identity): an Azure Pipelines or GitHub Actions run's
+// page when the environment names one, else user@host.
+func runIdentity(env LookupEnv) string {
+	run := azdo.ReadJob(env).RunURL()
+	if run == "" {
+		run = github.RunURL(env)
+	}
+	return frontend.Identity(run, env)
 }
 
 func (fs flagSource) Connect(context.Context, frontend.Request, func(string)) (frontend.Cluster, error) {

@@ -64,6 +64,7 @@ func (f *Front) Inputs() (frontend.Request, error) {
 	if req.Config.ChangedBy = f.job.RunURL(); req.Config.ChangedBy == "" {
 		req.Config.ChangedBy = "azure-devops"
 	}
+	req.Config.Lock.Holder = frontend.Identity(f.job.RunURL(), f.env)
 	return req, nil
 }
 

@@ -58,6 +58,8 @@ var flagInputs = []struct{ Input, Flag string }{
 	{"imageTag", config.FlagImageTag},
 	{"timeout", config.FlagTimeout},
 	{"dryRun", config.FlagDryRun},
+	{"lockName", config.FlagLockName},
+	{"lockTimeout", config.FlagLockTimeout},
 	// The Verification group: traffic checked right after the stage (verify.StageInputs).
 	{"verifyGateway", verify.FlagGateway},
 	{"answerGreen", verify.FlagAnswerGreen},

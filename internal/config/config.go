@@ -80,6 +80,8 @@ type Config struct {
 	Container string
 	// ChangedBy records who changed traffic: a pipeline run URL, or "local".
 	ChangedBy string
+	// Lock is the namespace's lock a stage that writes takes first.
+	Lock Lock
 }
 
 // ReadinessNone is the --readiness-path that adds no readiness probe: a container without one is
@@ -107,5 +109,6 @@ func Default() Config {
 		URIPrefix:       "/score",
 		Timeout:         10 * time.Minute,
 		ChangedBy:       "local",
+		Lock:            Lock{Name: DefaultLockName},
 	}
 }

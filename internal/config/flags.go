@@ -26,6 +26,7 @@ type Inputs struct {
 	Timeout                                  string
 	PodTemplate, Container                   string
 	DryRun                                   bool
+	LockName, LockTimeout                    string
 
 	// Stdin is what --pod-template - reads (os.Stdin when nil).
 	Stdin io.Reader
@@ -91,6 +92,7 @@ func (in *Inputs) AddFlags(fs *pflag.FlagSet) {
 	fs.StringVar(&in.PodTemplate, FlagPodTemplate, "", "file (- for standard input) holding the Deployment or PodTemplateSpec both versions are deployed from (YAML or JSON)")
 	fs.StringVar(&in.Container, FlagContainer, "", "name of the scoring container in the pod template (default: the only container, else the one named model)")
 	BoolVarP(fs, &in.DryRun, FlagDryRun, "", false, "validate every write on the server without persisting it")
+	in.addLockFlags(fs)
 }
 
 // Config parses and validates the inputs for a command that performs or plans stage, the stage
@@ -169,7 +171,7 @@ func (in *Inputs) fill(c *Config) error {
 	if c.Timeout, err = durationInput(in.Timeout); err != nil {
 		return err
 	}
-	return nil
+	return in.fillLock(c)
 }
 
 // What the numeric inputs allow, said the same way whether the value does not parse (fill) or is

@@ -40,6 +40,7 @@ func (c *Config) validate(given func(flag string) bool) error {
 		func() error { return c.validateImage(c.Stage.NeedsImage()) },
 		c.validateTimeout,
 		c.validateContainer,
+		c.validateLock,
 	}
 	for _, check := range checks {
 		if err := check(); err != nil {

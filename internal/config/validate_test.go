@@ -99,6 +99,11 @@ func TestValidateRules(t *testing.T) {
 		{"timeout 24h", func(c *Config) { c.Timeout = 24 * time.Hour }, ""},
 		{"timeout 0", func(c *Config) { c.Timeout = 0 }, "timeout"},
 		{"timeout over 24h", func(c *Config) { c.Timeout = 24*time.Hour + time.Second }, "timeout"},
+		{"lock-name with a dot", func(c *Config) { c.Lock.Name = "mlcanary.scoring" }, ""},
+		{"lock-name in upper case", func(c *Config) { c.Lock.Name = "MLCanary" }, FlagLockName},
+		{"lock-name empty", func(c *Config) { c.Lock.Name = "" }, FlagLockName},
+		{"lock-timeout 24h", func(c *Config) { c.Lock.Timeout = 24 * time.Hour }, ""},
+		{"lock-timeout over 24h", func(c *Config) { c.Lock.Timeout = 24*time.Hour + time.Second }, FlagLockTimeout},
 		{"an image with a tag", func(c *Config) { c.Image = "myacr.azurecr.io/model:42" }, ""},
 		{"an image without a tag (the kubelet would pull :latest)", func(c *Config) { c.Image = "myacr.azurecr.io/model" }, FlagImage},
 	}

@@ -10,23 +10,29 @@ import (
 	"k8s.io/apimachinery/pkg/apis/meta/v1/unstructured"
 	"k8s.io/apimachinery/pkg/runtime/schema"
 	"k8s.io/client-go/dynamic"
+	"k8s.io/client-go/rest"
 
 	"github.com/mlcanary/mlcanary/internal/config"
 	"github.com/mlcanary/mlcanary/internal/engine"
 	"github.com/mlcanary/mlcanary/internal/kube"
+	"github.com/mlcanary/mlcanary/internal/lock"
 )
 
 // TestNamespaceScopedRoleIsEnough grants a user exactly the permissions the README lists, in one
 // namespace and without access to Namespace objects, and runs a first release with it.
 func TestNamespaceScopedRoleIsEnough(t *testing.T) {
 	f := newFixture(t)
-	cl := documentedRoleClient(t, f)
+	rc := documentedRole(t, f)
+	cl := clientFor(t, rc)
 	for _, stage := range []string{"Blue_0", "Blue_100", "Blue_Green", "Green_100"} {
 		c := f.cfg(stage, imgA)
 		if stage != "Blue_0" {
 			c.Image = ""
 		}
+		// Holding the namespace's lock as every front end does (frontend.TakeLock): take, renew, release.
+		release := holdLock(t, rc, c)
 		res, err := cl.Stage(context.Background(), c, t.Logf)
+		release()
 		if err != nil {
 			t.Fatalf("%s with the documented Role: %v", stage, err)
 		}
@@ -42,13 +48,51 @@ func TestNamespaceScopedRoleIsEnough(t *testing.T) {
 // (no pods, no namespaces), bound in f's namespace only.
 func documentedRoleClient(t *testing.T, f *fixture) *engine.Client {
 	t.Helper()
+	return clientFor(t, documentedRole(t, f))
+}
+
+func clientFor(t *testing.T, rc *rest.Config) *engine.Client {
+	t.Helper()
+	cl, err := engine.NewClient(rc)
+	if err != nil {
+		t.Fatal(err)
+	}
+	cl.PollInterval, cl.Drain = 20*time.Millisecond, 0
+	return cl
+}
+
+// holdLock takes the namespace's lock for c's stage with rc, as every front end does around a stage
+// that writes, and returns its release.
+func holdLock(t *testing.T, rc *rest.Config, c config.Config) func() {
+	t.Helper()
+	s, err := lock.NewStore(rc)
+	if err != nil {
+		t.Fatal(err)
+	}
+	l, _, err := lock.Take(context.Background(), s, lock.Options{Namespace: c.Namespace, Name: c.Lock.Name, Holder: lock.Holder{Run: "pipeline", Stage: c.Stage.String()}})
+	if err != nil {
+		t.Fatalf("%s with the documented Role: %v", c.Stage, err)
+	}
+	return func() {
+		if err := l.Release(); err != nil {
+			t.Errorf("%s with the documented Role: %v", c.Stage, err)
+		}
+	}
+}
+
+// documentedRole returns credentials of a user with exactly the permissions the README lists (no
+// pods, no namespaces), bound in f's namespace only.
+func documentedRole(t *testing.T, f *fixture) *rest.Config {
+	t.Helper()
 	ctx := context.Background()
 	rule := func(group string, resources ...string) map[string]any {
 		return map[string]any{"apiGroups": []any{group}, "resources": toAny(resources), "verbs": []any{"get", "list", "create", "patch", "delete"}}
 	}
 	role := map[string]any{"apiVersion": "rbac.authorization.k8s.io/v1", "kind": "Role",
 		"metadata": map[string]any{"name": "mlcanary", "namespace": f.ns},
-		"rules":    []any{rule("apps", "deployments"), rule("", "services"), rule("networking.istio.io", "gateways", "virtualservices")}}
+		"rules": []any{rule("apps", "deployments"), rule("", "services"), rule("networking.istio.io", "gateways", "virtualservices"),
+			// The namespace's lock, which every front end takes around a stage that writes (package lock).
+			map[string]any{"apiGroups": []any{"coordination.k8s.io"}, "resources": []any{"leases"}, "verbs": []any{"get", "create", "update", "delete"}}}}
 	binding := map[string]any{"apiVersion": "rbac.authorization.k8s.io/v1", "kind": "RoleBinding",
 		"metadata": map[string]any{"name": "mlcanary", "namespace": f.ns},
 		"roleRef":  map[string]any{"apiGroup": "rbac.authorization.k8s.io", "kind": "Role", "name": "mlcanary"},
@@ -78,12 +122,7 @@ func documentedRoleClient(t *testing.T, f *fixture) *engine.Client {
 			t.Fatalf("the documented Role did not take effect: %v", err)
 		}
 	}
-	cl, err := engine.NewClient(rc)
-	if err != nil {
-		t.Fatal(err)
-	}
-	cl.PollInterval, cl.Drain = 20*time.Millisecond, 0
-	return cl
+	return rc
 }
 
 func toAny(ss []string) []any {

@@ -1,7 +1,7 @@
 // Package frontend is the one stage run every front end shares — the terminal (mlcanary stage), the
 // Azure DevOps task and the GitHub Action:
 //
-//	mask secrets → preflight → read inputs → connect → stage → outputs → verify → summary
+//	mask secrets → preflight → read inputs → connect → lock → stage → unlock → outputs → verify → summary
 //
 // A front end differs only in a Source (where inputs and credentials come from) and a Reporter
 // (how progress, outputs, the summary and the error are shown), as ko's publishers differ behind
@@ -17,6 +17,7 @@ import (
 
 	"github.com/mlcanary/mlcanary/internal/config"
 	"github.com/mlcanary/mlcanary/internal/engine"
+	"github.com/mlcanary/mlcanary/internal/lock"
 	"github.com/mlcanary/mlcanary/internal/summary"
 	"github.com/mlcanary/mlcanary/internal/verify"
 )
@@ -121,6 +122,9 @@ const (
 type Engine struct {
 	Stage  StageFunc
 	Verify VerifyFunc
+	// Lock takes the namespace's lock before a stage that writes; nil takes none (tests of a
+	// front end without a cluster).
+	Lock LockFunc
 }
 
 // StageFunc performs cfg.Stage against the cluster rc points at, logging progress to log.
@@ -129,8 +133,9 @@ type StageFunc func(ctx context.Context, rc *rest.Config, cfg config.Config, log
 // VerifyFunc measures traffic through the gateway against the live routes of the cluster rc points at.
 type VerifyFunc func(ctx context.Context, rc *rest.Config, cfg config.Config, o verify.Options) (*verify.Report, error)
 
-// Real is the engine: the stage and verify.Check against the cluster rc points at.
-var Real = Engine{Stage: perform, Verify: check}
+// Real is the engine: the stage, holding the namespace's lock, and verify.Check against the
+// cluster rc points at.
+var Real = Engine{Stage: perform, Verify: check, Lock: TakeLock(lock.DefaultDuration)}
 
 func perform(ctx context.Context, rc *rest.Config, cfg config.Config, log engine.Logger) (*summary.Result, error) {
 	c, err := engine.NewClient(rc)
@@ -176,7 +181,7 @@ func Run(ctx context.Context, src Source, rep Reporter, eng Engine) error {
 	cfg := req.Config
 	part := Part{Kind: PartStage, Stage: cfg.Stage.String(), Title: fmt.Sprintf("%s in namespace %s", cfg.Stage, cfg.Namespace), Through: cl.Source}
 	rep.Begin(part)
-	res, stageErr := eng.Stage(ctx, cl.Config, cfg, rep.Logf)
+	res, stageErr := lockedStage(ctx, eng, cl.Config, cfg, rep.Logf)
 	rep.End(part)
 	if res == nil {
 		return stageErr

@@ -169,6 +169,7 @@ func TestRunBlue50(t *testing.T) {
 	want.Stage = config.Stage{Kind: config.KindBlueN, BlueWeight: 50}
 	want.Namespace, want.Image, want.DryRun = "scoring", "acr.example.io/model:42", true
 	want.Timeout, want.ChangedBy = 90*time.Second, "https://github.com/acme/scoring/actions/runs/4242"
+	want.Lock.Holder = want.ChangedBy // the namespace's lock names the run too
 	if d := cmp.Diff(want, got); d != "" {
 		t.Errorf("config (-want +got):\n%s", d)
 	}

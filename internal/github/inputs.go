@@ -62,7 +62,10 @@ func readConfig(env frontend.LookupEnv, fs *pflag.FlagSet, in *config.Inputs) (c
 	if err != nil {
 		return cfg, err
 	}
-	cfg.ChangedBy = runURL(env)
+	if cfg.ChangedBy = RunURL(env); cfg.ChangedBy == "" {
+		cfg.ChangedBy = "github"
+	}
+	cfg.Lock.Holder = frontend.Identity(RunURL(env), env)
 	return cfg, nil
 }
 
@@ -79,14 +82,15 @@ func input(env frontend.LookupEnv, name string) string {
 	return strings.TrimSpace(v)
 }
 
-// runURL is the workflow run's address, recorded on the cluster as who changed traffic, so a later
-// reader can find the run (and its approvals) that moved it. Outside a full runner it is "github".
-func runURL(env frontend.LookupEnv) string {
+// RunURL is the workflow run's address, recorded on the cluster as who changed traffic (and who
+// holds the namespace's lock), so a later reader can find the run (and its approvals) that moved
+// it; "" outside a full runner.
+func RunURL(env frontend.LookupEnv) string {
 	server, _ := env("GITHUB_SERVER_URL")
 	repo, _ := env("GITHUB_REPOSITORY")
 	id, _ := env("GITHUB_RUN_ID")
 	if server == "" || repo == "" || id == "" {
-		return "github"
+		return ""
 	}
 	return strings.TrimRight(server, "/") + "/" + repo + "/actions/runs/" + id
 }

@@ -38,6 +38,9 @@ func Markdown(r *Result) string {
 	if r.ChangedBy != "" {
 		fmt.Fprintf(&b, "\n_Last traffic change: %s by %s_\n", r.ChangedAt.Format(time.RFC3339), Escape(r.ChangedBy))
 	}
+	if r.Lock != nil {
+		fmt.Fprintf(&b, "\n> **Locked:** %s\n", Escape(r.Lock.Sentence()))
+	}
 	return b.String()
 }
 

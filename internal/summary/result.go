@@ -42,6 +42,8 @@ type Result struct {
 	// ChangedBy and ChangedAt are the last recorded traffic change (pipeline run URL or "local").
 	ChangedBy string    `json:"changedBy,omitempty"`
 	ChangedAt time.Time `json:"changedAt,omitzero"`
+	// Lock is, for status, the namespace's lock while a run holds it (nil when it is free).
+	Lock *Lock `json:"lock,omitempty"`
 	// Diff is the live-vs-desired diff of a plan against a cluster (unified diff of YAML).
 	Diff string `json:"diff,omitempty"`
 	// Objects is, for an offline plan, Manifests as a YAML stream (documents separated by "---\n").
@@ -53,6 +55,35 @@ type Result struct {
 	// metadata.resourceVersion (the live object's lock, unknown offline); deletes are in Changes
 	// only.
 	Manifests []json.RawMessage `json:"-"`
+}
+
+// Lock is the namespace's lock (a coordination.k8s.io/v1 Lease) and the run that holds it.
+type Lock struct {
+	// Lease is namespace/name of the Lease.
+	Lease string `json:"lease"`
+	// Holder is the run holding it: a pipeline run's URL, or user@host.
+	Holder string `json:"holder"`
+	// Stage is the stage it performs ("" when another tool holds the Lease).
+	Stage string `json:"stage,omitempty"`
+	// Since is when it took the lock; RenewedAt when it last renewed it.
+	Since     time.Time `json:"since"`
+	RenewedAt time.Time `json:"renewedAt"`
+	// Expired says its holder stopped renewing it (a killed run): the next stage takes it over.
+	Expired bool `json:"expired,omitempty"`
+}
+
+// Sentence is the lock in one line: "Lease abtesting/mlcanary is held by … for stage Blue_0 since
+// 2026-11-29T16:40:02Z (last renewed …)".
+func (l *Lock) Sentence() string {
+	s := "Lease " + l.Lease + " is held by " + l.Holder
+	if l.Stage != "" {
+		s += " for stage " + l.Stage
+	}
+	s += " since " + l.Since.UTC().Format(time.RFC3339) + " (last renewed " + l.RenewedAt.UTC().Format(time.RFC3339) + ")"
+	if l.Expired {
+		s += "; its holder stopped renewing it, so the next stage takes it over"
+	}
+	return s
 }
 
 // Weights are the default route's traffic percentages.

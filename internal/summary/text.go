@@ -41,6 +41,9 @@ func Text(r *Result) string {
 	if r.ChangedBy != "" {
 		fmt.Fprintf(&b, "last traffic change: %s by %s\n", r.ChangedAt.Format(time.RFC3339), r.ChangedBy)
 	}
+	if r.Lock != nil {
+		fmt.Fprintf(&b, "locked: %s\n", r.Lock.Sentence())
+	}
 	return b.String()
 }
 

@@ -156,7 +156,8 @@ func (e *Env) untilRefused(ctx context.Context, ns, want string) error {
 }
 
 // RulesWithout are a Role's rules granting the documented verbs (get, list, create, patch, delete)
-// on every resource mlcanary writes, minus verb on resource ("" for none).
+// on every resource mlcanary writes and get, create, update, delete on Leases (the namespace's
+// lock), minus verb on resource ("" for none).
 func RulesWithout(resource, verb string) []any {
 	var rules []any
 	for _, r := range []struct{ group, resource string }{{"apps", "deployments"}, {"", "services"}, {"networking.istio.io", "gateways"}, {"networking.istio.io", "virtualservices"}} {
@@ -168,7 +169,13 @@ func RulesWithout(resource, verb string) []any {
 		}
 		rules = append(rules, Rule(r.group, []string{r.resource}, verbs))
 	}
-	return rules
+	var lease []string // the namespace's lock (package lock)
+	for _, v := range []string{"get", "create", "update", "delete"} {
+		if resource != "leases" || v != verb {
+			lease = append(lease, v)
+		}
+	}
+	return append(rules, Rule("coordination.k8s.io", []string{"leases"}, lease))
 }
 
 var (

@@ -1,0 +1,169 @@
+package lock
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"sync"
+	"time"
+
+	coordinationv1 "k8s.io/api/coordination/v1"
+	apierrors "k8s.io/apimachinery/pkg/api/errors"
+)
+
+// Options say which lock to take, for whom, and how long to wait for it.
+type Options struct {
+	// Namespace and Name are the Lease's (config.Lock.Name).
+	Namespace, Name string
+	Holder          Holder
+	// Duration is how long the lock outlives this holder's last renewal (default DefaultDuration,
+	// whole seconds); the holder renews it every third of it.
+	Duration time.Duration
+	// Wait is how long to wait while another run holds the lock (--lock-timeout); 0 fails at once.
+	Wait time.Duration
+	// Log prints a progress line: waiting for the lock, taking over a holder that stopped renewing.
+	Log func(format string, args ...any)
+	// Now is the clock (default time.Now).
+	Now func() time.Time
+}
+
+// Lock is a lock this run holds; Release ends it.
+type Lock struct {
+	store  Store
+	o      Options
+	cancel context.CancelCauseFunc
+	stop   chan struct{}
+	done   chan struct{}
+
+	mu      sync.Mutex
+	held    *coordinationv1.Lease // as last written by this run; nil once lost
+	renewed time.Time
+}
+
+// Take takes the lock for o.Holder and returns it with a context for the stage, derived from ctx,
+// that is cancelled (its cause a *LostError) if the lock is lost while the stage runs. Requests: a
+// create when the lock is free; else a get, and an update to take over a lock whose holder stopped
+// renewing (one line on o.Log says so). While another run holds it, Take fails at once with a
+// *HeldError, or with o.Wait polls it (a get at most every 2s) until it is free, its holder stops
+// renewing, or o.Wait has passed (*HeldError). Another failed request is a *kube.APIError.
+func Take(ctx context.Context, s Store, o Options) (*Lock, context.Context, error) {
+	if o.Duration <= 0 {
+		o.Duration = DefaultDuration
+	}
+	o.Duration = o.Duration.Truncate(time.Second)
+	if o.Log == nil {
+		o.Log = func(string, ...any) {}
+	}
+	if o.Now == nil {
+		o.Now = time.Now
+	}
+	held, err := acquire(ctx, s, o)
+	if err != nil {
+		return nil, nil, err
+	}
+	stageCtx, cancel := context.WithCancelCause(ctx)
+	l := &Lock{store: s, o: o, cancel: cancel, stop: make(chan struct{}), done: make(chan struct{}), held: held, renewed: o.Now()}
+	go l.keep()
+	return l, stageCtx, nil
+}
+
+// acquire creates the Lease, or takes it over when it is free or its holder stopped renewing.
+func acquire(ctx context.Context, s Store, o Options) (*coordinationv1.Lease, error) {
+	var waitFrom, seenAt time.Time // when waiting began; when the live resourceVersion was first seen
+	var seenRV string
+	create := true
+	for {
+		if create {
+			got, err := s.Create(ctx, lease(o.Namespace, o.Name, o.Holder, o.Now(), o.Duration))
+			if err == nil {
+				if !waitFrom.IsZero() {
+					o.Log("took the lock Lease %s/%s after waiting %s", o.Namespace, o.Name, ago(o.Now().Sub(waitFrom)))
+				}
+				return got, nil
+			}
+			if !apierrors.IsAlreadyExists(err) {
+				return nil, explain(ctx, s, o, err, "creating", true)
+			}
+		}
+		live, err := s.Get(ctx, o.Namespace, o.Name)
+		if err != nil {
+			return nil, explain(ctx, s, o, err, "reading", false)
+		}
+		if create = live == nil; create { // released in between
+			continue
+		}
+		now := o.Now()
+		if live.ResourceVersion != seenRV {
+			seenRV, seenAt = live.ResourceVersion, now
+		}
+		rec, isHeld := RecordOf(live)
+		// Expired by the record's clock, or seen unchanged for a whole duration by ours: either way
+		// its holder stopped renewing, whatever the two machines' clocks say.
+		stale := isHeld && (rec.Expired(now) || now.Sub(seenAt) >= rec.Duration)
+		if !isHeld || stale {
+			took := live.DeepCopy()
+			take(took, o.Holder, now, o.Duration)
+			n := int32(1)
+			if live.Spec.LeaseTransitions != nil {
+				n += *live.Spec.LeaseTransitions
+			}
+			took.Spec.LeaseTransitions = &n
+			got, err := s.Update(ctx, took)
+			if apierrors.IsConflict(err) || apierrors.IsNotFound(err) {
+				continue // someone else wrote it first: read again
+			}
+			if err != nil {
+				return nil, explain(ctx, s, o, err, "taking over", true)
+			}
+			if stale {
+				o.Log("took over the lock Lease %s/%s from %s, held since %s: it was last renewed %s ago, past its %s duration (a killed run?)",
+					o.Namespace, o.Name, rec.Who(), stamp(rec.Since), ago(now.Sub(rec.Renewed)), rec.Duration)
+			}
+			return got, nil
+		}
+		if o.Wait <= 0 {
+			return nil, &HeldError{Namespace: o.Namespace, Name: o.Name, Record: rec, Now: now}
+		}
+		if waitFrom.IsZero() {
+			waitFrom = now
+			o.Log("waiting up to %s for the lock: Lease %s/%s is held by %s", o.Wait, o.Namespace, o.Name, rec.Describe(now))
+		}
+		left := o.Wait - now.Sub(waitFrom)
+		if left <= 0 {
+			return nil, &HeldError{Namespace: o.Namespace, Name: o.Name, Record: rec, Now: now, Waited: o.Wait}
+		}
+		if err := sleep(ctx, min(poll(rec.Duration), left)); err != nil {
+			return nil, fmt.Errorf("waiting for the lock Lease %s/%s held by %s: %w", o.Namespace, o.Name, rec.Describe(now), err)
+		}
+	}
+}
+
+// poll is how often a waiting run reads a held lock: a third of its duration, at most 2s.
+func poll(d time.Duration) time.Duration {
+	return max(min(d/3, 2*time.Second), 50*time.Millisecond)
+}
+
+func sleep(ctx context.Context, d time.Duration) error {
+	t := time.NewTimer(d)
+	defer t.Stop()
+	select {
+	case <-ctx.Done():
+		return ctx.Err()
+	case <-t.C:
+		return nil
+	}
+}
+
+// explain is a failed request on the Lease in one sentence naming what refused it: an RBAC refusal
+// names the verb on leases.coordination.k8s.io the credentials lack.
+func explain(ctx context.Context, s Store, o Options, err error, verb string, write bool) error {
+	object := fmt.Sprintf("Lease %s/%s", o.Namespace, o.Name)
+	w := ""
+	if write {
+		w = object
+	}
+	return s.Explain(ctx, err, verb+" "+object+" (the namespace's lock)", o.Namespace, w)
+}
+
+// errReleased ends the stage's context once the lock is released.
+var errReleased = errors.New("released")

@@ -1,0 +1,173 @@
+// Package lock is the namespace's lock: a coordination.k8s.io/v1 Lease that a stage that writes
+// holds from before its first read until it ends, so one release per namespace acts at a time.
+//
+// A stage takes the lock with one request when it is free (create), renews it while it works and
+// waits (an update every third of its duration, carrying the resourceVersion it last wrote), and
+// releases it with one request (a delete preconditioned on that resourceVersion). A second run
+// fails at once naming the holder, or waits up to Options.Wait. A holder that stopped renewing (a
+// run killed with SIGKILL, an agent that vanished) loses the lock to the next run once its duration
+// has passed since its last renewal, by the lease's renewTime or, whatever the clocks say, after
+// the next run has seen it unchanged for that long. Every write is optimistic (resourceVersion): two
+// runs can never both believe they hold it.
+//
+// client-go's leaderelection is built for continuous leader election: it blocks until it leads,
+// always waits a full lease duration before taking over a record it has just seen, releases by
+// blanking the holder, and reaches the Lease through the typed clientset, which the binary does not
+// link (README, "Development"). A stage needs one-shot semantics instead — fail at once or wait a
+// bounded time, take over a lease that expired long ago at once, release in one request — so this
+// package implements them over the dynamic client with the typed coordinationv1 structs.
+package lock
+
+import (
+	"context"
+	"fmt"
+	"time"
+
+	coordinationv1 "k8s.io/api/coordination/v1"
+)
+
+// Annotations on the Lease naming the holder's run and stage apart; holderIdentity carries both
+// ("<run> <stage>") for tools that read only the Lease's spec.
+const (
+	RunAnnotation   = "mlcanary.io/run"
+	StageAnnotation = "mlcanary.io/stage"
+)
+
+// DefaultDuration is how long a lock outlives its holder's last renewal: a run killed with SIGKILL
+// blocks the namespace at most this long. A holder renews every third of it.
+const DefaultDuration = 30 * time.Second
+
+// Holder is who holds (or asks for) the lock: a run and the stage it performs.
+type Holder struct {
+	// Run is the pipeline run's URL, or user@host outside a pipeline.
+	Run string
+	// Stage is the stage's name, e.g. Blue_50.
+	Stage string
+}
+
+// Identity is the Lease's spec.holderIdentity for h.
+func (h Holder) Identity() string { return h.Run + " " + h.Stage }
+
+// Record is what a Lease says about its holder.
+type Record struct {
+	Holder Holder
+	// Since is when the holder took the lock (acquireTime); Renewed when it last renewed it
+	// (renewTime; Since when the Lease has none).
+	Since, Renewed time.Time
+	// Duration is the lease's duration (leaseDurationSeconds; DefaultDuration when absent).
+	Duration time.Duration
+}
+
+// RecordOf reads lease's holder; false when the Lease is free (no holderIdentity).
+func RecordOf(lease *coordinationv1.Lease) (Record, bool) {
+	if lease == nil || lease.Spec.HolderIdentity == nil || *lease.Spec.HolderIdentity == "" {
+		return Record{}, false
+	}
+	r := Record{Holder: Holder{Run: lease.Annotations[RunAnnotation], Stage: lease.Annotations[StageAnnotation]}, Duration: DefaultDuration}
+	if r.Holder.Run == "" { // a Lease mlcanary did not write: its identity is all there is
+		r.Holder = Holder{Run: *lease.Spec.HolderIdentity}
+	}
+	if t := lease.Spec.AcquireTime; t != nil {
+		r.Since = t.Time
+	}
+	r.Renewed = r.Since
+	if t := lease.Spec.RenewTime; t != nil {
+		r.Renewed = t.Time
+	}
+	if r.Since.IsZero() {
+		r.Since = r.Renewed
+	}
+	if d := lease.Spec.LeaseDurationSeconds; d != nil && *d > 0 {
+		r.Duration = time.Duration(*d) * time.Second
+	}
+	return r, true
+}
+
+// Expired reports whether the holder stopped renewing: its duration has passed since its last
+// renewal at now.
+func (r Record) Expired(now time.Time) bool { return !now.Before(r.Renewed.Add(r.Duration)) }
+
+// Describe is the holder in one clause: "https://…/runs/7 for stage Blue_0 since
+// 2026-11-29T16:40:02Z (renewed 3s ago)".
+func (r Record) Describe(now time.Time) string {
+	return fmt.Sprintf("%s since %s (renewed %s ago)", r.Who(), stamp(r.Since), ago(now.Sub(r.Renewed)))
+}
+
+// Who is the holder's run and stage: "https://…/runs/7 for stage Blue_0".
+func (r Record) Who() string {
+	if r.Holder.Stage == "" {
+		return r.Holder.Run
+	}
+	return r.Holder.Run + " for stage " + r.Holder.Stage
+}
+
+func stamp(t time.Time) string { return t.UTC().Format(time.RFC3339) }
+
+func ago(d time.Duration) string {
+	if d < 0 {
+		d = 0
+	}
+	return d.Round(time.Second).String()
+}
+
+// HeldError is a stage refused because another run holds the lock.
+type HeldError struct {
+	Namespace, Name string
+	Record          Record
+	Now             time.Time
+	// Waited is how long the stage waited for the lock (Options.Wait); 0 when it did not.
+	Waited time.Duration
+}
+
+func (e *HeldError) Error() string {
+	s := fmt.Sprintf("another run holds the lock of namespace %s: Lease %s/%s is held by %s", e.Namespace, e.Namespace, e.Name, e.Record.Describe(e.Now))
+	if e.Waited > 0 {
+		return s + fmt.Sprintf(", still after waiting %s (lock-timeout); run the stage again once that stage ends (a killed run's lock is taken over %s after its last renewal)", e.Waited, e.Record.Duration)
+	}
+	return s + fmt.Sprintf("; run the stage again once that stage ends (a killed run's lock is taken over %s after its last renewal), or give lock-timeout (lockTimeout in Azure DevOps) to wait for it", e.Record.Duration)
+}
+
+// LostError is a held lock that another run took over (or that could not be renewed in time) while
+// the stage ran: the stage is stopped through its context.
+type LostError struct {
+	Namespace, Name string
+	Reason          string
+}
+
+func (e *LostError) Error() string {
+	return fmt.Sprintf("this run lost the lock Lease %s/%s while the stage ran (%s), so it stopped", e.Namespace, e.Name, e.Reason)
+}
+
+// lease builds the Lease h holds from at for d (acquire and renew at `at`).
+func lease(ns, name string, h Holder, at time.Time, d time.Duration) *coordinationv1.Lease {
+	l := &coordinationv1.Lease{}
+	l.APIVersion, l.Kind = "coordination.k8s.io/v1", "Lease"
+	l.Namespace, l.Name = ns, name
+	take(l, h, at, d)
+	return l
+}
+
+// take makes l held by h from at for d, keeping l's metadata (resourceVersion, others' labels).
+func take(l *coordinationv1.Lease, h Holder, at time.Time, d time.Duration) {
+	if l.Annotations == nil {
+		l.Annotations = map[string]string{}
+	}
+	l.Annotations[RunAnnotation], l.Annotations[StageAnnotation] = h.Run, h.Stage
+	id, secs := h.Identity(), int32(d/time.Second)
+	if secs < 1 {
+		secs = 1
+	}
+	now := microTime(at)
+	l.Spec.HolderIdentity, l.Spec.LeaseDurationSeconds = &id, &secs
+	l.Spec.AcquireTime, l.Spec.RenewTime = now, now
+}
+
+// Read returns the lock's holder for `mlcanary status`, or false when the lock is free: one get.
+func Read(ctx context.Context, s Store, ns, name string) (Record, bool, error) {
+	l, err := s.Get(ctx, ns, name)
+	if err != nil {
+		return Record{}, false, s.Explain(ctx, err, fmt.Sprintf("reading Lease %s/%s (the namespace's lock)", ns, name), ns, "")
+	}
+	r, held := RecordOf(l)
+	return r, held, nil
+}

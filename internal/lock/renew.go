@@ -1,0 +1,136 @@
+package lock
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"time"
+
+	coordinationv1 "k8s.io/api/coordination/v1"
+	apierrors "k8s.io/apimachinery/pkg/api/errors"
+)
+
+// keep renews the lock every third of its duration until Release. When another run took it over,
+// or it could not be renewed before the next run could take it over, it cancels the stage's
+// context with a *LostError: a stage never goes on writing without the lock.
+func (l *Lock) keep() {
+	defer close(l.done)
+	every := l.o.Duration / 3
+	t := time.NewTicker(every)
+	defer t.Stop()
+	for {
+		select {
+		case <-l.stop:
+			return
+		case <-t.C:
+		}
+		err := l.renew(every)
+		var lost *LostError
+		switch {
+		case err == nil:
+			continue
+		case errors.As(err, &lost):
+		case l.o.Now().Sub(l.lastRenewed())+every < l.o.Duration:
+			continue // try again at the next tick, still before the lock could expire
+		default:
+			lost = &LostError{Namespace: l.o.Namespace, Name: l.o.Name, Reason: fmt.Sprintf("it could not be renewed for %s: %v", ago(l.o.Now().Sub(l.lastRenewed())), err)}
+		}
+		l.mu.Lock()
+		l.held = nil
+		l.mu.Unlock()
+		l.cancel(lost)
+		return
+	}
+}
+
+func (l *Lock) lastRenewed() time.Time {
+	l.mu.Lock()
+	defer l.mu.Unlock()
+	return l.renewed
+}
+
+// renew writes a new renewTime as of the resourceVersion this run last wrote. A conflict is read:
+// the lock is still this run's when someone only touched the object (a label), else it was lost.
+func (l *Lock) renew(timeout time.Duration) error {
+	ctx, cancel := context.WithTimeout(context.Background(), timeout)
+	defer cancel()
+	l.mu.Lock()
+	mine := l.held.DeepCopy()
+	l.mu.Unlock()
+	now := l.o.Now()
+	next := mine.DeepCopy()
+	next.Spec.RenewTime = microTime(now)
+	got, err := l.store.Update(ctx, next)
+	if apierrors.IsConflict(err) {
+		live, gerr := l.store.Get(ctx, l.o.Namespace, l.o.Name)
+		if gerr != nil {
+			return gerr
+		}
+		if live == nil || !same(live, mine) {
+			return l.lostTo(live, now)
+		}
+		live.Spec.RenewTime = microTime(now)
+		got, err = l.store.Update(ctx, live)
+	}
+	if apierrors.IsNotFound(err) {
+		return l.lostTo(nil, now)
+	}
+	if err != nil {
+		return err
+	}
+	l.mu.Lock()
+	l.held, l.renewed = got, now
+	l.mu.Unlock()
+	return nil
+}
+
+// same reports whether live is still the holding mine took: the same holder since the same time.
+func same(live, mine *coordinationv1.Lease) bool {
+	a, b := live.Spec, mine.Spec
+	return a.HolderIdentity != nil && b.HolderIdentity != nil && *a.HolderIdentity == *b.HolderIdentity &&
+		a.AcquireTime != nil && b.AcquireTime != nil && a.AcquireTime.Equal(b.AcquireTime)
+}
+
+func (l *Lock) lostTo(live *coordinationv1.Lease, now time.Time) *LostError {
+	e := &LostError{Namespace: l.o.Namespace, Name: l.o.Name, Reason: "someone deleted it"}
+	if rec, ok := RecordOf(live); ok {
+		e.Reason = "it is now held by " + rec.Describe(now)
+	} else if live != nil {
+		e.Reason = "someone released it"
+	}
+	return e
+}
+
+// Release stops renewing and deletes the Lease if it is still as this run last wrote it (one
+// request), so the next run takes it at once. It is called when the stage ends, whatever its
+// outcome, also after Ctrl-C or SIGTERM (its own 10s deadline, not the stage's context). A lock
+// already lost is not touched. An error says the lock could not be released; it then expires
+// Duration after its last renewal.
+func (l *Lock) Release() error {
+	close(l.stop)
+	<-l.done
+	l.cancel(errReleased)
+	l.mu.Lock()
+	held := l.held
+	l.held = nil
+	l.mu.Unlock()
+	if held == nil {
+		return nil
+	}
+	ctx, cancel := context.WithTimeout(context.Background(), 10*time.Second)
+	defer cancel()
+	err := l.store.Delete(ctx, l.o.Namespace, l.o.Name, held.ResourceVersion)
+	if err == nil || apierrors.IsNotFound(err) || apierrors.IsConflict(err) {
+		return nil
+	}
+	return fmt.Errorf("%w (it is free again %s after its last renewal)", explain(ctx, l.store, l.o, err, "releasing", false), l.o.Duration)
+}
+
+// Lost is the *LostError that cancelled the stage's context, or nil.
+func Lost(stageCtx context.Context) *LostError {
+	var lost *LostError
+	if errors.As(context.Cause(stageCtx), &lost) {
+		return lost
+	}
+	return nil
+}

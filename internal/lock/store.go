@@ -1,0 +1,115 @@
+package lock
+
+import (
+	"context"
+	"fmt"
+	"time"
+
+	coordinationv1 "k8s.io/api/coordination/v1"
+	apierrors "k8s.io/apimachinery/pkg/api/errors"
+	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
+	"k8s.io/apimachinery/pkg/apis/meta/v1/unstructured"
+	"k8s.io/apimachinery/pkg/runtime"
+	"k8s.io/apimachinery/pkg/runtime/schema"
+	"k8s.io/client-go/dynamic"
+	"k8s.io/client-go/rest"
+
+	"github.com/mlcanary/mlcanary/internal/kube"
+)
+
+// Leases is the resource of the lock.
+var Leases = schema.GroupVersionResource{Group: "coordination.k8s.io", Version: "v1", Resource: "leases"}
+
+// Store is every request the lock makes. Errors are the client's (apierrors tells AlreadyExists,
+// Conflict and NotFound apart); Take and Release explain the others in one sentence with Explain.
+type Store interface {
+	// Get returns the Lease, or nil, nil when there is none.
+	Get(ctx context.Context, ns, name string) (*coordinationv1.Lease, error)
+	// Create creates l; AlreadyExists when a Lease of that name exists.
+	Create(ctx context.Context, l *coordinationv1.Lease) (*coordinationv1.Lease, error)
+	// Update replaces l as of its resourceVersion; Conflict when someone wrote it since.
+	Update(ctx context.Context, l *coordinationv1.Lease) (*coordinationv1.Lease, error)
+	// Delete deletes the Lease if it still has resourceVersion rv; Conflict when it changed.
+	Delete(ctx context.Context, ns, name, rv string) error
+	// Explain says in one sentence what refused a request of doing (kube.Client.Explain); write
+	// names the object a write changes, "" for a read.
+	Explain(ctx context.Context, err error, doing, ns, write string) error
+}
+
+type dynamicStore struct {
+	*kube.Client
+	dyn dynamic.Interface
+}
+
+// NewStore is the Store of the cluster rc points at, through kube's dynamic client (a 429 fails at
+// once); it sends nothing yet.
+func NewStore(rc *rest.Config) (Store, error) {
+	c, err := kube.New(rc)
+	if err != nil {
+		return nil, err
+	}
+	return dynamicStore{Client: c, dyn: c.Dynamic()}, nil
+}
+
+func (s dynamicStore) Get(ctx context.Context, ns, name string) (*coordinationv1.Lease, error) {
+	u, err := s.dyn.Resource(Leases).Namespace(ns).Get(ctx, name, metav1.GetOptions{})
+	if apierrors.IsNotFound(err) {
+		return nil, nil
+	}
+	if err != nil {
+		return nil, err
+	}
+	return fromUnstructured(u)
+}
+
+func (s dynamicStore) Create(ctx context.Context, l *coordinationv1.Lease) (*coordinationv1.Lease, error) {
+	u, err := toUnstructured(l)
+	if err != nil {
+		return nil, err
+	}
+	out, err := s.dyn.Resource(Leases).Namespace(l.Namespace).Create(ctx, u, metav1.CreateOptions{FieldManager: kube.FieldManager})
+	if err != nil {
+		return nil, err
+	}
+	return fromUnstructured(out)
+}
+
+func (s dynamicStore) Update(ctx context.Context, l *coordinationv1.Lease) (*coordinationv1.Lease, error) {
+	u, err := toUnstructured(l)
+	if err != nil {
+		return nil, err
+	}
+	out, err := s.dyn.Resource(Leases).Namespace(l.Namespace).Update(ctx, u, metav1.UpdateOptions{FieldManager: kube.FieldManager})
+	if err != nil {
+		return nil, err
+	}
+	return fromUnstructured(out)
+}
+
+func (s dynamicStore) Delete(ctx context.Context, ns, name, rv string) error {
+	return s.dyn.Resource(Leases).Namespace(ns).Delete(ctx, name, metav1.DeleteOptions{Preconditions: &metav1.Preconditions{ResourceVersion: &rv}})
+}
+
+func toUnstructured(l *coordinationv1.Lease) (*unstructured.Unstructured, error) {
+	m, err := runtime.DefaultUnstructuredConverter.ToUnstructured(l)
+	if err != nil {
+		return nil, fmt.Errorf("encoding Lease %s/%s: %w", l.Namespace, l.Name, err)
+	}
+	u := &unstructured.Unstructured{Object: m}
+	u.SetAPIVersion("coordination.k8s.io/v1")
+	u.SetKind("Lease")
+	return u, nil
+}
+
+func fromUnstructured(u *unstructured.Unstructured) (*coordinationv1.Lease, error) {
+	l := &coordinationv1.Lease{}
+	if err := runtime.DefaultUnstructuredConverter.FromUnstructured(u.Object, l); err != nil {
+		return nil, fmt.Errorf("reading Lease %s/%s: %w", u.GetNamespace(), u.GetName(), err)
+	}
+	return l, nil
+}
+
+func microTime(t time.Time) *metav1.MicroTime {
+	m := metav1.NewMicroTime(t)
+	return &m
+}
