@@ -203,9 +203,9 @@ func TestTwoStagesStartedTogether(t *testing.T) {
 const childArgs = "MLCANARY_TEST_CHILD_ARGS"
 
 // runChild runs the CLI as the shipped binary does (SIGINT and SIGTERM end its context), with the
-// lock's duration shortened to 2s so a test can watch a killed holder's lock expire.
+// lock's duration shortened to 3s so a test can watch a killed holder's lock expire.
 func runChild(args string) int {
-	frontend.Real.Lock = frontend.TakeLock(2 * time.Second)
+	frontend.Real.Lock = frontend.TakeLock(3 * time.Second)
 	ctx, stop := signal.NotifyContext(context.Background(), os.Interrupt, syscall.SIGTERM)
 	defer stop()
 	return Run(ctx, StdStreams(), strings.Split(args, "\x1f"), os.LookupEnv)
@@ -223,10 +223,10 @@ func startChild(t *testing.T, kubeconfig, user string, args ...string) (*exec.Cm
 	return cmd, &stderr
 }
 
-// TestKilledHolderIsTakenOver: a run holding the lock (its process renewing a 2s lease while it
+// TestKilledHolderIsTakenOver: a run holding the lock (its process renewing a 3s lease while it
 // waits for a rollout, well past that duration) is killed with SIGKILL, so it never releases it.
 // Until then a second run is refused at once; after, the next run with a lock timeout takes the
-// lock over once 2s have passed since the last renewal, saying so in one line, and completes.
+// lock over once 3s have passed since the last renewal, saying so in one line, and completes.
 func TestKilledHolderIsTakenOver(t *testing.T) {
 	e := shared.Env(t)
 	ctrl := e.StartController(t)
@@ -237,7 +237,7 @@ func TestKilledHolderIsTakenOver(t *testing.T) {
 	child, out := startChild(t, admin, "killed", "stage", "Blue_0", "-n", ns, "--image="+causeImage, "--timeout=120")
 	killed := "killed@" + host(t)
 	waitHolder(t, e, ns, killed+" Blue_0")
-	time.Sleep(5 * time.Second) // 2.5 lease durations: only renewals keep it
+	time.Sleep(7 * time.Second) // over 2 lease durations: only renewals keep it
 
 	code, _, errs := runAs("next", admin, "stage", "Blue_0", "-n", ns, "--image="+causeImage)
 	if code != ExitFailed || !strings.Contains(errs, "is held by "+killed+" for stage Blue_0 since ") {
@@ -254,11 +254,11 @@ func TestKilledHolderIsTakenOver(t *testing.T) {
 	took := time.Since(start)
 	t.Logf("exit %d after %s:\n%s", code, took, errs)
 	want := "took over the lock Lease " + ns + "/mlcanary from " + killed + " for stage Blue_0, held since "
-	if code != ExitOK || strings.Count(errs, want) != 1 || !strings.Contains(errs, "ago, past its 2s duration (a killed run?)\n") {
+	if code != ExitOK || strings.Count(errs, want) != 1 || !strings.Contains(errs, "ago, past its 3s duration (a killed run?)\n") {
 		t.Errorf("the next run: exit %d\n%s\nwant exit 0 and one line %q…", code, errs, want)
 	}
 	if took > 15*time.Second {
-		t.Errorf("the takeover took %s; want about the 2s lease", took)
+		t.Errorf("the takeover took %s; want about the 3s lease", took)
 	}
 	if h := leaseHolder(t, e, ns); h != "" {
 		t.Errorf("after the next run the lock is held by %q", h)

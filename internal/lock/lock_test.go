@@ -59,7 +59,7 @@ type roundTripper func(*http.Request) (*http.Response, error)
 func (f roundTripper) RoundTrip(r *http.Request) (*http.Response, error) { return f(r) }
 
 func opts(ns, run, stage string) lock.Options {
-	return lock.Options{Namespace: ns, Name: "mlcanary", Holder: lock.Holder{Run: run, Stage: stage}, Duration: 2 * time.Second}
+	return lock.Options{Namespace: ns, Name: "mlcanary", Holder: lock.Holder{Run: run, Stage: stage}, Duration: 3 * time.Second}
 }
 
 func getLease(t *testing.T, e *testenv.Env, ns string) *coordinationv1.Lease {
@@ -84,7 +84,7 @@ func TestFreeLockCostsTwoRequests(t *testing.T) {
 		t.Fatal(err)
 	}
 	held := getLease(t, e, ns)
-	if held == nil || *held.Spec.HolderIdentity != "alice@laptop Blue_50" || *held.Spec.LeaseDurationSeconds != 2 {
+	if held == nil || *held.Spec.HolderIdentity != "alice@laptop Blue_50" || *held.Spec.LeaseDurationSeconds != 3 {
 		t.Fatalf("held Lease: %+v", held)
 	}
 	if err := l.Release(); err != nil {
@@ -109,10 +109,10 @@ func TestHeldLockRefusesAtOnceAndIsRenewed(t *testing.T) {
 	}
 	defer func() { _ = first.Release() }()
 	before := getLease(t, e, ns)
-	time.Sleep(5 * time.Second) // 2.5 durations
+	time.Sleep(7 * time.Second) // over 2 durations
 	after := getLease(t, e, ns)
-	if !after.Spec.RenewTime.After(before.Spec.RenewTime.Time.Add(3 * time.Second)) {
-		t.Errorf("renewTime %v → %v after 5s: not renewed", before.Spec.RenewTime, after.Spec.RenewTime)
+	if !after.Spec.RenewTime.After(before.Spec.RenewTime.Time.Add(4 * time.Second)) {
+		t.Errorf("renewTime %v → %v after 7s: not renewed", before.Spec.RenewTime, after.Spec.RenewTime)
 	}
 	_, _, err = lock.Take(context.Background(), s, opts(ns, "bob@desk", "Blue_50"))
 	var held *lock.HeldError
@@ -132,7 +132,7 @@ func TestHeldLockRefusesAtOnceAndIsRenewed(t *testing.T) {
 func TestKilledHolderIsTakenOver(t *testing.T) {
 	e, ns := setup(t)
 	s, n := counted(t, e.Config)
-	stale := stuckLease(t, e, ns, time.Now().Add(-3*time.Second))
+	stale := stuckLease(t, e, ns, time.Now().Add(-4*time.Second))
 	_ = stale
 	var lines []string
 	o := opts(ns, "bob@desk", "Rollback")
@@ -142,7 +142,7 @@ func TestKilledHolderIsTakenOver(t *testing.T) {
 		t.Fatal(err)
 	}
 	defer func() { _ = l.Release() }()
-	if len(lines) != 1 || !strings.HasPrefix(lines[0], "took over the lock Lease "+ns+"/mlcanary from killed@agent for stage Blue_0, held since ") || !strings.Contains(lines[0], "ago, past its 2s duration (a killed run?)") {
+	if len(lines) != 1 || !strings.HasPrefix(lines[0], "took over the lock Lease "+ns+"/mlcanary from killed@agent for stage Blue_0, held since ") || !strings.Contains(lines[0], "ago, past its 3s duration (a killed run?)") {
 		t.Errorf("lines %q", lines)
 	}
 	got := getLease(t, e, ns)
@@ -157,7 +157,7 @@ func TestKilledHolderIsTakenOver(t *testing.T) {
 // stuckLease creates the Lease of a run that was killed at renewed (it renews no more).
 func stuckLease(t *testing.T, e *testenv.Env, ns string, renewed time.Time) *unstructured.Unstructured {
 	t.Helper()
-	id, secs := "killed@agent Blue_0", int32(2)
+	id, secs := "killed@agent Blue_0", int32(3)
 	at := metav1.NewMicroTime(renewed)
 	l := &coordinationv1.Lease{ObjectMeta: metav1.ObjectMeta{Name: "mlcanary", Namespace: ns,
 		Annotations: map[string]string{lock.RunAnnotation: "killed@agent", lock.StageAnnotation: "Blue_0"}},
@@ -194,8 +194,8 @@ func TestClockAheadStillTakenOver(t *testing.T) {
 		t.Fatal(err)
 	}
 	defer func() { _ = l.Release() }()
-	if d := time.Since(start); d < 2*time.Second || d > 6*time.Second {
-		t.Errorf("taken over after %s; want about its 2s duration", d)
+	if d := time.Since(start); d < 3*time.Second || d > 9*time.Second {
+		t.Errorf("taken over after %s; want about its 3s duration", d)
 	}
 }
 
@@ -236,7 +236,7 @@ func TestWaitsThenProceedsWhenReleased(t *testing.T) {
 	if err := <-done; err != nil {
 		t.Fatal(err)
 	}
-	if d := time.Since(released); d > 3*time.Second {
+	if d := time.Since(released); d > 6*time.Second {
 		t.Errorf("took the lock %s after the release; want within one poll (2s)", d)
 	}
 	mu.Lock()

@@ -24,7 +24,8 @@ func (l *Lock) keep() {
 			return
 		case <-t.C:
 		}
-		err := l.renew(every)
+		// A renewal may take until the lock could be taken over: past that, it is lost anyway.
+		err := l.renew(l.o.Duration - l.o.Now().Sub(l.lastRenewed()))
 		var lost *LostError
 		switch {
 		case err == nil:
