@@ -4,6 +4,7 @@ import (
 	"bytes"
 	"context"
 	"encoding/json"
+	"errors"
 	"fmt"
 	"net/http"
 	"os"
@@ -314,5 +315,34 @@ func TestLockTimeoutWaitsForTheFirstRun(t *testing.T) {
 				t.Fatalf("bob wrote %q before alice released the lock: %q", w, log.writes)
 			}
 		}
+	}
+}
+
+// TestSIGTERMReleasesTheLock: the agent cancels a run with SIGINT or SIGTERM. The stage stops
+// (exit 1) while it waits for its rollout, and the lock is released on the way out, so the next run
+// takes it at once.
+func TestSIGTERMReleasesTheLock(t *testing.T) {
+	e := shared.Env(t)
+	ctrl := e.StartController(t)
+	ns := "lock-sigterm"
+	check(t, e.CreateNamespace(context.Background(), ns))
+	ctrl.Hold(ns, "model-blue")
+	admin := e.Kubeconfig(t)
+	for _, sig := range []syscall.Signal{syscall.SIGTERM, syscall.SIGINT} {
+		child, out := startChild(t, admin, "cancelled", "stage", "Blue_0", "-n", ns, "--image="+causeImage, "--timeout=120")
+		waitHolder(t, e, ns, "cancelled@"+host(t)+" Blue_0")
+		check(t, child.Process.Signal(sig))
+		err := child.Wait()
+		var exit *exec.ExitError
+		if !errors.As(err, &exit) || exit.ExitCode() != ExitFailed {
+			t.Errorf("%s: %v; want exit 1\n%s", sig, err, out)
+		}
+		if h := leaseHolder(t, e, ns); h != "" {
+			t.Errorf("after %s the lock is still held by %q\n%s", sig, h, out)
+		}
+	}
+	ctrl.Release(ns, "model-blue")
+	if code, _, errs := runAs("next", admin, "stage", "Blue_0", "-n", ns, "--image="+causeImage, "--timeout=60"); code != ExitOK || strings.Contains(errs, "the lock") {
+		t.Errorf("the next run: exit %d\n%s", code, errs)
 	}
 }
