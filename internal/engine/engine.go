@@ -133,8 +133,15 @@ func (c *Client) decide(ctx context.Context, cfg *config.Config, log Logger) (*l
 		if werr != nil && !kube.IsRolloutTimeout(werr) && !kube.IsRolloutFailed(werr) {
 			return nil, nil, werr // interrupted, or the API failed: say that, not the precondition
 		}
-		if kube.IsRolloutTimeout(werr) {
-			return nil, nil, fmt.Errorf("%w (waited %s)", err, cfg.Timeout)
+		var timeout *kube.RolloutTimeout
+		if errors.As(werr, &timeout) {
+			// The pods' problems, as a rollout that times out names them: a readiness probe not
+			// passing says the model is still loading.
+			pods := ""
+			for _, line := range timeout.Pods {
+				pods += "; " + line
+			}
+			return nil, nil, fmt.Errorf("%w (waited %s)%s", err, cfg.Timeout, pods)
 		}
 	}
 }

@@ -157,7 +157,8 @@ func TestUnloadedModelIsNeverRouted(t *testing.T) {
 }
 
 // TestUnloadedModelFailsAfterTheTimeout: a model that does not load within --timeout fails Blue_0
-// with one sentence naming the Deployment and the wait, and Blue_50 (blue deployed, still loading)
+// with one sentence naming the Deployment, the wait and the pod whose readiness probe is not
+// passing, and Blue_50 (blue deployed, still loading)
 // waits and fails the same way; neither writes a route to blue and green keeps all traffic. Once
 // the model loads, Blue_0 re-run finishes and Blue_50 moves half the traffic.
 func TestUnloadedModelFailsAfterTheTimeout(t *testing.T) {
@@ -168,15 +169,16 @@ func TestUnloadedModelFailsAfterTheTimeout(t *testing.T) {
 	m := serveSlowModel(f)
 	checked := neverRoutedWhileLoading(f, m)
 	for _, tc := range []struct{ stage, want string }{
-		{"Blue_0", "Blue_0 did not complete: Deployment " + f.ns + "/model-blue did not become ready within 2s: 0 of 1 replicas available"},
+		{"Blue_0", "Blue_0 did not complete: Deployment " + f.ns + "/model-blue did not become ready within 2s: 0 of 1 replicas available; pod model-blue-"},
 		{"Blue_50", "Blue_50: blue (Deployment " + f.ns + "/model-blue) must be ready, but 0 of 1 replicas available; Blue_0 deploys it (waited 2s)"},
 	} {
 		stage, want := tc.stage, tc.want
 		c := f.cfg(stage, imgB)
 		c.Timeout = 2 * time.Second
 		_, err := f.run(c)
-		if err == nil || !strings.Contains(err.Error(), want) || strings.Contains(err.Error(), "\n") {
-			t.Fatalf("%s while blue's model loads: err = %v, want one line containing %q", stage, err, want)
+		probe := ": container model: running, not ready: readiness probe GET / on port 5001 not passing (a model still loading fails it)"
+		if err == nil || !strings.Contains(err.Error(), want) || !strings.Contains(err.Error(), probe) || strings.Contains(err.Error(), "\n") {
+			t.Fatalf("%s while blue's model loads: err = %v, want one line containing %q and %q", stage, err, want, probe)
 		}
 		routing, _ := f.live()
 		if routing.Weights[config.Green] != 100 || routing.Weights[config.Blue] != 0 || routing.Headers[config.Blue] {

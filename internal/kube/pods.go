@@ -90,8 +90,9 @@ func PodProblemLines(pods []unstructured.Unstructured) []string {
 	return lines
 }
 
-// podProblems says why one pod is not running: containers waiting for a reason other than being
-// started, and the scheduler's verdict when it cannot place the pod.
+// podProblems says why one pod is not running or not ready: containers waiting for a reason other
+// than being started, a running container its readiness probe keeps out of the Service (notReady),
+// and the scheduler's verdict when it cannot place the pod.
 func podProblems(pod *unstructured.Unstructured) []string {
 	var out []string
 	if reason, message := podCondition(pod, "PodScheduled"); reason == "Unschedulable" {
@@ -101,12 +102,63 @@ func podProblems(pod *unstructured.Unstructured) []string {
 		statuses, _, _ := unstructured.NestedSlice(pod.Object, "status", kind)
 		for _, s := range statuses {
 			m, _ := s.(map[string]any)
-			if line := containerProblem(m); line != "" {
+			line := containerProblem(m)
+			if line == "" && kind == "containerStatuses" {
+				line = notReady(pod, m)
+			}
+			if line != "" {
 				out = append(out, line)
 			}
 		}
 	}
 	return out
+}
+
+// notReady describes a container that runs but is not ready while it has a readiness probe: the
+// probe has not passed yet, which for a model server usually means the model is still loading
+// (README, "Readiness: traffic only once the model answers"), e.g.
+//
+//	container model: running, not ready: readiness probe GET / on port 5001 not passing (a model still loading fails it)
+func notReady(pod *unstructured.Unstructured, st map[string]any) string {
+	name, _, _ := unstructured.NestedString(st, "name")
+	_, running, _ := unstructured.NestedMap(st, "state", "running")
+	if ready, _, _ := unstructured.NestedBool(st, "ready"); ready || !running {
+		return ""
+	}
+	containers, _, _ := unstructured.NestedSlice(pod.Object, "spec", "containers")
+	for _, c := range containers {
+		m, _ := c.(map[string]any)
+		if n, _, _ := unstructured.NestedString(m, "name"); n != name {
+			continue
+		}
+		probe, found, _ := unstructured.NestedMap(m, "readinessProbe")
+		if !found {
+			return ""
+		}
+		return "container " + name + ": running, not ready: readiness probe " + describeProbe(probe) + " not passing (a model still loading fails it)"
+	}
+	return ""
+}
+
+// describeProbe names what a probe checks: "GET /ready on port 5001", "TCP port 5001", "exec cat /tmp/ready".
+func describeProbe(p map[string]any) string {
+	if get, ok := p["httpGet"].(map[string]any); ok {
+		path, _ := get["path"].(string)
+		if path == "" {
+			path = "/"
+		}
+		return fmt.Sprintf("GET %s on port %v", oneLine(path, 100), get["port"])
+	}
+	if tcp, ok := p["tcpSocket"].(map[string]any); ok {
+		return fmt.Sprintf("TCP port %v", tcp["port"])
+	}
+	if cmd, _, _ := unstructured.NestedStringSlice(p, "exec", "command"); len(cmd) > 0 {
+		return "exec " + oneLine(strings.Join(cmd, " "), 100)
+	}
+	if g, ok := p["grpc"].(map[string]any); ok {
+		return fmt.Sprintf("gRPC port %v", g["port"])
+	}
+	return "(of an unknown kind)"
 }
 
 // containerProblem describes a container status that is waiting for a reason worth naming.

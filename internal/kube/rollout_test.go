@@ -103,6 +103,43 @@ func TestPodProblemLines(t *testing.T) {
 	}
 }
 
+// TestPodProblemLinesNotReady: a running container that is not ready is named with the readiness
+// probe that keeps it out (HTTP, TCP, exec, gRPC); without a probe, or once ready, it is no problem.
+func TestPodProblemLinesNotReady(t *testing.T) {
+	running := func(ready bool, probe map[string]any) unstructured.Unstructured {
+		ct := map[string]any{"name": "model", "image": "m:1"}
+		if probe != nil {
+			ct["readinessProbe"] = probe
+		}
+		p := pod("m-1", map[string]any{"phase": "Running", "containerStatuses": []any{map[string]any{"name": "model", "ready": ready,
+			"state": map[string]any{"running": map[string]any{"startedAt": "2026-11-29T12:00:00Z"}}}}})
+		p.Object["spec"] = map[string]any{"containers": []any{ct}}
+		return p
+	}
+	for _, tc := range []struct {
+		name string
+		pod  unstructured.Unstructured
+		want []string
+	}{
+		{"HTTP probe", running(false, map[string]any{"httpGet": map[string]any{"path": "/", "port": int64(5001)}}),
+			[]string{"pod m-1: container model: running, not ready: readiness probe GET / on port 5001 not passing (a model still loading fails it)"}},
+		{"named port", running(false, map[string]any{"httpGet": map[string]any{"path": "/health/ready", "port": "http"}}),
+			[]string{"pod m-1: container model: running, not ready: readiness probe GET /health/ready on port http not passing (a model still loading fails it)"}},
+		{"TCP probe", running(false, map[string]any{"tcpSocket": map[string]any{"port": int64(5001)}}),
+			[]string{"pod m-1: container model: running, not ready: readiness probe TCP port 5001 not passing (a model still loading fails it)"}},
+		{"exec probe", running(false, map[string]any{"exec": map[string]any{"command": []any{"cat", "/tmp/ready"}}}),
+			[]string{"pod m-1: container model: running, not ready: readiness probe exec cat /tmp/ready not passing (a model still loading fails it)"}},
+		{"gRPC probe", running(false, map[string]any{"grpc": map[string]any{"port": int64(5001)}}),
+			[]string{"pod m-1: container model: running, not ready: readiness probe gRPC port 5001 not passing (a model still loading fails it)"}},
+		{"ready", running(true, map[string]any{"httpGet": map[string]any{"path": "/", "port": int64(5001)}}), nil},
+		{"no probe", running(false, nil), nil},
+	} {
+		if got := PodProblemLines([]unstructured.Unstructured{tc.pod}); !reflect.DeepEqual(got, tc.want) {
+			t.Errorf("%s: got %q, want %q", tc.name, got, tc.want)
+		}
+	}
+}
+
 // TestRolloutOfReadsTheTypedDeployment: RolloutOf converts the live object once and judges the
 // typed struct; an object the conversion refuses (a field of the wrong type, which the API server
 // never returns) is not ready and says why, and a nil typed Deployment does not exist.

@@ -30,6 +30,8 @@ type Controller struct {
 	// loadTime and generations: ModelLoadTime's model per Deployment generation.
 	loadTime    time.Duration
 	generations map[string]http.Handler
+	// unreadyPods are the pods MarkProbeUnready created per Deployment, deleted once it is ready.
+	unreadyPods map[string][]string
 }
 
 // StartController runs a Controller until the test ends.
@@ -43,7 +45,8 @@ func (e *Env) StartController(t testing.TB) *Controller {
 // RunController runs a Controller until ctx ends; done closes when it has stopped.
 func (e *Env) RunController(ctx context.Context) (*Controller, <-chan struct{}) {
 	c := &Controller{env: e, hold: map[string]bool{}, fail: map[string]PodProblem{}, failedAt: map[string]time.Time{},
-		models: map[string]http.Handler{}, probes: map[string]int{}, generations: map[string]http.Handler{}}
+		models: map[string]http.Handler{}, probes: map[string]int{}, generations: map[string]http.Handler{},
+		unreadyPods: map[string][]string{}}
 	done := make(chan struct{})
 	go func() {
 		defer close(done)
@@ -128,14 +131,22 @@ func (c *Controller) sync(ctx context.Context) {
 		if c.held(d.GetNamespace(), d.GetName()) {
 			continue
 		}
+		key := d.GetNamespace() + "/" + d.GetName()
 		if !c.probesPass(d) {
 			if !IsProbeUnready(d) {
-				_ = c.env.MarkProbeUnready(ctx, d)
+				names, _ := c.env.MarkProbeUnready(ctx, d)
+				c.mu.Lock()
+				c.unreadyPods[key] = append(c.unreadyPods[key], names...)
+				c.mu.Unlock()
 			}
 			continue
 		}
-		if !IsRolledOut(d) {
-			_ = c.env.MarkReady(ctx, d)
+		if !IsRolledOut(d) && c.env.MarkReady(ctx, d) == nil {
+			c.mu.Lock()
+			names := c.unreadyPods[key]
+			delete(c.unreadyPods, key)
+			c.mu.Unlock()
+			c.env.deletePods(ctx, d.GetNamespace(), names)
 		}
 	}
 }

@@ -9,6 +9,7 @@ import (
 
 	appsv1 "k8s.io/api/apps/v1"
 	corev1 "k8s.io/api/core/v1"
+	apierrors "k8s.io/apimachinery/pkg/api/errors"
 	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
 	"k8s.io/apimachinery/pkg/apis/meta/v1/unstructured"
 	"k8s.io/apimachinery/pkg/runtime"
@@ -126,13 +127,23 @@ func IsProbeUnready(d *unstructured.Unstructured) bool {
 	return og >= d.GetGeneration() && upd == want && avail == 0 && unavail == want
 }
 
-// MarkProbeUnready writes d's status as the Deployment controller does while every pod of the
-// current generation runs but fails its readiness probe: all replicas updated, none ready or
-// available, Available=False and Progressing=True (the rollout is still within its deadline).
-func (e *Env) MarkProbeUnready(ctx context.Context, d *unstructured.Unstructured) error {
+// MarkProbeUnready does what the Deployment controller and the kubelet do while every pod of d's
+// current generation runs but fails its readiness probe: the pods exist, Running with their
+// containers started and not ready (so a stage's messages can name the probe), and d's status has
+// all replicas updated, none ready or available, Available=False and Progressing=True (the rollout
+// is still within its deadline). It returns the pods' names.
+func (e *Env) MarkProbeUnready(ctx context.Context, d *unstructured.Unstructured) ([]string, error) {
 	want, found, _ := unstructured.NestedInt64(d.Object, "spec", "replicas")
 	if !found {
 		want = 1
+	}
+	var names []string
+	for i := range max(want, 1) {
+		name := fmt.Sprintf("%s-%x-%d", d.GetName(), 0x7e4d0000+d.GetGeneration(), i)
+		if err := e.createUnreadyPod(ctx, d, name); err != nil {
+			return names, err
+		}
+		names = append(names, name)
 	}
 	now := time.Now().UTC().Format(time.RFC3339)
 	d = d.DeepCopy()
@@ -149,5 +160,53 @@ func (e *Env) MarkProbeUnready(ctx context.Context, d *unstructured.Unstructured
 		},
 	}
 	_, err := e.Dynamic.Resource(kube.Deployments).Namespace(d.GetNamespace()).UpdateStatus(ctx, d, metav1.UpdateOptions{})
-	return err
+	return names, err
+}
+
+// createUnreadyPod creates pod name from d's template (each container's name, image, ports and
+// readiness probe) with the status of a pod whose containers run and fail their readiness probes;
+// an existing pod is reused.
+func (e *Env) createUnreadyPod(ctx context.Context, d *unstructured.Unstructured, name string) error {
+	labels, _, _ := unstructured.NestedStringMap(d.Object, "spec", "template", "metadata", "labels")
+	containers, _, _ := unstructured.NestedSlice(d.Object, "spec", "template", "spec", "containers")
+	now := time.Now().UTC().Format(time.RFC3339)
+	var specs, statuses []any
+	for _, c := range containers {
+		m, _ := c.(map[string]any)
+		spec := map[string]any{}
+		for _, k := range []string{"name", "image", "ports", "readinessProbe"} {
+			if v, ok := m[k]; ok {
+				spec[k] = v
+			}
+		}
+		specs = append(specs, spec)
+		statuses = append(statuses, map[string]any{"name": m["name"], "image": m["image"], "imageID": "", "ready": false, "started": true,
+			"restartCount": int64(0), "state": map[string]any{"running": map[string]any{"startedAt": now}}})
+	}
+	obj := &unstructured.Unstructured{Object: map[string]any{"apiVersion": "v1", "kind": "Pod",
+		"metadata": map[string]any{"name": name, "namespace": d.GetNamespace(), "labels": toAnyMap(labels)},
+		"spec":     map[string]any{"containers": specs, "automountServiceAccountToken": false}}}
+	pods := e.Dynamic.Resource(kube.Pods).Namespace(d.GetNamespace())
+	created, err := pods.Create(ctx, obj, metav1.CreateOptions{})
+	if apierrors.IsAlreadyExists(err) {
+		created, err = pods.Get(ctx, name, metav1.GetOptions{})
+	}
+	if err != nil {
+		return fmt.Errorf("creating pod %s/%s: %w", d.GetNamespace(), name, err)
+	}
+	created.Object["status"] = map[string]any{"phase": "Running", "conditions": []any{
+		map[string]any{"type": "PodScheduled", "status": "True", "lastTransitionTime": now},
+		map[string]any{"type": "Ready", "status": "False", "reason": "ContainersNotReady", "lastTransitionTime": now},
+	}, "containerStatuses": statuses}
+	if _, err := pods.UpdateStatus(ctx, created, metav1.UpdateOptions{}); err != nil {
+		return fmt.Errorf("setting the status of pod %s/%s: %w", d.GetNamespace(), name, err)
+	}
+	return nil
+}
+
+// deletePods deletes pods ns/names (once their Deployment is ready they would only mislead).
+func (e *Env) deletePods(ctx context.Context, ns string, names []string) {
+	for _, n := range names {
+		_ = e.Dynamic.Resource(kube.Pods).Namespace(ns).Delete(ctx, n, metav1.DeleteOptions{})
+	}
 }
