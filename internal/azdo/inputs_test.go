@@ -146,6 +146,8 @@ func TestReadInputsErrorsNameTaskInputs(t *testing.T) {
 		{"bad deployment name", map[string]string{"INPUT_GREENDEPLOYMENT": "Not_DNS"}, "greenDeployment", ""},
 		{"tag without repository", map[string]string{"INPUT_IMAGETAG": "42"}, "imageRepository", ""},
 		{"bad port", map[string]string{"INPUT_PORT": "http"}, "port", ""},
+		{"readiness path without a leading /", map[string]string{"INPUT_READINESSPATH": "ready"}, "readinessPath", config.AllowedReadinessPath},
+		{"readiness path with a host", map[string]string{"INPUT_READINESSPATH": "http://localhost:5001/"}, "readinessPath", config.AllowedReadinessPath},
 		{"gateway with two slashes", map[string]string{"INPUT_GATEWAY": "istio-system/public/gw"}, "gateway", ""},
 		{"gateway without a name", map[string]string{"INPUT_GATEWAY": "istio-system/"}, "gateway", ""},
 		{"gateway in the legacy dotted form", map[string]string{"INPUT_GATEWAY": "public-gateway.istio-system"}, "gateway", ""},
