@@ -17,6 +17,7 @@ import (
 	"time"
 
 	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
+	"k8s.io/apimachinery/pkg/apis/meta/v1/unstructured"
 
 	"github.com/mlcanary/mlcanary/internal/frontend"
 	"github.com/mlcanary/mlcanary/internal/lock"
@@ -66,21 +67,8 @@ func leaseHolder(t *testing.T, e *testenv.Env, ns string) string {
 	if err != nil {
 		return ""
 	}
-	id, _, _ := unstructuredString(u.Object, "spec", "holderIdentity")
+	id, _, _ := unstructured.NestedString(u.Object, "spec", "holderIdentity")
 	return id
-}
-
-func unstructuredString(obj map[string]any, path ...string) (string, bool, error) {
-	var cur any = obj
-	for _, p := range path {
-		m, ok := cur.(map[string]any)
-		if !ok {
-			return "", false, nil
-		}
-		cur = m[p]
-	}
-	s, ok := cur.(string)
-	return s, ok, nil
 }
 
 // waitHolder waits until the lock of ns is held by holder.

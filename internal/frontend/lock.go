@@ -61,7 +61,7 @@ func lockedStage(ctx context.Context, eng Engine, rc *rest.Config, cfg config.Co
 	}
 	res, err := eng.Stage(stageCtx, rc, cfg, log)
 	if lost := lock.Lost(stageCtx); lost != nil && err != nil {
-		err = fmt.Errorf("%w; %v", err, lost)
+		err = fmt.Errorf("%w; %w", err, lost)
 	}
 	if rerr := release(); rerr != nil {
 		log("%v", rerr) // the stage's outcome stands; the lock expires by itself

@@ -111,7 +111,7 @@ func TestHeldLockRefusesAtOnceAndIsRenewed(t *testing.T) {
 	before := getLease(t, e, ns)
 	time.Sleep(7 * time.Second) // over 2 durations
 	after := getLease(t, e, ns)
-	if !after.Spec.RenewTime.After(before.Spec.RenewTime.Time.Add(4 * time.Second)) {
+	if !after.Spec.RenewTime.After(before.Spec.RenewTime.Add(4 * time.Second)) {
 		t.Errorf("renewTime %v → %v after 7s: not renewed", before.Spec.RenewTime, after.Spec.RenewTime)
 	}
 	_, _, err = lock.Take(context.Background(), s, opts(ns, "bob@desk", "Blue_50"))
