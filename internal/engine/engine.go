@@ -146,8 +146,10 @@ func (c *Client) decide(ctx context.Context, cfg *config.Config, log Logger) (*l
 	}
 }
 
-// Plan reports what cfg.Stage would change on the cluster, with a diff and the bodies its
-// server-side dry runs sent (Manifests), writing nothing.
+// Plan reports what cfg.Stage would change on the cluster, with a diff and, in Manifests, every
+// object it writes as its last server-side dry run says it would be stored: complete objects (the
+// live object merged with what the stage sends, other managers' fields kept), which
+// manifest.Write prints without the server's bookkeeping. It writes nothing.
 func (c *Client) Plan(ctx context.Context, cfg config.Config) (*summary.Result, error) {
 	cfg.DryRun = true
 	rec := &recorder{Cluster: c.cluster}
@@ -156,7 +158,7 @@ func (c *Client) Plan(ctx context.Context, cfg config.Config) (*summary.Result, 
 	res, err := planner.Stage(ctx, cfg, nil)
 	if res != nil {
 		res.Action = "plan"
-		res.Manifests = lastApplied(rec.writes, true)
+		res.Manifests = lastApplied(rec.writes, true, true)
 	}
 	return res, err
 }

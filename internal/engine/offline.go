@@ -88,7 +88,7 @@ func Offline(ctx context.Context, cfg config.Config, o OfflineOptions) (*summary
 	}
 	res.Action, res.DryRun = "plan", true
 	res.Notes = append([]string{OfflineNote}, res.Notes...)
-	res.Manifests = lastApplied(mem.Writes(), false)
+	res.Manifests = lastApplied(mem.Writes(), false, false)
 	docs := make([]string, len(res.Manifests))
 	for i, body := range res.Manifests {
 		data, err := yaml.JSONToYAML(body)
@@ -143,9 +143,12 @@ func Placeholders(bodies []json.RawMessage) []config.Version {
 }
 
 // lastApplied returns, for every object applied (with dryRun, server-side dry runs; else real
-// writes), the last body sent for it (a VirtualService may be routed on the way and at the end), in
-// the order the objects were first applied.
-func lastApplied(writes []memory.Write, dryRun bool) []json.RawMessage {
+// writes), the last body sent for it (a VirtualService may be routed on the way and at the end) —
+// with stored, for an object that exists, what the cluster answered it would store instead — in
+// the order the objects were first applied. An object the apply would create is its body: the
+// stage sends it whole, and the server's answer to a dry-run create holds what it would allocate
+// (a Service's clusterIP, which a later apply must not send).
+func lastApplied(writes []memory.Write, dryRun, stored bool) []json.RawMessage {
 	var order []string
 	last := map[string][]byte{}
 	for _, w := range writes {
@@ -157,10 +160,26 @@ func lastApplied(writes []memory.Write, dryRun bool) []json.RawMessage {
 			order = append(order, id)
 		}
 		last[id] = w.Body
+		if stored && !created(w.Stored) {
+			last[id] = w.Stored
+		}
 	}
 	out := make([]json.RawMessage, len(order))
 	for i, id := range order {
 		out[i] = last[id]
 	}
 	return out
+}
+
+// created reports whether stored, the server's answer to an apply, is an object the apply
+// creates: it has no metadata.resourceVersion, which a dry-run create leaves unset (the API
+// server's DryRunnableStorage.Create copies the object without writing it,
+// k8s.io/apiserver/pkg/registry/generic/registry/dryrun.go) and every stored object carries.
+func created(stored []byte) bool {
+	var obj struct {
+		Metadata struct {
+			ResourceVersion string `json:"resourceVersion"`
+		} `json:"metadata"`
+	}
+	return json.Unmarshal(stored, &obj) != nil || obj.Metadata.ResourceVersion == ""
 }

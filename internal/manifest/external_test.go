@@ -152,3 +152,94 @@ func TestToolsRefuseAnUnknownField(t *testing.T) {
 		})
 	}
 }
+
+// brownfieldD0 is issue #8's hand-written green-only setup, applied server-side as "kubectl".
+const brownfieldD0 = `apiVersion: apps/v1
+kind: Deployment
+metadata: {name: model-green, labels: {app: model, model_version: green}}
+spec:
+  replicas: 1
+  selector: {matchLabels: {app: model, model_version: green}}
+  template:
+    metadata: {labels: {app: model, model_version: green}}
+    spec:
+      containers:
+      - name: model
+        image: acr.io/model:41
+        ports: [{containerPort: 5001}]
+---
+apiVersion: v1
+kind: Service
+metadata: {name: model-svc-green, labels: {app: model, model_version: green}}
+spec:
+  selector: {app: model, model_version: green}
+  ports: [{name: http, port: 5001, targetPort: 5001}]
+---
+apiVersion: networking.istio.io/v1
+kind: Gateway
+metadata: {name: mlmodel-gateway}
+spec:
+  selector: {istio: ingressgateway}
+  servers:
+  - port: {number: 80, name: http, protocol: HTTP}
+    hosts: ["*"]
+---
+apiVersion: networking.istio.io/v1
+kind: VirtualService
+metadata: {name: mlmodel-virtualservice}
+spec:
+  hosts: ["*"]
+  gateways: [mlmodel-gateway]
+  http:
+  - match:
+    - uri: {prefix: /score}
+      headers: {x-api-version: {exact: green}}
+    route:
+    - destination: {host: model-svc-green, port: {number: 5001}}
+  - route:
+    - destination: {host: model-svc-green, port: {number: 5001}}
+      weight: 100
+`
+
+// TestBrownfieldClusterPlanOutputAcceptedByKubeconform (break-it review of issue #13, F1/F2): on a
+// brownfield namespace the stage sends, for an adopted Deployment, only what mlcanary owns (the
+// scoring container's name and image, replicas), and `plan Blue_Green -o yaml|json` printed that
+// fragment, without spec.selector or spec.template.metadata, which kubeconform -strict rejects
+// against the API server's own schema. The plan now prints each object as its dry run says it
+// would be stored (without the server's bookkeeping): Invalid: 0, for Blue_0 (the adopted
+// VirtualService, a created blue) and Blue_Green (the adopted green), in both formats.
+func TestBrownfieldClusterPlanOutputAcceptedByKubeconform(t *testing.T) {
+	kubectl := tool(t, "kubectl", "MLCANARY_KUBECTL", "k8s.io/kubernetes/cmd/kubectl")
+	kubeconform := tool(t, "kubeconform", "MLCANARY_KUBECONFORM", "github.com/yannh/kubeconform/cmd/kubeconform")
+	e := testenv.Start(t)
+	e.StartController(t)
+	const ns = "brownfield"
+	if err := e.CreateNamespace(context.Background(), ns); err != nil {
+		t.Fatal(err)
+	}
+	kubeconfig := e.Kubeconfig(t)
+	run(t, brownfieldD0, kubectl, "--kubeconfig", kubeconfig, "apply", "--server-side", "--field-manager=kubectl", "-n", ns, "-f", "-")
+	run(t, "", kubectl, "--kubeconfig", kubeconfig, "rollout", "status", "-n", ns, "deployment/model-green", "--timeout=60s")
+	schemas := t.TempDir()
+	if n, err := writeSchemas(e.Config, schemas, "api/v1", "apis/apps/v1", "apis/networking.istio.io/v1"); err != nil || n == 0 {
+		t.Fatalf("writing schemas: %d, %v", n, err)
+	}
+	location := filepath.Join(schemas, "{{ .ResourceKind }}{{ .KindSuffix }}.json")
+	for _, stage := range []string{"Blue_0", "Blue_Green"} {
+		if stage == "Blue_Green" {
+			cli(t, kubeconfig, "stage", "Blue_0", "-n", ns, "--image=acr.io/model:42", "--timeout=60")
+			cli(t, kubeconfig, "stage", "Blue_100", "-n", ns, "--image=acr.io/model:42", "--timeout=60")
+		}
+		for _, format := range []string{"yaml", "json"} {
+			out := cli(t, kubeconfig, "plan", stage, "-n", ns, "--image=acr.io/model:42", "-o", format)
+			objs, err := manifest.Parse(out)
+			if err != nil || len(objs) == 0 {
+				t.Fatalf("plan %s -o %s: %d objects, %v\n%s", stage, format, len(objs), err, out)
+			}
+			got, _ := execTool(kubeconform, out, "-strict", "-summary", "-schema-location", location, "-")
+			if want := "Invalid: 0, Errors: 0"; !strings.Contains(got, want) {
+				t.Errorf("kubeconform -strict on `plan %s -o %s` of a brownfield namespace: want %q:\n%s\nobjects:\n%s", stage, format, want, got, out)
+			}
+		}
+	}
+}

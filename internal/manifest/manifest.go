@@ -65,8 +65,8 @@ func Write(w io.Writer, bodies []json.RawMessage, format string) error {
 	return err
 }
 
-// ServerFields are the top-level fields (a path of keys) of an object that the API server sets,
-// which a client never sends in a desired state:
+// ServerFields are the fields (each a path of keys) of an object that the API server or a
+// controller keeps as bookkeeping, which a client never sends in a desired state:
 //
 //   - metadata.uid, resourceVersion, generation, creationTimestamp, deletionTimestamp,
 //     deletionGracePeriodSeconds: "Populated by the system. Read-only." (ObjectMeta,
@@ -76,11 +76,20 @@ func Write(w io.Writer, bodies []json.RawMessage, format string) error {
 //   - metadata.managedFields: "maintained by the server" for server-side apply (same file).
 //   - status: "the most recently observed status... populated by the system" (API conventions,
 //     "Spec and Status", sig-architecture/api-conventions.md).
+//   - the annotation kubectl.kubernetes.io/last-applied-configuration: client-side `kubectl apply`'s
+//     copy of the last object it sent, which it rewrites itself on the next apply
+//     (k8s.io/kubectl/pkg/cmd/apply); kept, a stale copy would be applied as desired state.
+//   - the annotation deployment.kubernetes.io/revision: the Deployment controller's count of
+//     rollouts (k8s.io/kubernetes/pkg/controller/deployment/util), not a desired state.
+//
+// An annotations map left empty is removed too.
 var ServerFields = [][]string{
 	{"metadata", "uid"}, {"metadata", "resourceVersion"}, {"metadata", "generation"},
 	{"metadata", "creationTimestamp"}, {"metadata", "deletionTimestamp"},
 	{"metadata", "deletionGracePeriodSeconds"}, {"metadata", "selfLink"},
 	{"metadata", "managedFields"}, {"status"},
+	{"metadata", "annotations", "kubectl.kubernetes.io/last-applied-configuration"},
+	{"metadata", "annotations", "deployment.kubernetes.io/revision"},
 }
 
 // withoutServerFields returns bodies with every ServerFields path removed; a body holding none is
@@ -105,6 +114,11 @@ func withoutServerFields(bodies []json.RawMessage) ([]json.RawMessage, error) {
 			if _, ok := parent[path[len(path)-1]]; ok {
 				delete(parent, path[len(path)-1])
 				stripped = true
+			}
+		}
+		if meta, _ := obj["metadata"].(map[string]any); meta != nil {
+			if a, ok := meta["annotations"].(map[string]any); ok && len(a) == 0 {
+				delete(meta, "annotations")
 			}
 		}
 		out[i] = body

@@ -48,12 +48,14 @@ type Result struct {
 	Diff string `json:"diff,omitempty"`
 	// Objects is, for an offline plan, Manifests as a YAML stream (documents separated by "---\n").
 	Objects string `json:"objects,omitempty"`
-	// Manifests are, for a plan (offline, or against a cluster: its server-side dry runs), the
-	// objects the stage applies: for each, the last body the stage sends for it (a VirtualService
-	// routed on the way and at the end is sent twice), byte for byte as the API server would
-	// receive it (JSON), in the order first applied. Offline they carry no
-	// metadata.resourceVersion (the live object's lock, unknown offline); deletes are in Changes
-	// only.
+	// Manifests are, for a plan, the objects the stage applies, complete, as JSON in the order
+	// first applied (a VirtualService routed on the way and at the end counts once: its last
+	// write). Offline: the last body the stage sends for each, byte for byte (every object of the
+	// assumed state is mlcanary's, so the body is the whole object; no metadata.resourceVersion,
+	// the live object's lock, unknown offline). Against a cluster: what the last server-side dry
+	// run of each answered it would store — the live object merged with the body, fields of other
+	// managers included, with the server's bookkeeping (manifest.Write leaves it out). Deletes are
+	// in Changes only.
 	Manifests []json.RawMessage `json:"-"`
 }
 

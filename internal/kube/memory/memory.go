@@ -40,7 +40,10 @@ type Write struct {
 	Namespace, Name string
 	// Body is, for an apply, the request body byte for byte as kube.Client.Apply sends it (the
 	// object's JSON); nil for a delete.
-	Body   []byte
+	Body []byte
+	// Stored is, for an apply, the object the cluster answered it stored (or, with DryRun, would
+	// store) as JSON: the live object merged with Body. nil for a delete.
+	Stored []byte
 	DryRun bool
 }
 
@@ -157,9 +160,13 @@ func (c *Cluster) Apply(_ context.Context, gvr schema.GroupVersionResource, obj 
 		}
 		status(stored)
 	}
+	answer, err := stored.MarshalJSON()
+	if err != nil {
+		return nil, fmt.Errorf("encoding %s %s/%s: %w", obj.GetKind(), obj.GetNamespace(), obj.GetName(), err)
+	}
 	c.mu.Lock()
 	defer c.mu.Unlock()
-	c.writes = append(c.writes, Write{Verb: "apply", Resource: gvr, Namespace: obj.GetNamespace(), Name: obj.GetName(), Body: body, DryRun: dryRun})
+	c.writes = append(c.writes, Write{Verb: "apply", Resource: gvr, Namespace: obj.GetNamespace(), Name: obj.GetName(), Body: body, Stored: answer, DryRun: dryRun})
 	if !dryRun {
 		c.objects[keyOf(gvr, obj.GetNamespace(), obj.GetName())] = stored.DeepCopy()
 	}
