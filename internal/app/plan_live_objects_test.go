@@ -213,3 +213,105 @@ func decodeObjects(t *testing.T, out string) []map[string]any {
 	_ = json.Unmarshal([]byte(out), &one)
 	return []map[string]any{one}
 }
+
+// TestPlanDiffRedactsCredentialsInLiveObjects (break-it review of issue #13, F11): `plan` against
+// the cluster prints a diff of each live object it would change, which lands in pipeline logs. It
+// redacted only env values and kubectl's last-applied copy, and printed verbatim a token passed to
+// the scoring container as an argument and an API key a VirtualService sets as a request header.
+// Every credential form of secret.Object in the live objects of a brownfield namespace — `--k=v`
+// and `--k v` arguments, an env value, a URL's password, Authorization and x-api-key headers set
+// and added — is absent from `plan Blue_Green`'s output (green's Deployment and the VirtualService
+// change), in text and markdown.
+func TestPlanDiffRedactsCredentialsInLiveObjects(t *testing.T) {
+	e := shared.Env(t)
+	e.StartController(t)
+	ctx := context.Background()
+	kc := e.Kubeconfig(t)
+	ns := "plan-credentials"
+	if err := e.CreateNamespace(ctx, ns); err != nil {
+		t.Fatal(err)
+	}
+	setup := strings.Replace(brownfieldD0, "        ports: [{containerPort: 5001}]",
+		"        args: [\"--upstream-token=s3cr3t-arg-token\", \"--password\", \"s3cr3t-arg-password\", \"--store=https://u:s3cr3t-url-password@store.example.com/m\"]\n"+
+			"        env: [{name: MODE, value: s3cr3t-env-value}]\n        ports: [{containerPort: 5001}]", 1)
+	setup = strings.Replace(setup, "  - route:\n    - destination: {host: model-svc-green, port: {number: 5001}}\n      weight: 100",
+		"  - headers: {request: {set: {Authorization: \"Bearer s3cr3t-header-token\"}, add: {x-api-key: s3cr3t-api-key}}}\n    route:\n    - destination: {host: model-svc-green, port: {number: 5001}}\n      weight: 100", 1)
+	secrets := []string{"s3cr3t-arg-token", "s3cr3t-arg-password", "s3cr3t-url-password", "s3cr3t-env-value", "s3cr3t-header-token", "s3cr3t-api-key"}
+	for _, s := range secrets {
+		if !strings.Contains(setup, s) {
+			t.Fatalf("setup not spliced: %s", s)
+		}
+	}
+	bin := kubectlBin(t)
+	kubectlRun(t, bin, kc, setup, "apply", "--server-side", "--field-manager=kubectl", "-n", ns, "-f", "-")
+	kubectlRun(t, bin, kc, "", "rollout", "status", "-n", ns, "deployment/model-green", "--timeout=60s")
+	for _, s := range []string{"Blue_0", "Blue_100"} {
+		if code, _, errs := runCLI(t, kc, "stage", s, "-n", ns, "--image=acr.io/model:42", "--timeout=60"); code != 0 {
+			t.Fatalf("%s: exit %d\n%s", s, code, errs)
+		}
+	}
+	for _, format := range []string{"text", "markdown"} {
+		code, out, errs := runCLI(t, kc, "plan", "Blue_Green", "-n", ns, "--image=acr.io/model:42", "-o", format)
+		if code != 0 || !strings.Contains(out, "(redacted)") {
+			t.Errorf("plan Blue_Green -o %s: exit %d, no redaction shown\nstdout:\n%s\nstderr:\n%s", format, code, out, errs)
+		}
+		for _, s := range secrets {
+			if strings.Contains(out+errs, s) {
+				t.Errorf("plan Blue_Green -o %s printed the credential %q from a live object", format, s)
+			}
+		}
+	}
+}
+
+// TestForeignRouteRefusalNamesTheManager (break-it review of issue #13, F11): a Helm release's
+// VirtualService qa-routes routes to blue; Blue_0 with a new image must replace blue's pods and
+// refuses (exit 1) in one sentence, printed once, naming the route and who manages it — the Helm
+// release (meta.helm.sh/release-name) and the field manager (managedFields) — so the platform
+// engineer knows whom to ask.
+func TestForeignRouteRefusalNamesTheManager(t *testing.T) {
+	e := shared.Env(t)
+	e.StartController(t)
+	ctx := context.Background()
+	kc := e.Kubeconfig(t)
+	ns := "foreign-route-manager"
+	if err := e.CreateNamespace(ctx, ns); err != nil {
+		t.Fatal(err)
+	}
+	bin := kubectlBin(t)
+	kubectlRun(t, bin, kc, brownfieldD0, "apply", "--server-side", "--field-manager=kubectl", "-n", ns, "-f", "-")
+	kubectlRun(t, bin, kc, "", "rollout", "status", "-n", ns, "deployment/model-green", "--timeout=60s")
+	if code, _, errs := runCLI(t, kc, "stage", "Blue_0", "-n", ns, "--image=acr.io/model:42", "--timeout=60"); code != 0 {
+		t.Fatalf("Blue_0: exit %d\n%s", code, errs)
+	}
+	qa := `apiVersion: networking.istio.io/v1
+kind: VirtualService
+metadata:
+  name: qa-routes
+  labels: {app.kubernetes.io/managed-by: Helm}
+  annotations: {meta.helm.sh/release-name: qa, meta.helm.sh/release-namespace: ` + ns + `}
+spec:
+  hosts: [qa.example.com]
+  gateways: [mlmodel-gateway]
+  http:
+  - name: qa-blue
+    route:
+    - destination: {host: model-svc-blue, port: {number: 5001}}
+`
+	kubectlRun(t, bin, kc, qa, "apply", "--server-side", "--field-manager=helm", "-n", ns, "-f", "-")
+	code, out, errs := runCLI(t, kc, "stage", "Blue_0", "-n", ns, "--image=acr.io/model:43", "--timeout=60")
+	t.Logf("exit %d\nstdout:\n%s\nstderr:\n%s", code, out, errs)
+	if code != 1 {
+		t.Errorf("exit %d, want 1", code)
+	}
+	for _, want := range []string{
+		"route qa-blue of VirtualService " + ns + "/qa-routes is not mlcanary's",
+		"; that VirtualService is managed by Helm release qa, field manager helm",
+	} {
+		if !strings.Contains(errs, want) {
+			t.Errorf("the refusal does not say %q", want)
+		}
+	}
+	if n := strings.Count(out+errs, "qa-routes"); n != 1 {
+		t.Errorf("the refusal is printed %d times", n)
+	}
+}

@@ -63,8 +63,8 @@ func TestIngressRouteKeepsBlue(t *testing.T) {
 			for _, st := range []struct{ stage, image, doing string }{{"Green_100", "", "remove it"}, {"Blue_0", imgC, "replace its pods"}} {
 				f.rec.reset()
 				_, err := f.try(st.stage, st.image)
-				want := fmt.Sprintf("%s: %s is not mlcanary's and sends traffic to blue (Service %s/model-svc-blue), so mlcanary cannot %s; remove that route or point it elsewhere first",
-					st.stage, ref, f.ns, st.doing)
+				want := fmt.Sprintf("%s: %s is not mlcanary's and sends traffic to blue (Service %s/model-svc-blue), so mlcanary cannot %s; remove that route or point it elsewhere first; that %s is managed by field manager team-legacy",
+					st.stage, ref, f.ns, st.doing, strings.Fields(ref[strings.Index(ref, " of ")+4:])[0])
 				if err == nil || err.Error() != want {
 					t.Errorf("%s:\n got %v\nwant %s", st.stage, err, want)
 				}

@@ -4,6 +4,8 @@ import (
 	"github.com/pmezard/go-difflib/difflib"
 	"k8s.io/apimachinery/pkg/apis/meta/v1/unstructured"
 	"sigs.k8s.io/yaml"
+
+	"github.com/mlcanary/mlcanary/internal/secret"
 )
 
 // diff renders a unified diff between the live object and what the server says it would store,
@@ -16,6 +18,10 @@ func diff(name string, live, desired *unstructured.Unstructured) string {
 	return text
 }
 
+// cleanYAML is u as a plan's diff prints it: without the fields the server maintains and kubectl's
+// copy of the last applied object, and with every credential redacted (secret.Object: env values,
+// secret-looking arguments, credential headers, URL passwords), since the diff lands in pipeline
+// logs and values someone put in a live object are not mlcanary's to print.
 func cleanYAML(u *unstructured.Unstructured) string {
 	if u == nil {
 		return ""
@@ -25,39 +31,10 @@ func cleanYAML(u *unstructured.Unstructured) string {
 	for _, f := range []string{"managedFields", "resourceVersion", "uid", "generation", "creationTimestamp"} {
 		unstructured.RemoveNestedField(c.Object, "metadata", f)
 	}
-	// Values someone put in a Deployment are not mlcanary's to print: environment values (which may
-	// be credentials) and kubectl's copy of the whole last applied object.
 	unstructured.RemoveNestedField(c.Object, "metadata", "annotations", "kubectl.kubernetes.io/last-applied-configuration")
-	redactEnv(c.Object)
-	out, err := yaml.Marshal(c.Object)
+	out, err := yaml.Marshal(secret.Object(c.Object))
 	if err != nil {
 		return err.Error()
 	}
 	return string(out)
-}
-
-// redactEnv replaces every container's literal env values with "(redacted)".
-func redactEnv(obj map[string]any) {
-	for _, kind := range []string{"containers", "initContainers", "ephemeralContainers"} {
-		redactEnvOf(obj, kind)
-	}
-}
-
-func redactEnvOf(obj map[string]any, kind string) {
-	containers, found, _ := unstructured.NestedSlice(obj, "spec", "template", "spec", kind)
-	if !found {
-		return
-	}
-	for _, c := range containers {
-		env, _, _ := unstructured.NestedSlice(c.(map[string]any), "env")
-		for _, e := range env {
-			if m, ok := e.(map[string]any); ok {
-				if _, has := m["value"]; has {
-					m["value"] = "(redacted)"
-				}
-			}
-		}
-		_ = unstructured.SetNestedSlice(c.(map[string]any), env, "env")
-	}
-	_ = unstructured.SetNestedSlice(obj, containers, "spec", "template", "spec", kind)
 }

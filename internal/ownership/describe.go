@@ -6,12 +6,17 @@ import (
 	"strings"
 
 	"k8s.io/apimachinery/pkg/apis/meta/v1/unstructured"
+
+	"github.com/mlcanary/mlcanary/internal/secret"
 )
 
 // DescribeRoute names route i of a VirtualService for a person: its index, its name when it has
 // one, and what it matches and where it sends traffic, e.g.
 // `route http[1] "legacy" (uri prefix /score, header x-api-version=green → model-svc-green:5001)`.
+// A credential in it (a header match on Authorization, a token in a URI) is redacted
+// (secret.Object): the description lands in pipeline logs.
 func DescribeRoute(i int, route map[string]any) string {
+	route = secret.Object(route)
 	s := fmt.Sprintf("route http[%d]", i)
 	if name, _, _ := unstructured.NestedString(route, "name"); name != "" {
 		s += fmt.Sprintf(" %q", name)

@@ -30,7 +30,7 @@ func ForeignReferences(c *config.Config, vss ...*unstructured.Unstructured) map[
 			routes, _, _ := unstructured.NestedSlice(vs.Object, "spec", kind)
 			for i, x := range routes {
 				m, _ := x.(map[string]any)
-				ref := routing.Reference{Namespace: vs.GetNamespace(), VirtualService: vs.GetName(), Route: routeLabel(m, kind, i)}
+				ref := routing.Reference{Namespace: vs.GetNamespace(), VirtualService: vs.GetName(), Route: routeLabel(m, kind, i), Manager: Manager(vs)}
 				hosts := mirrorHosts(m)
 				if _, ours := own[i]; !ours || kind != "http" {
 					for _, d := range sliceAt(m, "route") {

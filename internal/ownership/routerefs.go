@@ -21,7 +21,7 @@ func IngressReferences(c *config.Config, ings ...*unstructured.Unstructured) map
 		if ing == nil || ing.GetNamespace() != c.Namespace {
 			continue
 		}
-		ref := routing.Reference{Kind: "Ingress", Namespace: ing.GetNamespace(), VirtualService: ing.GetName()}
+		ref := routing.Reference{Kind: "Ingress", Namespace: ing.GetNamespace(), VirtualService: ing.GetName(), Manager: Manager(ing)}
 		add := func(backend map[string]any, route string) {
 			name, _, _ := unstructured.NestedString(backend, "service", "name")
 			if v, ok := serviceNamed(c, name); ok {
@@ -68,7 +68,7 @@ func GatewayRouteReferences(c *config.Config, routes ...*unstructured.Unstructur
 		rules, _, _ := unstructured.NestedSlice(rt.Object, "spec", "rules")
 		for i, x := range rules {
 			rule, _ := x.(map[string]any)
-			ref := routing.Reference{Kind: rt.GetKind(), Namespace: rt.GetNamespace(), VirtualService: rt.GetName(), Route: routeLabel(rule, "rules", i)}
+			ref := routing.Reference{Kind: rt.GetKind(), Namespace: rt.GetNamespace(), VirtualService: rt.GetName(), Route: routeLabel(rule, "rules", i), Manager: Manager(rt)}
 			add := func(backend map[string]any, mirror bool) {
 				group, _, _ := unstructured.NestedString(backend, "group")
 				kind, _, _ := unstructured.NestedString(backend, "kind")

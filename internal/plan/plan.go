@@ -229,15 +229,42 @@ func (b *builder) displace(v config.Version) {
 }
 
 // noForeignRoutes refuses the stage when a route mlcanary cannot unroute sends traffic to v, e.g.
-// "route qa-blue of VirtualService ns/mlmodel-virtualservice is not mlcanary's and sends traffic
-// to blue (Service model-svc-blue), so mlcanary cannot remove it; …".
+// "route qa-blue of VirtualService ns/qa-routes is not mlcanary's and sends traffic to blue
+// (Service ns/model-svc-blue), so mlcanary cannot remove it; remove that route or point it
+// elsewhere first; that VirtualService is managed by Helm release qa, field manager helm"
+// — who manages each object, when known, so the platform engineer knows whom to ask.
 func (b *builder) noForeignRoutes(v config.Version, doing string) error {
 	if refs := b.live.Foreign[v]; len(refs) > 0 {
-		return b.refuse("%s %s not mlcanary's and %s traffic to %s (Service %s/%s), so mlcanary cannot %s; remove %s or point %s elsewhere first",
+		return b.refuse("%s %s not mlcanary's and %s traffic to %s (Service %s/%s), so mlcanary cannot %s; remove %s or point %s elsewhere first%s",
 			joinRefs(refs), plural(refs, "is", "are"), plural(refs, "sends", "send"), v, b.cfg.Namespace, b.cfg.Objects[v].Service, doing,
-			plural(refs, "that route", "those routes"), plural(refs, "it", "them"))
+			plural(refs, "that route", "those routes"), plural(refs, "it", "them"), managers(refs))
 	}
 	return nil
+}
+
+// managers is "; " before each distinct "Kind ns/name is managed by …" of refs ("; that
+// VirtualService is managed by …" when every ref is in one object, already named), "" when none
+// is known.
+func managers(refs []routing.Reference) string {
+	var s []string
+	objects := map[string]bool{}
+	for _, r := range refs {
+		objects[r.Kind+" "+r.Namespace+"/"+r.VirtualService] = true
+		if m := r.Managed(); m != "" && !slices.Contains(s, m) {
+			s = append(s, m)
+		}
+	}
+	switch {
+	case len(s) == 0:
+		return ""
+	case len(objects) == 1:
+		kind := refs[0].Kind
+		if kind == "" {
+			kind = "VirtualService"
+		}
+		return "; that " + kind + " is managed by " + refs[0].Manager
+	}
+	return "; " + strings.Join(s, "; ")
 }
 
 func joinRefs(refs []routing.Reference) string {

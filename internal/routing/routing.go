@@ -82,6 +82,9 @@ type Reference struct {
 	Route string
 	// Mirror is true when the route mirrors traffic to the Service rather than routing it there.
 	Mirror bool
+	// Manager says who manages the object besides mlcanary ("Helm release qa, field manager
+	// helm"; ownership.Manager), "" when unknown.
+	Manager string
 }
 
 // String reads "route qa-blue of VirtualService team/scorer-internal" (" (as a mirror)" for a
@@ -96,4 +99,17 @@ func (r Reference) String() string {
 		s += " (as a mirror)"
 	}
 	return s
+}
+
+// Managed reads "VirtualService qa/qa-routes is managed by Helm release qa, field manager helm",
+// "" when the Manager is not known.
+func (r Reference) Managed() string {
+	if r.Manager == "" {
+		return ""
+	}
+	kind := r.Kind
+	if kind == "" {
+		kind = "VirtualService"
+	}
+	return fmt.Sprintf("%s %s/%s is managed by %s", kind, r.Namespace, r.VirtualService, r.Manager)
 }
