@@ -9,6 +9,8 @@ import (
 	"time"
 
 	"k8s.io/apimachinery/pkg/apis/meta/v1/unstructured"
+	"k8s.io/apimachinery/pkg/runtime"
+	"k8s.io/apimachinery/pkg/runtime/schema"
 
 	"github.com/mlcanary/mlcanary/internal/config"
 	"github.com/mlcanary/mlcanary/internal/engine"
@@ -163,7 +165,7 @@ func TestFailedRolloutRoutesNothingInMemory(t *testing.T) {
 	f := newMemFixture(t)
 	f.reach(states[5].path) // Blue_50
 	f.mem.DeploymentStatus = func(d *unstructured.Unstructured) {
-		d.Object["status"] = map[string]any{"replicas": int64(1), "updatedReplicas": int64(1), "conditions": []any{
+		d.Object["status"] = map[string]any{"observedGeneration": d.GetGeneration(), "replicas": int64(1), "updatedReplicas": int64(1), "conditions": []any{
 			map[string]any{"type": "Progressing", "status": "False", "reason": kube.TimedOutReason, "message": `ReplicaSet "model-blue-x" has timed out progressing.`},
 		}}
 	}
@@ -244,5 +246,48 @@ func TestForeignRouteBlocksRemovalInMemory(t *testing.T) {
 	}
 	if res.Weights.Green != 100 || !strings.Contains(strings.Join(res.Notes, " "), "blue was kept") {
 		t.Errorf("Rollback: weights %+v, notes %q", res.Weights, res.Notes)
+	}
+}
+
+// seedD0 adds d's objects to the in-memory cluster in namespace abtesting, as a brownfield
+// namespace holds them before mlcanary runs (green rolled out), written by another manager.
+func seedD0(t *testing.T, f *memFixture, d *d0) {
+	t.Helper()
+	for _, o := range []struct {
+		gvr schema.GroupVersionResource
+		obj map[string]any
+	}{{kube.Deployments, d.Deployment}, {kube.Services, d.Service}, {kube.Gateways, d.Gateway}, {kube.VirtualServices, d.VirtualService}} {
+		u := &unstructured.Unstructured{Object: runtime.DeepCopyJSON(o.obj)}
+		u.SetNamespace("abtesting")
+		u.SetGeneration(1)
+		if o.gvr == kube.Deployments {
+			memory.RolledOut(u)
+		}
+		f.mem.Add(o.gvr, u)
+	}
+}
+
+// TestMemoryApplyKeepsFieldsOfOtherManagers (break-it review of issue #13, F8): memory.Cluster
+// stored the applied body as the whole object, so after Blue_Green wrote the adopted green
+// Deployment of a brownfield namespace (only the scoring image and replicas), the in-memory green
+// had lost its selector, pod labels and ports, which the real API server keeps, and Green_100 in
+// memory failed where the real server runs it. Apply now merges (memory's package doc; the
+// differential test TestMemoryClusterBehavesLikeTheAPIServer holds it to the real server).
+func TestMemoryApplyKeepsFieldsOfOtherManagers(t *testing.T) {
+	f := newMemFixture(t)
+	seedD0(t, f, newD0())
+	f.reach([]string{"Blue_0@" + imgB, "Blue_100", "Blue_Green"})
+	green, _ := f.mem.Get(context.Background(), kube.Deployments, "abtesting", "model-green")
+	if _, found, _ := unstructured.NestedMap(green.Object, "spec", "selector"); !found {
+		t.Errorf("after Blue_Green in memory, adopted green's spec.selector is gone: %v", green.Object["spec"])
+	}
+	if l := green.GetLabels(); l["model_version"] != "green" {
+		t.Errorf("after Blue_Green in memory, adopted green's metadata.labels (its owner's) are %v, want them kept", l)
+	}
+	if ports, _, _ := unstructured.NestedSlice(green.Object, "spec", "template", "spec", "containers"); len(ports) == 0 || !strings.Contains(fmt.Sprint(ports), "5001") {
+		t.Errorf("after Blue_Green in memory, adopted green's container port is gone: %v", ports)
+	}
+	if _, err := f.try("Green_100", ""); err != nil {
+		t.Errorf("Green_100 in memory after Blue_Green on D0 (the real API server runs it): %v", err)
 	}
 }

@@ -44,44 +44,17 @@ type OfflineOptions struct {
 // is drained (Drain 0).
 //
 // The one field of a real stage's apply bodies an offline plan cannot know is the live object's
-// metadata.resourceVersion (the optimistic lock a VirtualService write carries): it is absent.
+// metadata.resourceVersion (the optimistic lock a VirtualService write carries): the memory
+// cluster's own is left out of the bodies.
 func Offline(ctx context.Context, cfg config.Config, o OfflineOptions) (*summary.Result, error) {
 	if o.Now.IsZero() {
 		o.Now = time.Now()
 	}
-	images := map[config.Version]string{config.Green: o.GreenImage, config.Blue: o.BlueImage}
-	if images[config.Blue] == "" {
-		images[config.Blue] = cfg.Image
+	c, mem, err := assumed(ctx, cfg, offlineImages(cfg, o), o.Now)
+	if err != nil {
+		return nil, err
 	}
-	for v, placeholder := range map[config.Version]string{config.Green: GreenImagePlaceholder, config.Blue: BlueImagePlaceholder} {
-		if images[v] == "" {
-			images[v] = placeholder
-		}
-	}
-	mem := memory.New()
-	mem.AddNamespace(cfg.Namespace)
-	if ns, name, external := cfg.GatewayRef(); external { // the plan assumes the Gateway named exists
-		gw := &unstructured.Unstructured{Object: map[string]any{"apiVersion": "networking.istio.io/v1", "kind": "Gateway"}}
-		gw.SetNamespace(ns)
-		gw.SetName(name)
-		mem.Add(kube.Gateways, gw)
-	}
-	c := New(mem)
-	c.Drain, c.Now, c.offline = 0, func() time.Time { return o.Now }, true
 	cfg.DryRun = false // the memory cluster is the one written to
-	for _, p := range plan.Assumed(cfg.Stage) {
-		before := cfg
-		before.Stage, before.Image = p.Stage, ""
-		if p.Stage.Kind == config.KindBlue0 {
-			before.Image = images[p.Image]
-		}
-		if _, err := c.Stage(ctx, before, nil); err != nil {
-			// No cluster and no earlier run is involved: the inputs themselves give objects that
-			// cannot be written, in any run of the flow. Say so, not that a stage of it failed.
-			return nil, fmt.Errorf("plan %s --offline: these inputs give objects no run could write (found building the state %s leaves, which the plan assumes): %w", cfg.Stage, p.Stage, err)
-		}
-	}
-	mem.Forget()
 	res, err := c.Stage(ctx, cfg, nil)
 	if err != nil {
 		return nil, err
@@ -89,6 +62,11 @@ func Offline(ctx context.Context, cfg config.Config, o OfflineOptions) (*summary
 	res.Action, res.DryRun = "plan", true
 	res.Notes = append([]string{OfflineNote}, res.Notes...)
 	res.Manifests = lastApplied(mem.Writes(), false, false)
+	for i, body := range res.Manifests {
+		if res.Manifests[i], err = withoutResourceVersion(body); err != nil {
+			return nil, err
+		}
+	}
 	docs := make([]string, len(res.Manifests))
 	for i, body := range res.Manifests {
 		data, err := yaml.JSONToYAML(body)
@@ -182,4 +160,79 @@ func created(stored []byte) bool {
 		} `json:"metadata"`
 	}
 	return json.Unmarshal(stored, &obj) != nil || obj.Metadata.ResourceVersion == ""
+}
+
+// withoutResourceVersion is body without metadata.resourceVersion (re-encoded as the dynamic
+// client encodes an object), or body as it is when it has none.
+func withoutResourceVersion(body []byte) ([]byte, error) {
+	var u unstructured.Unstructured
+	if err := u.UnmarshalJSON(body); err != nil {
+		return nil, fmt.Errorf("decoding an object sent: %w", err)
+	}
+	if u.GetResourceVersion() == "" {
+		return body, nil
+	}
+	unstructured.RemoveNestedField(u.Object, "metadata", "resourceVersion")
+	return u.MarshalJSON()
+}
+
+// offlineImages are the images green and blue run in the assumed state (OfflineOptions).
+func offlineImages(cfg config.Config, o OfflineOptions) map[config.Version]string {
+	images := map[config.Version]string{config.Green: o.GreenImage, config.Blue: o.BlueImage}
+	if images[config.Blue] == "" {
+		images[config.Blue] = cfg.Image
+	}
+	for v, placeholder := range map[config.Version]string{config.Green: GreenImagePlaceholder, config.Blue: BlueImagePlaceholder} {
+		if images[v] == "" {
+			images[v] = placeholder
+		}
+	}
+	return images
+}
+
+// Assumed returns an in-memory cluster holding the state an offline plan of cfg.Stage assumes
+// (Offline; o's images), with no write recorded: what the cluster holds before the stage, for
+// tools that check a plan's objects together with the objects already there (Istio's analyzer in
+// tools/istiovalidate).
+func Assumed(ctx context.Context, cfg config.Config, o OfflineOptions) (*memory.Cluster, error) {
+	if o.Now.IsZero() {
+		o.Now = time.Now()
+	}
+	_, mem, err := assumed(ctx, cfg, offlineImages(cfg, o), o.Now)
+	return mem, err
+}
+
+// assumed performs the stages of the documented flow before cfg.Stage (plan.Assumed) on an
+// empty namespace of a new memory cluster — with the Gateway --gateway names, when it is not
+// mlcanary's, as the cluster must hold it: an HTTP server on --gateway-port for every host, on
+// the default ingress gateway — and returns the executor on it and the cluster, its record of
+// writes forgotten.
+func assumed(ctx context.Context, cfg config.Config, images map[config.Version]string, now time.Time) (*Client, *memory.Cluster, error) {
+	mem := memory.New()
+	mem.AddNamespace(cfg.Namespace)
+	if ns, name, external := cfg.GatewayRef(); external { // the plan assumes the Gateway named exists
+		gw := &unstructured.Unstructured{Object: map[string]any{"apiVersion": "networking.istio.io/v1", "kind": "Gateway",
+			"spec": map[string]any{"selector": map[string]any{"istio": "ingressgateway"},
+				"servers": []any{map[string]any{"hosts": []any{"*/*"}, "port": map[string]any{"name": "http", "number": int64(cfg.GatewayPort), "protocol": "HTTP"}}}}}}
+		gw.SetNamespace(ns)
+		gw.SetName(name)
+		mem.Add(kube.Gateways, gw)
+	}
+	c := New(mem)
+	c.Drain, c.Now, c.offline = 0, func() time.Time { return now }, true
+	cfg.DryRun = false // the memory cluster is the one written to
+	for _, p := range plan.Assumed(cfg.Stage) {
+		before := cfg
+		before.Stage, before.Image = p.Stage, ""
+		if p.Stage.Kind == config.KindBlue0 {
+			before.Image = images[p.Image]
+		}
+		if _, err := c.Stage(ctx, before, nil); err != nil {
+			// No cluster and no earlier run is involved: the inputs themselves give objects that
+			// cannot be written, in any run of the flow. Say so, not that a stage of it failed.
+			return nil, nil, fmt.Errorf("plan %s --offline: these inputs give objects no run could write (found building the state %s leaves, which the plan assumes): %w", cfg.Stage, p.Stage, err)
+		}
+	}
+	mem.Forget()
+	return c, mem, nil
 }

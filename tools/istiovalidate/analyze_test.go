@@ -9,7 +9,6 @@ import (
 	"testing"
 
 	"github.com/spf13/pflag"
-	"k8s.io/apimachinery/pkg/apis/meta/v1/unstructured"
 	"k8s.io/apimachinery/pkg/runtime/schema"
 
 	"istio.io/istio/pkg/config/analysis/analyzers"
@@ -21,9 +20,7 @@ import (
 	"github.com/mlcanary/mlcanary/internal/config"
 	"github.com/mlcanary/mlcanary/internal/engine"
 	"github.com/mlcanary/mlcanary/internal/kube"
-	"github.com/mlcanary/mlcanary/internal/kube/memory"
 	"github.com/mlcanary/mlcanary/internal/manifest"
-	"github.com/mlcanary/mlcanary/internal/plan"
 )
 
 // analyzed are the plans Istio's analyzer reads: every stage, in the documented flow's flags, with
@@ -68,8 +65,8 @@ func TestIstioAnalyzesPlansClean(t *testing.T) {
 }
 
 // assumedState is the YAML of every object an offline plan of stage (with flags) assumes on the
-// cluster: the stages plan.Assumed lists, performed on an in-memory cluster as engine.Offline does,
-// the image given by flags serving as both versions' image.
+// cluster (engine.Assumed, the state engine.Offline plans on), the image given by flags serving
+// as both versions' image.
 func assumedState(t *testing.T, stage string, flags []string) string {
 	t.Helper()
 	var in config.Inputs
@@ -83,28 +80,9 @@ func assumedState(t *testing.T, stage string, flags []string) string {
 		t.Fatal(err)
 	}
 	ctx := context.Background()
-	mem := memory.New()
-	mem.AddNamespace(cfg.Namespace)
-	if ns, name, external := cfg.GatewayRef(); external {
-		gw := &unstructured.Unstructured{Object: map[string]any{"apiVersion": "networking.istio.io/v1", "kind": "Gateway",
-			"spec": map[string]any{"selector": map[string]any{"istio": "ingressgateway"},
-				"servers": []any{map[string]any{"hosts": []any{"*/*"}, "port": map[string]any{"name": "http", "number": int64(80), "protocol": "HTTP"}}}}}}
-		gw.SetNamespace(ns)
-		gw.SetName(name)
-		mem.Add(kube.Gateways, gw)
-	}
-	c := engine.New(mem)
-	c.Drain = 0
-	image := cfg.Image
-	for _, p := range plan.Assumed(cfg.Stage) {
-		before := cfg
-		before.Stage, before.Image = p.Stage, ""
-		if p.Stage.Kind == config.KindBlue0 {
-			before.Image = image
-		}
-		if _, err := c.Stage(ctx, before, nil); err != nil {
-			t.Fatalf("reaching the state %s assumes: %v", stage, err)
-		}
+	mem, err := engine.Assumed(ctx, cfg, engine.OfflineOptions{GreenImage: cfg.Image})
+	if err != nil {
+		t.Fatalf("reaching the state %s assumes: %v", stage, err)
 	}
 	var bodies []json.RawMessage
 	for _, gvr := range []schema.GroupVersionResource{kube.Gateways, kube.Services, kube.Deployments, kube.VirtualServices} {

@@ -1,17 +1,29 @@
 // Package memory is a cluster held in memory, with the reads and writes engine.Cluster names: it
 // stores the objects it is given and applied, and records every write exactly as it was sent. The
 // shipped `plan --offline` runs the real executor against it (engine.Offline), so what that plan
-// prints is what a stage sends; tests use it to decide without an API server. It is not a test
-// double of the API server's rules: use the real one (internal/testenv) to prove field ownership,
-// conflicts, RBAC and admission.
+// prints is what a stage sends; tests use it to decide without an API server. It behaves like the
+// API server for what the engine relies on (internal/engine/memory_differential_test.go runs the
+// same operations against both and compares the objects); it is no stand-in for the API server's
+// other rules: use the real one (internal/testenv) to prove conflicts between managers, RBAC,
+// admission, defaulting and validation.
 //
-// What it does and does not do:
-//   - Apply stores the body it was sent (decoded from its JSON, so numbers read as the API server
-//     reads them) in place of the object: server-side apply by the only field manager there is. It
-//     does not merge fields other managers own, apply defaults, or validate.
-//   - It assigns no resourceVersion, uid or generation: an object read from it carries none, so
-//     the executor's writes carry no resourceVersion either (the one field of an apply body that is
-//     the live object's lock token, which no offline plan can know).
+// What it does:
+//   - Apply is a server-side apply by the one field manager that applies (mlcanary's), with force:
+//     the body is merged into the live object (merge: maps key by key; the associative lists of
+//     Deployments and Services — containers, env, volumes by name, container ports by
+//     containerPort and protocol, Service ports by port and protocol — item by item; every other
+//     list, and every list of Istio's kinds, atomic), and a field the previous apply set that this
+//     one no longer sends is removed; fields only others set (a seed's) are kept. It does not track
+//     fields two managers share: a field the applier stops sending is removed even if another
+//     manager set it too.
+//   - status is a subresource: the status of an apply body is ignored; SetStatus writes it.
+//   - Every write that changes an object gives it the next resourceVersion (one counter for the
+//     cluster, as etcd's revision); metadata.generation is 1 on create and grows by one when
+//     the spec changes (Deployments and Istio's kinds; a Service has none, as on the API server).
+//   - An apply whose body carries a metadata.resourceVersion other than the stored one is a 409
+//     Conflict, as is one carrying a resourceVersion for an object that does not exist (the API
+//     server's precondition check); a dry run answers the merged object and stores nothing (a
+//     dry-run create has no resourceVersion, as on the API server).
 //   - It plays the Deployment controller at once: a Deployment applied is stored rolled out (every
 //     wanted replica updated and available), unless DeploymentStatus says otherwise. So WaitRollout
 //     never sleeps: nothing changes a stored Deployment while it waits, and it answers from what is
@@ -21,9 +33,12 @@ package memory
 import (
 	"context"
 	"fmt"
+	"reflect"
 	"sort"
+	"strconv"
 	"sync"
 
+	apierrors "k8s.io/apimachinery/pkg/api/errors"
 	"k8s.io/apimachinery/pkg/apis/meta/v1/unstructured"
 	"k8s.io/apimachinery/pkg/labels"
 	"k8s.io/apimachinery/pkg/runtime/schema"
@@ -55,7 +70,12 @@ type Cluster struct {
 
 	mu      sync.Mutex
 	objects map[key]*unstructured.Unstructured
-	writes  []Write
+	// applied is, per object, the body its last apply sent (what the applier owns).
+	applied map[key]map[string]any
+	// others is, per object, what other managers set (its seeds, less what an apply took over).
+	others map[key]map[string]any
+	rv     int64
+	writes []Write
 }
 
 type key struct {
@@ -68,14 +88,41 @@ func keyOf(gvr schema.GroupVersionResource, ns, name string) key {
 
 // New returns an empty cluster.
 func New() *Cluster {
-	return &Cluster{objects: map[key]*unstructured.Unstructured{}}
+	return &Cluster{objects: map[key]*unstructured.Unstructured{}, applied: map[key]map[string]any{}, others: map[key]map[string]any{}}
 }
 
-// Add stores obj as resource gvr as it is (a seed: not recorded as a write).
+// Add stores obj as resource gvr, as another manager created or replaced it (a seed: not recorded
+// as a write), with the next resourceVersion and, when it has none, generation 1 (none for a
+// Service).
 func (c *Cluster) Add(gvr schema.GroupVersionResource, obj *unstructured.Unstructured) {
 	c.mu.Lock()
 	defer c.mu.Unlock()
-	c.objects[keyOf(gvr, obj.GetNamespace(), obj.GetName())] = obj.DeepCopy()
+	o := obj.DeepCopy()
+	c.rv++
+	o.SetResourceVersion(strconv.FormatInt(c.rv, 10))
+	if o.GetGeneration() == 0 && hasGeneration(gvr) {
+		o.SetGeneration(1)
+	}
+	k := keyOf(gvr, obj.GetNamespace(), obj.GetName())
+	c.objects[k] = o
+	seed := o.DeepCopy().Object
+	delete(seed, "status")
+	c.others[k] = seed
+}
+
+// SetStatus writes the status of the object, as its controller writes the status subresource:
+// the resourceVersion moves on, the generation does not. An object that does not exist is a 404.
+func (c *Cluster) SetStatus(gvr schema.GroupVersionResource, ns, name string, status map[string]any) error {
+	c.mu.Lock()
+	defer c.mu.Unlock()
+	o := c.objects[keyOf(gvr, ns, name)]
+	if o == nil {
+		return notFound(gvr, ns, name)
+	}
+	o.Object["status"] = deepCopy(status)
+	c.rv++
+	o.SetResourceVersion(strconv.FormatInt(c.rv, 10))
+	return nil
 }
 
 // AddNamespace stores the Namespace name.
@@ -142,18 +189,45 @@ func (c *Cluster) ListSelected(ctx context.Context, gvr schema.GroupVersionResou
 	return out, nil
 }
 
-// Apply records obj's JSON as the body sent and stores the body in place of the object (not with
-// dryRun), returning what is, or would be, stored.
+// Apply records obj's JSON as the body sent and merges it into the stored object as a forced
+// server-side apply (package doc; merge), storing the result (not with dryRun) and returning what
+// is, or would be, stored. A stale resourceVersion in obj is a 409 Conflict (*kube.APIError).
 func (c *Cluster) Apply(_ context.Context, gvr schema.GroupVersionResource, obj *unstructured.Unstructured, dryRun bool) (*unstructured.Unstructured, error) {
+	object := kube.Kind(gvr) + " " + obj.GetNamespace() + "/" + obj.GetName()
 	body, err := obj.MarshalJSON()
 	if err != nil {
-		return nil, fmt.Errorf("encoding %s %s/%s: %w", obj.GetKind(), obj.GetNamespace(), obj.GetName(), err)
+		return nil, fmt.Errorf("encoding %s: %w", object, err)
 	}
-	stored := &unstructured.Unstructured{}
-	if err := stored.UnmarshalJSON(body); err != nil {
-		return nil, fmt.Errorf("decoding %s %s/%s: %w", obj.GetKind(), obj.GetNamespace(), obj.GetName(), err)
+	sent := &unstructured.Unstructured{}
+	if err := sent.UnmarshalJSON(body); err != nil {
+		return nil, fmt.Errorf("decoding %s: %w", object, err)
 	}
-	if gvr == kube.Deployments {
+	c.mu.Lock()
+	defer c.mu.Unlock()
+	k := keyOf(gvr, obj.GetNamespace(), obj.GetName())
+	live := c.objects[k]
+	if want := sent.GetResourceVersion(); want != "" && (live == nil || live.GetResourceVersion() != want) {
+		return nil, kube.Explain(apierrors.NewConflict(gvr.GroupResource(), obj.GetName(),
+			fmt.Errorf("the object has been modified; please apply your changes to the latest version and try again")),
+			kube.Request{Doing: "applying " + object, Namespace: obj.GetNamespace()})
+	}
+	applied := sent.DeepCopy().Object
+	delete(applied, "status")
+	unstructured.RemoveNestedField(applied, "metadata", "resourceVersion")
+	var base map[string]any
+	if live != nil {
+		base = live.Object
+	}
+	others, _ := deepCopy(c.others[k]).(map[string]any)
+	stored := &unstructured.Unstructured{Object: merge(gvr, base, applied, c.applied[k], others)}
+	if live != nil {
+		stored.Object["status"] = deepCopy(live.Object["status"])
+		if stored.Object["status"] == nil {
+			delete(stored.Object, "status")
+		}
+	}
+	c.version(gvr, live, stored, dryRun)
+	if gvr == kube.Deployments && live == nil || gvr == kube.Deployments && !equalSpec(live, stored) {
 		status := c.DeploymentStatus
 		if status == nil {
 			status = RolledOut
@@ -162,15 +236,69 @@ func (c *Cluster) Apply(_ context.Context, gvr schema.GroupVersionResource, obj 
 	}
 	answer, err := stored.MarshalJSON()
 	if err != nil {
-		return nil, fmt.Errorf("encoding %s %s/%s: %w", obj.GetKind(), obj.GetNamespace(), obj.GetName(), err)
+		return nil, fmt.Errorf("encoding %s: %w", object, err)
 	}
-	c.mu.Lock()
-	defer c.mu.Unlock()
 	c.writes = append(c.writes, Write{Verb: "apply", Resource: gvr, Namespace: obj.GetNamespace(), Name: obj.GetName(), Body: body, Stored: answer, DryRun: dryRun})
 	if !dryRun {
-		c.objects[keyOf(gvr, obj.GetNamespace(), obj.GetName())] = stored.DeepCopy()
+		c.objects[k] = stored.DeepCopy()
+		c.applied[k] = applied
+		if others != nil {
+			c.others[k] = others
+		}
 	}
 	return stored, nil
+}
+
+// version sets stored's resourceVersion and generation from live's: a create gets generation 1
+// (kinds that have one) and, unless dryRun, the next resourceVersion; a change gets the next
+// resourceVersion, and the next generation when the spec changed; no change keeps both.
+func (c *Cluster) version(gvr schema.GroupVersionResource, live, stored *unstructured.Unstructured, dryRun bool) {
+	if live == nil {
+		if hasGeneration(gvr) {
+			stored.SetGeneration(1)
+		}
+		stored.SetResourceVersion("")
+		if !dryRun {
+			c.rv++
+			stored.SetResourceVersion(strconv.FormatInt(c.rv, 10))
+		}
+		return
+	}
+	stored.SetResourceVersion(live.GetResourceVersion())
+	stored.SetGeneration(live.GetGeneration())
+	if equality(live, stored) {
+		return
+	}
+	if hasGeneration(gvr) && !equalSpec(live, stored) {
+		stored.SetGeneration(live.GetGeneration() + 1)
+	}
+	if !dryRun {
+		c.rv++
+		stored.SetResourceVersion(strconv.FormatInt(c.rv, 10))
+	}
+}
+
+// hasGeneration: the API server keeps metadata.generation for Deployments and custom resources;
+// a Service's stays unset.
+func hasGeneration(gvr schema.GroupVersionResource) bool {
+	return gvr != kube.Services && gvr != kube.Namespaces
+}
+
+func equalSpec(a, b *unstructured.Unstructured) bool {
+	return a != nil && b != nil && reflect.DeepEqual(a.Object["spec"], b.Object["spec"])
+}
+
+func equality(a, b *unstructured.Unstructured) bool {
+	x, y := a.DeepCopy().Object, b.DeepCopy().Object
+	for _, o := range []map[string]any{x, y} {
+		unstructured.RemoveNestedField(o, "metadata", "resourceVersion")
+		unstructured.RemoveNestedField(o, "metadata", "generation")
+	}
+	return reflect.DeepEqual(x, y)
+}
+
+func notFound(gvr schema.GroupVersionResource, ns, name string) error {
+	return kube.Explain(apierrors.NewNotFound(gvr.GroupResource(), name), kube.Request{Doing: "writing the status of " + kube.Kind(gvr) + " " + ns + "/" + name, Namespace: ns})
 }
 
 // Delete records the delete and removes the object (not with dryRun).
@@ -180,6 +308,8 @@ func (c *Cluster) Delete(_ context.Context, gvr schema.GroupVersionResource, ns,
 	c.writes = append(c.writes, Write{Verb: "delete", Resource: gvr, Namespace: ns, Name: name, DryRun: dryRun})
 	if !dryRun {
 		delete(c.objects, keyOf(gvr, ns, name))
+		delete(c.applied, keyOf(gvr, ns, name))
+		delete(c.others, keyOf(gvr, ns, name))
 	}
 	return nil
 }

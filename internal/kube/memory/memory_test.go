@@ -103,7 +103,7 @@ func TestWaitRolloutNeverSleeps(t *testing.T) {
 		t.Errorf("applied Deployment: %v", err)
 	}
 	c.DeploymentStatus = func(d *unstructured.Unstructured) {
-		d.Object["status"] = map[string]any{"conditions": []any{map[string]any{"type": "Progressing", "reason": kube.TimedOutReason}}}
+		d.Object["status"] = map[string]any{"observedGeneration": d.GetGeneration(), "conditions": []any{map[string]any{"type": "Progressing", "reason": kube.TimedOutReason}}}
 	}
 	_, _ = c.Apply(ctx, kube.Deployments, deployment("failed", 1), false)
 	if err := c.WaitRollout(ctx, "ns", "failed", kube.WaitOptions{Timeout: time.Hour}); !kube.IsRolloutFailed(err) {
