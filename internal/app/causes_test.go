@@ -69,7 +69,8 @@ var refusals = []refusal{
 	{"object being deleted", "Blue_0", func(t *testing.T, e *testenv.Env, ns *string) *rest.Config {
 		check(t, e.CreateBeingDeleted(context.Background(), kube.Deployments, blueDeployment(t, *ns)))
 		return nil
-	}, `Blue_0 did not complete: applying Deployment %s/model-blue: it is being deleted (since %t, waiting for finalizers mlcanary.test/hold); wait until it is gone (or remove the finalizers that hold it), then run the stage again; already changed: Service %s/model-svc-blue created`},
+		// Refused before any write (break-it review of issue #13, F3): a version being deleted counts as absent.
+	}, `Blue_0: the stage needs blue, but Deployment %s/model-blue is being deleted (since %t, waiting for finalizers mlcanary.test/hold); mlcanary routes nothing to an object being deleted, so traffic stays where it is; wait until it is gone (or remove its finalizers), then run Blue_0 again`},
 	{"namespace missing", "Blue_0", func(t *testing.T, e *testenv.Env, ns *string) *rest.Config {
 		*ns += "-gone"
 		rc, err := e.ClusterWriter(context.Background())

@@ -92,8 +92,8 @@ func TestRefusalsNameTheirCause(t *testing.T) {
 			must(t, err)
 			must(t, env.CreateBeingDeleted(ctx, kube.Deployments, d))
 			return nil
-		}, kube.CauseBeingDeleted, `applying Deployment %s/model-blue: it is being deleted (since `,
-			"; already changed: Service %s/model-svc-blue created"},
+		}, "", `Blue_0: the stage needs blue, but Deployment %s/model-blue is being deleted (since `,
+			"; wait until it is gone (or remove its finalizers), then run Blue_0 again"}, // refused before any write (F3 of issue #13's break-it review)
 		{"namespace missing", nil, "Blue_0", func(t *testing.T, f *fixture, c *config.Config) *rest.Config {
 			c.Namespace = f.ns + "-gone"
 			rc, err := env.ClusterWriter(ctx)

@@ -69,6 +69,9 @@ func (e *execution) check(ctx context.Context) error {
 			if err != nil {
 				return err
 			}
+			if d := beingDeleted(kube.Gateways, live); d != "" { // mlcanary's routes would be bound to nothing
+				return fmt.Errorf("%s, so mlcanary writes no routes onto it; traffic stays where it is; wait until it is gone (or remove its finalizers), then run %s again", d, e.cfg.Stage)
+			}
 			if _, err := desiredObject(render.Gateway(e.cfg), live, ownership.MergeCheckedGateway); err != nil {
 				return err
 			}
@@ -244,7 +247,7 @@ func (e *execution) writeObject(ctx context.Context, gvr schema.GroupVersionReso
 
 func (e *execution) remove(ctx context.Context, gvr schema.GroupVersionResource, name string) error {
 	live, err := e.get(ctx, gvr, name)
-	if err != nil || live == nil {
+	if err != nil || live == nil || live.GetDeletionTimestamp() != nil { // already going: nothing to do
 		return err
 	}
 	if err := e.c.cluster.Delete(ctx, gvr, e.cfg.Namespace, name, e.cfg.DryRun); err != nil {

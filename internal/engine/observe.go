@@ -39,7 +39,9 @@ type liveState struct {
 	// gateway is mlcanary's Gateway (--gateway NAME) as observe read it for a stage (gatewayRead).
 	gateway     *unstructured.Unstructured
 	gatewayRead bool
-	decided     *plan.Live // facts(), computed once
+	// dyingGateways names (beingDeleted) the Gateway the routes are bound to when it is being deleted.
+	dyingGateways []string
+	decided       *plan.Live // facts(), computed once
 	// read is what the observed objects say, each read once (observed).
 	read *observed
 }
@@ -117,7 +119,7 @@ func (c *Client) observeFor(ctx context.Context, cfg *config.Config, stage bool)
 			return nil, fmt.Errorf("namespace %q does not exist; create it first (kubectl create namespace %s, labelled istio-injection=enabled for the sidecars)", cfg.Namespace, cfg.Namespace)
 		}
 	}
-	if l.boundGateway, err = c.boundGateway(ctx, cfg, l.observed().binding); err != nil {
+	if l.boundGateway, l.dyingGateways, err = c.boundGateway(ctx, cfg, l.observed().binding); err != nil {
 		return nil, err
 	}
 	if stage && deploys(cfg.Stage.Kind) {
@@ -149,22 +151,26 @@ func deploys(k config.Kind) bool {
 
 // boundGateway reads the existing Gateway in another namespace that the VirtualService is bound to
 // (gateway input NAMESPACE/NAME): one request, made only then. Credentials without access to that
-// namespace are not an error: the plan notes that the Gateway was not checked.
-func (c *Client) boundGateway(ctx context.Context, cfg *config.Config, b routing.Binding) (plan.GatewayState, error) {
+// namespace are not an error: the plan notes that the Gateway was not checked. One being deleted
+// is present, and named (beingDeleted) so that no stage writes routes bound to it.
+func (c *Client) boundGateway(ctx context.Context, cfg *config.Config, b routing.Binding) (plan.GatewayState, []string, error) {
 	ns, name, external := cfg.GatewayRef()
 	if !external || b.Gateway == "" {
-		return plan.GatewayUnchecked, nil
+		return plan.GatewayUnchecked, nil, nil
 	}
 	gw, err := c.cluster.Get(ctx, kube.Gateways, ns, name)
 	switch {
 	case refused(err):
-		return plan.GatewayUnreadable, nil
+		return plan.GatewayUnreadable, nil, nil
 	case err != nil:
-		return plan.GatewayUnchecked, err
+		return plan.GatewayUnchecked, nil, err
 	case gw == nil:
-		return plan.GatewayAbsent, nil
+		return plan.GatewayAbsent, nil, nil
 	}
-	return plan.GatewayPresent, nil
+	if d := beingDeleted(kube.Gateways, gw); d != "" {
+		return plan.GatewayPresent, []string{d}, nil
+	}
+	return plan.GatewayPresent, nil, nil
 }
 
 // facts converts the live objects into the facts package plan decides on (once: it renders
@@ -187,6 +193,10 @@ func (l *liveState) derive() plan.Live {
 		Routing:      read.routing,
 		Foreign:      ownership.ForeignReferences(l.cfg, append([]*unstructured.Unstructured{l.vs}, l.others...)...),
 	}
+	if c := beingDeleted(kube.VirtualServices, l.vs); c != "" {
+		p.Deleting = append(p.Deleting, c)
+	}
+	p.Deleting = append(p.Deleting, l.dyingGateways...)
 	for v, refs := range l.routeRefs {
 		p.Foreign[v] = append(p.Foreign[v], refs...)
 	}
@@ -199,6 +209,7 @@ func (l *liveState) derive() plan.Live {
 			Current: r.Exists && l.current(v, d, image, container), Available: r.Available, Wanted: r.Wanted, Reason: r.Reason,
 			Shape: shapeOf(d, typed), Service: serviceOf(l.services[v], l.cfg.Port),
 		}
+		p.Versions[v] = dyingVersion(p.Versions[v], d, l.services[v])
 	}
 	return p
 }

@@ -34,6 +34,12 @@ type VersionState struct {
 	// Service: checked before the first write when the stage touches the version.
 	Shape   Shape
 	Service ServiceState
+	// Deleting is set when the version's Deployment or Service is being deleted (it has a
+	// deletionTimestamp and waits for its finalizers): one clause naming the object, since when and
+	// the finalizers, e.g. "Deployment ns/model-green is being deleted (since …, waiting for
+	// finalizers f)". Such a version counts as absent: Deployed and Ready are false, and no step
+	// routes to it, applies it or waits for it (see dying.go).
+	Deleting string `json:",omitempty"`
 }
 
 // Live is the observed state a plan starts from.
@@ -49,6 +55,9 @@ type Live struct {
 	// BoundGateway is, when the VirtualService binds to an existing Gateway in another namespace,
 	// what is known of that Gateway.
 	BoundGateway GatewayState
+	// Deleting names the VirtualService or Gateway the routes live on when it is being deleted
+	// (same clause as VersionState.Deleting): no stage writes routes onto it.
+	Deleting []string `json:",omitempty"`
 }
 
 // Action is one kind of step.
@@ -125,6 +134,9 @@ func Make(cfg *config.Config, live Live) (*Plan, error) {
 		err = b.toGreen()
 	default:
 		err = fmt.Errorf("unknown stage %q", cfg.Stage)
+	}
+	if err == nil {
+		err = b.nothingDying()
 	}
 	if err == nil {
 		err = b.compatible()

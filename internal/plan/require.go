@@ -41,7 +41,7 @@ func templateName(hash string) string {
 
 // needReadyGreenIfDeployed requires green, when it exists, to be ready: the stage routes to it.
 func (b *builder) needReadyGreenIfDeployed() error {
-	if !b.state(config.Green).Deployed {
+	if st := b.state(config.Green); !st.Deployed && st.Deleting == "" {
 		return nil
 	}
 	return b.needReady(config.Green, "re-run Blue_Green to finish deploying it, or fix the Deployment")
@@ -50,6 +50,9 @@ func (b *builder) needReadyGreenIfDeployed() error {
 func (b *builder) needReady(v config.Version, establishedBy string) error {
 	st := b.state(v)
 	name := fmt.Sprintf("%s (Deployment %s/%s)", v, b.cfg.Namespace, b.cfg.Objects[v].Deployment)
+	if st.Deleting != "" {
+		return b.refuse("%s must exist and be ready, but %s; traffic stays where it is; %s", name, st.Deleting, establishedBy)
+	}
 	if !st.Deployed {
 		return b.refuse("%s must exist and be ready, but it does not exist; %s", name, establishedBy)
 	}
