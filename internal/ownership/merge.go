@@ -1,10 +1,12 @@
 package ownership
 
 import (
+	"encoding/json"
 	"fmt"
 	"slices"
 	"strings"
 
+	networkingv1alpha3 "istio.io/api/networking/v1alpha3"
 	"k8s.io/apimachinery/pkg/apis/meta/v1/unstructured"
 
 	"github.com/mlcanary/mlcanary/internal/admission"
@@ -105,6 +107,10 @@ func MergeGateway(desired, live *unstructured.Unstructured) error {
 				return fmt.Errorf("Gateway %s/%s: the server on port %d is not mlcanary's and serves hosts %v, none of which is among %v that mlcanary routes (--hosts)%s, so no request through it would reach mlcanary's routes; add them to that server, or use another --gateway or --gateway-port",
 					live.GetNamespace(), live.GetName(), p, have, want, namespaceNote(have, desired.GetNamespace()))
 			}
+			if err := servesHTTPRoutes(m); err != nil {
+				return fmt.Errorf("Gateway %s/%s: the %w, so no request through it would reach mlcanary's routes; give --gateway-port the port of an HTTP server or of an HTTPS server that terminates TLS",
+					live.GetNamespace(), live.GetName(), err)
+			}
 			ours[i] = m
 			delete(ann, routing.OwnedPortsAnnotation)
 		case !slices.Contains(wasOurs, fmt.Sprint(p)):
@@ -113,6 +119,19 @@ func MergeGateway(desired, live *unstructured.Unstructured) error {
 	}
 	desired.SetAnnotations(ann)
 	return unstructured.SetNestedSlice(desired.Object, ours, "spec", "servers")
+}
+
+// servesHTTPRoutes applies admission.ServesHTTPRoutes to a server as the API server returns it.
+func servesHTTPRoutes(server map[string]any) error {
+	data, err := json.Marshal(server)
+	if err != nil {
+		return err
+	}
+	var s networkingv1alpha3.Server
+	if err := json.Unmarshal(data, &s); err != nil {
+		return nil // not a server Istio reads; admission.Gateway names what is wrong with it
+	}
+	return admission.ServesHTTPRoutes(&s)
 }
 
 // overlaps reports whether a request for some host of want, routed by a VirtualService of
