@@ -40,6 +40,9 @@ type VersionState struct {
 	// finalizers f)". Such a version counts as absent: Deployed and Ready are false, and no step
 	// routes to it, applies it or waits for it (see dying.go).
 	Deleting string `json:",omitempty"`
+	// Paused is spec.paused (`kubectl rollout pause`): the Deployment controller rolls out no
+	// change of the pod template until it is resumed (see paused.go).
+	Paused bool `json:",omitempty"`
 }
 
 // Live is the observed state a plan starts from.
@@ -169,6 +172,9 @@ func (b *builder) refuse(format string, args ...any) *PreconditionError {
 func (b *builder) deploy(v config.Version, image string, current routing.Routing) error {
 	st := b.state(v)
 	replace := st.Deployed && (st.Image != image || !st.Current || !st.Ready)
+	if replace && st.Paused {
+		return b.refusePaused(v, "would roll out no change mlcanary writes")
+	}
 	if replace {
 		if err := b.noForeignRoutes(v, "replace its pods"); err != nil {
 			return err

@@ -56,6 +56,9 @@ func (b *builder) needReady(v config.Version, establishedBy string) error {
 	if !st.Deployed {
 		return b.refuse("%s must exist and be ready, but it does not exist; %s", name, establishedBy)
 	}
+	if !st.Ready && st.Paused {
+		return b.refusePaused(v, "will not finish its rollout")
+	}
 	if !st.Ready {
 		err := b.refuse("%s must be ready, but %s; %s", name, st.Reason, establishedBy)
 		if st.Wanted >= 1 { // a rollout in progress may finish; a Deployment scaled to 0 will not
