@@ -250,6 +250,9 @@ func (e *execution) remove(ctx context.Context, gvr schema.GroupVersionResource,
 	if err != nil || live == nil || live.GetDeletionTimestamp() != nil { // already going: nothing to do
 		return err
 	}
+	if ownership.ManagerOf(live) != "" { // another manager's (the plan left it in place): never deleted
+		return nil
+	}
 	if err := e.c.cluster.Delete(ctx, gvr, e.cfg.Namespace, name, e.cfg.DryRun); err != nil {
 		return err
 	}

@@ -208,6 +208,7 @@ func (l *liveState) derive() plan.Live {
 			Deployed: r.Exists, Ready: r.Done, Image: image, Container: container, TemplateHash: templateHash(typed),
 			Current: r.Exists && l.current(v, d, image, container), Available: r.Available, Wanted: r.Wanted, Reason: r.Reason,
 			Shape: shapeOf(d, typed), Service: serviceOf(l.services[v], l.cfg.Port), Paused: r.Exists && typed.Spec.Paused,
+			DeploymentManager: ownership.ManagerOf(d), ServiceManager: ownership.ManagerOf(l.services[v]),
 		}
 		p.Versions[v] = dyingVersion(p.Versions[v], d, l.services[v])
 	}

@@ -43,6 +43,10 @@ type VersionState struct {
 	// Paused is spec.paused (`kubectl rollout pause`): the Deployment controller rolls out no
 	// change of the pod template until it is resumed (see paused.go).
 	Paused bool `json:",omitempty"`
+	// DeploymentManager and ServiceManager say who else manages the version's Deployment and
+	// Service (ownership.ManagerOf: "Helm release scoring", "not created by mlcanary"); "" when
+	// mlcanary created it. Only an object mlcanary created is deleted (see remove).
+	DeploymentManager, ServiceManager string `json:",omitempty"`
 }
 
 // Live is the observed state a plan starts from.
@@ -231,13 +235,29 @@ func (b *builder) remove(v config.Version) error {
 		}
 		return b.noForeignRoutes(v, "remove it")
 	}
-	if b.state(v).Deployed {
-		b.displace(v)
+	st := b.state(v)
+	if st.DeploymentManager == "" {
+		if st.Deployed {
+			b.displace(v)
+		}
+		b.add(Step{Action: DeleteDeployment, Version: v})
+		b.plan.Images[v] = ""
+	} else {
+		b.leftInPlace("Deployment", b.cfg.Objects[v].Deployment, st.DeploymentManager)
 	}
-	b.add(Step{Action: DeleteDeployment, Version: v})
-	b.add(Step{Action: DeleteService, Version: v})
-	b.plan.Images[v] = ""
+	if st.ServiceManager == "" {
+		b.add(Step{Action: DeleteService, Version: v})
+	} else {
+		b.leftInPlace("Service", b.cfg.Objects[v].Service, st.ServiceManager)
+	}
 	return nil
+}
+
+// leftInPlace notes an object the stage would remove but does not, because mlcanary did not create
+// it: deleting another manager's object (a Helm release's) breaks that manager's next upgrade,
+// rollback or uninstall. It is unrouted like any other; its manager removes it.
+func (b *builder) leftInPlace(kind, name, manager string) {
+	b.plan.Notes = append(b.plan.Notes, fmt.Sprintf("left %s %s/%s (%s) in place: mlcanary deletes only what it created; it receives no traffic", kind, b.cfg.Namespace, name, manager))
 }
 
 func (b *builder) displace(v config.Version) {
