@@ -173,6 +173,7 @@ func (e *execution) desiredRoutes(r routing.Routing, live *unstructured.Unstruct
 	if err := ownership.MergeCheckedVirtualServiceSince(cfg, desired, live, e.live.vs); err != nil {
 		return nil, err
 	}
+	ownership.LeaveUnchanged(desired, live) // checked whole; sent without what it does not change
 	if live != nil {
 		// Optimistic lock: if someone changes the VirtualService between our read and our write,
 		// the write fails instead of silently overwriting their change.

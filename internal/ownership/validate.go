@@ -158,6 +158,7 @@ func MergeCheckedGateway(desired, live *unstructured.Unstructured) error {
 	if err := CheckGateway(desired); err != nil {
 		return fmt.Errorf("Gateway %s/%s would break Istio's validation rules: %w", desired.GetNamespace(), desired.GetName(), err)
 	}
+	LeaveUnchanged(desired, live)
 	return nil
 }
 

@@ -1,0 +1,88 @@
+package engine_test
+
+import (
+	"context"
+	"encoding/json"
+	"testing"
+
+	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
+	"k8s.io/apimachinery/pkg/runtime"
+	"k8s.io/apimachinery/pkg/runtime/schema"
+	"k8s.io/apimachinery/pkg/types"
+
+	"github.com/mlcanary/mlcanary/internal/kube"
+)
+
+// applyNoForce server-side applies obj as manager without forcing: what `kubectl apply
+// --server-side`, Helm 4 and Argo CD's server-side sync do by default. It returns the error.
+func applyNoForce(gvr schema.GroupVersionResource, ns, manager string, obj map[string]any) error {
+	data, _ := json.Marshal(obj)
+	name := obj["metadata"].(map[string]any)["name"].(string)
+	_, err := env.Dynamic.Resource(gvr).Namespace(ns).Patch(context.Background(), name, types.ApplyPatchType, data, metav1.PatchOptions{FieldManager: manager})
+	return err
+}
+
+// TestOwnersOfAdoptedObjectsCanStillApplyThem: mlcanary sends, on an object someone else created,
+// only the fields it changes, so it never becomes a co-owner of a field it leaves as it is, and
+// the owner's next ordinary (non-forced) server-side apply succeeds after every stage of the flow.
+// Istio's lists are atomic: sending the Gateway's spec.servers unchanged made mlcanary co-own the
+// whole list, and the platform team's next apply adding an HTTPS server failed with a conflict
+// naming mlcanary (break-it review of issue #13, F6). Each case changes a field mlcanary does not:
+// the Gateway's servers, the VirtualService's hosts and labels, the Deployment's labels and
+// annotations; the Service is never written by mlcanary at all.
+func TestOwnersOfAdoptedObjectsCanStillApplyThem(t *testing.T) {
+	for _, stage := range []string{"Blue_0", "Blue_50", "Blue_Green", "Rollback"} {
+		t.Run(stage, func(t *testing.T) {
+			f := newFixture(t)
+			d := newD0()
+			d.apply(t, f)
+			for _, s := range map[string][]string{"Blue_0": {"Blue_0"}, "Blue_50": {"Blue_0", "Blue_50"},
+				"Blue_Green": {"Blue_0", "Blue_100", "Blue_Green"}, "Rollback": {"Blue_0", "Blue_50", "Rollback"}}[stage] {
+				f.stage(s, imgB)
+			}
+			gw := runtime.DeepCopyJSON(d.Gateway)
+			spec := gw["spec"].(map[string]any)
+			spec["servers"] = append(spec["servers"].([]any), map[string]any{
+				"port": map[string]any{"number": int64(443), "name": "https", "protocol": "HTTPS"}, "hosts": []any{"model.example.com"},
+				"tls": map[string]any{"mode": "SIMPLE", "credentialName": "model-cert"}})
+			if err := applyNoForce(kube.Gateways, f.ns, brownfieldManager, gw); err != nil {
+				t.Errorf("the Gateway's owner (%s) cannot add a server after %s: %v", brownfieldManager, stage, err)
+			}
+			if err := applyNoForce(kube.VirtualServices, f.ns, brownfieldManager, map[string]any{"apiVersion": "networking.istio.io/v1", "kind": "VirtualService",
+				"metadata": map[string]any{"name": "mlmodel-virtualservice", "labels": map[string]any{"team": "platform"}},
+				"spec":     map[string]any{"hosts": []any{"*"}, "gateways": []any{"mlmodel-gateway"}}}); err != nil {
+				t.Errorf("the VirtualService's owner (%s) cannot apply its hosts and gateways with a new label after %s: %v", brownfieldManager, stage, err)
+			}
+			green := runtime.DeepCopyJSON(d.Deployment)
+			meta := green["metadata"].(map[string]any)
+			meta["labels"].(map[string]any)["team"] = "platform"
+			meta["annotations"] = map[string]any{"platform.example.com/owner": "ml"}
+			// the image is the one live now: mlcanary owns the image it wrote (Blue_Green), not the rest
+			live := get(t, kube.Deployments, f.ns, "model-green")
+			img, _, _ := unstructuredString(live.Object, "spec", "template", "spec", "containers")
+			green["spec"].(map[string]any)["template"].(map[string]any)["spec"].(map[string]any)["containers"].([]any)[0].(map[string]any)["image"] = img
+			if err := applyNoForce(kube.Deployments, f.ns, brownfieldManager, green); err != nil {
+				t.Errorf("green's owner (%s) cannot apply its Deployment with a new label after %s: %v", brownfieldManager, stage, err)
+			}
+			svc := runtime.DeepCopyJSON(d.Service)
+			svc["metadata"].(map[string]any)["labels"].(map[string]any)["team"] = "platform"
+			if err := applyNoForce(kube.Services, f.ns, brownfieldManager, svc); err != nil {
+				t.Errorf("green's Service's owner (%s) cannot apply it after %s: %v", brownfieldManager, stage, err)
+			}
+			// what the owners changed is theirs to keep: a re-run writes nothing
+			waitReady(t, f.ns, "model-green")
+			f.rec.reset()
+			f.stage(stage, imgB)
+			noWrites(t, f, "re-running "+stage+" after the owners' applies")
+		})
+	}
+}
+
+// unstructuredString is the first container's image in a containers list at path.
+func unstructuredString(obj map[string]any, path ...string) (string, bool, error) {
+	v := any(obj)
+	for _, p := range path {
+		v = v.(map[string]any)[p]
+	}
+	return v.([]any)[0].(map[string]any)["image"].(string), true, nil
+}
