@@ -108,6 +108,13 @@ func (c *Client) decide(ctx context.Context, cfg *config.Config, log Logger) (*l
 				p.Notes = append(p.Notes, live.routeNotes...)
 			}
 		}
+		if err == nil {
+			var notes []string
+			if notes, err = c.gatewayPeers(ctx, live, p); err != nil {
+				return nil, nil, err
+			}
+			p.Notes = append(p.Notes, notes...)
+		}
 		if err == nil && live.autoscaledNote != "" {
 			p.Notes = append(p.Notes, live.autoscaledNote)
 		}

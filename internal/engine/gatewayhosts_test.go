@@ -7,8 +7,10 @@ import (
 	"fmt"
 	"strings"
 	"testing"
+	"time"
 
 	"github.com/mlcanary/mlcanary/internal/config"
+	"github.com/mlcanary/mlcanary/internal/kube"
 )
 
 // A Gateway server's hosts are read as Istio reads them: "otherteam/*" serves only VirtualServices
@@ -96,6 +98,90 @@ func TestServerOnGatewayPortMustCarryHTTPRoutes(t *testing.T) {
 			}
 			if r, _ := f.live(); r.Weights["green"] != 100 {
 				t.Errorf("traffic moved: %v", r)
+			}
+		})
+	}
+}
+
+// TestOlderVirtualServiceOnTheGatewayHostShadowsOurs: for a gateway, Istio merges the
+// VirtualServices bound to it for one host, oldest first, so another team's older VirtualService
+// on the same Gateway and host with a route matching every request mlcanary's routes would get
+// (no match, or a prefix covering --uri-prefix) leaves mlcanary's split and header routes without
+// a request: refused before any write, naming it and its route, and again on a re-run. A route
+// that takes only some of those requests is a note; one bound elsewhere, on no common host, or
+// newer than mlcanary's is not a concern (break-it review of issue #13, F4).
+func TestOlderVirtualServiceOnTheGatewayHostShadowsOurs(t *testing.T) {
+	route := func(match []any) map[string]any {
+		r := map[string]any{"name": "echo", "route": []any{map[string]any{"destination": map[string]any{"host": "echo"}}}}
+		if match != nil {
+			r["match"] = match
+		}
+		return r
+	}
+	prefix := func(p string) []any { return []any{map[string]any{"uri": map[string]any{"prefix": p}}} }
+	for _, c := range []struct {
+		name     string
+		gateways []any
+		hosts    []any
+		match    []any
+		newer    bool
+		want     string // "refused: …", "note: …" or "" for nothing
+	}{
+		{"catch-all", []any{"mlmodel-gateway"}, []any{"*"}, nil, false, "refused: which matches every request;"},
+		{"catch-all on a named host", []any{"mlmodel-gateway"}, []any{"model.example.com"}, nil, false, "refused: which matches every request;"},
+		{"prefix /", []any{"NS/mlmodel-gateway"}, []any{"*"}, prefix("/"), false, "refused: which matches every request;"},
+		{"prefix /sc", []any{"mlmodel-gateway"}, []any{"*"}, prefix("/sc"), false, "refused: which matches every request to /score (--uri-prefix)"},
+		{"prefix /score/v2", []any{"mlmodel-gateway"}, []any{"*"}, prefix("/score/v2"), false, "note: requests to /score it matches never reach them"},
+		{"a header", []any{"mlmodel-gateway"}, []any{"*"}, []any{map[string]any{"headers": map[string]any{"x-team": map[string]any{"exact": "a"}}}}, false, "note: requests to /score it matches never reach them"},
+		{"another path", []any{"mlmodel-gateway"}, []any{"*"}, prefix("/api"), false, ""},
+		{"another gateway", []any{"other-gateway"}, []any{"*"}, nil, false, ""},
+		{"newer than ours", []any{"mlmodel-gateway"}, []any{"*"}, nil, true, ""},
+	} {
+		t.Run(c.name, func(t *testing.T) {
+			f := newFixture(t)
+			d := newD0()
+			gws := make([]any, len(c.gateways))
+			for i, g := range c.gateways {
+				gws[i] = strings.ReplaceAll(g.(string), "NS", f.ns)
+			}
+			other := virtualService("otherteam-catchall", map[string]any{"hosts": c.hosts, "gateways": gws, "http": []any{route(c.match)}})
+			if !c.newer {
+				applyAs(t, "helm", kube.VirtualServices, f.ns, other)
+				time.Sleep(1100 * time.Millisecond) // creationTimestamp has a resolution of one second
+			}
+			d.apply(t, f)
+			if c.newer {
+				time.Sleep(1100 * time.Millisecond)
+				applyAs(t, "helm", kube.VirtualServices, f.ns, other)
+			}
+			before, _ := f.live()
+			kind, text, _ := strings.Cut(c.want, ": ")
+			if kind != "refused" {
+				res := f.stage("Blue_0", imgB)
+				noted := false
+				for _, n := range res.Notes {
+					noted = noted || strings.Contains(n, "otherteam-catchall") && strings.Contains(n, text)
+				}
+				if noted != (kind == "note") {
+					t.Fatalf("notes %q; want a note about otherteam-catchall: %v", res.Notes, kind == "note")
+				}
+				f.rec.reset()
+				f.stage("Blue_0", imgB)
+				noWrites(t, f, "re-running Blue_0")
+				return
+			}
+			for run := range 2 {
+				writes, err := f.stageWith("Blue_0", imgB, nil)
+				want := fmt.Sprintf("VirtualService %s/otherteam-catchall, created before mlcanary's and bound to the same Gateway %s/mlmodel-gateway", f.ns, f.ns)
+				if err == nil || !strings.Contains(err.Error(), want) || !strings.Contains(err.Error(), text) || !strings.Contains(err.Error(), `route http[0] "echo"`) {
+					t.Fatalf("run %d: %v; want a refusal naming %q, the route and %q", run+1, err, want, text)
+				}
+				if len(writes) > 0 {
+					t.Fatalf("run %d: refused Blue_0 wrote %v", run+1, writes)
+				}
+				if after, _ := f.live(); !after.Equal(before) {
+					t.Fatalf("run %d: traffic moved from %v to %v", run+1, before, after)
+				}
 			}
 		})
 	}

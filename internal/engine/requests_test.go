@@ -86,11 +86,17 @@ var observed = []string{getVS, listDeploy, listSvc, getGateway}
 var routesTo = []string{"LIST virtualservices (all namespaces)", "LIST ingresses", "LIST httproutes (all namespaces)",
 	"LIST grpcroutes (all namespaces)", "LIST tcproutes (all namespaces)", "LIST tlsroutes (all namespaces)"}
 
+// peers is what a stage that changes the routing lists to find the VirtualServices Istio merges
+// with mlcanary's on its Gateway host, oldest first (ownership.GatewayShadows): one paged list, none
+// when the stage lists VirtualServices for routesTo anyway.
+var peers = []string{"LIST virtualservices (all namespaces)"}
+
 func requests(lists ...[]string) []string { return slices.Concat(lists...) }
 
 // TestRequestsPerStage pins the requests each stage of the documented sequence sends to the real
 // API server, what each is for, so a change that adds one shows here and must say why (issue #12,
-// "Speed"). Targets: a Blue_N that moves traffic sends at most 6 requests, one of them its write; a
+// "Speed"). Targets: a Blue_N that moves traffic sends at most 6 requests, one of them its write,
+// plus the list of the Gateway's other VirtualServices (peers, issue #13's break-it review F4); a
 // re-run that holds at most 4, and no write. A stage that waits for a rollout also polls and
 // watches the Deployment it waits for: those requests (at least one) are counted apart.
 func TestRequestsPerStage(t *testing.T) {
@@ -101,14 +107,14 @@ func TestRequestsPerStage(t *testing.T) {
 		want  []string
 		waits string // the Deployment it waits for
 	}{
-		{"Blue_0@" + imgB, requests(observed, []string{"GET deployments/model-blue", "GET services/model-svc-blue", listHPA,
+		{"Blue_0@" + imgB, requests(observed, peers, []string{"GET deployments/model-blue", "GET services/model-svc-blue", listHPA,
 			"PATCH services/model-svc-blue", "PATCH deployments/model-blue",
 			"GET services/model-svc-green", getGateway, getVS, "GET deployments/model-green", "GET deployments/model-blue", "GET services/model-svc-blue", patchVS}), "model-blue"},
 		{"Blue_0@" + imgB, requests(observed, []string{listHPA}), ""}, // a re-run
-		{"Blue_50", requests(observed, []string{patchVS}), ""},
+		{"Blue_50", requests(observed, peers, []string{patchVS}), ""},
 		{"Blue_50", observed, ""},
-		{"Blue_40", requests(observed, []string{patchVS}), ""},
-		{"Blue_100", requests(observed, []string{patchVS}), ""},
+		{"Blue_40", requests(observed, peers, []string{patchVS}), ""},
+		{"Blue_100", requests(observed, peers, []string{patchVS}), ""},
 		{"Blue_100", observed, ""},
 		{"Blue_Green", requests(observed, []string{listHPA}, routesTo, []string{patchVS, "GET deployments/model-green", "PATCH deployments/model-green",
 			getGateway, getVS, "GET deployments/model-blue", "GET deployments/model-green", "GET services/model-svc-green", "GET services/model-svc-blue", patchVS}), "model-green"},
