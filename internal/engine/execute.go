@@ -160,17 +160,36 @@ func (e *execution) apply(ctx context.Context, gvr schema.GroupVersionResource, 
 	if err != nil {
 		return err
 	}
-	live, err := e.get(ctx, gvr, name.GetName())
+	for attempt := 1; ; attempt++ {
+		err := e.applyOnce(ctx, gvr, obj, name.GetName(), detail, merge)
+		if merge == nil || !isConflict(err) || attempt == maxWriteAttempts {
+			return err
+		}
+		e.unsee(gvr, name.GetName()) // read it again and merge with what is there now
+		e.log("%s %s/%s was written by someone else just now; reading it again", kube.Kind(gvr), e.cfg.Namespace, name.GetName())
+	}
+}
+
+// applyOnce is one attempt of apply. A body merged with the live object (merge: the Gateway's
+// servers, an adopted or autoscaled Deployment's live replicas) sends values mlcanary read, not
+// values it owns, so it carries the resourceVersion it read as a precondition: if anyone wrote the
+// object in between (an autoscaler scaling it, a person adding a server), the API server answers
+// 409 Conflict instead of letting the forced apply set their change back, and apply reads again.
+func (e *execution) applyOnce(ctx context.Context, gvr schema.GroupVersionResource, obj any, name, detail string, merge func(desired, live *unstructured.Unstructured) error) error {
+	live, err := e.get(ctx, gvr, name)
 	if err != nil {
 		return err
 	}
 	if live != nil && live.GetDeletionTimestamp() != nil {
 		// The write would be accepted, but the object goes away once its finalizers finish.
-		return kube.BeingDeleted("applying "+kube.Kind(gvr)+" "+e.cfg.Namespace+"/"+name.GetName(), live)
+		return kube.BeingDeleted("applying "+kube.Kind(gvr)+" "+e.cfg.Namespace+"/"+name, live)
 	}
 	desired, err := desiredObject(obj, live, merge)
 	if err != nil || desired == nil {
 		return err
+	}
+	if merge != nil && live != nil {
+		desired.SetResourceVersion(live.GetResourceVersion())
 	}
 	return e.write(ctx, gvr, desired, live, detail)
 }

@@ -3,9 +3,12 @@ package engine_test
 import (
 	"context"
 	"encoding/json"
+	"net/http"
+	"strings"
 	"testing"
 
 	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
+	"k8s.io/apimachinery/pkg/apis/meta/v1/unstructured"
 	"k8s.io/apimachinery/pkg/runtime"
 	"k8s.io/apimachinery/pkg/runtime/schema"
 	"k8s.io/apimachinery/pkg/types"
@@ -85,4 +88,67 @@ func unstructuredString(obj map[string]any, path ...string) (string, bool, error
 		v = v.(map[string]any)[p]
 	}
 	return v.([]any)[0].(map[string]any)["image"].(string), true, nil
+}
+
+// TestAWriteBetweenReadAndApplyIsNotSetBack: a body mlcanary merges from what it read — an
+// adopted Deployment's live replicas, the Gateway's servers — carries the resourceVersion it read,
+// so a change someone makes between that read and the forced apply (an autoscaler scaling green
+// 3 → 5 just as Blue_Green writes it, a person adding a Gateway server just as Blue_0 adds
+// mlcanary's) is not set back: the API server answers 409, the stage reads again and sends the
+// new value (break-it review of issue #13, F7: the replicas went back to 3).
+func TestAWriteBetweenReadAndApplyIsNotSetBack(t *testing.T) {
+	hook := func(f *fixture, suffix string, write func()) *bool {
+		var once bool
+		f.rec.mu.Lock()
+		f.rec.beforeWrite = func(req *http.Request) {
+			if once || req.Method != http.MethodPatch || !strings.HasSuffix(req.URL.Path, suffix) {
+				return
+			}
+			once = true
+			write()
+		}
+		f.rec.mu.Unlock()
+		return &once
+	}
+	t.Run("replicas of an adopted Deployment", func(t *testing.T) {
+		f := newFixture(t)
+		newD0().apply(t, f)
+		scaleTo(t, f.ns, "model-green", "kube-controller-manager", 3)
+		f.stage("Blue_0", imgB)
+		f.stage("Blue_100", imgB)
+		ran := hook(f, "/deployments/model-green", func() {
+			if _, err := env.Dynamic.Resource(kube.Deployments).Namespace(f.ns).Patch(context.Background(), "model-green",
+				types.MergePatchType, []byte(`{"spec":{"replicas":5}}`), metav1.PatchOptions{FieldManager: "kube-controller-manager"}, "scale"); err != nil {
+				t.Error(err)
+			}
+		})
+		f.stage("Blue_Green", imgB)
+		green := get(t, kube.Deployments, f.ns, "model-green")
+		if r, _, _ := unstructured.NestedInt64(green.Object, "spec", "replicas"); !*ran || r != 5 {
+			t.Errorf("green's replicas after Blue_Green: %d; the autoscaler set 5 just before mlcanary's apply (hook ran: %v)", r, *ran)
+		}
+	})
+	t.Run("servers of a Gateway", func(t *testing.T) {
+		f := newFixture(t)
+		d := newD0()
+		d.Gateway["spec"].(map[string]any)["servers"] = []any{map[string]any{"port": map[string]any{"number": int64(8080), "name": "http-8080", "protocol": "HTTP"}, "hosts": []any{"*"}}}
+		d.apply(t, f)
+		gw := runtime.DeepCopyJSON(d.Gateway)
+		gw["spec"].(map[string]any)["servers"] = append(gw["spec"].(map[string]any)["servers"].([]any),
+			map[string]any{"port": map[string]any{"number": int64(8443), "name": "http-8443", "protocol": "HTTP"}, "hosts": []any{"*"}})
+		ran := hook(f, "/gateways/mlmodel-gateway", func() { applyAs(t, brownfieldManager, kube.Gateways, f.ns, gw) })
+		f.stage("Blue_0", imgB)
+		servers, _, _ := unstructured.NestedSlice(get(t, kube.Gateways, f.ns, "mlmodel-gateway").Object, "spec", "servers")
+		ports := map[int64]bool{}
+		for _, s := range servers {
+			n, _, _ := unstructured.NestedInt64(s.(map[string]any), "port", "number")
+			ports[n] = true
+		}
+		if !*ran || !ports[8443] || !ports[80] || !ports[8080] {
+			t.Errorf("the Gateway's servers after Blue_0 are on ports %v; someone added 8443 just before mlcanary added 80 (hook ran: %v)", ports, *ran)
+		}
+		f.rec.reset()
+		f.stage("Blue_0", imgB)
+		noWrites(t, f, "re-running Blue_0")
+	})
 }
