@@ -18,6 +18,7 @@ func TestSameAllowedWordsInBothCIFrontEnds(t *testing.T) {
 		{"replicas", "replicas", "abc"},
 		{"gateway-port", "gatewayPort", "abc"},
 		{"dry-run", "dryRun", "maybe"},
+		{"capacity-check", "capacityCheck", "strict"},
 	} {
 		t.Run(tc.action, func(t *testing.T) {
 			dir := t.TempDir()

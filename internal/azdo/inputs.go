@@ -57,6 +57,7 @@ var flagInputs = []struct{ Input, Flag string }{
 	{"imageRepository", config.FlagImageRepo},
 	{"imageTag", config.FlagImageTag},
 	{"timeout", config.FlagTimeout},
+	{"capacityCheck", config.FlagCapacityCheck},
 	{"dryRun", config.FlagDryRun},
 	{"lockName", config.FlagLockName},
 	{"lockTimeout", config.FlagLockTimeout},

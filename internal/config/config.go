@@ -57,6 +57,9 @@ type Config struct {
 	Port int32
 	// Replicas per version.
 	Replicas int32
+	// CapacityCheck is what a traffic shift does when a version has too few ready replicas for its
+	// new share (CapacityAuto when empty).
+	CapacityCheck CapacityCheck
 	// ImagePullSecret, when set, is referenced by both Deployments.
 	ImagePullSecret string
 	// ReadinessPath is the path of the HTTP GET readiness probe mlcanary adds to a scoring container
@@ -105,6 +108,7 @@ func Default() Config {
 		Port:            5001,
 		Replicas:        1,
 		ReadinessPath:   "/",
+		CapacityCheck:   CapacityAuto,
 		Header:          "x-api-version",
 		URIPrefix:       "/score",
 		Timeout:         10 * time.Minute,

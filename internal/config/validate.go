@@ -41,6 +41,13 @@ func (c *Config) validate(given func(flag string) bool) error {
 		c.validateTimeout,
 		c.validateContainer,
 		c.validateLock,
+		func() error {
+			if c.CapacityCheck == "" {
+				return nil // a Config built in code: auto
+			}
+			_, err := capacityCheckInput(string(c.CapacityCheck))
+			return err
+		},
 	}
 	for _, check := range checks {
 		if err := check(); err != nil {

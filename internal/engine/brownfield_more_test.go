@@ -16,6 +16,7 @@ import (
 	"k8s.io/apimachinery/pkg/apis/meta/v1/unstructured"
 	"k8s.io/apimachinery/pkg/runtime/schema"
 
+	"github.com/mlcanary/mlcanary/internal/config"
 	"github.com/mlcanary/mlcanary/internal/kube"
 	"github.com/mlcanary/mlcanary/internal/testenv"
 )
@@ -162,15 +163,25 @@ func TestBlueGreenKeepsAutoscaledReplicasOfGreen(t *testing.T) {
 			f := newFixture(t)
 			tc.setup(t, f)
 			var stage, image string
+			run := func() {
+				t.Helper()
+				// The replicas are what this test is about: the capacity check (capacity_test.go)
+				// would refuse the uneven counts it sets up.
+				c := f.cfg(stage, image)
+				c.CapacityCheck = config.CapacityWarn
+				if _, err := f.run(c); err != nil {
+					t.Fatalf("%s: %v", stage, err)
+				}
+			}
 			for _, st := range tc.stages {
 				stage, image, _ = strings.Cut(st, "@")
-				f.stage(stage, image)
+				run()
 			}
 			if r := field(t, kube.Deployments, f.ns, tc.deploy, "spec", "replicas"); r != tc.want {
 				t.Fatalf("%s's replicas after %v = %v, want %d", tc.deploy, tc.stages, r, tc.want)
 			}
 			f.rec.reset()
-			f.stage(stage, image)
+			run()
 			if _, writes := f.rec.counts(); len(writes) != 0 {
 				t.Errorf("re-run of %s wrote %v", stage, writes)
 			}

@@ -96,6 +96,14 @@ func (c *Client) decide(ctx context.Context, cfg *config.Config, log Logger) (*l
 			return nil, nil, err
 		}
 		p, err := plan.Make(cfg, live.facts())
+		var short *plan.PreconditionError
+		if errors.As(err, &short) && short.NeedsAutoscalers && !live.autoscalersRead {
+			// A capacity shortfall --capacity-check auto enforces only without an autoscaler.
+			if err := c.readAutoscaled(ctx, live); err != nil {
+				return nil, nil, err
+			}
+			p, err = plan.Make(cfg, live.facts())
+		}
 		if err == nil && len(p.Displaces) > 0 && !live.othersRead {
 			// It would remove or replace a version: decide again knowing every route to it.
 			if err := c.readOthers(ctx, live, p.Displaces); err != nil {

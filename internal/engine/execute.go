@@ -110,6 +110,11 @@ func (e *execution) step(ctx context.Context, s plan.Step) error {
 			return err
 		}
 		d, merge := e.live.deployment(s.Version, s.Image, s.Container)
+		if desired, err := desiredObject(d, e.live.deployments[s.Version], merge); err != nil || desired == nil {
+			return err
+		} else if err := e.handOver(ctx, s.Version, desired); err != nil {
+			return err
+		}
 		return e.apply(ctx, kube.Deployments, d, e.deploymentDetail(s, d), merge)
 	case plan.WaitReady:
 		return e.wait(ctx, s.Version)
@@ -123,6 +128,10 @@ func (e *execution) step(ctx context.Context, s plan.Step) error {
 		return e.remove(ctx, kube.Deployments, cfg.Objects[s.Version].Deployment)
 	case plan.DeleteService:
 		return e.remove(ctx, kube.Services, cfg.Objects[s.Version].Service)
+	case plan.ApplyAutoscaler:
+		return e.applyAutoscaler(ctx, s.Version)
+	case plan.DeleteAutoscaler:
+		return e.deleteAutoscaler(ctx, s.Version)
 	}
 	return fmt.Errorf("unknown step %q", s.Action)
 }

@@ -32,8 +32,11 @@ type liveState struct {
 	routeNotes []string
 	// autoscaled names the Deployments a HorizontalPodAutoscaler scales (readAutoscaled);
 	// autoscaledNote says when they could not be listed.
-	autoscaled     map[string]bool
-	autoscaledNote string
+	autoscaled      map[string]bool
+	autoscaledNote  string
+	autoscalersRead bool
+	// autoscalers are, per version, the autoscaler that scales its Deployment.
+	autoscalers map[config.Version]*autoscaler
 	// boundGateway is what is known of an existing Gateway the VirtualService binds to.
 	boundGateway plan.GatewayState
 	// gateway is mlcanary's Gateway (--gateway NAME) as observe read it for a stage (gatewayRead).
@@ -76,8 +79,10 @@ func (l *liveState) observed() *observed {
 // not found there: an adopted object lacks mlcanary's label) and, for a stage (not status), the
 // Gateway mlcanary may own. Four requests when everything is mlcanary's. Then, only when needed:
 // the namespace, when none of these objects exists (to say that it is missing); a Gateway in
-// another namespace the VirtualService binds to; the HorizontalPodAutoscalers, when the stage may
-// write a Deployment mlcanary created (Blue_0, Blue_Green).
+// another namespace the VirtualService binds to; the HorizontalPodAutoscalers (and KEDA's
+// ScaledObjects when KEDA scales one), when a Deployment exists and the stage may write one or an
+// autoscaler: Blue_0 and Blue_Green, and Green_100 and Rollback when blue's Deployment says it has
+// mlcanary's copy of green's autoscaler (AutoscalerAnnotation), which they remove.
 func (c *Client) observe(ctx context.Context, cfg *config.Config) (*liveState, error) {
 	return c.observeFor(ctx, cfg, true)
 }
@@ -122,7 +127,7 @@ func (c *Client) observeFor(ctx context.Context, cfg *config.Config, stage bool)
 	if l.boundGateway, l.dyingGateways, err = c.boundGateway(ctx, cfg, l.observed().binding); err != nil {
 		return nil, err
 	}
-	if stage && deploys(cfg.Stage.Kind) {
+	if stage && l.needsAutoscalers() {
 		if err := c.readAutoscaled(ctx, l); err != nil {
 			return nil, err
 		}
@@ -141,12 +146,6 @@ func (l *liveState) nothingFound() bool {
 		}
 	}
 	return true
-}
-
-// deploys reports whether a stage of kind k may write a Deployment (plan: Blue_0 deploys blue,
-// Blue_Green green), the only stages whose decision depends on the replicas mlcanary may set.
-func deploys(k config.Kind) bool {
-	return k == config.KindBlue0 || k == config.KindBlueGreen
 }
 
 // boundGateway reads the existing Gateway in another namespace that the VirtualService is bound to
@@ -187,11 +186,14 @@ func (l *liveState) derive() plan.Live {
 	read := l.observed()
 	binding := read.binding
 	p := plan.Live{
-		Binding:      &binding,
-		BoundGateway: l.boundGateway,
-		Versions:     map[config.Version]plan.VersionState{},
-		Routing:      read.routing,
-		Foreign:      ownership.ForeignReferences(l.cfg, append([]*unstructured.Unstructured{l.vs}, l.others...)...),
+		Binding:         &binding,
+		BoundGateway:    l.boundGateway,
+		Versions:        map[config.Version]plan.VersionState{},
+		Routing:         read.routing,
+		Foreign:         ownership.ForeignReferences(l.cfg, append([]*unstructured.Unstructured{l.vs}, l.others...)...),
+		Autoscaled:      map[config.Version]bool{},
+		AutoscalersRead: l.autoscalersRead,
+		OwnAutoscaler:   map[config.Version]bool{},
 	}
 	if c := beingDeleted(kube.VirtualServices, l.vs); c != "" {
 		p.Deleting = append(p.Deleting, c)
@@ -211,6 +213,8 @@ func (l *liveState) derive() plan.Live {
 			DeploymentManager: ownership.ManagerOf(d), ServiceManager: ownership.ManagerOf(l.services[v]),
 		}
 		p.Versions[v] = dyingVersion(p.Versions[v], d, l.services[v])
+		p.Autoscaled[v] = l.autoscaled[l.cfg.Objects[v].Deployment]
+		p.OwnAutoscaler[v] = l.autoscalers[v] != nil && l.autoscalers[v].mine()
 	}
 	return p
 }

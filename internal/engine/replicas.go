@@ -2,11 +2,11 @@ package engine
 
 import (
 	"context"
-	"fmt"
+	"encoding/json"
 
 	appsv1 "k8s.io/api/apps/v1"
+	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
 	"k8s.io/apimachinery/pkg/apis/meta/v1/unstructured"
-	"k8s.io/apimachinery/pkg/runtime/schema"
 
 	"github.com/mlcanary/mlcanary/internal/config"
 	"github.com/mlcanary/mlcanary/internal/kube"
@@ -15,77 +15,117 @@ import (
 	"github.com/mlcanary/mlcanary/internal/render"
 )
 
-// hpas are autoscaling/v2 HorizontalPodAutoscalers: one that targets a Deployment owns its replicas.
-var hpas = schema.GroupVersionResource{Group: "autoscaling", Version: "v2", Resource: "horizontalpodautoscalers"}
-
-// readAutoscaled lists the namespace's HorizontalPodAutoscalers (one paged list) when a Deployment
-// mlcanary created exists — only its replicas are ever set by mlcanary — and records the names of
-// the Deployments they scale. The list is optional: a 403 (the documented Role does not grant it)
-// leaves a note, and then only adopted Deployments keep their replicas; a 404 (no autoscaling/v2)
-// means no autoscalers.
-func (c *Client) readAutoscaled(ctx context.Context, l *liveState) error {
-	l.autoscaled = map[string]bool{}
-	owned := false
-	for _, v := range config.Versions {
-		owned = owned || (l.deployments[v] != nil && !ownership.Adopted(l.deployments[v]))
-	}
-	if !owned {
-		return nil
-	}
-	list, err := c.cluster.List(ctx, hpas, l.cfg.Namespace)
-	switch {
-	case refused(err):
-		l.autoscaledNote = fmt.Sprintf("HorizontalPodAutoscalers in namespace %s were not checked (the credentials cannot list them; optional): the replicas of Deployments mlcanary created are set to --replicas", l.cfg.Namespace)
-		return nil
-	case kube.CauseOf(err) == kube.CauseNotFound:
-		return nil
-	case err != nil:
-		return fmt.Errorf("checking which Deployments a HorizontalPodAutoscaler scales: %w", err)
-	}
-	for _, h := range list {
-		kind, _, _ := unstructured.NestedString(h.Object, "spec", "scaleTargetRef", "kind")
-		name, _, _ := unstructured.NestedString(h.Object, "spec", "scaleTargetRef", "name")
-		if kind == "Deployment" {
-			l.autoscaled[name] = true
-		}
-	}
-	return nil
-}
-
 // deployment renders version v's Deployment running image from its pod template (template) with
 // the replicas mlcanary may set, and
 // the merge that completes it against the live one. The rule (README, "What every stage
-// guarantees"): mlcanary never changes the replicas of a Deployment it did not create (adopted)
-// nor of one a HorizontalPodAutoscaler scales — the desired object then leaves them out of its
-// hash and sends the live count (keepLiveReplicas), so an autoscaler's changes cause no write and
-// a write for another reason (the image) keeps them. Otherwise the count is plan.Replicas, the
-// stage rule that never reduces the capacity of the version that serves, or is about to serve, the
-// traffic.
+// guarantees" and "Autoscaling"): mlcanary does not own the spec.replicas of a Deployment it did
+// not create (adopted), nor of one an autoscaler scales, nor of either version's when one scales
+// green (blue gets a copy of green's autoscaler). Such a Deployment is sent without spec.replicas,
+// so server-side apply leaves them to whoever owns them and an autoscaler's changes cause no
+// write; one mlcanary creates starts with plan.StartReplicas (set after the hash is stamped, so
+// a re-run, which sends none, matches it). Otherwise the count is plan.Replicas, the stage rule
+// that never reduces the capacity of the version that serves, or is about to serve, the traffic.
 func (l *liveState) deployment(v config.Version, image, container string) (*appsv1.Deployment, func(desired, live *unstructured.Unstructured) error) {
 	d := render.Deployment(l.cfg, v, l.template(v, container), image)
 	live := l.deployments[v]
+	read := l.observed()
+	if a := l.autoscalers[config.Green]; v == config.Blue && a != nil {
+		if d.Annotations == nil {
+			d.Annotations = map[string]string{}
+		}
+		d.Annotations[AutoscalerAnnotation] = a.obj.GetKind()
+	}
+	if !l.ownsReplicas(v) {
+		if live != nil {
+			d.Spec.Replicas = nil
+			return d, nil
+		}
+		n := *d.Spec.Replicas
+		if a := l.autoscalers[config.Green]; v == config.Blue && a != nil {
+			n = plan.StartReplicas(replicasOf(read.typed[config.Green]), a.minReplicas())
+		}
+		d.Spec.Replicas = nil
+		return d, func(desired, _ *unstructured.Unstructured) error {
+			return unstructured.SetNestedField(desired.Object, int64(n), "spec", "replicas")
+		}
+	}
 	if live == nil {
 		return d, nil
 	}
-	if ownership.Adopted(live) || l.autoscaled[live.GetName()] {
-		d.Spec.Replicas = nil
-		return d, keepLiveReplicas
-	}
-	read := l.observed()
 	n := plan.Replicas(l.cfg.Stage, v, *d.Spec.Replicas, read.routing.Weights[v] > 0, replicasOf(read.typed[v]), replicasOf(read.typed[config.Blue]))
 	d.Spec.Replicas = &n
 	return d, nil
 }
 
-// keepLiveReplicas sets desired's spec.replicas to live's (after the hash was stamped without them).
-func keepLiveReplicas(desired, live *unstructured.Unstructured) error {
-	if live == nil {
+// ownsReplicas reports whether mlcanary sets v's spec.replicas (see deployment).
+func (l *liveState) ownsReplicas(v config.Version) bool {
+	if live := l.deployments[v]; live != nil && ownership.Adopted(live) {
+		return false
+	}
+	return !l.autoscaled[l.cfg.Objects[v].Deployment] && !l.autoscaled[l.cfg.Objects[config.Green].Deployment]
+}
+
+// handOver runs before a write of v's Deployment that leaves out spec.replicas (ownsReplicas is
+// false). When mlcanary's manager owns them on the live object (it created the Deployment, or an
+// earlier release sent them), sending none would make the API server reset them to 1; so first
+// it applies the live count as kube.ScaleManager — Kubernetes' documented hand-over of
+// spec.replicas to an autoscaler — and FieldManager then lets go of them. Blue_Green also scales
+// green, about to take every request from blue, to at least what blue runs (plan.Replicas' rule),
+// once, the way `kubectl scale` would; the autoscaler may change it afterwards. Nothing is sent
+// when the Deployment write itself is not needed.
+func (e *execution) handOver(ctx context.Context, v config.Version, desired *unstructured.Unstructured) error {
+	live := e.live.deployments[v]
+	if live == nil || e.live.ownsReplicas(v) || e.c.offline || upToDate(desired, live) {
 		return nil
 	}
-	if r, found, _ := unstructured.NestedInt64(live.Object, "spec", "replicas"); found {
-		return unstructured.SetNestedField(desired.Object, r, "spec", "replicas")
+	typed := e.live.observed().typed
+	have := replicasOf(typed[v])
+	n := have
+	if e.cfg.Stage.Kind == config.KindBlueGreen && v == config.Green {
+		n = max(n, replicasOf(typed[config.Blue]))
 	}
+	if n == have && !ownsField(live, kube.FieldManager, "f:spec", "f:replicas") {
+		return nil
+	}
+	scale := &unstructured.Unstructured{Object: map[string]any{"apiVersion": "apps/v1", "kind": "Deployment",
+		"spec": map[string]any{"replicas": int64(n)}}}
+	scale.SetName(live.GetName())
+	scale.SetNamespace(live.GetNamespace())
+	if _, err := e.c.cluster.Apply(kube.WithFieldManager(ctx, kube.ScaleManager), kube.Deployments, scale, e.cfg.DryRun); err != nil {
+		return err
+	}
+	detail := "replicas handed to the autoscaler"
+	if n != have {
+		detail = "scaled to " + itoa(n) + ", as blue runs"
+	}
+	e.change("updated", kube.Deployments, live.GetName(), detail)
 	return nil
+}
+
+func itoa(n int32) string { b, _ := json.Marshal(n); return string(b) }
+
+// ownsField reports whether manager's server-side apply entry on obj owns the field at path
+// (managedFields, e.g. "f:spec", "f:replicas").
+func ownsField(obj *unstructured.Unstructured, manager string, path ...string) bool {
+	for _, mf := range obj.GetManagedFields() {
+		if mf.Manager != manager || mf.Operation != metav1.ManagedFieldsOperationApply || mf.Subresource != "" || mf.FieldsV1 == nil {
+			continue
+		}
+		var fields map[string]any
+		if json.Unmarshal(mf.FieldsV1.Raw, &fields) != nil {
+			continue
+		}
+		found := true
+		for _, p := range path {
+			if fields, found = fields[p].(map[string]any); !found {
+				break
+			}
+		}
+		if found {
+			return true
+		}
+	}
+	return false
 }
 
 // replicasOf is a live Deployment's spec.replicas (0 when absent or nil: the API server defaults it).

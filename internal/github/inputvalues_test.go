@@ -25,6 +25,7 @@ func TestReadInputsOneWordingPerInput(t *testing.T) {
 		{"timeout", []string{"soon", "0", "25h", "-5"}},
 		{"readiness-path", []string{"ready", "http://localhost:5001/", "//host/", "/a b", "NONE"}},
 		{"stage", []string{"Blue_x", "Blue_500", "foo"}},
+		{"capacity-check", []string{"strict", "on", "1"}},
 	} {
 		allowed := ""
 		for _, v := range tc.bad {

@@ -22,9 +22,29 @@ import (
 	"k8s.io/client-go/rest"
 )
 
-// FieldManager is the one server-side apply manager mlcanary writes as; fields other managers own
+// FieldManager is the server-side apply manager mlcanary writes as; fields other managers own
 // are left alone.
 const FieldManager = "mlcanary"
+
+// ScaleManager is the manager of mlcanary's one-off writes of a Deployment's spec.replicas that an
+// autoscaler owns (README, "Autoscaling"): like `kubectl scale`, it sets the count once and the
+// autoscaler may change it afterwards, and it lets FieldManager stop sending spec.replicas without
+// the API server resetting them to 1 (Kubernetes' documented hand-over of spec.replicas to an HPA).
+const ScaleManager = "mlcanary-scale"
+
+type managerKey struct{}
+
+// WithFieldManager makes Apply write as manager (ScaleManager) for requests made with the context.
+func WithFieldManager(ctx context.Context, manager string) context.Context {
+	return context.WithValue(ctx, managerKey{}, manager)
+}
+
+func managerOf(ctx context.Context) string {
+	if m, ok := ctx.Value(managerKey{}).(string); ok && m != "" {
+		return m
+	}
+	return FieldManager
+}
 
 // Resources mlcanary reads and writes.
 var (
@@ -33,6 +53,9 @@ var (
 	Namespaces      = schema.GroupVersionResource{Version: "v1", Resource: "namespaces"}
 	VirtualServices = schema.GroupVersionResource{Group: "networking.istio.io", Version: "v1", Resource: "virtualservices"}
 	Gateways        = schema.GroupVersionResource{Group: "networking.istio.io", Version: "v1", Resource: "gateways"}
+	// The autoscalers: autoscaling/v2 HPAs and KEDA's ScaledObjects (when its CRD is installed).
+	HorizontalPodAutoscalers = schema.GroupVersionResource{Group: "autoscaling", Version: "v2", Resource: "horizontalpodautoscalers"}
+	ScaledObjects            = schema.GroupVersionResource{Group: "keda.sh", Version: "v1alpha1", Resource: "scaledobjects"}
 )
 
 // Kind returns the kind name used in messages for a resource.
@@ -48,6 +71,10 @@ func Kind(gvr schema.GroupVersionResource) string {
 		return "Gateway"
 	case Namespaces:
 		return "Namespace"
+	case HorizontalPodAutoscalers:
+		return "HorizontalPodAutoscaler"
+	case ScaledObjects:
+		return "ScaledObject"
 	}
 	return gvr.Resource
 }
@@ -137,14 +164,15 @@ func (c *Client) Get(ctx context.Context, gvr schema.GroupVersionResource, ns, n
 	return obj, nil
 }
 
-// Apply server-side applies obj as FieldManager, taking over fields it sets (force), and returns
+// Apply server-side applies obj as FieldManager (or the manager WithFieldManager gave ctx), taking
+// over fields it sets (force), and returns
 // what the server stored (or would store, with dryRun).
 func (c *Client) Apply(ctx context.Context, gvr schema.GroupVersionResource, obj *unstructured.Unstructured, dryRun bool) (*unstructured.Unstructured, error) {
 	data, err := obj.MarshalJSON()
 	if err != nil {
 		return nil, fmt.Errorf("encoding %s %s: %w", obj.GetKind(), qualified(obj.GetNamespace(), obj.GetName()), err)
 	}
-	opts := metav1.PatchOptions{FieldManager: FieldManager, Force: ptrTo(true)}
+	opts := metav1.PatchOptions{FieldManager: managerOf(ctx), Force: ptrTo(true)}
 	if dryRun {
 		opts.DryRun = []string{metav1.DryRunAll}
 	}

@@ -65,6 +65,13 @@ type Live struct {
 	// Deleting names the VirtualService or Gateway the routes live on when it is being deleted
 	// (same clause as VersionState.Deleting): no stage writes routes onto it.
 	Deleting []string `json:",omitempty"`
+	// Autoscaled says which versions an autoscaler (HorizontalPodAutoscaler or KEDA ScaledObject)
+	// scales, known when AutoscalersRead (they are read only when a stage needs them).
+	Autoscaled      map[config.Version]bool
+	AutoscalersRead bool
+	// OwnAutoscaler says which versions' autoscaler is mlcanary's (the copy Blue_0 gave blue),
+	// removed with the version.
+	OwnAutoscaler map[config.Version]bool
 }
 
 // Action is one kind of step.
@@ -79,6 +86,10 @@ const (
 	ApplyRoutes      Action = "apply-routes"
 	DeleteDeployment Action = "delete-deployment"
 	DeleteService    Action = "delete-service"
+	// ApplyAutoscaler gives Version an autoscaler from the other version's: blue a copy of
+	// green's (Blue_0), green blue's settings (Blue_Green). DeleteAutoscaler removes mlcanary's.
+	ApplyAutoscaler  Action = "apply-autoscaler"
+	DeleteAutoscaler Action = "delete-autoscaler"
 )
 
 // Step is one ordered action.
@@ -115,6 +126,10 @@ type PreconditionError struct {
 	// Unready is set when the only problem is that this version's rollout has not finished: the
 	// caller may wait for it and plan again.
 	Unready config.Version
+	// NeedsAutoscalers is set when the refusal is a capacity shortfall that --capacity-check auto
+	// only enforces when no autoscaler scales the version: the caller reads the autoscalers
+	// (Live.AutoscalersRead) and plans again.
+	NeedsAutoscalers bool
 }
 
 // Error reads "Stage: what does not hold; which stage establishes it".
@@ -144,6 +159,9 @@ func Make(cfg *config.Config, live Live) (*Plan, error) {
 	}
 	if err == nil {
 		err = b.nothingDying()
+	}
+	if err == nil {
+		err = b.capacity()
 	}
 	if err == nil {
 		err = b.compatible()
@@ -239,6 +257,9 @@ func (b *builder) remove(v config.Version) error {
 	if st.DeploymentManager == "" {
 		if st.Deployed {
 			b.displace(v)
+		}
+		if b.live.OwnAutoscaler[v] {
+			b.add(Step{Action: DeleteAutoscaler, Version: v})
 		}
 		b.add(Step{Action: DeleteDeployment, Version: v})
 		b.plan.Images[v] = ""

@@ -19,3 +19,9 @@ func Replicas(stage config.Stage, v config.Version, wanted int32, carriesTraffic
 	}
 	return n
 }
+
+// StartReplicas is the replica count a new Deployment starts with when an autoscaler will scale it
+// (blue, given a copy of green's autoscaler by Blue_0): what green runs now (spec.replicas), or the
+// autoscaler's minimum when that is larger, so blue can take its share of the traffic without
+// waiting for the autoscaler (README, "Autoscaling"). Never below 1.
+func StartReplicas(green, autoscalerMin int32) int32 { return max(green, autoscalerMin, 1) }

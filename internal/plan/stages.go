@@ -21,6 +21,9 @@ func (b *builder) blue0() error {
 	if err := b.deploy(config.Blue, b.cfg.Image, current); err != nil {
 		return err
 	}
+	if b.live.Autoscaled[config.Green] && (!b.live.Autoscaled[config.Blue] || b.live.OwnAutoscaler[config.Blue]) {
+		b.add(Step{Action: ApplyAutoscaler, Version: config.Blue}) // a copy of green's
+	}
 	if !green.Deployed {
 		b.plan.Notes = append(b.plan.Notes, "first release: there is no green yet, so there is no default route; blue answers only requests with the header")
 		b.route(routing.NewRouting(false, true, 0, 0))
@@ -57,6 +60,9 @@ func (b *builder) blueGreen() error {
 	}
 	if err := b.deploy(config.Green, b.state(config.Blue).Image, b.live.Routing); err != nil {
 		return err
+	}
+	if b.live.Autoscaled[config.Green] && b.live.Autoscaled[config.Blue] {
+		b.add(Step{Action: ApplyAutoscaler, Version: config.Green}) // blue's settings
 	}
 	b.route(routing.NewRouting(true, true, 0, 100))
 	return nil

@@ -1,0 +1,226 @@
+package engine
+
+import (
+	"context"
+	"fmt"
+
+	"k8s.io/apimachinery/pkg/apis/meta/v1/unstructured"
+	"k8s.io/apimachinery/pkg/runtime/schema"
+
+	"github.com/mlcanary/mlcanary/internal/config"
+	"github.com/mlcanary/mlcanary/internal/kube"
+)
+
+// The autoscalers mlcanary knows (README, "Autoscaling"): autoscaling/v2 HorizontalPodAutoscalers
+// and KEDA's ScaledObjects (keda.sh/v1alpha1, when its CRD is installed). KEDA scales through an
+// HPA it creates for each ScaledObject, labelled kedaLabel with the ScaledObject's name, so the one
+// list of HPAs also says whether ScaledObjects need to be read.
+var hpas, scaledObjects = kube.HorizontalPodAutoscalers, kube.ScaledObjects
+
+const (
+	kedaLabel = "scaledobject.keda.sh/name"
+	// CopiedFromAnnotation names, on the autoscaler Blue_0 gives blue, the one it copies.
+	CopiedFromAnnotation = "mlcanary.io/copied-from"
+	// AutoscalerAnnotation, on blue's Deployment, is the kind of autoscaler Blue_0 gives blue (a
+	// copy of green's): Green_100 and Rollback read the autoscalers, to remove it, only then.
+	AutoscalerAnnotation = "mlcanary.io/autoscaler"
+)
+
+// needsAutoscalers reports whether a stage reads the autoscalers before it decides (observe): when
+// a Deployment exists and the stage writes Deployments (Blue_0, Blue_Green: their replicas, blue's
+// copy, the hand-over), or removes blue and blue's Deployment says it has mlcanary's copy
+// (Green_100, Rollback). A traffic shift reads them only for a capacity shortfall (decide).
+func (l *liveState) needsAutoscalers() bool {
+	green, blue := l.deployments[config.Green], l.deployments[config.Blue]
+	switch l.cfg.Stage.Kind {
+	case config.KindBlue0, config.KindBlueGreen:
+		return green != nil || blue != nil
+	case config.KindGreen100, config.KindRollback:
+		return blue != nil && blue.GetAnnotations()[AutoscalerAnnotation] != ""
+	}
+	return false
+}
+
+// autoscaler is the HPA or ScaledObject that scales one version's Deployment.
+type autoscaler struct {
+	gvr schema.GroupVersionResource
+	obj *unstructured.Unstructured
+}
+
+func (a *autoscaler) name() string {
+	return a.obj.GetKind() + " " + a.obj.GetNamespace() + "/" + a.obj.GetName()
+}
+
+// mine reports whether mlcanary created it (the copy Blue_0 gives blue).
+func (a *autoscaler) mine() bool { return a.obj.GetLabels()[config.ManagedByLabel] == config.ManagedBy }
+
+// minReplicas is the autoscaler's minimum (HPA minReplicas, KEDA minReplicaCount; 1 when unset).
+func (a *autoscaler) minReplicas() int32 {
+	field := "minReplicas"
+	if a.gvr == scaledObjects {
+		field = "minReplicaCount"
+	}
+	if n, found, _ := unstructured.NestedInt64(a.obj.Object, "spec", field); found {
+		return int32(n)
+	}
+	return 1
+}
+
+// readAutoscaled lists the namespace's HorizontalPodAutoscalers (one paged list) and records the
+// Deployments they scale and, per version, the autoscaler of its Deployment; when one of them is
+// KEDA's, it lists the ScaledObjects too (one more list; a 404, no KEDA CRD, means none). The
+// stages that write a Deployment or an autoscaler read them when a Deployment exists (observe);
+// a traffic shift only for a capacity shortfall --capacity-check auto enforces only without an
+// autoscaler (decide). The list is optional: a 403 (credentials without it) leaves a note, and
+// then mlcanary sets the replicas of the Deployments it created and copies no autoscaler.
+func (c *Client) readAutoscaled(ctx context.Context, l *liveState) error {
+	if l.autoscalersRead {
+		return nil
+	}
+	l.autoscalersRead, l.decided = true, nil
+	l.autoscaled, l.autoscalers = map[string]bool{}, map[config.Version]*autoscaler{}
+	list, err := c.cluster.List(ctx, hpas, l.cfg.Namespace)
+	switch {
+	case refused(err):
+		l.autoscaledNote = fmt.Sprintf("HorizontalPodAutoscalers in namespace %s were not checked (the credentials cannot list them; optional): the replicas of Deployments mlcanary created are set to --replicas, and blue gets no copy of green's autoscaler", l.cfg.Namespace)
+		return nil
+	case kube.CauseOf(err) == kube.CauseNotFound:
+		return nil
+	case err != nil:
+		return fmt.Errorf("checking which Deployments a HorizontalPodAutoscaler scales: %w", err)
+	}
+	keda := false
+	for _, h := range list {
+		if h.GetLabels()[kedaLabel] != "" {
+			keda = true
+		}
+		l.found(hpas, h)
+	}
+	if !keda {
+		return nil
+	}
+	sos, err := c.cluster.List(ctx, scaledObjects, l.cfg.Namespace)
+	switch {
+	case refused(err):
+		l.autoscaledNote = fmt.Sprintf("KEDA ScaledObjects in namespace %s were not checked (the credentials cannot list them): KEDA's HorizontalPodAutoscalers stand for them, and blue gets no copy of green's", l.cfg.Namespace)
+		return nil
+	case kube.CauseOf(err) == kube.CauseNotFound:
+		return nil
+	case err != nil:
+		return fmt.Errorf("checking which Deployments a KEDA ScaledObject scales: %w", err)
+	}
+	for _, so := range sos {
+		l.found(scaledObjects, so)
+	}
+	return nil
+}
+
+// found records autoscaler obj of kind gvr when it scales a Deployment: a ScaledObject takes the
+// place of the HPA KEDA made for it, which mlcanary never writes.
+func (l *liveState) found(gvr schema.GroupVersionResource, obj *unstructured.Unstructured) {
+	kind, _, _ := unstructured.NestedString(obj.Object, "spec", "scaleTargetRef", "kind")
+	name, _, _ := unstructured.NestedString(obj.Object, "spec", "scaleTargetRef", "name")
+	if kind != "Deployment" && (gvr != scaledObjects || kind != "") { // KEDA's default kind is Deployment
+		return
+	}
+	l.autoscaled[name] = true
+	for _, v := range config.Versions {
+		if name != l.cfg.Objects[v].Deployment {
+			continue
+		}
+		if cur := l.autoscalers[v]; cur == nil || (cur.gvr == hpas && cur.obj.GetLabels()[kedaLabel] != "") {
+			l.autoscalers[v] = &autoscaler{gvr: gvr, obj: obj}
+		}
+	}
+}
+
+// copyFor is the autoscaler Blue_0 gives v (blue) from a, the other version's: the same kind and
+// spec (minimum, maximum, metrics or triggers, behavior), named after v's Deployment, scaling it,
+// labelled as mlcanary's so that it is removed with v, and annotated with what it copies. A
+// ScaledObject's custom HPA name is left out (KEDA would make two ScaledObjects fight over one HPA).
+func (l *liveState) copyFor(v config.Version, a *autoscaler) *unstructured.Unstructured {
+	spec, _, _ := unstructured.NestedMap(a.obj.Object, "spec")
+	spec = runtimeCopy(spec)
+	name := l.cfg.Objects[v].Deployment
+	ref := map[string]any{"name": name}
+	if a.gvr == hpas {
+		ref["apiVersion"], ref["kind"] = "apps/v1", "Deployment"
+	}
+	spec["scaleTargetRef"] = ref
+	unstructured.RemoveNestedField(spec, "advanced", "horizontalPodAutoscalerConfig", "name")
+	out := &unstructured.Unstructured{Object: map[string]any{"apiVersion": a.obj.GetAPIVersion(), "kind": a.obj.GetKind(), "spec": spec}}
+	out.SetName(name)
+	out.SetNamespace(l.cfg.Namespace)
+	out.SetLabels(map[string]string{config.ManagedByLabel: config.ManagedBy, config.AppLabel: l.cfg.App, config.VersionLabel: string(v)})
+	out.SetAnnotations(map[string]string{CopiedFromAnnotation: a.name()})
+	return out
+}
+
+// settingsFor is what Blue_Green sends to v's (green's) autoscaler a: the settings of from
+// (blue's), everything in its spec but what it scales. Only those fields are sent, so everything
+// else on a (its labels, its scaleTargetRef) stays as its owner wrote it.
+func (l *liveState) settingsFor(a, from *autoscaler) *unstructured.Unstructured {
+	spec, _, _ := unstructured.NestedMap(from.obj.Object, "spec")
+	spec = runtimeCopy(spec)
+	delete(spec, "scaleTargetRef")
+	unstructured.RemoveNestedField(spec, "advanced", "horizontalPodAutoscalerConfig", "name")
+	out := &unstructured.Unstructured{Object: map[string]any{"apiVersion": a.obj.GetAPIVersion(), "kind": a.obj.GetKind(), "spec": spec}}
+	out.SetName(a.obj.GetName())
+	out.SetNamespace(a.obj.GetNamespace())
+	return out
+}
+
+func runtimeCopy(m map[string]any) map[string]any {
+	if m == nil {
+		return map[string]any{}
+	}
+	return (&unstructured.Unstructured{Object: m}).DeepCopy().Object
+}
+
+// applyAutoscaler gives v its autoscaler from the other version's (plan.ApplyAutoscaler): blue a
+// copy of green's, green blue's settings. It writes only when the live autoscaler differs, so a
+// re-run writes nothing; an autoscaler of another kind than the one it would get from is left as
+// it is, with a note.
+func (e *execution) applyAutoscaler(ctx context.Context, v config.Version) error {
+	from, live := e.live.autoscalers[v.Other()], e.live.autoscalers[v]
+	if from == nil {
+		return nil
+	}
+	var desired *unstructured.Unstructured
+	switch {
+	case live != nil && live.gvr != from.gvr:
+		e.res.Notes = append(e.res.Notes, fmt.Sprintf("%s's autoscaler %s was left as it is: %s's is a %s", v, live.name(), v.Other(), from.obj.GetKind()))
+		return nil
+	case v == config.Blue:
+		desired = e.live.copyFor(v, from)
+	case live == nil:
+		return nil
+	default:
+		desired = e.live.settingsFor(live, from)
+	}
+	var liveObj *unstructured.Unstructured
+	if live != nil {
+		liveObj = live.obj
+	}
+	if liveObj != nil && subset(desired.Object, liveObj.Object, true) {
+		return nil
+	}
+	detail := "copy of " + from.name()
+	if v == config.Green {
+		detail = "settings of " + from.name()
+	}
+	return e.write(ctx, from.gvr, desired, liveObj, detail)
+}
+
+// deleteAutoscaler removes v's autoscaler when it is mlcanary's (plan.DeleteAutoscaler).
+func (e *execution) deleteAutoscaler(ctx context.Context, v config.Version) error {
+	a := e.live.autoscalers[v]
+	if a == nil || !a.mine() {
+		return nil
+	}
+	if err := e.c.cluster.Delete(ctx, a.gvr, a.obj.GetNamespace(), a.obj.GetName(), e.cfg.DryRun); err != nil {
+		return err
+	}
+	e.change("deleted", a.gvr, a.obj.GetName(), "")
+	return nil
+}
