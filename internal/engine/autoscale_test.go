@@ -3,11 +3,18 @@ package engine_test
 import (
 	"context"
 	"encoding/json"
+	"fmt"
+	"os"
 	"strings"
+	"sync"
 	"testing"
+	"time"
 
+	apierrors "k8s.io/apimachinery/pkg/api/errors"
 	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
+	"k8s.io/apimachinery/pkg/apis/meta/v1/unstructured"
 	"k8s.io/apimachinery/pkg/runtime/schema"
+	"sigs.k8s.io/yaml"
 
 	"github.com/mlcanary/mlcanary/internal/kube"
 )
@@ -175,5 +182,91 @@ func TestAHandoverOfReplicasMlcanaryOwned(t *testing.T) {
 	}
 	if ownsReplicas(t, f.ns, "model-green", kube.FieldManager) || !ownsReplicas(t, f.ns, "model-green", kube.ScaleManager) {
 		t.Fatal("green's spec.replicas were not handed over from mlcanary to mlcanary-scale")
+	}
+}
+
+var installKEDA = sync.OnceValue(func() error {
+	data, err := os.ReadFile("testdata/keda-scaledobjects-crd.yaml")
+	if err != nil {
+		return err
+	}
+	js, err := yaml.YAMLToJSON(data)
+	if err != nil {
+		return err
+	}
+	crd := &unstructured.Unstructured{}
+	if err := crd.UnmarshalJSON(js); err != nil {
+		return err
+	}
+	crds := schema.GroupVersionResource{Group: "apiextensions.k8s.io", Version: "v1", Resource: "customresourcedefinitions"}
+	ctx := context.Background()
+	if _, err := env.Dynamic.Resource(crds).Create(ctx, crd, metav1.CreateOptions{}); err != nil && !apierrors.IsAlreadyExists(err) {
+		return err
+	}
+	for deadline := time.Now().Add(60 * time.Second); ; time.Sleep(100 * time.Millisecond) {
+		_, err := env.Dynamic.Resource(kube.ScaledObjects).Namespace("default").List(ctx, metav1.ListOptions{Limit: 1})
+		if err == nil {
+			return nil
+		}
+		if time.Now().After(deadline) {
+			return fmt.Errorf("KEDA's ScaledObject CRD not served after 60s: %w", err)
+		}
+	}
+})
+
+// kedaHPA is the HPA KEDA's operator makes for ScaledObject so, scaling target (played by the test).
+func kedaHPA(name, so, target string) map[string]any {
+	h := hpaSpec(name, target, 2, 8)
+	h["metadata"] = map[string]any{"name": name, "labels": map[string]any{"scaledobject.keda.sh/name": so, "app.kubernetes.io/managed-by": "keda-operator"}}
+	return h
+}
+
+// TestKEDAScaledObjectOnGreen: with KEDA's CRD installed (testdata, shaped like KEDA's), a
+// ScaledObject scales green through the HPA KEDA made for it. Blue_0 gives blue a ScaledObject
+// (not an HPA: the same kind as green's) copied from green's — triggers, counts, everything but
+// the target and the custom HPA name — starts blue with green's count, and a re-run writes
+// nothing; Rollback removes blue's ScaledObject and keeps green's. Neither ScaledObject's
+// replicas, nor KEDA's HPAs, are written by mlcanary.
+func TestKEDAScaledObjectOnGreen(t *testing.T) {
+	f := newFixture(t)
+	if err := installKEDA(); err != nil {
+		t.Fatal(err)
+	}
+	f.reach(states[3].path)
+	so := map[string]any{"apiVersion": "keda.sh/v1alpha1", "kind": "ScaledObject", "metadata": map[string]any{"name": "scoring"},
+		"spec": map[string]any{"scaleTargetRef": map[string]any{"name": "model-green"}, "minReplicaCount": int64(2), "maxReplicaCount": int64(8),
+			"cooldownPeriod": int64(120), "advanced": map[string]any{"horizontalPodAutoscalerConfig": map[string]any{"name": "scoring-hpa"}},
+			"triggers": []any{map[string]any{"type": "prometheus", "metadata": map[string]any{"serverAddress": "http://prometheus.monitoring:9090",
+				"query": `sum(rate(istio_requests_total{destination_workload="model-green"}[1m]))`, "threshold": "50"}}}}}
+	applyAs(t, "helm", kube.ScaledObjects, f.ns, so)
+	applyAs(t, "keda-operator", hpaGVR, f.ns, kedaHPA("scoring-hpa", "scoring", "model-green"))
+	scaleTo(t, f.ns, "model-green", "keda-operator", 4)
+
+	f.stage("Blue_0", imgB)
+	if b, g := replicas(t, f.ns, "model-blue"), replicas(t, f.ns, "model-green"); b != 4 || g != 4 {
+		t.Fatalf("after Blue_0 blue runs %d, green %d; want green's 4 each", b, g)
+	}
+	if exists(hpaGVR, f.ns, "model-blue") {
+		t.Fatal("Blue_0 gave blue an HPA; green's autoscaler is a ScaledObject")
+	}
+	jsonEqual(t, "blue's ScaledObject scaleTargetRef", field(t, kube.ScaledObjects, f.ns, "model-blue", "spec", "scaleTargetRef"), `{"name":"model-blue"}`)
+	for _, p := range []string{"minReplicaCount", "maxReplicaCount", "cooldownPeriod", "triggers"} {
+		g, _ := json.Marshal(field(t, kube.ScaledObjects, f.ns, "scoring", "spec", p))
+		jsonEqual(t, "blue's ScaledObject "+p, field(t, kube.ScaledObjects, f.ns, "model-blue", "spec", p), string(g))
+	}
+	if _, found, _ := unstructured.NestedFieldCopy(get(t, kube.ScaledObjects, f.ns, "model-blue").Object, "spec", "advanced", "horizontalPodAutoscalerConfig", "name"); found {
+		t.Fatal("blue's ScaledObject copies green's custom HPA name: KEDA would give both one HPA")
+	}
+	f.rec.reset()
+	f.stage("Blue_0", imgB)
+	noWrites(t, f, "re-run of Blue_0")
+	applyAs(t, "keda-operator", hpaGVR, f.ns, kedaHPA("keda-hpa-model-blue", "model-blue", "model-blue"))
+	f.stage("Blue_50", "")
+	f.stage("Rollback", "")
+	if exists(kube.ScaledObjects, f.ns, "model-blue") || !exists(kube.ScaledObjects, f.ns, "scoring") || !exists(hpaGVR, f.ns, "scoring-hpa") {
+		t.Fatal("Rollback kept blue's ScaledObject or removed green's")
+	}
+	if g := replicas(t, f.ns, "model-green"); g != 4 {
+		t.Fatalf("green runs %d after Rollback, want KEDA's 4", g)
 	}
 }

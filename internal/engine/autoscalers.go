@@ -188,6 +188,11 @@ func (e *execution) applyAutoscaler(ctx context.Context, v config.Version) error
 	}
 	var desired *unstructured.Unstructured
 	switch {
+	case from.gvr == hpas && from.obj.GetLabels()[kedaLabel] != "":
+		// KEDA's own HPA stands for a ScaledObject that could not be read: copying it would make a
+		// second autoscaler KEDA does not manage.
+		e.res.Notes = append(e.res.Notes, fmt.Sprintf("%s's autoscaler was left as it is: %s's is KEDA's ScaledObject %s, which could not be read", v, v.Other(), from.obj.GetLabels()[kedaLabel]))
+		return nil
 	case live != nil && live.gvr != from.gvr:
 		e.res.Notes = append(e.res.Notes, fmt.Sprintf("%s's autoscaler %s was left as it is: %s's is a %s", v, live.name(), v.Other(), from.obj.GetKind()))
 		return nil

@@ -229,8 +229,7 @@ func TestStatusAfterAFailedBlue0(t *testing.T) {
 	}
 }
 
-// TestOptionalReadsUnderTheDocumentedRole: the documented Role grants no list on
-// HorizontalPodAutoscalers nor on Ingresses. A stage still runs; its notes say what was not
+// TestOptionalReadsUnderTheDocumentedRole: the documented Role grants no list on Ingresses. A stage still runs; its notes say what was not
 // checked, the Gateway API route kinds in one note (RBAC refuses them before the API server would
 // say it does not serve them). Autoscalers matter only to a stage that may write a Deployment
 // (Blue_Green, re-run here), routes to blue to the stage that removes it (Green_100).

@@ -27,7 +27,7 @@ import (
 //     on mlcanary's own routes and server every field it does not own survives.
 
 func resourceGVR(resource string) (schema.GroupVersionResource, bool) {
-	for _, gvr := range []schema.GroupVersionResource{kube.Deployments, kube.Services, kube.Gateways, kube.VirtualServices} {
+	for _, gvr := range []schema.GroupVersionResource{kube.Deployments, kube.Services, kube.Gateways, kube.VirtualServices, kube.HorizontalPodAutoscalers, kube.ScaledObjects} {
 		if gvr.Resource == resource {
 			return gvr, true
 		}
@@ -177,7 +177,14 @@ func mlcanaryOwns(kind string, created bool, path string) bool {
 	switch {
 	case strings.HasPrefix(path, "f:metadata.f:annotations.f:mlcanary.io/"):
 		return true
-	case kind == "Deployment" && (path == "f:spec.f:replicas" || strings.HasPrefix(path, "f:spec.f:template.f:spec.f:imagePullSecrets") ||
+	case kind == "Deployment" && path == "f:spec.f:replicas":
+		// Only a Deployment mlcanary created and no autoscaler scales: an autoscaler's (and a
+		// `kubectl scale`'s) replicas are written through the scale subresource, whose entries
+		// are checked by the tests of replicas (autoscale_test.go), not here.
+		return created
+	case (kind == "HorizontalPodAutoscaler" || kind == "ScaledObject") && strings.HasPrefix(path, "f:spec.") && !strings.HasPrefix(path, "f:spec.f:scaleTargetRef"):
+		return true // Blue_Green's hand-over of blue's autoscaler settings to green's (README, "Autoscaling")
+	case kind == "Deployment" && (strings.HasPrefix(path, "f:spec.f:template.f:spec.f:imagePullSecrets") ||
 		(strings.HasPrefix(path, "f:spec.f:template.f:spec.f:containers.") && strings.HasSuffix(path, ".f:image"))):
 		return true
 	case kind == "VirtualService" && slices.Contains([]string{"f:spec.f:http", "f:spec.f:hosts", "f:spec.f:gateways"}, path):

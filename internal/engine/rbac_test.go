@@ -18,6 +18,32 @@ import (
 	"github.com/mlcanary/mlcanary/internal/lock"
 )
 
+// TestAutoscaledReleaseUnderTheDocumentedRole: with an HPA on green, the documented Role's verbs on
+// horizontalpodautoscalers are enough for a whole release: Blue_0 copies green's HPA to blue,
+// Green_100 removes the copy, and no stage notes an autoscaler it could not read.
+func TestAutoscaledReleaseUnderTheDocumentedRole(t *testing.T) {
+	f := newFixture(t)
+	f.reach(states[3].path)
+	applyAs(t, "helm", hpaGVR, f.ns, hpaSpec("scoring", "model-green", 1, 5))
+	cl := documentedRoleClient(t, f)
+	for _, st := range []string{"Blue_0@" + imgB, "Blue_50", "Blue_100", "Blue_Green", "Green_100"} {
+		stage, image := cut(st)
+		res, err := cl.Stage(context.Background(), f.cfg(stage, image), t.Logf)
+		if err != nil {
+			t.Fatalf("%s with the documented Role: %v", stage, err)
+		}
+		if n := strings.Join(res.Notes, "\n"); strings.Contains(n, "HorizontalPodAutoscalers") {
+			t.Errorf("%s notes %q", stage, n)
+		}
+		if stage == "Blue_0" && !exists(hpaGVR, f.ns, "model-blue") {
+			t.Fatal("Blue_0 with the documented Role gave blue no HPA")
+		}
+	}
+	if exists(hpaGVR, f.ns, "model-blue") {
+		t.Fatal("Green_100 with the documented Role left blue's HPA")
+	}
+}
+
 // TestNamespaceScopedRoleIsEnough grants a user exactly the permissions the README lists, in one
 // namespace and without access to Namespace objects, and runs a first release with it.
 func TestNamespaceScopedRoleIsEnough(t *testing.T) {
@@ -92,7 +118,11 @@ func documentedRole(t *testing.T, f *fixture) *rest.Config {
 		"metadata": map[string]any{"name": "mlcanary", "namespace": f.ns},
 		"rules": []any{rule("apps", "deployments"), rule("", "services"), rule("networking.istio.io", "gateways", "virtualservices"),
 			// The namespace's lock, which every front end takes around a stage that writes (package lock).
-			map[string]any{"apiGroups": []any{"coordination.k8s.io"}, "resources": []any{"leases"}, "verbs": []any{"get", "create", "update", "delete"}}}}
+			map[string]any{"apiGroups": []any{"coordination.k8s.io"}, "resources": []any{"leases"}, "verbs": []any{"get", "create", "update", "delete"}},
+
+			// Autoscalers: list to find them, create and patch (server-side apply) for blue's copy and
+			// Blue_Green's hand-over, delete to remove blue's copy (README, "Autoscaling").
+			map[string]any{"apiGroups": []any{"autoscaling"}, "resources": []any{"horizontalpodautoscalers"}, "verbs": []any{"list", "create", "patch", "delete"}}}}
 	binding := map[string]any{"apiVersion": "rbac.authorization.k8s.io/v1", "kind": "RoleBinding",
 		"metadata": map[string]any{"name": "mlcanary", "namespace": f.ns},
 		"roleRef":  map[string]any{"apiGroup": "rbac.authorization.k8s.io", "kind": "Role", "name": "mlcanary"},
