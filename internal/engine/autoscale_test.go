@@ -14,6 +14,7 @@ import (
 	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
 	"k8s.io/apimachinery/pkg/apis/meta/v1/unstructured"
 	"k8s.io/apimachinery/pkg/runtime/schema"
+	"k8s.io/client-go/dynamic"
 	"sigs.k8s.io/yaml"
 
 	"github.com/mlcanary/mlcanary/internal/kube"
@@ -268,5 +269,58 @@ func TestKEDAScaledObjectOnGreen(t *testing.T) {
 	}
 	if g := replicas(t, f.ns, "model-green"); g != 4 {
 		t.Fatalf("green runs %d after Rollback, want KEDA's 4", g)
+	}
+}
+
+// TestUnreadableAutoscalersLeaveANote: credentials without list on HPAs (the documented Role with
+// its autoscaler rule taken away) still run Blue_0 on an autoscaled green; the stage says in a
+// note that the autoscalers were not checked, gives blue no copy, and sets blue's replicas to
+// --replicas.
+func TestUnreadableAutoscalersLeaveANote(t *testing.T) {
+	f := newFixture(t)
+	f.reach(states[3].path)
+	applyAs(t, "helm", hpaGVR, f.ns, hpaSpec("scoring", "model-green", 1, 5))
+	cl := documentedRoleClient(t, f)
+	ctx := context.Background()
+	roles := schema.GroupVersionResource{Group: "rbac.authorization.k8s.io", Version: "v1", Resource: "roles"}
+	role := get(t, roles, f.ns, "mlcanary")
+	rules, _, _ := unstructured.NestedSlice(role.Object, "rules")
+	var kept []any
+	for _, r := range rules {
+		if groups, _, _ := unstructured.NestedStringSlice(r.(map[string]any), "apiGroups"); len(groups) != 1 || groups[0] != "autoscaling" {
+			kept = append(kept, r)
+		}
+	}
+	if err := unstructured.SetNestedSlice(role.Object, kept, "rules"); err != nil {
+		t.Fatal(err)
+	}
+	if _, err := env.Dynamic.Resource(roles).Namespace(f.ns).Update(ctx, role, metav1.UpdateOptions{}); err != nil {
+		t.Fatal(err)
+	}
+	rc, err := env.UserConfig("pipeline")
+	if err != nil {
+		t.Fatal(err)
+	}
+	dyn, err := dynamic.NewForConfig(rc)
+	if err != nil {
+		t.Fatal(err)
+	}
+	for deadline := time.Now().Add(10 * time.Second); ; time.Sleep(20 * time.Millisecond) {
+		if _, err := dyn.Resource(hpaGVR).Namespace(f.ns).List(ctx, metav1.ListOptions{Limit: 1}); apierrors.IsForbidden(err) {
+			break
+		}
+		if time.Now().After(deadline) {
+			t.Fatal("the Role without autoscalers did not take effect")
+		}
+	}
+	res, err := cl.Stage(ctx, f.cfg("Blue_0", imgB), t.Logf)
+	if err != nil {
+		t.Fatalf("Blue_0 without list on HPAs: %v", err)
+	}
+	if want := "HorizontalPodAutoscalers in namespace " + f.ns + " were not checked (the credentials cannot list them; optional)"; !strings.Contains(strings.Join(res.Notes, "\n"), want) {
+		t.Errorf("notes %q lack %q", res.Notes, want)
+	}
+	if exists(hpaGVR, f.ns, "model-blue") || replicas(t, f.ns, "model-blue") != 1 {
+		t.Errorf("without list on HPAs blue got a copy or %d replicas; want none and --replicas 1", replicas(t, f.ns, "model-blue"))
 	}
 }

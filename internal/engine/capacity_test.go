@@ -7,6 +7,7 @@ import (
 	"sync/atomic"
 	"testing"
 
+	"github.com/mlcanary/mlcanary/internal/app"
 	"github.com/mlcanary/mlcanary/internal/config"
 	"github.com/mlcanary/mlcanary/internal/plan"
 )
@@ -48,7 +49,7 @@ func TestCapacityCheckBeforeATrafficShift(t *testing.T) {
 			_, writes := f.rec.counts()
 			if !tc.moves {
 				var pe *plan.PreconditionError
-				if !errors.As(err, &pe) || err.Error() != strings.ReplaceAll(refusal, "%s", f.ns) {
+				if !errors.As(err, &pe) || err.Error() != strings.ReplaceAll(refusal, "%s", f.ns) || app.ExitCode(err) != app.ExitFailed {
 					t.Fatalf("Blue_50 --capacity-check %s: err %v\nwant %s", tc.mode, err, strings.ReplaceAll(refusal, "%s", f.ns))
 				}
 				if len(writes) != 0 || r.Weights[config.Blue] != 0 {
