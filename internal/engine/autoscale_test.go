@@ -20,11 +20,11 @@ import (
 	"github.com/mlcanary/mlcanary/internal/kube"
 )
 
-// hpaSpec is an autoscaling/v2 HPA scaling Deployment target between min and max on CPU.
-func hpaSpec(name, target string, min, max int64) map[string]any {
+// hpaSpec is an autoscaling/v2 HPA scaling Deployment target between lo and hi replicas on CPU.
+func hpaSpec(name, target string, lo, hi int64) map[string]any {
 	return map[string]any{"apiVersion": "autoscaling/v2", "kind": "HorizontalPodAutoscaler",
 		"metadata": map[string]any{"name": name, "labels": map[string]any{"team": "platform"}},
-		"spec": map[string]any{"minReplicas": min, "maxReplicas": max,
+		"spec": map[string]any{"minReplicas": lo, "maxReplicas": hi,
 			"scaleTargetRef": map[string]any{"apiVersion": "apps/v1", "kind": "Deployment", "name": target},
 			"metrics": []any{map[string]any{"type": "Resource", "resource": map[string]any{"name": "cpu",
 				"target": map[string]any{"type": "Utilization", "averageUtilization": int64(70)}}}}}}
@@ -44,7 +44,7 @@ func ownsReplicas(t *testing.T, ns, name, manager string) bool {
 			continue
 		}
 		var f map[string]map[string]any
-		if json.Unmarshal(mf.FieldsV1.Raw, &f) == nil {
+		if json.Unmarshal(mf.FieldsV1.GetRawBytes(), &f) == nil {
 			if _, ok := f["f:spec"]["f:replicas"]; ok {
 				return true
 			}

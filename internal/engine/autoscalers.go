@@ -21,8 +21,8 @@ const (
 	kedaLabel = "scaledobject.keda.sh/name"
 	// CopiedFromAnnotation names, on the autoscaler Blue_0 gives blue, the one it copies.
 	CopiedFromAnnotation = "mlcanary.io/copied-from"
-	// AutoscalerAnnotation, on blue's Deployment, is the kind of autoscaler Blue_0 gives blue (a
-	// copy of green's): Green_100 and Rollback read the autoscalers, to remove it, only then.
+	// AutoscalerAnnotation is set on blue's Deployment to the kind of autoscaler Blue_0 gives blue
+	// (a copy of green's): Green_100 and Rollback read the autoscalers, to remove it, only then.
 	AutoscalerAnnotation = "mlcanary.io/autoscaler"
 )
 

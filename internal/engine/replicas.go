@@ -112,7 +112,7 @@ func ownsField(obj *unstructured.Unstructured, manager string, path ...string) b
 			continue
 		}
 		var fields map[string]any
-		if json.Unmarshal(mf.FieldsV1.Raw, &fields) != nil {
+		if json.Unmarshal(mf.FieldsV1.GetRawBytes(), &fields) != nil {
 			continue
 		}
 		found := true
