@@ -119,7 +119,6 @@ func documentedRole(t *testing.T, f *fixture) *rest.Config {
 		"rules": []any{rule("apps", "deployments"), rule("", "services"), rule("networking.istio.io", "gateways", "virtualservices"),
 			// The namespace's lock, which every front end takes around a stage that writes (package lock).
 			map[string]any{"apiGroups": []any{"coordination.k8s.io"}, "resources": []any{"leases"}, "verbs": []any{"get", "create", "update", "delete"}},
-
 			// Autoscalers: list to find them, create and patch (server-side apply) for blue's copy and
 			// Blue_Green's hand-over, delete to remove blue's copy (README, "Autoscaling").
 			map[string]any{"apiGroups": []any{"autoscaling"}, "resources": []any{"horizontalpodautoscalers"}, "verbs": []any{"list", "create", "patch", "delete"}}}}
