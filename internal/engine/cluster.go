@@ -25,8 +25,6 @@ import (
 type Cluster interface {
 	Get(ctx context.Context, gvr schema.GroupVersionResource, ns, name string) (*unstructured.Unstructured, error)
 	List(ctx context.Context, gvr schema.GroupVersionResource, ns string) ([]*unstructured.Unstructured, error)
-	// ListSelected is List of the objects whose labels match a label selector.
-	ListSelected(ctx context.Context, gvr schema.GroupVersionResource, ns, selector string) ([]*unstructured.Unstructured, error)
 	Apply(ctx context.Context, gvr schema.GroupVersionResource, obj *unstructured.Unstructured, dryRun bool) (*unstructured.Unstructured, error)
 	Delete(ctx context.Context, gvr schema.GroupVersionResource, ns, name string, dryRun bool) error
 	// WaitRollout returns once Deployment ns/name is rolled out (kube.RolloutOf), failing with

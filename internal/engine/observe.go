@@ -73,13 +73,11 @@ func (l *liveState) observed() *observed {
 	return l.read
 }
 
-// observe reads what a stage decides on, each object once, the reads that do not depend on each
-// other at the same time (reads.go): the VirtualService (its read also fails when Istio is not
-// installed), both Deployments and both Services (one label-selected list each, plus a read of any
-// not found there: an adopted object lacks mlcanary's label) and, for a stage (not status), the
-// Gateway mlcanary may own. Four requests when everything is mlcanary's. Then, only when needed:
-// the namespace, when none of these objects exists (to say that it is missing); a Gateway in
-// another namespace the VirtualService binds to; the HorizontalPodAutoscalers (and KEDA's
+// observe reads what a stage decides on, each object once, all at the same time (reads.go): the
+// VirtualService (its read also fails when Istio is not installed), both Deployments, both Services
+// and, for a stage (not status), the Gateway mlcanary may own: six requests, one round trip. Then,
+// only when needed: the namespace, when none of these objects exists (to say that it is missing); a
+// Gateway in another namespace the VirtualService binds to; the HorizontalPodAutoscalers (and KEDA's
 // ScaledObjects when KEDA scales one), when a Deployment exists and the stage may write one or an
 // autoscaler: Blue_0 and Blue_Green, and Green_100 and Rollback when blue's Deployment says it has
 // mlcanary's copy of green's autoscaler (AutoscalerAnnotation), which they remove.

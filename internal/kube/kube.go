@@ -85,7 +85,7 @@ type Client struct {
 	host string
 }
 
-// Client-side rate limit: a stage sends a few dozen requests at most (a writing Blue_N about six),
+// Client-side rate limit: a stage sends a few dozen requests at most (a writing Blue_N seven),
 // and client-go's default limiter (5 requests/s after a burst of 10) would make it wait on itself
 // past the tenth. This explicit limiter is bounded, so a runaway loop still cannot flood the API
 // server, but a stage never waits on it at its normal count; the API server's own priority and

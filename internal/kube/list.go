@@ -16,19 +16,8 @@ const listPage = 500
 // objects. A refusal by RBAC is returned as an error IsForbidden recognises, so a caller can fall
 // back to a narrower list.
 func (c *Client) List(ctx context.Context, gvr schema.GroupVersionResource, ns string) ([]*unstructured.Unstructured, error) {
-	return c.list(ctx, gvr, ns, "")
-}
-
-// ListSelected is List of the objects whose labels match selector (a label selector, e.g.
-// "app.kubernetes.io/managed-by=mlcanary"): the API server filters, so the answer holds only those,
-// however many other objects the namespace has.
-func (c *Client) ListSelected(ctx context.Context, gvr schema.GroupVersionResource, ns, selector string) ([]*unstructured.Unstructured, error) {
-	return c.list(ctx, gvr, ns, selector)
-}
-
-func (c *Client) list(ctx context.Context, gvr schema.GroupVersionResource, ns, selector string) ([]*unstructured.Unstructured, error) {
 	var out []*unstructured.Unstructured
-	opts := metav1.ListOptions{Limit: listPage, LabelSelector: selector}
+	opts := metav1.ListOptions{Limit: listPage}
 	for {
 		page, err := c.dyn.Resource(gvr).Namespace(ns).List(ctx, opts)
 		if err != nil {

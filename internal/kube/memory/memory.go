@@ -40,7 +40,6 @@ import (
 
 	apierrors "k8s.io/apimachinery/pkg/api/errors"
 	"k8s.io/apimachinery/pkg/apis/meta/v1/unstructured"
-	"k8s.io/apimachinery/pkg/labels"
 	"k8s.io/apimachinery/pkg/runtime/schema"
 
 	"github.com/mlcanary/mlcanary/internal/kube"
@@ -170,22 +169,6 @@ func (c *Cluster) List(_ context.Context, gvr schema.GroupVersionResource, ns st
 		a, b := out[i], out[j]
 		return a.GetNamespace() < b.GetNamespace() || a.GetNamespace() == b.GetNamespace() && a.GetName() < b.GetName()
 	})
-	return out, nil
-}
-
-// ListSelected is List of the objects whose labels match selector (a label selector).
-func (c *Cluster) ListSelected(ctx context.Context, gvr schema.GroupVersionResource, ns, selector string) ([]*unstructured.Unstructured, error) {
-	sel, err := labels.Parse(selector)
-	if err != nil {
-		return nil, fmt.Errorf("label selector %q: %w", selector, err)
-	}
-	all, _ := c.List(ctx, gvr, ns)
-	var out []*unstructured.Unstructured
-	for _, obj := range all {
-		if sel.Matches(labels.Set(obj.GetLabels())) {
-			out = append(out, obj)
-		}
-	}
 	return out, nil
 }
 
