@@ -65,7 +65,7 @@ func readPodTemplate(source string, stdin io.Reader, c *Config) (*PodTemplate, e
 		if err != nil {
 			return nil, templateError(source, "cannot be read: "+pathError(err))
 		}
-		defer f.Close()
+		defer func() { _ = f.Close() }() // read-only: a close error loses nothing
 		r = f
 	}
 	data, err := io.ReadAll(io.LimitReader(r, maxTemplateBytes+1))
@@ -184,7 +184,7 @@ func splitDocuments(source string, data []byte) ([]json.RawMessage, error) {
 	r := utilyaml.NewYAMLReader(bufio.NewReader(bytes.NewReader(data)))
 	for n := 1; ; n++ {
 		doc, err := r.Read()
-		if err == io.EOF {
+		if errors.Is(err, io.EOF) {
 			return out, nil
 		}
 		if err != nil {

@@ -48,7 +48,7 @@ func container(c map[string]any) map[string]any { return c }
 
 // TestMemoryClusterBehavesLikeTheAPIServer (break-it review of issue #13, F8): the same sequence of
 // writes — seeds by other managers (kubectl, helm), then mlcanary's forced server-side applies,
-// dry runs and a stale resourceVersion — against memory.Cluster and the real API server leave the
+// dry runs and a stale resourceVersion — against memory.Cluster and the server API server leave the
 // same objects for what the engine reads: labels, annotations and spec (the server's defaults
 // aside), generation (1 on create, +1 only on a spec change), resourceVersion moving only when
 // the object changed, the same answer to a dry run, and a 409 Conflict for the stale
@@ -58,7 +58,7 @@ func container(c map[string]any) map[string]any { return c }
 func TestMemoryClusterBehavesLikeTheAPIServer(t *testing.T) {
 	f := newFixture(t)
 	ctx := context.Background()
-	real, err := kube.New(env.Config)
+	server, err := kube.New(env.Config)
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -112,7 +112,7 @@ func TestMemoryClusterBehavesLikeTheAPIServer(t *testing.T) {
 		before := map[string]*unstructured.Unstructured{}
 		for side, c := range map[string]interface {
 			Get(context.Context, schema.GroupVersionResource, string, string) (*unstructured.Unstructured, error)
-		}{"memory": mem, "server": real} {
+		}{"memory": mem, "server": server} {
 			before[side], _ = c.Get(ctx, op.gvr, f.ns, name)
 		}
 		var answers [2]*unstructured.Unstructured
@@ -123,7 +123,7 @@ func TestMemoryClusterBehavesLikeTheAPIServer(t *testing.T) {
 		} else {
 			for i, c := range []interface {
 				Apply(context.Context, schema.GroupVersionResource, *unstructured.Unstructured, bool) (*unstructured.Unstructured, error)
-			}{mem, real} {
+			}{mem, server} {
 				u := (&unstructured.Unstructured{Object: op.obj}).DeepCopy()
 				if op.staleRV {
 					u.SetResourceVersion(fmt.Sprint(map[int]string{0: "1", 1: "1"}[i]))
@@ -141,7 +141,7 @@ func TestMemoryClusterBehavesLikeTheAPIServer(t *testing.T) {
 			t.Fatalf("%s: memory %v, server %v", op.name, errs[0], errs[1])
 		}
 		m, _ := mem.Get(ctx, op.gvr, f.ns, name)
-		s, _ := real.Get(ctx, op.gvr, f.ns, name)
+		s, _ := server.Get(ctx, op.gvr, f.ns, name)
 		compareObjects(t, op.name, m, s)
 		if answers[0] != nil {
 			compareObjects(t, op.name+" (the answer)", answers[0], answers[1])

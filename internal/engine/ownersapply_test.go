@@ -16,12 +16,12 @@ import (
 	"github.com/mlcanary/mlcanary/internal/kube"
 )
 
-// applyNoForce server-side applies obj as manager without forcing: what `kubectl apply
+// applyNoForce server-side applies obj as brownfieldManager (kubectl) without forcing: what `kubectl apply
 // --server-side`, Helm 4 and Argo CD's server-side sync do by default. It returns the error.
-func applyNoForce(gvr schema.GroupVersionResource, ns, manager string, obj map[string]any) error {
+func applyNoForce(gvr schema.GroupVersionResource, ns string, obj map[string]any) error {
 	data, _ := json.Marshal(obj)
 	name := obj["metadata"].(map[string]any)["name"].(string)
-	_, err := env.Dynamic.Resource(gvr).Namespace(ns).Patch(context.Background(), name, types.ApplyPatchType, data, metav1.PatchOptions{FieldManager: manager})
+	_, err := env.Dynamic.Resource(gvr).Namespace(ns).Patch(context.Background(), name, types.ApplyPatchType, data, metav1.PatchOptions{FieldManager: brownfieldManager})
 	return err
 }
 
@@ -48,10 +48,10 @@ func TestOwnersOfAdoptedObjectsCanStillApplyThem(t *testing.T) {
 			spec["servers"] = append(spec["servers"].([]any), map[string]any{
 				"port": map[string]any{"number": int64(443), "name": "https", "protocol": "HTTPS"}, "hosts": []any{"model.example.com"},
 				"tls": map[string]any{"mode": "SIMPLE", "credentialName": "model-cert"}})
-			if err := applyNoForce(kube.Gateways, f.ns, brownfieldManager, gw); err != nil {
+			if err := applyNoForce(kube.Gateways, f.ns, gw); err != nil {
 				t.Errorf("the Gateway's owner (%s) cannot add a server after %s: %v", brownfieldManager, stage, err)
 			}
-			if err := applyNoForce(kube.VirtualServices, f.ns, brownfieldManager, map[string]any{"apiVersion": "networking.istio.io/v1", "kind": "VirtualService",
+			if err := applyNoForce(kube.VirtualServices, f.ns, map[string]any{"apiVersion": "networking.istio.io/v1", "kind": "VirtualService",
 				"metadata": map[string]any{"name": "mlmodel-virtualservice", "labels": map[string]any{"team": "platform"}},
 				"spec":     map[string]any{"hosts": []any{"*"}, "gateways": []any{"mlmodel-gateway"}}}); err != nil {
 				t.Errorf("the VirtualService's owner (%s) cannot apply its hosts and gateways with a new label after %s: %v", brownfieldManager, stage, err)
@@ -62,14 +62,14 @@ func TestOwnersOfAdoptedObjectsCanStillApplyThem(t *testing.T) {
 			meta["annotations"] = map[string]any{"platform.example.com/owner": "ml"}
 			// the image is the one live now: mlcanary owns the image it wrote (Blue_Green), not the rest
 			live := get(t, kube.Deployments, f.ns, "model-green")
-			img, _, _ := unstructuredString(live.Object, "spec", "template", "spec", "containers")
+			img := unstructuredString(live.Object, "spec", "template", "spec", "containers")
 			green["spec"].(map[string]any)["template"].(map[string]any)["spec"].(map[string]any)["containers"].([]any)[0].(map[string]any)["image"] = img
-			if err := applyNoForce(kube.Deployments, f.ns, brownfieldManager, green); err != nil {
+			if err := applyNoForce(kube.Deployments, f.ns, green); err != nil {
 				t.Errorf("green's owner (%s) cannot apply its Deployment with a new label after %s: %v", brownfieldManager, stage, err)
 			}
 			svc := runtime.DeepCopyJSON(d.Service)
 			svc["metadata"].(map[string]any)["labels"].(map[string]any)["team"] = "platform"
-			if err := applyNoForce(kube.Services, f.ns, brownfieldManager, svc); err != nil {
+			if err := applyNoForce(kube.Services, f.ns, svc); err != nil {
 				t.Errorf("green's Service's owner (%s) cannot apply it after %s: %v", brownfieldManager, stage, err)
 			}
 			// what the owners changed is theirs to keep: a re-run writes nothing
@@ -82,12 +82,12 @@ func TestOwnersOfAdoptedObjectsCanStillApplyThem(t *testing.T) {
 }
 
 // unstructuredString is the first container's image in a containers list at path.
-func unstructuredString(obj map[string]any, path ...string) (string, bool, error) {
+func unstructuredString(obj map[string]any, path ...string) string {
 	v := any(obj)
 	for _, p := range path {
 		v = v.(map[string]any)[p]
 	}
-	return v.([]any)[0].(map[string]any)["image"].(string), true, nil
+	return v.([]any)[0].(map[string]any)["image"].(string)
 }
 
 // TestAWriteBetweenReadAndApplyIsNotSetBack: a body mlcanary merges from what it read — an

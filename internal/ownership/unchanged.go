@@ -48,7 +48,7 @@ func ownedByOthers(live *unstructured.Unstructured) map[string]bool {
 			continue
 		}
 		var fields map[string]map[string]any
-		if err := json.Unmarshal(m.FieldsV1.Raw, &fields); err != nil {
+		if err := json.Unmarshal(m.FieldsV1.GetRawBytes(), &fields); err != nil {
 			continue
 		}
 		for k := range fields["f:spec"] {

@@ -19,7 +19,7 @@ func TestLeaveUnchanged(t *testing.T) {
 		}
 		var mf []metav1.ManagedFieldsEntry
 		for manager, fields := range owners {
-			mf = append(mf, metav1.ManagedFieldsEntry{Manager: manager, Operation: metav1.ManagedFieldsOperationApply, FieldsV1: &metav1.FieldsV1{Raw: []byte(fields)}})
+			mf = append(mf, metav1.ManagedFieldsEntry{Manager: manager, Operation: metav1.ManagedFieldsOperationApply, FieldsV1: metav1.NewFieldsV1(fields)})
 		}
 		u.SetManagedFields(mf)
 		return u

@@ -17,7 +17,7 @@ const Redacted = "(redacted)"
 //   - a container's literal env values (spec...containers[].env[].value): Kubernetes' own advice is
 //     to keep credentials in Secrets, yet "value" is where a literal one lands (core/v1 EnvVar);
 //     every one is redacted, whatever its name;
-//   - a string `--KEY=VALUE`, `-KEY=VALUE` or `KEY=VALUE` whose KEY is secret-looking (SecretKey),
+//   - a string `--KEY=VALUE`, `-KEY=VALUE` or `KEY=VALUE` whose KEY is secret-looking (SensitiveKey),
 //     e.g. a container argument --upstream-token=…; in a list of strings (args, command), the
 //     element after a bare secret-looking flag (`--password`, `VALUE`), as the flag libraries
 //     (pflag, argparse) read the two forms alike;
@@ -29,11 +29,11 @@ const Redacted = "(redacted)"
 //   - the value under a map key that is a credential-carrying HTTP header (SensitiveHeader): a
 //     VirtualService's headers.request.set/add (Istio Headers), a header match's exact value.
 func Object(obj map[string]any) map[string]any {
-	out, _ := walk(obj, "").(map[string]any)
+	out, _ := walk(obj).(map[string]any)
 	return out
 }
 
-func walk(v any, key string) any {
+func walk(v any) any {
 	switch v := v.(type) {
 	case map[string]any:
 		out := make(map[string]any, len(v))
@@ -46,14 +46,14 @@ func walk(v any, key string) any {
 			case SensitiveHeader(k):
 				out[k] = redactAll(e)
 			default:
-				out[k] = walk(e, k)
+				out[k] = walk(e)
 			}
 		}
 		return out
 	case []any:
 		out := make([]any, len(v))
 		for i, e := range v {
-			out[i] = walk(e, key)
+			out[i] = walk(e)
 			if i > 0 && isFlagOfSecret(v[i-1]) {
 				if s, ok := e.(string); ok && !strings.HasPrefix(s, "-") {
 					out[i] = Redacted
@@ -88,16 +88,16 @@ func redactAll(v any) any {
 func redactEnv(v any) any {
 	list, ok := v.([]any)
 	if !ok {
-		return walk(v, "env")
+		return walk(v)
 	}
 	out := make([]any, len(list))
 	for i, e := range list {
 		m, ok := e.(map[string]any)
 		if !ok {
-			out[i] = walk(e, "env")
+			out[i] = walk(e)
 			continue
 		}
-		c := walk(m, "").(map[string]any)
+		c := walk(m).(map[string]any)
 		if _, has := m["value"]; has {
 			c["value"] = Redacted
 		}
@@ -108,7 +108,7 @@ func redactEnv(v any) any {
 
 func isFlagOfSecret(v any) bool {
 	s, ok := v.(string)
-	return ok && strings.HasPrefix(s, "-") && !strings.Contains(s, "=") && SecretKey(strings.TrimLeft(s, "-"))
+	return ok && strings.HasPrefix(s, "-") && !strings.Contains(s, "=") && SensitiveKey(strings.TrimLeft(s, "-"))
 }
 
 var (
@@ -123,12 +123,12 @@ var (
 		"api-key", "x-functions-key", "ocp-apim-subscription-key", "x-auth-token", "x-amz-security-token"}
 )
 
-// SecretKey reports whether a flag or variable name (without its dashes) names a credential: one
+// SensitiveKey reports whether a flag or variable name (without its dashes) names a credential: one
 // of its words (split at -, _, . and camelCase) is token, password, passwd, secret, key,
 // apikey, credential(s), sas, sig, connectionstring, authorization, bearer or auth, or it contains
 // token, password, passwd, secret, apikey, accountkey, accesskey, credential, connectionstring or
 // sharedaccess (UPSTREAM_TOKEN, --client-secret, AccountKey, SharedAccessSignature).
-func SecretKey(name string) bool {
+func SensitiveKey(name string) bool {
 	spaced := camelWord.ReplaceAllStringFunc(name, func(s string) string { return s[:1] + "-" + s[1:] })
 	lower := strings.ToLower(spaced)
 	for _, w := range strings.FieldsFunc(lower, func(r rune) bool { return r == '-' || r == '_' || r == '.' }) {
@@ -164,12 +164,12 @@ func SensitiveHeader(name string) bool {
 // String redacts the credential in one string value by the rules of Object; other strings are
 // returned as they are.
 func String(s string) string {
-	if m := keyValue.FindStringSubmatch(s); m != nil && SecretKey(strings.TrimLeft(m[1], "-")) {
+	if m := keyValue.FindStringSubmatch(s); m != nil && SensitiveKey(strings.TrimLeft(m[1], "-")) {
 		return m[1] + "=" + Redacted
 	}
 	if strings.Contains(s, ";") && strings.Contains(s, "=") {
 		for _, part := range strings.Split(s, ";") {
-			if k, _, ok := strings.Cut(strings.TrimSpace(part), "="); ok && SecretKey(k) {
+			if k, _, ok := strings.Cut(strings.TrimSpace(part), "="); ok && SensitiveKey(k) {
 				return Redacted
 			}
 		}
@@ -201,7 +201,7 @@ func redactURL(s string) string {
 	if u.RawQuery != "" {
 		q := u.Query()
 		for k := range q {
-			if SecretKey(k) || strings.EqualFold(k, "code") {
+			if SensitiveKey(k) || strings.EqualFold(k, "code") {
 				q[k] = []string{"xxxxx"}
 				changed = true
 			}
