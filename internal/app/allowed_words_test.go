@@ -19,6 +19,7 @@ func TestSameAllowedWordsInBothCIFrontEnds(t *testing.T) {
 		{"gateway-port", "gatewayPort", "abc"},
 		{"dry-run", "dryRun", "maybe"},
 		{"capacity-check", "capacityCheck", "strict"},
+		{"ingress", "ingress", "public"},
 	} {
 		t.Run(tc.action, func(t *testing.T) {
 			dir := t.TempDir()

@@ -76,6 +76,8 @@ var statusInputs = map[string]bool{
 	config.FlagGreenDeployment: true, config.FlagBlueDeployment: true,
 	config.FlagGreenService: true, config.FlagBlueService: true,
 	config.FlagHeader: true, config.FlagURIPrefix: true, config.FlagHosts: true,
+	// --gateway auto finds the ingress gateway Service as a stage does.
+	config.FlagGatewaySelector: true, config.FlagIngress: true, config.FlagGatewayPort: true,
 }
 
 // options validates verify's inputs, then the names, into the config Status needs and verify's options.

@@ -136,6 +136,9 @@ func (f *Front) Summary(ctx context.Context, o frontend.Outcome) error {
 			f.log.Warning(err.Error())
 		}
 	}
+	for _, w := range res.Warnings { // on the run's summary page too, not only in the attachment
+		f.log.Warning(config.Printable(w))
+	}
 	md := summary.Markdown(res)
 	if v := o.Verify.Markdown(); v != "" {
 		md = strings.TrimRight(md, "\n") + "\n\n" + v

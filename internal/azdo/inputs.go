@@ -43,6 +43,7 @@ var flagInputs = []struct{ Input, Flag string }{
 	{"gateway", config.FlagGateway},
 	{"virtualService", config.FlagVirtualService},
 	{"gatewaySelector", config.FlagGatewaySelector},
+	{"ingress", config.FlagIngress},
 	{"hosts", config.FlagHosts},
 	{"gatewayPort", config.FlagGatewayPort},
 	{"port", config.FlagPort},

@@ -28,6 +28,13 @@ func (v Version) Other() Version {
 	return Green
 }
 
+// The values of Ingress (--ingress).
+const (
+	IngressAuto     = "auto"
+	IngressExternal = "external"
+	IngressInternal = "internal"
+)
+
 // Names are the Kubernetes object names for one version.
 type Names struct {
 	Deployment string
@@ -49,6 +56,13 @@ type Config struct {
 	VirtualService string
 	// GatewaySelector selects the ingress gateway pods, as key=value (Istio's default: istio=ingressgateway).
 	GatewaySelector string
+	// DetectGateway is set when the user gave no selector: a stage that writes mlcanary's Gateway
+	// then finds the ingress gateway on the cluster (package ingress) and uses its selector in place
+	// of GatewaySelector.
+	DetectGateway bool
+	// Ingress chooses AKS's Istio add-on's ingress gateway: IngressExternal or IngressInternal, or
+	// IngressAuto when the user chose none (--ingress).
+	Ingress string
 	// Hosts are the VirtualService and Gateway hosts.
 	Hosts []string
 	// GatewayPort is the port the Gateway listens on (HTTP).
@@ -103,6 +117,7 @@ func Default() Config {
 		Gateway:         "mlmodel-gateway",
 		VirtualService:  "mlmodel-virtualservice",
 		GatewaySelector: "istio=ingressgateway",
+		Ingress:         IngressAuto,
 		Hosts:           []string{"*"},
 		GatewayPort:     80,
 		Port:            5001,

@@ -18,6 +18,7 @@ type Inputs struct {
 	GreenDeployment, BlueDeployment          string
 	GreenService, BlueService                string
 	Gateway, VirtualService, GatewaySelector string
+	Ingress                                  string
 	Hosts                                    string
 	GatewayPort, Port, Replicas              string
 	ImagePullSecret, Header, URIPrefix       string
@@ -47,6 +48,7 @@ const (
 	FlagGateway         = "gateway"
 	FlagVirtualService  = "virtual-service"
 	FlagGatewaySelector = "gateway-selector"
+	FlagIngress         = "ingress"
 	FlagHosts           = "hosts"
 	FlagGatewayPort     = "gateway-port"
 	FlagPort            = "port"
@@ -76,7 +78,8 @@ func (in *Inputs) AddFlags(fs *pflag.FlagSet) {
 	fs.StringVar(&in.BlueService, FlagBlueService, d.Objects[Blue].Service, "blue Service name")
 	fs.StringVar(&in.Gateway, FlagGateway, d.Gateway, "Istio Gateway: a name mlcanary creates in the namespace, or NAMESPACE/NAME of an existing one to bind to")
 	fs.StringVar(&in.VirtualService, FlagVirtualService, d.VirtualService, "Istio VirtualService name")
-	fs.StringVar(&in.GatewaySelector, FlagGatewaySelector, d.GatewaySelector, "label key=value selecting the ingress gateway pods")
+	fs.StringVar(&in.GatewaySelector, FlagGatewaySelector, "", "label key=value selecting the ingress gateway pods (default: detected from the cluster's ingress gateway Services; istio=ingressgateway offline)")
+	fs.StringVar(&in.Ingress, FlagIngress, IngressAuto, "which ingress gateway of AKS's Istio add-on: external or internal (auto: external when the add-on's are the only gateways found)")
 	fs.StringVar(&in.Hosts, FlagHosts, strings.Join(d.Hosts, ","), "comma-separated hosts of the Gateway and VirtualService")
 	fs.StringVar(&in.GatewayPort, FlagGatewayPort, fmt.Sprint(d.GatewayPort), "HTTP port of the Gateway")
 	fs.StringVar(&in.Port, FlagPort, fmt.Sprint(d.Port), "container and Service port of the scoring image")
@@ -151,7 +154,12 @@ func (in *Inputs) fill(c *Config) error {
 		Green: {Deployment: in.GreenDeployment, Service: in.GreenService},
 		Blue:  {Deployment: in.BlueDeployment, Service: in.BlueService},
 	}
-	c.Gateway, c.VirtualService, c.GatewaySelector = in.Gateway, in.VirtualService, in.GatewaySelector
+	c.Gateway, c.VirtualService, c.Ingress = in.Gateway, in.VirtualService, strings.TrimSpace(in.Ingress)
+	// Without a selector the stage detects it (engine, package ingress); the default stands for it
+	// offline and in a plan's text until then.
+	if c.GatewaySelector, c.DetectGateway = in.GatewaySelector, in.GatewaySelector == ""; c.DetectGateway {
+		c.GatewaySelector = Default().GatewaySelector
+	}
 	c.Hosts = splitList(in.Hosts)
 	c.ImagePullSecret, c.Header, c.URIPrefix, c.DryRun = in.ImagePullSecret, in.Header, in.URIPrefix, in.DryRun
 	c.ReadinessPath = in.ReadinessPath

@@ -29,6 +29,7 @@ func (c *Config) validate(given func(flag string) bool) error {
 		c.validateGateway,
 		func() error { return dns1123Subdomain("virtual-service", c.VirtualService) },
 		c.validateSelector,
+		c.validateIngress,
 		c.validateHosts,
 		func() error { return port("gateway-port", c.GatewayPort) },
 		func() error { return port("port", c.Port) },
@@ -116,6 +117,21 @@ func (c *Config) validateSelector() error {
 		return &InputError{Input: "gateway-selector", Value: c.GatewaySelector, Allowed: "one label as key=value, e.g. istio=ingressgateway"}
 	}
 	return nil
+}
+
+// validateIngress: --ingress chooses among the gateways a stage detects, so it needs the selector
+// to be detected (no {gateway-selector}).
+func (c *Config) validateIngress() error {
+	switch c.Ingress {
+	case IngressAuto:
+		return nil
+	case IngressExternal, IngressInternal:
+		if !c.DetectGateway {
+			return &InputError{Input: FlagIngress, Value: c.Ingress, Allowed: "auto when {gateway-selector} is given: the selector already names the gateway (" + c.GatewaySelector + ")"}
+		}
+		return nil
+	}
+	return &InputError{Input: FlagIngress, Value: c.Ingress, Allowed: "external or internal (AKS's Istio add-on's ingress gateway), or auto"}
 }
 
 // validateHosts holds --hosts to Istio's admission rules for the fields mlcanary writes them into,

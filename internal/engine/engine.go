@@ -12,6 +12,7 @@ import (
 	"k8s.io/client-go/rest"
 
 	"github.com/mlcanary/mlcanary/internal/config"
+	"github.com/mlcanary/mlcanary/internal/ingress"
 	"github.com/mlcanary/mlcanary/internal/kube"
 	"github.com/mlcanary/mlcanary/internal/plan"
 	"github.com/mlcanary/mlcanary/internal/summary"
@@ -30,6 +31,9 @@ type Client struct {
 	// Drain is how long a version keeps its pods after its last route is removed, so the ingress
 	// gateways have the new routes and requests in flight finish (default 5s).
 	Drain time.Duration
+	// lister finds the ingress gateway Services (package ingress); nil offline, where nothing is
+	// looked for.
+	lister ingress.Lister
 	// offline is set by Offline: the cluster is a memory.Cluster standing for one the stage would
 	// run on, so the changes are worded as a plan's ("would be created"). Nothing else differs.
 	offline bool
@@ -51,7 +55,9 @@ func NewClient(rc *rest.Config) (*Client, error) {
 	if err != nil {
 		return nil, err
 	}
-	return New(k), nil
+	c := New(k)
+	c.lister = k
+	return c, nil
 }
 
 // New prepares a Client for cluster (the API server's kube.Client, or a memory.Cluster), with the
@@ -72,7 +78,13 @@ func (c *Client) Stage(ctx context.Context, cfg config.Config, log Logger) (*sum
 	if err != nil {
 		return nil, named(cfg.Stage, err)
 	}
+	mesh, err := c.mesh(ctx, &cfg, p, live.facts(), log)
+	if err != nil {
+		return nil, named(cfg.Stage, err)
+	}
+	p.Notes = append(p.Notes, mesh.notes...)
 	run := newExecution(c, &cfg, live, p, log)
+	run.res.Warnings = mesh.warnings
 	if err := run.check(ctx); err != nil {
 		return nil, named(cfg.Stage, err)
 	}

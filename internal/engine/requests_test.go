@@ -103,12 +103,15 @@ func requests(lists ...[]string) []string { return slices.Concat(lists...) }
 func TestRequestsPerStage(t *testing.T) {
 	f := newFixture(t)
 	f.reach(states[3].path) // green only, after a first release: everything is mlcanary's
+	// A stage that creates or replaces pods reads the namespace once, for its sidecar-injection
+	// label (internal/ingress); a re-run that holds does not.
+	getNamespace := "GET namespaces/" + f.ns
 	cases := []struct {
 		run   string
 		want  []string
 		waits string // the Deployment it waits for
 	}{
-		{"Blue_0@" + imgB, requests(observed, peers, []string{listHPA,
+		{"Blue_0@" + imgB, requests(observed, peers, []string{listHPA, getNamespace,
 			"PATCH services/model-svc-blue", "PATCH deployments/model-blue",
 			"GET services/model-svc-green", getGateway, getVS, "GET deployments/model-green", "GET deployments/model-blue", "GET services/model-svc-blue", patchVS}), "model-blue"},
 		{"Blue_0@" + imgB, requests(observed, []string{listHPA}), ""}, // a re-run
@@ -117,7 +120,7 @@ func TestRequestsPerStage(t *testing.T) {
 		{"Blue_40", requests(observed, peers, []string{patchVS}), ""},
 		{"Blue_100", requests(observed, peers, []string{patchVS}), ""},
 		{"Blue_100", observed, ""},
-		{"Blue_Green", requests(observed, []string{listHPA}, routesTo, []string{patchVS, "GET deployments/model-green", "PATCH deployments/model-green",
+		{"Blue_Green", requests(observed, []string{listHPA, getNamespace}, routesTo, []string{patchVS, "GET deployments/model-green", "PATCH deployments/model-green",
 			getGateway, getVS, "GET deployments/model-blue", "GET deployments/model-green", "GET services/model-svc-green", "GET services/model-svc-blue", patchVS}), "model-green"},
 		{"Blue_Green", requests(observed, []string{listHPA}), ""},
 		{"Green_100", requests(observed, routesTo, []string{patchVS, "GET deployments/model-blue", "DELETE deployments/model-blue", "GET services/model-svc-blue", "DELETE services/model-svc-blue"}), ""},

@@ -214,7 +214,11 @@ func verifyAfter(ctx context.Context, rep Reporter, req Request, rc *rest.Config
 	if !verify.WillRun(req.Verify, res, stageErr) {
 		return verify.AfterStage(ctx, req.Verify, res, stageErr, checker)
 	}
-	part := Part{Kind: PartVerify, Title: config.RedactedURL(verify.BaseURL(req.Verify.Gateway))}
+	title := config.RedactedURL(verify.BaseURL(req.Verify.Gateway))
+	if req.Verify.Gateway == verify.AutoGateway {
+		title = "the ingress gateway's load balancer (auto)"
+	}
+	part := Part{Kind: PartVerify, Title: title}
 	rep.Begin(part)
 	out := verify.AfterStage(ctx, req.Verify, res, stageErr, checker)
 	part.Passed = out.Err == nil

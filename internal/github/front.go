@@ -135,6 +135,9 @@ func (f *Front) Finish(err error) {
 		line = config.Printable(err.Error())
 	}
 	if o := f.outcome; o != nil {
+		for _, w := range o.Result.Warnings { // an annotation each, besides the step summary
+			f.gh.Warningf("%s", Plain(w))
+		}
 		caution := line
 		if o.StageErr == nil && o.Verify.Err != nil && errors.Is(err, o.Verify.Err) {
 			caution = "" // the verification's own section says it (its report's problems, or the error)

@@ -170,6 +170,7 @@ func TestRunBlue50(t *testing.T) {
 	want.Namespace, want.Image, want.DryRun = "scoring", "acr.example.io/model:42", true
 	want.Timeout, want.ChangedBy = 90*time.Second, "https://github.com/acme/scoring/actions/runs/4242"
 	want.Lock.Holder = want.ChangedBy // the namespace's lock names the run too
+	want.DetectGateway = true         // no gateway-selector input: the stage finds the ingress gateway
 	if d := cmp.Diff(want, got); d != "" {
 		t.Errorf("config (-want +got):\n%s", d)
 	}
@@ -228,5 +229,21 @@ func TestRunBadVerifyInput(t *testing.T) {
 	}
 	if !strings.Contains(r.out.String(), "::error title=mlcanary::invalid verify-gateway") {
 		t.Errorf("no annotation naming the input:\n%s", r.out.String())
+	}
+}
+
+// TestRunWarnings: a stage's warnings (the namespace's sidecar injection, an undetected gateway)
+// are a ::warning:: annotation each and a Warning line in the step summary.
+func TestRunWarnings(t *testing.T) {
+	r := newRunner(t, map[string]string{"INPUT_STAGE": "Blue_0", "INPUT_IMAGE": "reg.io/m:2", "INPUT_KUBECONFIG": string(testKubeconfig(t))})
+	w := "namespace abtesting has no sidecar-injection label: its pods get no Istio sidecar"
+	res := &summary.Result{Action: "stage", Stage: "Blue_0", Weights: summary.Weights{Green: 100}, Warnings: []string{w}}
+	if err := r.run(func(context.Context, *rest.Config, config.Config, engine.Logger) (*summary.Result, error) {
+		return res, nil
+	}); err != nil {
+		t.Fatal(err)
+	}
+	if !strings.Contains(r.out.String(), "::warning::"+w+"\n") || !strings.Contains(readFile(t, r.summary), "> **Warning:** "+w) {
+		t.Errorf("stdout:\n%s\nsummary:\n%s", r.out.String(), readFile(t, r.summary))
 	}
 }

@@ -16,8 +16,14 @@ const listPage = 500
 // objects. A refusal by RBAC is returned as an error IsForbidden recognises, so a caller can fall
 // back to a narrower list.
 func (c *Client) List(ctx context.Context, gvr schema.GroupVersionResource, ns string) ([]*unstructured.Unstructured, error) {
+	return c.ListSelected(ctx, gvr, ns, "")
+}
+
+// ListSelected is List of only the objects whose labels match selector (a label selector such as
+// `istio in (ingressgateway,ingress)`; "" matches every object), filtered by the API server.
+func (c *Client) ListSelected(ctx context.Context, gvr schema.GroupVersionResource, ns, selector string) ([]*unstructured.Unstructured, error) {
 	var out []*unstructured.Unstructured
-	opts := metav1.ListOptions{Limit: listPage}
+	opts := metav1.ListOptions{Limit: listPage, LabelSelector: selector}
 	for {
 		page, err := c.dyn.Resource(gvr).Namespace(ns).List(ctx, opts)
 		if err != nil {

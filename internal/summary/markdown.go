@@ -26,6 +26,9 @@ func Markdown(r *Result) string {
 	if r.Drift != "" {
 		fmt.Fprintf(&b, "> **Warning:** %s\n\n", Escape(r.Drift))
 	}
+	for _, w := range r.Warnings {
+		fmt.Fprintf(&b, "> **Warning:** %s\n\n", Escape(w))
+	}
 	b.WriteString("| version | traffic | weight | image | ready |\n|---|---|---:|---|---|\n")
 	for _, v := range r.versions() {
 		fmt.Fprintf(&b, "| %s | `%s` | **%d%%** | %s | %s |\n", v.label, Bar(v.weight), v.weight, imageCell(v.image), readyCell(v))

@@ -39,6 +39,9 @@ type Result struct {
 	DryRun bool `json:"dryRun"`
 	// Notes are facts a reader needs, e.g. that a first release has no green yet.
 	Notes []string `json:"notes,omitempty"`
+	// Warnings are problems the stage did not refuse but a reader should fix, one sentence each,
+	// e.g. that the namespace has no Istio sidecar-injection label.
+	Warnings []string `json:"warnings,omitempty"`
 	// ChangedBy and ChangedAt are the last recorded traffic change (pipeline run URL or "local").
 	ChangedBy string    `json:"changedBy,omitempty"`
 	ChangedAt time.Time `json:"changedAt,omitzero"`

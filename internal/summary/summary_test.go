@@ -27,6 +27,11 @@ var cases = map[string]*Result{
 		Routes: []HeaderRoute{{Version: "blue", Header: "x-api-version", Value: "blue", Path: "/score"}},
 		Notes:  []string{"first release: there is no green yet, so there is no default route"},
 	},
+	"sidecar-warning": {Action: "stage", Stage: "Blue_0", Namespace: "abtesting", Weights: Weights{Green: 100},
+		Images: Images{Green: "acr.io/model:41", Blue: "acr.io/model:42"}, Ready: Ready{Green: true, Blue: true},
+		Changes:  []string{"Deployment abtesting/model-blue created (image acr.io/model:42)"},
+		Changed:  true,
+		Warnings: []string{"namespace abtesting is labelled istio-injection=enabled, which AKS's Istio add-on ignores: its pods get no Istio sidecar; label it istio.io/rev=asm-1-28 instead (kubectl label namespace abtesting istio-injection- istio.io/rev=asm-1-28)"}},
 	"rerun": {Action: "stage", Stage: "Green_100", Namespace: "abtesting", Weights: Weights{Green: 100},
 		Images: Images{Green: "acr.io/model:42"}, Ready: Ready{Green: true}, ChangedBy: "local", ChangedAt: at},
 	// Text from the cluster must not break the table, inject HTML or form a logging command.
@@ -43,6 +48,7 @@ func TestMarkdownGolden(t *testing.T) {
 
 func TestTextGolden(t *testing.T) {
 	golden.Assert(t, "blue50.txt.golden", Text(cases["blue50"]))
+	golden.Assert(t, "sidecar-warning.txt.golden", Text(cases["sidecar-warning"]))
 }
 
 func TestHostileTextIsInert(t *testing.T) {

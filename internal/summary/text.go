@@ -17,6 +17,9 @@ func Text(r *Result) string {
 	if r.Drift != "" {
 		fmt.Fprintf(&b, "%s\n", r.Drift)
 	}
+	for _, w := range r.Warnings {
+		fmt.Fprintf(&b, "warning: %s\n", w)
+	}
 	for _, v := range r.versions() {
 		image, ready := v.image, "not ready"
 		if image == "" {

@@ -22,9 +22,11 @@ type object struct {
 	obj map[string]any
 }
 
-// CreateNamespace creates namespace name, as a user does before the first stage.
+// CreateNamespace creates namespace name, as a user does before the first stage: labelled
+// istio-injection=enabled for the sidecars of open-source Istio (which New installs).
 func (e *Env) CreateNamespace(ctx context.Context, name string) error {
-	ns := &unstructured.Unstructured{Object: map[string]any{"apiVersion": "v1", "kind": "Namespace", "metadata": map[string]any{"name": name}}}
+	ns := &unstructured.Unstructured{Object: map[string]any{"apiVersion": "v1", "kind": "Namespace",
+		"metadata": map[string]any{"name": name, "labels": map[string]any{"istio-injection": "enabled"}}}}
 	if _, err := e.Dynamic.Resource(kube.Namespaces).Create(ctx, ns, metav1.CreateOptions{}); err != nil {
 		return fmt.Errorf("creating namespace %s: %w", name, err)
 	}

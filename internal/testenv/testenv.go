@@ -8,6 +8,7 @@
 package testenv
 
 import (
+	"context"
 	"fmt"
 	"os"
 	"os/exec"
@@ -98,7 +99,14 @@ func New(o Options) (*Env, error) {
 		_ = te.Stop()
 		return nil, err
 	}
-	return &Env{Config: cfg, Dynamic: dyn, env: te}, nil
+	e := &Env{Config: cfg, Dynamic: dyn, env: te}
+	if !o.WithoutIstio { // a cluster with Istio has its ingress gateway, which a stage looks for
+		if _, err := e.IngressFixture(context.Background(), "istio"); err != nil {
+			_ = te.Stop()
+			return nil, err
+		}
+	}
+	return e, nil
 }
 
 // Stop stops the API server and etcd.

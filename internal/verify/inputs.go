@@ -35,7 +35,8 @@ const (
 // (percentages, not fractions). Validate checks them and Options turns them into verify's Options;
 // StageInputs fills them for a stage front end, so every front end validates verify's inputs alike.
 type Inputs struct {
-	// Gateway is the ingress gateway's address (required), e.g. 20.1.2.3 or http://20.1.2.3:80.
+	// Gateway is the ingress gateway's address (required), e.g. 20.1.2.3 or http://20.1.2.3:80, or
+	// AutoGateway to read it from the ingress gateway Service's load balancer.
 	Gateway string
 	// AnswerGreen and AnswerBlue identify the versions; "" learns them through the header routes.
 	AnswerGreen, AnswerBlue string
@@ -61,7 +62,7 @@ func NewInputs() Inputs {
 // AddFlags binds the inputs to fs under `mlcanary verify`'s flag names, with NewInputs' defaults.
 func (in *Inputs) AddFlags(fs *pflag.FlagSet) {
 	d := NewInputs()
-	fs.StringVar(&in.Gateway, flagGateway, d.Gateway, "the ingress gateway's address, e.g. 20.1.2.3 or http://20.1.2.3:80 (required)")
+	fs.StringVar(&in.Gateway, flagGateway, d.Gateway, "the ingress gateway's address, e.g. 20.1.2.3 or http://20.1.2.3:80, or auto to read it from the ingress gateway Service's load balancer (required)")
 	fs.StringVar(&in.AnswerGreen, flagAnswerGreen, d.AnswerGreen, "the answer that identifies green (default: ask green's header route)")
 	fs.StringVar(&in.AnswerBlue, flagAnswerBlue, d.AnswerBlue, "the answer that identifies blue (default: ask blue's header route)")
 	config.WholeVarP(fs, &in.Requests, flagRequests, "", d.Requests, allowedRequests, "requests to the default route (0: enough to decide at --confidence and --tolerance)")
@@ -94,9 +95,10 @@ func (in *Inputs) Validate() error {
 	}
 	switch {
 	case strings.TrimSpace(in.Gateway) == "":
-		return bad(flagGateway, in.Gateway, "the ingress gateway's address, e.g. 20.1.2.3")
+		return bad(flagGateway, in.Gateway, "the ingress gateway's address, e.g. 20.1.2.3, or auto (read from its Service)")
+	case in.Gateway == AutoGateway:
 	case !GatewayAddress(in.Gateway):
-		return bad(flagGateway, RedactedAddress(in.Gateway), "the gateway's http(s) address without a path or credentials, e.g. 20.1.2.3 (verify adds the route paths)")
+		return bad(flagGateway, RedactedAddress(in.Gateway), "the gateway's http(s) address without a path or credentials, e.g. 20.1.2.3 (verify adds the route paths), or auto (read from its Service)")
 	case in.Requests < 0:
 		return bad(flagRequests, fmt.Sprint(in.Requests), allowedRequests)
 	case in.RouteRequests < 0:

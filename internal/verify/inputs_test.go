@@ -34,13 +34,13 @@ func TestInputsRejects(t *testing.T) {
 		args []string
 		want string
 	}{
-		{"no gateway", nil, `invalid gateway "": allowed: the ingress gateway's address, e.g. 20.1.2.3`},
-		{"blank gateway", []string{"--gateway", " "}, `invalid gateway " ": allowed: the ingress gateway's address, e.g. 20.1.2.3`},
-		{"gateway not http", []string{"--gateway", "ftp://1.2.3.4"}, `invalid gateway "ftp://1.2.3.4": allowed: the gateway's http(s) address without a path or credentials, e.g. 20.1.2.3 (verify adds the route paths)`},
-		{"gateway with the path", []string{"--gateway", "1.2.3.4/score"}, `invalid gateway "1.2.3.4/score": allowed: the gateway's http(s) address without a path or credentials, e.g. 20.1.2.3 (verify adds the route paths)`},
-		{"gateway with a query", []string{"--gateway", "1.2.3.4?x=1"}, `invalid gateway "1.2.3.4?x=1": allowed: the gateway's http(s) address without a path or credentials, e.g. 20.1.2.3 (verify adds the route paths)`},
-		{"gateway with credentials", []string{"--gateway", "http://user:s3cret@1.2.3.4"}, `invalid gateway "http://user:xxxxx@1.2.3.4": allowed: the gateway's http(s) address without a path or credentials, e.g. 20.1.2.3 (verify adds the route paths)`},
-		{"gateway that does not parse, with credentials", []string{"--gateway", "http://us er:s3cret@1.2.3.4"}, `invalid gateway "(not shown: it may hold credentials)": allowed: the gateway's http(s) address without a path or credentials, e.g. 20.1.2.3 (verify adds the route paths)`},
+		{"no gateway", nil, `invalid gateway "": allowed: the ingress gateway's address, e.g. 20.1.2.3, or auto (read from its Service)`},
+		{"blank gateway", []string{"--gateway", " "}, `invalid gateway " ": allowed: the ingress gateway's address, e.g. 20.1.2.3, or auto (read from its Service)`},
+		{"gateway not http", []string{"--gateway", "ftp://1.2.3.4"}, `invalid gateway "ftp://1.2.3.4": allowed: the gateway's http(s) address without a path or credentials, e.g. 20.1.2.3 (verify adds the route paths), or auto (read from its Service)`},
+		{"gateway with the path", []string{"--gateway", "1.2.3.4/score"}, `invalid gateway "1.2.3.4/score": allowed: the gateway's http(s) address without a path or credentials, e.g. 20.1.2.3 (verify adds the route paths), or auto (read from its Service)`},
+		{"gateway with a query", []string{"--gateway", "1.2.3.4?x=1"}, `invalid gateway "1.2.3.4?x=1": allowed: the gateway's http(s) address without a path or credentials, e.g. 20.1.2.3 (verify adds the route paths), or auto (read from its Service)`},
+		{"gateway with credentials", []string{"--gateway", "http://user:s3cret@1.2.3.4"}, `invalid gateway "http://user:xxxxx@1.2.3.4": allowed: the gateway's http(s) address without a path or credentials, e.g. 20.1.2.3 (verify adds the route paths), or auto (read from its Service)`},
+		{"gateway that does not parse, with credentials", []string{"--gateway", "http://us er:s3cret@1.2.3.4"}, `invalid gateway "(not shown: it may hold credentials)": allowed: the gateway's http(s) address without a path or credentials, e.g. 20.1.2.3 (verify adds the route paths), or auto (read from its Service)`},
 		{"requests", append(gw, "--requests", "-1"), `invalid requests "-1": allowed: a whole number, 0 (enough to decide) or more`},
 		{"route requests", append(gw, "--route-requests", "-1"), `invalid route-requests "-1": allowed: a whole number, 0 (enough to decide) or more`},
 		{"no concurrency", append(gw, "-c", "0"), `invalid concurrency "0": allowed: a whole number from 1 to 10000`},
@@ -54,7 +54,7 @@ func TestInputsRejects(t *testing.T) {
 		{"negative max errors", append(gw, "--max-errors", "-1"), `invalid max-errors "-1": allowed: a percentage from 0 to 100`},
 		{"max errors above 100", append(gw, "--max-errors", "101"), `invalid max-errors "101": allowed: a percentage from 0 to 100`},
 		{"output", append(gw, "-o", "yaml"), `invalid output "yaml": allowed: markdown or json`},
-		{"gateway before the rest", []string{"--gateway", "1.2.3.4/score", "--requests", "-1"}, `invalid gateway "1.2.3.4/score": allowed: the gateway's http(s) address without a path or credentials, e.g. 20.1.2.3 (verify adds the route paths)`},
+		{"gateway before the rest", []string{"--gateway", "1.2.3.4/score", "--requests", "-1"}, `invalid gateway "1.2.3.4/score": allowed: the gateway's http(s) address without a path or credentials, e.g. 20.1.2.3 (verify adds the route paths), or auto (read from its Service)`},
 	}
 	for _, tc := range tests {
 		t.Run(tc.name, func(t *testing.T) {
@@ -118,8 +118,8 @@ func TestStageInputsRejectLikeTheCLI(t *testing.T) {
 		args []string
 		want string
 	}{
-		{[]string{"--verify-gateway", "20.1.2.3/score"}, `invalid verify-gateway "20.1.2.3/score": allowed: the gateway's http(s) address without a path or credentials, e.g. 20.1.2.3 (verify adds the route paths)`},
-		{[]string{"--verify-gateway", "https://user:secret@gw.example.com"}, `invalid verify-gateway "https://user:xxxxx@gw.example.com": allowed: the gateway's http(s) address without a path or credentials, e.g. 20.1.2.3 (verify adds the route paths)`},
+		{[]string{"--verify-gateway", "20.1.2.3/score"}, `invalid verify-gateway "20.1.2.3/score": allowed: the gateway's http(s) address without a path or credentials, e.g. 20.1.2.3 (verify adds the route paths), or auto (read from its Service)`},
+		{[]string{"--verify-gateway", "https://user:secret@gw.example.com"}, `invalid verify-gateway "https://user:xxxxx@gw.example.com": allowed: the gateway's http(s) address without a path or credentials, e.g. 20.1.2.3 (verify adds the route paths), or auto (read from its Service)`},
 		{[]string{"--verify-gateway", "20.1.2.3", "--verify-requests", "-1"}, `invalid verify-requests "-1": allowed: a whole number, 0 (enough to decide) or more`},
 		{[]string{"--verify-gateway", "20.1.2.3", "--verify-tolerance", "100"}, `invalid verify-tolerance "100": allowed: percentage points above 0 and below 100, e.g. 5`},
 	}
@@ -135,5 +135,10 @@ func TestStageInputsRejectLikeTheCLI(t *testing.T) {
 	_, cli, _ := cliOptions(t, nil, "--gateway", "20.1.2.3")
 	if diff := cmp.Diff(cli, *stage); diff != "" {
 		t.Errorf("a stage's defaults differ from the CLI's (-cli +stage):\n%s", diff)
+	}
+	// auto (read from the ingress gateway Service when verifying) passes both the same way.
+	stage, err = stageOptions(t, nil, "--verify-gateway", AutoGateway)
+	if _, cli, cerr := cliOptions(t, nil, "--gateway", AutoGateway); err != nil || cerr != nil || stage.Gateway != AutoGateway || cli.Gateway != AutoGateway {
+		t.Errorf("auto: stage %v %v, CLI %v %v", stage, err, cli, cerr)
 	}
 }

@@ -2,6 +2,7 @@ package verify
 
 import (
 	"context"
+	"errors"
 	"fmt"
 	"strings"
 
@@ -9,9 +10,30 @@ import (
 	"github.com/mlcanary/mlcanary/internal/summary"
 )
 
+// AutoGateway as the gateway address (--gateway auto, verify-gateway: auto) asks Check to read the
+// ingress gateway Service's load-balancer address from the cluster (GatewayFinder).
+const AutoGateway = "auto"
+
+// GatewayFinder reads the URL of the ingress gateway's load balancer for cfg; *engine.Client is one.
+type GatewayFinder interface {
+	IngressAddress(ctx context.Context, cfg config.Config) (string, error)
+}
+
 // Check reads the live weights and header routes through r and measures the gateway against them:
-// what `mlcanary verify` does, and what a stage front end does right after a stage.
+// what `mlcanary verify` does, and what a stage front end does right after a stage. A gateway of
+// AutoGateway is first read from the cluster (r must be a GatewayFinder).
 func Check(ctx context.Context, r StatusReader, cfg config.Config, o Options) (*Report, error) {
+	if o.Gateway == AutoGateway {
+		f, ok := r.(GatewayFinder)
+		if !ok {
+			return nil, errors.New("--gateway auto needs a cluster to read the ingress gateway's address from")
+		}
+		addr, err := f.IngressAddress(ctx, cfg)
+		if err != nil {
+			return nil, fmt.Errorf("reading the ingress gateway's address (--gateway auto): %w", err)
+		}
+		o.Gateway = addr
+	}
 	target, err := TargetFromCluster(ctx, r, cfg)
 	if err != nil {
 		return nil, err

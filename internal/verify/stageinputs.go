@@ -41,7 +41,7 @@ type StageInputs struct {
 
 // AddFlags binds the inputs to fs under the Flag* names, with the CLI verify defaults.
 func (in *StageInputs) AddFlags(fs *pflag.FlagSet) {
-	fs.StringVar(&in.Gateway, FlagGateway, "", "verify traffic through this ingress gateway address after the stage (empty: no verification)")
+	fs.StringVar(&in.Gateway, FlagGateway, "", "verify traffic through this ingress gateway address after the stage (auto: read from the gateway Service's load balancer; empty: no verification)")
 	fs.StringVar(&in.AnswerGreen, FlagAnswerGreen, "", "the answer that identifies green (default: ask green's header route)")
 	fs.StringVar(&in.AnswerBlue, FlagAnswerBlue, "", "the answer that identifies blue (default: ask blue's header route)")
 	config.WholeVarP(fs, &in.Requests, FlagRequests, "", 0, allowedRequests, "requests to the default route when verifying (0: enough to decide)")

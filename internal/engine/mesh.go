@@ -1,0 +1,157 @@
+package engine
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"slices"
+
+	"k8s.io/apimachinery/pkg/apis/meta/v1/unstructured"
+
+	"github.com/mlcanary/mlcanary/internal/config"
+	"github.com/mlcanary/mlcanary/internal/ingress"
+	"github.com/mlcanary/mlcanary/internal/kube"
+	"github.com/mlcanary/mlcanary/internal/plan"
+)
+
+// meshChecks is what the stage learnt about the Istio installation: notes and warnings for its
+// result.
+type meshChecks struct {
+	notes, warnings []string
+}
+
+// mesh finds the ingress gateway and checks the namespace's sidecar injection, before the stage's
+// first write and only where it matters:
+//   - when the plan writes mlcanary's own Gateway and no --gateway-selector was given
+//     (cfg.DetectGateway), it lists the known ingress gateway Services (ingress.Find: one list, or
+//     one per known namespace when the credentials cannot list cluster-wide) and sets
+//     cfg.GatewaySelector to the one ingress.Choose picks (detect).
+//   - when the plan deploys a version whose pods are created or replaced (not a re-run that holds),
+//     it reads the namespace (one get) and warns when the pods would get no sidecar
+//     (ingress.Injection); credentials that may not read it leave a note.
+//
+// Offline (no lister) nothing is read: --ingress external|internal gives the add-on's selector,
+// and otherwise the default stands, with a note.
+func (c *Client) mesh(ctx context.Context, cfg *config.Config, p *plan.Plan, live plan.Live, log Logger) (meshChecks, error) {
+	var m meshChecks
+	var found []ingress.Gateway
+	if cfg.DetectGateway && slices.ContainsFunc(p.Steps, func(s plan.Step) bool { return s.Action == plan.ApplyGateway }) {
+		switch {
+		case c.lister == nil && cfg.Ingress != config.IngressAuto:
+			cfg.GatewaySelector = ingress.AddOnSelector(cfg.Ingress)
+		case c.lister == nil:
+			m.notes = append(m.notes, fmt.Sprintf("the Gateway selects %s, Istio's default: a stage against the cluster detects the ingress gateway instead (AKS's Istio add-on: %s; --gateway-selector, --ingress)",
+				cfg.GatewaySelector, ingress.AddOnSelector(ingress.External)))
+		default:
+			var err error
+			if found, err = c.detect(ctx, cfg, &m, log); err != nil {
+				return m, err
+			}
+		}
+	}
+	if c.lister != nil && slices.ContainsFunc(p.Steps, func(s plan.Step) bool { return s.Action == plan.ApplyDeployment && newPods(live, s) }) {
+		ns, err := c.cluster.Get(ctx, kube.Namespaces, "", cfg.Namespace)
+		switch {
+		case refused(err):
+			m.notes = append(m.notes, fmt.Sprintf("the sidecar injection of namespace %s was not checked: the credentials cannot get the namespace (optional)", cfg.Namespace))
+		case err != nil:
+			return m, fmt.Errorf("reading namespace %s: %w", cfg.Namespace, err)
+		case ns != nil:
+			if w := ingress.Injection(cfg.Namespace, ns.GetLabels(), ingress.MeshOf(found, cfg.GatewaySelector)); w != "" {
+				m.warnings = append(m.warnings, w)
+			}
+		}
+	}
+	for _, w := range m.warnings {
+		log("warning: %s", w)
+	}
+	return m, nil
+}
+
+// IngressAddress is the URL of the ingress gateway's load balancer that cfg's Gateway server is
+// reached through (`verify --gateway auto`): the gateway Service the stage's detection picks
+// (cfg.DetectGateway: ingress.Choose with cfg.Ingress), or the one cfg.GatewaySelector selects,
+// read with one list (ingress.Find), with the port of cfg.GatewayPort (ingress.Gateway.URL). A
+// pending load balancer, or no such Service, is one sentence saying what to give instead.
+func (c *Client) IngressAddress(ctx context.Context, cfg config.Config) (string, error) {
+	if c.lister == nil {
+		return "", errors.New("the ingress gateway's address can only be read from a cluster")
+	}
+	selector := cfg.GatewaySelector
+	if cfg.DetectGateway {
+		selector = ingress.Selector()
+	}
+	f, err := ingress.Find(ctx, c.lister, selector)
+	if err != nil {
+		return "", err
+	}
+	var g ingress.Gateway
+	if cfg.DetectGateway {
+		g, err = ingress.Choose(f.Gateways, cfg.Ingress, f.Searched)
+	} else {
+		g, err = ingress.ForSelector(f.Gateways, cfg.GatewaySelector, f.Searched)
+	}
+	if err != nil {
+		return "", err
+	}
+	return g.URL(cfg.GatewayPort)
+}
+
+// detect finds the ingress gateway and sets cfg.GatewaySelector to the one ingress.Choose picks,
+// returning the gateways found. An ambiguous or empty result refuses the stage (*ingress.Error),
+// except Rollback, the failure path, which must not fail: it keeps the live Gateway's selector
+// with a warning. Credentials that may list Services nowhere (a Role in the release's namespace
+// only) keep, for every stage, the live Gateway's selector (one more get, only then), else the
+// default, with a note: a Gateway that works is never rewritten to a guess, and such credentials
+// get what they got before detection existed.
+func (c *Client) detect(ctx context.Context, cfg *config.Config, m *meshChecks, log Logger) ([]ingress.Gateway, error) {
+	f, err := ingress.Find(ctx, c.lister, ingress.Selector())
+	var unreadable *ingress.Error
+	switch {
+	case err == nil:
+		g, cerr := ingress.Choose(f.Gateways, cfg.Ingress, f.Searched)
+		if cerr == nil {
+			cfg.GatewaySelector = g.Selector()
+			log("ingress gateway: Service %s, found in %s", g, f.Searched)
+			return f.Gateways, nil
+		}
+		if cfg.Stage.Kind != config.KindRollback {
+			return nil, cerr
+		}
+		err = cerr
+	case !errors.As(err, &unreadable) || f.Searched != "":
+		return nil, err
+	}
+	live, gerr := c.cluster.Get(ctx, kube.Gateways, cfg.Namespace, cfg.Gateway)
+	if gerr != nil {
+		return nil, gerr
+	}
+	sel, _, _ := unstructured.NestedStringMap(liveOrEmpty(live), "spec", "selector")
+	what := "Istio's default"
+	if len(sel) == 1 {
+		for k, v := range sel {
+			cfg.GatewaySelector, what = k+"="+v, "as the live Gateway does"
+		}
+	}
+	line := fmt.Sprintf("the ingress gateway was not detected, so the Gateway selects %s (%s): %s", cfg.GatewaySelector, what, err)
+	if unreadable != nil { // the stage does what it did before detection existed: a note
+		m.notes = append(m.notes, line)
+	} else {
+		m.warnings = append(m.warnings, line)
+	}
+	return f.Gateways, nil
+}
+
+func liveOrEmpty(u *unstructured.Unstructured) map[string]any {
+	if u == nil {
+		return nil
+	}
+	return u.Object
+}
+
+// newPods reports whether ApplyDeployment step s creates or replaces pods: the version is not
+// deployed, or its live Deployment is not what applying it with s's image would leave.
+func newPods(live plan.Live, s plan.Step) bool {
+	st := live.Versions[s.Version]
+	return !st.Deployed || !st.Current || st.Image != s.Image
+}
