@@ -13,6 +13,7 @@ import (
 	"k8s.io/apimachinery/pkg/runtime/schema"
 	"k8s.io/apimachinery/pkg/types"
 
+	"github.com/mlcanary/mlcanary/internal/config"
 	"github.com/mlcanary/mlcanary/internal/kube"
 )
 
@@ -115,7 +116,13 @@ func TestAWriteBetweenReadAndApplyIsNotSetBack(t *testing.T) {
 		newD0().apply(t, f)
 		scaleTo(t, f.ns, "model-green", "kube-controller-manager", 3)
 		f.stage("Blue_0", imgB)
-		f.stage("Blue_100", imgB)
+		// Blue runs --replicas (1) against green's 3: the capacity check would refuse the shift, and
+		// this case is about the write after it, so it only warns.
+		c := f.cfg("Blue_100", imgB)
+		c.CapacityCheck = config.CapacityWarn
+		if _, err := f.run(c); err != nil {
+			t.Fatalf("Blue_100: %v", err)
+		}
 		ran := hook(f, "/deployments/model-green", func() {
 			if _, err := env.Dynamic.Resource(kube.Deployments).Namespace(f.ns).Patch(context.Background(), "model-green",
 				types.MergePatchType, []byte(`{"spec":{"replicas":5}}`), metav1.PatchOptions{FieldManager: "kube-controller-manager"}, "scale"); err != nil {
