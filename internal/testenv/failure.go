@@ -52,6 +52,14 @@ func (e *Env) FailRollout(ctx context.Context, d *unstructured.Unstructured, pod
 			return err
 		}
 	}
+	return e.writeUnavailable(ctx, d, want, "False", kube.TimedOutReason, fmt.Sprintf("ReplicaSet %q has timed out progressing.", rs))
+}
+
+// writeUnavailable writes d's status as the Deployment controller does for a current generation
+// whose want pods all exist and none is available: every replica updated and unavailable,
+// Available=False (MinimumReplicasUnavailable), and Progressing with the given status, reason and
+// message (True/ReplicaSetUpdated while within the deadline, False/ProgressDeadlineExceeded after).
+func (e *Env) writeUnavailable(ctx context.Context, d *unstructured.Unstructured, want int64, progressing, reason, message string) error {
 	now := time.Now().UTC().Format(time.RFC3339)
 	d = d.DeepCopy()
 	d.Object["status"] = map[string]any{
@@ -62,8 +70,8 @@ func (e *Env) FailRollout(ctx context.Context, d *unstructured.Unstructured, pod
 		"conditions": []any{
 			map[string]any{"type": "Available", "status": "False", "reason": "MinimumReplicasUnavailable",
 				"message": "Deployment does not have minimum availability.", "lastUpdateTime": now, "lastTransitionTime": now},
-			map[string]any{"type": "Progressing", "status": "False", "reason": kube.TimedOutReason,
-				"message": fmt.Sprintf("ReplicaSet %q has timed out progressing.", rs), "lastUpdateTime": now, "lastTransitionTime": now},
+			map[string]any{"type": "Progressing", "status": progressing, "reason": reason,
+				"message": message, "lastUpdateTime": now, "lastTransitionTime": now},
 		},
 	}
 	_, err := e.Dynamic.Resource(kube.Deployments).Namespace(d.GetNamespace()).UpdateStatus(ctx, d, metav1.UpdateOptions{})

@@ -145,22 +145,7 @@ func (e *Env) MarkProbeUnready(ctx context.Context, d *unstructured.Unstructured
 		}
 		names = append(names, name)
 	}
-	now := time.Now().UTC().Format(time.RFC3339)
-	d = d.DeepCopy()
-	d.Object["status"] = map[string]any{
-		"observedGeneration":  d.GetGeneration(),
-		"replicas":            want,
-		"updatedReplicas":     want,
-		"unavailableReplicas": want,
-		"conditions": []any{
-			map[string]any{"type": "Available", "status": "False", "reason": "MinimumReplicasUnavailable",
-				"message": "Deployment does not have minimum availability.", "lastUpdateTime": now, "lastTransitionTime": now},
-			map[string]any{"type": "Progressing", "status": "True", "reason": "ReplicaSetUpdated",
-				"message": "ReplicaSet is progressing.", "lastUpdateTime": now, "lastTransitionTime": now},
-		},
-	}
-	_, err := e.Dynamic.Resource(kube.Deployments).Namespace(d.GetNamespace()).UpdateStatus(ctx, d, metav1.UpdateOptions{})
-	return names, err
+	return names, e.writeUnavailable(ctx, d, want, "True", "ReplicaSetUpdated", "ReplicaSet is progressing.")
 }
 
 // createUnreadyPod creates pod name from d's template (each container's name, image, ports and
