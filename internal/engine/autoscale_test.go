@@ -14,7 +14,6 @@ import (
 	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
 	"k8s.io/apimachinery/pkg/apis/meta/v1/unstructured"
 	"k8s.io/apimachinery/pkg/runtime/schema"
-	"k8s.io/client-go/dynamic"
 	"sigs.k8s.io/yaml"
 
 	"github.com/mlcanary/mlcanary/internal/kube"
@@ -297,22 +296,7 @@ func TestUnreadableAutoscalersLeaveANote(t *testing.T) {
 	if _, err := env.Dynamic.Resource(roles).Namespace(f.ns).Update(ctx, role, metav1.UpdateOptions{}); err != nil {
 		t.Fatal(err)
 	}
-	rc, err := env.UserConfig("pipeline")
-	if err != nil {
-		t.Fatal(err)
-	}
-	dyn, err := dynamic.NewForConfig(rc)
-	if err != nil {
-		t.Fatal(err)
-	}
-	for deadline := time.Now().Add(10 * time.Second); ; time.Sleep(20 * time.Millisecond) {
-		if _, err := dyn.Resource(hpaGVR).Namespace(f.ns).List(ctx, metav1.ListOptions{Limit: 1}); apierrors.IsForbidden(err) {
-			break
-		}
-		if time.Now().After(deadline) {
-			t.Fatal("the Role without autoscalers did not take effect")
-		}
-	}
+	awaitRole(t, f.ns, hpaGVR, false, "the Role without autoscalers")
 	res, err := cl.Stage(ctx, f.cfg("Blue_0", imgB), t.Logf)
 	if err != nil {
 		t.Fatalf("Blue_0 without list on HPAs: %v", err)

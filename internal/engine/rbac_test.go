@@ -6,6 +6,7 @@ import (
 	"testing"
 	"time"
 
+	apierrors "k8s.io/apimachinery/pkg/api/errors"
 	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
 	"k8s.io/apimachinery/pkg/apis/meta/v1/unstructured"
 	"k8s.io/apimachinery/pkg/runtime/schema"
@@ -132,26 +133,31 @@ func documentedRole(t *testing.T, f *fixture) *rest.Config {
 			t.Fatal(err)
 		}
 	}
+	return awaitRole(t, f.ns, kube.VirtualServices, true, "the documented Role")
+}
+
+// awaitRole returns the pipeline user's credentials once the API server's RBAC authorizer — which
+// sees a Role or RoleBinding through its informers, a moment after it is written — lets that user
+// list gvr in ns (allowed) or forbids it (!allowed); what names the Role in the failure.
+func awaitRole(t *testing.T, ns string, gvr schema.GroupVersionResource, allowed bool, what string) *rest.Config {
+	t.Helper()
 	rc, err := env.UserConfig("pipeline")
 	if err != nil {
 		t.Fatal(err)
 	}
-	// The API server's RBAC authorizer sees a new Role and RoleBinding through its informers, a
-	// moment after they are written: wait until the user may list what the Role grants.
 	dyn, err := dynamic.NewForConfig(rc)
 	if err != nil {
 		t.Fatal(err)
 	}
 	for deadline := time.Now().Add(10 * time.Second); ; time.Sleep(20 * time.Millisecond) {
-		_, err := dyn.Resource(kube.VirtualServices).Namespace(f.ns).List(ctx, metav1.ListOptions{Limit: 1})
-		if err == nil {
-			break
+		_, err := dyn.Resource(gvr).Namespace(ns).List(context.Background(), metav1.ListOptions{Limit: 1})
+		if allowed && err == nil || !allowed && apierrors.IsForbidden(err) {
+			return rc
 		}
 		if time.Now().After(deadline) {
-			t.Fatalf("the documented Role did not take effect: %v", err)
+			t.Fatalf("%s did not take effect: %v", what, err)
 		}
 	}
-	return rc
 }
 
 func toAny(ss []string) []any {
