@@ -10,7 +10,6 @@ import (
 
 	"github.com/mlcanary/mlcanary/internal/app"
 	"github.com/mlcanary/mlcanary/internal/manifest"
-	"github.com/mlcanary/mlcanary/internal/testenv"
 )
 
 // stages is every stage a user may type, with two Blue_N besides the documented one.
@@ -55,11 +54,8 @@ func cli(t *testing.T, kubeconfig string, args ...string) string {
 func TestPlanOutputAcceptedByKubectlAndKubeconform(t *testing.T) {
 	kubectl := tool(t, "kubectl", "MLCANARY_KUBECTL", "k8s.io/kubernetes/cmd/kubectl")
 	kubeconform := tool(t, "kubeconform", "MLCANARY_KUBECONFORM", "github.com/yannh/kubeconform/cmd/kubeconform")
-	e := testenv.Start(t)
 	const ns = "manifests"
-	if err := e.CreateNamespace(context.Background(), ns); err != nil {
-		t.Fatal(err)
-	}
+	e := serverWith(t, ns)
 	kubeconfig := e.Kubeconfig(t)
 	schemas := t.TempDir()
 	n, err := writeSchemas(e.Config, schemas, "api/v1", "apis/apps/v1", "apis/networking.istio.io/v1")
@@ -98,11 +94,8 @@ func TestPlanOutputAcceptedByKubectlAndKubeconform(t *testing.T) {
 // first release's Blue_0 on an empty namespace.
 func TestClusterPlanOutputAcceptedByKubectl(t *testing.T) {
 	kubectl := tool(t, "kubectl", "MLCANARY_KUBECTL", "k8s.io/kubernetes/cmd/kubectl")
-	e := testenv.Start(t)
 	const ns = "cluster-plan"
-	if err := e.CreateNamespace(context.Background(), ns); err != nil {
-		t.Fatal(err)
-	}
+	e := serverWith(t, ns)
 	kubeconfig := e.Kubeconfig(t)
 	for _, format := range []string{"yaml", "json"} {
 		out := cli(t, kubeconfig, "plan", "Blue_0", "-n", ns, "--image=acr.io/model:42", "-o", format)
@@ -123,11 +116,8 @@ func TestClusterPlanOutputAcceptedByKubectl(t *testing.T) {
 func TestToolsRefuseAnUnknownField(t *testing.T) {
 	kubectl := tool(t, "kubectl", "MLCANARY_KUBECTL", "k8s.io/kubernetes/cmd/kubectl")
 	kubeconform := tool(t, "kubeconform", "MLCANARY_KUBECONFORM", "github.com/yannh/kubeconform/cmd/kubeconform")
-	e := testenv.Start(t)
-	const ns = "manifests"
-	if err := e.CreateNamespace(context.Background(), ns); err != nil {
-		t.Fatal(err)
-	}
+	const ns = "unknown-field"
+	e := serverWith(t, ns)
 	schemas := t.TempDir()
 	if _, err := writeSchemas(e.Config, schemas, "api/v1", "apis/apps/v1", "apis/networking.istio.io/v1"); err != nil {
 		t.Fatal(err)
@@ -211,12 +201,9 @@ spec:
 func TestBrownfieldClusterPlanOutputAcceptedByKubeconform(t *testing.T) {
 	kubectl := tool(t, "kubectl", "MLCANARY_KUBECTL", "k8s.io/kubernetes/cmd/kubectl")
 	kubeconform := tool(t, "kubeconform", "MLCANARY_KUBECONFORM", "github.com/yannh/kubeconform/cmd/kubeconform")
-	e := testenv.Start(t)
-	e.StartController(t)
 	const ns = "brownfield"
-	if err := e.CreateNamespace(context.Background(), ns); err != nil {
-		t.Fatal(err)
-	}
+	e := serverWith(t, ns)
+	e.StartController(t)
 	kubeconfig := e.Kubeconfig(t)
 	run(t, brownfieldD0, kubectl, "--kubeconfig", kubeconfig, "apply", "--server-side", "--field-manager=kubectl", "-n", ns, "-f", "-")
 	run(t, "", kubectl, "--kubeconfig", kubeconfig, "rollout", "status", "-n", ns, "deployment/model-green", "--timeout=60s")
