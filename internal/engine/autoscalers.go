@@ -139,15 +139,13 @@ func (l *liveState) found(gvr schema.GroupVersionResource, obj *unstructured.Uns
 // labelled as mlcanary's so that it is removed with v, and annotated with what it copies. A
 // ScaledObject's custom HPA name is left out (KEDA would make two ScaledObjects fight over one HPA).
 func (l *liveState) copyFor(v config.Version, a *autoscaler) *unstructured.Unstructured {
-	spec, _, _ := unstructured.NestedMap(a.obj.Object, "spec")
-	spec = runtimeCopy(spec)
+	spec := specOf(a)
 	name := l.cfg.Objects[v].Deployment
 	ref := map[string]any{"name": name}
 	if a.gvr == hpas {
 		ref["apiVersion"], ref["kind"] = "apps/v1", "Deployment"
 	}
 	spec["scaleTargetRef"] = ref
-	unstructured.RemoveNestedField(spec, "advanced", "horizontalPodAutoscalerConfig", "name")
 	out := &unstructured.Unstructured{Object: map[string]any{"apiVersion": a.obj.GetAPIVersion(), "kind": a.obj.GetKind(), "spec": spec}}
 	out.SetName(name)
 	out.SetNamespace(l.cfg.Namespace)
@@ -160,21 +158,23 @@ func (l *liveState) copyFor(v config.Version, a *autoscaler) *unstructured.Unstr
 // (blue's), everything in its spec but what it scales. Only those fields are sent, so everything
 // else on a (its labels, its scaleTargetRef) stays as its owner wrote it.
 func (l *liveState) settingsFor(a, from *autoscaler) *unstructured.Unstructured {
-	spec, _, _ := unstructured.NestedMap(from.obj.Object, "spec")
-	spec = runtimeCopy(spec)
+	spec := specOf(from)
 	delete(spec, "scaleTargetRef")
-	unstructured.RemoveNestedField(spec, "advanced", "horizontalPodAutoscalerConfig", "name")
 	out := &unstructured.Unstructured{Object: map[string]any{"apiVersion": a.obj.GetAPIVersion(), "kind": a.obj.GetKind(), "spec": spec}}
 	out.SetName(a.obj.GetName())
 	out.SetNamespace(a.obj.GetNamespace())
 	return out
 }
 
-func runtimeCopy(m map[string]any) map[string]any {
-	if m == nil {
-		return map[string]any{}
+// specOf is a copy of a's spec (unstructured.NestedMap copies) without a ScaledObject's custom HPA
+// name, which no other ScaledObject may share: what both copyFor and settingsFor start from.
+func specOf(a *autoscaler) map[string]any {
+	spec, _, _ := unstructured.NestedMap(a.obj.Object, "spec")
+	if spec == nil {
+		spec = map[string]any{}
 	}
-	return (&unstructured.Unstructured{Object: m}).DeepCopy().Object
+	unstructured.RemoveNestedField(spec, "advanced", "horizontalPodAutoscalerConfig", "name")
+	return spec
 }
 
 // applyAutoscaler gives v its autoscaler from the other version's (plan.ApplyAutoscaler): blue a

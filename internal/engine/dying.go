@@ -2,7 +2,6 @@ package engine
 
 import (
 	"strings"
-	"time"
 
 	"k8s.io/apimachinery/pkg/apis/meta/v1/unstructured"
 	"k8s.io/apimachinery/pkg/runtime/schema"
@@ -20,11 +19,7 @@ func beingDeleted(gvr schema.GroupVersionResource, u *unstructured.Unstructured)
 	if u == nil || u.GetDeletionTimestamp() == nil {
 		return ""
 	}
-	s := kube.Kind(gvr) + " " + u.GetNamespace() + "/" + u.GetName() + " is being deleted (since " + u.GetDeletionTimestamp().UTC().Format(time.RFC3339)
-	if f := u.GetFinalizers(); len(f) > 0 {
-		s += ", waiting for finalizers " + strings.Join(f, ", ")
-	}
-	return s + ")"
+	return kube.Kind(gvr) + " " + u.GetNamespace() + "/" + u.GetName() + " is being deleted" + kube.DeletionDetail(u)
 }
 
 // dyingVersion makes a version whose Deployment or Service is being deleted count as absent for

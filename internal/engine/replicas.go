@@ -3,6 +3,7 @@ package engine
 import (
 	"context"
 	"encoding/json"
+	"strconv"
 
 	appsv1 "k8s.io/api/apps/v1"
 	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
@@ -96,13 +97,11 @@ func (e *execution) handOver(ctx context.Context, v config.Version, desired *uns
 	}
 	detail := "replicas handed to the autoscaler"
 	if n != have {
-		detail = "scaled to " + itoa(n) + ", as blue runs"
+		detail = "scaled to " + strconv.Itoa(int(n)) + ", as blue runs"
 	}
 	e.change("updated", kube.Deployments, live.GetName(), detail)
 	return nil
 }
-
-func itoa(n int32) string { b, _ := json.Marshal(n); return string(b) }
 
 // ownsField reports whether manager's server-side apply entry on obj owns the field at path
 // (managedFields, e.g. "f:spec", "f:replicas").

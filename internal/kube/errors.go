@@ -262,18 +262,26 @@ func resourceName(resource, group string) string {
 	return resource + "." + group
 }
 
+// DeletionDetail is " (since 2026-11-29T17:00:00Z, waiting for finalizers a, b)" for an object
+// with a deletionTimestamp (the finalizers part only when it has some), "" otherwise. Kubernetes
+// keeps such an object only until its finalizers finish
+// (https://kubernetes.io/docs/concepts/overview/working-with-objects/finalizers/).
+func DeletionDetail(obj *unstructured.Unstructured) string {
+	ts := obj.GetDeletionTimestamp()
+	if ts == nil {
+		return ""
+	}
+	s := " (since " + ts.UTC().Format(time.RFC3339)
+	if f := obj.GetFinalizers(); len(f) > 0 {
+		s += ", waiting for finalizers " + strings.Join(f, ", ")
+	}
+	return s + ")"
+}
+
 // BeingDeleted is the refusal to write obj while it is being deleted (it has a deletionTimestamp
 // and waits for its finalizers): the API server would accept the write, but the object disappears
 // once the finalizers finish, so a stage must not wait for it or route to it.
 func BeingDeleted(doing string, obj *unstructured.Unstructured) *APIError {
-	reason := "it is being deleted"
-	if ts := obj.GetDeletionTimestamp(); ts != nil {
-		reason += " (since " + ts.UTC().Format(time.RFC3339)
-		if f := obj.GetFinalizers(); len(f) > 0 {
-			reason += ", waiting for finalizers " + strings.Join(f, ", ")
-		}
-		reason += ")"
-	}
-	return &APIError{Cause: CauseBeingDeleted, Doing: doing, Reason: reason,
+	return &APIError{Cause: CauseBeingDeleted, Doing: doing, Reason: "it is being deleted" + DeletionDetail(obj),
 		Next: "wait until it is gone (or remove the finalizers that hold it), then run the stage again"}
 }

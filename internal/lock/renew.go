@@ -59,9 +59,8 @@ func (l *Lock) renew(timeout time.Duration) error {
 	mine := l.held.DeepCopy()
 	l.mu.Unlock()
 	now := l.o.Now()
-	next := mine.DeepCopy()
-	next.Spec.RenewTime = microTime(now)
-	got, err := l.store.Update(ctx, next)
+	mine.Spec.RenewTime = microTime(now) // mine is this call's copy; same() reads only holder and acquireTime
+	got, err := l.store.Update(ctx, mine)
 	if apierrors.IsConflict(err) {
 		live, gerr := l.store.Get(ctx, l.o.Namespace, l.o.Name)
 		if gerr != nil {
