@@ -39,19 +39,9 @@ type Client struct {
 	offline bool
 }
 
-// requestTimeout bounds each API request, so a hung API server cannot stall a stage past --timeout.
-const requestTimeout = 30 * time.Second
-
 // NewClient prepares a Client for the cluster rc points at; it sends no request yet.
 func NewClient(rc *rest.Config) (*Client, error) {
-	rc = rest.CopyConfig(rc)
-	if rc.Timeout == 0 {
-		rc.Timeout = requestTimeout
-	}
-	// client-go prints API warnings to stderr through klog, unescaped: a warning text could then
-	// act as an Azure DevOps or GitHub logging command. mlcanary uses only GA APIs, so it drops them.
-	rc.WarningHandler = rest.NoWarnings{}
-	k, err := kube.New(rc)
+	k, err := kube.New(rc) // bounds each request and drops API warnings
 	if err != nil {
 		return nil, err
 	}

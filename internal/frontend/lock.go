@@ -24,12 +24,7 @@ type LockFunc func(ctx context.Context, rc *rest.Config, cfg config.Config, log 
 // tests shorten it).
 func TakeLock(duration time.Duration) LockFunc {
 	return func(ctx context.Context, rc *rest.Config, cfg config.Config, log engine.Logger) (context.Context, func() error, error) {
-		rc = rest.CopyConfig(rc)
-		if rc.Timeout == 0 {
-			rc.Timeout = 30 * time.Second // as engine.NewClient: a hung API server cannot hold the stage
-		}
-		rc.WarningHandler = rest.NoWarnings{}
-		s, err := lock.NewStore(rc)
+		s, err := lock.NewStore(rc) // kube.New bounds each request and drops API warnings
 		if err != nil {
 			return nil, nil, err
 		}

@@ -12,6 +12,7 @@ import (
 	"fmt"
 	"net/http"
 	"net/url"
+	"time"
 
 	apierrors "k8s.io/apimachinery/pkg/api/errors"
 	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
@@ -95,6 +96,10 @@ const (
 	clientBurst = 100
 )
 
+// requestTimeout bounds each API request (unless rc sets its own), so a hung API server cannot
+// stall a stage past --timeout, nor hold the lock or a status read.
+const requestTimeout = 30 * time.Second
+
 // New builds a Client for rc without contacting the server.
 //
 // A 429 Too Many Requests fails the request at once, saying the server's Retry-After, instead of
@@ -102,6 +107,12 @@ const (
 // RateLimiter, requests are limited to clientQPS per second after a burst of clientBurst.
 func New(rc *rest.Config) (*Client, error) {
 	rc = rest.CopyConfig(rc)
+	if rc.Timeout == 0 {
+		rc.Timeout = requestTimeout
+	}
+	// client-go prints API warnings to stderr through klog, unescaped: a warning text could then
+	// act as an Azure DevOps or GitHub logging command. mlcanary uses only GA APIs, so it drops them.
+	rc.WarningHandler = rest.NoWarnings{}
 	if rc.RateLimiter == nil {
 		rc.QPS, rc.Burst = clientQPS, clientBurst
 	}
