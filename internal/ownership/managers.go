@@ -24,7 +24,7 @@ func Manager(obj *unstructured.Unstructured) string {
 		return ""
 	}
 	var parts []string
-	if release := obj.GetAnnotations()["meta.helm.sh/release-name"]; release != "" {
+	if release := obj.GetAnnotations()[helmReleaseAnnotation]; release != "" {
 		parts = append(parts, "Helm release "+release)
 	}
 	var managers []string

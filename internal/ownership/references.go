@@ -22,6 +22,7 @@ func ForeignReferences(c *config.Config, vss ...*unstructured.Unstructured) map[
 		if vs == nil {
 			continue
 		}
+		manager := Manager(vs) // one walk of managedFields per object, not per route
 		own := map[int]string{}
 		if vs.GetNamespace() == c.Namespace && vs.GetName() == c.VirtualService {
 			own = OwnedRoutes(c, vs)
@@ -30,7 +31,7 @@ func ForeignReferences(c *config.Config, vss ...*unstructured.Unstructured) map[
 			routes, _, _ := unstructured.NestedSlice(vs.Object, "spec", kind)
 			for i, x := range routes {
 				m, _ := x.(map[string]any)
-				ref := routing.Reference{Namespace: vs.GetNamespace(), VirtualService: vs.GetName(), Route: routeLabel(m, kind, i), Manager: Manager(vs)}
+				ref := routing.Reference{Namespace: vs.GetNamespace(), VirtualService: vs.GetName(), Route: routeLabel(m, kind, i), Manager: manager}
 				hosts := mirrorHosts(m)
 				if _, ours := own[i]; !ours || kind != "http" {
 					for _, d := range sliceAt(m, "route") {

@@ -65,10 +65,11 @@ func GatewayRouteReferences(c *config.Config, routes ...*unstructured.Unstructur
 		if rt == nil {
 			continue
 		}
+		manager := Manager(rt) // one walk of managedFields per object, not per rule
 		rules, _, _ := unstructured.NestedSlice(rt.Object, "spec", "rules")
 		for i, x := range rules {
 			rule, _ := x.(map[string]any)
-			ref := routing.Reference{Kind: rt.GetKind(), Namespace: rt.GetNamespace(), VirtualService: rt.GetName(), Route: routeLabel(rule, "rules", i), Manager: Manager(rt)}
+			ref := routing.Reference{Kind: rt.GetKind(), Namespace: rt.GetNamespace(), VirtualService: rt.GetName(), Route: routeLabel(rule, "rules", i), Manager: manager}
 			add := func(backend map[string]any, mirror bool) {
 				group, _, _ := unstructured.NestedString(backend, "group")
 				kind, _, _ := unstructured.NestedString(backend, "kind")
