@@ -69,12 +69,8 @@ func DefaultTemplate(c *config.Config, container string) *config.PodTemplate {
 func podTemplate(c *config.Config, v config.Version, t *config.PodTemplate, image string) corev1.PodTemplateSpec {
 	p := *t.Spec.DeepCopy()
 	p.Name, p.Namespace, p.GenerateName = "", "", ""
-	labels := maps.Clone(p.Labels)
-	if labels == nil {
-		labels = map[string]string{}
-	}
-	maps.Copy(labels, c.Labels(v))
-	p.Labels = TelemetryLabels(labels, v)
+	p.Labels = TelemetryLabels(p.Labels, v) // a new map: the template's own is never changed
+	maps.Copy(p.Labels, c.Labels(v))
 	for i := range p.Spec.Containers {
 		ctr := &p.Spec.Containers[i]
 		if ctr.Name != t.Container {
