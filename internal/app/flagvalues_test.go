@@ -2,7 +2,6 @@ package app
 
 import (
 	"bytes"
-	"context"
 	"regexp"
 	"strings"
 	"testing"
@@ -10,12 +9,6 @@ import (
 	"github.com/spf13/cobra"
 	"github.com/spf13/pflag"
 )
-
-func runArgs(args ...string) (code int, stdout, stderr string) {
-	var out, errb bytes.Buffer
-	code = Run(context.Background(), Streams{In: strings.NewReader(""), Out: &out, Err: &errb}, args, func(string) (string, bool) { return "", false })
-	return code, out.String(), errb.String()
-}
 
 // oneInputLine is the only shape bad input takes on stderr: one line naming the input as typed,
 // the value and what is allowed.
@@ -55,7 +48,7 @@ func TestEveryFlagRefusesMalformedValuesInOneLine(t *testing.T) {
 				args := append(append([]string{}, path...), "--"+f.Name+"="+v)
 				t.Run(strings.Join(args, " "), func(t *testing.T) {
 					checked++
-					code, _, stderr := runArgs(args...)
+					code, _, stderr := runCLIEnv(nil, args...)
 					want := `invalid ` + f.Name + ` "` + v + `": allowed: `
 					if code != ExitInvalid || !oneInputLine.MatchString(stderr) || !strings.Contains(stderr, want) {
 						t.Errorf("exit %d, stderr %q; want exit 2 and one line %q…", code, stderr, want)
@@ -97,8 +90,8 @@ func TestMalformedValuesSayWhatIsAllowed(t *testing.T) {
 		{[]string{"stage", "Blue_x"}, []string{"stage", "Blue_500"}},
 	} {
 		t.Run(strings.Join(tc.args, " "), func(t *testing.T) {
-			code, _, stderr := runArgs(tc.args...)
-			_, _, other := runArgs(tc.inRange...)
+			code, _, stderr := runCLIEnv(nil, tc.args...)
+			_, _, other := runCLIEnv(nil, tc.inRange...)
 			allowed := func(s string) string { _, a, _ := strings.Cut(s, "allowed: "); return a }
 			if code != ExitInvalid || !oneInputLine.MatchString(stderr) {
 				t.Errorf("exit %d, stderr %q; want exit 2 and one line", code, stderr)
@@ -130,7 +123,7 @@ func TestURLCredentialsNeverPrinted(t *testing.T) {
 		{"verify", "--gateway", "http://al ice:hunter2@127.0.0.1:1"},
 	} {
 		t.Run(strings.Join(args, " "), func(t *testing.T) {
-			_, stdout, stderr := runArgs(args...)
+			_, stdout, stderr := runCLIEnv(nil, args...)
 			if strings.Contains(stdout+stderr, "hunter2") {
 				t.Errorf("the password is printed:\nstdout: %s\nstderr: %s", stdout, stderr)
 			}
