@@ -100,7 +100,6 @@ func IsFailed(d *unstructured.Unstructured) bool {
 // createPod creates pod name from d's template and sets its status to p (an existing pod is
 // reused, so a test may fail the same generation again).
 func (e *Env) createPod(ctx context.Context, d *unstructured.Unstructured, name string, p PodProblem) error {
-	labels, _, _ := unstructured.NestedStringMap(d.Object, "spec", "template", "metadata", "labels")
 	containers, _, _ := unstructured.NestedSlice(d.Object, "spec", "template", "spec", "containers")
 	var specs, statuses []any
 	for _, c := range containers {
@@ -110,17 +109,6 @@ func (e *Env) createPod(ctx context.Context, d *unstructured.Unstructured, name 
 		specs = append(specs, map[string]any{"name": cname, "image": image})
 		statuses = append(statuses, containerStatus(cname, image, p))
 	}
-	obj := &unstructured.Unstructured{Object: map[string]any{"apiVersion": "v1", "kind": "Pod",
-		"metadata": map[string]any{"name": name, "namespace": d.GetNamespace(), "labels": toAnyMap(labels)},
-		"spec":     map[string]any{"containers": specs, "automountServiceAccountToken": false}}}
-	pods := e.Dynamic.Resource(kube.Pods).Namespace(d.GetNamespace())
-	created, err := pods.Create(ctx, obj, metav1.CreateOptions{})
-	if apierrors.IsAlreadyExists(err) {
-		created, err = pods.Get(ctx, name, metav1.GetOptions{})
-	}
-	if err != nil {
-		return fmt.Errorf("creating pod %s/%s: %w", d.GetNamespace(), name, err)
-	}
 	now := time.Now().UTC().Format(time.RFC3339)
 	status := map[string]any{"phase": "Pending", "conditions": []any{
 		map[string]any{"type": "PodScheduled", "status": "True", "lastTransitionTime": now}}, "containerStatuses": statuses}
@@ -129,6 +117,24 @@ func (e *Env) createPod(ctx context.Context, d *unstructured.Unstructured, name 
 			"reason": "Unschedulable", "message": p.Unschedulable, "lastTransitionTime": now}}}
 	} else if p.LastExit != "" {
 		status["phase"] = "Running"
+	}
+	return e.putPod(ctx, d, name, specs, status)
+}
+
+// putPod creates pod name of d's namespace, with d's pod labels and the given containers (an
+// existing pod is reused), and writes status as the kubelet would.
+func (e *Env) putPod(ctx context.Context, d *unstructured.Unstructured, name string, containers []any, status map[string]any) error {
+	labels, _, _ := unstructured.NestedStringMap(d.Object, "spec", "template", "metadata", "labels")
+	obj := &unstructured.Unstructured{Object: map[string]any{"apiVersion": "v1", "kind": "Pod",
+		"metadata": map[string]any{"name": name, "namespace": d.GetNamespace(), "labels": toAnyMap(labels)},
+		"spec":     map[string]any{"containers": containers, "automountServiceAccountToken": false}}}
+	pods := e.Dynamic.Resource(kube.Pods).Namespace(d.GetNamespace())
+	created, err := pods.Create(ctx, obj, metav1.CreateOptions{})
+	if apierrors.IsAlreadyExists(err) {
+		created, err = pods.Get(ctx, name, metav1.GetOptions{})
+	}
+	if err != nil {
+		return fmt.Errorf("creating pod %s/%s: %w", d.GetNamespace(), name, err)
 	}
 	created.Object["status"] = status
 	if _, err := pods.UpdateStatus(ctx, created, metav1.UpdateOptions{}); err != nil {

@@ -9,7 +9,6 @@ import (
 
 	appsv1 "k8s.io/api/apps/v1"
 	corev1 "k8s.io/api/core/v1"
-	apierrors "k8s.io/apimachinery/pkg/api/errors"
 	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
 	"k8s.io/apimachinery/pkg/apis/meta/v1/unstructured"
 	"k8s.io/apimachinery/pkg/runtime"
@@ -152,7 +151,6 @@ func (e *Env) MarkProbeUnready(ctx context.Context, d *unstructured.Unstructured
 // readiness probe) with the status of a pod whose containers run and fail their readiness probes;
 // an existing pod is reused.
 func (e *Env) createUnreadyPod(ctx context.Context, d *unstructured.Unstructured, name string) error {
-	labels, _, _ := unstructured.NestedStringMap(d.Object, "spec", "template", "metadata", "labels")
 	containers, _, _ := unstructured.NestedSlice(d.Object, "spec", "template", "spec", "containers")
 	now := time.Now().UTC().Format(time.RFC3339)
 	var specs, statuses []any
@@ -168,25 +166,10 @@ func (e *Env) createUnreadyPod(ctx context.Context, d *unstructured.Unstructured
 		statuses = append(statuses, map[string]any{"name": m["name"], "image": m["image"], "imageID": "", "ready": false, "started": true,
 			"restartCount": int64(0), "state": map[string]any{"running": map[string]any{"startedAt": now}}})
 	}
-	obj := &unstructured.Unstructured{Object: map[string]any{"apiVersion": "v1", "kind": "Pod",
-		"metadata": map[string]any{"name": name, "namespace": d.GetNamespace(), "labels": toAnyMap(labels)},
-		"spec":     map[string]any{"containers": specs, "automountServiceAccountToken": false}}}
-	pods := e.Dynamic.Resource(kube.Pods).Namespace(d.GetNamespace())
-	created, err := pods.Create(ctx, obj, metav1.CreateOptions{})
-	if apierrors.IsAlreadyExists(err) {
-		created, err = pods.Get(ctx, name, metav1.GetOptions{})
-	}
-	if err != nil {
-		return fmt.Errorf("creating pod %s/%s: %w", d.GetNamespace(), name, err)
-	}
-	created.Object["status"] = map[string]any{"phase": "Running", "conditions": []any{
+	return e.putPod(ctx, d, name, specs, map[string]any{"phase": "Running", "conditions": []any{
 		map[string]any{"type": "PodScheduled", "status": "True", "lastTransitionTime": now},
 		map[string]any{"type": "Ready", "status": "False", "reason": "ContainersNotReady", "lastTransitionTime": now},
-	}, "containerStatuses": statuses}
-	if _, err := pods.UpdateStatus(ctx, created, metav1.UpdateOptions{}); err != nil {
-		return fmt.Errorf("setting the status of pod %s/%s: %w", d.GetNamespace(), name, err)
-	}
-	return nil
+	}, "containerStatuses": statuses})
 }
 
 // deletePods deletes pods ns/names (once their Deployment is ready they would only mislead).
