@@ -216,17 +216,27 @@ func int32Input(name, v, allowed string) (int32, error) {
 const maxTimeout = 24 * time.Hour
 
 func durationInput(v string) (time.Duration, error) {
-	bad := &InputError{Input: FlagTimeout, Value: v, Allowed: allowedTimeout}
-	t := strings.TrimSpace(v)
-	if n, err := strconv.ParseInt(t, 10, 64); err == nil { // a bare number is seconds, as in most CI task inputs
-		if n <= 0 || n > int64(maxTimeout/time.Second) { // checked before multiplying: no overflow
-			return 0, bad
-		}
-		return time.Duration(n) * time.Second, nil
-	}
-	d, err := time.ParseDuration(t)
-	if err != nil || d <= 0 || d > maxTimeout {
-		return 0, bad
+	d, ok := parseWait(v, false)
+	if !ok {
+		return 0, &InputError{Input: FlagTimeout, Value: v, Allowed: allowedTimeout}
 	}
 	return d, nil
+}
+
+// parseWait reads a wait as the timeout inputs take it: a bare number of seconds (as in most CI
+// task inputs) or a Go duration, up to maxTimeout, and 0 only when zero is allowed. ok is false
+// for anything else.
+func parseWait(v string, zero bool) (d time.Duration, ok bool) {
+	t := strings.TrimSpace(v)
+	if n, err := strconv.ParseInt(t, 10, 64); err == nil {
+		if n < 0 || n == 0 && !zero || n > int64(maxTimeout/time.Second) { // checked before multiplying: no overflow
+			return 0, false
+		}
+		return time.Duration(n) * time.Second, true
+	}
+	d, err := time.ParseDuration(t)
+	if err != nil || d < 0 || d == 0 && !zero || d > maxTimeout {
+		return 0, false
+	}
+	return d, true
 }

@@ -1,7 +1,6 @@
 package config
 
 import (
-	"strconv"
 	"strings"
 	"time"
 
@@ -41,18 +40,9 @@ func (in *Inputs) addLockFlags(fs *pflag.FlagSet) {
 // fillLock parses the lock's inputs into c.
 func (in *Inputs) fillLock(c *Config) error {
 	c.Lock.Name = strings.TrimSpace(in.LockName)
-	t := strings.TrimSpace(in.LockTimeout)
-	bad := &InputError{Input: FlagLockTimeout, Value: in.LockTimeout, Allowed: allowedLockTimeout}
-	if n, err := strconv.ParseInt(t, 10, 64); err == nil { // a bare number is seconds, as --timeout
-		if n < 0 || n > int64(maxTimeout/time.Second) {
-			return bad
-		}
-		c.Lock.Timeout = time.Duration(n) * time.Second
-		return nil
-	}
-	d, err := time.ParseDuration(t)
-	if err != nil || d < 0 || d > maxTimeout {
-		return bad
+	d, ok := parseWait(in.LockTimeout, true) // as --timeout, and 0: fail at once
+	if !ok {
+		return &InputError{Input: FlagLockTimeout, Value: in.LockTimeout, Allowed: allowedLockTimeout}
 	}
 	c.Lock.Timeout = d
 	return nil
