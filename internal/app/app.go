@@ -106,14 +106,13 @@ func newRoot(s Streams, env LookupEnv, front *frontEnd) *cobra.Command {
 // BoolVarP), or one built from the flag's type for flags cobra adds itself (--help, completion's).
 // Anything else (an unknown flag, a missing value) is a UsageError. Either exits 2.
 func flagError(_ *cobra.Command, err error) error {
-	var in *config.InputError
-	if errors.As(err, &in) {
-		return in
-	}
 	var invalid *pflag.InvalidValueError
 	if errors.As(err, &invalid) {
 		f := invalid.GetFlag()
-		return &config.InputError{Input: f.Name, Value: invalid.GetValue(), Allowed: config.AllowedForType(f.Value.Type())}
+		return config.SetError(err, f, f.Name, invalid.GetValue())
+	}
+	if in := (*config.InputError)(nil); errors.As(err, &in) {
+		return in
 	}
 	return &UsageError{Msg: err.Error()}
 }

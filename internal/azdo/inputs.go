@@ -164,19 +164,11 @@ func input(env frontend.LookupEnv, name string) string {
 	return strings.TrimSpace(v)
 }
 
-// setError is the *config.InputError a flag's Set returned, renamed to the task's names, so an
-// input's malformed value reads as its out-of-range one does; input is the task input's name.
+// setError is config.SetError renamed to the task's names; input is the task input's name.
 func setError(err error, f *pflag.Flag, input, v string) error {
-	var in *config.InputError
-	if errors.As(err, &in) {
-		in.Rename(TaskInput)
-		return in
-	}
-	typ := ""
-	if f != nil {
-		typ = f.Value.Type()
-	}
-	return &config.InputError{Input: input, Value: v, Allowed: config.AllowedForType(typ)}
+	in := config.SetError(err, f, input, v)
+	in.Rename(TaskInput)
+	return in
 }
 
 // RenameInput rewrites an *config.InputError so it names the task inputs (imageTag) instead of the

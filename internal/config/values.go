@@ -1,6 +1,7 @@
 package config
 
 import (
+	"errors"
 	"math"
 	"strconv"
 	"strings"
@@ -125,4 +126,19 @@ func AllowedForType(typ string) string {
 		return "a duration, e.g. 10s"
 	}
 	return "a value this flag accepts"
+}
+
+// SetError is the *InputError for value v that flag f's Set refused with err, naming the input as
+// name (the flag, task input or action input the user typed): the flag's own *InputError when Set
+// returned one (so a malformed value reads as an out-of-range one does), else one built from the
+// flag's pflag type. f may be nil (then the type is unknown).
+func SetError(err error, f *pflag.Flag, name, v string) *InputError {
+	if in := (*InputError)(nil); errors.As(err, &in) {
+		return in
+	}
+	typ := ""
+	if f != nil {
+		typ = f.Value.Type()
+	}
+	return &InputError{Input: name, Value: v, Allowed: AllowedForType(typ)}
 }

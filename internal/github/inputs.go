@@ -1,7 +1,6 @@
 package github
 
 import (
-	"errors"
 	"strings"
 
 	"github.com/spf13/pflag"
@@ -45,10 +44,7 @@ func readConfig(env frontend.LookupEnv, fs *pflag.FlagSet, in *config.Inputs) (c
 			return
 		}
 		if err := fs.Set(f.Name, v); err != nil {
-			setErr = &config.InputError{Input: f.Name, Value: v, Allowed: config.AllowedForType(f.Value.Type())}
-			if in := (*config.InputError)(nil); errors.As(err, &in) { // the flag's own text, the same whatever the fault
-				setErr = in
-			}
+			setErr = config.SetError(err, f, f.Name, v)
 		}
 	})
 	if setErr != nil {
