@@ -80,7 +80,7 @@ func istioServer(s *networkingv1alpha3.Server) error {
 		return errors.New("server config must contain at least one host")
 	}
 	for _, h := range s.Hosts {
-		if err := istioGatewayHost(h); err != nil {
+		if err := GatewayServerHost(h); err != nil {
 			return fmt.Errorf("host %q: %w", h, err)
 		}
 	}

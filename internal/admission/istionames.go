@@ -117,9 +117,12 @@ func istioHeaderMatchName(name string) error {
 	return nil
 }
 
-// istioGatewayHost is ValidateNamespaceSlashWildcardHostname for a Gateway server's host:
-// `ns/host` or an old-style host (no short names, no partial wildcards; an IP is allowed).
-func istioGatewayHost(h string) error {
+// GatewayServerHost applies Istio's rule for one host of a Gateway server (validateServer's
+// ValidateNamespaceSlashWildcardHostname): `ns/host` or a host that is "*", an IP, or a fully
+// qualified name whose first label may be a wildcard ("*.example.com") — no short names ("model"),
+// no partial wildcards ("a*.example.com"), no all-numeric top-level label ("model.123"), labels of
+// at most 63 characters. The error is Istio's reason.
+func GatewayServerHost(h string) error {
 	ns, name, slash := strings.Cut(h, "/")
 	if !slash {
 		return gatewayHostnamePart(h)
@@ -162,13 +165,6 @@ func HostsOverlap(a, b string) bool {
 	}
 	return a == b
 }
-
-// GatewayServerHost applies Istio's rule for one host of a Gateway server (validateServer's
-// ValidateNamespaceSlashWildcardHostname): `ns/host` or a host that is "*", an IP, or a fully
-// qualified name whose first label may be a wildcard ("*.example.com") — no short names ("model"),
-// no partial wildcards ("a*.example.com"), no all-numeric top-level label ("model.123"), labels of
-// at most 63 characters. The error is Istio's reason.
-func GatewayServerHost(h string) error { return istioGatewayHost(h) }
 
 // VirtualServiceHost applies Istio's rule for one host of a VirtualService bound to a Gateway
 // (validateVirtualService's ValidateWildcardDomainForVirtualServiceBoundToGateway, without the

@@ -234,7 +234,7 @@ func (c *Config) validateImage(need bool) error {
 	if c.Image == "" {
 		return nil
 	}
-	return checkImage(FlagImage, c.Image) // Inputs.Config already checked it in ImageFrom, naming its input
+	return CheckImage(FlagImage, c.Image) // Inputs.Config already checked it in ImageFrom, naming its input
 }
 
 func (c *Config) validateTimeout() error {
@@ -258,7 +258,7 @@ func ImageFrom(image, repo, tag string) (string, error) {
 	case image != "" && (repo != "" || tag != ""):
 		return "", &InputError{Input: FlagImage, Value: image, Allowed: "either {image} or {image-repo} plus {image-tag}, not both"}
 	case image != "":
-		if err := checkImage(FlagImage, image); err != nil {
+		if err := CheckImage(FlagImage, image); err != nil {
 			return "", err
 		}
 		return image, nil
@@ -276,7 +276,7 @@ func ImageFrom(image, repo, tag string) (string, error) {
 	if strings.HasPrefix(tag, "sha256:") {
 		joined = repo + "@" + tag
 	}
-	if checkImage(FlagImageTag, joined) != nil {
+	if CheckImage(FlagImageTag, joined) != nil {
 		return "", &InputError{Input: FlagImageTag, Value: tag, Allowed: imageTagAllowed}
 	}
 	return joined, nil
@@ -298,11 +298,13 @@ func checkRepository(repo string) error {
 	return nil
 }
 
-// checkImage accepts what a kubelet can pull: a repository with a tag, a digest or both, parsed as
-// the kubelet and containerd parse it (reference.ParseNormalizedNamed). An image ID (a bare 64-hex string, or sha256:<hex> without
-// a repository) is not a reference: no registry can be asked for it. A reference without a tag or
+// CheckImage checks that image, given as input (the flag's name), is what a kubelet can pull: a
+// repository with a tag, a digest or both, parsed as the kubelet and containerd parse it
+// (reference.ParseNormalizedNamed). An image ID (a bare 64-hex string, or sha256:<hex> without a
+// repository) is not a reference: no registry can be asked for it. A reference without a tag or
 // digest is refused too, because the kubelet would pull ":latest", which changes under a release.
-func checkImage(input, image string) error {
+// The error is an *InputError naming input.
+func CheckImage(input, image string) error {
 	allowed := "an image reference with a tag or digest, e.g. myregistry.azurecr.io/model:42 or myregistry.azurecr.io/model@sha256:<64 hex digits> (lower-case repository, tag of letters, digits, '.', '_', '-')"
 	if ref, err := reference.ParseAnyReference(image); err == nil {
 		if _, named := ref.(reference.Named); !named {
@@ -343,7 +345,3 @@ func port(input string, p int32) error {
 	}
 	return nil
 }
-
-// CheckImage checks that image, given as input (the flag's name), is a pullable image reference
-// with a tag or digest; the error is an *InputError naming input.
-func CheckImage(input, image string) error { return checkImage(input, image) }
