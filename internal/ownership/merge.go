@@ -1,7 +1,6 @@
 package ownership
 
 import (
-	"encoding/json"
 	"fmt"
 	"slices"
 	"strings"
@@ -123,12 +122,8 @@ func MergeGateway(desired, live *unstructured.Unstructured) error {
 
 // servesHTTPRoutes applies admission.ServesHTTPRoutes to a server as the API server returns it.
 func servesHTTPRoutes(server map[string]any) error {
-	data, err := json.Marshal(server)
-	if err != nil {
-		return err
-	}
 	var s networkingv1alpha3.Server
-	if err := json.Unmarshal(data, &s); err != nil {
+	if remarshal(server, &s) != nil {
 		return nil // not a server Istio reads; admission.Gateway names what is wrong with it
 	}
 	return admission.ServesHTTPRoutes(&s)

@@ -52,16 +52,23 @@ func CheckGateway(gw *unstructured.Unstructured) error {
 	return admission.Gateway(gw.GetName(), &spec)
 }
 
+// decodeSpec decodes obj's spec into into, one of Istio's API structs.
 func decodeSpec(obj *unstructured.Unstructured, into any) error {
 	spec, _, _ := unstructured.NestedMap(obj.Object, "spec")
-	data, err := json.Marshal(spec)
-	if err != nil {
-		return err
-	}
-	if err := json.Unmarshal(data, into); err != nil {
+	if err := remarshal(spec, into); err != nil {
 		return fmt.Errorf("decoding %s spec: %w", obj.GetKind(), err)
 	}
 	return nil
+}
+
+// remarshal decodes v, a value as the API server returns it (maps, slices, strings, numbers), into
+// into through its JSON form, the only decoding Istio's API structs have.
+func remarshal(v, into any) error {
+	data, err := json.Marshal(v)
+	if err != nil {
+		return err
+	}
+	return json.Unmarshal(data, into)
 }
 
 // ownHostsOverlap names the case Istio calls "duplicate hosts" when one side is mlcanary's
