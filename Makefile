@@ -58,14 +58,14 @@ unit:
 ## workflows (actionlint v1.7.12 from tools/actionlint; shellcheck is off with -shellcheck= so the
 ## gate gives the same verdict on every machine: shellcheck is not built from the Go module proxy and
 ## CI does not install it), and golangci-lint v2.15.0 (tools/golangci-lint) finds nothing
-## with .golangci.yml
+## with .golangci.yml, in the module and in the test-only tools/istiovalidate module
 lint:
 	@out=$$(gofmt -l cmd internal tools images pipelines); if [ -n "$$out" ]; then echo "gofmt needed:"; echo "$$out"; exit 1; fi
 	$(GO) vet ./...
 	$(GO) mod tidy -diff
 	al=$$(scripts/tool.sh actionlint github.com/rhysd/actionlint/cmd/actionlint) && \
 		$$al -shellcheck= -config-file tools/actionlint/actionlint.yaml $(GITHUB_WORKFLOWS)
-	gl=$$($(GOLANGCI)) && $$gl run ./...
+	gl=$$($(GOLANGCI)) && $$gl run ./... && cd tools/istiovalidate && $$gl run --config ../../.golangci.yml ./...
 
 ## golden: rewrite every golden file (testdata/*.golden) from the current output; review the diff
 golden: tools

@@ -122,7 +122,7 @@ func dest(host string, weight, port int) map[string]any {
 	return d
 }
 
-func (g *gen) stringMatch(emptyOK bool) map[string]any {
+func (g *gen) stringMatch() map[string]any {
 	switch g.r.IntN(4) {
 	case 0:
 		return map[string]any{"exact": pick(g, "1", "gold", "")}
@@ -144,20 +144,20 @@ func (g *gen) foreignRoute() map[string]any {
 		for n := pick(g, 1, 1, 2); n > 0; n-- {
 			m := map[string]any{}
 			if g.chance(0.6) {
-				m["uri"] = g.stringMatch(true)
+				m["uri"] = g.stringMatch()
 			}
 			if g.chance(0.5) {
 				m["headers"] = map[string]any{odd(g, []string{"x-api-version", "X-Legacy-Client", "@request.auth.claims.tier",
-					"@request.auth.claims[tier]", ":authority", "x_y"}, []string{"bad header", "@request.auth.claims"}): g.stringMatch(false)}
+					"@request.auth.claims[tier]", ":authority", "x_y"}, []string{"bad header", "@request.auth.claims"}): g.stringMatch()}
 			}
 			if g.chance(0.15) {
-				m["withoutHeaders"] = map[string]any{odd(g, []string{"x-skip"}, []string{"Bad Header"}): pick(g, map[string]any{"regex": "*"}, g.stringMatch(false))}
+				m["withoutHeaders"] = map[string]any{odd(g, []string{"x-skip"}, []string{"Bad Header"}): pick(g, map[string]any{"regex": "*"}, g.stringMatch())}
 			}
 			if g.chance(0.15) {
-				m["method"] = g.stringMatch(false)
+				m["method"] = g.stringMatch()
 			}
 			if g.chance(0.1) {
-				m["queryParams"] = map[string]any{"v": g.stringMatch(false)}
+				m["queryParams"] = map[string]any{"v": g.stringMatch()}
 			}
 			if g.chance(0.1) {
 				m["port"] = odd(g, []int{8080}, []int{70000})
