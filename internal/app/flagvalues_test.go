@@ -84,6 +84,9 @@ func TestMalformedValuesSayWhatIsAllowed(t *testing.T) {
 		{[]string{"verify", "--gateway", "127.0.0.1:1", "--requests", "abc"}, []string{"verify", "--gateway", "127.0.0.1:1", "--requests", "-3"}},
 		{[]string{"verify", "--gateway", "127.0.0.1:1", "--tolerance", "abc"}, []string{"verify", "--gateway", "127.0.0.1:1", "--tolerance", "100"}},
 		{[]string{"verify", "--gateway", "127.0.0.1:1", "--confidence", "1e400"}, []string{"verify", "--gateway", "127.0.0.1:1", "--confidence", "1"}},
+		{[]string{"analyze", "--prometheus-url", "http://127.0.0.1:1", "--interval", "abc"}, []string{"analyze", "--prometheus-url", "http://127.0.0.1:1", "--interval", "0s"}},
+		{[]string{"analyze", "--prometheus-url", "http://127.0.0.1:1", "--max-error-increase", "abc"}, []string{"analyze", "--prometheus-url", "http://127.0.0.1:1", "--max-error-increase", "100"}},
+		{[]string{"analyze", "--prometheus-url", "http://127.0.0.1:1", "--confidence", "1e400"}, []string{"analyze", "--prometheus-url", "http://127.0.0.1:1", "--confidence", "1"}},
 		{[]string{"serve-model", "--latency", "abc"}, []string{"serve-model", "--latency", "-1s"}},
 		{[]string{"serve-model", "--fail-rate", "abc"}, []string{"serve-model", "--fail-rate", "2"}},
 		{[]string{"serve-model", "--fail-status", "abc"}, []string{"serve-model", "--fail-status", "200"}},
@@ -121,6 +124,9 @@ func TestURLCredentialsNeverPrinted(t *testing.T) {
 		{"verify", "--gateway", "http://alice:hunter2@127.0.0.1:1"},
 		{"verify", "--gateway", "http://alice:hunter2@127.0.0.1:1", "-o", "json"},
 		{"verify", "--gateway", "http://al ice:hunter2@127.0.0.1:1"},
+		{"analyze", "--prometheus-url", "http://alice:hunter2@127.0.0.1:1"},
+		{"analyze", "--prometheus-url", "http://al ice:hunter2@127.0.0.1:1", "-o", "json"},
+		{"analyze", "--prometheus-url", "http://127.0.0.1:1/?token=hunter2"},
 	} {
 		t.Run(strings.Join(args, " "), func(t *testing.T) {
 			_, stdout, stderr := runCLIEnv(nil, args...)

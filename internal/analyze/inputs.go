@@ -1,0 +1,155 @@
+// Package analyze is the analysis gate behind `mlcanary analyze`: it measures blue and green
+// (internal/istioprom) from the moment the split last changed, judges them (internal/analysis) at
+// every interval until the verdict is decided or the window is used up, and reports the evidence:
+// per version counts, shares and intervals, the decision and its reason, the queries, the endpoint
+// and the window.
+package analyze
+
+import (
+	"fmt"
+	"net/url"
+	"strings"
+	"time"
+
+	"github.com/spf13/pflag"
+
+	"github.com/mlcanary/mlcanary/internal/config"
+	"github.com/mlcanary/mlcanary/internal/istioprom"
+)
+
+// Names of `mlcanary analyze`'s own flags (the objects' names come from config.Inputs).
+const (
+	flagPrometheusURL    = "prometheus-url"
+	flagTokenFile        = "prometheus-token-file"
+	flagUser             = "prometheus-user"
+	flagPasswordFile     = "prometheus-password-file"
+	flagWindow           = "window"
+	flagInterval         = "interval"
+	flagSince            = "since"
+	flagLatencySLO       = "latency-slo"
+	flagMaxErrorIncrease = "max-error-increase"
+	flagMaxSlowIncrease  = "max-slow-increase"
+	flagConfidence       = "confidence"
+	flagOutput           = "output"
+)
+
+// Report formats of `mlcanary analyze --output`.
+const (
+	FormatText = "text"
+	FormatJSON = "json"
+)
+
+// Inputs are `mlcanary analyze`'s own inputs as given, in the units a person types them
+// (percentage points, not fractions).
+type Inputs struct {
+	// PrometheusURL is the Prometheus HTTP API's base URL (required), without credentials.
+	PrometheusURL string
+	// TokenFile holds a bearer token; Username with PasswordFile is basic auth. At most one of them.
+	TokenFile, Username, PasswordFile string
+	// Window bounds the data judged, from the split's last change; Interval is the time between looks.
+	Window, Interval time.Duration
+	// Since is when the split last changed, RFC 3339; "" reads it from the VirtualService's record.
+	Since string
+	// LatencySLO is the duration above which a request is slow.
+	LatencySLO time.Duration
+	// MaxErrorIncrease and MaxSlowIncrease are percentage points blue's share may exceed green's.
+	MaxErrorIncrease, MaxSlowIncrease float64
+	// Confidence is a fraction in [0.5, 1).
+	Confidence float64
+	// Output is FormatText or FormatJSON.
+	Output string
+}
+
+// NewInputs returns the documented defaults: a 10m window, a look every 30s, 1s latency SLO, 1 point
+// of margin on each share at 99% confidence, a text report.
+func NewInputs() Inputs {
+	return Inputs{Window: 10 * time.Minute, Interval: 30 * time.Second, LatencySLO: time.Second,
+		MaxErrorIncrease: 1, MaxSlowIncrease: 1, Confidence: 0.99, Output: FormatText}
+}
+
+// AddFlags binds the inputs to fs under `mlcanary analyze`'s flag names, with NewInputs' defaults.
+func (in *Inputs) AddFlags(fs *pflag.FlagSet) {
+	d := NewInputs()
+	fs.StringVar(&in.PrometheusURL, flagPrometheusURL, d.PrometheusURL, "the Prometheus HTTP API's URL, e.g. http://prometheus.istio-system:9090 (required)")
+	fs.StringVar(&in.TokenFile, flagTokenFile, d.TokenFile, "file holding a bearer token for the Prometheus API (read at each request, never printed)")
+	fs.StringVar(&in.Username, flagUser, d.Username, "user name for basic auth to the Prometheus API (with --"+flagPasswordFile+")")
+	fs.StringVar(&in.PasswordFile, flagPasswordFile, d.PasswordFile, "file holding the basic-auth password (read at each request, never printed)")
+	config.DurationVarP(fs, &in.Window, flagWindow, "", d.Window, allowedWindow, "at most this much traffic since the split last changed is judged, e.g. 10m")
+	config.DurationVarP(fs, &in.Interval, flagInterval, "", d.Interval, allowedInterval, "time between looks until the verdict is decided, e.g. 30s")
+	fs.StringVar(&in.Since, flagSince, d.Since, "when the split last changed, RFC 3339 (default: the VirtualService's mlcanary.io/changed-at record, read from the cluster)")
+	config.DurationVarP(fs, &in.LatencySLO, flagLatencySLO, "", d.LatencySLO, allowedSLO, "a request slower than this is slow, counted at the smallest histogram boundary at or above it")
+	config.DecimalVar(fs, &in.MaxErrorIncrease, flagMaxErrorIncrease, d.MaxErrorIncrease, allowedIncrease, "percentage points blue's error share may exceed green's and still pass")
+	config.DecimalVar(fs, &in.MaxSlowIncrease, flagMaxSlowIncrease, d.MaxSlowIncrease, allowedIncrease, "percentage points blue's slow share may exceed green's and still pass")
+	config.DecimalVar(fs, &in.Confidence, flagConfidence, d.Confidence, allowedConfidence, "confidence of the verdict, however many looks it takes, between 0.5 and 1")
+	fs.StringVarP(&in.Output, flagOutput, "o", d.Output, "report format: text or json")
+}
+
+// What each input allows, said the same way whether its value does not parse or is out of range.
+const (
+	allowedURL        = "the Prometheus HTTP API's http(s) URL without credentials or query, e.g. http://prometheus.istio-system:9090"
+	allowedWindow     = "a duration from 1m to 24h, e.g. 10m"
+	allowedInterval   = "a duration from 1s up to {window}, e.g. 30s"
+	allowedSLO        = "a duration above 0, e.g. 1s"
+	allowedIncrease   = "percentage points from 0 to below 100, e.g. 1"
+	allowedConfidence = "a fraction from 0.5 to below 1, e.g. 0.99"
+	allowedSince      = "a time in RFC 3339, e.g. 2026-11-29T12:00:00Z, or empty to read the VirtualService's record"
+)
+
+// Validate checks every input on its own; the first bad one is a *config.InputError naming it and
+// what is allowed. A URL with a password is shown redacted; a file is checked by its first read.
+func (in *Inputs) Validate() error {
+	bad := func(input, value, allowed string) error {
+		return &config.InputError{Input: input, Value: value, Allowed: allowed}
+	}
+	switch {
+	case !apiURL(in.PrometheusURL):
+		return bad(flagPrometheusURL, istioprom.Redact(in.PrometheusURL), allowedURL)
+	case in.TokenFile != "" && (in.Username != "" || in.PasswordFile != ""):
+		return bad(flagTokenFile, in.TokenFile, "a bearer token file, or basic auth with {"+flagUser+"} and {"+flagPasswordFile+"}, not both")
+	case in.Username != "" && in.PasswordFile == "":
+		return bad(flagPasswordFile, in.PasswordFile, "the file holding {"+flagUser+"}'s password")
+	case in.PasswordFile != "" && in.Username == "":
+		return bad(flagUser, in.Username, "the user name the password in {"+flagPasswordFile+"} belongs to")
+	case in.Window < time.Minute || in.Window > 24*time.Hour:
+		return bad(flagWindow, in.Window.String(), allowedWindow)
+	case in.Interval < time.Second || in.Interval > in.Window:
+		return bad(flagInterval, in.Interval.String(), allowedInterval)
+	case in.LatencySLO <= 0:
+		return bad(flagLatencySLO, in.LatencySLO.String(), allowedSLO)
+	case !(in.MaxErrorIncrease >= 0 && in.MaxErrorIncrease < 100): // written so NaN fails too
+		return bad(flagMaxErrorIncrease, fmt.Sprint(in.MaxErrorIncrease), allowedIncrease)
+	case !(in.MaxSlowIncrease >= 0 && in.MaxSlowIncrease < 100):
+		return bad(flagMaxSlowIncrease, fmt.Sprint(in.MaxSlowIncrease), allowedIncrease)
+	case !(in.Confidence >= 0.5 && in.Confidence < 1):
+		return bad(flagConfidence, fmt.Sprint(in.Confidence), allowedConfidence)
+	case in.Output != FormatText && in.Output != FormatJSON:
+		return bad(flagOutput, in.Output, "text or json")
+	}
+	if _, err := in.ChangedAt(); err != nil {
+		return err
+	}
+	return nil
+}
+
+// ChangedAt is --since parsed; the zero time when it is empty.
+func (in *Inputs) ChangedAt() (time.Time, error) {
+	if strings.TrimSpace(in.Since) == "" {
+		return time.Time{}, nil
+	}
+	t, err := time.Parse(time.RFC3339, strings.TrimSpace(in.Since))
+	if err != nil {
+		return time.Time{}, &config.InputError{Input: flagSince, Value: in.Since, Allowed: allowedSince}
+	}
+	return t, nil
+}
+
+// apiURL reports whether s is an absolute http(s) URL with a host and no credentials, query or
+// fragment (credentials go in files, where no log shows them).
+func apiURL(s string) bool {
+	u, err := url.Parse(s)
+	return err == nil && (u.Scheme == "http" || u.Scheme == "https") && u.Host != "" && u.User == nil &&
+		u.RawQuery == "" && u.Fragment == "" && strings.TrimSpace(s) == s
+}
+
+// NeedsCluster reports whether the change record must be read from the cluster (no --since).
+func (in *Inputs) NeedsCluster() bool { return strings.TrimSpace(in.Since) == "" }

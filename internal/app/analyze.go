@@ -1,0 +1,134 @@
+package app
+
+import (
+	"context"
+	"fmt"
+	"io"
+	"time"
+
+	"github.com/spf13/cobra"
+	"github.com/spf13/pflag"
+
+	"github.com/mlcanary/mlcanary/internal/analyze"
+	"github.com/mlcanary/mlcanary/internal/config"
+	"github.com/mlcanary/mlcanary/internal/engine"
+	"github.com/mlcanary/mlcanary/internal/istioprom"
+	"github.com/mlcanary/mlcanary/internal/kube"
+)
+
+// analyzeFlags are analyze's inputs (analyze.Inputs), the names of the objects it measures
+// (config.Inputs), and the cluster's, which it reads the split's last change from.
+type analyzeFlags struct {
+	analyze analyze.Inputs
+	kube    kubeFlags
+	inputs  config.Inputs
+}
+
+// analyzeInputs are the config inputs that name what analyze measures and where it reads the
+// split's last change.
+var analyzeInputs = map[string]bool{
+	config.FlagNamespace: true, config.FlagVirtualService: true, config.FlagApp: true,
+	config.FlagGreenDeployment: true, config.FlagBlueDeployment: true,
+	config.FlagGreenService: true, config.FlagBlueService: true,
+}
+
+// newAnalyzeCommand judges blue against green from Istio's metrics in Prometheus.
+func newAnalyzeCommand(s Streams, env LookupEnv) *cobra.Command {
+	f := &analyzeFlags{}
+	cmd := &cobra.Command{
+		Use:   "analyze --prometheus-url URL",
+		Short: "Judge blue against green on live Istio metrics: exit 0 not worse, 1 worse or undecided",
+		Long: "Count each version's requests, errors (5xx, and 503s a proxy answered for lack of a healthy upstream)\n" +
+			"and slow requests (over --latency-slo) in Istio's metrics since the split last changed, and judge\n" +
+			"blue against green: blue agrees when neither share exceeds green's by more than its margin\n" +
+			"(--max-error-increase, --max-slow-increase, in percentage points), is degraded when one does, at\n" +
+			"--confidence. It looks again every --interval until decided, for at most --window; the confidence\n" +
+			"holds over all the looks. Exits 0 when blue agrees, 1 when it is degraded or still undecided.",
+		Example: `  mlcanary analyze --prometheus-url http://prometheus.istio-system:9090
+  mlcanary analyze --prometheus-url https://prom.example.com --prometheus-token-file /var/run/secrets/prom-token --since 2026-11-29T12:00:00Z -o json`,
+		Args: noArgs,
+		RunE: func(cmd *cobra.Command, _ []string) error {
+			cfg, err := f.config()
+			if err != nil {
+				return err
+			}
+			ctx := kube.WithCommand(cmd.Context(), "mlcanary analyze")
+			changedAt, err := f.changedAt(ctx, env, cfg)
+			if err != nil {
+				return err
+			}
+			return runAnalyze(ctx, s.Out, f.analyze, cfg, changedAt)
+		},
+	}
+	fs := cmd.Flags()
+	f.analyze.AddFlags(fs)
+	f.kube.add(fs)
+	names := pflag.NewFlagSet("names", pflag.ContinueOnError)
+	f.inputs.AddFlags(names)
+	names.VisitAll(func(fl *pflag.Flag) {
+		if analyzeInputs[fl.Name] {
+			fs.AddFlag(fl)
+		}
+	})
+	return cmd
+}
+
+// config validates analyze's inputs, then the names.
+func (f *analyzeFlags) config() (config.Config, error) {
+	if err := f.analyze.Validate(); err != nil {
+		return config.Config{}, err
+	}
+	return f.inputs.StatusConfig()
+}
+
+// changedAt is --since, or the VirtualService's change record read from the cluster.
+func (f *analyzeFlags) changedAt(ctx context.Context, env LookupEnv, cfg config.Config) (time.Time, error) {
+	if !f.analyze.NeedsCluster() {
+		return f.analyze.ChangedAt()
+	}
+	rc, err := f.kube.restConfig(env)
+	if err != nil {
+		return time.Time{}, err
+	}
+	c, err := engine.NewClient(rc)
+	if err != nil {
+		return time.Time{}, fmt.Errorf("connecting to the cluster: %w", err)
+	}
+	st, err := c.Status(ctx, cfg)
+	if err != nil {
+		return time.Time{}, fmt.Errorf("reading when the split last changed: %w", err)
+	}
+	return st.ChangedAt, nil
+}
+
+// runAnalyze measures and judges until decided, prints the report, and returns the failure, if any.
+func runAnalyze(ctx context.Context, out io.Writer, in analyze.Inputs, cfg config.Config, changedAt time.Time) error {
+	api, err := istioprom.NewClient(in.PrometheusURL, istioprom.Auth{TokenFile: in.TokenFile, Username: in.Username, PasswordFile: in.PasswordFile})
+	if err != nil {
+		return err
+	}
+	version := func(v config.Version) istioprom.Version {
+		return istioprom.Version{Name: string(v), Workload: cfg.Objects[v].Deployment, Service: cfg.Objects[v].Service}
+	}
+	base := istioprom.Config{Endpoint: istioprom.Redact(in.PrometheusURL), Namespace: cfg.Namespace,
+		Blue: version(config.Blue), Green: version(config.Green), SLO: in.LatencySLO}
+	measure := func(ctx context.Context, start, end time.Time) (istioprom.Result, error) {
+		c := base
+		c.Start, c.End = start, end
+		return istioprom.Measure(ctx, api, c)
+	}
+	o, err := analyze.Run(ctx, measure, analyze.Settings{ChangedAt: changedAt, Window: in.Window, Interval: in.Interval,
+		MaxErrorIncrease: in.MaxErrorIncrease / 100, MaxSlowIncrease: in.MaxSlowIncrease / 100, Confidence: in.Confidence})
+	if err != nil {
+		return err
+	}
+	r := analyze.NewReport(o)
+	write := analyze.WriteText
+	if in.Output == analyze.FormatJSON {
+		write = analyze.WriteJSON
+	}
+	if err := write(out, r); err != nil {
+		return fmt.Errorf("writing the report: %w", err)
+	}
+	return o.Failure()
+}

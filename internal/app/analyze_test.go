@@ -1,0 +1,146 @@
+package app
+
+import (
+	"encoding/json"
+	"fmt"
+	"net/http"
+	"net/http/httptest"
+	"strings"
+	"sync/atomic"
+	"testing"
+	"time"
+)
+
+// fakePrometheus answers /api/v1/query like Prometheus for the analysis's six queries: each
+// version's requests (rows of response code → requests in the last 15m, growing linearly and
+// scraped every 30s up to now), none answered for lack of an upstream, and durations where slow of
+// each version's requests took over 1000ms. It counts the queries it was sent.
+func fakePrometheus(t *testing.T, codes map[string]map[string]int, slow map[string]int) (*httptest.Server, *atomic.Int64) {
+	var asked atomic.Int64
+	now := time.Now()
+	row := func(labels map[string]string, total int) map[string]any {
+		var values [][2]any
+		for sec := 900; sec >= 0; sec -= 30 {
+			ts := now.Add(-time.Duration(sec) * time.Second)
+			values = append(values, [2]any{float64(ts.UnixMilli()) / 1000, fmt.Sprint(total * (900 - sec) / 900)})
+		}
+		return map[string]any{"metric": labels, "values": values}
+	}
+	srv := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		asked.Add(1)
+		_ = r.ParseForm()
+		q := r.Form.Get("query")
+		result := []map[string]any{}
+		for _, v := range []string{"blue", "green"} {
+			if !strings.Contains(q, `destination_workload="model-`+v+`"`) {
+				continue
+			}
+			total := 0
+			for code, n := range codes[v] {
+				total += n
+				if strings.HasPrefix(q, "istio_requests_total") {
+					result = append(result, row(map[string]string{"response_code": code}, n))
+				}
+			}
+			if strings.HasPrefix(q, "istio_request_duration_milliseconds_bucket") {
+				result = append(result, row(map[string]string{"le": "1000"}, total-slow[v]), row(map[string]string{"le": "+Inf"}, total))
+			}
+		}
+		body, _ := json.Marshal(map[string]any{"status": "success", "data": map[string]any{"resultType": "matrix", "result": result}})
+		_, _ = w.Write(body)
+	}))
+	t.Cleanup(srv.Close)
+	return srv, &asked
+}
+
+// TestAnalyzeExitCodes: 0 when blue agrees, 1 when degraded or undecided, with the report on stdout
+// (text, or JSON holding decision and versions.blue.requests) and the reason once on stderr. --since
+// an hour ago fills the window at once: one look, no cluster.
+func TestAnalyzeExitCodes(t *testing.T) {
+	since := time.Now().Add(-time.Hour).UTC().Format(time.RFC3339)
+	for _, c := range []struct {
+		name     string
+		codes    map[string]map[string]int
+		slow     map[string]int
+		code     int
+		decision string
+	}{
+		{"equal versions", map[string]map[string]int{"blue": {"200": 20000, "503": 20}, "green": {"200": 20000, "503": 20}},
+			map[string]int{"blue": 40, "green": 40}, ExitOK, "agrees"},
+		{"blue +5 points of 5xx", map[string]map[string]int{"blue": {"200": 9400, "500": 600}, "green": {"200": 9900, "500": 100}},
+			map[string]int{"blue": 10, "green": 10}, ExitFailed, "degraded"},
+		{"too little traffic", map[string]map[string]int{"blue": {"200": 100}, "green": {"200": 100}},
+			map[string]int{}, ExitFailed, "undecided"},
+		{"no series", map[string]map[string]int{}, map[string]int{}, ExitFailed, ""},
+	} {
+		t.Run(c.name, func(t *testing.T) {
+			srv, _ := fakePrometheus(t, c.codes, c.slow)
+			code, stdout, stderr := runCLIEnv(nil, "analyze", "--prometheus-url", srv.URL, "--since", since, "-o", "json")
+			if code != c.code || strings.Count(stderr, "\n") > 1 {
+				t.Fatalf("exit %d, want %d; stderr %q", code, c.code, stderr)
+			}
+			if c.decision == "" {
+				if !strings.Contains(stderr, "no series of istio_requests_total") {
+					t.Errorf("stderr %q", stderr)
+				}
+				return
+			}
+			var r struct {
+				Decision string
+				Versions map[string]struct{ Requests int64 }
+			}
+			if err := json.Unmarshal([]byte(stdout), &r); err != nil {
+				t.Fatalf("%v: %s", err, stdout)
+			}
+			if r.Decision != c.decision || r.Versions["blue"].Requests == 0 {
+				t.Errorf("decision %q, blue requests %d", r.Decision, r.Versions["blue"].Requests)
+			}
+		})
+	}
+	srv, _ := fakePrometheus(t, map[string]map[string]int{"blue": {"200": 9400, "500": 600}, "green": {"200": 9900, "500": 100}}, map[string]int{})
+	code, stdout, stderr := runCLIEnv(nil, "analyze", "--prometheus-url", srv.URL, "--since", since)
+	if code != ExitFailed || !strings.Contains(stdout, "Analysis: blue against green: degraded") || !strings.HasPrefix(stderr, "mlcanary: blue is degraded: errors: blue 6.00%") {
+		t.Errorf("text: exit %d\n%s\n%s", code, stdout, stderr)
+	}
+}
+
+// TestAnalyzeBadInput: every refused input exits 2 with one line naming it, before any query.
+func TestAnalyzeBadInput(t *testing.T) {
+	srv, asked := fakePrometheus(t, nil, nil)
+	for _, c := range []struct {
+		args  []string
+		input string
+	}{
+		{[]string{}, "prometheus-url"},
+		{[]string{"--prometheus-url", "prometheus:9090"}, "prometheus-url"},
+		{[]string{"--prometheus-url", "http://alice:hunter2@prometheus:9090"}, "prometheus-url"},
+		{[]string{"--window", "30s"}, "window"},
+		{[]string{"--interval", "20m"}, "interval"},
+		{[]string{"--interval", "abc"}, "interval"},
+		{[]string{"--latency-slo", "0s"}, "latency-slo"},
+		{[]string{"--max-error-increase", "100"}, "max-error-increase"},
+		{[]string{"--max-slow-increase", "-1"}, "max-slow-increase"},
+		{[]string{"--confidence", "1"}, "confidence"},
+		{[]string{"--since", "yesterday"}, "since"},
+		{[]string{"--prometheus-token-file", "/t", "--prometheus-user", "u", "--prometheus-password-file", "/p"}, "prometheus-token-file"},
+		{[]string{"--prometheus-user", "u"}, "prometheus-password-file"},
+		{[]string{"-o", "yaml"}, "output"},
+		{[]string{"--namespace", "Bad_NS"}, "namespace"},
+		{[]string{"--blue-deployment", "model-green"}, "blue-deployment"},
+	} {
+		args := append([]string{"analyze", "--prometheus-url", srv.URL, "--since", "2026-11-29T12:00:00Z"}, c.args...)
+		if len(c.args) == 0 {
+			args = []string{"analyze", "--since", "2026-11-29T12:00:00Z"}
+		}
+		code, _, stderr := runCLIEnv(nil, args...)
+		if code != ExitInvalid || !oneInputLine.MatchString(stderr) || !strings.HasPrefix(stderr, "mlcanary: invalid "+c.input+" ") {
+			t.Errorf("%v: exit %d, stderr %q", c.args, code, stderr)
+		}
+		if strings.Contains(stderr, "hunter2") {
+			t.Errorf("%v: the password is printed: %q", c.args, stderr)
+		}
+	}
+	if n := asked.Load(); n != 0 {
+		t.Errorf("%d queries sent on bad input", n)
+	}
+}
