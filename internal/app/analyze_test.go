@@ -1,6 +1,7 @@
 package app
 
 import (
+	"context"
 	"encoding/json"
 	"fmt"
 	"net/http"
@@ -142,5 +143,38 @@ func TestAnalyzeBadInput(t *testing.T) {
 	}
 	if n := asked.Load(); n != 0 {
 		t.Errorf("%d queries sent on bad input", n)
+	}
+}
+
+// TestAnalyzeReadsTheSplitsLastChange: without --since, analyze reads when the split last changed
+// from the VirtualService's record on a real API server, and judges from then: the window in its
+// JSON report starts at the recorded change.
+func TestAnalyzeReadsTheSplitsLastChange(t *testing.T) {
+	e := shared.Env(t)
+	e.StartController(t)
+	const ns = "analyze-change"
+	check(t, e.CreateNamespace(context.Background(), ns))
+	kc := e.Kubeconfig(t)
+	if code, _, errs := runCLI(t, kc, "stage", "Blue_0", "-n", ns, "--image="+causeImage, "--timeout=60"); code != ExitOK {
+		t.Fatalf("Blue_0: exit %d: %s", code, errs)
+	}
+	code, out, errs := runCLI(t, kc, "status", "-n", ns, "-o", "json")
+	var st struct{ ChangedAt time.Time }
+	if code != ExitOK || json.Unmarshal([]byte(out), &st) != nil || st.ChangedAt.IsZero() {
+		t.Fatalf("status: exit %d: %s %s", code, out, errs)
+	}
+	// 2,000,000 requests each in 15 minutes: a scrape's worth since the change decides at once.
+	srv, _ := fakePrometheus(t, map[string]map[string]int{"blue": {"200": 2000000}, "green": {"200": 2000000}}, map[string]int{})
+	code, out, errs = runCLI(t, kc, "analyze", "-n", ns, "--prometheus-url", srv.URL, "--window", "1m", "--interval", "1m", "-o", "json")
+	var r struct{ Window struct{ Start time.Time } }
+	if err := json.Unmarshal([]byte(out), &r); err != nil {
+		t.Fatalf("exit %d: %v: %s %s", code, err, out, errs)
+	}
+	if code != ExitOK || !r.Window.Start.Equal(st.ChangedAt) {
+		t.Errorf("exit %d (%s), window starts %s, the split changed at %s", code, errs, r.Window.Start, st.ChangedAt)
+	}
+	code, _, errs = runCLI(t, kc, "analyze", "-n", "analyze-absent", "--prometheus-url", srv.URL)
+	if code != ExitFailed || !strings.HasPrefix(errs, "mlcanary: reading when the split last changed: ") || strings.Count(errs, "\n") != 1 {
+		t.Errorf("a namespace without the VirtualService: exit %d, %q", code, errs)
 	}
 }
