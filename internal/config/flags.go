@@ -93,7 +93,7 @@ func (in *Inputs) AddFlags(fs *pflag.FlagSet) {
 	fs.StringVar(&in.ImageTag, FlagImageTag, "", "image tag (with --image-repo)")
 	fs.StringVar(&in.Timeout, FlagTimeout, d.Timeout.String(), "how long to wait for a rollout, e.g. 10m")
 	fs.StringVar(&in.PodTemplate, FlagPodTemplate, "", "file (- for standard input) holding the Deployment or PodTemplateSpec both versions are deployed from (YAML or JSON)")
-	fs.StringVar(&in.Container, FlagContainer, "", "name of the scoring container in the pod template (default: the only container, else the one named model)")
+	fs.StringVar(&in.Container, FlagContainer, "", "name of the scoring container (gets the image) in the pod template or in a Deployment mlcanary did not create (default: the only container, else the one named model)")
 	fs.StringVar(&in.CapacityCheck, FlagCapacityCheck, string(d.CapacityCheck), "when a version has too few ready replicas for its new share of traffic: auto (enforce, or warn when an autoscaler scales it), off, warn or enforce")
 	BoolVarP(fs, &in.DryRun, FlagDryRun, "", false, "validate every write on the server without persisting it")
 	in.addLockFlags(fs)

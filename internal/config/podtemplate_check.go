@@ -64,26 +64,40 @@ func conflict(source, field, allowed string) *InputError {
 	return &InputError{Input: FlagPodTemplate, Value: source, Allowed: allowed + " (found " + field + ")"}
 }
 
-// scoringContainer is the container mlcanary sets the image of: the one named by --container
-// (want), else the only container, else the one named ContainerName.
+// scoringContainer is the container mlcanary sets the image of in template t (PickContainer with
+// --container want); a template where none can be picked is bad input naming its containers.
 func scoringContainer(t *PodTemplate, want string) (string, error) {
 	var names []string
 	for _, c := range t.Spec.Spec.Containers {
 		names = append(names, c.Name)
 	}
-	switch {
-	case want != "" && slices.Contains(names, want):
-		return want, nil
-	case want != "":
+	if name, ok := PickContainer(names, want); ok {
+		return name, nil
+	}
+	if want != "" {
 		return "", conflict(t.Source, "containers "+strings.Join(names, ", "),
 			fmt.Sprintf("a pod template with a container named %s ({container})", want))
-	case len(names) == 1:
-		return names[0], nil
-	case slices.Contains(names, ContainerName):
-		return ContainerName, nil
 	}
 	return "", conflict(t.Source, "containers "+strings.Join(names, ", "),
 		fmt.Sprintf("one container, or one named %s, or {container} naming the scoring container", ContainerName))
+}
+
+// PickContainer is the rule that names the scoring container — the one mlcanary sets the image of —
+// among a pod's containers (names, in order), for a pod template and for a Deployment mlcanary
+// adopted alike (issue #9): the one --container names (want), else the only container, else the
+// one named ContainerName. ok is false when want names none of them, or when want is empty and
+// several containers, none named ContainerName, are candidates: then no container is picked, so
+// a sidecar never gets the model's image.
+func PickContainer(names []string, want string) (name string, ok bool) {
+	switch {
+	case want != "":
+		return want, slices.Contains(names, want)
+	case len(names) == 1:
+		return names[0], true
+	case slices.Contains(names, ContainerName):
+		return ContainerName, true
+	}
+	return "", false
 }
 
 // validateContainer checks --container: a container name (DNS-1123 label).

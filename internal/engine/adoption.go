@@ -14,8 +14,8 @@ import (
 
 // shapeOf reads what package plan checks of a Deployment before a stage writes anything: who
 // created it (from the live object u's labels), its selector, pod labels and the scoring
-// container's declared ports (from d, u as the typed struct).
-func shapeOf(u *unstructured.Unstructured, d *appsv1.Deployment) plan.Shape {
+// container's (name: scoringContainer's choice) declared ports (from d, u as the typed struct).
+func shapeOf(u *unstructured.Unstructured, d *appsv1.Deployment, name string) plan.Shape {
 	if u == nil || d == nil {
 		return plan.Shape{}
 	}
@@ -26,7 +26,6 @@ func shapeOf(u *unstructured.Unstructured, d *appsv1.Deployment) plan.Shape {
 		}
 		s.Expressions = len(sel.MatchExpressions) > 0
 	}
-	name, _ := scoringContainer(d)
 	for _, c := range d.Spec.Template.Spec.Containers {
 		s.Containers = append(s.Containers, c.Name)
 		if c.Name != name {

@@ -87,14 +87,6 @@ func TestIncompatibleObjectsRefuseBeforeAnyWrite(t *testing.T) {
 		d.apply(t, f)
 		refused(t, f, "Blue_0", imgB, "Service "+f.ns+"/model-svc-green: spec.selector app=model also selects blue's pods (labelled app=model,model_version=blue), so traffic meant for green would reach blue too; add a label that tells the versions apart (e.g. model_version=green)")
 	})
-	t.Run("adopted Deployment with two containers, none named model", func(t *testing.T) {
-		f := newFixture(t)
-		d := newD0()
-		spec := d.Deployment["spec"].(map[string]any)["template"].(map[string]any)["spec"].(map[string]any)
-		spec["containers"] = []any{map[string]any{"name": "scorer", "image": imgA}, map[string]any{"name": "log-shipper", "image": "registry.example.com/fluent-bit:3"}}
-		d.apply(t, f)
-		refused(t, f, "Rollback", "", "Deployment "+f.ns+"/model-green: spec.template.spec.containers are scorer, log-shipper and none is named model, so mlcanary cannot tell which one runs the model; name the scoring container model")
-	})
 	t.Run("immutable selector of mlcanary's Deployment meets another --app", func(t *testing.T) {
 		f := newFixture(t)
 		f.reach(states[6].path) // Blue_100: green imgA, blue imgB with all traffic

@@ -45,7 +45,7 @@ func newExecution(c *Client, cfg *config.Config, live *liveState, p *plan.Plan, 
 	e := &execution{c: c, cfg: cfg, live: live, log: log, res: newResult("stage", cfg), plan: p,
 		images: map[config.Version]string{}, unrouted: map[config.Version]time.Time{}}
 	for _, v := range config.Versions {
-		_, e.images[v] = scoringContainer(live.observed().typed[v])
+		_, e.images[v] = scoringContainer(live.observed().typed[v], cfg.Container)
 	}
 	e.vs = decidedFrom(live.vs)
 	e.seeDecided()

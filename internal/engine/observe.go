@@ -3,6 +3,7 @@ package engine
 import (
 	"context"
 	"fmt"
+	"slices"
 
 	appsv1 "k8s.io/api/apps/v1"
 	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
@@ -203,11 +204,11 @@ func (l *liveState) derive() plan.Live {
 	for _, v := range config.Versions {
 		d, typed := l.deployments[v], read.typed[v]
 		r := kube.DeploymentRollout(typed)
-		container, image := scoringContainer(typed)
+		container, image := scoringContainer(typed, l.cfg.Container)
 		p.Versions[v] = plan.VersionState{
 			Deployed: r.Exists, Ready: r.Done, Image: image, Container: container, TemplateHash: templateHash(typed),
 			Current: r.Exists && l.current(v, d, image, container), Available: r.Available, Wanted: r.Wanted, Reason: r.Reason,
-			Shape: shapeOf(d, typed), Service: serviceOf(l.services[v], l.cfg.Port), Paused: r.Exists && typed.Spec.Paused,
+			Shape: shapeOf(d, typed, container), Service: serviceOf(l.services[v], l.cfg.Port), Paused: r.Exists && typed.Spec.Paused,
 			DeploymentManager: ownership.ManagerOf(d), ServiceManager: ownership.ManagerOf(l.services[v]),
 		}
 		p.Versions[v] = dyingVersion(p.Versions[v], d, l.services[v])
@@ -224,23 +225,36 @@ func (l *liveState) current(v config.Version, d *unstructured.Unstructured, imag
 	return err == nil && upToDate(desired, d)
 }
 
-// scoringContainer returns the name and image of the scoring container: the one a Deployment
-// rendered from a pod template records (config.ContainerAnnotation), else the one named "model",
-// else the first.
-func scoringContainer(d *appsv1.Deployment) (name, image string) {
+// scoringContainer returns the name and image of d's scoring container: the one a Deployment
+// rendered from a pod template records (config.ContainerAnnotation), else config.PickContainer's
+// choice with --container want (that container, else the only one, else the one named "model"),
+// else the same without want. When no container can be picked (several, none named "model") the
+// name is "" — package plan refuses to write such a Deployment (it would not know which container
+// runs the model) — and the image is the first container's, for display only.
+func scoringContainer(d *appsv1.Deployment, want string) (name, image string) {
 	if d == nil {
 		return "", ""
 	}
-	recorded := d.Annotations[config.ContainerAnnotation]
-	for i, c := range d.Spec.Template.Spec.Containers {
-		if c.Name == recorded {
-			return c.Name, c.Image
-		}
-		if i == 0 || c.Name == config.ContainerName {
-			name, image = c.Name, c.Image
+	containers := d.Spec.Template.Spec.Containers
+	names := make([]string, len(containers))
+	for i, c := range containers {
+		names[i] = c.Name
+	}
+	picked, ok := d.Annotations[config.ContainerAnnotation], false
+	if picked == "" || !slices.Contains(names, picked) {
+		if picked, ok = config.PickContainer(names, want); !ok {
+			picked, ok = config.PickContainer(names, "")
 		}
 	}
-	return name, image
+	for _, c := range containers {
+		if c.Name == picked {
+			return c.Name, c.Image
+		}
+	}
+	if len(containers) > 0 {
+		return "", containers[0].Image
+	}
+	return "", ""
 }
 
 // templateHash is the pod template hash d records (config.TemplateHashAnnotation; "" for none).

@@ -63,7 +63,7 @@ func statusResult(cfg *config.Config, l *liveState) *summary.Result {
 	view := liveView{routing: read.routing, deployed: map[config.Version]bool{}, images: map[config.Version]string{}}
 	for _, v := range config.Versions {
 		view.deployed[v] = l.deployments[v] != nil
-		_, view.images[v] = scoringContainer(read.typed[v])
+		_, view.images[v] = scoringContainer(read.typed[v], cfg.Container)
 	}
 	derived, agrees := derivedStage(view)
 	r.Stage = derived

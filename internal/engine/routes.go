@@ -120,7 +120,7 @@ func (e *execution) routable(ctx context.Context, r routing.Routing) error {
 		if ro := kube.DeploymentRollout(typed); !ro.Done {
 			return fmt.Errorf("%s is not ready any more (%s), so no route goes to it; run the stage again", v, ro.Reason)
 		}
-		if _, img := scoringContainer(typed); img != e.images[v] {
+		if _, img := scoringContainer(typed, e.cfg.Container); img != e.images[v] {
 			return changed("%s runs %s now, not %s as when this stage decided: someone changed Deployment %s/%s while this stage ran; run the stage again to decide from the new state",
 				v, img, e.images[v], e.cfg.Namespace, e.cfg.Objects[v].Deployment)
 		}

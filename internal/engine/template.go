@@ -37,7 +37,7 @@ func (l *liveState) liveTemplate(v config.Version) *config.PodTemplate {
 	if d == nil || d.Annotations[config.TemplateHashAnnotation] == "" {
 		return nil
 	}
-	name, _ := scoringContainer(d)
+	name, _ := scoringContainer(d, l.cfg.Container)
 	return &config.PodTemplate{Source: "Deployment " + d.Namespace + "/" + d.Name, Spec: *d.Spec.Template.DeepCopy(),
 		Container: name, Hash: d.Annotations[config.TemplateHashAnnotation]}
 }

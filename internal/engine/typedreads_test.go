@@ -47,16 +47,18 @@ spec:
 		PodLabels: map[string]string{"app": "scoring", "tier": "web"}, Containers: []string{"proxy", "model"},
 		Ports: []int32{5001, 9090}, PortNames: []string{"http"}}
 	typed := typedDeployment(d)
-	if got := shapeOf(d, typed); !reflect.DeepEqual(got, want) {
+	if got := shapeOf(d, typed, "model"); !reflect.DeepEqual(got, want) {
 		t.Errorf("shapeOf:\n got %+v\nwant %+v", got, want)
 	}
-	if name, image := scoringContainer(typed); name != "model" || image != "registry/model:1" {
-		t.Errorf("scoringContainer = %s, %s; want model, registry/model:1", name, image)
+	for want, pick := range map[string]struct{ name, image string }{"": {"model", "registry/model:1"}, "proxy": {"proxy", "envoy"}, "absent": {"model", "registry/model:1"}} {
+		if name, image := scoringContainer(typed, want); name != pick.name || image != pick.image {
+			t.Errorf("scoringContainer(--container %q) = %s, %s; want %s, %s", want, name, image, pick.name, pick.image)
+		}
 	}
 	if got := replicasOf(typed); got != 3 {
 		t.Errorf("replicasOf = %d, want 3", got)
 	}
-	if got := shapeOf(nil, typedDeployment(nil)); !reflect.DeepEqual(got, plan.Shape{}) {
+	if got := shapeOf(nil, typedDeployment(nil), ""); !reflect.DeepEqual(got, plan.Shape{}) {
 		t.Errorf("shapeOf(nil) = %+v, want the zero Shape", got)
 	}
 	if replicasOf(nil) != 0 {

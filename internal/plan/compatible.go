@@ -92,9 +92,10 @@ func (b *builder) compatibleVersion(v config.Version) error {
 		return b.refuse("%s: spec.selector is %s, but this stage writes it with pods labelled %s (--app %s) and a Deployment's selector cannot be changed; delete the Deployment so that mlcanary creates it again, or run with the --app it was created with",
 			deployment, labelText(st.Shape.Selector), labelText(want), cfg.App)
 	}
-	if st.Deployed && st.Shape.Adopted && len(st.Shape.Containers) > 1 && !slices.Contains(st.Shape.Containers, config.ContainerName) {
-		return b.refuse("%s: spec.template.spec.containers are %s and none is named %s, so mlcanary cannot tell which one runs the model; name the scoring container %s",
-			deployment, strings.Join(st.Shape.Containers, ", "), config.ContainerName, config.ContainerName)
+	if st.Deployed && st.Shape.Adopted && b.deploys(v) {
+		if err := b.adoptedContainer(deployment, st.Shape.Containers); err != nil {
+			return err
+		}
 	}
 	pods, hasPods := b.pods(v)
 	svc := st.Service
@@ -129,6 +130,22 @@ func (b *builder) compatibleVersion(v config.Version) error {
 			service, labelText(selector), v.Other(), labelText(other), v, v.Other(), config.VersionLabel, v)
 	}
 	return b.listens(v, deployment, service, target)
+}
+
+// adoptedContainer requires the scoring container of a Deployment mlcanary adopted (one it
+// writes only that container's image on) to be known by config.PickContainer's rule, the rule of a
+// pod template: --container names one of its containers, or it has one container, or one named
+// "model". Otherwise the image could go to a sidecar: bad input on --container (exit 2), naming
+// the Deployment's containers, before anything is written.
+func (b *builder) adoptedContainer(deployment string, containers []string) error {
+	if _, ok := config.PickContainer(containers, b.cfg.Container); ok {
+		return nil
+	}
+	allowed := fmt.Sprintf("the name of the container that runs the model in %s, which mlcanary did not create and whose image is all it changes: one of %s", deployment, strings.Join(containers, ", "))
+	if b.cfg.Container == "" {
+		allowed += fmt.Sprintf(" (it has several containers and none is named %s)", config.ContainerName)
+	}
+	return &config.InputError{Input: config.FlagContainer, Value: b.cfg.Container, Allowed: allowed}
 }
 
 // listens checks that v's scoring container accepts what its Service sends to target.
