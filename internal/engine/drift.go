@@ -19,11 +19,25 @@ import (
 // that fails half-way never leaves its own name recorded.
 const InProgressAnnotation = "mlcanary.io/in-progress"
 
-// liveView is what status derives the stage from: the routes and which versions run which image.
+// liveView is what status derives the stage from: the routes and which versions run which image
+// and which pod template (config.TemplateHashAnnotation; "" for none), and which Deployments
+// mlcanary adopted (they keep their own pod spec, so carry no template hash).
 type liveView struct {
-	routing  routing.Routing
-	deployed map[config.Version]bool
-	images   map[config.Version]string
+	routing   routing.Routing
+	deployed  map[config.Version]bool
+	images    map[config.Version]string
+	templates map[config.Version]string
+	adopted   map[config.Version]bool
+}
+
+// runsBlues reports whether green runs what blue runs — Blue_Green's end state: blue's image and,
+// for a green mlcanary created, blue's pod template (the hash Blue_Green copies with it; issue #9).
+// An adopted green keeps its own pod spec (Blue_Green sets only its image), so only its image counts.
+func (v liveView) runsBlues() bool {
+	if v.images[config.Green] != v.images[config.Blue] {
+		return false
+	}
+	return v.adopted[config.Green] || v.templates[config.Green] == v.templates[config.Blue]
 }
 
 // derivedStage names the stage the live state is the end state of, from the default route's
@@ -39,6 +53,7 @@ type liveView struct {
 //	both, green 100%, both header routes      → Blue_0
 //	both, blue N% (1..99), both header routes → Blue_N
 //	both, blue 100%, both header routes       → Blue_100, or Blue_Green when green runs blue's image
+//	                                            and pod template (runsBlues)
 //
 // Anything else is "unknown" with what was found.
 func derivedStage(v liveView) (name string, agrees func(recorded string) bool) {
@@ -76,7 +91,7 @@ func derivedStage(v liveView) (name string, agrees func(recorded string) bool) {
 		case wb < 100:
 			n := "Blue_" + strconv.Itoa(wb)
 			return n, only(n)
-		case v.images[config.Green] == v.images[config.Blue]:
+		case v.runsBlues():
 			return "Blue_Green", only("Blue_Green", "Blue_100")
 		}
 		return "Blue_100", only("Blue_100")

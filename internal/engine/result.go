@@ -9,6 +9,7 @@ import (
 
 	"github.com/mlcanary/mlcanary/internal/config"
 	"github.com/mlcanary/mlcanary/internal/kube"
+	"github.com/mlcanary/mlcanary/internal/ownership"
 	"github.com/mlcanary/mlcanary/internal/routing"
 	"github.com/mlcanary/mlcanary/internal/summary"
 )
@@ -60,10 +61,13 @@ func setRouting(r *summary.Result, cfg *config.Config, routing routing.Routing) 
 func statusResult(cfg *config.Config, l *liveState) *summary.Result {
 	r := newResult("status", cfg)
 	read := l.observed()
-	view := liveView{routing: read.routing, deployed: map[config.Version]bool{}, images: map[config.Version]string{}}
+	view := liveView{routing: read.routing, deployed: map[config.Version]bool{}, images: map[config.Version]string{},
+		templates: map[config.Version]string{}, adopted: map[config.Version]bool{}}
 	for _, v := range config.Versions {
 		view.deployed[v] = l.deployments[v] != nil
 		_, view.images[v] = scoringContainer(read.typed[v], cfg.Container)
+		view.templates[v] = templateHash(read.typed[v])
+		view.adopted[v] = l.deployments[v] != nil && ownership.Adopted(l.deployments[v])
 	}
 	derived, agrees := derivedStage(view)
 	r.Stage = derived

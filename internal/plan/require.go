@@ -19,10 +19,16 @@ func (b *builder) needReadyBlue(establishedBy string) error {
 
 // sameTemplate requires v to run the pod template given (--pod-template), when one was given: the
 // template, not only the image, is what this release deployed (issue #9). Versions compare by the
-// hash recorded on their Deployment (config.TemplateHashAnnotation).
+// hash recorded on their Deployment (config.TemplateHashAnnotation). A Deployment mlcanary adopted
+// keeps its owner's pod spec (mlcanary sets only its image), so it is not compared; a note says
+// the template is not applied to it.
 func (b *builder) sameTemplate(v config.Version, establishedBy string) error {
 	t := b.cfg.Template
 	if t == nil {
+		return nil
+	}
+	if st := b.state(v); st.Deployed && st.Shape.Adopted {
+		b.note("%s (Deployment %s/%s) was not created by mlcanary and keeps its own pod spec: %s is not applied to it, only the image", v, b.cfg.Namespace, b.cfg.Objects[v].Deployment, t.Source)
 		return nil
 	}
 	if have := b.state(v).TemplateHash; have != t.Hash {

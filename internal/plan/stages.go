@@ -85,7 +85,8 @@ func (b *builder) toGreen() error {
 		if b.cfg.Image != "" && green.Image != b.cfg.Image {
 			return b.refuse("green runs %s, not the requested %s; Blue_0 through Blue_Green release a new image", green.Image, b.cfg.Image)
 		}
-		if blue.Deployed && green.TemplateHash != blue.TemplateHash {
+		// An adopted green keeps its own pod spec (Blue_Green sets only its image): no template to compare.
+		if blue.Deployed && !green.Shape.Adopted && green.TemplateHash != blue.TemplateHash {
 			return b.refuse("green runs %s but blue runs %s, so removing blue would drop the new pod template; Blue_Green puts blue's whole pod template on green", templateName(green.TemplateHash), templateName(blue.TemplateHash))
 		}
 		if err := b.sameTemplate(config.Green, "Blue_0 through Blue_Green release a new pod template"); err != nil {
