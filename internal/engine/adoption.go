@@ -31,6 +31,7 @@ func shapeOf(u *unstructured.Unstructured, d *appsv1.Deployment, name string) pl
 		if c.Name != name {
 			continue
 		}
+		s.Probe = c.ReadinessProbe != nil
 		for _, p := range c.Ports {
 			if p.ContainerPort != 0 {
 				s.Ports = append(s.Ports, p.ContainerPort)

@@ -136,10 +136,11 @@ func (e *execution) step(ctx context.Context, s plan.Step) error {
 	return fmt.Errorf("unknown step %q", s.Action)
 }
 
-// deploymentDetail is the change line's detail for step s's Deployment d: its image and, when d's
-// scoring container carries the readiness probe mlcanary adds, that probe ("image X, readiness probe
-// GET / on port 5001 added to container model"). An adopted Deployment gets only its image
-// (ownership.Adopt), so its line names only that.
+// deploymentDetail is the change line's detail for step s's Deployment d: its image, its pod
+// template's hash, and what the readiness rule did to the template's scoring container
+// (render.ReadinessNote: "readiness probe GET / on port 5001 added to container model", "readiness
+// probe of deploy/model.yaml kept on container model", or none with --readiness-path none). An
+// adopted Deployment gets only its image (ownership.Adopt), so its line names only that.
 func (e *execution) deploymentDetail(s plan.Step, d *appsv1.Deployment) string {
 	detail := "image " + s.Image
 	if ownership.Adopted(e.live.deployments[s.Version]) {
@@ -148,14 +149,8 @@ func (e *execution) deploymentDetail(s plan.Step, d *appsv1.Deployment) string {
 	if h := d.Annotations[config.TemplateHashAnnotation]; h != "" {
 		detail += ", pod template " + h
 	}
-	container := s.Container
-	if c := d.Annotations[config.ContainerAnnotation]; c != "" {
-		container = c // a pod template's scoring container
-	}
-	if container == "" {
-		container = config.ContainerName
-	}
-	if note := render.ReadinessNote(d.Spec.Template.Spec, container, e.cfg.ReadinessPath, e.cfg.Port); note != "" {
+	t := e.live.template(s.Version, s.Container)
+	if note := render.ReadinessNote(t.Spec.Spec, t.Source, t.Container, e.cfg.ReadinessPath, e.cfg.Port); note != "" {
 		detail += ", " + note
 	}
 	return detail

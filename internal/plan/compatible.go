@@ -39,6 +39,8 @@ type Shape struct {
 	Containers []string
 	Ports      []int32
 	PortNames  []string
+	// Probe is true when the scoring container has a readiness probe.
+	Probe bool
 }
 
 // compatible refuses the plan, before anything is written, when an object one of its steps touches
@@ -96,6 +98,7 @@ func (b *builder) compatibleVersion(v config.Version) error {
 		if err := b.adoptedContainer(deployment, st.Shape.Containers); err != nil {
 			return err
 		}
+		b.adoptedReadiness(v, deployment)
 	}
 	pods, hasPods := b.pods(v)
 	svc := st.Service
@@ -146,6 +149,20 @@ func (b *builder) adoptedContainer(deployment string, containers []string) error
 		allowed += fmt.Sprintf(" (it has several containers and none is named %s)", config.ContainerName)
 	}
 	return &config.InputError{Input: config.FlagContainer, Value: b.cfg.Container, Allowed: allowed}
+}
+
+// adoptedReadiness notes, when a stage writes the image of an adopted Deployment whose scoring
+// container has no readiness probe, that Kubernetes will count its pods ready while their model
+// loads. mlcanary adds no probe to a Deployment it did not create (its owner's next apply would
+// remove it, and a probe on a path the image does not serve would keep every pod out of its
+// Service); --readiness-path none says the user knows, so it is quiet then.
+func (b *builder) adoptedReadiness(v config.Version, deployment string) {
+	st := b.state(v)
+	if st.Shape.Probe || b.cfg.ReadinessPath == config.ReadinessNone {
+		return
+	}
+	b.note("%s was not created by mlcanary and its container %s has no readiness probe, so Kubernetes counts its pods ready as soon as they start and %s may get requests while its model loads; mlcanary adds no probe to a Deployment it did not create: add a readiness probe (e.g. GET %s on port %d) to it where it is defined",
+		deployment, st.Container, v, b.cfg.ReadinessPath, b.cfg.Port)
 }
 
 // listens checks that v's scoring container accepts what its Service sends to target.

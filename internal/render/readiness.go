@@ -4,7 +4,6 @@ import (
 	"fmt"
 
 	corev1 "k8s.io/api/core/v1"
-	"k8s.io/apimachinery/pkg/api/equality"
 	"k8s.io/apimachinery/pkg/util/intstr"
 
 	"github.com/mlcanary/mlcanary/internal/config"
@@ -74,18 +73,32 @@ func WithReadinessProbe(spec corev1.PodSpec, container, path string, port int32)
 	return out, nil
 }
 
-// ReadinessNote says, for a change line or the plan, that container of spec carries the probe
-// mlcanary adds for path and port — "readiness probe GET / on port 5001 added to container model" —
-// and is "" when it carries another probe (the template's own), none, or the container is absent.
-// A template probe identical, field for field, to the one mlcanary adds reads the same.
-func ReadinessNote(spec corev1.PodSpec, container, path string, port int32) string {
-	if path == config.ReadinessNone || path == "" {
-		return ""
+// ReadinessNote says, for a change line or the plan, what the readiness rule did to container of
+// the pod template spec a Deployment is rendered from (the template as given, before
+// WithReadinessProbe), one of:
+//
+//	readiness probe GET / on port 5001 added to container model
+//	readiness probe of deploy/model.yaml kept on container model         (its own; source names it)
+//	no readiness probe on container model (--readiness-path none)
+//
+// and "" when spec has no container of that name. A template's own probe is "kept" even when it is
+// field for field the one mlcanary would add: the note says what was done, not what it looks like.
+// source is where the template came from (a file as typed, or "Deployment ns/name" for the
+// pod template Blue_Green copies from blue); "" reads "the template".
+func ReadinessNote(spec corev1.PodSpec, source, container, path string, port int32) string {
+	if source == "" {
+		source = "the template"
 	}
 	for _, c := range spec.Containers {
-		if c.Name == container && c.ReadinessProbe != nil && equality.Semantic.DeepEqual(c.ReadinessProbe, ReadinessProbe(path, port)) {
-			return fmt.Sprintf("readiness probe GET %s on port %d added to container %s", path, port, container)
+		switch {
+		case c.Name != container:
+			continue
+		case c.ReadinessProbe != nil:
+			return fmt.Sprintf("readiness probe of %s kept on container %s", source, container)
+		case path == config.ReadinessNone || path == "":
+			return fmt.Sprintf("no readiness probe on container %s (--readiness-path none)", container)
 		}
+		return fmt.Sprintf("readiness probe GET %s on port %d added to container %s", path, port, container)
 	}
 	return ""
 }

@@ -72,9 +72,18 @@ func TestWithReadinessProbe(t *testing.T) {
 			if !equality.Semantic.DeepEqual(got, tc.want) {
 				t.Fatalf("probe = %+v, want %+v", got, tc.want)
 			}
-			note := ReadinessNote(out, tc.container, tc.path, 5001)
-			if (note != "") != tc.added {
-				t.Fatalf("ReadinessNote = %q, want a note: %v", note, tc.added)
+			note := ReadinessNote(tc.spec, "deploy/model.yaml", tc.container, tc.path, 5001)
+			want := map[bool]string{true: " added to container ", false: ""}[tc.added]
+			switch {
+			case tc.container == "scorer":
+				want = ""
+			case !tc.added && tc.want != nil:
+				want = "readiness probe of deploy/model.yaml kept on container model"
+			case !tc.added:
+				want = "no readiness probe on container model (--readiness-path none)"
+			}
+			if want == "" && note != "" || want != "" && !strings.Contains(note, want) || tc.added && strings.Contains(note, "kept") {
+				t.Fatalf("ReadinessNote = %q, want %q", note, want)
 			}
 		})
 	}
@@ -99,12 +108,13 @@ func TestReadinessProbeSetsEveryDefaultedField(t *testing.T) {
 func TestReadinessGolden(t *testing.T) {
 	var b strings.Builder
 	for _, path := range []string{"/", "/health/ready"} {
-		out, _ := WithReadinessProbe(podSpec(corev1.Container{Name: "model", Image: "registry.example/model:42"}), "model", path, 5001)
+		in := podSpec(corev1.Container{Name: "model", Image: "registry.example/model:42"})
+		out, _ := WithReadinessProbe(in, "model", path, 5001)
 		data, err := yaml.Marshal(out)
 		if err != nil {
 			t.Fatal(err)
 		}
-		b.WriteString("---\n# --readiness-path " + path + ": " + ReadinessNote(out, "model", path, 5001) + "\n" + string(data))
+		b.WriteString("---\n# --readiness-path " + path + ": " + ReadinessNote(in, "", "model", path, 5001) + "\n" + string(data))
 	}
 	golden.Assert(t, "readiness.yaml.golden", b.String())
 }
