@@ -123,7 +123,8 @@ type WaitOptions struct {
 	// Interval is the longest time between polls (default 2s); the first polls come sooner (a
 	// quarter of it, doubling), so a rollout that finishes or fails quickly is noticed quickly.
 	Interval time.Duration
-	// Progress is how often a progress line is logged (default 10s).
+	// Progress is how often an unchanged progress line is repeated (default 10s); a line that says
+	// something new (another reason, pods in another state) is logged when it is seen.
 	Progress time.Duration
 	Log      func(format string, args ...any)
 }
@@ -192,6 +193,7 @@ func (c *Client) WaitRollout(ctx context.Context, ns, name string, o WaitOptions
 	}
 	start := time.Now()
 	deadline, lastLog := start.Add(o.Timeout), start.Add(-o.Progress)
+	var said progressLine
 	ctx, cancel := context.WithDeadline(ctx, deadline.Add(o.Interval+time.Second))
 	defer cancel()
 	watching := &changes{c: c, ns: ns, name: name}
@@ -232,13 +234,11 @@ func (c *Client) WaitRollout(ctx context.Context, ns, name string, o WaitOptions
 		if now.After(deadline) {
 			return &RolloutTimeout{Namespace: ns, Name: name, Timeout: o.Timeout, Reason: r.Reason, Pods: c.PodProblems(ctx, d)}
 		}
-		if o.Log != nil && now.Sub(lastLog) >= o.Progress {
-			pods := ""
-			if now.Sub(start) >= o.Progress { // at the start, pods are only being created
-				pods = podLines(c.PodProblems(ctx, d))
+		if o.Log != nil {
+			if line := said.next(ctx, c, d, r, now, o.Interval); line != said.last || now.Sub(lastLog) >= o.Progress {
+				o.Log("waiting for Deployment %s/%s: %s (%s of %s)", ns, name, line, now.Sub(start).Round(time.Second), o.Timeout)
+				lastLog, said.last = now, line
 			}
-			o.Log("waiting for Deployment %s/%s: %s%s (%s of %s)", ns, name, r.Reason, pods, now.Sub(start).Round(time.Second), o.Timeout)
-			lastLog = now
 		}
 		rv := ""
 		if d != nil {
@@ -255,6 +255,33 @@ func (c *Client) WaitRollout(ctx context.Context, ns, name string, o WaitOptions
 		case <-time.After(min(interval, time.Until(deadline)+time.Millisecond)):
 		}
 	}
+}
+
+// progressLine is what WaitRollout's progress says about a rollout: its reason and, once the
+// Deployment has pods of its current generation, why they are not ready (PodProblems: a container
+// waiting for its image, crashing, or running but not ready by its readiness probe — a model still
+// loading). So the wait for a loading model is said when it starts, not after the first Progress
+// interval (issue #9: the readiness wait must be seen). The pods are listed at most once per
+// max(interval, 1s), and only while the controller reports updated replicas of the generation it
+// observed: a rollout that is done at once, or not yet observed, lists none.
+type progressLine struct {
+	last   string    // the line last logged
+	pods   []string  // the pods' problems, as last listed
+	listed time.Time // when they were
+}
+
+func (p *progressLine) next(ctx context.Context, c *Client, d *unstructured.Unstructured, r Rollout, now time.Time, interval time.Duration) string {
+	var updated int64
+	if d != nil {
+		updated, _, _ = unstructured.NestedInt64(d.Object, "status", "updatedReplicas")
+	}
+	switch {
+	case r.Unobserved || updated == 0:
+		p.pods = nil
+	case now.Sub(p.listed) >= max(interval, time.Second):
+		p.pods, p.listed = c.PodProblems(ctx, d), now
+	}
+	return r.Reason + podLines(p.pods)
 }
 
 // busyWait is how long to wait before polling again after err: the server's Retry-After when it
