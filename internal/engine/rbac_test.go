@@ -122,7 +122,9 @@ func documentedRole(t *testing.T, f *fixture) *rest.Config {
 			map[string]any{"apiGroups": []any{"coordination.k8s.io"}, "resources": []any{"leases"}, "verbs": []any{"get", "create", "update", "delete"}},
 			// Autoscalers: list to find them, create and patch (server-side apply) for blue's copy and
 			// Blue_Green's hand-over, delete to remove blue's copy (README, "Autoscaling").
-			map[string]any{"apiGroups": []any{"autoscaling"}, "resources": []any{"horizontalpodautoscalers"}, "verbs": []any{"list", "create", "patch", "delete"}}}}
+			map[string]any{"apiGroups": []any{"autoscaling"}, "resources": []any{"horizontalpodautoscalers"}, "verbs": []any{"list", "create", "patch", "delete"}},
+			// KEDA's ScaledObjects, "the same verbs" (README, "Command line"): blue's copy of green's.
+			map[string]any{"apiGroups": []any{"keda.sh"}, "resources": []any{"scaledobjects"}, "verbs": []any{"list", "create", "patch", "delete"}}}}
 	binding := map[string]any{"apiVersion": "rbac.authorization.k8s.io/v1", "kind": "RoleBinding",
 		"metadata": map[string]any{"name": "mlcanary", "namespace": f.ns},
 		"roleRef":  map[string]any{"apiGroup": "rbac.authorization.k8s.io", "kind": "Role", "name": "mlcanary"},

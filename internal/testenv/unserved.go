@@ -1,0 +1,42 @@
+package testenv
+
+import (
+	"net/http"
+	"net/http/httptest"
+	"net/http/httputil"
+	"net/url"
+	"strings"
+	"testing"
+
+	"k8s.io/client-go/rest"
+)
+
+// WithoutGroup serves the API server, as admin, through a TLS proxy that makes API group group
+// look not installed: every request under /apis/GROUP/ is sent to a group no CRD defines
+// (GROUP.unserved.invalid), so the real API server answers it exactly as it answers a request
+// for a resource whose CRD is not installed (404 Not Found). A test can then run a path that
+// depends on a CRD being absent (KEDA's ScaledObjects) on the shared API server, where another
+// test may have installed that CRD. The returned config reaches the proxy.
+func (e *Env) WithoutGroup(t testing.TB, group string) *rest.Config {
+	t.Helper()
+	upstream, err := url.Parse(e.Config.Host)
+	if err != nil {
+		t.Fatal(err)
+	}
+	transport, err := rest.TransportFor(e.Config)
+	if err != nil {
+		t.Fatal(err)
+	}
+	proxy := httputil.NewSingleHostReverseProxy(upstream)
+	proxy.Transport = transport
+	prefix := "/apis/" + group + "/"
+	srv := httptest.NewTLSServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		if rest, ok := strings.CutPrefix(r.URL.Path, prefix); ok {
+			r.URL.Path = "/apis/" + group + ".unserved.invalid/" + rest
+			r.URL.RawPath = ""
+		}
+		proxy.ServeHTTP(w, r)
+	}))
+	t.Cleanup(srv.Close)
+	return &rest.Config{Host: srv.URL, TLSClientConfig: rest.TLSClientConfig{CAData: certPEM(srv)}}
+}
