@@ -3,8 +3,13 @@
 // gateway Service's load-balancer address. It knows the gateways of open-source Istio
 // (`istio=ingressgateway` in istio-system), of Istio's gateway Helm chart (`istio=ingress`, e.g. in
 // istio-ingress) and of AKS's managed Istio add-on (`istio=aks-istio-ingressgateway-external` or
-// `-internal` in aks-istio-ingress, Microsoft's "Deploy ingress gateways for the Istio add-on"),
-// whose gateways the documented default `istio=ingressgateway` does not select.
+// `-internal` in aks-istio-ingress, Microsoft's "Deploy ingress gateways for the Istio add-on",
+// https://learn.microsoft.com/azure/aks/istio-deploy-ingress: "the selector used in the Gateway
+// object points to istio: aks-istio-ingressgateway-external, which can be found as label on the
+// service"), whose gateways the documented default `istio=ingressgateway` does not select. The
+// add-on injects sidecars into namespaces labelled istio.io/rev=asm-1-NN only
+// (https://learn.microsoft.com/azure/aks/istio-deploy-addon); its gateway Services need not carry
+// that label (Injection then accepts any revision and names where to read it).
 //
 // Choose and Injection are pure; Find is the one seam to the cluster (one label-selected list).
 package ingress

@@ -100,6 +100,18 @@ func TestMeshOf(t *testing.T) {
 	if m := MeshOf([]Gateway{oss}, "istio=ingressgateway"); m.AddOn {
 		t.Errorf("open-source: %+v", m)
 	}
+	// Microsoft's docs show no istio.io/rev label on the add-on's gateway Services (one Service
+	// serves every revision's gateway Deployment during a canary upgrade): the add-on is still known,
+	// and no revision is assumed, so any istio.io/rev on the namespace is accepted.
+	unlabelled := external
+	unlabelled.Revision = ""
+	m := MeshOf([]Gateway{unlabelled}, "istio=aks-istio-ingressgateway-external")
+	if !m.AddOn || len(m.Revisions) != 0 {
+		t.Errorf("add-on Service without istio.io/rev: %+v", m)
+	}
+	if w := Injection("ml", map[string]string{"istio.io/rev": "asm-1-27"}, m); w != "" {
+		t.Errorf("add-on Service without istio.io/rev, namespace asm-1-27: %q", w)
+	}
 }
 
 // TestURL: the load-balancer address and the port of the Gateway server, or why there is none.
