@@ -3,6 +3,7 @@ package engine
 import (
 	"context"
 	"fmt"
+	"slices"
 	"time"
 
 	"k8s.io/apimachinery/pkg/apis/meta/v1/unstructured"
@@ -23,7 +24,7 @@ func (e *execution) finish() {
 	r, p := e.res, e.plan
 	setRouting(r, e.cfg, p.Final)
 	r.Images = summary.Images{Green: p.Images[config.Green], Blue: p.Images[config.Blue]}
-	r.Notes = p.Notes
+	r.Notes = append(slices.Clone(p.Notes), r.Notes...) // the plan's, then those its steps added
 	if e.cfg.DryRun {
 		st := e.live.facts()
 		r.Ready = summary.Ready{Green: st.Versions[config.Green].Ready, Blue: st.Versions[config.Blue].Ready}
