@@ -240,10 +240,11 @@ func scoringContainer(d *appsv1.Deployment, want string) (name, image string) {
 	for i, c := range containers {
 		names[i] = c.Name
 	}
-	picked, ok := d.Annotations[config.ContainerAnnotation], false
+	picked := d.Annotations[config.ContainerAnnotation]
 	if picked == "" || !slices.Contains(names, picked) {
+		var ok bool
 		if picked, ok = config.PickContainer(names, want); !ok {
-			picked, ok = config.PickContainer(names, "")
+			picked, _ = config.PickContainer(names, "") // "" when several and none named model
 		}
 	}
 	for _, c := range containers {
