@@ -155,6 +155,13 @@ func report(out io.Writer, o Options, times map[string][]time.Duration, counts m
 	say(out, "  helm upgrade / mlcanary stage    %5.1f×  (goal ≥ %.0f×: %s)\n", helm, goalHelm, verdict(helm >= goalHelm))
 	say(out, "  crowded / empty namespace        %5.2f×  (goal ≤ %.1f×: %s; crowded: %d each of unrelated Deployments, Services, VirtualServices)\n",
 		scale, goalScale, verdict(scale <= goalScale), o.Unrelated)
+	for _, r := range []string{runStage, stageRerun} {
+		say(out, "\n%s sent, in order, through the counting proxy (time from the process's start):\n", r)
+		for _, line := range counts[r].sent {
+			say(out, "  %s\n", line)
+		}
+		say(out, "  %+6.1f ms  exit\n", float64(counts[r].took.Microseconds())/1000)
+	}
 	say(out, "\nrollout wait (first Blue_0), Deployment ready → stage done: median %s, min %s, max %s\n",
 		ms(median(delays)), ms(slices.Min(delays)), ms(slices.Max(delays)))
 }

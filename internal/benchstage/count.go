@@ -23,8 +23,14 @@ import (
 // stageRerun is mlcanary's stage run again once it holds (counted, not timed).
 const stageRerun = "mlcanary stage, re-run (holds)"
 
-// requestCount is what one run sent: reads (GET, watches included) and writes.
-type requestCount struct{ reads, writes int }
+// requestCount is what one run sent: reads (GET, watches included) and writes, and each request
+// as "+MS METHOD path?query" in the order they reached the proxy, MS counted from the run's start;
+// took is the whole run, to its process's exit.
+type requestCount struct {
+	reads, writes int
+	sent          []string
+	took          time.Duration
+}
 
 func (c requestCount) String() string {
 	return fmt.Sprintf("%d (%d + %d)", c.reads+c.writes, c.reads, c.writes)
@@ -32,15 +38,17 @@ func (c requestCount) String() string {
 
 // counter counts the requests passing the proxy.
 type counter struct {
-	mu sync.Mutex
-	n  requestCount
+	mu    sync.Mutex
+	n     requestCount
+	start time.Time // of the run counted
 }
 
+// take returns what was counted since the last take and starts counting anew from now.
 func (c *counter) take() requestCount {
 	c.mu.Lock()
 	defer c.mu.Unlock()
 	n := c.n
-	c.n = requestCount{}
+	c.n, c.start = requestCount{}, time.Now()
 	return n
 }
 
@@ -66,6 +74,11 @@ func (b *bench) countingProxy() (*counter, string, error) {
 		} else {
 			c.n.writes++
 		}
+		line := fmt.Sprintf("%+6.1f ms  %s %s", float64(time.Since(c.start).Microseconds())/1000, r.Method, r.URL.Path)
+		if r.URL.RawQuery != "" {
+			line += "?" + r.URL.RawQuery
+		}
+		c.n.sent = append(c.n.sent, line)
 		c.mu.Unlock()
 		r.Header.Del("Authorization") // the clients' placeholder token: the proxy authenticates
 		proxy.ServeHTTP(w, r)
@@ -85,15 +98,22 @@ func (b *bench) count(ctx context.Context) (map[string]requestCount, error) {
 			return nil, err
 		}
 		b.counter.take()
-		if _, err := b.run(ctx, r, 40, &b.proxied); err != nil {
+		took, err := b.run(ctx, r, 40, &b.proxied)
+		if err != nil {
 			return nil, err
 		}
-		counts[r] = b.counter.take()
+		n := b.counter.take()
+		n.took = took
+		counts[r] = n
 	}
-	if _, err := b.run(ctx, stageRerun, 40, &b.proxied); err != nil {
+	b.counter.take()
+	took, err := b.run(ctx, stageRerun, 40, &b.proxied)
+	if err != nil {
 		return nil, err
 	}
-	counts[stageRerun] = b.counter.take()
+	n := b.counter.take()
+	n.took = took
+	counts[stageRerun] = n
 	return counts, nil
 }
 
