@@ -68,7 +68,7 @@ func (c *Client) Stage(ctx context.Context, cfg config.Config, log Logger) (*sum
 	if err != nil {
 		return nil, named(cfg.Stage, err)
 	}
-	mesh, err := c.mesh(ctx, &cfg, p, live.facts(), log)
+	mesh, err := c.mesh(ctx, &cfg, p, live, log)
 	if err != nil {
 		return nil, named(cfg.Stage, err)
 	}

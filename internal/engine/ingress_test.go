@@ -123,21 +123,34 @@ func TestIngressGatewayDetected(t *testing.T) {
 		t.Errorf("add-on, istio-injection=enabled: warnings %q, want %q", res.Warnings, want)
 	}
 
-	// Rollback, the failure path, is not refused for it: it keeps the Gateway's live selector.
+	// A stage that creates no pods on an existing Gateway keeps its selector without looking for
+	// the gateways again (liveSelector), Rollback included: several gateways refuse none of them.
 	for _, stage := range []string{"Blue_100", "Blue_Green", "Green_100", "Rollback"} {
 		c := f.cfg(stage, "")
 		c.DetectGateway, c.Ingress = true, config.IngressInternal
 		if stage == "Rollback" {
 			c.Ingress = config.IngressAuto
+			f.rec.reset()
 		}
 		var err error
 		if res, err = f.run(c); err != nil {
 			t.Fatalf("%s: %v", stage, err)
 		}
 	}
-	want = "the ingress gateway was not detected, so the Gateway selects istio=aks-istio-ingressgateway-internal (as the live Gateway does): several Istio ingress gateways were found"
-	if got := f.gatewaySelector(); got != "istio=aks-istio-ingressgateway-internal" || len(res.Warnings) != 1 || !strings.HasPrefix(res.Warnings[0], want) {
-		t.Errorf("Rollback with several gateways and none chosen: the Gateway selects %s, warnings %q, want %q…", got, res.Warnings, want)
+	if got := f.gatewaySelector(); got != "istio=aks-istio-ingressgateway-internal" || len(res.Warnings) != 0 || listedServices(f) {
+		t.Errorf("Rollback on the live Gateway: the Gateway selects %s, warnings %q, listed Services: %v; want the live selector kept, nothing looked for", got, res.Warnings, listedServices(f))
+	}
+	// Rollback, the failure path, is not refused when it must look for them (its Gateway was
+	// deleted) and finds several: it recreates the Gateway with Istio's default, with a warning.
+	if err := env.Dynamic.Resource(kube.Gateways).Namespace(f.ns).Delete(context.Background(), "mlmodel-gateway", metav1.DeleteOptions{}); err != nil {
+		t.Fatal(err)
+	}
+	rollback := f.cfg("Rollback", "")
+	rollback.DetectGateway = true
+	res, err := f.run(rollback)
+	want = "the ingress gateway was not detected, so the Gateway selects istio=ingressgateway (Istio's default): several Istio ingress gateways were found"
+	if got := f.gatewaySelector(); err != nil || got != "istio=ingressgateway" || len(res.Warnings) != 1 || !strings.HasPrefix(res.Warnings[0], want) {
+		t.Errorf("Rollback with several gateways, none chosen and no Gateway: %v, the Gateway selects %s, warnings %q, want %q…", err, got, res.Warnings, want)
 	}
 
 	// The add-on alone (open-source Istio's gateway removed until the test ends): its external gateway.
@@ -168,8 +181,9 @@ func TestIngressGatewayDetected(t *testing.T) {
 		t.Errorf("add-on, an old revision label: %v, warnings %v", err, res)
 	}
 
-	// What detection costs: one list, in a stage that writes the Gateway (Blue_100 here, which
-	// deploys nothing and so reads no namespace), against the same stage with the selector given.
+	// What detection costs in a stage that moves traffic on an existing Gateway (Blue_100 here,
+	// which deploys nothing and so reads no namespace): nothing, against the same stage with the
+	// selector given; asked for another --ingress, it looks again (one list) and changes it.
 	shift := f.cfg("Blue_100", "")
 	shift.GatewaySelector = "istio=aks-istio-ingressgateway-external"
 	for range 2 { // the first moves traffic; the second is the re-run measured
@@ -184,8 +198,13 @@ func TestIngressGatewayDetected(t *testing.T) {
 	if _, err := f.run(shift); err != nil {
 		t.Fatal(err)
 	}
-	if detected, writes := f.rec.counts(); detected != given+1 || len(writes) != 0 {
-		t.Errorf("Blue_100 re-run: %d requests detecting the gateway, %d with the selector given (want one more), writes %v", detected, given, writes)
+	if detected, writes := f.rec.counts(); detected != given || len(writes) != 0 || listedServices(f) {
+		t.Errorf("Blue_100 re-run: %d requests detecting the gateway, %d with the selector given (want as many), writes %v", detected, given, writes)
+	}
+	shift.Ingress = config.IngressInternal
+	f.rec.reset()
+	if _, err := f.run(shift); err != nil || !listedServices(f) || f.gatewaySelector() != "istio=aks-istio-ingressgateway-internal" {
+		t.Errorf("Blue_100 --ingress internal on an external Gateway: %v, listed Services: %v, the Gateway selects %s", err, listedServices(f), f.gatewaySelector())
 	}
 
 	// No known gateway at all.
@@ -198,6 +217,12 @@ func TestIngressGatewayDetected(t *testing.T) {
 	c := f.cfg("Blue_0", imgA)
 	c.GatewaySelector = "istio=my-gateway"
 	holds(f, c, "istio=my-gateway")
+}
+
+// listedServices reports whether the requests recorded since the last reset looked for the ingress
+// gateways (a list of Services).
+func listedServices(f *fixture) bool {
+	return slices.ContainsFunc(f.rec.sentSince(), func(line string) bool { return strings.HasPrefix(requestOf(line), "LIST services") })
 }
 
 // TestIngressDetectionWithANamespacedRole: credentials bound only in the release's namespace (the

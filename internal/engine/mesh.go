@@ -10,7 +10,7 @@ import (
 
 	"github.com/mlcanary/mlcanary/internal/config"
 	"github.com/mlcanary/mlcanary/internal/ingress"
-	"github.com/mlcanary/mlcanary/internal/kube"
+	"github.com/mlcanary/mlcanary/internal/ownership"
 	"github.com/mlcanary/mlcanary/internal/plan"
 )
 
@@ -23,34 +23,46 @@ type meshChecks struct {
 // mesh finds the ingress gateway and checks the namespace's sidecar injection, before the stage's
 // first write and only where it matters:
 //   - when the plan writes mlcanary's own Gateway and no --gateway-selector was given
-//     (cfg.DetectGateway), it lists the known ingress gateway Services (ingress.Find: one list, or
-//     one per known namespace when the credentials cannot list cluster-wide) and sets
-//     cfg.GatewaySelector to the one ingress.Choose picks (detect).
+//     (cfg.DetectGateway), it sets cfg.GatewaySelector: to the live Gateway's (liveSelector: one
+//     observe read already, so nothing is sent) when the Gateway exists, the stage creates no pods
+//     and its selector stands; otherwise to the one ingress.Choose picks from the known ingress
+//     gateway Services (detect: ingress.Find, one list, or one per known namespace when the
+//     credentials cannot list cluster-wide). So a stage that only moves traffic does not look for
+//     the ingress gateway again; one that creates the Gateway, deploys a version (every release
+//     begins with one) or is asked for another --ingress does.
 //   - when the plan deploys a version whose pods are created or replaced (not a re-run that holds),
-//     it reads the namespace (one get) and warns when the pods would get no sidecar
-//     (ingress.Injection); credentials that may not read it leave a note.
+//     it warns when the pods would get no sidecar (ingress.Injection), from the namespace's labels
+//     (one get, none when observe read it already: liveState.readNamespace); credentials that may
+//     not read it leave a note.
 //
 // Offline (no lister) nothing is read: --ingress external|internal gives the add-on's selector,
 // and otherwise the default stands, with a note.
-func (c *Client) mesh(ctx context.Context, cfg *config.Config, p *plan.Plan, live plan.Live, log Logger) (meshChecks, error) {
+func (c *Client) mesh(ctx context.Context, cfg *config.Config, p *plan.Plan, l *liveState, log Logger) (meshChecks, error) {
 	var m meshChecks
 	var found []ingress.Gateway
+	live := l.facts()
+	createsPods := slices.ContainsFunc(p.Steps, func(s plan.Step) bool { return s.Action == plan.ApplyDeployment && newPods(live, s) })
 	if cfg.DetectGateway && slices.ContainsFunc(p.Steps, func(s plan.Step) bool { return s.Action == plan.ApplyGateway }) {
+		selector, stands := liveSelector(cfg, l.gateway)
 		switch {
 		case c.lister == nil && cfg.Ingress != config.IngressAuto:
 			cfg.GatewaySelector = ingress.AddOnSelector(cfg.Ingress)
 		case c.lister == nil:
 			m.notes = append(m.notes, fmt.Sprintf("the Gateway selects %s, Istio's default: a stage against the cluster detects the ingress gateway instead (AKS's Istio add-on: %s; --gateway-selector, --ingress)",
 				cfg.GatewaySelector, ingress.AddOnSelector(ingress.External)))
+		case stands && !createsPods:
+			if selector != "" {
+				cfg.GatewaySelector = selector
+			}
 		default:
 			var err error
-			if found, err = c.detect(ctx, cfg, &m, log); err != nil {
+			if found, err = c.detect(ctx, cfg, l.gateway, &m, log); err != nil {
 				return m, err
 			}
 		}
 	}
-	if c.lister != nil && slices.ContainsFunc(p.Steps, func(s plan.Step) bool { return s.Action == plan.ApplyDeployment && newPods(live, s) }) {
-		ns, err := c.cluster.Get(ctx, kube.Namespaces, "", cfg.Namespace)
+	if c.lister != nil && createsPods {
+		ns, err := c.readNamespace(ctx, l)
 		switch {
 		case refused(err):
 			m.notes = append(m.notes, fmt.Sprintf("the sidecar injection of namespace %s was not checked: the credentials cannot get the namespace (optional)", cfg.Namespace))
@@ -66,6 +78,33 @@ func (c *Client) mesh(ctx context.Context, cfg *config.Config, p *plan.Plan, liv
 		log("warning: %s", w)
 	}
 	return m, nil
+}
+
+// liveSelector is the selector of mlcanary's live Gateway gw (as observe read it) and whether it
+// stands, so the stage need not look for the ingress gateway: gw exists and either someone else
+// created it (ownership.Adopted: mlcanary never sets its selector; "" unless it is one label) or
+// its selector is one label that --ingress, when given, asks for (ingress.AddOnSelector). A
+// Gateway not yet created, or one whose selector --ingress would change, does not stand.
+func liveSelector(cfg *config.Config, gw *unstructured.Unstructured) (string, bool) {
+	if gw == nil {
+		return "", false
+	}
+	sel, _, _ := unstructured.NestedStringMap(gw.Object, "spec", "selector")
+	one := ""
+	for k, v := range sel {
+		if len(sel) == 1 {
+			one = k + "=" + v
+		}
+	}
+	switch {
+	case ownership.Adopted(gw):
+		return one, true
+	case one == "":
+		return "", false
+	case cfg.Ingress == config.IngressExternal || cfg.Ingress == config.IngressInternal:
+		return one, one == ingress.AddOnSelector(cfg.Ingress)
+	}
+	return one, true
 }
 
 // IngressAddress is the URL of the ingress gateway's load balancer that cfg's Gateway server is
@@ -101,10 +140,11 @@ func (c *Client) IngressAddress(ctx context.Context, cfg config.Config) (string,
 // returning the gateways found. An ambiguous or empty result refuses the stage (*ingress.Error),
 // except Rollback, the failure path, which must not fail: it keeps the live Gateway's selector
 // with a warning. Credentials that may list Services nowhere (a Role in the release's namespace
-// only) keep, for every stage, the live Gateway's selector (one more get, only then), else the
+// only) keep, for every stage, the live Gateway's selector, else the
 // default, with a note: a Gateway that works is never rewritten to a guess, and such credentials
-// get what they got before detection existed.
-func (c *Client) detect(ctx context.Context, cfg *config.Config, m *meshChecks, log Logger) ([]ingress.Gateway, error) {
+// get what they got before detection existed. live is the Gateway as observe read it (nil when
+// absent): the fallback reads nothing more.
+func (c *Client) detect(ctx context.Context, cfg *config.Config, live *unstructured.Unstructured, m *meshChecks, log Logger) ([]ingress.Gateway, error) {
 	f, err := ingress.Find(ctx, c.lister, ingress.Selector())
 	var unreadable *ingress.Error
 	switch {
@@ -121,10 +161,6 @@ func (c *Client) detect(ctx context.Context, cfg *config.Config, m *meshChecks, 
 		err = cerr
 	case !errors.As(err, &unreadable) || f.Searched != "":
 		return nil, err
-	}
-	live, gerr := c.cluster.Get(ctx, kube.Gateways, cfg.Namespace, cfg.Gateway)
-	if gerr != nil {
-		return nil, gerr
 	}
 	sel, _, _ := unstructured.NestedStringMap(liveOrEmpty(live), "spec", "selector")
 	what := "Istio's default"

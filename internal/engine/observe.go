@@ -43,6 +43,11 @@ type liveState struct {
 	// gateway is mlcanary's Gateway (--gateway NAME) as observe read it for a stage (gatewayRead).
 	gateway     *unstructured.Unstructured
 	gatewayRead bool
+	// namespace is the release's Namespace as readNamespace read it (namespaceRead), nil when
+	// absent; namespaceErr the error that read returned.
+	namespace     *unstructured.Unstructured
+	namespaceErr  error
+	namespaceRead bool
 	// dyingGateways names (beingDeleted) the Gateway the routes are bound to when it is being deleted.
 	dyingGateways []string
 	decided       *plan.Live // facts(), computed once
@@ -115,7 +120,7 @@ func (c *Client) observeFor(ctx context.Context, cfg *config.Config, stage bool)
 		return nil, err
 	}
 	if l.nothingFound() {
-		ns, err := c.cluster.Get(ctx, kube.Namespaces, "", cfg.Namespace)
+		ns, err := c.readNamespace(ctx, l)
 		if err != nil && !kube.IsForbidden(err) { // a namespace-scoped role may not read namespaces
 			return nil, err
 		}
@@ -132,6 +137,18 @@ func (c *Client) observeFor(ctx context.Context, cfg *config.Config, stage bool)
 		}
 	}
 	return l, nil
+}
+
+// readNamespace reads the release's Namespace once per observed state (one get; the same answer,
+// error included, when asked again): observe reads it when none of the release's objects exists (to
+// say the namespace is missing), mesh for its sidecar-injection labels, and a first release needs
+// both.
+func (c *Client) readNamespace(ctx context.Context, l *liveState) (*unstructured.Unstructured, error) {
+	if !l.namespaceRead {
+		l.namespace, l.namespaceErr = c.cluster.Get(ctx, kube.Namespaces, "", l.cfg.Namespace)
+		l.namespaceRead = true
+	}
+	return l.namespace, l.namespaceErr
 }
 
 // nothingFound reports whether none of the objects observe read exists.

@@ -174,3 +174,20 @@ func multisetDiff(want, got []string) (missing, extra []string) {
 	}
 	return missing, extra
 }
+
+// TestFirstReleaseReadsTheNamespaceOnce: a first Blue_0 needs the namespace twice — observe, as
+// none of the release's objects exists (is the namespace there?), and the sidecar-injection check,
+// as it creates pods — and reads it once.
+func TestFirstReleaseReadsTheNamespaceOnce(t *testing.T) {
+	f := newFixture(t)
+	f.stage("Blue_0", imgA)
+	n := 0
+	for _, line := range f.rec.sentSince() {
+		if requestOf(line) == "GET namespaces/"+f.ns {
+			n++
+		}
+	}
+	if n != 1 {
+		t.Errorf("the first Blue_0 read namespace %s %d times, want once", f.ns, n)
+	}
+}
