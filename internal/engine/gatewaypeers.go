@@ -13,7 +13,7 @@ import (
 // mlcanary's Gateway, the other VirtualServices Istio merges with it there
 // (ownership.GatewayShadows): one of them, older and on an overlapping host, whose route matches
 // every request mlcanary's routes would get refuses the stage before any write; a route that
-// takes some of them is a note. It costs one paged list of VirtualServices (kube.List) — in every
+// takes some of them is a note. It costs one paged list of VirtualServices (listWidest) — in every
 // namespace, else, when the credentials cannot, the namespace's — and none when the stage read
 // them already to find routes to a version it displaces (readOthers). A stage that leaves the
 // routing as it is (a re-run), or whose VirtualService is a delegate or bound elsewhere, sends
@@ -30,10 +30,7 @@ func (c *Client) gatewayPeers(ctx context.Context, l *liveState, p *plan.Plan) (
 	all := l.others
 	if !l.othersRead {
 		var err error
-		all, err = c.cluster.List(ctx, kube.VirtualServices, "")
-		if refused(err) {
-			all, err = c.cluster.List(ctx, kube.VirtualServices, l.cfg.Namespace)
-		}
+		all, _, err = c.listWidest(ctx, kube.VirtualServices, l.cfg.Namespace)
 		switch {
 		case refused(err):
 			return []string{fmt.Sprintf("the other VirtualServices on Gateway %s were not checked for routes Istio would try before mlcanary's: the credentials cannot list VirtualServices", l.cfg.Gateway)}, nil

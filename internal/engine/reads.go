@@ -75,3 +75,17 @@ func (c *Client) readRouting(ctx context.Context, cfg *config.Config) (*liveStat
 	}
 	return l, nil
 }
+
+// listWidest lists every object of gvr the credentials can: in all namespaces, else — when RBAC
+// refuses that (refused), as a Role in the release's namespace does — in namespace ns only, which
+// narrowed then reports. Either list is paged (kube.List: pages of 500 objects, a consistent read).
+// err is the last list's error, unwrapped, so each caller keeps its own handling of a 404 (a kind
+// not served) or a refusal of both.
+func (c *Client) listWidest(ctx context.Context, gvr schema.GroupVersionResource, ns string) (items []*unstructured.Unstructured, narrowed bool, err error) {
+	items, err = c.cluster.List(ctx, gvr, "")
+	if refused(err) {
+		items, err = c.cluster.List(ctx, gvr, ns)
+		narrowed = true
+	}
+	return items, narrowed, err
+}

@@ -25,20 +25,18 @@ func (c *Client) readOthers(ctx context.Context, l *liveState, displaced []confi
 	var all []*unstructured.Unstructured
 	var note string
 	err := concurrently(func() error {
+		var narrowed bool
 		var err error
-		all, err = c.cluster.List(ctx, kube.VirtualServices, "")
-		if refused(err) {
-			if all, err = c.cluster.List(ctx, kube.VirtualServices, cfg.Namespace); err == nil {
-				names := make([]string, len(displaced))
-				for i, v := range displaced {
-					names[i] = string(v)
-				}
-				note = fmt.Sprintf("only VirtualServices in namespace %s were checked for routes to %s: the credentials cannot list VirtualServices in all namespaces (optional)",
-					cfg.Namespace, strings.Join(names, " and "))
-			}
-		}
-		if err != nil {
+		if all, narrowed, err = c.listWidest(ctx, kube.VirtualServices, cfg.Namespace); err != nil {
 			return fmt.Errorf("checking which VirtualServices route to %s before changing it: %w", displaced[0], err)
+		}
+		if narrowed {
+			names := make([]string, len(displaced))
+			for i, v := range displaced {
+				names[i] = string(v)
+			}
+			note = fmt.Sprintf("only VirtualServices in namespace %s were checked for routes to %s: the credentials cannot list VirtualServices in all namespaces (optional)",
+				cfg.Namespace, strings.Join(names, " and "))
 		}
 		return nil
 	}, func() error {
@@ -86,22 +84,21 @@ func (c *Client) readRoutes(ctx context.Context, l *liveState) error {
 		// narrowed: only the namespace's could be listed; refused: none could.
 		narrowed, refused bool
 	}
-	list := func(gvr schema.GroupVersionResource, out *listed, namespaces ...string) error {
+	list := func(gvr schema.GroupVersionResource, out *listed) error {
 		var err error
-		for _, n := range namespaces {
-			if out.items, err = c.cluster.List(ctx, gvr, n); err == nil {
-				out.narrowed = n != "" && len(namespaces) > 1
-				return nil
-			}
-			if !refused(err) {
-				break
-			}
+		if gvr == ingresses { // an Ingress reaches only its own namespace's Services
+			out.items, err = c.cluster.List(ctx, gvr, ns)
+		} else {
+			out.items, out.narrowed, err = c.listWidest(ctx, gvr, ns)
 		}
 		switch {
+		case err == nil:
+			return nil
 		case kube.CauseOf(err) == kube.CauseNotFound:
+			out.narrowed = false
 			return nil
 		case refused(err):
-			out.refused = true
+			out.refused, out.narrowed = true, false
 			return nil
 		}
 		return err
@@ -110,11 +107,7 @@ func (c *Client) readRoutes(ctx context.Context, l *liveState) error {
 	results := make([]listed, len(kinds))
 	reads := make([]func() error, len(kinds))
 	for i, gvr := range kinds {
-		if gvr == ingresses {
-			reads[i] = func() error { return list(gvr, &results[i], ns) }
-		} else {
-			reads[i] = func() error { return list(gvr, &results[i], "", ns) }
-		}
+		reads[i] = func() error { return list(gvr, &results[i]) }
 	}
 	if err := concurrently(reads...); err != nil {
 		return err
