@@ -3,11 +3,28 @@ package engine
 import (
 	"context"
 	"fmt"
+	"strings"
 
+	"github.com/mlcanary/mlcanary/internal/config"
 	"github.com/mlcanary/mlcanary/internal/kube"
 	"github.com/mlcanary/mlcanary/internal/ownership"
 	"github.com/mlcanary/mlcanary/internal/plan"
 )
+
+// PeersCheckedAnnotation records, on mlcanary's VirtualService, what the last check of the other
+// VirtualServices on its Gateway host found nothing for: peersKey, the Gateway, --hosts and
+// --uri-prefix, the only inputs of mlcanary's side of the check (ownership.GatewayShadows). It is
+// written with the routes, by the stage that checked or by one that kept it; a check that found a
+// route taking some requests (a note), or could not list every namespace, leaves it out. plan
+// --offline records it too, as a stage does from the state it assumes, where no other
+// VirtualService exists.
+const PeersCheckedAnnotation = "mlcanary.io/gateway-peers-checked"
+
+// peersKey is what PeersCheckedAnnotation records: "NAMESPACE/GATEWAY HOSTS URI-PREFIX", the
+// hosts joined by commas.
+func peersKey(cfg *config.Config) string {
+	return ownership.ResolveGateway(cfg.Gateway, cfg.Namespace) + " " + strings.Join(cfg.Hosts, ",") + " " + cfg.URIPrefix
+}
 
 // gatewayPeers checks, for a plan that changes the routing of a VirtualService bound to
 // mlcanary's Gateway, the other VirtualServices Istio merges with it there
@@ -15,9 +32,23 @@ import (
 // every request mlcanary's routes would get refuses the stage before any write; a route that
 // takes some of them is a note. It costs one paged list of VirtualServices (listWidest) — in every
 // namespace, else, when the credentials cannot, the namespace's — and none when the stage read
-// them already to find routes to a version it displaces (readOthers). A stage that leaves the
-// routing as it is (a re-run), or whose VirtualService is a delegate or bound elsewhere, sends
-// nothing for it.
+// them already to find routes to a version it displaces (readOthers).
+//
+// It sends nothing for a stage that leaves the routing as it is (a re-run), whose VirtualService
+// is a delegate or bound elsewhere, or that only moves the default route's weights on a
+// VirtualService whose PeersCheckedAnnotation records a clean check for the same Gateway, hosts
+// and --uri-prefix: whether an older VirtualService shadows mlcanary's depends on those and on the
+// routes' matches, never on the weights, so such a stage cannot change the answer, and the list —
+// one consistent read of every VirtualService in the cluster, paged, which waits for the API
+// server's watch cache after any write and grows with the cluster (about 150 ms for 2,000 on a
+// test API server) — stays off the path of a traffic shift. Every stage that adds or removes a
+// header route (each release's Blue_0, Blue_Green, Green_100) or creates the VirtualService checks
+// again, so the record is at most one release old; another team's later edit of an older
+// VirtualService is then seen by the next such stage. (Not served from the watch cache instead,
+// with resourceVersion=0: the API server answers that at any resource version and may ignore
+// limit, so the list would no longer be paged — kube-apiserver v1.37 answered one page of 2,000
+// for limit=500; https://kubernetes.io/docs/reference/using-api/api-concepts/#resource-versions,
+// "Semantics for get and list".)
 func (c *Client) gatewayPeers(ctx context.Context, l *liveState, p *plan.Plan) ([]string, error) {
 	writes := false
 	for _, s := range p.Steps {
@@ -27,16 +58,43 @@ func (c *Client) gatewayPeers(ctx context.Context, l *liveState, p *plan.Plan) (
 	if b := read.binding; !writes || b.Delegate || len(b.Elsewhere) > 0 || l.vs != nil && p.Final.Equal(read.routing) {
 		return nil, nil
 	}
-	all := l.others
+	if l.vs != nil && l.vs.GetAnnotations()[PeersCheckedAnnotation] == peersKey(l.cfg) && sameHeaders(p, read) {
+		return nil, nil
+	}
+	all, narrowed := l.others, l.othersNote != ""
 	if !l.othersRead {
 		var err error
-		all, _, err = c.listWidest(ctx, kube.VirtualServices, l.cfg.Namespace)
+		all, narrowed, err = c.listWidest(ctx, kube.VirtualServices, l.cfg.Namespace)
 		switch {
 		case refused(err):
+			l.peersChecked = true
 			return []string{fmt.Sprintf("the other VirtualServices on Gateway %s were not checked for routes Istio would try before mlcanary's: the credentials cannot list VirtualServices", l.cfg.Gateway)}, nil
 		case err != nil:
 			return nil, fmt.Errorf("checking the other VirtualServices bound to Gateway %s: %w", l.cfg.Gateway, err)
 		}
 	}
-	return ownership.GatewayShadows(l.cfg, l.vs, all)
+	notes, err := ownership.GatewayShadows(l.cfg, l.vs, all)
+	l.peersChecked, l.peersClean = true, err == nil && len(notes) == 0 && !narrowed
+	return notes, err
+}
+
+// sameHeaders reports whether plan p keeps the header routes the live routing has.
+func sameHeaders(p *plan.Plan, read *observed) bool {
+	for _, v := range config.Versions {
+		if p.Final.Headers[v] != read.routing.Headers[v] {
+			return false
+		}
+	}
+	return true
+}
+
+// peersRecord is the PeersCheckedAnnotation a route write sends: peersKey when this stage checked
+// and found nothing, or did not check and live (the VirtualService as read before the write)
+// records it; "" (left out) otherwise.
+func (l *liveState) peersRecord(live map[string]string) string {
+	key := peersKey(l.cfg)
+	if l.peersClean || !l.peersChecked && live[PeersCheckedAnnotation] == key {
+		return key
+	}
+	return ""
 }

@@ -31,6 +31,9 @@ type liveState struct {
 	// with others); routeNotes say which kinds could not be read.
 	routeRefs  map[config.Version][]routing.Reference
 	routeNotes []string
+	// peersChecked is set when gatewayPeers checked the other VirtualServices on the Gateway host;
+	// peersClean when it found nothing in every namespace (PeersCheckedAnnotation).
+	peersChecked, peersClean bool
 	// autoscaled names the Deployments a HorizontalPodAutoscaler scales (readAutoscaled);
 	// autoscaledNote says when they could not be listed.
 	autoscaled      map[string]bool

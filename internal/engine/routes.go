@@ -163,6 +163,13 @@ func (e *execution) desiredRoutes(r routing.Routing, live *unstructured.Unstruct
 		}
 		ann[InProgressAnnotation] = cfg.Stage.String()
 	}
+	var liveAnn map[string]string
+	if live != nil {
+		liveAnn = live.GetAnnotations()
+	}
+	if key := e.live.peersRecord(liveAnn); key != "" {
+		ann[PeersCheckedAnnotation] = key
+	}
 	desired.SetAnnotations(ann)
 	binding := ownership.BindingOf(cfg, live) // a delegate stays one; a binding elsewhere is kept
 	ownership.Bind(binding, desired, live)
