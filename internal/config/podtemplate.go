@@ -1,8 +1,6 @@
 package config
 
 import (
-	"bufio"
-	"bytes"
 	"crypto/sha256"
 	"encoding/hex"
 	"encoding/json"
@@ -10,14 +8,12 @@ import (
 	"fmt"
 	"io"
 	"os"
+	"strconv"
 	"strings"
 
 	appsv1 "k8s.io/api/apps/v1"
 	corev1 "k8s.io/api/core/v1"
 	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
-	utilyaml "k8s.io/apimachinery/pkg/util/yaml"
-	kjson "sigs.k8s.io/json"
-	"sigs.k8s.io/yaml"
 )
 
 // PodTemplate is the pod template both versions are deployed from (--pod-template), parsed and
@@ -138,33 +134,43 @@ func findTemplate(source string, data []byte) (*corev1.PodTemplateSpec, *metav1.
 	var selector *metav1.LabelSelector
 	var deployments, kinds []string
 	var found *corev1.PodTemplateSpec
+	bare := false
 	for i, raw := range docs {
 		var d document
 		if err := json.Unmarshal(raw, &d); err != nil {
 			return nil, nil, templateError(source, fmt.Sprintf("has a document %d that is not an object", i+1))
 		}
+		name := shownName(d.Metadata.Name)
 		switch {
 		case d.Kind == "Deployment":
 			if d.APIVersion != "apps/v1" {
-				return nil, nil, templateError(source, fmt.Sprintf("has Deployment %s of apiVersion %q, not apps/v1", d.Metadata.Name, d.APIVersion))
+				return nil, nil, templateError(source, fmt.Sprintf("has Deployment %s of apiVersion %s, not apps/v1", name, strconv.Quote(shownName(d.APIVersion))))
 			}
 			var dep appsv1.Deployment
-			if err := strict(source, raw, &dep, "Deployment "+d.Metadata.Name); err != nil {
+			if err := strict(source, raw, &dep, "Deployment "+name); err != nil {
 				return nil, nil, err
 			}
-			deployments = append(deployments, dep.Name)
+			deployments = append(deployments, name)
 			found, selector = &dep.Spec.Template, dep.Spec.Selector
-		case d.Kind == "" && d.APIVersion == "" && len(docs) == 1:
+		case d.Kind == "" && d.APIVersion == "":
+			bare = true
+			if len(docs) > 1 {
+				continue
+			}
 			var t corev1.PodTemplateSpec
 			if err := strict(source, raw, &t, "PodTemplateSpec"); err != nil {
 				return nil, nil, err
 			}
 			found = &t
+		case d.Kind == "":
+			kinds = append(kinds, "an object of apiVersion "+shownName(d.APIVersion)+" without kind")
 		default:
-			kinds = append(kinds, strings.TrimSpace(d.Kind+" "+d.Metadata.Name))
+			kinds = append(kinds, strings.TrimSpace(shownName(d.Kind)+" "+name))
 		}
 	}
 	switch {
+	case bare && len(docs) > 1:
+		return nil, nil, templateError(source, fmt.Sprintf("has a document without kind (a bare PodTemplateSpec) among %d documents: a PodTemplateSpec must be alone in the file; give its Deployment (kind: Deployment) in a stream", len(docs)))
 	case len(deployments) > 1:
 		return nil, nil, templateError(source, "has "+fmt.Sprint(len(deployments))+" Deployments ("+strings.Join(deployments, ", ")+"); keep the one that runs the model")
 	case found == nil && len(kinds) > 0:
@@ -175,48 +181,6 @@ func findTemplate(source string, data []byte) (*corev1.PodTemplateSpec, *metav1.
 		return nil, nil, templateError(source, "has no containers (spec.containers)")
 	}
 	return found, selector, nil
-}
-
-// splitDocuments returns the stream's documents as JSON, skipping empty ones and expanding a
-// List's items.
-func splitDocuments(source string, data []byte) ([]json.RawMessage, error) {
-	var out []json.RawMessage
-	r := utilyaml.NewYAMLReader(bufio.NewReader(bytes.NewReader(data)))
-	for n := 1; ; n++ {
-		doc, err := r.Read()
-		if errors.Is(err, io.EOF) {
-			return out, nil
-		}
-		if err != nil {
-			return nil, templateError(source, fmt.Sprintf("cannot be split into YAML documents: %v", err))
-		}
-		js, err := yaml.YAMLToJSONStrict(doc)
-		if err != nil {
-			return nil, templateError(source, fmt.Sprintf("is not valid YAML or JSON (document %d: %s)", n, strings.TrimPrefix(err.Error(), "error converting YAML to JSON: ")))
-		}
-		if t := bytes.TrimSpace(js); len(t) == 0 || string(t) == "null" {
-			continue
-		}
-		var d document
-		if json.Unmarshal(js, &d) == nil && d.Kind == "List" {
-			out = append(out, d.Items...)
-			continue
-		}
-		out = append(out, js)
-	}
-}
-
-// strict decodes raw into v refusing unknown, misspelled and duplicate fields, which
-// sigs.k8s.io/json names with their path (spec.template.spec.containers[0].resource).
-func strict(source string, raw []byte, v any, what string) error {
-	strictErrs, err := kjson.UnmarshalStrict(raw, v)
-	if err != nil {
-		return templateError(source, fmt.Sprintf("has a %s that does not decode: %v", what, err))
-	}
-	if len(strictErrs) > 0 {
-		return templateError(source, fmt.Sprintf("has a %s with %v (check the spelling against the Kubernetes API)", what, strictErrs[0]))
-	}
-	return nil
 }
 
 // templateHash is PodTemplate.Hash for spec whose scoring container is container.
