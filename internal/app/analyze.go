@@ -4,7 +4,12 @@ import (
 	"context"
 	"fmt"
 	"io"
+	"net/http"
 	"time"
+
+	"github.com/Azure/azure-sdk-for-go/sdk/azcore"
+	"github.com/Azure/azure-sdk-for-go/sdk/azidentity"
+	v1 "github.com/prometheus/client_golang/api/prometheus/v1"
 
 	"github.com/spf13/cobra"
 	"github.com/spf13/pflag"
@@ -101,9 +106,35 @@ func (f *analyzeFlags) changedAt(ctx context.Context, env LookupEnv, cfg config.
 	return st.ChangedAt, nil
 }
 
+// azureCredential is the identity analyze asks Microsoft Entra ID for an Azure Monitor workspace's
+// tokens: azidentity's default chain (environment, workload identity, managed identity, Azure CLI,
+// Azure Developer CLI). Tests replace it.
+var azureCredential = func() (azcore.TokenCredential, error) { return azidentity.NewDefaultAzureCredential(nil) }
+
+// prometheusAPI is the API --prometheus-url names: an Azure Monitor workspace's query endpoint
+// authenticates with Microsoft Entra ID tokens for its cloud's Prometheus scope (unless a token file
+// or basic auth is given), anything else with the given files.
+func prometheusAPI(in analyze.Inputs) (v1.API, bool, error) {
+	scope, azure := istioprom.AzureScope(in.PrometheusURL)
+	if !azure || in.TokenFile != "" || in.Username != "" {
+		api, err := istioprom.NewClient(in.PrometheusURL, istioprom.Auth{TokenFile: in.TokenFile, Username: in.Username, PasswordFile: in.PasswordFile})
+		return api, azure, err
+	}
+	cred, err := azureCredential()
+	if err != nil {
+		return nil, true, fmt.Errorf("the Azure identity for the Azure Monitor workspace: %w", err)
+	}
+	api, err := istioprom.NewAzureClient(in.PrometheusURL, scope, cred, azureTransport)
+	return api, true, err
+}
+
+// azureTransport carries the requests to an Azure Monitor workspace (nil: the default). Tests
+// replace it to reach a stand-in.
+var azureTransport http.RoundTripper
+
 // runAnalyze measures and judges until decided, prints the report, and returns the failure, if any.
 func runAnalyze(ctx context.Context, out io.Writer, in analyze.Inputs, cfg config.Config, changedAt time.Time) error {
-	api, err := istioprom.NewClient(in.PrometheusURL, istioprom.Auth{TokenFile: in.TokenFile, Username: in.Username, PasswordFile: in.PasswordFile})
+	api, azure, err := prometheusAPI(in)
 	if err != nil {
 		return err
 	}
@@ -111,7 +142,7 @@ func runAnalyze(ctx context.Context, out io.Writer, in analyze.Inputs, cfg confi
 		return istioprom.Version{Name: string(v), Workload: cfg.Objects[v].Deployment, Service: cfg.Objects[v].Service}
 	}
 	base := istioprom.Config{Endpoint: istioprom.Redact(in.PrometheusURL), Namespace: cfg.Namespace,
-		Blue: version(config.Blue), Green: version(config.Green), SLO: in.LatencySLO}
+		Blue: version(config.Blue), Green: version(config.Green), SLO: in.LatencySLO, Azure: azure}
 	measure := func(ctx context.Context, start, end time.Time) (istioprom.Result, error) {
 		c := base
 		c.Start, c.End = start, end

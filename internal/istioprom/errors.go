@@ -16,6 +16,8 @@ import (
 type QueryError struct {
 	Endpoint, Query string
 	Err             error
+	// Azure: the endpoint is an Azure Monitor workspace.
+	Azure bool
 }
 
 // maxDetail is how much of an HTTP error's body a QueryError repeats.
@@ -33,6 +35,9 @@ func (e *QueryError) Error() string {
 			detail = detail[:maxDetail] + "…"
 		}
 		msg += ": " + detail
+	}
+	if e.Azure && api != nil && api.Type == v1.ErrClient && strings.Contains(api.Msg, "403") {
+		msg += " (the identity needs the Monitoring Data Reader role on the Azure Monitor workspace)"
 	}
 	return config.Printable(fmt.Sprintf("querying %s for %s: %s", e.Endpoint, e.Query, msg))
 }

@@ -32,6 +32,8 @@ type Config struct {
 	// SLO is the latency a request may take and not be slow; slow is counted at the smallest
 	// histogram boundary at or above it.
 	SLO time.Duration
+	// Azure is set for an Azure Monitor workspace, whose refusals name a missing role.
+	Azure bool
 }
 
 // Measurement is one version's counts over the window.
@@ -134,7 +136,7 @@ func query(ctx context.Context, q Querier, cfg Config, what, promql string, res 
 	res.Queries = append(res.Queries, Query{What: what, PromQL: promql, Time: cfg.End})
 	v, warnings, err := q.Query(ctx, promql, cfg.End)
 	if err != nil {
-		return nil, nil, &QueryError{Endpoint: cfg.Endpoint, Query: promql, Err: err}
+		return nil, nil, &QueryError{Endpoint: cfg.Endpoint, Query: promql, Err: err, Azure: cfg.Azure}
 	}
 	m, ok := v.(model.Matrix)
 	if !ok {
