@@ -9,6 +9,7 @@ import (
 
 	"github.com/mlcanary/mlcanary/internal/config"
 	"github.com/mlcanary/mlcanary/internal/kube"
+	"github.com/mlcanary/mlcanary/internal/ownership"
 )
 
 // The autoscalers mlcanary knows (README, "Autoscaling"): autoscaling/v2 HorizontalPodAutoscalers
@@ -51,8 +52,9 @@ func (a *autoscaler) name() string {
 	return a.obj.GetKind() + " " + a.obj.GetNamespace() + "/" + a.obj.GetName()
 }
 
-// mine reports whether mlcanary created it (the copy Blue_0 gives blue).
-func (a *autoscaler) mine() bool { return a.obj.GetLabels()[config.ManagedByLabel] == config.ManagedBy }
+// mine reports whether mlcanary created it (the copy Blue_0 gives blue): its managed-by label and no
+// Helm release annotation, the rule by which any object of mlcanary's is deleted (ownership.ManagerOf).
+func (a *autoscaler) mine() bool { return ownership.ManagerOf(a.obj) == "" }
 
 // minReplicas is the autoscaler's minimum (HPA minReplicas, KEDA minReplicaCount; 1 when unset).
 func (a *autoscaler) minReplicas() int32 {
@@ -78,7 +80,7 @@ func (c *Client) readAutoscaled(ctx context.Context, l *liveState) error {
 		return nil
 	}
 	l.autoscalersRead, l.decided = true, nil
-	l.autoscaled, l.autoscalers = map[string]bool{}, map[config.Version]*autoscaler{}
+	l.autoscaled, l.autoscalers, l.listedAutoscalers = map[string]bool{}, map[config.Version]*autoscaler{}, nil
 	list, err := c.cluster.List(ctx, hpas, l.cfg.Namespace)
 	switch {
 	case refused(err):
@@ -118,6 +120,7 @@ func (c *Client) readAutoscaled(ctx context.Context, l *liveState) error {
 // found records autoscaler obj of kind gvr when it scales a Deployment: a ScaledObject takes the
 // place of the HPA KEDA made for it, which mlcanary never writes.
 func (l *liveState) found(gvr schema.GroupVersionResource, obj *unstructured.Unstructured) {
+	l.listedAutoscalers = append(l.listedAutoscalers, &autoscaler{gvr: gvr, obj: obj})
 	kind, _, _ := unstructured.NestedString(obj.Object, "spec", "scaleTargetRef", "kind")
 	name, _, _ := unstructured.NestedString(obj.Object, "spec", "scaleTargetRef", "name")
 	if kind != "Deployment" && (gvr != scaledObjects || kind != "") { // KEDA's default kind is Deployment
@@ -132,6 +135,34 @@ func (l *liveState) found(gvr schema.GroupVersionResource, obj *unstructured.Uns
 			l.autoscalers[v] = &autoscaler{gvr: gvr, obj: obj}
 		}
 	}
+}
+
+// copyRefused says why Blue_0 cannot give blue its copy of green's autoscaler (plan.Live.CopyRefused;
+// "" when it can, or has none to give). The copy is named after blue's Deployment, and a name is no
+// proof of ownership: an autoscaler of the copy's kind and name that mlcanary did not create (a
+// platform team's HPA model-blue scaling its own model-blue-batch) is another manager's object,
+// which a forced apply would take over — its target, labels and metrics rewritten, and then deleted
+// with blue by Green_100 — so the stage refuses before any write (the rule #13 set for Deployments
+// and Services, README "Autoscaling").
+func (l *liveState) copyRefused() string {
+	from := l.autoscalers[config.Green]
+	if from == nil || (from.gvr == hpas && from.obj.GetLabels()[kedaLabel] != "") {
+		return ""
+	}
+	name := l.cfg.Objects[config.Blue].Deployment
+	for _, a := range l.listedAutoscalers {
+		if a.gvr != from.gvr || a.obj.GetName() != name || a.mine() {
+			continue
+		}
+		kind, _, _ := unstructured.NestedString(a.obj.Object, "spec", "scaleTargetRef", "kind")
+		target, _, _ := unstructured.NestedString(a.obj.Object, "spec", "scaleTargetRef", "name")
+		if kind == "" {
+			kind = "Deployment" // KEDA's default
+		}
+		return fmt.Sprintf("blue's autoscaler would be a copy of green's %s named %s, but %s exists and is another manager's (%s; it scales %s %s), and mlcanary never writes an object it did not create: rename or remove that %s, or name blue's Deployment otherwise (--%s)",
+			from.name(), name, a.name(), ownership.ManagerOf(a.obj), kind, target, a.obj.GetKind(), config.FlagBlueDeployment)
+	}
+	return ""
 }
 
 // copyFor is the autoscaler Blue_0 gives v (blue) from a, the other version's: the same kind and

@@ -39,8 +39,10 @@ type liveState struct {
 	autoscaled      map[string]bool
 	autoscaledNote  string
 	autoscalersRead bool
-	// autoscalers are, per version, the autoscaler that scales its Deployment.
-	autoscalers map[config.Version]*autoscaler
+	// autoscalers are, per version, the autoscaler that scales its Deployment; listedAutoscalers
+	// every one readAutoscaled listed, whatever it scales (the names a copy must not take).
+	autoscalers       map[config.Version]*autoscaler
+	listedAutoscalers []*autoscaler
 	// boundGateway is what is known of an existing Gateway the VirtualService binds to.
 	boundGateway plan.GatewayState
 	// gateway is mlcanary's Gateway (--gateway NAME) as observe read it for a stage (gatewayRead).
@@ -235,6 +237,7 @@ func (l *liveState) derive() plan.Live {
 		p.Autoscaled[v] = l.autoscaled[l.cfg.Objects[v].Deployment]
 		p.OwnAutoscaler[v] = l.autoscalers[v] != nil && l.autoscalers[v].mine()
 	}
+	p.CopyRefused = l.copyRefused()
 	return p
 }
 

@@ -72,6 +72,10 @@ type Live struct {
 	// OwnAutoscaler says which versions' autoscaler is mlcanary's (the copy Blue_0 gave blue),
 	// removed with the version.
 	OwnAutoscaler map[config.Version]bool
+	// CopyRefused, when set, says why blue cannot get the copy of green's autoscaler Blue_0 would
+	// give it (the engine's rule: its name is another manager's object's, or it would still
+	// measure green): Blue_0 then refuses before any write.
+	CopyRefused string `json:",omitempty"`
 }
 
 // Action is one kind of step.

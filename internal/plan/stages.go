@@ -22,6 +22,9 @@ func (b *builder) blue0() error {
 		return err
 	}
 	if b.live.Autoscaled[config.Green] && (!b.live.Autoscaled[config.Blue] || b.live.OwnAutoscaler[config.Blue]) {
+		if b.live.CopyRefused != "" {
+			return b.refuse("%s", b.live.CopyRefused)
+		}
 		b.add(Step{Action: ApplyAutoscaler, Version: config.Blue}) // a copy of green's
 	}
 	if !green.Deployed {
