@@ -223,8 +223,8 @@ func kedaHPA(name, so, target string) map[string]any {
 
 // TestKEDAScaledObjectOnGreen: with KEDA's CRD installed (testdata, shaped like KEDA's), a
 // ScaledObject scales green through the HPA KEDA made for it. Blue_0 gives blue a ScaledObject
-// (not an HPA: the same kind as green's) copied from green's — triggers, counts, everything but
-// the target and the custom HPA name — starts blue with green's count, and a re-run writes
+// (not an HPA: the same kind as green's) copied from green's — triggers (measuring blue's workload
+// where green's measure green's), counts, everything but the target and the custom HPA name — starts blue with green's count, and a re-run writes
 // nothing; Rollback removes blue's ScaledObject and keeps green's. Neither ScaledObject's
 // replicas, nor KEDA's HPAs, are written by mlcanary.
 func TestKEDAScaledObjectOnGreen(t *testing.T) {
@@ -252,7 +252,9 @@ func TestKEDAScaledObjectOnGreen(t *testing.T) {
 	jsonEqual(t, "blue's ScaledObject scaleTargetRef", field(t, kube.ScaledObjects, f.ns, "model-blue", "spec", "scaleTargetRef"), `{"name":"model-blue"}`)
 	for _, p := range []string{"minReplicaCount", "maxReplicaCount", "cooldownPeriod", "triggers"} {
 		g, _ := json.Marshal(field(t, kube.ScaledObjects, f.ns, "scoring", "spec", p))
-		jsonEqual(t, "blue's ScaledObject "+p, field(t, kube.ScaledObjects, f.ns, "model-blue", "spec", p), string(g))
+		// the query measures green's workload; blue's copy measures blue's (G5)
+		want := strings.ReplaceAll(string(g), `destination_workload=\"model-green\"`, `destination_workload=\"model-blue\"`)
+		jsonEqual(t, "blue's ScaledObject "+p, field(t, kube.ScaledObjects, f.ns, "model-blue", "spec", p), want)
 	}
 	if _, found, _ := unstructured.NestedFieldCopy(get(t, kube.ScaledObjects, f.ns, "model-blue").Object, "spec", "advanced", "horizontalPodAutoscalerConfig", "name"); found {
 		t.Fatal("blue's ScaledObject copies green's custom HPA name: KEDA would give both one HPA")

@@ -3,6 +3,7 @@ package engine
 import (
 	"context"
 	"fmt"
+	"strings"
 
 	"k8s.io/apimachinery/pkg/apis/meta/v1/unstructured"
 	"k8s.io/apimachinery/pkg/runtime/schema"
@@ -162,6 +163,11 @@ func (l *liveState) copyRefused() string {
 		return fmt.Sprintf("blue's autoscaler would be a copy of green's %s named %s, but %s exists and is another manager's (%s; it scales %s %s), and mlcanary never writes an object it did not create: rename or remove that %s, or name blue's Deployment otherwise (--%s)",
 			from.name(), name, a.name(), ownership.ManagerOf(a.obj), kind, target, a.obj.GetKind(), config.FlagBlueDeployment)
 	}
+	green, blue := l.workloadOf(config.Green), l.workloadOf(config.Blue)
+	if _, problems := retarget(from.gvr, specOf(from), green, blue); len(problems) > 0 {
+		return fmt.Sprintf("blue's copy of green's %s would scale blue on green's load: %s. mlcanary rewrites, for blue, green's Deployment and Service names (%s, %s, also in host names and pod-name patterns) and the value %s of a version label (a key ending in version or revision, as destination_version=%q); write the reference in one of those forms, or scale on a measure both versions share",
+			from.name(), strings.Join(problems, "; "), green.deployment, green.service, green.version, green.version)
+	}
 	return ""
 }
 
@@ -169,8 +175,9 @@ func (l *liveState) copyRefused() string {
 // spec (minimum, maximum, metrics or triggers, behavior), named after v's Deployment, scaling it,
 // labelled as mlcanary's so that it is removed with v, and annotated with what it copies. A
 // ScaledObject's custom HPA name is left out (KEDA would make two ScaledObjects fight over one HPA).
-func (l *liveState) copyFor(v config.Version, a *autoscaler) *unstructured.Unstructured {
+func (l *liveState) copyFor(v config.Version, a *autoscaler) (*unstructured.Unstructured, int) {
 	spec := specOf(a)
+	rewrote, _ := retarget(a.gvr, spec, l.workloadOf(v.Other()), l.workloadOf(v)) // problems refuse Blue_0 (copyRefused)
 	name := l.cfg.Objects[v].Deployment
 	ref := map[string]any{"name": name}
 	if a.gvr == hpas {
@@ -182,19 +189,21 @@ func (l *liveState) copyFor(v config.Version, a *autoscaler) *unstructured.Unstr
 	out.SetNamespace(l.cfg.Namespace)
 	out.SetLabels(map[string]string{config.ManagedByLabel: config.ManagedBy, config.AppLabel: l.cfg.App, config.VersionLabel: string(v)})
 	out.SetAnnotations(map[string]string{CopiedFromAnnotation: a.name()})
-	return out
+	return out, rewrote
 }
 
 // settingsFor is what Blue_Green sends to v's (green's) autoscaler a: the settings of from
-// (blue's), everything in its spec but what it scales. Only those fields are sent, so everything
-// else on a (its labels, its scaleTargetRef) stays as its owner wrote it.
-func (l *liveState) settingsFor(a, from *autoscaler) *unstructured.Unstructured {
+// (blue's), everything in its spec but what it scales, with blue's names rewritten to green's
+// (retarget; the problems are what it could not rewrite). Only those fields are sent, so
+// everything else on a (its labels, its scaleTargetRef) stays as its owner wrote it.
+func (l *liveState) settingsFor(v config.Version, a, from *autoscaler) (*unstructured.Unstructured, int, []string) {
 	spec := specOf(from)
 	delete(spec, "scaleTargetRef")
+	rewrote, problems := retarget(a.gvr, spec, l.workloadOf(v.Other()), l.workloadOf(v))
 	out := &unstructured.Unstructured{Object: map[string]any{"apiVersion": a.obj.GetAPIVersion(), "kind": a.obj.GetKind(), "spec": spec}}
 	out.SetName(a.obj.GetName())
 	out.SetNamespace(a.obj.GetNamespace())
-	return out
+	return out, rewrote, problems
 }
 
 // specOf is a copy of a's spec (unstructured.NestedMap copies) without a ScaledObject's custom HPA
@@ -218,6 +227,7 @@ func (e *execution) applyAutoscaler(ctx context.Context, v config.Version) error
 		return nil
 	}
 	var desired *unstructured.Unstructured
+	var rewrote int
 	switch {
 	case from.gvr == hpas && from.obj.GetLabels()[kedaLabel] != "":
 		// KEDA's own HPA stands for a ScaledObject that could not be read: copying it would make a
@@ -228,11 +238,17 @@ func (e *execution) applyAutoscaler(ctx context.Context, v config.Version) error
 		e.res.Notes = append(e.res.Notes, fmt.Sprintf("%s's autoscaler %s was left as it is: %s's is a %s", v, live.name(), v.Other(), from.obj.GetKind()))
 		return nil
 	case v == config.Blue:
-		desired = e.live.copyFor(v, from)
+		desired, rewrote = e.live.copyFor(v, from)
 	case live == nil:
 		return nil
 	default:
-		desired = e.live.settingsFor(live, from)
+		var problems []string
+		if desired, rewrote, problems = e.live.settingsFor(v, live, from); len(problems) > 0 {
+			// green's own settings scale it on its own load; blue's would not
+			e.res.Notes = append(e.res.Notes, fmt.Sprintf("%s's autoscaler %s kept its own settings: %s's %s names %s where mlcanary cannot rewrite it for %s (%s)",
+				v, live.name(), v.Other(), from.name(), v.Other(), v, strings.Join(problems, "; ")))
+			return nil
+		}
 	}
 	var liveObj *unstructured.Unstructured
 	if live != nil {
@@ -244,6 +260,9 @@ func (e *execution) applyAutoscaler(ctx context.Context, v config.Version) error
 	detail := "copy of " + from.name()
 	if v == config.Green {
 		detail = "settings of " + from.name()
+	}
+	if rewrote > 0 {
+		detail += fmt.Sprintf(", %s's names rewritten to %s's in %d %s", v.Other(), v, rewrote, map[bool]string{true: "field", false: "fields"}[rewrote == 1])
 	}
 	return e.write(ctx, from.gvr, desired, liveObj, detail)
 }
