@@ -3,6 +3,7 @@ package engine
 import (
 	"context"
 	"fmt"
+	"sort"
 	"strings"
 
 	"k8s.io/apimachinery/pkg/apis/meta/v1/unstructured"
@@ -173,7 +174,9 @@ func (l *liveState) copyRefused() string {
 
 // copyFor is the autoscaler Blue_0 gives v (blue) from a, the other version's: the same kind and
 // spec (minimum, maximum, metrics or triggers, behavior), named after v's Deployment, scaling it,
-// labelled as mlcanary's so that it is removed with v, and annotated with what it copies. A
+// labelled as mlcanary's so that it is removed with v, annotated with what it copies and with a's
+// KEDA pause (kedaSettings: a paused green gives a paused copy), and naming v's objects where a's
+// metrics or triggers name the other version's (retarget). A
 // ScaledObject's custom HPA name is left out (KEDA would make two ScaledObjects fight over one HPA).
 func (l *liveState) copyFor(v config.Version, a *autoscaler) (*unstructured.Unstructured, int) {
 	spec := specOf(a)
@@ -188,8 +191,28 @@ func (l *liveState) copyFor(v config.Version, a *autoscaler) (*unstructured.Unst
 	out.SetName(name)
 	out.SetNamespace(l.cfg.Namespace)
 	out.SetLabels(map[string]string{config.ManagedByLabel: config.ManagedBy, config.AppLabel: l.cfg.App, config.VersionLabel: string(v)})
-	out.SetAnnotations(map[string]string{CopiedFromAnnotation: a.name()})
+	out.SetAnnotations(kedaSettings(a.obj, map[string]string{CopiedFromAnnotation: a.name()}))
 	return out, rewrote
+}
+
+// kedaPrefix starts the annotations by which KEDA's users switch a ScaledObject's scaling off or
+// hold it (autoscaling.keda.sh/paused, autoscaling.keda.sh/paused-replicas: KEDA's documented
+// pause): settings of the autoscaler, not metadata, so blue's copy carries green's.
+const kedaPrefix = "autoscaling.keda.sh/"
+
+// kedaSettings adds obj's KEDA annotations (kedaPrefix) to into and returns it. Other KEDA
+// annotations (scaledobject.keda.sh/transfer-hpa-ownership, which would make blue's copy take an HPA
+// over, validations.keda.sh/…) are green's own and not copied.
+func kedaSettings(obj *unstructured.Unstructured, into map[string]string) map[string]string {
+	for k, v := range obj.GetAnnotations() {
+		if strings.HasPrefix(k, kedaPrefix) {
+			if into == nil {
+				into = map[string]string{}
+			}
+			into[k] = v
+		}
+	}
+	return into
 }
 
 // settingsFor is what Blue_Green sends to v's (green's) autoscaler a: the settings of from
@@ -239,6 +262,7 @@ func (e *execution) applyAutoscaler(ctx context.Context, v config.Version) error
 		return nil
 	case v == config.Blue:
 		desired, rewrote = e.live.copyFor(v, from)
+		stamp(desired) // mlcanary's own object: a setting green no longer has (a pause) is then noticed and dropped
 	case live == nil:
 		return nil
 	default:
@@ -260,6 +284,14 @@ func (e *execution) applyAutoscaler(ctx context.Context, v config.Version) error
 	detail := "copy of " + from.name()
 	if v == config.Green {
 		detail = "settings of " + from.name()
+	}
+	if pause := kedaSettings(desired, nil); v == config.Blue && len(pause) > 0 {
+		var kv []string
+		for k, val := range pause {
+			kv = append(kv, k+"="+val)
+		}
+		sort.Strings(kv)
+		detail += ", paused as " + string(v.Other()) + "'s is (" + strings.Join(kv, ", ") + ")"
 	}
 	if rewrote > 0 {
 		detail += fmt.Sprintf(", %s's names rewritten to %s's in %d %s", v.Other(), v, rewrote, map[bool]string{true: "field", false: "fields"}[rewrote == 1])
