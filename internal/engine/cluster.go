@@ -27,8 +27,8 @@ type Cluster interface {
 	List(ctx context.Context, gvr schema.GroupVersionResource, ns string) ([]*unstructured.Unstructured, error)
 	Apply(ctx context.Context, gvr schema.GroupVersionResource, obj *unstructured.Unstructured, dryRun bool) (*unstructured.Unstructured, error)
 	Delete(ctx context.Context, gvr schema.GroupVersionResource, ns, name string, dryRun bool) error
-	// WaitRollout returns once Deployment ns/name is rolled out (kube.RolloutOf), failing with
-	// *kube.RolloutFailed or *kube.RolloutTimeout.
+	// WaitRollout returns once Deployment ns/name is rolled out (kube.RolloutOf; routable, with
+	// o.Routable), failing with *kube.RolloutFailed or *kube.RolloutTimeout.
 	WaitRollout(ctx context.Context, ns, name string, o kube.WaitOptions) error
 	// PodProblems says why d's pods do not run, one line each (none when unknown).
 	PodProblems(ctx context.Context, d *unstructured.Unstructured) []string

@@ -143,7 +143,9 @@ func (c *Client) decide(ctx context.Context, cfg *config.Config, log Logger) (*l
 		}
 		name := cfg.Objects[pe.Unready].Deployment
 		log("%s needs %s ready: waiting up to %s for Deployment %s/%s to finish its rollout", cfg.Stage, pe.Unready, cfg.Timeout, cfg.Namespace, name)
-		werr := c.cluster.WaitRollout(ctx, cfg.Namespace, name, kube.WaitOptions{Timeout: cfg.Timeout, Interval: c.PollInterval, Log: log})
+		// The plan asks for a routable version (kube.Rollout.Routable), so that is what it waits for:
+		// a scale-up whose extra pods pend does not hold the stage.
+		werr := c.cluster.WaitRollout(ctx, cfg.Namespace, name, kube.WaitOptions{Timeout: cfg.Timeout, Interval: c.PollInterval, Log: log, Routable: true})
 		if ctx.Err() != nil {
 			return nil, nil, fmt.Errorf("waiting for Deployment %s/%s: %w", cfg.Namespace, name, ctx.Err())
 		}

@@ -3,6 +3,7 @@ package engine
 import (
 	"context"
 	"fmt"
+	"reflect"
 	"time"
 
 	appsv1 "k8s.io/api/apps/v1"
@@ -297,12 +298,28 @@ func (e *execution) wait(ctx context.Context, v config.Version) error {
 	if e.cfg.DryRun {
 		return nil
 	}
-	if d, ok := e.seen[seenKey{kube.Deployments, name}]; ok && kube.RolloutOf(d).Done {
+	// Make-before-break: after this run changed v's pod template (or created v), every replica of the
+	// new template must be available (Done). Otherwise the pods run the template they ran, and a
+	// routable version (a scale-up in progress: kube.Rollout.Routable) needs no wait.
+	d, ok := e.seen[seenKey{kube.Deployments, name}]
+	routable := ok && !templateChanged(e.live.deployments[v], d)
+	if r := kube.RolloutOf(d); ok && (r.Done || routable && r.Routable) {
 		return nil // rolled out as this run last saw it, and not written since (a re-run)
 	}
 	e.log("waiting up to %s for Deployment %s/%s to be ready", e.cfg.Timeout, e.cfg.Namespace, name)
 	e.forgetSeen()
-	return e.c.cluster.WaitRollout(ctx, e.cfg.Namespace, name, kube.WaitOptions{Timeout: e.cfg.Timeout, Interval: e.c.PollInterval, Log: e.log})
+	return e.c.cluster.WaitRollout(ctx, e.cfg.Namespace, name, kube.WaitOptions{Timeout: e.cfg.Timeout, Interval: e.c.PollInterval, Log: e.log, Routable: routable})
+}
+
+// templateChanged reports whether Deployment after (as this run last wrote or read it) runs another
+// pod template than before (as the stage found it), or did not exist before.
+func templateChanged(before, after *unstructured.Unstructured) bool {
+	if before == nil || after == nil {
+		return true
+	}
+	b, _, _ := unstructured.NestedMap(before.Object, "spec", "template")
+	a, _, _ := unstructured.NestedMap(after.Object, "spec", "template")
+	return !reflect.DeepEqual(b, a)
 }
 
 func (e *execution) change(verb string, gvr schema.GroupVersionResource, name, detail string) {

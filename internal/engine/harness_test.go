@@ -254,7 +254,7 @@ func (r *recorder) checkRoutes(c *config.Config, name string, body []byte) {
 			continue
 		}
 		d, err := env.Dynamic.Resource(kube.Deployments).Namespace(c.Namespace).Get(context.Background(), c.Objects[v].Deployment, metav1.GetOptions{})
-		if err != nil || !testenv.IsRolledOut(d) {
+		if err != nil || !testenv.IsRolledOut(d) && !testenv.IsScalingUp(d) {
 			r.violate("VirtualService %s routes to %s while its Deployment is missing or not ready (%v)", name, v, err)
 		}
 		if _, err := env.Dynamic.Resource(kube.Services).Namespace(c.Namespace).Get(context.Background(), c.Objects[v].Service, metav1.GetOptions{}); err != nil {

@@ -228,7 +228,7 @@ func (l *liveState) derive() plan.Live {
 		r := kube.DeploymentRollout(typed)
 		container, image := scoringContainer(typed, l.cfg.Container)
 		p.Versions[v] = plan.VersionState{
-			Deployed: r.Exists, Ready: r.Done, Image: image, Container: container, TemplateHash: templateHash(typed),
+			Deployed: r.Exists, Ready: r.Routable, Image: image, Container: container, TemplateHash: templateHash(typed),
 			Current: r.Exists && l.current(v, d, image, container), Available: r.Available, Wanted: r.Wanted, Reason: r.Reason,
 			Shape: shapeOf(d, typed, container), Service: serviceOf(l.services[v], l.cfg.Port), Paused: r.Exists && typed.Spec.Paused,
 			DeploymentManager: ownership.ManagerOf(d), ServiceManager: ownership.ManagerOf(l.services[v]),

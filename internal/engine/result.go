@@ -74,7 +74,7 @@ func statusResult(cfg *config.Config, l *liveState) *summary.Result {
 	r.Stage = derived
 	setRouting(r, cfg, view.routing)
 	r.Images = summary.Images{Green: view.images[config.Green], Blue: view.images[config.Blue]}
-	r.Ready = summary.Ready{Green: kube.DeploymentRollout(read.typed[config.Green]).Done, Blue: kube.DeploymentRollout(read.typed[config.Blue]).Done}
+	r.Ready = summary.Ready{Green: kube.DeploymentRollout(read.typed[config.Green]).Routable, Blue: kube.DeploymentRollout(read.typed[config.Blue]).Routable}
 	r.ChangedBy, r.ChangedAt = record(l.vs)
 	if l.vs == nil {
 		return r

@@ -117,7 +117,7 @@ func (e *execution) routable(ctx context.Context, r routing.Routing) error {
 			}
 			typed = typedDeployment(d)
 		}
-		if ro := kube.DeploymentRollout(typed); !ro.Done {
+		if ro := kube.DeploymentRollout(typed); !ro.Routable { // a scale-up in progress still routes
 			return fmt.Errorf("%s is not ready any more (%s), so no route goes to it; run the stage again", v, ro.Reason)
 		}
 		if _, img := scoringContainer(typed, e.cfg.Container); img != e.images[v] {

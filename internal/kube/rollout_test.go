@@ -40,7 +40,7 @@ func TestRolloutOfJudgesAsKubectl(t *testing.T) {
 			Rollout{Exists: true, Wanted: 2, Available: 1, Reason: "1 of 2 replicas updated"}},
 		{"old replicas left", deployment(3, counts(3, 3, 2, 2)), Rollout{Exists: true, Wanted: 2, Available: 2, Reason: "1 old replicas are still terminating"}},
 		{"updated but not available", deployment(3, counts(3, 2, 2, 1)), Rollout{Exists: true, Wanted: 2, Available: 1, Reason: "1 of 2 replicas available"}},
-		{"done", deployment(3, counts(3, 2, 2, 2), "True", "NewReplicaSetAvailable", ""), Rollout{Exists: true, Done: true, Wanted: 2, Available: 2}},
+		{"done", deployment(3, counts(3, 2, 2, 2), "True", "NewReplicaSetAvailable", ""), Rollout{Exists: true, Done: true, Routable: true, Wanted: 2, Available: 2}},
 	}
 	for _, tc := range cases {
 		if got := RolloutOf(tc.d); got != tc.want {

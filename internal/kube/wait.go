@@ -26,8 +26,17 @@ type Rollout struct {
 	// change and, for a Deployment, on any annotation change too (kubectl annotate), so this is
 	// also how an unchanged, ready Deployment looks for the moment before the controller catches up.
 	Unobserved bool
-	Available  int64
-	Wanted     int64
+	// Routable is set when the version may take traffic though its rollout is not Done: the
+	// Deployment controller finished rolling out the current pod template (its Progressing
+	// condition has reason NewReplicaSetAvailable, which it sets only once every wanted replica of
+	// the template was available, and keeps while only the count changes), no replica of an older
+	// template remains, and at least one replica is available. That is a scale-up in progress — an
+	// autoscaler adding replicas whose pods pend on new nodes or a full quota — not a rollout:
+	// every pod runs the current template and the ready ones serve. How many replicas a share
+	// needs is the capacity check's business (plan.Capacity). A Done rollout is Routable too.
+	Routable  bool
+	Available int64
+	Wanted    int64
 	// Reason explains an unfinished or failed rollout in a few words; for a failed one it carries
 	// the controller's reason and message.
 	Reason string
@@ -46,7 +55,8 @@ const TimedOutReason = "ProgressDeadlineExceeded"
 // never done (nothing would answer), and a ReplicaFailure condition (the API server refusing the
 // pods: quota, LimitRange, Pod Security) is a failure when no old pod remains whose removal could
 // make room; kubectl would keep waiting. A nil u does not exist. Wanted is spec.replicas (1 when
-// unset, as the API server defaults it).
+// unset, as the API server defaults it). Routable (see Rollout) is judged besides: whether the
+// version may take traffic while only its replica count changes.
 func RolloutOf(u *unstructured.Unstructured) Rollout {
 	d, err := DeploymentOf(u)
 	if err != nil {
@@ -104,8 +114,16 @@ func DeploymentRollout(d *appsv1.Deployment) Rollout {
 	default:
 		r.Done = true
 	}
+	r.Routable = r.Done || (r.Wanted >= 1 && !r.Unobserved && old <= 0 && r.Available > 0 &&
+		progressing.Status == corev1.ConditionTrue && progressing.Reason == NewRSAvailableReason)
 	return r
 }
+
+// NewRSAvailableReason is the reason the Deployment controller sets on the Progressing condition
+// once a rollout completed (k8s.io/kubectl/pkg/util/deployment.NewRSAvailableReason). It keeps it
+// while only the replica count changes, and replaces it (NewReplicaSetCreated, ReplicaSetUpdated)
+// when the pod template changes.
+const NewRSAvailableReason = "NewReplicaSetAvailable"
 
 // condition returns d's first status condition of type typ (the zero condition when absent).
 func condition(d *appsv1.Deployment, typ appsv1.DeploymentConditionType) appsv1.DeploymentCondition {
@@ -127,6 +145,9 @@ type WaitOptions struct {
 	// something new (another reason, pods in another state) is logged when it is seen.
 	Progress time.Duration
 	Log      func(format string, args ...any)
+	// Routable ends the wait once the Deployment is Rollout.Routable (a scale-up in progress
+	// counts) rather than Done: for a version whose pod template the caller did not just change.
+	Routable bool
 }
 
 // RolloutTimeout is a rollout that did not finish in time.
@@ -225,7 +246,7 @@ func (c *Client) WaitRollout(ctx context.Context, ns, name string, o WaitOptions
 		}
 		r := RolloutOf(d)
 		switch {
-		case r.Done:
+		case r.Done || o.Routable && r.Routable:
 			return nil
 		case r.Failed:
 			return &RolloutFailed{Namespace: ns, Name: name, Reason: r.Reason, Pods: c.PodProblems(ctx, d)}

@@ -16,7 +16,10 @@ import (
 type VersionState struct {
 	// Deployed is true when the version's Deployment exists.
 	Deployed bool
-	// Ready is true when its rollout is complete and every replica is available.
+	// Ready is true when the version may be routed to (kube.Rollout.Routable): its rollout is
+	// complete and every replica available, or the rollout of its current pod template completed
+	// and only a scale-up is in progress (no old-template replica, at least one available);
+	// whether the replicas suffice for a share is the capacity check's (Capacity).
 	Ready bool
 	// Image is the scoring container's image.
 	Image string

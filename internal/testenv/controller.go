@@ -163,8 +163,33 @@ func IsRolledOut(d *unstructured.Unstructured) bool {
 	return want >= 1 && og >= d.GetGeneration() && avail == want && upd == want
 }
 
+// IsScalingUp reports whether d's status says the rollout of its current template completed and
+// only its replica count is changing: the controller observed the current generation, its
+// Progressing condition is still NewReplicaSetAvailable (which it replaces when the template
+// changes), every replica runs the current template and at least one is available. Such a version
+// may take traffic (issue #9, G9); read from the raw status, independently of kube.RolloutOf.
+func IsScalingUp(d *unstructured.Unstructured) bool {
+	og, _, _ := unstructured.NestedInt64(d.Object, "status", "observedGeneration")
+	want, found, _ := unstructured.NestedInt64(d.Object, "spec", "replicas")
+	if !found {
+		want = 1
+	}
+	replicas, _, _ := unstructured.NestedInt64(d.Object, "status", "replicas")
+	upd, _, _ := unstructured.NestedInt64(d.Object, "status", "updatedReplicas")
+	avail, _, _ := unstructured.NestedInt64(d.Object, "status", "availableReplicas")
+	conds, _, _ := unstructured.NestedSlice(d.Object, "status", "conditions")
+	completed := false
+	for _, c := range conds {
+		if m, ok := c.(map[string]any); ok && m["type"] == "Progressing" && m["status"] == "True" && m["reason"] == "NewReplicaSetAvailable" {
+			completed = true
+		}
+	}
+	return want >= 1 && og >= d.GetGeneration() && replicas == upd && avail > 0 && completed
+}
+
 // MarkReady writes d's status as a finished rollout of its current generation, the way the
-// Deployment controller would once every pod is ready.
+// Deployment controller would once every pod is ready: Available, and Progressing with reason
+// NewReplicaSetAvailable.
 func (e *Env) MarkReady(ctx context.Context, d *unstructured.Unstructured) error {
 	want, found, _ := unstructured.NestedInt64(d.Object, "spec", "replicas")
 	if !found {
@@ -179,6 +204,9 @@ func (e *Env) MarkReady(ctx context.Context, d *unstructured.Unstructured) error
 		"availableReplicas":  want,
 		"conditions": []any{map[string]any{
 			"type": "Available", "status": "True", "reason": "MinimumReplicasAvailable",
+			"lastUpdateTime": time.Now().UTC().Format(time.RFC3339), "lastTransitionTime": time.Now().UTC().Format(time.RFC3339),
+		}, map[string]any{ // the controller's mark of a completed rollout, kept while only the count changes
+			"type": "Progressing", "status": "True", "reason": kube.NewRSAvailableReason,
 			"lastUpdateTime": time.Now().UTC().Format(time.RFC3339), "lastTransitionTime": time.Now().UTC().Format(time.RFC3339),
 		}},
 	}

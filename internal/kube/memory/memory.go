@@ -298,12 +298,12 @@ func (c *Cluster) Delete(_ context.Context, gvr schema.GroupVersionResource, ns,
 }
 
 // WaitRollout answers at once from the stored Deployment, which nothing changes while it waits:
-// nil when it is rolled out, *kube.RolloutFailed when its status says the controller gave up, else
+// nil when it is rolled out (or routable, when o.Routable asks for that), *kube.RolloutFailed when its status says the controller gave up, else
 // *kube.RolloutTimeout (the timeout a real wait would reach).
 func (c *Cluster) WaitRollout(ctx context.Context, ns, name string, o kube.WaitOptions) error {
 	d, _ := c.Get(ctx, kube.Deployments, ns, name)
 	switch r := kube.RolloutOf(d); {
-	case r.Done:
+	case r.Done || o.Routable && r.Routable:
 		return nil
 	case r.Failed:
 		return &kube.RolloutFailed{Namespace: ns, Name: name, Reason: r.Reason}
