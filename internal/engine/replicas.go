@@ -30,7 +30,11 @@ func (l *liveState) deployment(v config.Version, image, container string) (*apps
 	d := render.Deployment(l.cfg, v, l.template(v, container), image)
 	live := l.deployments[v]
 	read := l.observed()
-	if a := l.autoscalers[config.Green]; v == config.Blue && a != nil {
+	a := l.autoscalers[config.Green]
+	if own := l.autoscalers[config.Blue]; a == nil && own != nil && own.mine() {
+		a = own // green's is gone: Blue_0 removes blue's copy, and until it is gone blue says it has one
+	}
+	if v == config.Blue && a != nil {
 		if d.Annotations == nil {
 			d.Annotations = map[string]string{}
 		}

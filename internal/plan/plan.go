@@ -261,12 +261,12 @@ func (b *builder) remove(v config.Version) error {
 		return b.noForeignRoutes(v, "remove it")
 	}
 	st := b.state(v)
+	if b.live.OwnAutoscaler[v] { // mlcanary's copy goes with the version, even when its Deployment stays
+		b.add(Step{Action: DeleteAutoscaler, Version: v})
+	}
 	if st.DeploymentManager == "" {
 		if st.Deployed {
 			b.displace(v)
-		}
-		if b.live.OwnAutoscaler[v] {
-			b.add(Step{Action: DeleteAutoscaler, Version: v})
 		}
 		b.add(Step{Action: DeleteDeployment, Version: v})
 		b.plan.Images[v] = ""

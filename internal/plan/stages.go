@@ -27,6 +27,11 @@ func (b *builder) blue0() error {
 		}
 		b.add(Step{Action: ApplyAutoscaler, Version: config.Blue}) // a copy of green's
 	}
+	if b.live.AutoscalersRead && !b.live.Autoscaled[config.Green] && b.live.OwnAutoscaler[config.Blue] {
+		// green's autoscaler is gone: blue's copy of it would scale blue on settings nobody keeps
+		b.add(Step{Action: DeleteAutoscaler, Version: config.Blue})
+		b.plan.Notes = append(b.plan.Notes, "blue's copy of green's autoscaler is removed: green has no autoscaler any more, so blue keeps the replicas it runs")
+	}
 	if !green.Deployed {
 		b.plan.Notes = append(b.plan.Notes, "first release: there is no green yet, so there is no default route; blue answers only requests with the header")
 		b.route(routing.NewRouting(false, true, 0, 0))
