@@ -208,8 +208,11 @@ func wholeName(s string, i, j int) bool {
 	if s[j] != '-' {
 		return false
 	}
-	return j+1 == len(s) || !(s[j+1] >= 'a' && s[j+1] <= 'z' || s[j+1] >= '0' && s[j+1] <= '9')
+	return j+1 == len(s) || !lowerAlnum(s[j+1])
 }
+
+// lowerAlnum reports whether b may start the rest of a longer name after a dash.
+func lowerAlnum(b byte) bool { return b >= 'a' && b <= 'z' || b >= '0' && b <= '9' }
 
 // replaceName replaces every whole-name occurrence of from in s by to.
 func replaceName(s, from, to string) string {
