@@ -7,6 +7,7 @@ package analyze
 
 import (
 	"fmt"
+	"math"
 	"net/url"
 	"strings"
 	"time"
@@ -15,6 +16,7 @@ import (
 
 	"github.com/mlcanary/mlcanary/internal/config"
 	"github.com/mlcanary/mlcanary/internal/istioprom"
+	"github.com/mlcanary/mlcanary/internal/verify"
 )
 
 // Names of `mlcanary analyze`'s own flags (the objects' names come from config.Inputs).
@@ -31,6 +33,16 @@ const (
 	flagMaxSlowIncrease  = "max-slow-increase"
 	flagConfidence       = "confidence"
 	flagOutput           = "output"
+	flagSource           = "source"
+	flagGateway          = "gateway"
+	flagRate             = "rate"
+	flagConcurrency      = "concurrency"
+)
+
+// Sources of `mlcanary analyze --source`.
+const (
+	SourcePrometheus = "prometheus"
+	SourceLoadtest   = "loadtest"
 )
 
 // Report formats of `mlcanary analyze --output`.
@@ -58,13 +70,20 @@ type Inputs struct {
 	Confidence float64
 	// Output is FormatText or FormatJSON.
 	Output string
+	// Source is SourcePrometheus (Istio's metrics) or SourceLoadtest (paired load through Gateway's
+	// header routes at Rate requests per second to each version, Concurrency in flight each).
+	Source      string
+	Gateway     string
+	Rate        float64
+	Concurrency int
 }
 
 // NewInputs returns the documented defaults: a 10m window, a look every 30s, 1s latency SLO, 1 point
 // of margin on each share at 99% confidence, a text report.
 func NewInputs() Inputs {
 	return Inputs{Window: 10 * time.Minute, Interval: 30 * time.Second, LatencySLO: time.Second,
-		MaxErrorIncrease: 1, MaxSlowIncrease: 1, Confidence: 0.99, Output: FormatText}
+		MaxErrorIncrease: 1, MaxSlowIncrease: 1, Confidence: 0.99, Output: FormatText,
+		Source: SourcePrometheus, Rate: 10, Concurrency: 10}
 }
 
 // AddFlags binds the inputs to fs under `mlcanary analyze`'s flag names, with NewInputs' defaults.
@@ -82,17 +101,23 @@ func (in *Inputs) AddFlags(fs *pflag.FlagSet) {
 	config.DecimalVar(fs, &in.MaxSlowIncrease, flagMaxSlowIncrease, d.MaxSlowIncrease, allowedIncrease, "percentage points blue's slow share may exceed green's and still pass")
 	config.DecimalVar(fs, &in.Confidence, flagConfidence, d.Confidence, allowedConfidence, "confidence of the verdict, however many looks it takes, between 0.5 and 1")
 	fs.StringVarP(&in.Output, flagOutput, "o", d.Output, "report format: text or json")
+	fs.StringVar(&in.Source, flagSource, d.Source, "what is measured: prometheus (Istio's metrics at --prometheus-url) or loadtest (paired requests through --gateway)")
+	fs.StringVar(&in.Gateway, flagGateway, d.Gateway, "with --source loadtest: the ingress gateway's address, e.g. 20.1.2.3 or http://20.1.2.3:80")
+	config.DecimalVar(fs, &in.Rate, flagRate, d.Rate, allowedRate, "with --source loadtest: requests per second to each version")
+	config.WholeVarP(fs, &in.Concurrency, flagConcurrency, "c", d.Concurrency, allowedConcurrency, "with --source loadtest: requests in flight to each version")
 }
 
 // What each input allows, said the same way whether its value does not parse or is out of range.
 const (
-	allowedURL        = "the Prometheus HTTP API's http(s) URL without credentials or query, e.g. http://prometheus.istio-system:9090"
-	allowedWindow     = "a duration from 1m to 24h, e.g. 10m"
-	allowedInterval   = "a duration from 1s up to {window}, e.g. 30s"
-	allowedSLO        = "a duration above 0, e.g. 1s"
-	allowedIncrease   = "percentage points from 0 to below 100, e.g. 1"
-	allowedConfidence = "a fraction from 0.5 to below 1, e.g. 0.99"
-	allowedSince      = "a time in RFC 3339, e.g. 2026-11-29T12:00:00Z, or empty to read the VirtualService's record"
+	allowedURL         = "the Prometheus HTTP API's http(s) URL without credentials or query, e.g. http://prometheus.istio-system:9090"
+	allowedWindow      = "a duration from 1m to 24h, e.g. 10m"
+	allowedInterval    = "a duration from 1s up to {window}, e.g. 30s"
+	allowedSLO         = "a duration above 0, e.g. 1s"
+	allowedIncrease    = "percentage points from 0 to below 100, e.g. 1"
+	allowedConfidence  = "a fraction from 0.5 to below 1, e.g. 0.99"
+	allowedRate        = "requests per second above 0, e.g. 10"
+	allowedConcurrency = "a whole number from 1 to 10000"
+	allowedSince       = "a time in RFC 3339, e.g. 2026-11-29T12:00:00Z, or empty to read the VirtualService's record"
 )
 
 // Validate checks every input on its own; the first bad one is a *config.InputError naming it and
@@ -102,7 +127,15 @@ func (in *Inputs) Validate() error {
 		return &config.InputError{Input: input, Value: value, Allowed: allowed}
 	}
 	switch {
-	case !apiURL(in.PrometheusURL):
+	case in.Source != SourcePrometheus && in.Source != SourceLoadtest:
+		return bad(flagSource, in.Source, "prometheus or loadtest")
+	case in.Source == SourceLoadtest && !verify.GatewayAddress(in.Gateway):
+		return bad(flagGateway, verify.RedactedAddress(in.Gateway), "with --source loadtest, the gateway's http(s) address without a path or credentials, e.g. 20.1.2.3")
+	case in.Source == SourceLoadtest && !(in.Rate > 0 && !math.IsInf(in.Rate, 0)):
+		return bad(flagRate, fmt.Sprint(in.Rate), allowedRate)
+	case in.Concurrency < 1 || in.Concurrency > 10000:
+		return bad(flagConcurrency, fmt.Sprint(in.Concurrency), allowedConcurrency)
+	case in.Source == SourcePrometheus && !apiURL(in.PrometheusURL):
 		return bad(flagPrometheusURL, istioprom.Redact(in.PrometheusURL), allowedURL)
 	case in.TokenFile != "" && (in.Username != "" || in.PasswordFile != ""):
 		return bad(flagTokenFile, in.TokenFile, "a bearer token file, or basic auth with {"+flagUser+"} and {"+flagPasswordFile+"}, not both")
@@ -151,5 +184,8 @@ func apiURL(s string) bool {
 		u.RawQuery == "" && u.Fragment == "" && strings.TrimSpace(s) == s
 }
 
-// NeedsCluster reports whether the change record must be read from the cluster (no --since).
-func (in *Inputs) NeedsCluster() bool { return strings.TrimSpace(in.Since) == "" }
+// NeedsCluster reports whether the change record must be read from the cluster: Istio's metrics
+// without --since. Paired load measures its own traffic from the moment it starts.
+func (in *Inputs) NeedsCluster() bool {
+	return in.Source == SourcePrometheus && strings.TrimSpace(in.Since) == ""
+}

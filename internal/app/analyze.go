@@ -19,6 +19,7 @@ import (
 	"github.com/mlcanary/mlcanary/internal/engine"
 	"github.com/mlcanary/mlcanary/internal/istioprom"
 	"github.com/mlcanary/mlcanary/internal/kube"
+	"github.com/mlcanary/mlcanary/internal/verify"
 )
 
 // analyzeFlags are analyze's inputs (analyze.Inputs), the names of the objects it measures
@@ -35,6 +36,8 @@ var analyzeInputs = map[string]bool{
 	config.FlagNamespace: true, config.FlagVirtualService: true, config.FlagApp: true,
 	config.FlagGreenDeployment: true, config.FlagBlueDeployment: true,
 	config.FlagGreenService: true, config.FlagBlueService: true,
+	// --source loadtest sends through the header routes as they are configured.
+	config.FlagHeader: true, config.FlagURIPrefix: true, config.FlagHosts: true,
 }
 
 // newAnalyzeCommand judges blue against green from Istio's metrics in Prometheus.
@@ -134,22 +137,34 @@ var azureTransport http.RoundTripper
 
 // runAnalyze measures and judges until decided, prints the report, and returns the failure, if any.
 func runAnalyze(ctx context.Context, out io.Writer, in analyze.Inputs, cfg config.Config, changedAt time.Time) error {
-	api, azure, err := prometheusAPI(in)
-	if err != nil {
-		return err
+	settings := analyze.Settings{ChangedAt: changedAt, Window: in.Window, Interval: in.Interval,
+		MaxErrorIncrease: in.MaxErrorIncrease / 100, MaxSlowIncrease: in.MaxSlowIncrease / 100, Confidence: in.Confidence}
+	var measure analyze.Measurer
+	if in.Source == analyze.SourceLoadtest {
+		p := &analyze.Paired{URL: verify.BaseURL(in.Gateway) + cfg.URIPrefix, Host: verify.ExactHost(cfg.Hosts), Header: cfg.Header,
+			Rate: in.Rate, Concurrency: in.Concurrency, Timeout: max(10*time.Second, 2*in.LatencySLO),
+			Interval: in.Interval, Window: in.Window, SLO: in.LatencySLO}
+		measure = p.Measure
+		// The load itself takes each interval; it starts now, not at the split's change.
+		settings.ChangedAt = time.Now()
+		settings.Sleep = func(context.Context, time.Duration) error { return nil }
+	} else {
+		api, azure, err := prometheusAPI(in)
+		if err != nil {
+			return err
+		}
+		version := func(v config.Version) istioprom.Version {
+			return istioprom.Version{Name: string(v), Workload: cfg.Objects[v].Deployment, Service: cfg.Objects[v].Service}
+		}
+		base := istioprom.Config{Endpoint: istioprom.Redact(in.PrometheusURL), Namespace: cfg.Namespace,
+			Blue: version(config.Blue), Green: version(config.Green), SLO: in.LatencySLO, Azure: azure}
+		measure = func(ctx context.Context, start, end time.Time) (istioprom.Result, error) {
+			c := base
+			c.Start, c.End = start, end
+			return istioprom.Measure(ctx, api, c)
+		}
 	}
-	version := func(v config.Version) istioprom.Version {
-		return istioprom.Version{Name: string(v), Workload: cfg.Objects[v].Deployment, Service: cfg.Objects[v].Service}
-	}
-	base := istioprom.Config{Endpoint: istioprom.Redact(in.PrometheusURL), Namespace: cfg.Namespace,
-		Blue: version(config.Blue), Green: version(config.Green), SLO: in.LatencySLO, Azure: azure}
-	measure := func(ctx context.Context, start, end time.Time) (istioprom.Result, error) {
-		c := base
-		c.Start, c.End = start, end
-		return istioprom.Measure(ctx, api, c)
-	}
-	o, err := analyze.Run(ctx, measure, analyze.Settings{ChangedAt: changedAt, Window: in.Window, Interval: in.Interval,
-		MaxErrorIncrease: in.MaxErrorIncrease / 100, MaxSlowIncrease: in.MaxSlowIncrease / 100, Confidence: in.Confidence})
+	o, err := analyze.Run(ctx, measure, settings)
 	if err != nil {
 		return err
 	}

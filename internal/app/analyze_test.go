@@ -178,3 +178,51 @@ func TestAnalyzeReadsTheSplitsLastChange(t *testing.T) {
 		t.Errorf("a namespace without the VirtualService: exit %d, %q", code, errs)
 	}
 }
+
+// TestAnalyzePairedLoad: --source loadtest needs no metrics backend and no cluster: paired requests
+// through the gateway's header routes decide, exit 0 for equal versions and 1 for a blue failing
+// every tenth request; its inputs are refused in one line like the others.
+func TestAnalyzePairedLoad(t *testing.T) {
+	if testing.Short() {
+		t.Skip("-short: sends paired load for seconds")
+	}
+	for _, c := range []struct {
+		name      string
+		blueFails bool
+		code      int
+	}{{"equal versions", false, ExitOK}, {"blue fails 10%", true, ExitFailed}} {
+		var n atomic.Int64
+		gw := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+			if r.URL.Path != "/score" || (r.Header.Get("x-api-version") != "blue" && r.Header.Get("x-api-version") != "green") {
+				http.NotFound(w, r)
+				return
+			}
+			if r.Header.Get("x-api-version") == "blue" && c.blueFails && n.Add(1)%10 == 0 {
+				http.Error(w, "model error", http.StatusInternalServerError)
+				return
+			}
+			_, _ = w.Write([]byte(`"answer"`))
+		}))
+		code, out, errs := runCLIEnv(nil, "analyze", "--source", "loadtest", "--gateway", gw.URL, "--rate", "1000", "-c", "20",
+			"--window", "1m", "--interval", "2s", "--latency-slo", "5s")
+		gw.Close()
+		if code != c.code {
+			t.Errorf("%s: exit %d, want %d\n%s%s", c.name, code, c.code, out, errs)
+		}
+	}
+	for _, c := range []struct {
+		args  []string
+		input string
+	}{
+		{[]string{"--source", "graphite"}, "source"},
+		{[]string{"--source", "loadtest"}, "gateway"},
+		{[]string{"--source", "loadtest", "--gateway", "http://alice:hunter2@20.1.2.3"}, "gateway"},
+		{[]string{"--source", "loadtest", "--gateway", "20.1.2.3", "--rate", "0"}, "rate"},
+		{[]string{"--source", "loadtest", "--gateway", "20.1.2.3", "-c", "0"}, "concurrency"},
+	} {
+		code, _, stderr := runCLIEnv(nil, append([]string{"analyze"}, c.args...)...)
+		if code != ExitInvalid || !oneInputLine.MatchString(stderr) || !strings.HasPrefix(stderr, "mlcanary: invalid "+c.input+" ") || strings.Contains(stderr, "hunter2") {
+			t.Errorf("%v: exit %d, stderr %q", c.args, code, stderr)
+		}
+	}
+}

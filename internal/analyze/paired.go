@@ -1,0 +1,107 @@
+package analyze
+
+import (
+	"context"
+	"fmt"
+	"net/http"
+	"strings"
+	"sync"
+	"time"
+
+	"github.com/mlcanary/mlcanary/internal/istioprom"
+	"github.com/mlcanary/mlcanary/internal/loadtest"
+)
+
+// Paired is the paired-load source (--source loadtest): no metrics backend; at each look it sends
+// requests through the gateway to both versions' header routes at once, at the same rate, for one
+// interval, and counts each version's answers itself. The same request mix at the same time makes
+// the comparison fair, and the counts accumulate over the looks (the window grows, nested).
+type Paired struct {
+	// URL is the scoring route through the gateway, e.g. http://20.1.2.3/score; Host, when set, is
+	// sent as the Host header.
+	URL, Host string
+	// Header is the routing header whose value blue or green reaches that version.
+	Header string
+	// Rate is requests per second to each version; Concurrency bounds each version's requests in
+	// flight; Timeout bounds each request.
+	Rate        float64
+	Concurrency int
+	Timeout     time.Duration
+	// Interval is how long each look sends for; Window is the length of the window from its start,
+	// past which no look sends.
+	Interval, Window time.Duration
+	// SLO: a request answered after it is slow (measured exactly, no histogram).
+	SLO time.Duration
+	// Client sends the requests (nil: loadtest.NewClient).
+	Client *http.Client
+
+	mu     sync.Mutex
+	counts map[string]*istioprom.Measurement
+}
+
+// Measure sends one interval of paired load (less when the window ends sooner) and returns every
+// look's counts so far. A request is an error when it got a 5xx or no answer (timeout, connection
+// refused or reset); a request with any HTTP answer is timed, and slow when it took over SLO.
+func (p *Paired) Measure(ctx context.Context, start, end time.Time) (istioprom.Result, error) {
+	p.mu.Lock()
+	if p.counts == nil {
+		p.counts = map[string]*istioprom.Measurement{"blue": {Version: "blue"}, "green": {Version: "green"}}
+	}
+	p.mu.Unlock()
+	d := p.Interval
+	if left := start.Add(p.Window).Sub(end); left < d {
+		d = left
+	}
+	client := p.Client
+	if client == nil {
+		client = loadtest.NewClient(2*max(p.Concurrency, 1), p.Timeout)
+	}
+	var queries []istioprom.Query
+	if d > 0 {
+		var wg sync.WaitGroup
+		errs := make([]error, 2)
+		for i, v := range []string{"blue", "green"} {
+			h := http.Header{}
+			h.Set(p.Header, v)
+			if p.Host != "" {
+				h.Set("Host", p.Host)
+			}
+			queries = append(queries, istioprom.Query{What: v + " requests",
+				PromQL: fmt.Sprintf("GET %s with %s: %s, %g/s for %s", p.URL, p.Header, v, p.Rate, d), Time: end})
+			wg.Go(func() {
+				_, errs[i] = loadtest.Run(ctx, loadtest.Options{URL: p.URL, Header: h, Duration: d, Concurrency: p.Concurrency,
+					Rate: p.Rate, Timeout: p.Timeout, Client: client, OnResult: p.count(v)})
+			})
+		}
+		wg.Wait()
+		for _, err := range errs {
+			if err != nil {
+				return istioprom.Result{}, fmt.Errorf("sending paired load to %s: %w", istioprom.Redact(p.URL), err)
+			}
+		}
+	}
+	p.mu.Lock()
+	defer p.mu.Unlock()
+	return istioprom.Result{Blue: *p.counts["blue"], Green: *p.counts["green"], Start: start, End: time.Now(),
+		Endpoint: istioprom.Redact(p.URL), BoundaryMs: float64(p.SLO) / float64(time.Millisecond), Queries: queries}, nil
+}
+
+// count records one answer of version v.
+func (p *Paired) count(v string) func(loadtest.Result) {
+	return func(r loadtest.Result) {
+		p.mu.Lock()
+		defer p.mu.Unlock()
+		m := p.counts[v]
+		m.Requests++
+		answered := r.Err == "" || strings.HasPrefix(r.Err, loadtest.KindStatus+" ")
+		if (r.Err != "" && !answered) || strings.HasPrefix(r.Err, loadtest.KindStatus+" 5") {
+			m.Errors++
+		}
+		if answered {
+			m.Timed++
+			if r.Latency > p.SLO {
+				m.Slow++
+			}
+		}
+	}
+}
