@@ -100,7 +100,7 @@ func TestBlue100WhileBluesHPAScalesUp(t *testing.T) {
 	f.stage("Blue_0", imgB)
 	f.stage("Blue_50", "")
 	surgeStatus(t, f.ns, "model-blue", 5, 2, kube.NewRSAvailableReason)
-	for _, stage := range []string{"Blue_100", "Blue_0", "Blue_100"} {
+	for _, stage := range []string{"Blue_0", "Blue_50", "Blue_100"} {
 		c := f.cfg(stage, "")
 		if stage == "Blue_0" {
 			c.Image = imgB

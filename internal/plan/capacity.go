@@ -125,6 +125,12 @@ func (b *builder) capacity() error {
 			return err
 		case !b.live.Autoscaled[s.Version]:
 			return b.refuse("%s", s.sentence(b.cfg))
+		case s.Share == 100 && b.live.Routing.Weights[s.Version] == 0:
+			// An autoscaler adds replicas as traffic arrives only to a version that gets some: one that
+			// carried none (green after Blue_Green) was shrunk to its minimum, and every request at once
+			// would reach it minutes before new replicas (its reaction, then the model's load) could.
+			return b.refuse("%s; an autoscaler scales %s, but %s carries none of the traffic now, so its autoscaler has shrunk it and cannot add replicas before every request arrives: raise that autoscaler's minimum to %d until the stage has run (a kubectl scale it would undo), or move anyway with --capacity-check warn",
+				s.sentence(b.cfg), s.Version, s.Version, s.Needed)
 		default:
 			why = "an autoscaler scales " + string(s.Version) + " and adds replicas as the traffic arrives"
 		}

@@ -140,3 +140,44 @@ func TestCapacityModes(t *testing.T) {
 		t.Fatalf("Rollback under enforce with too few green replicas: err %v, plan %+v; want a note", err, p)
 	}
 }
+
+// TestCapacityAutoIdleAutoscaledVersionTakingAll is G17 (break-it review of #9): under auto an
+// autoscaler excuses a shortfall because it adds replicas as the traffic arrives — but not to a
+// version that carries none of the traffic and is to take all of it (Green_100 after Blue_Green:
+// green's autoscaler shrank idle green to its minimum). That is refused, naming the minimum to
+// raise; a version that already carries a share (its autoscaler follows its load), or takes part
+// of the traffic, is still a note, and warn still moves the traffic.
+func TestCapacityAutoIdleAutoscaledVersionTakingAll(t *testing.T) {
+	live := func(gw, bw int, green, blue int64) Live {
+		g, b := ready("m:2"), ready("m:2")
+		g.Available, b.Available = green, blue
+		return Live{Versions: map[config.Version]VersionState{config.Green: g, config.Blue: b},
+			Routing:    routing.NewRouting(true, true, gw, bw),
+			Autoscaled: map[config.Version]bool{config.Green: true, config.Blue: true}, AutoscalersRead: true}
+	}
+	for _, tc := range []struct {
+		name, stage string
+		mode        config.CapacityCheck
+		live        Live
+		want        string // "refuse", "note"
+	}{
+		{"Green_100 onto green its HPA shrank to 2, blue serving with 6", "Green_100", config.CapacityAuto, live(0, 100, 2, 6), "refuse"},
+		{"the same under warn moves", "Green_100", config.CapacityWarn, live(0, 100, 2, 6), "note"},
+		{"Blue_100 straight from Blue_0 onto blue shrunk to 2", "Blue_100", config.CapacityAuto, live(100, 0, 6, 2), "refuse"},
+		{"Blue_100 from Blue_50: blue's autoscaler follows its load", "Blue_100", config.CapacityAuto, live(50, 50, 6, 2), "note"},
+		{"Blue_50 onto idle blue: part of the traffic", "Blue_50", config.CapacityAuto, live(100, 0, 6, 2), "note"},
+	} {
+		t.Run(tc.name, func(t *testing.T) {
+			cfg := config.Default()
+			cfg.Stage, _ = config.ParseStage(tc.stage)
+			cfg.CapacityCheck = tc.mode
+			p, err := Make(&cfg, tc.live)
+			switch {
+			case tc.want == "refuse" && (err == nil || !strings.Contains(err.Error(), "carries none of the traffic now, so its autoscaler has shrunk it") || !strings.Contains(err.Error(), "raise that autoscaler's minimum to 6")):
+				t.Errorf("err %v; want the idle-autoscaled refusal naming the minimum 6", err)
+			case tc.want == "note" && (err != nil || len(p.Notes) == 0 || !strings.HasPrefix(p.Notes[len(p.Notes)-1], "capacity: ")):
+				t.Errorf("err %v, plan %+v; want a capacity note", err, p)
+			}
+		})
+	}
+}
