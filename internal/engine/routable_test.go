@@ -166,3 +166,40 @@ func TestANewTemplateWaitsForEveryReplica(t *testing.T) {
 		t.Fatalf("Blue_0 with a new template at 1 available replica: err %v, blue routed by header %v; want it to wait and fail unrouted", err, routing.Headers[config.Blue])
 	}
 }
+
+// TestAnAutoscalerAtZeroIsNeverRoutable (held in the break-it review of #9, kept with G9's rule):
+// KEDA's default minReplicaCount is 0, so blue's copy of green's ScaledObject takes blue to zero
+// while it gets header requests only. The Deployment controller's completed-rollout mark stays,
+// but a version with no replica is never routable: Blue_50 is refused under every
+// --capacity-check mode, nothing routed.
+func TestAnAutoscalerAtZeroIsNeverRoutable(t *testing.T) {
+	for _, mode := range []config.CapacityCheck{config.CapacityAuto, config.CapacityWarn, config.CapacityOff} {
+		t.Run(string(mode), func(t *testing.T) {
+			f := newFixture(t)
+			f.reach(states[3].path)
+			applyAs(t, "helm", hpaGVR, f.ns, hpaSpec("scoring", "model-green", 1, 10))
+			f.stage("Blue_0", imgB)
+			ctx := context.Background()
+			if _, err := env.Dynamic.Resource(kube.Deployments).Namespace(f.ns).Patch(ctx, "model-blue",
+				"application/merge-patch+json", []byte(`{"spec":{"replicas":0}}`), metav1.PatchOptions{FieldManager: "keda-operator"}, "scale"); err != nil {
+				t.Fatal(err)
+			}
+			d := get(t, kube.Deployments, f.ns, "model-blue") // the stand-in skips 0 replicas: the controller's status for it
+			d.Object["status"] = map[string]any{"observedGeneration": d.GetGeneration(), "conditions": []any{
+				map[string]any{"type": "Available", "status": "True", "reason": "MinimumReplicasAvailable"},
+				map[string]any{"type": "Progressing", "status": "True", "reason": kube.NewRSAvailableReason}}}
+			if _, err := env.Dynamic.Resource(kube.Deployments).Namespace(f.ns).UpdateStatus(ctx, d, metav1.UpdateOptions{}); err != nil {
+				t.Fatal(err)
+			}
+			c := f.cfg("Blue_50", "")
+			c.CapacityCheck = mode
+			_, err := f.run(c)
+			if routing, _ := f.live(); err == nil || routing.Weights[config.Blue] != 0 {
+				t.Fatalf("Blue_50 with blue at 0 replicas: err %v, blue's weight %d%% (want refused, 0%%)", err, routing.Weights[config.Blue])
+			}
+			if !strings.Contains(err.Error(), "scaled to 0 replicas") {
+				t.Errorf("refusal does not name blue's 0 replicas: %v", err)
+			}
+		})
+	}
+}
