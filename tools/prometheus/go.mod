@@ -4,8 +4,8 @@
 // .../cmd/promtool), with the build tag in ./buildtags (remove_all_sd: no service-discovery plugins;
 // no builtinassets tag, so no web UI; the API is all the tests use). It is separate from the main module
 // so Prometheus's dependency graph never reaches the product. Cold, the two took 1112 s + 1048 s of wall
-// time on this 2-core machine shared with other builds (load average 15-35), so make test does not
-// build them: the tests skip when they are absent.
+// time on this 2-core machine shared with other builds (load average 15-60; prometheus alone: 234 s
+// user + 46 s system CPU), so make test does not build them yet: the tests skip when they are absent.
 module github.com/mlcanary/mlcanary/tools/prometheus
 
 go 1.26.7
