@@ -1,6 +1,7 @@
 package app
 
 import (
+	"encoding/json"
 	"fmt"
 
 	"github.com/spf13/cobra"
@@ -9,6 +10,7 @@ import (
 	"github.com/mlcanary/mlcanary/internal/engine"
 	"github.com/mlcanary/mlcanary/internal/kube"
 	"github.com/mlcanary/mlcanary/internal/manifest"
+	"github.com/mlcanary/mlcanary/internal/secret"
 	"github.com/mlcanary/mlcanary/internal/summary"
 )
 
@@ -16,6 +18,7 @@ func newPlanCommand(s Streams, env LookupEnv) *cobra.Command {
 	var f clusterFlags
 	var offline bool
 	var greenImage string
+	var showSecrets bool
 	cmd := &cobra.Command{
 		Use:   "plan STAGE",
 		Short: "Show what a stage would change; --offline needs no cluster",
@@ -48,26 +51,43 @@ func newPlanCommand(s Streams, env LookupEnv) *cobra.Command {
 			if err != nil {
 				return err
 			}
-			return printPlan(s, res, f.output)
+			return printPlan(s, res, f.output, showSecrets)
 		},
 	}
 	f.add(cmd)
 	f.in.Stdin = s.In // --pod-template -
 	cmd.Flags().Lookup("output").Usage = "output format: text or markdown (the plan for a person), yaml or json (only the objects: a YAML stream, a v1 List)"
 	config.BoolVarP(cmd.Flags(), &offline, "offline", "", false, "contact no cluster; assume the stage's preconditions hold")
+	config.BoolVarP(cmd.Flags(), &showSecrets, flagShowSecrets, "", false, "with -o yaml|json: print credentials in the objects (env values, secret-looking args, SAS signatures…) as they are, for a tool that applies them; without it they read "+secret.Redacted)
 	cmd.Flags().StringVar(&greenImage, flagGreenImage, "", "with --offline: the image green runs on the cluster (for -o yaml|json of a stage that writes it)")
 	return cmd
 }
 
+// flagShowSecrets is plan's --show-secrets.
+const flagShowSecrets = "show-secrets"
+
 // printPlan prints the plan in format. text and markdown are for a person: the objects (offline)
-// or the diff (against a cluster) before the summary. yaml and json are for other tools, as kubectl's
-// -o: Out carries only the objects the stage sends (a YAML stream, or a v1 List), which `kubectl
-// apply --dry-run=server -f -`, `istioctl analyze -` and kubeconform read as they are, and the
-// summary goes to Err, where a person still sees it and no pipe does.
-func printPlan(s Streams, res *summary.Result, format string) error {
+// or the diff (against a cluster) before the summary, credentials redacted. yaml and json are for
+// other tools, as kubectl's -o: Out carries only the objects the stage sends (a YAML stream, or a v1
+// List), which `kubectl apply --dry-run=server -f -`, `istioctl analyze -` and kubeconform read as
+// they are, and the summary goes to Err, where a person still sees it and no pipe does. Out is as
+// likely a pipeline's log as a pipe, so its credentials are redacted too (secret.Object) unless
+// showSecrets (--show-secrets) asks for them as they are.
+func printPlan(s Streams, res *summary.Result, format string, showSecrets bool) error {
 	switch format {
 	case "yaml", "json":
-		if err := manifest.Write(s.Out, res.Manifests, format); err != nil {
+		bodies := res.Manifests
+		if !showSecrets {
+			bodies = make([]json.RawMessage, len(res.Manifests))
+			for i, b := range res.Manifests {
+				r, err := secret.JSON(b)
+				if err != nil {
+					return err
+				}
+				bodies[i] = r
+			}
+		}
+		if err := manifest.Write(s.Out, bodies, format); err != nil {
 			return err
 		}
 		return writeResult(Streams{Out: s.Err}, res, "text")

@@ -89,7 +89,7 @@ func (t terminal) Summary(_ context.Context, o frontend.Outcome) error {
 	case o.StageErr != nil:
 		return nil
 	case o.Result.DryRun:
-		return printPlan(t.s, o.Result, t.format)
+		return printPlan(t.s, o.Result, t.format, false) // a stage has no --show-secrets: its output is a log
 	}
 	return writeResult(t.s, o.Result, t.format)
 }

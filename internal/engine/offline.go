@@ -14,6 +14,7 @@ import (
 	"github.com/mlcanary/mlcanary/internal/kube"
 	"github.com/mlcanary/mlcanary/internal/kube/memory"
 	"github.com/mlcanary/mlcanary/internal/plan"
+	"github.com/mlcanary/mlcanary/internal/secret"
 	"github.com/mlcanary/mlcanary/internal/summary"
 )
 
@@ -39,7 +40,8 @@ type OfflineOptions struct {
 // runs, against a memory.Cluster holding the live state the plan assumes — reached by performing
 // the stages of the documented flow before it (plan.Assumed) on an empty namespace, so every
 // object carries what a real earlier stage leaves. The result's Objects and Manifests are the
-// apply bodies the stage sent, byte for byte; its Changes say what it would do ("would be
+// apply bodies the stage sent, byte for byte (Objects with every credential redacted, as
+// secret.Object does for the live plan's diff: it is printed in logs and summaries); its Changes say what it would do ("would be
 // created"). The memory cluster rolls every Deployment out at once, so no wait sleeps, and nothing
 // is drained (Drain 0).
 //
@@ -69,7 +71,11 @@ func Offline(ctx context.Context, cfg config.Config, o OfflineOptions) (*summary
 	}
 	docs := make([]string, len(res.Manifests))
 	for i, body := range res.Manifests {
-		data, err := yaml.JSONToYAML(body)
+		redacted, err := secret.JSON(body) // Objects is printed for a person: a log, a summary
+		if err != nil {
+			return nil, err
+		}
+		data, err := yaml.JSONToYAML(redacted)
 		if err != nil {
 			return nil, fmt.Errorf("rendering an object as YAML: %w", err)
 		}

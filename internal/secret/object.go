@@ -1,6 +1,8 @@
 package secret
 
 import (
+	"encoding/json"
+	"fmt"
 	"net/url"
 	"regexp"
 	"strings"
@@ -214,4 +216,14 @@ func redactURL(s string) string {
 		return s
 	}
 	return u.String()
+}
+
+// JSON is Object for one object as JSON (an apply body): body with every credential replaced by
+// Redacted, re-encoded. A body that is not a JSON object is an error.
+func JSON(body []byte) ([]byte, error) {
+	var obj map[string]any
+	if err := json.Unmarshal(body, &obj); err != nil {
+		return nil, fmt.Errorf("reading an object to redact: %w", err)
+	}
+	return json.Marshal(Object(obj))
 }
