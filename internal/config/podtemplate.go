@@ -28,10 +28,26 @@ type PodTemplate struct {
 	// Container is the scoring container's name: the one --container names, else the only
 	// container, else the one named ContainerName.
 	Container string
+	// Deployment holds the Deployment-level settings of the file's Deployment that mlcanary keeps
+	// on both versions' Deployments (zero for a bare PodTemplateSpec): strategy, minReadySeconds,
+	// revisionHistoryLimit and progressDeadlineSeconds (render raises the deadline to --timeout).
+	Deployment DeploymentSettings
 	// Hash identifies the template whatever image it runs: 24 hex digits of the SHA-256 of Spec as
 	// JSON with the scoring container's image cleared. Recorded on each Deployment
 	// (TemplateHashAnnotation) so later stages can tell whether a version still runs this template.
 	Hash string
+}
+
+// DeploymentSettings are the fields of a Deployment's spec besides its pod template that a team
+// sets for how its model rolls out — a GPU pool with no spare GPU needs maxSurge 0, a slow model
+// load a longer progressDeadlineSeconds — kept on mlcanary's Deployments as the file says (nil and
+// zero: the API server's defaults). spec.paused is refused (a paused Deployment never rolls out)
+// and spec.replicas is --replicas' (or the autoscaler's).
+type DeploymentSettings struct {
+	Strategy                appsv1.DeploymentStrategy
+	MinReadySeconds         int32
+	RevisionHistoryLimit    *int32
+	ProgressDeadlineSeconds *int32
 }
 
 // Annotations on a Deployment deployed from a pod template: TemplateHashAnnotation records
@@ -94,11 +110,11 @@ func templateError(source, found string) *InputError {
 // PodTemplateSpec, and checks it against what c (port, app, container) makes mlcanary own
 // (CheckPodTemplate). Every problem is an *InputError naming source.
 func ParsePodTemplate(source string, data []byte, c *Config) (*PodTemplate, error) {
-	spec, selector, err := decodeTemplate(source, data)
+	spec, selector, settings, err := findTemplate(source, data)
 	if err != nil {
 		return nil, err
 	}
-	t := &PodTemplate{Source: source, Spec: spec}
+	t := &PodTemplate{Source: source, Spec: *spec, Deployment: settings}
 	if err := checkPodTemplate(t, selector, c); err != nil {
 		return nil, err
 	}
@@ -115,43 +131,41 @@ type document struct {
 	} `json:"metadata"`
 }
 
-// decodeTemplate finds the pod template in the stream: the one Deployment's spec.template (other
-// kinds are skipped; a List's items count as documents) with its selector, or a single bare
-// PodTemplateSpec (nil selector).
-func decodeTemplate(source string, data []byte) (corev1.PodTemplateSpec, *metav1.LabelSelector, error) {
-	spec, selector, err := findTemplate(source, data)
-	if err != nil {
-		return corev1.PodTemplateSpec{}, nil, err
-	}
-	return *spec, selector, nil
-}
-
-func findTemplate(source string, data []byte) (*corev1.PodTemplateSpec, *metav1.LabelSelector, error) {
+// findTemplate finds the pod template in the stream: the one Deployment's spec.template (other
+// kinds are skipped; a List's items count as documents) with its selector and its settings, or a
+// single bare PodTemplateSpec (nil selector, no settings).
+func findTemplate(source string, data []byte) (*corev1.PodTemplateSpec, *metav1.LabelSelector, DeploymentSettings, error) {
 	docs, err := splitDocuments(source, data)
 	if err != nil {
-		return nil, nil, err
+		return nil, nil, DeploymentSettings{}, err
 	}
 	var selector *metav1.LabelSelector
 	var deployments, kinds []string
 	var found *corev1.PodTemplateSpec
+	var settings DeploymentSettings
 	bare := false
 	for i, raw := range docs {
 		var d document
 		if err := json.Unmarshal(raw, &d); err != nil {
-			return nil, nil, templateError(source, fmt.Sprintf("has a document %d that is not an object", i+1))
+			return nil, nil, DeploymentSettings{}, templateError(source, fmt.Sprintf("has a document %d that is not an object", i+1))
 		}
 		name := shownName(d.Metadata.Name)
 		switch {
 		case d.Kind == "Deployment":
 			if d.APIVersion != "apps/v1" {
-				return nil, nil, templateError(source, fmt.Sprintf("has Deployment %s of apiVersion %s, not apps/v1", name, strconv.Quote(shownName(d.APIVersion))))
+				return nil, nil, DeploymentSettings{}, templateError(source, fmt.Sprintf("has Deployment %s of apiVersion %s, not apps/v1", name, strconv.Quote(shownName(d.APIVersion))))
 			}
 			var dep appsv1.Deployment
 			if err := strict(source, raw, &dep, "Deployment "+name); err != nil {
-				return nil, nil, err
+				return nil, nil, DeploymentSettings{}, err
+			}
+			if dep.Spec.Paused {
+				return nil, nil, DeploymentSettings{}, templateError(source, "has Deployment "+name+" with spec.paused true: a paused Deployment never rolls out; remove it")
 			}
 			deployments = append(deployments, name)
 			found, selector = &dep.Spec.Template, dep.Spec.Selector
+			settings = DeploymentSettings{Strategy: dep.Spec.Strategy, MinReadySeconds: dep.Spec.MinReadySeconds,
+				RevisionHistoryLimit: dep.Spec.RevisionHistoryLimit, ProgressDeadlineSeconds: dep.Spec.ProgressDeadlineSeconds}
 		case d.Kind == "" && d.APIVersion == "":
 			bare = true
 			if len(docs) > 1 {
@@ -159,7 +173,7 @@ func findTemplate(source string, data []byte) (*corev1.PodTemplateSpec, *metav1.
 			}
 			var t corev1.PodTemplateSpec
 			if err := strict(source, raw, &t, "PodTemplateSpec"); err != nil {
-				return nil, nil, err
+				return nil, nil, DeploymentSettings{}, err
 			}
 			found = &t
 		case d.Kind == "":
@@ -170,17 +184,17 @@ func findTemplate(source string, data []byte) (*corev1.PodTemplateSpec, *metav1.
 	}
 	switch {
 	case bare && len(docs) > 1:
-		return nil, nil, templateError(source, fmt.Sprintf("has a document without kind (a bare PodTemplateSpec) among %d documents: a PodTemplateSpec must be alone in the file; give its Deployment (kind: Deployment) in a stream", len(docs)))
+		return nil, nil, DeploymentSettings{}, templateError(source, fmt.Sprintf("has a document without kind (a bare PodTemplateSpec) among %d documents: a PodTemplateSpec must be alone in the file; give its Deployment (kind: Deployment) in a stream", len(docs)))
 	case len(deployments) > 1:
-		return nil, nil, templateError(source, "has "+fmt.Sprint(len(deployments))+" Deployments ("+strings.Join(deployments, ", ")+"); keep the one that runs the model")
+		return nil, nil, DeploymentSettings{}, templateError(source, "has "+fmt.Sprint(len(deployments))+" Deployments ("+strings.Join(deployments, ", ")+"); keep the one that runs the model")
 	case found == nil && len(kinds) > 0:
-		return nil, nil, templateError(source, "has no Deployment (found "+strings.Join(kinds, ", ")+")")
+		return nil, nil, DeploymentSettings{}, templateError(source, "has no Deployment (found "+strings.Join(kinds, ", ")+")")
 	case found == nil:
-		return nil, nil, templateError(source, "is empty")
+		return nil, nil, DeploymentSettings{}, templateError(source, "is empty")
 	case len(found.Spec.Containers) == 0:
-		return nil, nil, templateError(source, "has no containers (spec.containers)")
+		return nil, nil, DeploymentSettings{}, templateError(source, "has no containers (spec.containers)")
 	}
-	return found, selector, nil
+	return found, selector, settings, nil
 }
 
 // templateHash is PodTemplate.Hash for spec whose scoring container is container.

@@ -127,3 +127,30 @@ func TestBareTemplateInAStreamIsNamed(t *testing.T) {
 		})
 	}
 }
+
+// TestDeploymentSettingsAreRead (breakit9 G6): a Deployment file's rollout settings are read with
+// its template (render keeps them on both versions); a bare PodTemplateSpec has none; a paused
+// Deployment is refused naming spec.paused (it would never roll out).
+func TestDeploymentSettingsAreRead(t *testing.T) {
+	c := Default()
+	doc := strings.Replace(deploymentDoc, "spec:\n  template:", "spec:\n  progressDeadlineSeconds: 1800\n  minReadySeconds: 30\n  revisionHistoryLimit: 3\n  strategy:\n    type: RollingUpdate\n    rollingUpdate: {maxSurge: 0, maxUnavailable: 1}\n  template:", 1)
+	tm, err := ParsePodTemplate("deploy/model.yaml", []byte(doc), &c)
+	if err != nil {
+		t.Fatal(err)
+	}
+	s := tm.Deployment
+	if *s.ProgressDeadlineSeconds != 1800 || s.MinReadySeconds != 30 || *s.RevisionHistoryLimit != 3 || s.Strategy.RollingUpdate.MaxSurge.IntValue() != 0 || s.Strategy.RollingUpdate.MaxUnavailable.IntValue() != 1 {
+		t.Errorf("settings %+v", s)
+	}
+	recreate := strings.Replace(deploymentDoc, "spec:\n  template:", "spec:\n  strategy: {type: Recreate}\n  template:", 1)
+	if tm, err := ParsePodTemplate("deploy/model.yaml", []byte(recreate), &c); err != nil || tm.Deployment.Strategy.Type != "Recreate" {
+		t.Errorf("Recreate: %v", err)
+	}
+	if tm, err := ParsePodTemplate("deploy/model.yaml", []byte("spec:\n  containers: [{name: m, image: x}]\n"), &c); err != nil || tm.Deployment.ProgressDeadlineSeconds != nil || tm.Deployment.Strategy.Type != "" {
+		t.Errorf("a bare PodTemplateSpec: %v %+v", err, tm)
+	}
+	paused := strings.Replace(deploymentDoc, "spec:\n  template:", "spec:\n  paused: true\n  template:", 1)
+	if _, err := ParsePodTemplate("deploy/model.yaml", []byte(paused), &c); err == nil || !strings.Contains(err.Error(), "spec.paused") {
+		t.Errorf("a paused Deployment: %v", err)
+	}
+}

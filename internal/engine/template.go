@@ -31,7 +31,9 @@ func (l *liveState) template(v config.Version, container string) *config.PodTemp
 
 // liveTemplate is version v's pod template as the cluster holds it, when mlcanary deployed it
 // from a pod template (nil otherwise): its spec as read (API-server defaults included, which the
-// copy then sets too, so a re-run compares equal), its scoring container and its recorded hash.
+// copy then sets too, so a re-run compares equal), its Deployment-level settings (strategy,
+// minReadySeconds, revisionHistoryLimit, progressDeadlineSeconds: green gets blue's rollout as well
+// as its pods), its scoring container and its recorded hash.
 func (l *liveState) liveTemplate(v config.Version) *config.PodTemplate {
 	d := l.observed().typed[v]
 	if d == nil || d.Annotations[config.TemplateHashAnnotation] == "" {
@@ -39,5 +41,7 @@ func (l *liveState) liveTemplate(v config.Version) *config.PodTemplate {
 	}
 	name, _ := scoringContainer(d, l.cfg.Container)
 	return &config.PodTemplate{Source: "Deployment " + d.Namespace + "/" + d.Name, Spec: *d.Spec.Template.DeepCopy(),
-		Container: name, Hash: d.Annotations[config.TemplateHashAnnotation]}
+		Container: name, Hash: d.Annotations[config.TemplateHashAnnotation],
+		Deployment: config.DeploymentSettings{Strategy: *d.Spec.Strategy.DeepCopy(), MinReadySeconds: d.Spec.MinReadySeconds,
+			RevisionHistoryLimit: d.Spec.RevisionHistoryLimit, ProgressDeadlineSeconds: d.Spec.ProgressDeadlineSeconds}}
 }

@@ -30,7 +30,9 @@ func objectLabels(c *config.Config, v config.Version) map[string]string {
 // and, for a template the user gave, its hash (config.TemplateHashAnnotation) so later stages can
 // tell which template a version runs. Its pods carry Istio's version labels (TelemetryLabels)
 // besides the selector's, and the scoring container the readiness probe WithReadinessProbe adds
-// for c.ReadinessPath on c.Port when it has none.
+// for c.ReadinessPath on c.Port when it has none. The file's Deployment-level settings (strategy,
+// minReadySeconds, revisionHistoryLimit, progressDeadlineSeconds) are kept, the progress deadline
+// raised to --timeout (withSettings).
 func Deployment(c *config.Config, v config.Version, t *config.PodTemplate, image string) *appsv1.Deployment {
 	if t == nil {
 		t = DefaultTemplate(c, "")
@@ -45,6 +47,7 @@ func Deployment(c *config.Config, v config.Version, t *config.PodTemplate, image
 			Template: podTemplate(c, v, t, image),
 		},
 	}
+	withSettings(&d.Spec, t.Deployment, c.Timeout)
 	if t.Hash != "" {
 		d.Annotations = map[string]string{config.TemplateHashAnnotation: t.Hash, config.ContainerAnnotation: t.Container}
 	}
