@@ -54,6 +54,9 @@ func checkPodTemplate(t *PodTemplate, selector *metav1.LabelSelector, c *Config)
 				fmt.Sprintf("no ports on the scoring container, or ports including %d ({port}), where mlcanary's Services send traffic", c.Port))
 		}
 	}
+	if err := validatePodSpec(t); err != nil {
+		return err
+	}
 	t.Hash = templateHash(t.Spec, name)
 	return nil
 }
