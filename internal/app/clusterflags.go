@@ -18,7 +18,7 @@ type clusterFlags struct {
 func (f *clusterFlags) add(cmd *cobra.Command) {
 	f.in.AddFlags(cmd.Flags())
 	f.kube.add(cmd.Flags())
-	cmd.Flags().StringVarP(&f.output, "output", "o", "text", "output format: "+summary.Formats)
+	config.ChoiceVarP(cmd.Flags(), &f.output, "output", "o", "text", "output format: "+summary.Formats, "text", "json", "yaml", "markdown")
 }
 
 // config parses and validates every input for stage, the STAGE argument as typed (an empty one is

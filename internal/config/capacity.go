@@ -1,7 +1,5 @@
 package config
 
-import "strings"
-
 // CapacityCheck says what a stage does when a version about to get a larger share of the default
 // route has fewer ready replicas than that share needs (plan.CapacityShortfall; README "Autoscaling").
 type CapacityCheck string
@@ -23,9 +21,9 @@ const FlagCapacityCheck = "capacity-check"
 // allowedCapacityCheck is what --capacity-check accepts, said once for every front end.
 const allowedCapacityCheck = "auto (enforce, or warn when an autoscaler scales the version), off, warn or enforce"
 
-// capacityCheckInput parses --capacity-check: one of the four words, in any case, spaces trimmed.
+// capacityCheckInput parses --capacity-check: one of the four words, read by Choice.
 func capacityCheckInput(v string) (CapacityCheck, error) {
-	switch c := CapacityCheck(strings.ToLower(strings.TrimSpace(v))); c {
+	switch c := CapacityCheck(Choice(v)); c {
 	case CapacityAuto, CapacityOff, CapacityWarn, CapacityEnforce:
 		return c, nil
 	}

@@ -102,7 +102,7 @@ func BoolVarP(fs *pflag.FlagSet, p *bool, name, shorthand string, value bool, us
 	*p = value
 	f := fs.VarPF(&typedValue{name: name, allowed: AllowedBool, typ: "bool",
 		set: func(s string) bool {
-			b, err := strconv.ParseBool(strings.TrimSpace(s))
+			b, err := strconv.ParseBool(Choice(s))
 			if err == nil {
 				*p = b
 			}

@@ -45,7 +45,7 @@ func TestInputsRejects(t *testing.T) {
 		{"duration", "h/score", []string{"--duration", "-1s"}, `invalid duration "-1s": allowed: a duration of 0 or more, e.g. 30s`},
 		{"no timeout", "h/score", []string{"--timeout", "0s"}, `invalid timeout "0s": allowed: a duration above 0, e.g. 10s`},
 		{"version", "h/score", []string{"--version", "purple"}, `invalid version "purple": allowed: blue or green`},
-		{"version in capitals", "h/score", []string{"--version", "Blue"}, `invalid version "Blue": allowed: blue or green`},
+		{"version not a version", "h/score", []string{"--version", "Blue2"}, `invalid version "Blue2": allowed: blue or green`},
 		{"method", "h/score", []string{"-m", "DELETE"}, `invalid method "DELETE": allowed: GET or POST`},
 		{"output", "h/score", []string{"-o", "yaml"}, `invalid output "yaml": allowed: text or json`},
 		{"confidence too low", "h/score", []string{"--confidence", "0.4"}, `invalid confidence "0.4": allowed: a fraction from 0.5 to below 1, e.g. 0.99`},

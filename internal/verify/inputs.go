@@ -62,7 +62,7 @@ func NewInputs() Inputs {
 // AddFlags binds the inputs to fs under `mlcanary verify`'s flag names, with NewInputs' defaults.
 func (in *Inputs) AddFlags(fs *pflag.FlagSet) {
 	d := NewInputs()
-	fs.StringVar(&in.Gateway, flagGateway, d.Gateway, "the ingress gateway's address, e.g. 20.1.2.3 or http://20.1.2.3:80, or auto to read it from the ingress gateway Service's load balancer (required)")
+	config.ChoiceVarP(fs, &in.Gateway, flagGateway, "", d.Gateway, "the ingress gateway's address, e.g. 20.1.2.3 or http://20.1.2.3:80, or auto to read it from the ingress gateway Service's load balancer (required)", AutoGateway)
 	fs.StringVar(&in.AnswerGreen, flagAnswerGreen, d.AnswerGreen, "the answer that identifies green (default: ask green's header route)")
 	fs.StringVar(&in.AnswerBlue, flagAnswerBlue, d.AnswerBlue, "the answer that identifies blue (default: ask blue's header route)")
 	config.WholeVarP(fs, &in.Requests, flagRequests, "", d.Requests, allowedRequests, "requests to the default route (0: enough to decide at --confidence and --tolerance)")
@@ -72,7 +72,7 @@ func (in *Inputs) AddFlags(fs *pflag.FlagSet) {
 	config.DecimalVar(fs, &in.Confidence, flagConfidence, d.Confidence, allowedConfidence, "joint confidence of each comparison, between 0.5 and 1")
 	config.DecimalVar(fs, &in.Tolerance, flagTolerance, d.Tolerance, allowedTolerance, "percentage points a share may be off from its weight and still agree")
 	config.DecimalVar(fs, &in.MaxErrors, flagMaxErrors, d.MaxErrors, allowedMaxErrors, "percentage of failed requests a check accepts")
-	fs.StringVarP(&in.Output, flagOutput, "o", d.Output, "report format: markdown or json")
+	config.ChoiceVarP(fs, &in.Output, flagOutput, "o", d.Output, "report format: markdown or json", FormatMarkdown, FormatJSON)
 }
 
 // What each numeric input allows, said the same way whether its value does not parse (the flag
