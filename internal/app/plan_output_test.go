@@ -43,7 +43,7 @@ func TestPlanOutputIsOnlyTheObjects(t *testing.T) {
 			t.Errorf("-o %s has %d objects, the text plan %d", format, len(objs), len(want))
 		}
 	}
-	for _, bad := range []string{"xml", "YAML", "", "yml", "table"} {
+	for _, bad := range []string{"xml", "", "yml", "table", "YAML2"} {
 		code, out, errs := runCLI(t, "", append(base, "-o", bad)...)
 		if want := "mlcanary: invalid output " + `"` + bad + `"` + ": allowed: text, json, yaml, markdown\n"; code != 2 || out != "" || errs != want {
 			t.Errorf("-o %q: exit %d, stdout %q, stderr %q; want exit 2 and %q", bad, code, out, errs, want)
