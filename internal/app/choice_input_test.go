@@ -103,6 +103,9 @@ func TestChoiceInputsReadAlike(t *testing.T) {
 	for _, w := range []string{"text", "json"} {
 		check(t, func(fs *pflag.FlagSet) { an = analyze.Inputs{}; an.AddFlags(fs) }, "output", w, func() string { return an.Output })
 	}
+	for _, w := range []string{analyze.SourcePrometheus, analyze.SourceLoadtest} {
+		check(t, func(fs *pflag.FlagSet) { an = analyze.Inputs{}; an.AddFlags(fs) }, "source", w, func() string { return an.Source })
+	}
 	for _, s := range []string{"blue_0", "BLUE_50", " Rollback ", "green_100"} {
 		if _, err := config.ParseStage(s); err != nil {
 			t.Errorf("stage %q: %v", s, err)
