@@ -49,7 +49,8 @@ func validatePodSpec(t *PodTemplate) error {
 			}
 			names[c.Name] = true
 			at = fmt.Sprintf("%s[%s]", list.field, c.Name)
-			if strings.TrimSpace(c.Image) == "" && !(list.field == "spec.containers" && c.Name == t.Container) {
+			scoring := list.field == "spec.containers" && c.Name == t.Container
+			if strings.TrimSpace(c.Image) == "" && !scoring {
 				return invalidField(t.Source, at+".image empty", "an image on every container but the scoring one ("+t.Container+", whose image mlcanary sets)")
 			}
 			if err := validateContainer(t.Source, at, c, volumes); err != nil {
