@@ -137,7 +137,7 @@ func readConnection(env frontend.LookupEnv) (Connection, error) {
 	if c.Type == "" {
 		c.Type = ConnectionKubernetes // the task's default
 	}
-	switch strings.ToLower(c.Type) {
+	switch config.Choice(c.Type) {
 	case strings.ToLower(ConnectionKubernetes):
 		c.Type, c.Endpoint = ConnectionKubernetes, input(env, InputKubernetesConnection)
 		if c.Endpoint == "" {
@@ -146,7 +146,7 @@ func readConnection(env frontend.LookupEnv) (Connection, error) {
 	case strings.ToLower(ConnectionAzureRM):
 		c.Type, c.Endpoint = ConnectionAzureRM, input(env, InputAzureSubscription)
 		c.ResourceGroup, c.Cluster = input(env, InputAzureResourceGroup), input(env, InputKubernetesCluster)
-		c.Admin = strings.EqualFold(input(env, InputUseClusterAdmin), "true")
+		c.Admin = config.Choice(input(env, InputUseClusterAdmin)) == "true"
 		for name, v := range map[string]string{InputAzureSubscription: c.Endpoint, InputAzureResourceGroup: c.ResourceGroup, InputKubernetesCluster: c.Cluster} {
 			if v == "" {
 				return c, &config.InputError{Input: name, Allowed: "a value when connectionType is " + ConnectionAzureRM}

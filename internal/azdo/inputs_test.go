@@ -129,6 +129,18 @@ func TestReadInputsAzureResourceManager(t *testing.T) {
 	}
 }
 
+// TestConnectionChoicesReadAlike (breakit9 G14): the task's own choice inputs (connectionType,
+// useClusterAdmin) read their words by config.Choice, as every choice input: case and blanks ignored.
+func TestConnectionChoicesReadAlike(t *testing.T) {
+	for _, v := range [][2]string{{" AzureResourceManager ", " TRUE "}, {"azureresourcemanager", "True"}} {
+		_, task, err := readConfig(t, map[string]string{"INPUT_STAGE": "Rollback", "INPUT_CONNECTIONTYPE": v[0],
+			"INPUT_AZURESUBSCRIPTIONCONNECTION": "arm-id", "INPUT_AZURERESOURCEGROUP": "rg", "INPUT_KUBERNETESCLUSTER": "aks1", "INPUT_USECLUSTERADMIN": v[1]})
+		if err != nil || task.Connection.Type != ConnectionAzureRM || !task.Connection.Admin {
+			t.Errorf("connectionType %q, useClusterAdmin %q: %v %+v", v[0], v[1], err, task.Connection)
+		}
+	}
+}
+
 // TestReadInputsErrorsNameTaskInputs checks bad inputs are *config.InputError (exit 2) naming the
 // task input the pipeline author typed, not the CLI flag.
 func TestReadInputsErrorsNameTaskInputs(t *testing.T) {
