@@ -107,13 +107,18 @@ func (e *execution) step(ctx context.Context, s plan.Step) error {
 		return e.apply(ctx, kube.Services, render.Service(cfg, s.Version), "", nil)
 	case plan.ApplyDeployment:
 		e.images[s.Version] = s.Image
-		if err := e.drain(ctx, s.Version); err != nil {
+		d, merge := e.live.deployment(s.Version, s.Image, s.Container)
+		live := e.live.deployments[s.Version]
+		desired, err := desiredObject(d, live, merge)
+		if err != nil || desired == nil {
 			return err
 		}
-		d, merge := e.live.deployment(s.Version, s.Image, s.Container)
-		if desired, err := desiredObject(d, e.live.deployments[s.Version], merge); err != nil || desired == nil {
-			return err
-		} else if err := e.handOver(ctx, s.Version, desired); err != nil {
+		if live != nil && !upToDate(desired, live) { // its pods are about to be replaced
+			if err := e.drain(ctx, s.Version); err != nil {
+				return err
+			}
+		}
+		if err := e.handOver(ctx, s.Version, desired); err != nil {
 			return err
 		}
 		return e.apply(ctx, kube.Deployments, d, e.deploymentDetail(s, d), merge)
@@ -123,11 +128,18 @@ func (e *execution) step(ctx context.Context, s plan.Step) error {
 		return e.routes(ctx, s.Routing)
 	case plan.DeleteDeployment:
 		e.images[s.Version] = ""
-		if err := e.drain(ctx, s.Version); err != nil {
-			return err
+		if e.live.deployments[s.Version] != nil {
+			if err := e.drain(ctx, s.Version); err != nil {
+				return err
+			}
 		}
 		return e.remove(ctx, kube.Deployments, cfg.Objects[s.Version].Deployment)
 	case plan.DeleteService:
+		if e.live.services[s.Version] != nil { // also when its Deployment is another manager's and stays
+			if err := e.drain(ctx, s.Version); err != nil {
+				return err
+			}
+		}
 		return e.remove(ctx, kube.Services, cfg.Objects[s.Version].Service)
 	case plan.ApplyAutoscaler:
 		return e.applyAutoscaler(ctx, s.Version)
@@ -218,28 +230,6 @@ func desiredObject(obj any, live *unstructured.Unstructured, merge func(desired,
 		}
 	}
 	return desired, nil
-}
-
-// drain waits, before v's pods are replaced or deleted, until Client.Drain has passed since this
-// run removed v's last route: the ingress gateways apply route changes a moment later, and
-// requests in flight should finish.
-func (e *execution) drain(ctx context.Context, v config.Version) error {
-	at, ok := e.unrouted[v]
-	if !ok || e.cfg.DryRun {
-		return nil
-	}
-	wait := time.Until(at.Add(e.c.Drain))
-	if wait <= 0 {
-		return nil
-	}
-	e.log("waiting %s for the gateways to stop sending traffic to %s", wait.Round(time.Second), v)
-	e.forgetSeen()
-	select {
-	case <-ctx.Done():
-		return fmt.Errorf("draining %s: %w", v, ctx.Err())
-	case <-time.After(wait):
-		return nil
-	}
 }
 
 func (e *execution) write(ctx context.Context, gvr schema.GroupVersionResource, desired, live *unstructured.Unstructured, detail string) error {
