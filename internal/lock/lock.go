@@ -59,6 +59,10 @@ func Take(ctx context.Context, s Store, o Options) (*Lock, context.Context, erro
 	}
 	held, err := acquire(ctx, s, o)
 	if err != nil {
+		var sent *unknownWrite
+		if errors.As(err, &sent) {
+			abandon(s, o, sent.lease)
+		}
 		return nil, nil, err
 	}
 	stageCtx, cancel := context.WithCancelCause(ctx)
@@ -74,7 +78,11 @@ func acquire(ctx context.Context, s Store, o Options) (*coordinationv1.Lease, er
 	create := true
 	for {
 		if create {
-			got, err := s.Create(ctx, lease(o.Namespace, o.Name, o.Holder, o.Now(), o.Duration))
+			sent := lease(o.Namespace, o.Name, o.Holder, o.Now(), o.Duration)
+			got, err := s.Create(ctx, sent)
+			if unknownOutcome(err) {
+				return nil, &unknownWrite{lease: sent, err: explain(ctx, s, o, err, "creating", true)}
+			}
 			if err == nil {
 				if !waitFrom.IsZero() {
 					o.Log("took the lock Lease %s/%s after waiting %s", o.Namespace, o.Name, ago(o.Now().Sub(waitFrom)))
@@ -109,6 +117,9 @@ func acquire(ctx context.Context, s Store, o Options) (*coordinationv1.Lease, er
 			}
 			took.Spec.LeaseTransitions = &n
 			got, err := s.Update(ctx, took)
+			if unknownOutcome(err) {
+				return nil, &unknownWrite{lease: took, err: explain(ctx, s, o, err, "taking over", true)}
+			}
 			if apierrors.IsConflict(err) || apierrors.IsNotFound(err) {
 				continue // someone else wrote it first: read again
 			}
@@ -163,6 +174,37 @@ func explain(ctx context.Context, s Store, o Options, err error, verb string, wr
 		w = object
 	}
 	return s.Explain(ctx, err, verb+" "+object+" (the namespace's lock)", o.Namespace, w)
+}
+
+// unknownWrite is a write of the Lease whose answer the run never got: its context ended (Ctrl-C,
+// SIGTERM) or the connection failed while the request was in flight, so the API server may have
+// made this run the holder. Take then undoes it (abandon).
+type unknownWrite struct {
+	lease *coordinationv1.Lease // as sent
+	err   error
+}
+
+func (u *unknownWrite) Error() string { return u.err.Error() }
+func (u *unknownWrite) Unwrap() error { return u.err }
+
+// unknownOutcome reports whether err leaves it unknown whether a write was made: any error but the
+// API server's answer (a Status: AlreadyExists, Conflict, Forbidden…).
+func unknownOutcome(err error) bool {
+	var status apierrors.APIStatus
+	return err != nil && !errors.As(err, &status)
+}
+
+// abandon deletes the Lease when it is the one sent — this run holding it since the time it asked
+// for — after a write whose answer the run never got, on its own 10s deadline (the run's context
+// may have ended): a run stopped while it takes the lock never leaves it held. When it cannot,
+// the lock expires by itself.
+func abandon(s Store, o Options, sent *coordinationv1.Lease) {
+	ctx, cancel := context.WithTimeout(context.Background(), 10*time.Second)
+	defer cancel()
+	live, err := s.Get(ctx, o.Namespace, o.Name)
+	if err == nil && live != nil && same(live, sent) {
+		_ = s.Delete(ctx, o.Namespace, o.Name, live.ResourceVersion)
+	}
 }
 
 // errReleased ends the stage's context once the lock is released.

@@ -102,7 +102,8 @@ func (l *Lock) lostTo(live *coordinationv1.Lease, now time.Time) *LostError {
 }
 
 // Release stops renewing and deletes the Lease if it is still as this run last wrote it (one
-// request), so the next run takes it at once. It is called when the stage ends, whatever its
+// request; when someone wrote it since but it is still this run's holding, a get and a delete of
+// it as it is now), so the next run takes it at once. It is called when the stage ends, whatever its
 // outcome, also after Ctrl-C or SIGTERM (its own 10s deadline, not the stage's context). A lock
 // already lost is not touched. An error says the lock could not be released; it then expires
 // Duration after its last renewal.
@@ -120,6 +121,14 @@ func (l *Lock) Release() error {
 	ctx, cancel := context.WithTimeout(context.Background(), 10*time.Second)
 	defer cancel()
 	err := l.store.Delete(ctx, l.o.Namespace, l.o.Name, held.ResourceVersion)
+	if apierrors.IsConflict(err) {
+		// Written since this run's last write it knows of: by someone else (a label), or by its own
+		// renewal whose answer it never got. Still this run's holding: delete it as it is now.
+		live, gerr := l.store.Get(ctx, l.o.Namespace, l.o.Name)
+		if err = gerr; gerr == nil && live != nil && same(live, held) {
+			err = l.store.Delete(ctx, l.o.Namespace, l.o.Name, live.ResourceVersion)
+		}
+	}
 	if err == nil || apierrors.IsNotFound(err) || apierrors.IsConflict(err) {
 		return nil
 	}

@@ -110,6 +110,6 @@ func fromUnstructured(u *unstructured.Unstructured) (*coordinationv1.Lease, erro
 }
 
 func microTime(t time.Time) *metav1.MicroTime {
-	m := metav1.NewMicroTime(t)
+	m := metav1.NewMicroTime(t.Truncate(time.Microsecond)) // as the API server keeps it, so same() compares what was sent
 	return &m
 }
