@@ -10,6 +10,7 @@ import (
 	"os"
 	"os/exec"
 	"os/signal"
+	"strconv"
 	"strings"
 	"sync"
 	"syscall"
@@ -191,10 +192,19 @@ func TestTwoStagesStartedTogether(t *testing.T) {
 // childArgs holds, separated by a unit separator (0x1f), the arguments of the test binary re-executed as the CLI (TestMain).
 const childArgs = "MLCANARY_TEST_CHILD_ARGS"
 
+// childLockSeconds, when set, is the lock's duration in seconds of a CLI re-executed by a test
+// (runChild); 3 when it is not.
+const childLockSeconds = "MLCANARY_TEST_CHILD_LOCK_SECONDS"
+
 // runChild runs the CLI as the shipped binary does (SIGINT and SIGTERM end its context), with the
-// lock's duration shortened to 3s so a test can watch a killed holder's lock expire.
+// lock's duration shortened (to 3s, or childLockSeconds) so a test can watch a killed holder's lock
+// expire.
 func runChild(args string) int {
-	frontend.Real.Lock = frontend.TakeLock(3 * time.Second)
+	d := 3 * time.Second
+	if n, err := strconv.Atoi(os.Getenv(childLockSeconds)); err == nil && n > 0 {
+		d = time.Duration(n) * time.Second
+	}
+	frontend.Real.Lock = frontend.TakeLock(d)
 	ctx, stop := signal.NotifyContext(context.Background(), os.Interrupt, syscall.SIGTERM)
 	defer stop()
 	return Run(ctx, StdStreams(), strings.Split(args, "\x1f"), os.LookupEnv)
@@ -203,8 +213,15 @@ func runChild(args string) int {
 // startChild starts the CLI with args in a process of its own, as user.
 func startChild(t *testing.T, kubeconfig, user string, args ...string) (*exec.Cmd, *bytes.Buffer) {
 	t.Helper()
+	return startChildEnv(t, nil, kubeconfig, user, args...)
+}
+
+// startChildEnv is startChild with env (NAME=value) added to the process's environment.
+func startChildEnv(t *testing.T, env []string, kubeconfig, user string, args ...string) (*exec.Cmd, *bytes.Buffer) {
+	t.Helper()
 	cmd := exec.Command(os.Args[0], "-test.run=^$")
 	cmd.Env = append(os.Environ(), childArgs+"="+strings.Join(args, "\x1f"), "KUBECONFIG="+kubeconfig, "USER="+user)
+	cmd.Env = append(cmd.Env, env...)
 	var stderr bytes.Buffer
 	cmd.Stderr, cmd.Stdout = &stderr, &stderr
 	check(t, cmd.Start())
