@@ -143,7 +143,7 @@ func (r *killRig) runStage(k int) (int, string) {
 // the API server and before the answer returns to the run: it checks the invariants and, after
 // the k-th, signals the run. A SIGKILLed run is dead before the answer could reach it; a SIGTERM's
 // or SIGINT's handler gets 100ms to end the stage's context while the request is still in flight.
-func (r *killRig) onWrite(method, path string, status int, sent, answered time.Time) {
+func (r *killRig) onWrite(method, path string, status int, sent time.Time) {
 	if status >= 300 || strings.Contains(path, "/leases") && (!r.lockWrites || method == http.MethodPut) {
 		return // a renewal's timing is the clock's, not the stage's
 	}
@@ -151,7 +151,7 @@ func (r *killRig) onWrite(method, path string, status int, sent, answered time.T
 	r.writes++
 	n, k, started, exited := r.writes, r.killAt, r.started, r.exited
 	r.mu.Unlock()
-	r.observeAt(fmt.Sprintf("write %d (%s %s)", n, method, path), sent, answered)
+	r.observeAt(fmt.Sprintf("write %d (%s %s)", n, method, path), sent)
 	if k == 0 || n != k {
 		return
 	}
@@ -239,8 +239,8 @@ type sentAt struct{}
 
 // writeProxy serves the API server through a TLS proxy that authenticates as admin and calls
 // onWrite after each write but a dry run was answered, before the answer returns to the client,
-// with the times the proxy received the request and its answer.
-func writeProxy(t *testing.T, e *testenv.Env, onWrite func(method, path string, status int, sent, answered time.Time)) *rest.Config {
+// with the time the proxy received the request.
+func writeProxy(t *testing.T, e *testenv.Env, onWrite func(method, path string, status int, sent time.Time)) *rest.Config {
 	t.Helper()
 	upstream, err := url.Parse(e.Config.Host)
 	check(t, err)
@@ -256,7 +256,7 @@ func writeProxy(t *testing.T, e *testenv.Env, onWrite func(method, path string, 
 			return nil
 		}
 		sent, _ := req.Context().Value(sentAt{}).(time.Time)
-		onWrite(req.Method, req.URL.Path, resp.StatusCode, sent, time.Now())
+		onWrite(req.Method, req.URL.Path, resp.StatusCode, sent)
 		return nil
 	}
 	srv := httptest.NewTLSServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
