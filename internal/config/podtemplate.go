@@ -197,8 +197,9 @@ func findTemplate(source string, data []byte) (*corev1.PodTemplateSpec, *metav1.
 	return found, selector, settings, nil
 }
 
-// templateHash is PodTemplate.Hash for spec whose scoring container is container.
-func templateHash(spec corev1.PodTemplateSpec, container string) string {
+// TemplateHash is PodTemplate.Hash for spec whose scoring container is container: also how a
+// Deployment mlcanary did not create is told apart by its live pod template (it records none).
+func TemplateHash(spec corev1.PodTemplateSpec, container string) string {
 	c := *spec.DeepCopy()
 	for i := range c.Spec.Containers {
 		if c.Spec.Containers[i].Name == container {

@@ -57,7 +57,7 @@ func checkPodTemplate(t *PodTemplate, selector *metav1.LabelSelector, c *Config)
 	if err := validatePodSpec(t); err != nil {
 		return err
 	}
-	t.Hash = templateHash(t.Spec, name)
+	t.Hash = TemplateHash(t.Spec, name)
 	return nil
 }
 

@@ -228,7 +228,7 @@ func (l *liveState) derive() plan.Live {
 		r := kube.DeploymentRollout(typed)
 		container, image := scoringContainer(typed, l.cfg.Container)
 		p.Versions[v] = plan.VersionState{
-			Deployed: r.Exists, Ready: r.Routable, Image: image, Container: container, TemplateHash: templateHash(typed),
+			Deployed: r.Exists, Ready: r.Routable, Image: image, Container: container, TemplateHash: l.templateHash(v),
 			Current: r.Exists && l.current(v, d, image, container), Available: r.Available, Wanted: r.Wanted, Reason: r.Reason,
 			Shape: shapeOf(d, typed, container), Service: serviceOf(l.services[v], l.cfg.Port), Paused: r.Exists && typed.Spec.Paused,
 			DeploymentManager: ownership.ManagerOf(d), ServiceManager: ownership.ManagerOf(l.services[v]),
@@ -279,14 +279,6 @@ func scoringContainer(d *appsv1.Deployment, want string) (name, image string) {
 		return "", containers[0].Image
 	}
 	return "", ""
-}
-
-// templateHash is the pod template hash d records (config.TemplateHashAnnotation; "" for none).
-func templateHash(d *appsv1.Deployment) string {
-	if d == nil {
-		return ""
-	}
-	return d.Annotations[config.TemplateHashAnnotation]
 }
 
 // typedDeployment is a live Deployment as the typed struct (nil for nil). The API server never

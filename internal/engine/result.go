@@ -67,7 +67,7 @@ func statusResult(cfg *config.Config, l *liveState) *summary.Result {
 	for _, v := range config.Versions {
 		view.deployed[v] = l.deployments[v] != nil
 		_, view.images[v] = scoringContainer(read.typed[v], cfg.Container)
-		view.templates[v] = templateHash(read.typed[v])
+		view.templates[v] = l.templateHash(v)
 		view.adopted[v] = l.deployments[v] != nil && ownership.Adopted(l.deployments[v])
 	}
 	derived, agrees := derivedStage(view)

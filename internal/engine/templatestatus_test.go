@@ -91,3 +91,30 @@ func TestAdoptedGreenTakesATemplatedRelease(t *testing.T) {
 		t.Fatalf("status: %v %+v", err, st)
 	}
 }
+
+// TestAdoptedGreenFinishesAReleaseWithOrWithoutTheTemplateLater (break-it review of #9, G3): the brownfield team's green was installed
+// by kubectl/Helm (adopted: mlcanary sets only its image); the release deploys blue from their pod
+// template (--pod-template). Blue_Green, with or without --pod-template, must leave a state
+// Green_100 accepts: either green gets blue's whole template, or the hash comparison allows an
+// adopted green. Otherwise the documented flow cannot finish.
+func TestAdoptedGreenFinishesAReleaseWithOrWithoutTheTemplateLater(t *testing.T) {
+	for _, withTemplate := range []bool{false, true} {
+		name := "Blue_Green and Green_100 without --pod-template"
+		if withTemplate {
+			name = "every stage with --pod-template"
+		}
+		t.Run(name, func(t *testing.T) {
+			f := newFixture(t)
+			newD0().apply(t, f)
+			for _, st := range []struct{ stage, image string }{{"Blue_0", imgB}, {"Blue_50", imgB}, {"Blue_100", ""}, {"Blue_Green", ""}, {"Green_100", ""}} {
+				tmpl := "azureml.yaml"
+				if !withTemplate && (st.stage == "Blue_Green" || st.stage == "Green_100") {
+					tmpl = ""
+				}
+				if err := f.runWith(st.stage, st.image, tmpl); err != nil {
+					t.Fatalf("%s: %v", st.stage, err)
+				}
+			}
+		})
+	}
+}

@@ -1,6 +1,8 @@
 package plan
 
 import (
+	"fmt"
+
 	"github.com/mlcanary/mlcanary/internal/config"
 	"github.com/mlcanary/mlcanary/internal/routing"
 )
@@ -62,6 +64,12 @@ func (b *builder) shift() error {
 func (b *builder) blueGreen() error {
 	if err := b.needReadyBlue("Blue_0 deploys it"); err != nil {
 		return err
+	}
+	if blue := b.state(config.Blue); blue.Shape.Adopted && !b.state(config.Green).Shape.Adopted {
+		// green gets the whole pod template of blue, whose scoring container must be known.
+		if err := b.adoptedContainer(fmt.Sprintf("Deployment %s/%s", b.cfg.Namespace, b.cfg.Objects[config.Blue].Deployment), blue.Shape.Containers); err != nil {
+			return err
+		}
 	}
 	if w := b.live.Routing.Weights; w[config.Blue] != 100 {
 		return b.refuse("all traffic must be on blue before green is replaced, but the default route sends green %d%%, blue %d%%; Blue_100 establishes that", w[config.Green], w[config.Blue])
