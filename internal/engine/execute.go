@@ -59,6 +59,9 @@ func newExecution(c *Client, cfg *config.Config, live *liveState, p *plan.Plan, 
 // before its first write rather than after minutes of rollout. (Deployments and Services are
 // checked by package plan.)
 func (e *execution) check(ctx context.Context) error {
+	if err := e.exposed(ctx); err != nil {
+		return err
+	}
 	for _, s := range e.plan.Steps {
 		switch s.Action {
 		case plan.ApplyRoutes:

@@ -112,12 +112,15 @@ func TestRequestsPerStage(t *testing.T) {
 	// A stage that creates or replaces pods reads the namespace once, for its sidecar-injection
 	// label (internal/ingress); a re-run that holds does not.
 	getNamespace := "GET namespaces/" + f.ns
+	// A stage that creates or replaces blue's pods lists the namespace's Services once, to refuse
+	// one of another manager that would select them (exposure.go); a re-run does not.
+	listServices := "LIST services"
 	cases := []struct {
 		run   string
 		want  []string
 		waits string // the Deployment it waits for
 	}{
-		{"Blue_0@" + imgB, requests(observed, peers, []string{listHPA, getNamespace,
+		{"Blue_0@" + imgB, requests(observed, peers, []string{listHPA, getNamespace, listServices,
 			"PATCH services/model-svc-blue", "PATCH deployments/model-blue",
 			"GET services/model-svc-green", getGateway, getVS, "GET deployments/model-green", "GET deployments/model-blue", "GET services/model-svc-blue", patchVS}), "model-blue"},
 		{"Blue_0@" + imgB, requests(observed, []string{listHPA}), ""}, // a re-run
