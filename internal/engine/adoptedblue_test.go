@@ -67,7 +67,6 @@ func TestBlueGreenGivesGreenAnAdoptedBluesWholeTemplate(t *testing.T) {
 	}
 }
 
-
 // TestBlueGreenCopiesAnAdoptedBluesSidecarsAndScoringContainer (G10, more of the kind): Helm's blue
 // runs a log-shipping sidecar first and the model in container scorer. With --container scorer,
 // Blue_Green gives green both containers — the sidecar with its own image, scorer with blue's — and
