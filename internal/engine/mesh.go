@@ -69,7 +69,11 @@ func (c *Client) mesh(ctx context.Context, cfg *config.Config, p *plan.Plan, l *
 		case err != nil:
 			return m, fmt.Errorf("reading namespace %s: %w", cfg.Namespace, err)
 		case ns != nil:
-			if w := ingress.Injection(cfg.Namespace, ns.GetLabels(), ingress.MeshOf(found, cfg.GatewaySelector)); w != "" {
+			var pod ingress.Pod // the template's own choice (sidecar.istio.io/inject, istio.io/rev)
+			if t := cfg.Template; t != nil {
+				pod = ingress.Pod{Labels: t.Spec.Labels, Annotations: t.Spec.Annotations}
+			}
+			if w := ingress.PodInjection(cfg.Namespace, ns.GetLabels(), pod, ingress.MeshOf(found, cfg.GatewaySelector)); w != "" {
 				m.warnings = append(m.warnings, w)
 			}
 		}

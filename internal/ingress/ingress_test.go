@@ -147,3 +147,40 @@ func TestURL(t *testing.T) {
 		t.Errorf("ForSelector: %v", err)
 	}
 }
+
+// TestPodInjection (break-it review of #9, G4): the pod template's own choice, as Istio's injector
+// reads it, comes before the namespace's labels.
+func TestPodInjection(t *testing.T) {
+	addOn := Mesh{AddOn: true, Revisions: []string{"asm-1-28"}}
+	oss := Mesh{Revisions: []string{"default"}}
+	out := func() Pod { return Pod{Labels: map[string]string{}, Annotations: map[string]string{}} }
+	optOutLabel, optOutAnnotation, optIn, ownRev := out(), out(), out(), out()
+	optOutLabel.Labels[PodInjectLabel] = "false"
+	optOutAnnotation.Annotations[PodInjectLabel] = "false"
+	optIn.Labels[PodInjectLabel] = "true"
+	ownRev.Labels[RevisionLabel] = "asm-1-28"
+	enabled := map[string]string{"istio-injection": "enabled"}
+	cases := []struct {
+		name string
+		ns   map[string]string
+		pod  Pod
+		m    Mesh
+		want string // "" = no warning
+	}{
+		{"opt-out label in an enabled namespace", enabled, optOutLabel, oss, `the pod template opts out of the sidecar (sidecar.istio.io/inject: "false"): its pods in namespace ml get no Istio sidecar`},
+		{"opt-out annotation in an enabled namespace", enabled, optOutAnnotation, oss, `opts out of the sidecar`},
+		{"opt-out on the add-on", map[string]string{"istio.io/rev": "asm-1-28"}, optOutLabel, addOn, `opts out of the sidecar`},
+		{"opt-in label, unlabelled namespace", nil, optIn, oss, ""},
+		{"opt-in label, disabled namespace", map[string]string{"istio-injection": "disabled"}, optIn, oss, "labelled istio-injection=disabled"},
+		{"opt-in label on the add-on is not enough", nil, optIn, addOn, "has no sidecar-injection label"},
+		{"own revision label on the add-on", nil, ownRev, addOn, ""},
+		{"no choice: the namespace decides", enabled, Pod{}, oss, ""},
+		{"no choice, unlabelled namespace", nil, Pod{}, oss, "has no sidecar-injection label"},
+	}
+	for _, c := range cases {
+		got := PodInjection("ml", c.ns, c.pod, c.m)
+		if (c.want == "") != (got == "") || !strings.Contains(got, c.want) {
+			t.Errorf("%s:\n got %q\nwant %q", c.name, got, c.want)
+		}
+	}
+}

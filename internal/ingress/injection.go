@@ -77,3 +77,39 @@ func (m Mesh) revision() string {
 	}
 	return "default"
 }
+
+// Pod is what a pod template says about its own sidecar injection: its labels and annotations.
+type Pod struct {
+	Labels, Annotations map[string]string
+}
+
+// PodInjectLabel is the pod label (and, deprecated, annotation) with which a pod opts in or out of
+// Istio's sidecar injection, whatever its namespace says.
+const PodInjectLabel = "sidecar.istio.io/inject"
+
+// PodInjection is Injection for pods of template pod in namespace ns: the pod's own choice comes
+// first, as Istio's injector reads it ("Controlling the injection policy": if either the namespace
+// label istio-injection or the pod label sidecar.istio.io/inject is disabled, the pod is not
+// injected; if either of them, or istio.io/rev, enables it, it is): a pod labelled (or annotated)
+// sidecar.istio.io/inject: "false" gets no sidecar in any namespace; one labelled "true", or with
+// its own istio.io/rev label of an installed revision, gets one in a namespace without an injection
+// label. AKS's add-on installs no default revision, so only istio.io/rev=asm-X-Y opts a pod in
+// there. Break-it review of #9, G4.
+func PodInjection(ns string, nsLabels map[string]string, pod Pod, m Mesh) string {
+	choice, found := pod.Labels[PodInjectLabel]
+	if !found {
+		choice = pod.Annotations[PodInjectLabel]
+	}
+	rev := pod.Labels[RevisionLabel]
+	switch {
+	case choice == "false":
+		return fmt.Sprintf("the pod template opts out of the sidecar (%s: \"false\"): its pods in namespace %s get no Istio sidecar (no mesh telemetry per version, no mTLS)", PodInjectLabel, ns)
+	case nsLabels[InjectionLabel] == "disabled":
+		return Injection(ns, nsLabels, m)
+	case rev != "" && (len(m.Revisions) == 0 || slices.Contains(m.Revisions, rev)):
+		return ""
+	case choice == "true" && !m.AddOn && nsLabels[RevisionLabel] == "":
+		return ""
+	}
+	return Injection(ns, nsLabels, m)
+}
