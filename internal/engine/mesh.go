@@ -93,13 +93,7 @@ func liveSelector(cfg *config.Config, gw *unstructured.Unstructured) (string, bo
 	if gw == nil {
 		return "", false
 	}
-	sel, _, _ := unstructured.NestedStringMap(gw.Object, "spec", "selector")
-	one := ""
-	for k, v := range sel {
-		if len(sel) == 1 {
-			one = k + "=" + v
-		}
-	}
+	one := selectorOf(gw)
 	switch {
 	case ownership.Adopted(gw):
 		return one, true
@@ -151,6 +145,15 @@ func (c *Client) IngressAddress(ctx context.Context, cfg config.Config) (string,
 func (c *Client) detect(ctx context.Context, cfg *config.Config, live *unstructured.Unstructured, m *meshChecks, log Logger) ([]ingress.Gateway, error) {
 	f, err := ingress.Find(ctx, c.lister, ingress.Selector())
 	var unreadable *ingress.Error
+	if sel := selectorOf(live); err == nil && cfg.Ingress == config.IngressAuto && ingress.Keep(sel, f.Gateways) {
+		// mlcanary's live Gateway already selects a gateway that is there, or one someone chose
+		// (ingress.Keep): it stays; --gateway-selector or --ingress changes it.
+		cfg.GatewaySelector = sel
+		if g, cerr := ingress.Choose(f.Gateways, cfg.Ingress, f.Searched); cerr == nil && g.Selector() != sel {
+			m.notes = append(m.notes, fmt.Sprintf("the Gateway keeps selecting %s, as it does now; the ingress gateway found is Service %s: give --gateway-selector (or --ingress) to move it", sel, g))
+		}
+		return f.Gateways, nil
+	}
 	switch {
 	case err == nil:
 		g, cerr := ingress.Choose(f.Gateways, cfg.Ingress, f.Searched)
@@ -180,6 +183,18 @@ func (c *Client) detect(ctx context.Context, cfg *config.Config, live *unstructu
 		m.warnings = append(m.warnings, line)
 	}
 	return f.Gateways, nil
+}
+
+// selectorOf is Gateway gw's spec.selector as key=value when it has exactly one label ("" otherwise,
+// or for none).
+func selectorOf(gw *unstructured.Unstructured) string {
+	sel, _, _ := unstructured.NestedStringMap(liveOrEmpty(gw), "spec", "selector")
+	for k, v := range sel {
+		if len(sel) == 1 {
+			return k + "=" + v
+		}
+	}
+	return ""
 }
 
 func liveOrEmpty(u *unstructured.Unstructured) map[string]any {

@@ -51,6 +51,25 @@ var known = []struct{ value, who string }{
 	{"ingress", "Istio's gateway Helm chart"},
 }
 
+// Keep reports whether a Gateway whose live spec.selector is live (key=value; "" for none) keeps it
+// when no --gateway-selector or --ingress is given, rather than taking the gateway detection
+// picked: a Gateway that works is never rewritten to a guess (break-it review of #9, G16: a release
+// whose first stages ran with --gateway-selector istio=private-gateway had its Gateway moved to the
+// detected istio=ingressgateway by a later stage without the input, and every client of the private
+// gateway got 404). It keeps any selector that is not one of the known gateways' (someone chose it),
+// and a known one whose gateway Service was found; it gives up only a known selector whose gateway
+// is not there — Istio's default istio=ingressgateway on AKS's add-on, which selects nothing.
+func Keep(live string, found []Gateway) bool {
+	key, value, ok := strings.Cut(live, "=")
+	if !ok || key != LabelKey || value == "" {
+		return ok && value != ""
+	}
+	if !slices.ContainsFunc(known, func(k struct{ value, who string }) bool { return k.value == value }) {
+		return true
+	}
+	return slices.ContainsFunc(found, func(g Gateway) bool { return g.Value == value })
+}
+
 // Selector is the label selector of the list Find makes: `istio in (…)` over the known values.
 func Selector() string {
 	values := make([]string, len(known))

@@ -184,3 +184,22 @@ func TestPodInjection(t *testing.T) {
 		}
 	}
 }
+
+// TestKeep (G16): which live Gateway selectors a stage without --gateway-selector or --ingress keeps.
+func TestKeep(t *testing.T) {
+	for _, c := range []struct {
+		live  string
+		found []Gateway
+		want  bool
+	}{
+		{"istio=private-gateway", []Gateway{oss}, true},          // chosen by someone: kept
+		{"istio=ingressgateway", []Gateway{oss, external}, true}, // its gateway is there
+		{"istio=ingressgateway", []Gateway{external}, false},     // Istio's default on the add-on: selects nothing
+		{"app=edge", nil, true},
+		{"", []Gateway{oss}, false}, // no Gateway yet
+	} {
+		if got := Keep(c.live, c.found); got != c.want {
+			t.Errorf("Keep(%q, %d found) = %v, want %v", c.live, len(c.found), got, c.want)
+		}
+	}
+}
