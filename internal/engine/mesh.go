@@ -10,6 +10,7 @@ import (
 
 	"github.com/mlcanary/mlcanary/internal/config"
 	"github.com/mlcanary/mlcanary/internal/ingress"
+	"github.com/mlcanary/mlcanary/internal/kube"
 	"github.com/mlcanary/mlcanary/internal/ownership"
 	"github.com/mlcanary/mlcanary/internal/plan"
 )
@@ -106,13 +107,27 @@ func liveSelector(cfg *config.Config, gw *unstructured.Unstructured) (string, bo
 }
 
 // IngressAddress is the URL of the ingress gateway's load balancer that cfg's Gateway server is
-// reached through (`verify --gateway auto`): the gateway Service the stage's detection picks
-// (cfg.DetectGateway: ingress.Choose with cfg.Ingress), or the one cfg.GatewaySelector selects,
-// read with one list (ingress.Find), with the port of cfg.GatewayPort (ingress.Gateway.URL). A
-// pending load balancer, or no such Service, is one sentence saying what to give instead.
+// reached through (`verify --gateway auto`): the gateway Service the release's Gateway selects —
+// the live Gateway's (--gateway) selector when neither --gateway-selector nor --ingress is given,
+// which is what the stages wrote (one get; break-it review of #9, G7: a fresh detection measured
+// the external gateway after a release through the internal one, or refused several) — else the
+// one the stage's detection picks (cfg.DetectGateway: ingress.Choose with cfg.Ingress), or the one
+// cfg.GatewaySelector selects, read with one list (ingress.Find), with the port of
+// cfg.GatewayPort (ingress.Gateway.URL). A pending load balancer, or no such Service, is one
+// sentence saying what to give instead.
 func (c *Client) IngressAddress(ctx context.Context, cfg config.Config) (string, error) {
 	if c.lister == nil {
 		return "", errors.New("the ingress gateway's address can only be read from a cluster")
+	}
+	if cfg.DetectGateway && cfg.Ingress == config.IngressAuto {
+		ns, name, _ := cfg.GatewayRef()
+		live, err := c.cluster.Get(ctx, kube.Gateways, ns, name)
+		if err != nil && !refused(err) {
+			return "", err
+		}
+		if sel := selectorOf(live); sel != "" {
+			cfg.GatewaySelector, cfg.DetectGateway = sel, false // the Service the live Gateway selects
+		}
 	}
 	selector := cfg.GatewaySelector
 	if cfg.DetectGateway {
