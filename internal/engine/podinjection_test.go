@@ -52,4 +52,3 @@ func TestTemplateOptingIntoTheSidecarIsNotWarned(t *testing.T) {
 		t.Errorf("Blue_0 from a pod template labelled sidecar.istio.io/inject=true: warnings %q, want none (Istio injects such pods)", res.Warnings)
 	}
 }
-
