@@ -177,7 +177,7 @@ func TestReadInputsErrorsNameTaskInputs(t *testing.T) {
 		{"verify tolerance out of range", map[string]string{"INPUT_VERIFYGATEWAY": "20.1.2.3", "INPUT_VERIFYTOLERANCE": "0"}, "verifyTolerance", "percentage points above 0 and below 100, e.g. 5"},
 		{"verify tolerance 100", map[string]string{"INPUT_VERIFYGATEWAY": "20.1.2.3", "INPUT_VERIFYTOLERANCE": "100"}, "verifyTolerance", "percentage points above 0 and below 100, e.g. 5"},
 		{"pod template whose port is not the model port", map[string]string{"INPUT_PODTEMPLATE": "../render/testdata/templates/azureml.yaml", "INPUT_PORT": "8080"}, "podTemplate",
-			"no ports on the scoring container, or ports including 8080 ({port}), where mlcanary's Services send traffic (found containers[model].ports 5001)"},
+			"no ports on the scoring container, or ports including 8080 ({port}), where mlcanary's Services send traffic, on it or on a proxy container in front of it (found containers[model].ports 5001)"},
 		{"pod template without the container named", map[string]string{"INPUT_PODTEMPLATE": "../render/testdata/templates/gpu.yaml", "INPUT_CONTAINER": "scorer"}, "podTemplate", ""},
 		{"pod template missing", map[string]string{"INPUT_PODTEMPLATE": "deploy/model.yaml"}, "podTemplate", ""},
 		{"bad container name", map[string]string{"INPUT_CONTAINER": "Model"}, "container", ""},

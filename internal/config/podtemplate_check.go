@@ -14,7 +14,8 @@ import (
 // checkPodTemplate picks t's scoring container (ScoringContainer) and refuses a template that
 // conflicts with what mlcanary owns on the Deployments it writes (issue #9): a selector other than
 // the labels mlcanary selects by, a pod label VersionLabel (mlcanary sets it per version) or
-// AppLabel with a value other than {app}, a scoring container that declares ports without --port.
+// AppLabel with a value other than {app}, a scoring container that declares ports without --port
+// when no other container of the pod declares --port.
 // It sets t.Container and t.Hash.
 func checkPodTemplate(t *PodTemplate, selector *metav1.LabelSelector, c *Config) error {
 	name, err := scoringContainer(t, c.Container)
@@ -41,17 +42,18 @@ func checkPodTemplate(t *PodTemplate, selector *metav1.LabelSelector, c *Config)
 		return conflict(t.Source, fmt.Sprintf("spec.template.metadata.labels.%s=%s", AppLabel, v),
 			fmt.Sprintf("no %s label, or %s=%s ({app}): mlcanary's Services select pods by it", AppLabel, AppLabel, c.App))
 	}
+	sidecarServes := ProxyServesPort(t.Spec.Spec, name, c.Port)
 	for _, ctr := range t.Spec.Spec.Containers {
-		if ctr.Name != name || len(ctr.Ports) == 0 {
+		if ctr.Name != name || len(ctr.Ports) == 0 || sidecarServes {
 			continue
 		}
-		if !slices.ContainsFunc(ctr.Ports, func(p corev1.ContainerPort) bool { return p.ContainerPort == c.Port }) {
+		if !servesPort(ctr, c.Port) {
 			var ports []string
 			for _, p := range ctr.Ports {
 				ports = append(ports, fmt.Sprint(p.ContainerPort))
 			}
 			return conflict(t.Source, fmt.Sprintf("containers[%s].ports %s", name, strings.Join(ports, ",")),
-				fmt.Sprintf("no ports on the scoring container, or ports including %d ({port}), where mlcanary's Services send traffic", c.Port))
+				fmt.Sprintf("no ports on the scoring container, or ports including %d ({port}), where mlcanary's Services send traffic, on it or on a proxy container in front of it", c.Port))
 		}
 	}
 	if err := validatePodSpec(t); err != nil {
@@ -128,4 +130,21 @@ func labelList(m map[string]string) string {
 		parts = append(parts, k+"="+m[k])
 	}
 	return strings.Join(parts, ",")
+}
+
+// ProxyServesPort reports whether a container of spec other than the scoring container declares
+// port: a proxy in front of the model (an auth proxy, an nginx), to which mlcanary's Services then
+// send. A native sidecar (an init container with restartPolicy Always) runs beside the model and
+// counts; a plain init container does not. Kubernetes sends to the pod's port whichever container
+// serves it (containers[].ports are informational:
+// https://kubernetes.io/docs/reference/kubernetes-api/workload-resources/pod-v1/#ports).
+func ProxyServesPort(spec corev1.PodSpec, scoring string, port int32) bool {
+	return slices.ContainsFunc(spec.Containers, func(ctr corev1.Container) bool { return ctr.Name != scoring && servesPort(ctr, port) }) ||
+		slices.ContainsFunc(spec.InitContainers, func(ctr corev1.Container) bool {
+			return ctr.RestartPolicy != nil && *ctr.RestartPolicy == corev1.ContainerRestartPolicyAlways && servesPort(ctr, port)
+		})
+}
+
+func servesPort(ctr corev1.Container, port int32) bool {
+	return slices.ContainsFunc(ctr.Ports, func(p corev1.ContainerPort) bool { return p.ContainerPort == port })
 }

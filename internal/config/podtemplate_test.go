@@ -81,7 +81,7 @@ func TestPodTemplateRefused(t *testing.T) {
 		{"another app label", "metadata:\n  labels:\n    app: scorer\nspec:\n  containers:\n    - name: m\n      image: x:1\n", "",
 			"(found spec.template.metadata.labels.app=scorer)"},
 		{"a port other than --port", "spec:\n  containers:\n    - name: m\n      image: x:1\n      ports:\n        - containerPort: 8080\n", "",
-			"allowed: no ports on the scoring container, or ports including 5001 (port), where mlcanary's Services send traffic (found containers[m].ports 8080)"},
+			"allowed: no ports on the scoring container, or ports including 5001 (port), where mlcanary's Services send traffic, on it or on a proxy container in front of it (found containers[m].ports 8080)"},
 		{"several containers, none named model", "spec:\n  containers:\n    - name: a\n      image: x:1\n    - name: b\n      image: y:1\n", "",
 			"allowed: one container, or one named model, or container naming the scoring container (found containers a, b)"},
 		{"--container names no container", deploymentDoc, "scorer", "allowed: a pod template with a container named scorer (container) (found containers model)"},
@@ -167,5 +167,37 @@ func TestTemplateHash(t *testing.T) {
 	}
 	if parse(base) == parse(base+"  serviceAccountName: reader\n") {
 		t.Error("the service account did not change the hash")
+	}
+}
+
+// TestProxyContainerMayServeThePort: the model listens on 8080 behind an auth proxy sidecar that
+// serves --port 5001 (oauth2-proxy, an nginx in front of an inference server; breakit9 G18). The
+// Services send to the pod's 5001, which a container of the pod serves, so the template is
+// accepted with the model as the scoring container; a pod where no container serves --port is not.
+func TestProxyContainerMayServeThePort(t *testing.T) {
+	proxy := "    - name: auth-proxy\n      image: quay.io/oauth2-proxy/oauth2-proxy:v7.7.1\n      args: [\"--http-address=0.0.0.0:5001\", \"--upstream=http://127.0.0.1:8080\"]\n      ports: [{name: http, containerPort: 5001}]\n"
+	model := "    - name: model\n      image: x:1\n      ports: [{name: model, containerPort: 8080}]\n      readinessProbe: {httpGet: {path: /ready, port: 8080}}\n"
+	for name, tc := range map[string]struct {
+		doc, err string
+	}{
+		"proxy first":                    {"spec:\n  containers:\n" + proxy + model, ""},
+		"proxy second":                   {"spec:\n  containers:\n" + model + proxy, ""},
+		"native sidecar proxy":           {"spec:\n  initContainers:\n" + strings.Replace(proxy, "      ports:", "      restartPolicy: Always\n      ports:", 1) + "  containers:\n" + model, ""},
+		"init container (not a sidecar)": {"spec:\n  initContainers:\n" + proxy + "  containers:\n" + model, "containers[model].ports 8080"},
+		"no container serves --port":     {"spec:\n  containers:\n" + model + strings.ReplaceAll(proxy, "5001", "9000"), "containers[model].ports 8080"},
+	} {
+		t.Run(name, func(t *testing.T) {
+			c := Default()
+			c.Container = "model"
+			tpl, err := ParsePodTemplate("deploy/model.yaml", []byte(tc.doc), &c)
+			switch {
+			case tc.err == "" && err != nil:
+				t.Fatalf("refused: %v", err)
+			case tc.err != "" && (err == nil || !strings.Contains(err.Error(), tc.err)):
+				t.Fatalf("want an error naming %q, got %v", tc.err, err)
+			case err == nil && tpl.Container != "model":
+				t.Errorf("scoring container %q, want model", tpl.Container)
+			}
+		})
 	}
 }

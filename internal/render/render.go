@@ -80,7 +80,7 @@ func podTemplate(c *config.Config, v config.Version, t *config.PodTemplate, imag
 			continue
 		}
 		ctr.Image = image
-		if len(ctr.Ports) == 0 {
+		if len(ctr.Ports) == 0 && !config.ProxyServesPort(p.Spec, t.Container, c.Port) {
 			ctr.Ports = []corev1.ContainerPort{{Name: "http", ContainerPort: c.Port, Protocol: corev1.ProtocolTCP}}
 		}
 	}

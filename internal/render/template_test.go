@@ -117,3 +117,35 @@ func TestDefaultTemplateContainer(t *testing.T) {
 		}
 	}
 }
+
+// TestProxyServingThePortAddsNoPortToTheModel: when a proxy container in front of the model serves
+// --port (breakit9 G18), the model's container gets no second declaration of --port; the readiness
+// probe mlcanary adds goes to --port, through the proxy, as the Services' traffic does.
+func TestProxyServingThePortAddsNoPortToTheModel(t *testing.T) {
+	c := config.Default()
+	c.Container = "model"
+	doc := "spec:\n  containers:\n    - name: auth-proxy\n      image: quay.io/oauth2-proxy/oauth2-proxy:v7.7.1\n      ports: [{name: http, containerPort: 5001}]\n    - name: model\n      image: x:1\n"
+	tpl, err := config.ParsePodTemplate("deploy/model.yaml", []byte(doc), &c)
+	if err != nil {
+		t.Fatal(err)
+	}
+	d := Deployment(&c, config.Blue, tpl, "r.example/model:2")
+	for _, ctr := range d.Spec.Template.Spec.Containers {
+		switch ctr.Name {
+		case "model":
+			if len(ctr.Ports) != 0 {
+				t.Errorf("model's ports %v, want none (the proxy serves %d)", ctr.Ports, c.Port)
+			}
+			if ctr.ReadinessProbe == nil || ctr.ReadinessProbe.HTTPGet == nil || ctr.ReadinessProbe.HTTPGet.Port.IntVal != c.Port {
+				t.Errorf("model's readiness probe %v, want GET on %d", ctr.ReadinessProbe, c.Port)
+			}
+			if ctr.Image != "r.example/model:2" {
+				t.Errorf("model's image %q", ctr.Image)
+			}
+		case "auth-proxy":
+			if ctr.Image != "quay.io/oauth2-proxy/oauth2-proxy:v7.7.1" {
+				t.Errorf("the proxy's image changed to %q", ctr.Image)
+			}
+		}
+	}
+}
