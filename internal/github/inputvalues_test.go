@@ -23,7 +23,7 @@ func TestReadInputsOneWordingPerInput(t *testing.T) {
 		{"replicas", []string{"abc", "0", "1001"}},
 		{"port", []string{"http", "0", "65536"}},
 		{"timeout", []string{"soon", "0", "25h", "-5"}},
-		{"readiness-path", []string{"ready", "http://localhost:5001/", "//host/", "/a b", "NONE"}},
+		{"readiness-path", []string{"ready", "http://localhost:5001/", "//host/", "/a b"}}, // NONE is none: choice words ignore case (config.Choice)
 		{"stage", []string{"Blue_x", "Blue_500", "foo"}},
 		{"capacity-check", []string{"strict", "on", "1"}},
 	} {
