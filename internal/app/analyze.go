@@ -12,7 +12,6 @@ import (
 	v1 "github.com/prometheus/client_golang/api/prometheus/v1"
 
 	"github.com/spf13/cobra"
-	"github.com/spf13/pflag"
 
 	"github.com/mlcanary/mlcanary/internal/analyze"
 	"github.com/mlcanary/mlcanary/internal/config"
@@ -71,13 +70,7 @@ func newAnalyzeCommand(s Streams, env LookupEnv) *cobra.Command {
 	fs := cmd.Flags()
 	f.analyze.AddFlags(fs)
 	f.kube.add(fs)
-	names := pflag.NewFlagSet("names", pflag.ContinueOnError)
-	f.inputs.AddFlags(names)
-	names.VisitAll(func(fl *pflag.Flag) {
-		if analyzeInputs[fl.Name] {
-			fs.AddFlag(fl)
-		}
-	})
+	addInputs(fs, &f.inputs, analyzeInputs)
 	return cmd
 }
 

@@ -61,13 +61,7 @@ func (f *verifyFlags) bind(cmd *cobra.Command) {
 	f.kube.add(fs)
 	// The names Status reads, bound exactly as the stage commands bind them. --gateway here is the
 	// address requests go to, so the Istio Gateway's name (and inputs only stages use) keep defaults.
-	names := pflag.NewFlagSet("names", pflag.ContinueOnError)
-	f.inputs.AddFlags(names)
-	names.VisitAll(func(fl *pflag.Flag) {
-		if statusInputs[fl.Name] {
-			fs.AddFlag(fl)
-		}
-	})
+	addInputs(fs, &f.inputs, statusInputs)
 }
 
 // statusInputs are the config inputs that name what Status reads.
@@ -128,4 +122,16 @@ func firstProblem(ps []string) string {
 		return fmt.Sprintf("%s (and %d more problems above)", ps[0], len(ps)-1)
 	}
 	return strings.Join(ps, "")
+}
+
+// addInputs binds to fs the stage flags of in that names lists, exactly as the stage commands bind
+// them, for a command that reads only some of the stage's names (verify, analyze).
+func addInputs(fs *pflag.FlagSet, in *config.Inputs, names map[string]bool) {
+	all := pflag.NewFlagSet("names", pflag.ContinueOnError)
+	in.AddFlags(all)
+	all.VisitAll(func(fl *pflag.Flag) {
+		if names[fl.Name] {
+			fs.AddFlag(fl)
+		}
+	})
 }
