@@ -28,6 +28,20 @@ import (
 // config reaches the proxy.
 func (e *Env) RaceProxy(t testing.TB, match func(*http.Request) bool, race func()) *rest.Config {
 	t.Helper()
+	var once sync.Once
+	return e.adminProxy(t, func(proxy http.Handler, w http.ResponseWriter, r *http.Request) {
+		if match(r) {
+			once.Do(race)
+		}
+		proxy.ServeHTTP(w, r)
+	})
+}
+
+// adminProxy serves the API server through a TLS proxy that authenticates as admin; serve handles
+// each request and passes it on through proxy (after changing it, or not). The returned config
+// reaches the proxy.
+func (e *Env) adminProxy(t testing.TB, serve func(proxy http.Handler, w http.ResponseWriter, r *http.Request)) *rest.Config {
+	t.Helper()
 	upstream, err := url.Parse(e.Config.Host)
 	if err != nil {
 		t.Fatal(err)
@@ -38,13 +52,7 @@ func (e *Env) RaceProxy(t testing.TB, match func(*http.Request) bool, race func(
 	}
 	proxy := httputil.NewSingleHostReverseProxy(upstream)
 	proxy.Transport = transport
-	var once sync.Once
-	srv := httptest.NewTLSServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
-		if match(r) {
-			once.Do(race)
-		}
-		proxy.ServeHTTP(w, r)
-	}))
+	srv := httptest.NewTLSServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) { serve(proxy, w, r) }))
 	t.Cleanup(srv.Close)
 	return &rest.Config{Host: srv.URL, TLSClientConfig: rest.TLSClientConfig{CAData: certPEM(srv)}}
 }

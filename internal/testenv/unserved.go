@@ -2,9 +2,6 @@ package testenv
 
 import (
 	"net/http"
-	"net/http/httptest"
-	"net/http/httputil"
-	"net/url"
 	"strings"
 	"testing"
 
@@ -19,24 +16,12 @@ import (
 // test may have installed that CRD. The returned config reaches the proxy.
 func (e *Env) WithoutGroup(t testing.TB, group string) *rest.Config {
 	t.Helper()
-	upstream, err := url.Parse(e.Config.Host)
-	if err != nil {
-		t.Fatal(err)
-	}
-	transport, err := rest.TransportFor(e.Config)
-	if err != nil {
-		t.Fatal(err)
-	}
-	proxy := httputil.NewSingleHostReverseProxy(upstream)
-	proxy.Transport = transport
 	prefix := "/apis/" + group + "/"
-	srv := httptest.NewTLSServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+	return e.adminProxy(t, func(proxy http.Handler, w http.ResponseWriter, r *http.Request) {
 		if rest, ok := strings.CutPrefix(r.URL.Path, prefix); ok {
 			r.URL.Path = "/apis/" + group + ".unserved.invalid/" + rest
 			r.URL.RawPath = ""
 		}
 		proxy.ServeHTTP(w, r)
-	}))
-	t.Cleanup(srv.Close)
-	return &rest.Config{Host: srv.URL, TLSClientConfig: rest.TLSClientConfig{CAData: certPEM(srv)}}
+	})
 }
