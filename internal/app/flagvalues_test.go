@@ -90,6 +90,7 @@ func TestMalformedValuesSayWhatIsAllowed(t *testing.T) {
 		{[]string{"serve-model", "--latency", "abc"}, []string{"serve-model", "--latency", "-1s"}},
 		{[]string{"serve-model", "--fail-rate", "abc"}, []string{"serve-model", "--fail-rate", "2"}},
 		{[]string{"serve-model", "--fail-status", "abc"}, []string{"serve-model", "--fail-status", "200"}},
+		{[]string{"serve-model", "--weights", "1", "--nan-rate", "abc"}, []string{"serve-model", "--weights", "1", "--nan-rate", "2"}},
 		{[]string{"stage", "Blue_x"}, []string{"stage", "Blue_500"}},
 	} {
 		t.Run(strings.Join(tc.args, " "), func(t *testing.T) {

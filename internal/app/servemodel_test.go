@@ -78,6 +78,42 @@ func TestServeModelCommand(t *testing.T) {
 	}
 }
 
+// TestServeModelWeights runs serve-model's model mode on a loopback port: /score answers the
+// linear model's score and label of the posted numbers.
+func TestServeModelWeights(t *testing.T) {
+	t.Parallel()
+	ctx, cancel := context.WithCancel(t.Context())
+	defer cancel()
+	var errOut syncBuffer
+	done := make(chan int, 1)
+	go func() {
+		done <- Run(ctx, Streams{Out: io.Discard, Err: &errOut},
+			[]string{"serve-model", "--addr", "127.0.0.1:0", "--weights", "0.25,0.5", "--bias", "-0.1", "--labels", "cat,dog"}, noEnv)
+	}()
+	var url string
+	for deadline := time.Now().Add(5 * time.Second); url == "" && time.Now().Before(deadline); time.Sleep(10 * time.Millisecond) {
+		if m := servingLine.FindStringSubmatch(errOut.String()); m != nil {
+			url = m[2]
+		}
+	}
+	if url == "" {
+		t.Fatalf("serve-model did not say where it listens; stderr:\n%s", errOut.String())
+	}
+	resp, err := (&http.Client{Timeout: 5 * time.Second}).Post(url, "application/json", strings.NewReader(`[1, 1]`))
+	if err != nil {
+		t.Fatal(err)
+	}
+	body, _ := io.ReadAll(resp.Body)
+	_ = resp.Body.Close()
+	if got, want := string(body), `{"score":0.65,"label":"dog"}`+"\n"; got != want {
+		t.Errorf("POST /score [1, 1] = %q, want %q", got, want)
+	}
+	cancel()
+	if code := <-done; code != ExitOK {
+		t.Errorf("exit code after Ctrl-C = %d, want 0; stderr:\n%s", code, errOut.String())
+	}
+}
+
 func TestServeModelCommandRejects(t *testing.T) {
 	t.Parallel()
 	busy, err := net.Listen("tcp", "127.0.0.1:0")
@@ -99,6 +135,8 @@ func TestServeModelCommandRejects(t *testing.T) {
 		{"address without port", []string{"--addr", "localhost"}, ExitInvalid, `invalid addr "localhost": allowed: HOST:PORT or :PORT`},
 		{"not a number", []string{"--fail-rate", "half"}, ExitInvalid, `invalid fail-rate "half": allowed: a fraction from 0 to 1`},
 		{"argument", []string{"extra"}, ExitInvalid, `unknown command "extra"`},
+		{"model setting without the model", []string{"--threshold", "1"}, ExitInvalid, `invalid weights "": allowed:`},
+		{"weights mixed", []string{"--weights", "a=1,2"}, ExitInvalid, `invalid weights "a=1,2": allowed:`},
 		{"port in use", []string{"--addr", busy.Addr().String()}, ExitFailed, "listening on " + busy.Addr().String()},
 	}
 	for _, tc := range tests {

@@ -2,12 +2,15 @@
 // ("New Model A" by default), like the documented demo images, plus a health endpoint and, like
 // Azure ML's inference server, a readiness answer on "/" once its (pretend) model is loaded. Its
 // failure rate, latency and model load time are configurable so that traffic gates, load tests and
-// readiness probes can be exercised without a real model.
+// readiness probes can be exercised without a real model. In model mode (Options.Model) /score
+// answers a deterministic linear model of the request's numbers instead, so two versions can be made
+// to agree, differ slightly, flip labels or answer NaN, and compare can be tested on them.
 package scoringmock
 
 import (
 	"encoding/json"
 	"fmt"
+	"io"
 	"net/http"
 	"sync/atomic"
 	"time"
@@ -32,6 +35,9 @@ type Options struct {
 	// 503 (what a readiness probe sees while a real model loads) and so does /score; from then on
 	// "/" answers 200. 0 is ready at once.
 	ReadyAfter time.Duration
+	// Model, when set, answers /score with a deterministic model of the request's body instead of
+	// Answer (serve-model --weights).
+	Model *Model
 	// Now is the clock ReadyAfter is measured on (time.Now when nil); tests pass their own.
 	Now func() time.Time
 }
@@ -114,9 +120,26 @@ func (s *scorer) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 		http.Error(w, "injected failure", s.opts.FailStatus)
 		return
 	}
+	body := s.body
+	if m := s.opts.Model; m != nil {
+		in, err := io.ReadAll(io.LimitReader(r.Body, maxModelInput+1))
+		if err == nil && len(in) > maxModelInput {
+			err = fmt.Errorf("the body is over %d bytes", maxModelInput)
+		}
+		if err == nil {
+			body, err = m.answer(in)
+		}
+		if err != nil {
+			http.Error(w, "bad input: "+err.Error(), http.StatusBadRequest)
+			return
+		}
+	}
 	w.Header().Set("Content-Type", "application/json")
-	_, _ = w.Write(s.body) // a client that hung up has nothing to be told
+	_, _ = w.Write(body) // a client that hung up has nothing to be told
 }
+
+// maxModelInput bounds the body the model mode reads.
+const maxModelInput = 1 << 20
 
 // fail reports whether this request is one of the injected failures: request n (1-based) fails
 // when floor(n·rate) grows, which spreads exactly rate of the requests evenly.

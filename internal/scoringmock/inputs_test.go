@@ -58,7 +58,7 @@ func TestInputsRejects(t *testing.T) {
 func TestInputsOptions(t *testing.T) {
 	t.Parallel()
 	in := parseInputs(t)
-	if want := (Inputs{Addr: ":5001", Answer: "New Model A", FailStatus: 500, Grace: 10 * time.Second}); in != want {
+	if want := (Inputs{Addr: ":5001", Answer: "New Model A", FailStatus: 500, Grace: 10 * time.Second, Threshold: 0.5, Labels: "negative,positive"}); in != want {
 		t.Errorf("defaults %+v, want %+v", in, want)
 	}
 	tests := []struct {
