@@ -20,7 +20,7 @@ GOLANGCI    = scripts/tool.sh golangci-lint github.com/golangci/golangci-lint/v2
 # The GitHub workflows actionlint checks: the example pipelines and the act test workflows.
 GITHUB_WORKFLOWS = $(wildcard .github/workflows/*.yml .github/workflows/*.yaml pipelines/github-*.yml internal/*/testdata/act/*.yml)
 
-.PHONY: all build test istio-differential unit lint golden tools demo bench bench-stage vsix release size clean
+.PHONY: all build test istio-differential unit lint golden tools demo bench bench-compare bench-stage vsix release size clean
 
 all: build
 
@@ -93,6 +93,12 @@ demo: $(TOOLS_BIN)/kube-apiserver $(TOOLS_BIN)/etcd
 ## bench: the load generator vs hey on loopback (requests/s ratio) and its memory at 1e4 vs 1e6 requests
 bench: $(TOOLS_BIN)/hey
 	HEY=$(TOOLS_BIN)/hey scripts/bench-loadtest.sh
+
+## bench-compare: `mlcanary compare` on loopback (two model versions behind the test gateway): requests/s
+## per version and the process's max RSS at 1e4 vs 1e6 requests (BENCH_COMPARE_BIG), which must be flat
+bench-compare:
+	$(GO) build -trimpath -o .cache/bench/mlcanary ./cmd/mlcanary
+	MLCANARY_BENCH_COMPARE=$(CURDIR)/.cache/bench/mlcanary $(GO) test -count=1 -v -timeout 60m -run TestBenchCompare ./internal/compare/
 
 ## bench-stage: on one local API server with Istio's CRDs, times the same traffic shift (Blue_50 <->
 ## Blue_40), interleaved, whole process each time, BENCH_ROUNDS rounds (default 15): helm upgrade

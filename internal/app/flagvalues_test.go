@@ -91,6 +91,9 @@ func TestMalformedValuesSayWhatIsAllowed(t *testing.T) {
 		{[]string{"serve-model", "--fail-rate", "abc"}, []string{"serve-model", "--fail-rate", "2"}},
 		{[]string{"serve-model", "--fail-status", "abc"}, []string{"serve-model", "--fail-status", "200"}},
 		{[]string{"serve-model", "--weights", "1", "--nan-rate", "abc"}, []string{"serve-model", "--weights", "1", "--nan-rate", "2"}},
+		{[]string{"compare", "--gateway", "127.0.0.1:1", "--requests", "x", "-c", "abc"}, []string{"compare", "--gateway", "127.0.0.1:1", "--requests", "x", "-c", "0"}},
+		{[]string{"compare", "--gateway", "127.0.0.1:1", "--requests", "x", "--max-disagreement", "abc"}, []string{"compare", "--gateway", "127.0.0.1:1", "--requests", "x", "--max-disagreement", "-1"}},
+		{[]string{"compare", "--gateway", "127.0.0.1:1", "--requests", "x", "--rel-tolerance", "abc"}, []string{"compare", "--gateway", "127.0.0.1:1", "--requests", "x", "--rel-tolerance", "-1"}},
 		{[]string{"stage", "Blue_x"}, []string{"stage", "Blue_500"}},
 	} {
 		t.Run(strings.Join(tc.args, " "), func(t *testing.T) {

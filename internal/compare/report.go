@@ -1,0 +1,222 @@
+package compare
+
+import (
+	"encoding/json"
+	"fmt"
+	"io"
+	"math"
+	"time"
+
+	"github.com/mlcanary/mlcanary/internal/analysis"
+	"github.com/mlcanary/mlcanary/internal/loadtest"
+)
+
+// Report is what compare found, as `-o json` prints it.
+type Report struct {
+	// Gateway is where the requests went (no credentials: the address is checked for none).
+	Gateway string `json:"gateway"`
+	// Requests is the lines sent to both versions; Compared those green answered validly, the ones
+	// blue is judged on; Agreed those blue answered validly and alike.
+	Requests int `json:"requests"`
+	Compared int `json:"compared"`
+	Agreed   int `json:"agreed"`
+	// Agreement is Agreed/Compared and AgreementInterval its Wilson score interval at Confidence;
+	// Disagreement is 1 − Agreement. All are fractions (0 to 1); with nothing compared, Agreement is 0
+	// and the interval 0 to 1.
+	Agreement         float64           `json:"agreement"`
+	AgreementInterval loadtest.Interval `json:"agreementInterval"`
+	Disagreement      float64           `json:"disagreement"`
+	// MaxDisagreement and Confidence are what the decision was asked; Tolerance is the numbers'.
+	MaxDisagreement float64   `json:"maxDisagreement"`
+	Confidence      float64   `json:"confidence"`
+	Tolerance       Tolerance `json:"tolerance"`
+	// Verdict is agrees, degraded or undecided; Reason says why in one sentence.
+	Verdict analysis.Verdict `json:"verdict"`
+	Reason  string           `json:"reason"`
+	// Needed is about how many more compared requests would decide an undecided comparison if the
+	// disagreement stayed as observed (-1: none would, it sits on the maximum; 0: decided).
+	Needed int64 `json:"needed"`
+	// Green and Blue are each version's answers.
+	Green VersionReport `json:"green"`
+	Blue  VersionReport `json:"blue"`
+	// Fields are the numeric fields' differences; Shift the distribution shift of one of them (nil
+	// without numbers).
+	Fields []FieldReport `json:"fields"`
+	Shift  *ShiftReport  `json:"shift,omitempty"`
+	// Divergent are the most divergent requests, most divergent first.
+	Divergent []Divergent `json:"divergent"`
+	// Seconds is the wall time; Rate the lines compared per second (each one request per version).
+	Seconds float64 `json:"seconds"`
+	Rate    float64 `json:"rate"`
+	// Interrupted is true when the run was stopped (Ctrl-C) before every line was sent.
+	Interrupted bool `json:"interrupted"`
+}
+
+// VersionReport is one version's answers.
+type VersionReport struct {
+	Valid int `json:"valid"`
+	// Invalid counts the invalid answers by kind (InvalidKinds), only the kinds seen.
+	Invalid map[string]int `json:"invalid"`
+	// Latency is over the requests that got an HTTP answer, in milliseconds.
+	Latency Latency `json:"latencyMs"`
+}
+
+// Latency summarises a latency histogram in milliseconds.
+type Latency struct {
+	Count uint64  `json:"count"`
+	Mean  float64 `json:"mean"`
+	P50   float64 `json:"p50"`
+	P90   float64 `json:"p90"`
+	P99   float64 `json:"p99"`
+	Max   float64 `json:"max"`
+}
+
+// FieldReport is one numeric field's differences over the requests both answered validly.
+type FieldReport struct {
+	Path string `json:"path"`
+	N    int    `json:"n"`
+	// MeanAbsDifference and MaxDifference are of |green − blue|; OutsideShare is Outside/N.
+	MeanAbsDifference float64 `json:"meanAbsDifference"`
+	MaxDifference     float64 `json:"maxDifference"`
+	Outside           int     `json:"outsideTolerance"`
+	OutsideShare      float64 `json:"outsideShare"`
+}
+
+// ShiftReport is the distribution shift of one numeric output: a two-sample Kolmogorov–Smirnov test
+// of green's values against blue's (KS).
+type ShiftReport struct {
+	Field string `json:"field"`
+	Test  string `json:"test"`
+	KS
+}
+
+// newReport turns a finished tally into the report and its decision.
+func newReport(t *Tally, o Options, elapsed time.Duration, interrupted bool) *Report {
+	r := &Report{Gateway: o.Gateway, Requests: t.Requests, Compared: t.Compared, Agreed: t.Agreed,
+		MaxDisagreement: o.MaxDisagreement, Confidence: o.Confidence, Tolerance: o.Tolerance,
+		Green: versionReport(&t.Versions[0]), Blue: versionReport(&t.Versions[1]),
+		Divergent: t.top.sorted(), Seconds: elapsed.Seconds(), Interrupted: interrupted}
+	if elapsed > 0 {
+		r.Rate = float64(t.Requests) / elapsed.Seconds()
+	}
+	r.decide()
+	for _, f := range t.Fields {
+		fr := FieldReport{Path: f.Path, N: f.N, MeanAbsDifference: f.MeanAbs(), MaxDifference: f.Max, Outside: f.Outside}
+		if f.N > 0 {
+			fr.OutsideShare = float64(f.Outside) / float64(f.N)
+		}
+		r.Fields = append(r.Fields, fr)
+	}
+	if t.shiftPath != "" && t.shift[0].Count() > 0 {
+		r.Shift = &ShiftReport{Field: t.shiftPath, Test: "two-sample Kolmogorov–Smirnov", KS: KolmogorovSmirnov(&t.shift[0], &t.shift[1])}
+	}
+	return r
+}
+
+func versionReport(v *VersionTally) VersionReport {
+	ms := func(d time.Duration) float64 { return float64(d) / float64(time.Millisecond) }
+	h := &v.Latency
+	inv := map[string]int{}
+	for k, n := range v.Invalid {
+		inv[k] = n
+	}
+	return VersionReport{Valid: v.Valid, Invalid: inv, Latency: Latency{Count: h.Count(), Mean: ms(h.Mean()),
+		P50: ms(h.Quantile(0.5)), P90: ms(h.Quantile(0.9)), P99: ms(h.Quantile(0.99)), Max: ms(h.Max())}}
+}
+
+// decide judges the disagreement against MaxDisagreement: with D the Wilson score interval of the
+// share of compared requests that disagree (two-sided, at Confidence; loadtest.Wilson), the
+// comparison agrees when D.High < MaxDisagreement, is degraded when D.Low > MaxDisagreement, and is
+// undecided otherwise (too few requests to tell, or none compared).
+func (r *Report) decide() {
+	bad := r.Compared - r.Agreed
+	z := loadtest.Z(r.Confidence, 1)
+	d := loadtest.Wilson(bad, r.Compared, z)
+	r.AgreementInterval = loadtest.Interval{Low: 1 - d.High, High: 1 - d.Low}
+	if r.Compared > 0 {
+		r.Disagreement = float64(bad) / float64(r.Compared)
+		r.Agreement = 1 - r.Disagreement
+	}
+	head := fmt.Sprintf("%d of %d compared requests disagree (%s, interval %s to %s at %s confidence)", bad, r.Compared,
+		pct(r.Disagreement), pct(d.Low), pct(d.High), pct(r.Confidence))
+	switch {
+	case r.Compared > 0 && d.High < r.MaxDisagreement:
+		r.Verdict, r.Reason = analysis.Agrees, head+", below the allowed "+pct(r.MaxDisagreement)
+	case r.Compared > 0 && d.Low > r.MaxDisagreement:
+		r.Verdict, r.Reason = analysis.Degraded, head+", more than the allowed "+pct(r.MaxDisagreement)
+	default:
+		r.Verdict = analysis.Undecided
+		r.Needed = needed(bad, r.Compared, r.MaxDisagreement, z)
+		switch {
+		case r.Compared == 0:
+			r.Reason = "no request was compared: green answered none of them validly"
+		case r.Needed < 0:
+			r.Reason = head + ", which contains the allowed " + pct(r.MaxDisagreement) + "; at this share no number of requests decides it"
+		default:
+			r.Reason = fmt.Sprintf("%s, which contains the allowed %s; about %d more requests would decide it at this share",
+				head, pct(r.MaxDisagreement), r.Needed)
+		}
+	}
+}
+
+// maxNeeded bounds needed's search.
+const maxNeeded = int64(1) << 40
+
+// needed is the fewest further compared requests after which the decision is made, if they
+// disagree at the observed share (rounded): the doubling-then-bisection search of
+// analysis.needed, on the Wilson interval. -1 when even maxNeeded would not decide it.
+func needed(bad, n int, limit, z float64) int64 {
+	share := 0.0
+	if n > 0 {
+		share = float64(bad) / float64(n)
+	}
+	decided := func(more int64) bool {
+		total := int64(n) + more
+		d := loadtest.Wilson(int(math.Round(share*float64(total))), int(total), z)
+		return d.High < limit || d.Low > limit
+	}
+	hi := int64(1)
+	for !decided(hi) {
+		if hi >= maxNeeded {
+			return -1
+		}
+		hi *= 2
+	}
+	lo := hi / 2
+	for hi-lo > 1 {
+		mid := lo + (hi-lo)/2
+		if decided(mid) {
+			hi = mid
+		} else {
+			lo = mid
+		}
+	}
+	return hi
+}
+
+// pct formats a fraction as a percentage, with as many decimals as small shares need.
+func pct(f float64) string {
+	if f != 0 && math.Abs(f) < 0.001 {
+		return fmt.Sprintf("%.3f%%", 100*f)
+	}
+	return fmt.Sprintf("%.2f%%", 100*f)
+}
+
+// Failure is the report's error for the exit code: nil when blue agrees with green, else one
+// sentence (exit 1).
+func (r *Report) Failure() error {
+	switch r.Verdict {
+	case analysis.Agrees:
+		return nil
+	case analysis.Degraded:
+		return fmt.Errorf("blue's answers differ from green's: %s", r.Reason)
+	}
+	return fmt.Errorf("undecided: %s", r.Reason)
+}
+
+// WriteJSON writes r as indented JSON. Infinite divergences are not part of it (Divergent hides them).
+func WriteJSON(w io.Writer, r *Report) error {
+	e := json.NewEncoder(w)
+	e.SetIndent("", "  ")
+	return e.Encode(r)
+}

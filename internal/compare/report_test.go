@@ -1,0 +1,113 @@
+package compare
+
+import (
+	"fmt"
+	"math"
+	"strings"
+	"testing"
+	"time"
+
+	"github.com/mlcanary/mlcanary/internal/analysis"
+)
+
+// TestDecide: the verdict against the allowed disagreement on known counts, with the Wilson score
+// interval's ends worked out by hand: for 0 of n at z, high = z²/(n + z²).
+func TestDecide(t *testing.T) {
+	t.Parallel()
+	const z99 = 2.5758293035489
+	for _, tc := range []struct {
+		compared, agreed int
+		max, conf        float64
+		verdict          analysis.Verdict
+		high             float64 // the disagreement interval's upper end, when > 0
+		reason           string
+	}{
+		// 0 of 1000 at 99%: high = 6.6349/1006.6349 = 0.6591% < 1%.
+		{1000, 1000, 0.01, 0.99, analysis.Agrees, z99 * z99 / (1000 + z99*z99), "0 of 1000 compared requests disagree (0.00%, interval 0.00% to 0.66% at 99.00% confidence), below the allowed 1.00%"},
+		// 0 of 600 at 99%: high = 6.6349/606.6349 = 1.094% ≥ 1%: not enough yet; 0 of 657 is the first
+		// below (99·z² = 656.9), 57 more.
+		{600, 600, 0.01, 0.99, analysis.Undecided, z99 * z99 / (600 + z99*z99), "about 57 more requests would decide it"},
+		// 50 of 1000 at 99%: the Wilson interval is 3.5025% to 7.0907% (computed independently).
+		{1000, 950, 0.01, 0.99, analysis.Degraded, 0, "50 of 1000 compared requests disagree (5.00%, interval 3.50% to 7.09% at 99.00% confidence), more than the allowed 1.00%"},
+		{100, 98, 0.01, 0.99, analysis.Undecided, 0, "which contains the allowed 1.00%; about"},
+		{0, 0, 0.01, 0.99, analysis.Undecided, 0, "no request was compared: green answered none of them validly"},
+		{1000, 990, 0.01, 0.99, analysis.Undecided, 0, "at this share no number of requests decides it"}, // exactly on the maximum
+		{100, 99, 0.01, 0.99, analysis.Undecided, 0, "at this share no number of requests decides it"},
+		{1000, 0, 0.5, 0.95, analysis.Degraded, 0, "1000 of 1000"},
+	} {
+		r := &Report{Compared: tc.compared, Agreed: tc.agreed, MaxDisagreement: tc.max, Confidence: tc.conf}
+		r.decide()
+		name := fmt.Sprintf("%d of %d agree, max %g", tc.agreed, tc.compared, tc.max)
+		if r.Verdict != tc.verdict || !strings.Contains(r.Reason, tc.reason) {
+			t.Errorf("%s: %s: %s; want %s containing %q", name, r.Verdict, r.Reason, tc.verdict, tc.reason)
+		}
+		if tc.high > 0 && math.Abs((1-r.AgreementInterval.Low)-tc.high) > 1e-9 {
+			t.Errorf("%s: disagreement interval high %.6f, want %.6f", name, 1-r.AgreementInterval.Low, tc.high)
+		}
+		if (r.Verdict == analysis.Agrees) != (r.Failure() == nil) {
+			t.Errorf("%s: Failure() = %v for %s", name, r.Failure(), r.Verdict)
+		}
+	}
+	// Needed is what it says: that many more at the same share decide it, one fewer does not.
+	r := &Report{Compared: 600, Agreed: 600, MaxDisagreement: 0.01, Confidence: 0.99}
+	r.decide()
+	for _, more := range []int64{r.Needed - 1, r.Needed} {
+		next := &Report{Compared: 600 + int(more), Agreed: 600 + int(more), MaxDisagreement: 0.01, Confidence: 0.99}
+		next.decide()
+		if decided := next.Verdict != analysis.Undecided; decided != (more == r.Needed) {
+			t.Errorf("%d more requests: %s (Needed %d)", more, next.Verdict, r.Needed)
+		}
+	}
+}
+
+// TestTopK: the k most divergent requests, ties to the earlier line, in order, whatever order they come in.
+func TestTopK(t *testing.T) {
+	t.Parallel()
+	inf := math.Inf(1)
+	offers := []Divergent{{Line: 1, Divergence: 0.1}, {Line: 2, Divergence: inf}, {Line: 3, Divergence: 0.5}, {Line: 4, Divergence: 0.2},
+		{Line: 5, Divergence: inf}, {Line: 6, Divergence: 0.5}, {Line: 7, Divergence: 0.01}, {Line: 8, Divergence: inf}}
+	for _, order := range [][]int{{0, 1, 2, 3, 4, 5, 6, 7}, {7, 6, 5, 4, 3, 2, 1, 0}, {3, 7, 0, 5, 2, 6, 1, 4}} {
+		h := topK{k: 4}
+		for _, i := range order {
+			h.offer(offers[i])
+		}
+		var got []int
+		for _, d := range h.sorted() {
+			got = append(got, d.Line)
+		}
+		if fmt.Sprint(got) != "[2 5 8 3]" {
+			t.Errorf("order %v: kept lines %v, want [2 5 8 3]", order, got)
+		}
+	}
+	none := topK{k: 0}
+	none.offer(offers[0])
+	if len(none.sorted()) != 0 {
+		t.Error("k = 0 kept a request")
+	}
+}
+
+// TestTallyBounded: past MaxFields numeric fields share one entry, answers are cut, and each
+// version's invalid answers are counted by kind.
+func TestTallyBounded(t *testing.T) {
+	t.Parallel()
+	tl := newTally(3, "")
+	for i := range MaxFields + 10 {
+		p := &pair{line: i + 1, compared: true, agreed: true, latency: [2]time.Duration{time.Millisecond, -1},
+			diff: difference{agree: true, numbers: []numberPair{{path: fmt.Sprintf("f%d", i), green: 1, blue: 1.5, withinBounds: false}}},
+			blue: parsed{invalid: InvalidTimeout}}
+		tl.record(p)
+	}
+	if len(tl.Fields) != MaxFields+1 || tl.Fields[MaxFields].Path != OtherFields || tl.Fields[MaxFields].N != 10 {
+		t.Errorf("%d fields, the last %+v; want %d and %q counting 10", len(tl.Fields), tl.Fields[len(tl.Fields)-1], MaxFields+1, OtherFields)
+	}
+	if tl.shiftPath != "f0" || tl.shift[0].Count() != 1 {
+		t.Errorf("shift field %q with %d values, want the first numeric field f0 with 1", tl.shiftPath, tl.shift[0].Count())
+	}
+	if tl.Versions[1].Invalid[InvalidTimeout] != MaxFields+10 || tl.Versions[0].Valid != MaxFields+10 || tl.Versions[1].Latency.Count() != 0 {
+		t.Errorf("versions %+v", tl.Versions)
+	}
+	long := strings.Repeat("é", MaxShown) // two bytes each: cut on a character boundary
+	if c := cut([]byte(long)); len(c) > MaxShown+len("…") || !strings.HasSuffix(c, "…") || !strings.HasPrefix(long, strings.TrimSuffix(c, "…")) {
+		t.Errorf("cut: %d bytes %q", len(c), c)
+	}
+}

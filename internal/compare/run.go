@@ -1,0 +1,238 @@
+package compare
+
+import (
+	"bytes"
+	"context"
+	"errors"
+	"fmt"
+	"io"
+	"net"
+	"net/http"
+	"strings"
+	"sync"
+	"time"
+
+	"github.com/mlcanary/mlcanary/internal/config"
+	"github.com/mlcanary/mlcanary/internal/loadtest"
+)
+
+// Options describe one comparison; Inputs.Options builds them from the command's flags.
+type Options struct {
+	// Gateway is the gateway's base URL, e.g. http://20.1.2.3; a request's path is added to it.
+	Gateway string
+	// Path is the path of a request whose line gives none, e.g. /score.
+	Path string
+	// Host, when set, is sent as the Host header (a gateway serving named hosts routes on it).
+	Host string
+	// Header is the routing header: the value blue or green reaches that version's header route.
+	Header string
+	// Concurrency is how many requests (lines) are in flight at once; each line's two requests are
+	// sent at the same time, so each version has up to Concurrency requests in flight.
+	Concurrency int
+	// Rate caps the lines started per second (each sent to both versions); 0 is as fast as answered.
+	Rate float64
+	// Timeout bounds each request, reading its answer included.
+	Timeout time.Duration
+	// Fields selects what is compared (nil: the whole answer).
+	Fields []Path
+	// Tolerance is how far numbers may be apart and still agree.
+	Tolerance Tolerance
+	// ShiftField is the canonical path (Path.Canonical) of the numeric output whose distributions
+	// are compared; "" picks the first numeric field both versions answered.
+	ShiftField string
+	// Top is how many of the most divergent requests the report shows.
+	Top int
+	// MaxDisagreement is the largest share of disagreeing requests (0 to 1) that still agrees;
+	// Confidence is the decision's (0.5 to 1).
+	MaxDisagreement, Confidence float64
+	// Client sends the requests; nil means loadtest.NewClient(2·Concurrency, Timeout).
+	Client *http.Client
+}
+
+// MaxAnswerBytes bounds the answer read from each version; a longer one counts as non-JSON.
+const MaxAnswerBytes = 1 << 20
+
+// Run sends every request read from requests to both versions through their header routes, the two
+// copies of a line at the same moment and the lines interleaved as they come, and compares the
+// answers into a Report. Cancelling ctx (Ctrl-C) stops it promptly: the pairs answered so far are
+// reported, with Interrupted set. An error means the comparison could not go on (a line that
+// became unreadable since Prepare read it).
+func Run(ctx context.Context, requests io.Reader, name string, o Options) (*Report, error) {
+	if o.Client == nil {
+		o.Client = loadtest.NewClient(2*max(o.Concurrency, 1), o.Timeout)
+	}
+	names := make([]string, max(len(o.Fields), 1))
+	names[0] = "$"
+	for i, f := range o.Fields {
+		names[i] = f.Canonical()
+	}
+	r := &runner{o: o, names: names, t: newTally(o.Top, o.ShiftField)}
+	jobs := make(chan Request, 2*max(o.Concurrency, 1))
+	start := time.Now()
+	var readErr error
+	go func() {
+		defer close(jobs)
+		readErr = r.feed(ctx, NewReader(requests, name), jobs, start)
+	}()
+	var wg sync.WaitGroup
+	for range max(o.Concurrency, 1) {
+		wg.Go(func() {
+			for req := range jobs {
+				r.one(ctx, req)
+			}
+		})
+	}
+	wg.Wait()
+	if readErr != nil {
+		return nil, readErr
+	}
+	return newReport(r.t, o, time.Since(start), ctx.Err() != nil), nil
+}
+
+type runner struct {
+	o     Options
+	names []string
+	mu    sync.Mutex
+	t     *Tally
+}
+
+// feed reads the requests and hands them to the workers, at most o.Rate lines per second.
+func (r *runner) feed(ctx context.Context, rd *Reader, jobs chan<- Request, start time.Time) error {
+	var timer *time.Timer
+	for i := 0; ; i++ {
+		req, err := rd.Next()
+		if errors.Is(err, io.EOF) {
+			return nil
+		}
+		if err != nil {
+			return err
+		}
+		if r.o.Rate > 0 && !sleepUntil(ctx, &timer, start.Add(time.Duration(float64(i)/r.o.Rate*float64(time.Second)))) {
+			return nil
+		}
+		select {
+		case jobs <- req:
+		case <-ctx.Done():
+			return nil
+		}
+	}
+}
+
+// sleepUntil waits for t or ctx, reusing *timer; it reports false when ctx ended first.
+func sleepUntil(ctx context.Context, timer **time.Timer, t time.Time) bool {
+	d := time.Until(t)
+	if d <= 0 {
+		return true
+	}
+	if *timer == nil {
+		*timer = time.NewTimer(d)
+	} else {
+		(*timer).Reset(d)
+	}
+	select {
+	case <-ctx.Done():
+		return false
+	case <-(*timer).C:
+		return true
+	}
+}
+
+// answer is what one version said to one request.
+type answer struct {
+	body     []byte
+	parsed   parsed
+	latency  time.Duration // -1: no HTTP answer
+	canceled bool
+}
+
+// one sends req to both versions at once, compares the answers and records them. A pair with a
+// request abandoned because the run was stopped is not recorded.
+func (r *runner) one(ctx context.Context, req Request) {
+	var a [2]answer
+	versions := [2]string{string(config.Green), string(config.Blue)}
+	first := req.Line % 2 // interleaved: each version goes first on every other line
+	done := make(chan struct{})
+	go func() {
+		a[1-first] = r.send(ctx, req, versions[1-first])
+		close(done)
+	}()
+	a[first] = r.send(ctx, req, versions[first])
+	<-done
+	if a[0].canceled || a[1].canceled {
+		return
+	}
+	p := &pair{line: req.Line, green: a[0].parsed, blue: a[1].parsed, latency: [2]time.Duration{a[0].latency, a[1].latency},
+		greenRaw: a[0].body, blueRaw: a[1].body}
+	p.compared = p.green.invalid == ""
+	switch {
+	case !p.compared:
+	case p.blue.invalid != "":
+		p.invalidReason = "blue's answer is invalid: " + p.blue.invalid
+	default:
+		p.diff = compareValues(p.green.values, p.blue.values, r.names, r.o.Tolerance)
+		p.agreed = p.diff.agree
+	}
+	r.mu.Lock()
+	r.t.record(p)
+	r.mu.Unlock()
+}
+
+// send posts req to version through its header route and reads the answer.
+func (r *runner) send(ctx context.Context, req Request, version string) answer {
+	path := req.Path
+	if path == "" {
+		path = r.o.Path
+	}
+	hr, err := http.NewRequestWithContext(ctx, http.MethodPost, r.o.Gateway+path, bytes.NewReader(req.Body))
+	if err != nil {
+		return answer{body: []byte(err.Error()), parsed: parsed{invalid: InvalidConnection}, latency: -1}
+	}
+	for k, vs := range req.Header {
+		hr.Header[k] = vs
+	}
+	if hr.Header.Get("Content-Type") == "" {
+		hr.Header.Set("Content-Type", "application/json")
+	}
+	hr.Header.Set(r.o.Header, version)
+	if r.o.Host != "" {
+		hr.Host = r.o.Host
+	}
+	t0 := time.Now()
+	resp, err := r.o.Client.Do(hr)
+	if err != nil {
+		return failed(ctx, err)
+	}
+	body, err := io.ReadAll(io.LimitReader(resp.Body, MaxAnswerBytes+1))
+	_, _ = io.Copy(io.Discard, resp.Body) // so the connection is reused
+	_ = resp.Body.Close()
+	if err != nil {
+		return failed(ctx, err)
+	}
+	a := answer{body: bytes.TrimSpace(body), latency: time.Since(t0)}
+	switch {
+	case resp.StatusCode < 200 || resp.StatusCode > 299:
+		a.parsed.invalid = InvalidStatus
+		a.body = fmt.Appendf(nil, "HTTP %d: %s", resp.StatusCode, a.body)
+	case len(body) > MaxAnswerBytes:
+		a.parsed.invalid = InvalidJSON
+	default:
+		a.parsed = parseAnswer(a.body, r.o.Fields)
+	}
+	return a
+}
+
+// failed is the answer of a request without an HTTP answer: canceled when the run was stopped.
+func failed(ctx context.Context, err error) answer {
+	var ne net.Error
+	switch {
+	case ctx.Err() != nil:
+		return answer{canceled: true}
+	case errors.Is(err, context.DeadlineExceeded), errors.As(err, &ne) && ne.Timeout():
+		return answer{body: []byte(InvalidTimeout), parsed: parsed{invalid: InvalidTimeout}, latency: -1}
+	}
+	msg := err.Error()
+	if i := strings.LastIndex(msg, ": "); i >= 0 { // the cause, without the URL the client repeats
+		msg = msg[i+2:]
+	}
+	return answer{body: []byte(InvalidConnection + ": " + msg), parsed: parsed{invalid: InvalidConnection}, latency: -1}
+}
