@@ -20,6 +20,7 @@ func TestSameAllowedWordsInBothCIFrontEnds(t *testing.T) {
 		{"dry-run", "dryRun", "maybe"},
 		{"capacity-check", "capacityCheck", "strict"},
 		{"ingress", "ingress", "public"},
+		{"compare-requests", "compareRequests", "no-such-requests.jsonl"},
 	} {
 		t.Run(tc.action, func(t *testing.T) {
 			dir := t.TempDir()

@@ -8,6 +8,7 @@ import (
 
 	"github.com/spf13/pflag"
 
+	"github.com/mlcanary/mlcanary/internal/compare"
 	"github.com/mlcanary/mlcanary/internal/config"
 	"github.com/mlcanary/mlcanary/internal/frontend"
 	"github.com/mlcanary/mlcanary/internal/summary"
@@ -46,9 +47,11 @@ func (f *Front) Secrets() ([]string, error) {
 func (f *Front) Inputs() (frontend.Request, error) {
 	var in config.Inputs
 	var vin verify.StageInputs
+	var cin compare.StageInputs
 	fs := pflag.NewFlagSet("azure-devops", pflag.ContinueOnError)
 	in.AddFlags(fs)
 	vin.AddFlags(fs)
+	cin.AddFlags(fs)
 	var req frontend.Request
 	task, err := ReadInputs(f.env, fs)
 	if err != nil {
@@ -59,6 +62,9 @@ func (f *Front) Inputs() (frontend.Request, error) {
 		return req, RenameInput(err)
 	}
 	if req.Verify, err = vin.Options(req.Config.Hosts); err != nil {
+		return req, RenameInput(err)
+	}
+	if req.Compare, err = cin.Options(req.Config, vin.Gateway); err != nil {
 		return req, RenameInput(err)
 	}
 	if req.Config.ChangedBy = f.job.RunURL(); req.Config.ChangedBy == "" {
@@ -106,6 +112,9 @@ func (f *Front) Begin(p frontend.Part) {
 	case frontend.PartVerify:
 		f.log.Progress(80, "Verifying traffic")
 		f.log.Printf("mlcanary: verifying traffic through %s", p.Title)
+	case frontend.PartCompare:
+		f.log.Progress(90, "Comparing answers")
+		f.log.Printf("mlcanary: comparing blue's answers with green's on %s", p.Title)
 	}
 }
 
@@ -142,6 +151,9 @@ func (f *Front) Summary(ctx context.Context, o frontend.Outcome) error {
 	md := summary.Markdown(res)
 	if v := o.Verify.Markdown(); v != "" {
 		md = strings.TrimRight(md, "\n") + "\n\n" + v
+	}
+	if c := o.Compare.Markdown(); c != "" {
+		md = strings.TrimRight(md, "\n") + "\n\n" + c
 	}
 	if path, err := f.job.WriteSummary("summary", md); err != nil {
 		f.log.Warning(err.Error())

@@ -6,6 +6,7 @@ import (
 
 	"github.com/spf13/pflag"
 
+	"github.com/mlcanary/mlcanary/internal/compare"
 	"github.com/mlcanary/mlcanary/internal/config"
 	"github.com/mlcanary/mlcanary/internal/frontend"
 	"github.com/mlcanary/mlcanary/internal/verify"
@@ -68,6 +69,8 @@ var flagInputs = []struct{ Input, Flag string }{
 	{"answerBlue", verify.FlagAnswerBlue},
 	{"verifyRequests", verify.FlagRequests},
 	{"verifyTolerance", verify.FlagTolerance},
+	// Compared right after verification (compare.StageInputs).
+	{"compareRequests", compare.FlagStageRequests},
 }
 
 // InputNames lists every task input the binary reads, for the test that keeps task.json in step.

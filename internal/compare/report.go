@@ -211,7 +211,7 @@ func (r *Report) Failure() error {
 	case analysis.Degraded:
 		return fmt.Errorf("blue's answers differ from green's: %s", r.Reason)
 	}
-	return fmt.Errorf("undecided: %s", r.Reason)
+	return fmt.Errorf("the comparison is undecided: %s", r.Reason)
 }
 
 // WriteJSON writes r as indented JSON. Infinite divergences are not part of it (Divergent hides them).

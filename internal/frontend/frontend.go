@@ -1,7 +1,7 @@
 // Package frontend is the one stage run every front end shares — the terminal (mlcanary stage), the
 // Azure DevOps task and the GitHub Action:
 //
-//	mask secrets → preflight → read inputs → connect → lock → stage → unlock → outputs → verify → summary
+//	mask secrets → preflight → read inputs → connect → lock → stage → unlock → outputs → verify → compare → summary
 //
 // A front end differs only in a Source (where inputs and credentials come from) and a Reporter
 // (how progress, outputs, the summary and the error are shown), as ko's publishers differ behind
@@ -15,6 +15,7 @@ import (
 
 	"k8s.io/client-go/rest"
 
+	"github.com/mlcanary/mlcanary/internal/compare"
 	"github.com/mlcanary/mlcanary/internal/config"
 	"github.com/mlcanary/mlcanary/internal/engine"
 	"github.com/mlcanary/mlcanary/internal/lock"
@@ -31,6 +32,9 @@ type Request struct {
 	Config config.Config
 	// Verify is the verification to run right after the stage; nil when none was asked for.
 	Verify *verify.Options
+	// Compare is the comparison of blue's answers with green's to run after verification; nil when
+	// none was asked for.
+	Compare *compare.StageOptions
 }
 
 // Cluster is a connection ready to use: the client config and, for the log, where it came from
@@ -86,6 +90,8 @@ type Outcome struct {
 	StageErr error
 	// Verify is the verification after the stage (empty when none was asked for or it was skipped).
 	Verify verify.Outcome
+	// Compare is the comparison after verification (empty when none was asked for).
+	Compare compare.Outcome
 }
 
 // Front is a front end that reads its own inputs and reports its own way (the Azure DevOps task,
@@ -113,8 +119,9 @@ type PartKind int
 
 // The parts of a run, in order.
 const (
-	PartStage  PartKind = iota // the stage itself; its Logf lines are the engine's
-	PartVerify                 // measuring traffic through the gateway after a stage that held
+	PartStage   PartKind = iota // the stage itself; its Logf lines are the engine's
+	PartVerify                  // measuring traffic through the gateway after a stage that held
+	PartCompare                 // comparing blue's answers with green's after verification (Passed: blue agrees)
 )
 
 // Engine performs a stage and measures traffic; Real is the engine against the cluster, tests pass
@@ -196,13 +203,35 @@ func Run(ctx context.Context, src Source, rep Reporter, eng Engine) error {
 	if err := rep.Output(Output{Name: OutputVerified, Value: checked.Verified()}); err != nil {
 		return err
 	}
-	if err := rep.Summary(ctx, Outcome{Result: res, StageErr: stageErr, Verify: checked}); err != nil {
+	compared := compareAfter(ctx, rep, req, res, stageErr, checked)
+	if err := rep.Output(Output{Name: OutputAgreement, Value: compared.Agreement()}); err != nil {
+		return err
+	}
+	if err := rep.Summary(ctx, Outcome{Result: res, StageErr: stageErr, Verify: checked, Compare: compared}); err != nil {
 		return err
 	}
 	if stageErr != nil {
 		return stageErr
 	}
-	return checked.Err
+	if checked.Err != nil {
+		return checked.Err
+	}
+	return compared.Err
+}
+
+// compareAfter runs the comparison the request asks for (compare.AfterStage) in its own part of
+// the log, which ends with the verdict.
+func compareAfter(ctx context.Context, rep Reporter, req Request, res *summary.Result, stageErr error, checked verify.Outcome) compare.Outcome {
+	if !compare.WillRun(req.Compare, res, stageErr, checked) {
+		return compare.AfterStage(ctx, req.Compare, res, stageErr, checked)
+	}
+	part := Part{Kind: PartCompare, Title: fmt.Sprintf("%d requests from %s through %s", req.Compare.Requests.Count,
+		req.Compare.Requests.Name, checked.Report.Gateway)}
+	rep.Begin(part)
+	out := compare.AfterStage(ctx, req.Compare, res, stageErr, checked)
+	part.Passed = out.Err == nil
+	rep.End(part)
+	return out
 }
 
 // verifyAfter runs the verification the request asks for (verify.AfterStage) in its own part of

@@ -18,6 +18,11 @@ type Output struct {
 // verification ran. It is set after the stage's Outputs, once verification is over.
 const OutputVerified = "verified"
 
+// OutputAgreement is the share of the compared requests blue answered like green (compare.Outcome's
+// Agreement: "0.9987"), or "" when no comparison ran. It is set after OutputVerified, once the
+// comparison is over.
+const OutputAgreement = "agreement"
+
 // Outputs are the values every front end sets for a result, in action.yml's and task.json's order,
 // so later steps and stages can gate on the split, reuse the images or see what changed. The
 // verified output (OutputVerified) follows once verification is over.
@@ -32,14 +37,14 @@ func Outputs(r *summary.Result) []Output {
 	}
 }
 
-// OutputNames lists every output's name, OutputVerified last, for the tests that keep action.yml
+// OutputNames lists every output's name, OutputVerified and OutputAgreement last, for the tests that keep action.yml
 // and task.json in step.
 func OutputNames() []string {
 	var names []string
 	for _, o := range Outputs(&summary.Result{}) {
 		names = append(names, o.Name)
 	}
-	return append(names, OutputVerified)
+	return append(names, OutputVerified, OutputAgreement)
 }
 
 // TaskName is the Azure DevOps spelling of an output or input name: camelCase, because the agent

@@ -10,6 +10,7 @@ import (
 	"github.com/spf13/pflag"
 	"sigs.k8s.io/yaml"
 
+	"github.com/mlcanary/mlcanary/internal/compare"
 	"github.com/mlcanary/mlcanary/internal/config"
 	"github.com/mlcanary/mlcanary/internal/frontend"
 	"github.com/mlcanary/mlcanary/internal/summary"
@@ -44,7 +45,7 @@ func readActionYAML(t *testing.T) actionYAML {
 	return a
 }
 
-// Every CLI flag (and verify's stage input) is an input of the same name, mapped into the env variable this package reads;
+// Every CLI flag (and verify's and compare's stage inputs) is an input of the same name, mapped into the env variable this package reads;
 // a flag added to internal/config without an action input fails here.
 func TestActionYAMLInputsMatchFlags(t *testing.T) {
 	a := readActionYAML(t)
@@ -54,6 +55,8 @@ func TestActionYAMLInputsMatchFlags(t *testing.T) {
 	in.AddFlags(fs)
 	var vin verify.StageInputs
 	vin.AddFlags(fs)
+	var cin compare.StageInputs
+	cin.AddFlags(fs)
 	fs.VisitAll(func(f *pflag.Flag) { flags = append(flags, f.Name) })
 	want := append(flags, inputStage, inputKubeconfig)
 	sort.Strings(want)

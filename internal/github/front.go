@@ -10,6 +10,7 @@ import (
 	"fmt"
 	"io"
 	"os"
+	"strings"
 
 	"github.com/sethvargo/go-githubactions"
 
@@ -42,10 +43,9 @@ func (f *Front) Secrets() ([]string, error) {
 	return kc.secrets(), err
 }
 
-// Inputs reads the action's inputs (ReadInputs).
+// Inputs reads the action's inputs (ReadRequest).
 func (f *Front) Inputs() (frontend.Request, error) {
-	cfg, o, err := ReadInputs(f.env)
-	return frontend.Request{Config: cfg, Verify: o}, err
+	return ReadRequest(f.env)
 }
 
 // Connect builds the client config from the kubeconfig Secrets read.
@@ -88,6 +88,10 @@ func (f *Front) Begin(p frontend.Part) {
 		f.gh.Group("mlcanary verify through " + p.Title)
 		return
 	}
+	if p.Kind == frontend.PartCompare {
+		f.gh.Group("mlcanary compare: " + p.Title)
+		return
+	}
 	f.gh.Group("mlcanary " + p.Title)
 }
 
@@ -98,6 +102,10 @@ func (f *Front) End(p frontend.Part) {
 		f.gh.Infof("verified: traffic matches the live routes (report in the step summary)")
 	case p.Kind == frontend.PartVerify:
 		f.gh.Infof("not verified (the error annotation says why; report in the step summary)")
+	case p.Kind == frontend.PartCompare && p.Passed:
+		f.gh.Infof("compared: blue agrees with green (report in the step summary)")
+	case p.Kind == frontend.PartCompare:
+		f.gh.Infof("blue does not agree with green (the error annotation says why; report in the step summary)")
 	}
 	f.gh.EndGroup()
 }
@@ -139,10 +147,14 @@ func (f *Front) Finish(err error) {
 			f.gh.Warningf("%s", Plain(w))
 		}
 		caution := line
-		if o.StageErr == nil && o.Verify.Err != nil && errors.Is(err, o.Verify.Err) {
-			caution = "" // the verification's own section says it (its report's problems, or the error)
+		if o.StageErr == nil && (o.Verify.Err != nil && errors.Is(err, o.Verify.Err) || o.Compare.Err != nil && errors.Is(err, o.Compare.Err)) {
+			caution = "" // the verification's or comparison's own section says it (its report, or the error)
 		}
-		if werr := f.writeSummary(StepSummary(o.Result, caution, o.Verify)); werr != nil {
+		md := StepSummary(o.Result, caution, o.Verify)
+		if c := o.Compare.Markdown(); c != "" {
+			md = strings.TrimRight(md, "\n") + "\n\n" + c
+		}
+		if werr := f.writeSummary(md); werr != nil {
 			f.gh.Warningf("%s", Plain(werr.Error()))
 		}
 	}

@@ -5,6 +5,7 @@ import (
 
 	"github.com/spf13/pflag"
 
+	"github.com/mlcanary/mlcanary/internal/compare"
 	"github.com/mlcanary/mlcanary/internal/config"
 	"github.com/mlcanary/mlcanary/internal/frontend"
 	"github.com/mlcanary/mlcanary/internal/verify"
@@ -22,17 +23,30 @@ const (
 // stage inputs), so each one is parsed and validated exactly as the flag of the same name; an unset
 // or empty input keeps the flag's default. Any problem is a *config.InputError (exit code 2).
 func ReadInputs(env frontend.LookupEnv) (config.Config, *verify.Options, error) {
+	req, err := ReadRequest(env)
+	return req.Config, req.Verify, err
+}
+
+// ReadRequest is ReadInputs with the comparison compare-requests asks for (compare.StageInputs:
+// its file read and checked now, before anything is sent).
+func ReadRequest(env frontend.LookupEnv) (frontend.Request, error) {
 	var in config.Inputs
 	var vin verify.StageInputs
+	var cin compare.StageInputs
 	fs := pflag.NewFlagSet("github-action", pflag.ContinueOnError)
 	in.AddFlags(fs)
 	vin.AddFlags(fs)
-	cfg, err := readConfig(env, fs, &in)
-	if err != nil {
-		return cfg, nil, err
+	cin.AddFlags(fs)
+	var req frontend.Request
+	var err error
+	if req.Config, err = readConfig(env, fs, &in); err != nil {
+		return req, err
 	}
-	o, err := vin.Options(cfg.Hosts)
-	return cfg, o, err
+	if req.Verify, err = vin.Options(req.Config.Hosts); err != nil {
+		return req, err
+	}
+	req.Compare, err = cin.Options(req.Config, vin.Gateway)
+	return req, err
 }
 
 // readConfig sets every input onto fs and builds the config from in, which is bound to fs.

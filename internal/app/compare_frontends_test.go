@@ -1,0 +1,52 @@
+package app
+
+import (
+	"os"
+	"path/filepath"
+	"strings"
+	"testing"
+)
+
+// TestCompareRequestsInput: the task's compareRequests and the action's compare-requests are read
+// and checked by the same code before anything reaches the cluster: a file with a bad line names the
+// line, a missing file says so, and without a verify gateway each names its own front end's input.
+func TestCompareRequestsInput(t *testing.T) {
+	kubeconfig, requests := countingCluster(t)
+	kc, err := os.ReadFile(kubeconfig)
+	if err != nil {
+		t.Fatal(err)
+	}
+	dir := t.TempDir()
+	bad := filepath.Join(dir, "requests.jsonl")
+	if err := os.WriteFile(bad, []byte("[1, 2]\n[3, 4\n"), 0o600); err != nil {
+		t.Fatal(err)
+	}
+	const lines = `allowed: JSON Lines: one request per line, a JSON body or {"body": …, "headers": {"name": "value"}, "path": "/score"} (line 2: not JSON: unexpected end of JSON input)`
+	for _, tc := range []struct {
+		name, file, gateway, action, task string
+	}{
+		{"a bad line", bad, "1.2.3.4", `invalid compare-requests "` + bad + `": ` + lines, `invalid compareRequests "` + bad + `": ` + lines},
+		{"no file", filepath.Join(dir, "none.jsonl"), "auto", `invalid compare-requests "` + filepath.Join(dir, "none.jsonl") + `": allowed: a readable file`,
+			`invalid compareRequests "` + filepath.Join(dir, "none.jsonl") + `": allowed: a readable file`},
+		{"no verify gateway", bad, "", `invalid compare-requests "` + bad + `": allowed: a JSON Lines file of requests in the repository, with verify-gateway set`,
+			`invalid compareRequests "` + bad + `": allowed: a JSON Lines file of requests in the repository, with verifyGateway set`},
+	} {
+		out := filepath.Join(t.TempDir(), "o")
+		gh := map[string]string{"GITHUB_ACTIONS": "true", "GITHUB_OUTPUT": out, "GITHUB_STEP_SUMMARY": out + "s",
+			"INPUT_STAGE": "Blue_50", "INPUT_VERIFY_GATEWAY": tc.gateway, "INPUT_KUBECONFIG": string(kc), "INPUT_COMPARE_REQUESTS": tc.file}
+		az := map[string]string{"TF_BUILD": "True", "AGENT_TEMPDIRECTORY": t.TempDir(), "INPUT_KUBERNETESSERVICECONNECTION": "K",
+			"ENDPOINT_DATA_K_AUTHORIZATIONTYPE": "Kubeconfig", "ENDPOINT_AUTH_PARAMETER_K_KUBECONFIG": string(kc),
+			"INPUT_STAGE": "Blue_50", "INPUT_VERIFYGATEWAY": tc.gateway, "INPUT_COMPAREREQUESTS": tc.file}
+		ghCode, ghOut := runFrontEnd(t, []string{"github-action"}, gh)
+		azCode, azOut := runFrontEnd(t, []string{"azure-devops-task"}, az)
+		if ghCode != ExitInvalid || !strings.Contains(ghOut, tc.action) {
+			t.Errorf("%s: action exit %d, output\n%s\nwant exit 2 and %s", tc.name, ghCode, ghOut, tc.action)
+		}
+		if azCode != ExitInvalid || !strings.Contains(azOut, tc.task) {
+			t.Errorf("%s: task exit %d, output\n%s\nwant exit 2 and %s", tc.name, azCode, azOut, tc.task)
+		}
+	}
+	if n := requests.Load(); n != 0 {
+		t.Errorf("%d requests reached the cluster on bad input, want none", n)
+	}
+}
