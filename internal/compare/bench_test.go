@@ -60,7 +60,7 @@ func TestBenchCompare(t *testing.T) {
 		}
 		w := bufio.NewWriter(f)
 		for i := range n {
-			fmt.Fprintf(w, "[%g, %g, %g]\n", float64(i%1000)/1000, float64(i%77)/77, float64(i%13)/13)
+			_, _ = fmt.Fprintf(w, "[%g, %g, %g]\n", float64(i%1000)/1000, float64(i%77)/77, float64(i%13)/13)
 		}
 		if err := w.Flush(); err != nil {
 			t.Fatal(err)

@@ -116,7 +116,7 @@ func parseLine(raw []byte) (Request, error) {
 	if !json.Valid(raw) {
 		var v any
 		err := json.Unmarshal(raw, &v) // only for its message, which says what is wrong where
-		return Request{}, fmt.Errorf("not JSON: %v", err)
+		return Request{}, fmt.Errorf("not JSON: %w", err)
 	}
 	if raw[0] != '{' || !hasBody(raw) {
 		return Request{Body: bytes.Clone(raw)}, nil
@@ -125,7 +125,7 @@ func parseLine(raw []byte) (Request, error) {
 	d.DisallowUnknownFields()
 	var w wrapper
 	if err := d.Decode(&w); err != nil {
-		return Request{}, fmt.Errorf(`a line with a "body" member takes only "body", "headers" (names to strings) and "path": %v`, err)
+		return Request{}, fmt.Errorf(`a line with a "body" member takes only "body", "headers" (names to strings) and "path": %w`, err)
 	}
 	req := Request{Body: bytes.Clone(w.Body)}
 	if w.Path != nil {
