@@ -9,6 +9,7 @@ import (
 
 	"github.com/mlcanary/mlcanary/internal/config"
 	"github.com/mlcanary/mlcanary/internal/engine"
+	"github.com/mlcanary/mlcanary/internal/frontend"
 	"github.com/mlcanary/mlcanary/internal/summary"
 )
 
@@ -76,8 +77,8 @@ func TestRunHostileClusterText(t *testing.T) {
 		t.Errorf("log line not kept readable:\n%s", r.out.String())
 	}
 	outputs := parseOutputs(t, readFile(t, r.output))
-	if len(outputs) != 7 {
-		t.Errorf("GITHUB_OUTPUT has %d keys, want the 7 outputs: %q", len(outputs), outputs)
+	if want := len(frontend.OutputNames()); len(outputs) != want {
+		t.Errorf("GITHUB_OUTPUT has %d keys, want the %d outputs: %q", len(outputs), want, outputs)
 	}
 	if got, want := outputs["blue-image"], OutputValue("reg.io/m:2\r\n"+hostile); got != want || strings.ContainsAny(got, "\r\n") {
 		t.Errorf("blue-image = %q, want %q", got, want)
