@@ -29,8 +29,10 @@ build:
 	CGO_ENABLED=0 $(GO) build -trimpath -ldflags "$(LDFLAGS)" -o bin/mlcanary ./cmd/mlcanary
 
 ## test: lint, the pure packages' tests under the race detector (-short), then every test against a
-## real API server, including act and the .vsix package and
-## plan -o yaml|json piped into kubectl (v1.37.2) and kubeconform (both built by scripts/tool.sh), then
+## real API server, including act and the .vsix package,
+## plan -o yaml|json piped into kubectl (v1.37.2) and kubeconform, and the analysis against a real
+## Prometheus 3.16 fed by promtool and by scrapes (prometheus and promtool from tools/prometheus; all
+## four built by scripts/tool.sh, cached per user), then
 ## the differential check of mlcanary's pre-write validation against Istio's own code (its own module:
 ## istio.io/istio is never linked into mlcanary)
 test: lint tools
@@ -38,8 +40,11 @@ test: lint tools
 	@rm -rf .cache/istio-writes && mkdir -p .cache/istio-writes
 	kubectl=$$(scripts/tool.sh kubectl k8s.io/kubernetes/cmd/kubectl) && \
 	kubeconform=$$(scripts/tool.sh kubeconform github.com/yannh/kubeconform/cmd/kubeconform) && \
+	prometheus=$$(scripts/tool.sh prometheus github.com/prometheus/prometheus/cmd/prometheus) && \
+	promtool=$$(scripts/tool.sh prometheus github.com/prometheus/prometheus/cmd/promtool) && \
 	KUBEBUILDER_ASSETS=$(TOOLS_BIN) MLCANARY_ACT=$(TOOLS_BIN)/act MLCANARY_REQUIRE_ACT=1 MLCANARY_REQUIRE_VSIX=1 \
 		MLCANARY_KUBECTL=$$kubectl MLCANARY_KUBECONFORM=$$kubeconform \
+		MLCANARY_PROMETHEUS=$$prometheus MLCANARY_PROMTOOL=$$promtool \
 		MLCANARY_ISTIO_WRITES=$(CURDIR)/.cache/istio-writes $(GO) test $(TEST_FLAGS) ./...
 	MLCANARY_ISTIO_WRITES=$(CURDIR)/.cache/istio-writes $(MAKE) istio-differential
 

@@ -27,11 +27,12 @@ const module = "github.com/mlcanary/mlcanary"
 // what it is. Every package of the module whose name has "test" in it must be listed here or in
 // shippedDespiteName (TestEveryTestNamedPackageIsClassified), so a new one is decided, not missed.
 var testOnly = map[string]string{
-	"internal/testenv":       "the test API server and stand-in controller",
-	"internal/golden":        "the golden-file helper of tests",
-	"internal/gatewaysim":    "the tests' stand-in ingress gateway",
-	"internal/azdo/azdotest": "the tests' local Azure DevOps server",
-	"internal/aks/akstest":   "the tests' local Azure Resource Manager",
+	"internal/testenv":            "the test API server and stand-in controller",
+	"internal/golden":             "the golden-file helper of tests",
+	"internal/gatewaysim":         "the tests' stand-in ingress gateway",
+	"internal/azdo/azdotest":      "the tests' local Azure DevOps server",
+	"internal/aks/akstest":        "the tests' local Azure Resource Manager",
+	"internal/istioprom/promtest": "the tests' real Prometheus and Azure Monitor stand-in",
 }
 
 // shippedDespiteName are this module's packages whose name reads as test code but which are part

@@ -2,7 +2,8 @@
 // request carrying one of the header routes to that route's version, and every other request to a
 // version picked at random by weight, as Istio's weighted default route does. Its weights can
 // differ from what the cluster claims, which is how tests show that verify catches a wrong split.
-// It is test support only; nothing in the mlcanary binary uses it.
+// It exports what it routes as Istio's standard metrics would count it (Metrics), for a real
+// Prometheus to scrape. It is test support only; nothing in the mlcanary binary uses it.
 package gatewaysim
 
 import (
@@ -12,6 +13,7 @@ import (
 	"net/url"
 	"strings"
 	"sync"
+	"time"
 
 	"github.com/mlcanary/mlcanary/internal/summary"
 )
@@ -27,6 +29,8 @@ type Config struct {
 	// Seed makes the weighted picks repeatable: for a given seed the n-th pick is always the same,
 	// whatever order concurrent requests arrive in.
 	Seed uint64
+	// Mesh names the objects the exported metrics label requests with.
+	Mesh Mesh
 }
 
 // Proxy is the simulated gateway; it is an http.Handler.
@@ -35,11 +39,12 @@ type Proxy struct {
 	proxies map[string]*httputil.ReverseProxy
 	mu      sync.Mutex
 	rng     *rand.Rand
+	metrics *metrics
 }
 
 // New builds the proxy; it panics on a backend URL that does not parse, since tests build them.
 func New(cfg Config) *Proxy {
-	p := &Proxy{cfg: cfg, proxies: map[string]*httputil.ReverseProxy{}, rng: rand.New(rand.NewPCG(cfg.Seed, 1))}
+	p := &Proxy{cfg: cfg, proxies: map[string]*httputil.ReverseProxy{}, rng: rand.New(rand.NewPCG(cfg.Seed, 1)), metrics: newMetrics()}
 	for v, raw := range cfg.Backends {
 		u, err := url.Parse(raw)
 		if err != nil {
@@ -52,15 +57,31 @@ func New(cfg Config) *Proxy {
 	return p
 }
 
-// ServeHTTP routes like the VirtualService: header routes first, then the weighted default.
+// ServeHTTP routes like the VirtualService: header routes first, then the weighted default. Each
+// request is counted in the metrics once answered.
 func (p *Proxy) ServeHTTP(w http.ResponseWriter, r *http.Request) {
+	start := time.Now()
 	version := p.route(r)
+	rec := &recorder{ResponseWriter: w}
 	rp, ok := p.proxies[version]
 	if !ok {
-		http.Error(w, "no healthy upstream", http.StatusServiceUnavailable)
+		http.Error(rec, "no healthy upstream", http.StatusServiceUnavailable)
+		flags := "UH"
+		if version == "" {
+			flags = "NR"
+		}
+		p.record(outcome{version: version, code: rec.code, flags: flags, duration: time.Since(start)})
 		return
 	}
-	rp.ServeHTTP(w, r)
+	rp.ServeHTTP(rec, r)
+	flags, code := "-", rec.code
+	switch {
+	case rec.upstreamFailed:
+		flags = "UF"
+	case rec.clientGone:
+		flags, code = "DC", 0 // Envoy: downstream connection termination, no response code
+	}
+	p.record(outcome{version: version, code: code, flags: flags, duration: time.Since(start)})
 }
 
 func (p *Proxy) route(r *http.Request) string {
@@ -82,7 +103,12 @@ func (p *Proxy) route(r *http.Request) string {
 	return "blue"
 }
 
-// badGateway answers 502 when the upstream fails, as Envoy does, without logging.
-func badGateway(w http.ResponseWriter, _ *http.Request, err error) {
+// badGateway answers 502 when the upstream fails, as Envoy does, without logging, and marks the
+// request as answered by the proxy (UF) or given up by its client (DC).
+func badGateway(w http.ResponseWriter, r *http.Request, err error) {
+	if rec, ok := w.(*recorder); ok {
+		rec.upstreamFailed = r.Context().Err() == nil
+		rec.clientGone = !rec.upstreamFailed
+	}
 	http.Error(w, "upstream error: "+err.Error(), http.StatusBadGateway)
 }
