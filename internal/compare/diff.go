@@ -10,7 +10,8 @@ import (
 // math.isclose (PEP 485): |a−b| ≤ max(Rel·max(|a|, |b|), Abs). Abs and Rel are 0 or more; both 0
 // means exactly equal.
 type Tolerance struct {
-	Abs, Rel float64
+	Abs float64 `json:"abs"`
+	Rel float64 `json:"rel"`
 }
 
 // Within reports whether a and b agree under t.

@@ -17,7 +17,7 @@ func Markdown(r *Report) string {
 	var b strings.Builder
 	verdict := map[analysis.Verdict]string{analysis.Agrees: "✅ blue agrees with green", analysis.Degraded: "❌ blue's answers differ",
 		analysis.Undecided: "❔ undecided"}[r.Verdict]
-	fmt.Fprintf(&b, "### mlcanary compare: %s\n\nGateway `%s` · %d requests to each version · agreement %s [%s, %s] at %s confidence · allowed disagreement %s · numbers within max(%g·larger, %g)\n\n",
+	fmt.Fprintf(&b, "### mlcanary compare: %s\n\nGateway `%s` · %d requests to each version · agreement %s [%s, %s] at %s confidence · allowed disagreement %s · numbers agree when |a−b| ≤ max(%g·max(|a|, |b|), %g)\n\n",
 		verdict, summary.Code(r.Gateway), r.Requests, pct(r.Agreement), pct(r.AgreementInterval.Low), pct(r.AgreementInterval.High),
 		pct(r.Confidence), pct(r.MaxDisagreement), r.Tolerance.Rel, r.Tolerance.Abs)
 	b.WriteString(summary.Escape(r.Reason) + ".\n")
