@@ -89,20 +89,28 @@ func NewInputs() Inputs {
 // AddFlags binds the inputs to fs under `mlcanary analyze`'s flag names, with NewInputs' defaults.
 func (in *Inputs) AddFlags(fs *pflag.FlagSet) {
 	d := NewInputs()
+	in.addShared(fs, flagGateway)
+	fs.StringVar(&in.Since, flagSince, d.Since, "when the split last changed, RFC 3339 (default: the VirtualService's mlcanary.io/changed-at record, read from the cluster)")
+	config.ChoiceVarP(fs, &in.Output, flagOutput, "o", d.Output, "report format: text or json", FormatText, FormatJSON)
+}
+
+// addShared binds the inputs `mlcanary analyze` and `mlcanary stage --analysis` share, with the
+// paired load's gateway address under gateway (a stage has its own --gateway: the Istio Gateway).
+func (in *Inputs) addShared(fs *pflag.FlagSet, gateway string) {
+	d := NewInputs()
+	*in = d
 	fs.StringVar(&in.PrometheusURL, flagPrometheusURL, d.PrometheusURL, "the Prometheus HTTP API's URL, e.g. http://prometheus.istio-system:9090 (required)")
 	fs.StringVar(&in.TokenFile, flagTokenFile, d.TokenFile, "file holding a bearer token for the Prometheus API (read at each request, never printed)")
 	fs.StringVar(&in.Username, flagUser, d.Username, "user name for basic auth to the Prometheus API (with --"+flagPasswordFile+")")
 	fs.StringVar(&in.PasswordFile, flagPasswordFile, d.PasswordFile, "file holding the basic-auth password (read at each request, never printed)")
 	config.DurationVarP(fs, &in.Window, flagWindow, "", d.Window, allowedWindow, "at most this much traffic since the split last changed is judged, e.g. 10m")
 	config.DurationVarP(fs, &in.Interval, flagInterval, "", d.Interval, allowedInterval, "time between looks until the verdict is decided, e.g. 30s")
-	fs.StringVar(&in.Since, flagSince, d.Since, "when the split last changed, RFC 3339 (default: the VirtualService's mlcanary.io/changed-at record, read from the cluster)")
 	config.DurationVarP(fs, &in.LatencySLO, flagLatencySLO, "", d.LatencySLO, allowedSLO, "a request slower than this is slow, counted at the smallest histogram boundary at or above it")
 	config.DecimalVar(fs, &in.MaxErrorIncrease, flagMaxErrorIncrease, d.MaxErrorIncrease, allowedIncrease, "percentage points blue's error share may exceed green's and still pass")
 	config.DecimalVar(fs, &in.MaxSlowIncrease, flagMaxSlowIncrease, d.MaxSlowIncrease, allowedIncrease, "percentage points blue's slow share may exceed green's and still pass")
 	config.DecimalVar(fs, &in.Confidence, flagConfidence, d.Confidence, allowedConfidence, "confidence of the verdict, however many looks it takes, between 0.5 and 1")
-	config.ChoiceVarP(fs, &in.Output, flagOutput, "o", d.Output, "report format: text or json", FormatText, FormatJSON)
-	config.ChoiceVarP(fs, &in.Source, flagSource, "", d.Source, "what is measured: prometheus (Istio's metrics at --prometheus-url) or loadtest (paired requests through --gateway)", SourcePrometheus, SourceLoadtest)
-	fs.StringVar(&in.Gateway, flagGateway, d.Gateway, "with --source loadtest: the ingress gateway's address, e.g. 20.1.2.3 or http://20.1.2.3:80")
+	config.ChoiceVarP(fs, &in.Source, flagSource, "", d.Source, "what is measured: prometheus (Istio's metrics at --prometheus-url) or loadtest (paired requests through --"+gateway+")", SourcePrometheus, SourceLoadtest)
+	fs.StringVar(&in.Gateway, gateway, d.Gateway, "with --source loadtest: the ingress gateway's address, e.g. 20.1.2.3 or http://20.1.2.3:80")
 	config.DecimalVar(fs, &in.Rate, flagRate, d.Rate, allowedRate, "with --source loadtest: requests per second to each version")
 	config.WholeVarP(fs, &in.Concurrency, flagConcurrency, "c", d.Concurrency, allowedConcurrency, "with --source loadtest: requests in flight to each version")
 }
@@ -130,7 +138,7 @@ func (in *Inputs) Validate() error {
 	case in.Source != SourcePrometheus && in.Source != SourceLoadtest:
 		return bad(flagSource, in.Source, "prometheus or loadtest")
 	case in.Source == SourceLoadtest && !verify.GatewayAddress(in.Gateway):
-		return bad(flagGateway, verify.RedactedAddress(in.Gateway), "with --source loadtest, the gateway's http(s) address without a path or credentials, e.g. 20.1.2.3")
+		return bad(flagGateway, verify.RedactedAddress(in.Gateway), "with {source} loadtest, the gateway's http(s) address without a path or credentials, e.g. 20.1.2.3")
 	case in.Source == SourceLoadtest && !(in.Rate > 0 && !math.IsInf(in.Rate, 0)):
 		return bad(flagRate, fmt.Sprint(in.Rate), allowedRate)
 	case in.Concurrency < 1 || in.Concurrency > 10000:

@@ -9,16 +9,13 @@ import (
 
 	"github.com/Azure/azure-sdk-for-go/sdk/azcore"
 	"github.com/Azure/azure-sdk-for-go/sdk/azidentity"
-	v1 "github.com/prometheus/client_golang/api/prometheus/v1"
 
 	"github.com/spf13/cobra"
 
 	"github.com/mlcanary/mlcanary/internal/analyze"
 	"github.com/mlcanary/mlcanary/internal/config"
 	"github.com/mlcanary/mlcanary/internal/engine"
-	"github.com/mlcanary/mlcanary/internal/istioprom"
 	"github.com/mlcanary/mlcanary/internal/kube"
-	"github.com/mlcanary/mlcanary/internal/verify"
 )
 
 // analyzeFlags are analyze's inputs (analyze.Inputs), the names of the objects it measures
@@ -107,55 +104,20 @@ func (f *analyzeFlags) changedAt(ctx context.Context, env LookupEnv, cfg config.
 // Azure Developer CLI). Tests replace it.
 var azureCredential = func() (azcore.TokenCredential, error) { return azidentity.NewDefaultAzureCredential(nil) }
 
-// prometheusAPI is the API --prometheus-url names: an Azure Monitor workspace's query endpoint
-// authenticates with Microsoft Entra ID tokens for its cloud's Prometheus scope (unless a token file
-// or basic auth is given), anything else with the given files.
-func prometheusAPI(in analyze.Inputs) (v1.API, bool, error) {
-	scope, azure := istioprom.AzureScope(in.PrometheusURL)
-	if !azure || in.TokenFile != "" || in.Username != "" {
-		api, err := istioprom.NewClient(in.PrometheusURL, istioprom.Auth{TokenFile: in.TokenFile, Username: in.Username, PasswordFile: in.PasswordFile})
-		return api, azure, err
-	}
-	cred, err := azureCredential()
-	if err != nil {
-		return nil, true, fmt.Errorf("the Azure identity for the Azure Monitor workspace: %w", err)
-	}
-	api, err := istioprom.NewAzureClient(in.PrometheusURL, scope, cred, azureTransport)
-	return api, true, err
-}
-
 // azureTransport carries the requests to an Azure Monitor workspace (nil: the default). Tests
 // replace it to reach a stand-in.
 var azureTransport http.RoundTripper
 
+// defaultIdentity is the CLI's and the GitHub Action's identity for an Azure Monitor workspace.
+func defaultIdentity() analyze.Identity {
+	return analyze.Identity{Credential: azureCredential, Transport: azureTransport}
+}
+
 // runAnalyze measures and judges until decided, prints the report, and returns the failure, if any.
 func runAnalyze(ctx context.Context, out io.Writer, in analyze.Inputs, cfg config.Config, changedAt time.Time) error {
-	settings := analyze.Settings{ChangedAt: changedAt, Window: in.Window, Interval: in.Interval,
-		MaxErrorIncrease: in.MaxErrorIncrease / 100, MaxSlowIncrease: in.MaxSlowIncrease / 100, Confidence: in.Confidence}
-	var measure analyze.Measurer
-	if in.Source == analyze.SourceLoadtest {
-		p := &analyze.Paired{URL: verify.BaseURL(in.Gateway) + cfg.URIPrefix, Host: verify.ExactHost(cfg.Hosts), Header: cfg.Header,
-			Rate: in.Rate, Concurrency: in.Concurrency, Timeout: max(10*time.Second, 2*in.LatencySLO),
-			Interval: in.Interval, Window: in.Window, SLO: in.LatencySLO}
-		measure = p.Measure
-		// The load itself takes each interval; it starts now, not at the split's change.
-		settings.ChangedAt = time.Now()
-		settings.Sleep = func(context.Context, time.Duration) error { return nil }
-	} else {
-		api, azure, err := prometheusAPI(in)
-		if err != nil {
-			return err
-		}
-		version := func(v config.Version) istioprom.Version {
-			return istioprom.Version{Name: string(v), Workload: cfg.Objects[v].Deployment, Service: cfg.Objects[v].Service}
-		}
-		base := istioprom.Config{Endpoint: istioprom.Redact(in.PrometheusURL), Namespace: cfg.Namespace,
-			Blue: version(config.Blue), Green: version(config.Green), SLO: in.LatencySLO, Azure: azure}
-		measure = func(ctx context.Context, start, end time.Time) (istioprom.Result, error) {
-			c := base
-			c.Start, c.End = start, end
-			return istioprom.Measure(ctx, api, c)
-		}
+	measure, settings, err := analyze.Prepare(in, cfg, changedAt, defaultIdentity())
+	if err != nil {
+		return err
 	}
 	o, err := analyze.Run(ctx, measure, settings)
 	if err != nil {

@@ -29,7 +29,7 @@ func newFrontEndCommand(use, short string, newFront func() frontend.Front, front
 		RunE: func(cmd *cobra.Command, _ []string) error {
 			f := newFront()
 			front.Reporter = f // Run finishes with it: the error is printed in the runner's format
-			return frontend.Run(cmd.Context(), f, f, frontend.Real)
+			return frontend.Run(cmd.Context(), f, f, stageEngine())
 		},
 	}
 }

@@ -3,9 +3,11 @@ package app
 import (
 	"context"
 	"fmt"
+	"time"
 
 	"github.com/spf13/cobra"
 
+	"github.com/mlcanary/mlcanary/internal/analyze"
 	"github.com/mlcanary/mlcanary/internal/azdo"
 	"github.com/mlcanary/mlcanary/internal/config"
 	"github.com/mlcanary/mlcanary/internal/frontend"
@@ -15,17 +17,23 @@ import (
 
 func newStageCommand(s Streams, env LookupEnv) *cobra.Command {
 	var f clusterFlags
+	var an analyze.StageInputs
 	cmd := &cobra.Command{
 		Use:   "stage STAGE",
 		Short: "Perform one stage (" + config.StageNames + ") against the cluster",
 		Long: "Perform one stage against the cluster: check its preconditions, create and wait before routing,\n" +
-			"unroute before deleting. Re-running a stage that already holds changes nothing.\n\nStages: " + config.StageNames,
+			"unroute before deleting. Re-running a stage that already holds changes nothing.\n\n" +
+			"With --analysis (Blue_N, Blue_100), once the stage holds, judge blue against green as `mlcanary analyze`\n" +
+			"does, from the change the stage recorded, holding the namespace's lock: a degraded blue is rolled back\n" +
+			"at once (--on-degraded rollback) and the stage exits 1, as it does when the window ends undecided\n" +
+			"(--on-undecided fail).\n\nStages: " + config.StageNames,
 		Args: exactArgs(1, "one stage name ("+config.StageNames+")"),
 		RunE: func(cmd *cobra.Command, args []string) error {
-			return frontend.Run(cmd.Context(), flagSource{f: &f, stage: args[0], env: env}, terminal{s: s, format: f.output}, frontend.Real)
+			return frontend.Run(cmd.Context(), flagSource{f: &f, an: &an, stage: args[0], env: env}, terminal{s: s, format: f.output}, stageEngine())
 		},
 	}
 	f.add(cmd)
+	an.AddFlags(cmd.Flags())
 	f.in.Stdin = s.In // --pod-template -
 	return cmd
 }
@@ -34,9 +42,35 @@ func newStageCommand(s Streams, env LookupEnv) *cobra.Command {
 // kubectl's way (kubeFlags).
 type flagSource struct {
 	f     *clusterFlags
+	an    *analyze.StageInputs
 	stage string
 	env   LookupEnv
 }
+
+// stageEngine is the engine every stage front end runs (frontend.Real as it is now, so tests that
+// shorten its lock see it), with the analysis gate's default identity for an Azure Monitor
+// workspace (defaultIdentity, which tests replace) unless the front end gives its own.
+func stageEngine() frontend.Engine {
+	e := frontend.Real
+	e.Analyze = func(ctx context.Context, cfg config.Config, in analyze.Inputs, changedAt time.Time, id analyze.Identity) (analyze.Outcome, error) {
+		if id.Credential == nil && id.Transport == nil {
+			id = defaultIdentity()
+		}
+		measure, settings, err := analyze.Prepare(in, cfg, changedAt, id)
+		if err != nil {
+			return analyze.Outcome{}, err
+		}
+		if analysisClock != nil {
+			analysisClock(&settings)
+		}
+		return analyze.Run(ctx, measure, settings)
+	}
+	return e
+}
+
+// analysisClock, when set (by tests), replaces the clock of the gate's settings, so a window of
+// minutes passes at once.
+var analysisClock func(*analyze.Settings)
 
 func (flagSource) Secrets() ([]string, error) { return nil, nil }
 
@@ -45,7 +79,11 @@ func (flagSource) Secrets() ([]string, error) { return nil, nil }
 func (fs flagSource) Inputs() (frontend.Request, error) {
 	cfg, err := fs.f.config(fs.stage)
 	cfg.Lock.Holder = runIdentity(fs.env)
-	return frontend.Request{Config: cfg}, err
+	if err != nil {
+		return frontend.Request{Config: cfg}, err
+	}
+	gate, err := fs.an.Gate(cfg.Stage, cfg.DryRun)
+	return frontend.Request{Config: cfg, Analysis: gate}, err
 }
 
 // runIdentity is who this run is (frontend.Identity): an Azure Pipelines or GitHub Actions run's
@@ -89,9 +127,25 @@ func (t terminal) Summary(_ context.Context, o frontend.Outcome) error {
 	case o.StageErr != nil:
 		return nil
 	case o.Result.DryRun:
-		return printPlan(t.s, o.Result, t.format, false) // a stage has no --show-secrets: its output is a log
+		if err := printPlan(t.s, o.Result, t.format, false); err != nil { // a stage has no --show-secrets: its output is a log
+			return err
+		}
+		return writeAnalysis(t.s, o.Analysis, t.format)
 	}
-	return writeResult(t.s, o.Result, t.format)
+	if err := writeResult(t.s, o.Result, t.format); err != nil {
+		return err
+	}
+	return writeAnalysis(t.s, o.Analysis, t.format)
+}
+
+// writeAnalysis prints the analysis gate's report after the stage's summary, for a person (text,
+// markdown); -o json|yaml holds it in the result itself (writeResult).
+func writeAnalysis(s Streams, a *frontend.Analysis, format string) error {
+	if a == nil || a.Report == nil || (format != "text" && format != "") {
+		return nil
+	}
+	_, _ = fmt.Fprintln(s.Out)
+	return analyze.WriteText(s.Out, *a.Report)
 }
 
 // Finish prints the error, the run's one line (unprintable characters escaped).

@@ -109,6 +109,9 @@ func (f *Front) Begin(p frontend.Part) {
 		f.log.Progress(10, "Connected")
 		f.log.Printf("mlcanary: %s through %s", p.Title, p.Through)
 		f.log.Progress(30, "Performing "+p.Stage)
+	case frontend.PartAnalysis:
+		f.log.Progress(50, "Analyzing blue against green")
+		f.log.Printf("mlcanary: %s", p.Title)
 	case frontend.PartVerify:
 		f.log.Progress(80, "Verifying traffic")
 		f.log.Printf("mlcanary: verifying traffic through %s", p.Title)

@@ -15,6 +15,7 @@ import (
 
 	"k8s.io/client-go/rest"
 
+	"github.com/mlcanary/mlcanary/internal/analyze"
 	"github.com/mlcanary/mlcanary/internal/compare"
 	"github.com/mlcanary/mlcanary/internal/config"
 	"github.com/mlcanary/mlcanary/internal/engine"
@@ -35,6 +36,8 @@ type Request struct {
 	// Compare is the comparison of blue's answers with green's to run after verification; nil when
 	// none was asked for.
 	Compare *compare.StageOptions
+	// Analysis is the analysis gate to run once the stage holds; nil when none was asked for.
+	Analysis *analyze.Gate
 }
 
 // Cluster is a connection ready to use: the client config and, for the log, where it came from
@@ -42,6 +45,9 @@ type Request struct {
 type Cluster struct {
 	Config *rest.Config
 	Source string
+	// Identity reaches an Azure Monitor workspace for the analysis gate (the zero value:
+	// azidentity's default chain); the Azure DevOps task sets its Azure Resource Manager connection's.
+	Identity analyze.Identity
 }
 
 // Source is where a front end's inputs and credentials come from.
@@ -92,6 +98,8 @@ type Outcome struct {
 	Verify verify.Outcome
 	// Compare is the comparison after verification (empty when none was asked for).
 	Compare compare.Outcome
+	// Analysis is what the analysis gate after the stage found and did; nil when none ran.
+	Analysis *Analysis
 }
 
 // Front is a front end that reads its own inputs and reports its own way (the Azure DevOps task,
@@ -117,11 +125,12 @@ type Part struct {
 // PartKind tells the parts of a run apart.
 type PartKind int
 
-// The parts of a run, in order.
+// The parts of a run: the stage, the analysis gate (under the stage's lock), verification, then the comparison.
 const (
-	PartStage   PartKind = iota // the stage itself; its Logf lines are the engine's
-	PartVerify                  // measuring traffic through the gateway after a stage that held
-	PartCompare                 // comparing blue's answers with green's after verification (Passed: blue agrees)
+	PartStage    PartKind = iota // the stage itself; its Logf lines are the engine's
+	PartVerify                   // measuring traffic through the gateway after a stage that held
+	PartCompare                  // comparing blue's answers with green's after verification (Passed: blue agrees)
+	PartAnalysis                 // judging blue against green after a stage that held (Passed: the gate passed)
 )
 
 // Engine performs a stage and measures traffic; Real is the engine against the cluster, tests pass
@@ -132,6 +141,8 @@ type Engine struct {
 	// Lock takes the namespace's lock before a stage that writes; nil takes none (tests of a
 	// front end without a cluster).
 	Lock LockFunc
+	// Analyze is the analysis gate (nil: Analyze).
+	Analyze AnalyzeFunc
 }
 
 // StageFunc performs cfg.Stage against the cluster rc points at, logging progress to log.
@@ -142,7 +153,7 @@ type VerifyFunc func(ctx context.Context, rc *rest.Config, cfg config.Config, o 
 
 // Real is the engine: the stage, holding the namespace's lock, and verify.Check against the
 // cluster rc points at.
-var Real = Engine{Stage: perform, Verify: check, Lock: TakeLock(lock.DefaultDuration)}
+var Real = Engine{Stage: perform, Verify: check, Lock: TakeLock(lock.DefaultDuration), Analyze: Analyze}
 
 func perform(ctx context.Context, rc *rest.Config, cfg config.Config, log engine.Logger) (*summary.Result, error) {
 	c, err := engine.NewClient(rc)
@@ -188,8 +199,7 @@ func Run(ctx context.Context, src Source, rep Reporter, eng Engine) error {
 	cfg := req.Config
 	part := Part{Kind: PartStage, Stage: cfg.Stage.String(), Title: fmt.Sprintf("%s in namespace %s", cfg.Stage, cfg.Namespace), Through: cl.Source}
 	rep.Begin(part)
-	res, stageErr := lockedStage(ctx, eng, cl.Config, cfg, rep.Logf)
-	rep.End(part)
+	res, analyzed, stageErr := lockedStage(ctx, eng, cl, req, rep, part)
 	if res == nil {
 		return stageErr
 	}
@@ -207,11 +217,14 @@ func Run(ctx context.Context, src Source, rep Reporter, eng Engine) error {
 	if err := rep.Output(Output{Name: OutputAgreement, Value: compared.Agreement()}); err != nil {
 		return err
 	}
-	if err := rep.Summary(ctx, Outcome{Result: res, StageErr: stageErr, Verify: checked, Compare: compared}); err != nil {
+	if err := rep.Summary(ctx, Outcome{Result: res, StageErr: stageErr, Verify: checked, Compare: compared, Analysis: analyzed}); err != nil {
 		return err
 	}
 	if stageErr != nil {
 		return stageErr
+	}
+	if err := analyzed.err(); err != nil {
+		return err
 	}
 	if checked.Err != nil {
 		return checked.Err

@@ -43,25 +43,43 @@ func TakeLock(duration time.Duration) LockFunc {
 
 // lockedStage performs the stage holding the namespace's lock from before its first request until
 // it ends, whatever its outcome (Ctrl-C and SIGTERM included: they end ctx, the stage returns, and
-// the lock is released on its own deadline). A dry run writes nothing and takes no lock. A stage
-// refused because another run holds the lock fails at once (exit 1) with one sentence naming the
-// holder, its stage and since when, or waits up to cfg.Lock.Timeout.
-func lockedStage(ctx context.Context, eng Engine, rc *rest.Config, cfg config.Config, log engine.Logger) (*summary.Result, error) {
+// the lock is released on its own deadline), and then, when req asks for it and the stage holds,
+// the analysis gate and the automatic Rollback it may perform, still holding the lock
+// (analyzeAfter): no other run's stage can move traffic while blue is judged or rolled back. A dry
+// run writes nothing and takes no lock. A stage refused because another run holds the lock fails at
+// once (exit 1) with one sentence naming the holder, its stage and since when, or waits up to
+// cfg.Lock.Timeout. The stage's part of the log ends when the stage does; the analysis has its own.
+func lockedStage(ctx context.Context, eng Engine, cl Cluster, req Request, rep Reporter, part Part) (*summary.Result, *Analysis, error) {
+	cfg, rc, log := req.Config, cl.Config, rep.Logf
+	gated := func(stageCtx context.Context) (*summary.Result, *Analysis, error) {
+		res, err := eng.Stage(stageCtx, rc, cfg, log)
+		if lost := lock.Lost(stageCtx); lost != nil && err != nil {
+			err = fmt.Errorf("%w; %w", err, lost)
+		}
+		rep.End(part)
+		if err != nil || res == nil || req.Analysis == nil {
+			return res, nil, err
+		}
+		ap := Part{Kind: PartAnalysis, Stage: part.Stage, Title: "analysis after " + part.Stage + ": blue against green"}
+		rep.Begin(ap)
+		now, a, err := analyzeAfter(stageCtx, eng, rc, cfg, req.Analysis, cl.Identity, res, log)
+		ap.Passed = a.Err == nil
+		rep.End(ap)
+		return now, a, err
+	}
 	if cfg.DryRun || eng.Lock == nil {
-		return eng.Stage(ctx, rc, cfg, log)
+		return gated(ctx)
 	}
 	stageCtx, release, err := eng.Lock(ctx, rc, cfg, log)
 	if err != nil { // before the stage's first request, as a refused precondition: "Blue_50: …"
-		return nil, fmt.Errorf("%s: %w", cfg.Stage, err)
+		rep.End(part)
+		return nil, nil, fmt.Errorf("%s: %w", cfg.Stage, err)
 	}
-	res, err := eng.Stage(stageCtx, rc, cfg, log)
-	if lost := lock.Lost(stageCtx); lost != nil && err != nil {
-		err = fmt.Errorf("%w; %w", err, lost)
-	}
+	res, a, err := gated(stageCtx)
 	if rerr := release(); rerr != nil {
 		log("%v", rerr) // the stage's outcome stands; the lock expires by itself
 	}
-	return res, err
+	return res, a, err
 }
 
 // Identity is who a run is, as the lock names its holder: runURL when the run has one (the

@@ -1,0 +1,134 @@
+package frontend
+
+import (
+	"context"
+	"fmt"
+	"time"
+
+	"k8s.io/client-go/rest"
+
+	"github.com/mlcanary/mlcanary/internal/analysis"
+	"github.com/mlcanary/mlcanary/internal/analyze"
+	"github.com/mlcanary/mlcanary/internal/config"
+	"github.com/mlcanary/mlcanary/internal/engine"
+	"github.com/mlcanary/mlcanary/internal/lock"
+	"github.com/mlcanary/mlcanary/internal/summary"
+)
+
+// AnalyzeFunc measures and judges blue against green for the objects cfg names, from changedAt
+// (the split's last change), until the verdict is decided or in's window is used up (analyze.Run).
+// id is the front end's identity for an Azure Monitor workspace.
+type AnalyzeFunc func(ctx context.Context, cfg config.Config, in analyze.Inputs, changedAt time.Time, id analyze.Identity) (analyze.Outcome, error)
+
+// Analyze is the analysis gate against the live source (analyze.Prepare, analyze.Run).
+func Analyze(ctx context.Context, cfg config.Config, in analyze.Inputs, changedAt time.Time, id analyze.Identity) (analyze.Outcome, error) {
+	measure, settings, err := analyze.Prepare(in, cfg, changedAt, id)
+	if err != nil {
+		return analyze.Outcome{}, err
+	}
+	return analyze.Run(ctx, measure, settings)
+}
+
+// Analysis is what the analysis gate after a stage found and did.
+type Analysis struct {
+	// Report is the evidence; nil when the gate ended before a measurement (a failed query, no
+	// series at all).
+	Report *analyze.Report
+	// Err is the gate's failure as the run reports it (nil when the gate passes): one sentence
+	// beginning with the stage's name, saying what was worse and by how much (or what was missing)
+	// and what was done about it.
+	Err error
+	// Action is what the gate did: ActionNone, ActionRolledBack, ActionHeld or ActionObserved.
+	Action string
+	// Stage is the stage the gate ran after.
+	Stage string
+}
+
+// What the analysis gate did after its verdict.
+const (
+	ActionNone       = ""            // blue agrees, or the run goes on (--on-undecided pass)
+	ActionRolledBack = "rolled back" // blue degraded: Rollback performed (--on-degraded rollback)
+	ActionHeld       = "held"        // blue degraded or undecided: traffic left as the stage put it, exit 1
+	ActionObserved   = "observed"    // observe only: the verdict is reported, nothing acted on it
+)
+
+// Decision is the verdict's word for outputs: agrees, degraded or undecided; "" when no analysis
+// ran (a nil *Analysis) or it ended without a measurement (then Err says why).
+func (a *Analysis) Decision() string {
+	if a == nil || a.Report == nil {
+		return ""
+	}
+	return string(a.Report.Decision)
+}
+
+// analyzeAfter runs the gate after a stage that held, under the stage's lock (ctx is the locked
+// stage's context), and on a degraded blue with --on-degraded rollback performs Rollback under the
+// same lock. It returns what holds now (Rollback's result after one, else res) and what the gate
+// found; a failed Rollback is the returned error, as a failed stage's.
+func analyzeAfter(ctx context.Context, eng Engine, rc *rest.Config, cfg config.Config, g *analyze.Gate, id analyze.Identity,
+	res *summary.Result, log engine.Logger) (*summary.Result, *Analysis, error) {
+	a := &Analysis{Stage: cfg.Stage.String()}
+	log("analysis: judging blue against green from %s, for at most %s", res.ChangedAt.UTC().Format(time.RFC3339), g.Inputs.Window)
+	judge := eng.Analyze
+	if judge == nil {
+		judge = Analyze
+	}
+	o, err := judge(ctx, cfg, g.Inputs, res.ChangedAt, id)
+	if lost := lock.Lost(ctx); lost != nil && err != nil {
+		err = fmt.Errorf("%w; %w", err, lost)
+	}
+	if o.Looks > 0 && (err == nil || o.Measured.Endpoint != "") {
+		r := analyze.NewReport(o)
+		a.Report = &r
+	}
+	verdict := o.Failure()
+	if err != nil {
+		verdict = err
+	} else if verdict == nil {
+		log("analysis: blue agrees with green")
+		return res, a, nil
+	}
+	degraded := err == nil && o.Problem == "" && o.Decision.Verdict == analysis.Degraded
+	log("analysis: %v", verdict)
+	switch {
+	case g.Observe:
+		a.Action = ActionObserved
+		return res, a, nil
+	case err != nil:
+		a.Action, a.Err = ActionHeld, fmt.Errorf("%s holds, but the analysis after it failed: %w; traffic is left as %s put it", cfg.Stage, err, cfg.Stage)
+		return res, a, nil
+	case !degraded && g.OnUndecided == analyze.OnUndecidedPass:
+		return res, a, nil
+	case !degraded:
+		a.Action, a.Err = ActionHeld, fmt.Errorf("%s holds, but the analysis after it is %w; traffic is left as %s put it", cfg.Stage, verdict, cfg.Stage)
+		return res, a, nil
+	case g.OnDegraded == analyze.OnDegradedHold:
+		a.Action, a.Err = ActionHeld, fmt.Errorf("%s holds, but %w; traffic is left as %s put it", cfg.Stage, verdict, cfg.Stage)
+		return res, a, nil
+	}
+	rb := cfg
+	rb.Stage = config.Stage{Kind: config.KindRollback}
+	log("analysis: performing Rollback")
+	back, rbErr := eng.Stage(ctx, rc, rb, log)
+	if lost := lock.Lost(ctx); lost != nil && rbErr != nil {
+		rbErr = fmt.Errorf("%w; %w", rbErr, lost)
+	}
+	if rbErr != nil {
+		a.Err = fmt.Errorf("%s holds, but %w; the automatic Rollback failed: %w", cfg.Stage, verdict, rbErr)
+		if back == nil {
+			return res, a, a.Err
+		}
+		return back, a, a.Err
+	}
+	a.Action = ActionRolledBack
+	a.Err = fmt.Errorf("%s held, but %w; rolled back automatically: green %d%%, blue %d%%", cfg.Stage, verdict, back.Weights.Green, back.Weights.Blue)
+	return back, a, nil
+}
+
+// err is the run's error from the gate: nil when there was none or it passed.
+func (a *Analysis) err() error {
+	if a == nil {
+		return nil
+	}
+	return a.Err
+}
