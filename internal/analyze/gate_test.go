@@ -149,4 +149,27 @@ func TestReport(t *testing.T) {
 	}
 	golden.Assert(t, "report.txt.golden", text.String())
 	golden.Assert(t, "report.json.golden", js.String())
+	golden.Assert(t, "report.md.golden", Markdown(NewReport(o)))
+}
+
+// TestMarkdownEscapes: a backend's warning and a query cannot break the summary's markup: no HTML,
+// no table cell, no closed code fence.
+func TestMarkdownEscapes(t *testing.T) {
+	r := Report{Decision: "undecided", Reason: "<img src=x> | *x*", Endpoint: "http://prom/<b>", Warnings: []string{"##vso[task.complete]<script>"},
+		Queries: []istioprom.Query{{What: "blue\n```\n<b>", PromQL: "up\n```"}}}
+	md := Markdown(r)
+	for _, bad := range []string{"<img", "<script>", "prom/<b>"} {
+		if strings.Contains(md, bad) {
+			t.Errorf("%q in:\n%s", bad, md)
+		}
+	}
+	fences := 0
+	for _, line := range strings.Split(md, "\n") {
+		if strings.HasPrefix(strings.TrimSpace(line), "```") {
+			fences++
+		}
+	}
+	if fences != 2 {
+		t.Errorf("%d lines open or close a fence, want 2:\n%s", fences, md)
+	}
 }

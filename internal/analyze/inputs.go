@@ -39,6 +39,16 @@ const (
 	flagConcurrency      = "concurrency"
 )
 
+// The inputs through which a CI front end (the Azure DevOps task, the GitHub Action) takes the
+// Prometheus API's credentials as values, from secrets; the CLI takes only files.
+const (
+	InputToken    = "prometheus-token"
+	InputPassword = "prometheus-password"
+)
+
+// secretShown stands for a secret's value in a message.
+const secretShown = "(secret, not shown)"
+
 // Sources of `mlcanary analyze --source`.
 const (
 	SourcePrometheus = "prometheus"
@@ -58,6 +68,12 @@ type Inputs struct {
 	PrometheusURL string
 	// TokenFile holds a bearer token; Username with PasswordFile is basic auth. At most one of them.
 	TokenFile, Username, PasswordFile string
+	// Token and Password are the credentials as values, from a CI front end's secret inputs
+	// (InputToken, InputPassword; SetSecrets), used when their file is not given. No flag sets them:
+	// a command line is visible to every process on the machine.
+	Token, Password string
+	// secretValues says a front end takes Token and Password as values, so messages name those inputs.
+	secretValues bool
 	// Window bounds the data judged, from the split's last change; Interval is the time between looks.
 	Window, Interval time.Duration
 	// Since is when the split last changed, RFC 3339; "" reads it from the VirtualService's record.
@@ -145,12 +161,20 @@ func (in *Inputs) Validate() error {
 		return bad(flagConcurrency, fmt.Sprint(in.Concurrency), allowedConcurrency)
 	case in.Source == SourcePrometheus && !apiURL(in.PrometheusURL):
 		return bad(flagPrometheusURL, istioprom.Redact(in.PrometheusURL), allowedURL)
-	case in.TokenFile != "" && (in.Username != "" || in.PasswordFile != ""):
+	case in.TokenFile != "" && in.Token != "":
+		return bad(flagTokenFile, in.TokenFile, "a bearer token file, or the token itself in {"+InputToken+"}, not both")
+	case in.PasswordFile != "" && in.Password != "":
+		return bad(flagPasswordFile, in.PasswordFile, "a password file, or the password itself in {"+InputPassword+"}, not both")
+	case in.TokenFile != "" && (in.Username != "" || in.PasswordFile != "" || in.Password != ""):
 		return bad(flagTokenFile, in.TokenFile, "a bearer token file, or basic auth with {"+flagUser+"} and {"+flagPasswordFile+"}, not both")
-	case in.Username != "" && in.PasswordFile == "":
+	case in.Token != "" && (in.Username != "" || in.PasswordFile != "" || in.Password != ""):
+		return bad(InputToken, secretShown, "a bearer token, or basic auth with {"+flagUser+"} and {"+InputPassword+"}, not both")
+	case in.Username != "" && in.PasswordFile == "" && in.Password == "" && in.secretValues:
+		return bad(InputPassword, "", "{"+flagUser+"}'s password (a secret variable), or the file holding it in {"+flagPasswordFile+"}")
+	case in.Username != "" && in.PasswordFile == "" && in.Password == "":
 		return bad(flagPasswordFile, in.PasswordFile, "the file holding {"+flagUser+"}'s password")
-	case in.PasswordFile != "" && in.Username == "":
-		return bad(flagUser, in.Username, "the user name the password in {"+flagPasswordFile+"} belongs to")
+	case (in.PasswordFile != "" || in.Password != "") && in.Username == "":
+		return bad(flagUser, in.Username, "the user name the password belongs to")
 	case in.Window < time.Minute || in.Window > 24*time.Hour:
 		return bad(flagWindow, in.Window.String(), allowedWindow)
 	case in.Interval < time.Second || in.Interval > in.Window:

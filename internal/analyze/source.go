@@ -64,8 +64,9 @@ func Prepare(in Inputs, cfg config.Config, changedAt time.Time, id Identity) (Me
 // or basic auth is given), anything else with the given files.
 func prometheusAPI(in Inputs, id Identity) (v1.API, bool, error) {
 	scope, azure := istioprom.AzureScope(in.PrometheusURL)
-	if !azure || in.TokenFile != "" || in.Username != "" {
-		api, err := istioprom.NewClient(in.PrometheusURL, istioprom.Auth{TokenFile: in.TokenFile, Username: in.Username, PasswordFile: in.PasswordFile})
+	if !azure || in.TokenFile != "" || in.Token != "" || in.Username != "" {
+		api, err := istioprom.NewClient(in.PrometheusURL, istioprom.Auth{TokenFile: in.TokenFile, Username: in.Username,
+			PasswordFile: in.PasswordFile, Token: in.Token, Password: in.Password})
 		return api, azure, err
 	}
 	credential := id.Credential

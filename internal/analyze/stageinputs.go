@@ -81,6 +81,11 @@ var sharedFlags = []string{flagPrometheusURL, flagTokenFile, flagUser, flagPassw
 // `mlcanary analyze` refuses, with the same message.
 func (in *StageInputs) Gate(stage config.Stage, dryRun bool) (*Gate, error) {
 	if !in.Analysis {
+		for name, v := range map[string]string{InputToken: in.Inputs.Token, InputPassword: in.Inputs.Password} {
+			if v != "" {
+				return nil, &config.InputError{Input: name, Value: secretShown, Allowed: "only with {" + FlagAnalysis + "} true, which it tunes"}
+			}
+		}
 		for _, name := range append(append([]string{}, sharedFlags...), stageOnly...) {
 			if f := in.given(name); f != nil {
 				return nil, &config.InputError{Input: name, Value: shown(name, f.Value.String()), Allowed: "only with {" + FlagAnalysis + "} true, which it tunes"}
@@ -112,6 +117,13 @@ func (in *StageInputs) Gate(stage config.Stage, dryRun bool) (*Gate, error) {
 		return nil, &config.InputError{Input: FlagOnUndecided, Value: in.OnUndecided, Allowed: OnUndecidedFail + " or " + OnUndecidedPass}
 	}
 	return &Gate{Inputs: shared, OnDegraded: in.OnDegraded, OnUndecided: in.OnUndecided, Observe: in.DryRun || dryRun}, nil
+}
+
+// SetSecrets gives the Prometheus API's credentials as values (a front end's secret inputs
+// InputToken and InputPassword; "" when not given). The front end masks them before anything is
+// printed.
+func (in *StageInputs) SetSecrets(token, password string) {
+	in.Inputs.Token, in.Inputs.Password, in.Inputs.secretValues = token, password, true
 }
 
 // shown is an input's value as an error may show it: addresses without credentials.

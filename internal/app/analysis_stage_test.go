@@ -127,12 +127,13 @@ func TestStageAnalysis(t *testing.T) {
 		{"degraded blue held", "Blue_60", append(paired(failing), "--on-degraded", "hold"), false, ExitFailed,
 			"mlcanary: Blue_60 holds, but blue is degraded: errors: blue 30.",
 			[]string{"Analysis: blue against green: degraded"}, "Blue_60", summary.Weights{Green: 40, Blue: 60}},
-		{"no traffic is undecided, not rolled back", "Blue_70", []string{"--analysis", "--prometheus-url", prom.URL, "--window", "2m", "--interval", "30s"}, true, ExitFailed,
+		{"no traffic is undecided, not rolled back", "Blue_70", []string{"--analysis", "--prometheus-url", prom.URL, "--window", "2m", "--interval", "30s", "-o", "markdown"}, true, ExitFailed,
 			"mlcanary: Blue_70 holds, but the analysis after it is undecided after 5 looks until ",
-			[]string{"Analysis: blue against green: undecided", "nothing to compare yet"}, "Blue_70", summary.Weights{Green: 30, Blue: 70}},
-		{"degraded blue rolled back", "Blue_80", paired(failing), false, ExitFailed,
+			[]string{"### mlcanary analysis: ⚠️ undecided", "nothing to compare yet", "| 🔵 blue | 0 | no requests |", "destination_workload=\"model-blue\"",
+				"> **Failed:** traffic is left as Blue_70 put it."}, "Blue_70", summary.Weights{Green: 30, Blue: 70}},
+		{"degraded blue rolled back", "Blue_80", append(paired(failing), "-o", "json"), false, ExitFailed,
 			"mlcanary: Blue_80 held, but blue is degraded: errors: blue 30.",
-			[]string{"Analysis: blue against green: degraded", "stage Rollback in namespace " + ns}, "Rollback", summary.Weights{Green: 100, Blue: 0}},
+			[]string{`"stage": "Rollback"`, `"decision": "degraded"`, `"action": "rolled back"`, `"after": "Blue_80"`}, "Rollback", summary.Weights{Green: 100, Blue: 0}},
 	} {
 		t.Run(c.name, func(t *testing.T) {
 			if c.fast {
@@ -149,6 +150,17 @@ func TestStageAnalysis(t *testing.T) {
 			for _, want := range c.outHas {
 				if !strings.Contains(out, want) {
 					t.Errorf("stdout lacks %q:\n%s", want, out)
+				}
+			}
+			if strings.Contains(out, `"decision"`) {
+				var r struct {
+					Analysis struct {
+						Decision string
+						Versions map[string]struct{ Requests, Errors int64 }
+					}
+				}
+				if err := json.Unmarshal([]byte(out), &r); err != nil || r.Analysis.Versions["blue"].Requests == 0 || r.Analysis.Versions["blue"].Errors == 0 {
+					t.Errorf("-o json: %v, %+v", err, r)
 				}
 			}
 			if stage, w := liveSplit(t, kc, ns); stage != c.after || w != c.weights {

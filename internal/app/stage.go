@@ -2,10 +2,12 @@ package app
 
 import (
 	"context"
+	"encoding/json"
 	"fmt"
 	"time"
 
 	"github.com/spf13/cobra"
+	"sigs.k8s.io/yaml"
 
 	"github.com/mlcanary/mlcanary/internal/analyze"
 	"github.com/mlcanary/mlcanary/internal/azdo"
@@ -118,30 +120,64 @@ func (terminal) Output(frontend.Output) error { return nil }
 func (t terminal) Logf(format string, args ...any) { progress(t.s)(format, args...) }
 
 // Summary writes the result: a dry run's diff as plan shows it, else the result; after a failed
-// stage only for -o json|yaml, so scripts see what changed before the failure.
+// stage only for -o json|yaml, so scripts see what changed before the failure. The analysis gate's
+// report follows the result (text, markdown), or is its "analysis" field (json, yaml).
 func (t terminal) Summary(_ context.Context, o frontend.Outcome) error {
 	switch {
 	case o.StageErr != nil && (t.format == "json" || t.format == "yaml"):
-		_ = writeResult(t.s, o.Result, t.format) // the stage's error is what the run reports
+		_ = writeStageResult(t.s, o, t.format) // the stage's error is what the run reports
 		return nil
 	case o.StageErr != nil:
 		return nil
-	case o.Result.DryRun:
+	case o.Result.DryRun && t.format != "json" && t.format != "yaml":
 		if err := printPlan(t.s, o.Result, t.format, false); err != nil { // a stage has no --show-secrets: its output is a log
 			return err
 		}
 		return writeAnalysis(t.s, o.Analysis, t.format)
+	case o.Result.DryRun && o.Analysis == nil:
+		return printPlan(t.s, o.Result, t.format, false)
 	}
-	if err := writeResult(t.s, o.Result, t.format); err != nil {
-		return err
-	}
-	return writeAnalysis(t.s, o.Analysis, t.format)
+	return writeStageResult(t.s, o, t.format)
 }
 
-// writeAnalysis prints the analysis gate's report after the stage's summary, for a person (text,
-// markdown); -o json|yaml holds it in the result itself (writeResult).
+// writeStageResult renders the stage's result in format on Out, with the analysis gate's evidence.
+func writeStageResult(s Streams, o frontend.Outcome, format string) error {
+	if o.Analysis == nil || (format != "json" && format != "yaml") {
+		if err := writeResult(s, o.Result, format); err != nil {
+			return err
+		}
+		return writeAnalysis(s, o.Analysis, format)
+	}
+	withAnalysis := struct {
+		*summary.Result
+		Analysis any `json:"analysis"`
+	}{o.Result, o.Analysis.JSON()}
+	var data []byte
+	var err error
+	if format == "json" {
+		data, err = json.MarshalIndent(withAnalysis, "", "  ")
+		data = append(data, '\n')
+	} else {
+		data, err = yaml.Marshal(withAnalysis)
+	}
+	if err != nil {
+		return err
+	}
+	_, err = s.Out.Write(data)
+	return err
+}
+
+// writeAnalysis prints the analysis gate's report after the stage's summary, for a person: text
+// as analyze prints it, or the run summary's Markdown section.
 func writeAnalysis(s Streams, a *frontend.Analysis, format string) error {
-	if a == nil || a.Report == nil || (format != "text" && format != "") {
+	if a == nil {
+		return nil
+	}
+	if format == "markdown" {
+		_, err := fmt.Fprint(s.Out, "\n"+a.Markdown())
+		return err
+	}
+	if a.Report == nil || (format != "text" && format != "") {
 		return nil
 	}
 	_, _ = fmt.Fprintln(s.Out)

@@ -138,7 +138,8 @@ func (f *Front) Output(o frontend.Output) error {
 }
 
 // Summary tags a run whose stage holds with the stage (a failed tag is a warning) and attaches the
-// run summary: the stage's, then what verification found (or why it was skipped). It is written
+// run summary: the stage's, then the analysis gate's evidence, then what verification found (or
+// why it was skipped). It is written
 // once, complete, because the agent uploads the file it is given.
 func (f *Front) Summary(ctx context.Context, o frontend.Outcome) error {
 	res := o.Result
@@ -152,6 +153,9 @@ func (f *Front) Summary(ctx context.Context, o frontend.Outcome) error {
 		f.log.Warning(config.Printable(w))
 	}
 	md := summary.Markdown(res)
+	if a := o.Analysis.Markdown(); a != "" {
+		md = strings.TrimRight(md, "\n") + "\n\n" + a
+	}
 	if v := o.Verify.Markdown(); v != "" {
 		md = strings.TrimRight(md, "\n") + "\n\n" + v
 	}

@@ -3,6 +3,7 @@ package frontend
 import (
 	"context"
 	"fmt"
+	"strings"
 	"time"
 
 	"k8s.io/client-go/rest"
@@ -131,4 +132,49 @@ func (a *Analysis) err() error {
 		return nil
 	}
 	return a.Err
+}
+
+// Markdown is the gate's section of a run summary: the report (analyze.Markdown) and what the gate
+// did, or why it has no report; "" for a nil *Analysis (no analysis ran).
+func (a *Analysis) Markdown() string {
+	if a == nil {
+		return ""
+	}
+	var b strings.Builder
+	if a.Report != nil {
+		b.WriteString(analyze.Markdown(*a.Report))
+	} else {
+		fmt.Fprintf(&b, "### mlcanary analysis: ❌ no verdict\n\n%s\n", summary.Escape(a.Err.Error()))
+	}
+	switch a.Action {
+	case ActionRolledBack:
+		fmt.Fprintf(&b, "\n> **Rolled back:** blue was degraded after %s, so Rollback was performed at once, under the same lock; the summary above is what holds now.\n", summary.Escape(a.Stage))
+	case ActionHeld:
+		fmt.Fprintf(&b, "\n> **Failed:** traffic is left as %s put it.\n", summary.Escape(a.Stage))
+	case ActionObserved:
+		b.WriteString("\n_Observe only: nothing acted on the verdict._\n")
+	}
+	return b.String()
+}
+
+// analysisJSON is the gate's evidence as `-o json|yaml` holds it under "analysis": the report's
+// fields (decision, versions.blue.requests, …), the stage it ran after, what it did, and the run's
+// error line when the gate failed.
+type analysisJSON struct {
+	*analyze.Report
+	After  string `json:"after"`
+	Action string `json:"action,omitempty"`
+	Error  string `json:"error,omitempty"`
+}
+
+// JSON is a for `-o json|yaml`; nil for a nil *Analysis.
+func (a *Analysis) JSON() any {
+	if a == nil {
+		return nil
+	}
+	j := analysisJSON{Report: a.Report, After: a.Stage, Action: a.Action}
+	if a.Err != nil {
+		j.Error = config.Printable(a.Err.Error())
+	}
+	return j
 }

@@ -52,7 +52,7 @@ func TestRunCompare(t *testing.T) {
 		}
 	}
 	outputs := []string{"output stage=Blue_50", "output green-weight=50", "output blue-weight=50",
-		"output green-image=m:1", "output blue-image=m:2", "output changed=false"}
+		"output green-image=m:1", "output blue-image=m:2", "output changed=false", "output decision="}
 	for _, tc := range []struct {
 		name    string
 		gw      string
@@ -81,7 +81,7 @@ func TestRunCompare(t *testing.T) {
 		}
 		want := append([]string{"preflight", "begin 0 Blue_50 in namespace scoring", "log routing", "end 0 passed=false"}, outputs...)
 		if tc.res != held {
-			want = append(want[:4], "output stage=Green_100", "output green-weight=100", "output blue-weight=0", "output green-image=m:1", "output blue-image=", "output changed=false")
+			want = append(want[:4], "output stage=Green_100", "output green-weight=100", "output blue-weight=0", "output green-image=m:1", "output blue-image=", "output changed=false", "output decision=")
 		}
 		want = append(want, tc.tail...)
 		got := strings.Split(strings.NewReplacer(tc.gw, "GW", file, "FILE").Replace(strings.Join(rep.calls, "\n")), "\n")

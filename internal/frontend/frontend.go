@@ -204,7 +204,7 @@ func Run(ctx context.Context, src Source, rep Reporter, eng Engine) error {
 		return stageErr
 	}
 	// The outputs are set before verifying, so a later stage can read what holds whatever verify finds.
-	for _, o := range Outputs(res) {
+	for _, o := range append(Outputs(res), Output{Name: OutputDecision, Value: analyzed.Decision()}) {
 		if err := rep.Output(o); err != nil {
 			return err
 		}

@@ -93,7 +93,7 @@ func verifyReturns(passed bool) VerifyFunc {
 // verified after it, then the summary; bad input or a refused connection stops before the stage.
 func TestRunOrder(t *testing.T) {
 	outputs := []string{"output stage=Blue_50", "output green-weight=50", "output blue-weight=50",
-		"output green-image=m:1", "output blue-image=m:2", "output changed=false"}
+		"output green-image=m:1", "output blue-image=m:2", "output changed=false", "output decision="}
 	bad := &config.InputError{Input: "stage", Value: "Blue_150", Allowed: config.StageNames}
 	runner := &config.InputError{Input: "GITHUB_OUTPUT", Value: "", Allowed: "a file the step can append to"}
 	tests := []struct {

@@ -14,6 +14,12 @@ type Output struct {
 	Name, Value string
 }
 
+// OutputDecision is the analysis gate's verdict after the stage (--analysis): "agrees",
+// "degraded" or "undecided"; "" when no analysis ran or it ended without a verdict (a failed query).
+// It is set right after the stage's Outputs, once the gate is over: after an automatic Rollback
+// those are Rollback's, and decision says why.
+const OutputDecision = "decision"
+
 // OutputVerified says whether traffic was verified after the stage: "true", "false", or "" when no
 // verification ran. It is set after the stage's Outputs, once verification is over.
 const OutputVerified = "verified"
@@ -37,14 +43,14 @@ func Outputs(r *summary.Result) []Output {
 	}
 }
 
-// OutputNames lists every output's name, OutputVerified and OutputAgreement last, for the tests that keep action.yml
-// and task.json in step.
+// OutputNames lists every output's name, then OutputDecision, OutputVerified and OutputAgreement in
+// the order they are set, for the tests that keep action.yml and task.json in step.
 func OutputNames() []string {
 	var names []string
 	for _, o := range Outputs(&summary.Result{}) {
 		names = append(names, o.Name)
 	}
-	return append(names, OutputVerified, OutputAgreement)
+	return append(names, OutputDecision, OutputVerified, OutputAgreement)
 }
 
 // TaskName is the Azure DevOps spelling of an output or input name: camelCase, because the agent

@@ -150,7 +150,7 @@ func (f *Front) Finish(err error) {
 		if o.StageErr == nil && (o.Verify.Err != nil && errors.Is(err, o.Verify.Err) || o.Compare.Err != nil && errors.Is(err, o.Compare.Err)) {
 			caution = "" // the verification's or comparison's own section says it (its report, or the error)
 		}
-		md := StepSummary(o.Result, caution, o.Verify)
+		md := StepSummary(o.Result, caution, o.Verify, o.Analysis.Markdown())
 		if c := o.Compare.Markdown(); c != "" {
 			md = strings.TrimRight(md, "\n") + "\n\n" + c
 		}

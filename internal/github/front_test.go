@@ -180,7 +180,7 @@ func TestRunBlue50(t *testing.T) {
 		t.Errorf("engine log not inside a group:\n%s", stdout)
 	}
 	wantOut := map[string]string{"stage": "Blue_50", "green-weight": "50", "blue-weight": "50",
-		"green-image": "acr.example.io/model:41", "blue-image": "acr.example.io/model:42", "changed": "true", "verified": "", "agreement": ""}
+		"green-image": "acr.example.io/model:41", "blue-image": "acr.example.io/model:42", "changed": "true", "decision": "", "verified": "", "agreement": ""}
 	if d := cmp.Diff(wantOut, parseOutputs(t, readFile(t, r.output))); d != "" {
 		t.Errorf("GITHUB_OUTPUT (-want +got):\n%s", d)
 	}

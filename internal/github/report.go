@@ -10,14 +10,18 @@ import (
 
 // StepSummary is the Markdown for GITHUB_STEP_SUMMARY: the run summary every front end shows, then
 // a pie chart of the split, then the run's error line (failure, "" when it succeeded), so a failed
-// run still says what holds, then what verification found (or why it was skipped).
-func StepSummary(r *summary.Result, failure string, checked verify.Outcome) string {
+// run still says what holds, then the analysis gate's evidence (analysis: its Markdown section, ""
+// when none ran), then what verification found (or why it was skipped).
+func StepSummary(r *summary.Result, failure string, checked verify.Outcome, analysis string) string {
 	var b strings.Builder
 	b.WriteString(strings.TrimRight(summary.Markdown(r), "\n"))
 	b.WriteString("\n\n")
 	b.WriteString(Pie(r))
 	if failure != "" {
 		fmt.Fprintf(&b, "\n> [!CAUTION]\n> %s\n", summary.Escape(failure))
+	}
+	if analysis != "" {
+		b.WriteString("\n" + analysis)
 	}
 	if v := checked.Markdown(); v != "" {
 		b.WriteString("\n" + v)

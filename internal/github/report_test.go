@@ -13,7 +13,7 @@ import (
 func TestStepSummaryEscapesTheFailure(t *testing.T) {
 	t.Parallel()
 	r := &summary.Result{Action: "stage", Stage: "Blue_50", Namespace: "abtesting"}
-	md := StepSummary(r, "pod says <img src=x> | *boom* [x](y)", verify.Outcome{})
+	md := StepSummary(r, "pod says <img src=x> | *boom* [x](y)", verify.Outcome{}, "")
 	want := `> pod says &lt;img src=x&gt; \| \*boom\* \[x\](y)` + "\n"
 	if !strings.Contains(md, "> [!CAUTION]\n"+want) {
 		t.Errorf("step summary lacks the escaped failure %q:\n%s", want, md)

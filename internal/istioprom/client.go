@@ -14,11 +14,14 @@ import (
 // Auth is how requests to the API authenticate: a bearer token read from TokenFile, or basic auth
 // as Username with the password read from PasswordFile, or neither. The files are read at every
 // request (a token a sidecar rotates stays current) and their contents never appear in an error or a
-// log line: errors name the file.
+// log line: errors name the file. Token and Password are the same credentials given as values (a
+// CI front end's secret inputs, masked in its log), used when their file is not given.
 type Auth struct {
 	TokenFile    string
 	Username     string
 	PasswordFile string
+	Token        string
+	Password     string
 }
 
 // NewClient returns the Prometheus HTTP API at endpoint (the URL Prometheus's own UI is served at,
@@ -39,21 +42,27 @@ type authTransport struct {
 
 func (t *authTransport) RoundTrip(req *http.Request) (*http.Response, error) {
 	a := t.auth
-	if a.TokenFile == "" && a.Username == "" {
+	if a.TokenFile == "" && a.Token == "" && a.Username == "" {
 		return t.next.RoundTrip(req)
 	}
 	req = req.Clone(req.Context())
 	switch {
-	case a.TokenFile != "":
+	case a.TokenFile != "" || a.Token != "":
 		token, err := readSecret(a.TokenFile, "bearer token")
 		if err != nil {
 			return nil, err
+		}
+		if a.TokenFile == "" {
+			token = a.Token
 		}
 		req.Header.Set("Authorization", "Bearer "+token)
 	default:
 		password, err := readSecret(a.PasswordFile, "password")
 		if err != nil {
 			return nil, err
+		}
+		if a.PasswordFile == "" {
+			password = a.Password
 		}
 		req.SetBasicAuth(a.Username, password)
 	}
