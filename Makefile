@@ -91,9 +91,12 @@ $(TOOLS_BIN)/act:
 $(TOOLS_BIN)/hey:
 	cd tools/hey && $(TOOLS_BUILD) -o $@ github.com/rakyll/hey
 
-## demo: the documented flow on a local API server with Istio's CRDs; no cluster or cloud needed
+## demo: the documented flow on a local API server with Istio's CRDs; no cluster or cloud needed. It
+## ends with Blue_50 --analysis on Istio's metrics in a real Prometheus (tools/prometheus, built by
+## scripts/tool.sh) fed by the test gateway, which catches a degraded blue and rolls back on its own
 demo: $(TOOLS_BIN)/kube-apiserver $(TOOLS_BIN)/etcd
-	KUBEBUILDER_ASSETS=$(TOOLS_BIN) $(GO) run ./cmd/demo
+	prometheus=$$(scripts/tool.sh prometheus github.com/prometheus/prometheus/cmd/prometheus) && \
+	KUBEBUILDER_ASSETS=$(TOOLS_BIN) MLCANARY_PROMETHEUS=$$prometheus $(GO) run ./cmd/demo
 
 ## bench: the load generator vs hey on loopback (requests/s ratio) and its memory at 1e4 vs 1e6 requests
 bench: $(TOOLS_BIN)/hey

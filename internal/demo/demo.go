@@ -1,12 +1,16 @@
 // Package demo shows the documented flow end to end on this machine, with no cloud account: it
 // starts the same real kube-apiserver + etcd (with Istio's CRDs) the tests use, plays the Deployment
 // controller, and drives the real `mlcanary` commands through each stage, printing the summary after
-// each and `status` at the end. `make demo` runs it.
+// each and `status` at the end. A last release ends with Blue_50 --analysis on Istio's metrics in a
+// real Prometheus (fed by the test gateway: traffic.go), which finds blue degraded and rolls back on
+// its own. `make demo` runs it.
 package demo
 
 import (
+	"bytes"
 	"context"
 	_ "embed"
+	"encoding/json"
 	"errors"
 	"fmt"
 	"io"
@@ -18,6 +22,7 @@ import (
 	clientcmdapi "k8s.io/client-go/tools/clientcmd/api"
 
 	"github.com/mlcanary/mlcanary/internal/app"
+	"github.com/mlcanary/mlcanary/internal/summary"
 	"github.com/mlcanary/mlcanary/internal/testenv"
 )
 
@@ -25,6 +30,7 @@ import (
 const (
 	ImageA = "myregistry.azurecr.io/model:1"
 	ImageB = "myregistry.azurecr.io/model:2"
+	ImageC = "myregistry.azurecr.io/model:3"
 )
 
 // ModelLoad is how long each new pod's model takes to load in the demo (serve-model --ready-after).
@@ -69,12 +75,19 @@ func Run(ctx context.Context, out io.Writer) (err error) {
 	if err := os.WriteFile(template, modelTemplate, 0o600); err != nil {
 		return err
 	}
-	return flow(ctx, out, kubeconfig, template)
+	tr, err := startTraffic(ctx, dir)
+	if err != nil {
+		return err
+	}
+	defer tr.stop()
+	return flow(ctx, out, kubeconfig, template, tr.prom.URL)
 }
 
 // flow is the documented sequence: model A is live as green; model B goes through every stage.
-// Blue_0 deploys from the pod template file template; Blue_Green copies blue's pod template.
-func flow(ctx context.Context, out io.Writer, kubeconfig, template string) error {
+// Blue_0 deploys from the pod template file template; Blue_Green copies blue's pod template. Then
+// model C, which fails five points more requests than B, is analyzed at Blue_50 from Istio's
+// metrics in the Prometheus at prometheusURL: degraded, rolled back, the stage exits 1.
+func flow(ctx context.Context, out io.Writer, kubeconfig, template, prometheusURL string) (err error) {
 	env := func(k string) (string, bool) {
 		if k == "KUBECONFIG" {
 			return kubeconfig, true
@@ -85,18 +98,29 @@ func flow(ctx context.Context, out io.Writer, kubeconfig, template string) error
 		title string
 		args  []string
 		quiet bool
+		code  int
 	}{
-		{"first release of model A (becomes green)", []string{"stage", "Blue_0", "--image", ImageA, "--pod-template", template}, true},
-		{"", []string{"stage", "Blue_100"}, true},
-		{"", []string{"stage", "Blue_Green"}, true},
-		{"", []string{"stage", "Green_100"}, true},
-		{"Blue_0: deploy model B as blue from the pod template, all traffic still on green", []string{"stage", "Blue_0", "--image", ImageB, "--pod-template", template}, false},
-		{"Blue_50: split traffic", []string{"stage", "Blue_50"}, false},
-		{"Blue_100: all traffic to blue", []string{"stage", "Blue_100"}, false},
-		{"Blue_Green: green gets blue's image and whole pod template", []string{"stage", "Blue_Green"}, false},
-		{"Green_100: all traffic to green, blue removed", []string{"stage", "Green_100"}, false},
-		{"status", []string{"status"}, false},
+		{"first release of model A (becomes green)", []string{"stage", "Blue_0", "--image", ImageA, "--pod-template", template}, true, 0},
+		{"", []string{"stage", "Blue_100"}, true, 0},
+		{"", []string{"stage", "Blue_Green"}, true, 0},
+		{"", []string{"stage", "Green_100"}, true, 0},
+		{"Blue_0: deploy model B as blue from the pod template, all traffic still on green", []string{"stage", "Blue_0", "--image", ImageB, "--pod-template", template}, false, 0},
+		{"Blue_50: split traffic", []string{"stage", "Blue_50"}, false, 0},
+		{"Blue_100: all traffic to blue", []string{"stage", "Blue_100"}, false, 0},
+		{"Blue_Green: green gets blue's image and whole pod template", []string{"stage", "Blue_Green"}, false, 0},
+		{"Green_100: all traffic to green, blue removed", []string{"stage", "Green_100"}, false, 0},
+		{"status", []string{"status"}, false, 0},
+		{"Blue_0: deploy model C as blue", []string{"stage", "Blue_0", "--image", ImageC, "--pod-template", template}, false, 0},
+		{fmt.Sprintf("Blue_50 with analysis: model C fails %g%% of requests, green %g%%; the gate catches it and rolls back on its own (exit 1)",
+			100*BlueFailRate, 100*GreenFailRate),
+			[]string{"stage", "Blue_50", "--analysis", "--prometheus-url", prometheusURL, "--window", "2m", "--interval", "2s"}, false, app.ExitFailed},
+		{"status: all traffic back on green", []string{"status"}, false, 0},
 	}
+	defer func() {
+		if err == nil {
+			err = rolledBack(ctx, env)
+		}
+	}()
 	for _, s := range steps {
 		w := out
 		if s.quiet {
@@ -108,9 +132,29 @@ func flow(ctx context.Context, out io.Writer, kubeconfig, template string) error
 			}
 		}
 		streams := app.Streams{In: os.Stdin, Out: w, Err: w} // the progress (the wait for the model), then the summary
-		if code := app.Run(ctx, streams, s.args, env); code != app.ExitOK {
-			return fmt.Errorf("mlcanary %s exited with %d", joinArgs(s.args), code)
+		if code := app.Run(ctx, streams, s.args, env); code != s.code {
+			return fmt.Errorf("mlcanary %s exited with %d, not %d", joinArgs(s.args), code, s.code)
 		}
+	}
+	return nil
+}
+
+// rolledBack checks, as the cluster says it (mlcanary status -o json reads the live objects), that
+// the analysis's Rollback left all traffic on green.
+func rolledBack(ctx context.Context, env app.LookupEnv) error {
+	var out, errs bytes.Buffer
+	if code := app.Run(ctx, app.Streams{In: os.Stdin, Out: &out, Err: &errs}, []string{"status", "-o", "json"}, env); code != app.ExitOK {
+		return fmt.Errorf("mlcanary status -o json exited with %d: %s", code, errs.String())
+	}
+	var st struct {
+		Stage   string
+		Weights summary.Weights
+	}
+	if err := json.Unmarshal(out.Bytes(), &st); err != nil {
+		return fmt.Errorf("reading mlcanary status -o json: %w", err)
+	}
+	if st.Stage != "Rollback" || st.Weights != (summary.Weights{Green: 100}) {
+		return fmt.Errorf("after the analysis, the cluster says stage %s, weights %+v: not rolled back", st.Stage, st.Weights)
 	}
 	return nil
 }
