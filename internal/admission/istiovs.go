@@ -20,9 +20,10 @@ import (
 // gateways (`ns/name`, a name, or `mesh`), the delegate rules, and on every HTTP route the
 // route/redirect/direct_response/delegate combinations, every match (header names, JWT claims only
 // on gateways, string matches and regexes, ports, source namespaces), destinations (host, subset,
-// port, weight ≥ 0, not all 0), redirect, direct_response status and timeout. Not re-checked: fields
-// mlcanary neither writes nor moves between objects (header operations, CORS, fault, mirrors,
-// retries, rewrite, TCP and TLS routes, exportTo); they passed the webhook when their owner wrote them.
+// port, weight ≥ 0, not all 0), mirrors (istioMirror: mlcanary writes one in Shadow_N), redirect,
+// direct_response status and timeout. Not re-checked: fields mlcanary neither writes nor moves
+// between objects (header operations, CORS, fault, retries, rewrite, TCP and TLS routes,
+// exportTo); they passed the webhook when their owner wrote them.
 func VirtualService(vs *networkingv1alpha3.VirtualService) error {
 	delegate := len(vs.Hosts) == 0
 	if delegate {
@@ -178,6 +179,9 @@ func istioHTTPRoute(r *networkingv1alpha3.HTTPRoute, delegate bool) error {
 		}
 	}
 	if err := istioDestinations(r.Route); err != nil {
+		return err
+	}
+	if err := istioMirror(r); err != nil {
 		return err
 	}
 	if t := r.Timeout; t != nil {

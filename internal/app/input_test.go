@@ -45,10 +45,13 @@ func TestBadInputExitsTwoWithOneLine(t *testing.T) {
 		args []string
 		want string
 	}{
-		{[]string{"stage", "Blue_500", img}, `invalid stage "Blue_500": allowed: Blue_0, Blue_1..Blue_99`},
+		{[]string{"stage", "Blue_500", img}, `invalid stage "Blue_500": allowed: Blue_0, Shadow_1..Shadow_100, Blue_1..Blue_99`},
+		{[]string{"stage", "Shadow_0"}, `invalid stage "Shadow_0": allowed: Blue_0, Shadow_1..Shadow_100, Blue_1..Blue_99`},
+		{[]string{"stage", "Shadow_101"}, `invalid stage "Shadow_101"`},
+		{[]string{"stage", "Shadow_010"}, `invalid stage "Shadow_010"`},
 		{[]string{"stage", "Blue_050", img}, `invalid stage "Blue_050"`},
 		{[]string{"stage", "Blue_-5", img}, `invalid stage "Blue_-5"`},
-		{[]string{"stage", "Green_50"}, `invalid stage "Green_50": allowed: Blue_0, Blue_1..Blue_99`},
+		{[]string{"stage", "Green_50"}, `invalid stage "Green_50": allowed: Blue_0, Shadow_1..Shadow_100, Blue_1..Blue_99`},
 		{[]string{"stage", "blue"}, `invalid stage "blue"`},
 		{[]string{"stage", "Blue_0"}, `invalid image "": allowed: a full image reference with a tag or digest`},
 		{[]string{"stage", "Blue_0", "--image=model"}, `invalid image "model": allowed: an image reference with a tag or digest`},

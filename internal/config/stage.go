@@ -20,6 +20,7 @@ const (
 	KindBlueGreen = stage.KindBlueGreen
 	KindGreen100  = stage.KindGreen100
 	KindRollback  = stage.KindRollback
+	KindShadow    = stage.KindShadow
 )
 
 // StageNames is the help text listing the stages a user may type.

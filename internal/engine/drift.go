@@ -51,6 +51,7 @@ func (v liveView) runsBlues() bool {
 //	both, green 100%, blue unrouted           → green only, blue unrouted (Rollback keeping blue
 //	                                            for a route mlcanary does not own agrees)
 //	both, green 100%, both header routes      → Blue_0
+//	the same, mirroring N% to blue            → Shadow_N
 //	both, blue N% (1..99), both header routes → Blue_N
 //	both, blue 100%, both header routes       → Blue_100, or Blue_Green when green runs blue's image
 //	                                            and pod template (runsBlues)
@@ -86,6 +87,9 @@ func derivedStage(v liveView) (name string, agrees func(recorded string) bool) {
 		return "green only, blue unrouted", only("Rollback")
 	case g && b && hg && hb && wg+wb == 100:
 		switch {
+		case wb == 0 && v.routing.Mirrored():
+			n := "Shadow_" + strconv.Itoa(v.routing.Mirror)
+			return n, only(n)
 		case wb == 0:
 			return "Blue_0", only("Blue_0")
 		case wb < 100:
@@ -100,7 +104,8 @@ func derivedStage(v liveView) (name string, agrees func(recorded string) bool) {
 }
 
 // describeLive says what the routes send where and which versions run, e.g. "green 100%, blue 0%;
-// header routes: green; deployed: green, blue".
+// header routes: green; deployed: green, blue" ("green 100%, blue 0%, mirroring 10% to blue; …"
+// with a mirror).
 func describeLive(v liveView) string {
 	var headers, deployed []string
 	for _, ver := range []config.Version{config.Blue, config.Green} {
@@ -119,8 +124,12 @@ func describeLive(v liveView) string {
 		}
 		return strings.Join(s, ", ")
 	}
-	return fmt.Sprintf("green %d%%, blue %d%%; header routes: %s; deployed: %s",
-		v.routing.Weights[config.Green], v.routing.Weights[config.Blue], list(headers), list(deployed))
+	mirror := ""
+	if v.routing.Mirrored() {
+		mirror = fmt.Sprintf(", mirroring %d%% to blue", v.routing.Mirror)
+	}
+	return fmt.Sprintf("green %d%%, blue %d%%%s; header routes: %s; deployed: %s",
+		v.routing.Weights[config.Green], v.routing.Weights[config.Blue], mirror, list(headers), list(deployed))
 }
 
 // drift compares the live state with the record on the VirtualService and returns "" when they

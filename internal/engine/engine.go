@@ -74,7 +74,7 @@ func (c *Client) Stage(ctx context.Context, cfg config.Config, log Logger) (*sum
 	}
 	p.Notes = append(p.Notes, mesh.notes...)
 	run := newExecution(c, &cfg, live, p, log)
-	run.res.Warnings = mesh.warnings
+	run.res.Warnings = append(mesh.warnings, p.Warnings...)
 	if err := run.check(ctx); err != nil {
 		return nil, named(cfg.Stage, err)
 	}

@@ -242,10 +242,26 @@ func routesKept(c *config.Config, before, after *unstructured.Unstructured) []st
 		if j < 0 {
 			continue // mlcanary removed its own route
 		}
-		if b, a := othersFields(r), othersFields(now[j]); !reflect.DeepEqual(a, b) {
+		b, a := othersFields(r), othersFields(now[j])
+		if role == routing.DefaultRouteName { // a mirror recorded as mlcanary's is its own (Shadow_N)
+			b, a = withoutRecordedMirror(before, b), withoutRecordedMirror(after, a)
+		}
+		if !reflect.DeepEqual(a, b) {
 			out = append(out, fmt.Sprintf("fields others own on mlcanary's route %s changed from %s to %s", role, show(b, true), show(a, true)))
 		}
 	}
+	return out
+}
+
+// withoutRecordedMirror is fields (of vs's default route) without mirror and mirrorPercentage
+// when vs records that mirror as mlcanary's ("mlcanary.io/owned-mirror: mlcanary-default").
+func withoutRecordedMirror(vs *unstructured.Unstructured, fields map[string]any) map[string]any {
+	if vs.GetAnnotations()["mlcanary.io/owned-mirror"] != routing.DefaultRouteName {
+		return fields
+	}
+	out := runtimeClone(fields)
+	delete(out, "mirror")
+	delete(out, "mirrorPercentage")
 	return out
 }
 

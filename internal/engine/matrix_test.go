@@ -23,19 +23,21 @@ var states = []struct {
 	{"Blue_50", []string{"Blue_0@" + imgA, "Blue_100", "Blue_Green", "Green_100", "Blue_0@" + imgB, "Blue_50"}},
 	{"Blue_100", []string{"Blue_0@" + imgA, "Blue_100", "Blue_Green", "Green_100", "Blue_0@" + imgB, "Blue_100"}},
 	{"Blue_Green", []string{"Blue_0@" + imgA, "Blue_100", "Blue_Green", "Green_100", "Blue_0@" + imgB, "Blue_100", "Blue_Green"}},
+	{"Shadow_10", []string{"Blue_0@" + imgA, "Blue_100", "Blue_Green", "Green_100", "Blue_0@" + imgB, "Shadow_10"}},
 }
 
 // allowed is the transition table (README "Transitions"): which stage may run in which state.
 // Blue_0 runs with a new image (imgC); Blue_0=same re-runs it with the image blue already has
 // (what "rerun all stages" of the same pipeline run does).
 var allowed = map[string]map[string]bool{
-	"Blue_0":      {"empty": true, "first-Blue_0": true, "first-Blue_100": false, "green": true, "Blue_0": true, "Blue_50": true, "Blue_100": true, "Blue_Green": true},
-	"Blue_0=same": {"empty": true, "first-Blue_0": true, "first-Blue_100": false, "green": true, "Blue_0": true, "Blue_50": true, "Blue_100": true, "Blue_Green": true},
-	"Blue_30":     {"empty": false, "first-Blue_0": true, "first-Blue_100": true, "green": false, "Blue_0": true, "Blue_50": true, "Blue_100": true, "Blue_Green": true},
-	"Blue_100":    {"empty": false, "first-Blue_0": true, "first-Blue_100": true, "green": false, "Blue_0": true, "Blue_50": true, "Blue_100": true, "Blue_Green": true},
-	"Blue_Green":  {"empty": false, "first-Blue_0": false, "first-Blue_100": true, "green": false, "Blue_0": false, "Blue_50": false, "Blue_100": true, "Blue_Green": true},
-	"Green_100":   {"empty": false, "first-Blue_0": false, "first-Blue_100": false, "green": true, "Blue_0": false, "Blue_50": false, "Blue_100": false, "Blue_Green": true},
-	"Rollback":    {"empty": false, "first-Blue_0": false, "first-Blue_100": false, "green": true, "Blue_0": true, "Blue_50": true, "Blue_100": true, "Blue_Green": true},
+	"Blue_0":      {"empty": true, "first-Blue_0": true, "first-Blue_100": false, "green": true, "Blue_0": true, "Blue_50": true, "Blue_100": true, "Blue_Green": true, "Shadow_10": true},
+	"Blue_0=same": {"empty": true, "first-Blue_0": true, "first-Blue_100": false, "green": true, "Blue_0": true, "Blue_50": true, "Blue_100": true, "Blue_Green": true, "Shadow_10": true},
+	"Shadow_20":   {"empty": false, "first-Blue_0": false, "first-Blue_100": false, "green": false, "Blue_0": true, "Blue_50": false, "Blue_100": false, "Blue_Green": false, "Shadow_10": true},
+	"Blue_30":     {"empty": false, "first-Blue_0": true, "first-Blue_100": true, "green": false, "Blue_0": true, "Blue_50": true, "Blue_100": true, "Blue_Green": true, "Shadow_10": true},
+	"Blue_100":    {"empty": false, "first-Blue_0": true, "first-Blue_100": true, "green": false, "Blue_0": true, "Blue_50": true, "Blue_100": true, "Blue_Green": true, "Shadow_10": true},
+	"Blue_Green":  {"empty": false, "first-Blue_0": false, "first-Blue_100": true, "green": false, "Blue_0": false, "Blue_50": false, "Blue_100": true, "Blue_Green": true, "Shadow_10": false},
+	"Green_100":   {"empty": false, "first-Blue_0": false, "first-Blue_100": false, "green": true, "Blue_0": false, "Blue_50": false, "Blue_100": false, "Blue_Green": true, "Shadow_10": false},
+	"Rollback":    {"empty": false, "first-Blue_0": false, "first-Blue_100": false, "green": true, "Blue_0": true, "Blue_50": true, "Blue_100": true, "Blue_Green": true, "Shadow_10": true},
 }
 
 func (f *fixture) reach(path []string) {
@@ -64,7 +66,7 @@ func cellStage(row, state string) (run, image string) {
 	case "Blue_0":
 		return row, imgC
 	case "Blue_0=same":
-		if strings.HasPrefix(state, "Blue_") {
+		if strings.HasPrefix(state, "Blue_") || strings.HasPrefix(state, "Shadow_") {
 			return "Blue_0", imgB
 		}
 		return "Blue_0", imgA
@@ -74,7 +76,7 @@ func cellStage(row, state string) (run, image string) {
 
 // TestEveryStageFromEveryState runs each stage from each state: an allowed stage establishes its
 // split without ever routing to a missing or unready version and holds on a re-run with zero
-// writes; a refused stage names its precondition and writes nothing. The 56 cells run in
+// writes; a refused stage names its precondition and writes nothing. The 72 cells run in
 // parallel: each works in its own namespace, with its own client and recorder.
 func TestEveryStageFromEveryState(t *testing.T) {
 	for stage, byState := range allowed {
@@ -128,6 +130,11 @@ func assertSplit(t *testing.T, f *fixture, stage string, green, blue int) {
 	}
 	if routing.Weights[config.Green] != wg || routing.Weights[config.Blue] != wb || green != wg || blue != wb {
 		t.Errorf("%s: live %v, result green=%d blue=%d, want green=%d blue=%d", stage, routing.Weights, green, blue, wg, wb)
+	}
+	// Only a Shadow stage mirrors; every other stage leaves no mirror (a Blue_N after a Shadow_N
+	// removes it in the write that gives blue its weight, Green_100 and Rollback before blue goes).
+	if routing.Mirror != s.Mirror {
+		t.Errorf("%s: live mirror to blue %d%%, want %d%%", stage, routing.Mirror, s.Mirror)
 	}
 	if s.Kind == config.KindGreen100 || s.Kind == config.KindRollback {
 		if images[config.Blue] != "" {

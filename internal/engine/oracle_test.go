@@ -133,6 +133,17 @@ func trafficOf(c *config.Config, vs *unstructured.Unstructured) routing.Routing 
 	if !ok {
 		return r
 	}
+	if h, found, _ := unstructured.NestedString(def, "mirror", "host"); found && namesService(c.Namespace, h, c.Namespace, c.Objects[config.Blue].Service) {
+		r.Mirror = 100 // Istio's default without mirrorPercentage
+		if p, found, _ := unstructured.NestedFieldNoCopy(def, "mirrorPercentage", "value"); found {
+			switch n := p.(type) {
+			case int64:
+				r.Mirror = int(n)
+			case float64:
+				r.Mirror = int(n)
+			}
+		}
+	}
 	dests, _, _ := unstructured.NestedSlice(def, "route")
 	for _, d := range dests {
 		m, _ := d.(map[string]any)

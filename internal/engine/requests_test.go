@@ -124,7 +124,9 @@ func TestRequestsPerStage(t *testing.T) {
 			"PATCH services/model-svc-blue", "PATCH deployments/model-blue",
 			"GET services/model-svc-green", getGateway, getVS, "GET deployments/model-green", "GET deployments/model-blue", "GET services/model-svc-blue", patchVS}), "model-blue"},
 		{"Blue_0@" + imgB, requests(observed, []string{listHPA}), ""}, // a re-run
-		{"Blue_50", requests(observed, []string{patchVS}), ""},
+		{"Shadow_10", requests(observed, []string{patchVS}), ""},      // the mirror: one write, like a weight
+		{"Shadow_10", observed, ""},
+		{"Blue_50", requests(observed, []string{patchVS}), ""}, // drops the mirror in the same write
 		{"Blue_50", observed, ""},
 		{"Blue_40", requests(observed, []string{patchVS}), ""},
 		{"Blue_100", requests(observed, []string{patchVS}), ""},

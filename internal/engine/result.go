@@ -44,6 +44,10 @@ func (e *execution) finish() {
 
 func setRouting(r *summary.Result, cfg *config.Config, routing routing.Routing) {
 	r.Weights = summary.Weights{Green: routing.Weights[config.Green], Blue: routing.Weights[config.Blue]}
+	r.Mirror = 0
+	if routing.Mirrored() {
+		r.Mirror = routing.Mirror
+	}
 	r.Routes = []summary.HeaderRoute{}
 	for _, v := range []config.Version{config.Blue, config.Green} {
 		if routing.Headers[v] {

@@ -229,5 +229,11 @@ func describeRouting(from, to routing.Routing) string {
 	if len(changed) > 0 {
 		h += " (" + strings.Join(changed, ", ") + ")"
 	}
-	return strings.Join(parts, ", ") + "; header routes: " + h
+	out := strings.Join(parts, ", ") + "; header routes: " + h
+	if from.Mirror != to.Mirror {
+		out += fmt.Sprintf("; mirror to blue %d%% → %d%%", from.Mirror, to.Mirror)
+	} else if to.Mirrored() {
+		out += fmt.Sprintf("; mirror to blue %d%%", to.Mirror)
+	}
+	return out
 }

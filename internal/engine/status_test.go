@@ -61,7 +61,7 @@ func weighted(green, blue int64) []any {
 // derives the stage from the live routes and Deployments, and it agrees with the record.
 func TestStatusDerivesEveryState(t *testing.T) {
 	want := map[string]string{"empty": "none", "first-Blue_0": "Blue_0", "first-Blue_100": "Blue_100", "green": "Green_100",
-		"Blue_0": "Blue_0", "Blue_50": "Blue_50", "Blue_100": "Blue_100", "Blue_Green": "Blue_Green"}
+		"Blue_0": "Blue_0", "Blue_50": "Blue_50", "Blue_100": "Blue_100", "Blue_Green": "Blue_Green", "Shadow_10": "Shadow_10"}
 	for _, s := range states {
 		t.Run(s.name, func(t *testing.T) {
 			f := newFixture(t)
@@ -118,6 +118,41 @@ func TestStatusSaysDrift(t *testing.T) {
 				t.Errorf("re-run wrote %v", writes)
 			}
 		})
+	}
+}
+
+// TestStatusShowsShadow: after Shadow_10, status names it and shows the mirror in every output; a
+// mirror someone edited by hand is drift from the record (its new share, or Blue_0 without it), and
+// re-running Shadow_10 puts it back.
+func TestStatusShowsShadow(t *testing.T) {
+	f := newFixture(t)
+	f.reach(states[len(states)-1].path) // Shadow_10
+	res := f.status()
+	if res.Stage != "Shadow_10" || res.Mirror != 10 || res.Drift != "" {
+		t.Fatalf("status: stage %q mirror %d drift %q, want Shadow_10, 10, none", res.Stage, res.Mirror, res.Drift)
+	}
+	for format, want := range map[string]string{"text": "mirror: blue also receives a copy of 10%", "markdown": "**Mirror:** blue also receives a copy of 10%", "json": `"mirror": 10`} {
+		if out, _ := summary.Render(res, format); !strings.Contains(out, want) {
+			t.Errorf("%s output lacks %q:\n%s", format, want, out)
+		}
+	}
+	for _, tc := range []struct {
+		edit        func(m map[string]any)
+		stage, want string
+	}{
+		{func(m map[string]any) { m["mirrorPercentage"] = map[string]any{"value": int64(25)} }, "Shadow_25",
+			"drifted from the recorded Shadow_10: the live state is Shadow_25: green 100%, blue 0%, mirroring 25% to blue"},
+		{func(m map[string]any) { delete(m, "mirror"); delete(m, "mirrorPercentage") }, "Blue_0",
+			"drifted from the recorded Shadow_10: the live state is Blue_0: green 100%, blue 0%; header routes"},
+	} {
+		editVS(t, f.ns, tc.edit)
+		if res := f.status(); res.Stage != tc.stage || !strings.HasPrefix(res.Drift, tc.want) {
+			t.Errorf("status after a hand edit: stage %q drift %q; want %q, %q", res.Stage, res.Drift, tc.stage, tc.want)
+		}
+		f.stage("Shadow_10", "")
+		if res := f.status(); res.Stage != "Shadow_10" || res.Drift != "" || res.Mirror != 10 {
+			t.Errorf("after re-running Shadow_10: stage %q drift %q mirror %d", res.Stage, res.Drift, res.Mirror)
+		}
 	}
 }
 

@@ -14,7 +14,8 @@ import (
 // ForeignReferences lists, per version, every Reference to the version's Service in vss: the
 // VirtualServices of the namespace and of any other namespace the credentials can read (mlcanary's
 // own among them). In mlcanary's own VirtualService the destinations of its own routes (OwnedRoutes) are
-// not references — the stage rewrites them — but a mirror added to one of them is. A host refers to
+// not references — the stage rewrites them — but a mirror added to one of them is, unless it is
+// the default route's mirror mlcanary recorded writing (Shadow_N). A host refers to
 // a version when ServiceVersion resolves it from the VirtualService's namespace.
 func ForeignReferences(c *config.Config, vss ...*unstructured.Unstructured) map[config.Version][]routing.Reference {
 	out := map[config.Version][]routing.Reference{}
@@ -32,7 +33,10 @@ func ForeignReferences(c *config.Config, vss ...*unstructured.Unstructured) map[
 			for i, x := range routes {
 				m, _ := x.(map[string]any)
 				ref := routing.Reference{Namespace: vs.GetNamespace(), VirtualService: vs.GetName(), Route: routeLabel(m, kind, i), Manager: manager}
-				hosts := mirrorHosts(m)
+				var hosts []routeHost
+				if role, ours := own[i]; !ours || role != routing.DefaultRouteName || kind != "http" || !ownsMirror(vs) {
+					hosts = mirrorHosts(m) // mlcanary's recorded mirror is its own route (mirror.go)
+				}
 				if _, ours := own[i]; !ours || kind != "http" {
 					for _, d := range sliceAt(m, "route") {
 						hosts = append(hosts, routeHost{destinationHost(d), false})

@@ -18,8 +18,10 @@ import (
 // stage unrouted before replacing a version's pods and now routes again — starts from its body in
 // start, so a stage that removes a route for a while and re-adds it keeps what others put on it.
 // Routes that are not mlcanary's are kept unchanged, between its header routes and its default
-// route. It refuses a foreign route carrying the name of a route mlcanary writes, or one that
-// would shadow its default route (shadowsDefault).
+// route. The default route's mirror is mlcanary's only when recorded (mirror.go): then it is
+// replaced by the rendered one (or removed), else kept, and a rendered mirror refuses. It refuses a
+// foreign route carrying the name of a route mlcanary writes, or one that would shadow its default
+// route (shadowsDefault).
 func mergeRoutes(c *config.Config, ours []any, live, start *unstructured.Unstructured) ([]any, error) {
 	var liveRoutes []any
 	if live != nil {
@@ -33,12 +35,18 @@ func mergeRoutes(c *config.Config, ours []any, live, start *unstructured.Unstruc
 		m := r.(map[string]any)
 		name, _, _ := unstructured.NestedString(m, "name")
 		names = append(names, name)
-		from := base[name]
-		if from == nil {
-			from = began[name]
+		from, beganRoute := base[name], began[name]
+		if name == routing.DefaultRouteName { // its mirror is decided afresh when it is mlcanary's
+			from, beganRoute = withoutOwnMirror(live, from), withoutOwnMirror(start, beganRoute)
 		}
-		route := ownedFields(c, m, from, began[name])
+		if from == nil {
+			from = beganRoute
+		}
+		route := ownedFields(c, m, from, beganRoute)
 		if name == routing.DefaultRouteName {
+			if err := setMirror(route, m); err != nil {
+				return nil, err
+			}
 			tail = append(tail, route)
 			continue
 		}

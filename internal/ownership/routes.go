@@ -115,7 +115,8 @@ func onlyKeys(m map[string]any, allowed ...string) bool {
 }
 
 // RoutingOf reads which versions mlcanary's routes (recorded or adopted, see OwnedRoutes) send
-// traffic to: a header route by its role, the default route by its destinations' weights.
+// traffic to: a header route by its role, the default route by its destinations' weights and, when
+// mlcanary recorded it (routing.OwnedMirrorAnnotation), the share its mirror copies to blue.
 func RoutingOf(c *config.Config, vs *unstructured.Unstructured) routing.Routing {
 	r := routing.Routing{Headers: map[config.Version]bool{}, Weights: map[config.Version]int{}}
 	if vs == nil {
@@ -137,6 +138,9 @@ func RoutingOf(c *config.Config, vs *unstructured.Unstructured) routing.Routing 
 			r.Headers[config.Green] = true
 		default:
 			addWeights(c, m, r.Weights)
+			if ownsMirror(vs) {
+				r.Mirror = mirrorShare(c, m, config.Blue)
+			}
 		}
 	}
 	return r

@@ -27,6 +27,7 @@ var firstReleasePath = []Prior{
 //
 //	Blue_0                 green only (the steady state)
 //	Blue_N (1..99)         after Blue_0 deployed blue
+//	Shadow_N (1..100)      after Blue_0 deployed blue
 //	Blue_100               after Blue_50
 //	Blue_Green, Rollback   after Blue_100 (Rollback: the furthest blue gets before green has its image)
 //	Green_100              after Blue_Green
@@ -41,7 +42,7 @@ func Assumed(s config.Stage) []Prior {
 	blueGreen := Prior{Stage: config.Stage{Kind: config.KindBlueGreen, BlueWeight: 100}}
 	switch s.Kind {
 	case config.KindBlue0:
-	case config.KindBlueN:
+	case config.KindBlueN, config.KindShadow:
 		path = append(path, blue0)
 	case config.KindBlue100:
 		path = append(path, blue0, blue50)

@@ -119,6 +119,9 @@ type Plan struct {
 	Images map[config.Version]string
 	// Notes explain a choice a reader might not expect (e.g. a first release).
 	Notes []string
+	// Warnings are what the stage does not refuse but a reader must know, one sentence each (a
+	// mirror's copies reach blue as real requests: MirrorWarning).
+	Warnings []string `json:",omitempty"`
 	// Displaces lists the existing versions whose pods the stage deletes or replaces: before it
 	// may, every route to them must be mlcanary's, so the caller checks that Live.Foreign covers
 	// every VirtualService it can read and plans again (reading them all only for such stages).
@@ -157,6 +160,8 @@ func Make(cfg *config.Config, live Live) (*Plan, error) {
 		err = b.blue0()
 	case config.KindBlueN, config.KindBlue100:
 		err = b.shift()
+	case config.KindShadow:
+		err = b.shadow()
 	case config.KindBlueGreen:
 		err = b.blueGreen()
 	case config.KindGreen100, config.KindRollback:
@@ -350,6 +355,9 @@ func plural(refs []routing.Reference, one, many string) string {
 
 func withoutVersion(r routing.Routing, v config.Version) routing.Routing {
 	out := routing.NewRouting(r.Headers[config.Green], r.Headers[config.Blue], r.Weights[config.Green], r.Weights[config.Blue])
+	if v != config.Blue { // the mirror goes to blue: it goes with blue's routes
+		out.Mirror = r.Mirror
+	}
 	out.Headers[v] = false
 	if out.Weights[v] > 0 {
 		out.Weights[v.Other()] += out.Weights[v]

@@ -112,3 +112,36 @@ func (b *builder) toGreen() error {
 	b.route(routing.NewRouting(true, false, 100, 0))
 	return b.remove(config.Blue)
 }
+
+// shadow keeps the default route's weights where Blue_0 left them — all traffic on green — and
+// mirrors the stage's share of its requests to blue (Shadow_N). Blue must exist and be ready (its
+// mirror is a route: make-before-break), and green too: a mirror copies the requests of a default
+// route, which sends them to green. A blue that already carries default traffic (Blue_N and later)
+// is refused rather than moved back: taking its share away is Blue_0's decision, not a mirror's,
+// and mirroring a route that sends blue part of the traffic would give blue those requests twice.
+func (b *builder) shadow() error {
+	if err := b.needReadyBlue("Blue_0 deploys it"); err != nil {
+		return err
+	}
+	if !b.state(config.Green).Deployed && b.state(config.Green).Deleting == "" {
+		return b.refuse("green (Deployment %s/%s) must exist and serve the default route, whose requests Shadow_N copies to blue, but there is no green yet (a first release); Blue_100, Blue_Green and Green_100 finish the first release",
+			b.cfg.Namespace, b.cfg.Objects[config.Green].Deployment)
+	}
+	if err := b.needReadyGreenIfDeployed(); err != nil {
+		return err
+	}
+	if w := b.live.Routing.Weights; w[config.Blue] > 0 {
+		return b.refuse("blue must have no default traffic for its answers to be discarded, but the default route sends green %d%%, blue %d%%; a Shadow stage comes between Blue_0 and Blue_N, so run Blue_0 to take blue's share back to green first (or go on with Blue_N)",
+			w[config.Green], w[config.Blue])
+	}
+	b.plan.Warnings = append(b.plan.Warnings, MirrorWarning)
+	r := routing.NewRouting(true, true, 100, 0)
+	r.Mirror = b.cfg.Stage.Mirror
+	b.route(r)
+	return nil
+}
+
+// MirrorWarning is the warning every Shadow_N plan carries: mirrored requests are real requests.
+// Istio 1.28 and later no longer append "-shadow" to a mirrored request's Host/authority, so blue
+// cannot tell a copy from a client's request.
+const MirrorWarning = "mirrored requests reach blue as real requests (Istio 1.28 and later no longer add -shadow to their Host), and only their answers are discarded: a scoring service with side effects — writing to a database, billing, calling other services — must not be mirrored"

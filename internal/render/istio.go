@@ -33,7 +33,8 @@ func Gateway(c *config.Config) *networkingv1.Gateway {
 }
 
 // VirtualService builds mlcanary's routes: one header route per version in r.Headers (blue first,
-// as documented), then the weighted default route. Foreign routes are merged in by ownership.MergeVirtualService.
+// as documented), then the weighted default route, which mirrors r.Mirror% of its requests to blue
+// when r.Mirrored (recorded in routing.OwnedMirrorAnnotation). Foreign routes are merged in by ownership.MergeVirtualService.
 func VirtualService(c *config.Config, r routing.Routing) *networkingv1.VirtualService {
 	vs := &networkingv1.VirtualService{
 		TypeMeta: metav1.TypeMeta{APIVersion: IstioAPIVersion, Kind: "VirtualService"},
@@ -57,6 +58,9 @@ func VirtualService(c *config.Config, r routing.Routing) *networkingv1.VirtualSe
 		names = append(names, h.Name)
 	}
 	vs.Annotations[routing.OwnedRoutesAnnotation] = strings.Join(names, ",")
+	if r.Mirrored() {
+		vs.Annotations[routing.OwnedMirrorAnnotation] = routing.DefaultRouteName
+	}
 	return vs
 }
 
@@ -89,6 +93,10 @@ func defaultRoute(c *config.Config, r routing.Routing) *networkingv1alpha3.HTTPR
 		if w := r.Weights[v]; w > 0 {
 			route.Route = append(route.Route, &networkingv1alpha3.HTTPRouteDestination{Destination: destination(c, v), Weight: int32(w)})
 		}
+	}
+	if r.Mirrored() {
+		route.Mirror = destination(c, config.Blue)
+		route.MirrorPercentage = &networkingv1alpha3.Percent{Value: float64(r.Mirror)}
 	}
 	return route
 }

@@ -32,16 +32,25 @@ const (
 	OwnedGatewaysAnnotation = "mlcanary.io/owned-gateways"
 	// OwnedPortsAnnotation records the Gateway server port mlcanary created (only one it created).
 	OwnedPortsAnnotation = "mlcanary.io/owned-ports"
+	// OwnedMirrorAnnotation records that the mirror (`mirror` and `mirrorPercentage`) of the route
+	// it names — always DefaultRouteName — is mlcanary's: Shadow_N wrote it. A mirror on that route
+	// without the record is someone else's; mlcanary keeps it and never replaces it.
+	OwnedMirrorAnnotation = "mlcanary.io/owned-mirror"
 )
 
 // HeaderRouteName is the name of the route that sends header value v to version v.
 func HeaderRouteName(v config.Version) string { return RoutePrefix + string(v) }
 
-// Routing is the traffic a VirtualService sends: which versions have a header route, and the
-// default route's weights (a version with weight 0 gets no destination in the default route).
+// Routing is the traffic a VirtualService sends: which versions have a header route, the default
+// route's weights (a version with weight 0 gets no destination in the default route), and the share
+// of the default route's requests it also mirrors to blue.
 type Routing struct {
 	Headers map[config.Version]bool
 	Weights map[config.Version]int
+	// Mirror is the percentage (0..100) of the default route's requests that are also sent to blue,
+	// whose answers are discarded (Istio's mirror + mirrorPercentage; Shadow_N); 0 for none. Only
+	// a default route that exists mirrors.
+	Mirror int
 }
 
 // NewRouting builds a Routing from which versions have a header route and the default weights.
@@ -55,11 +64,20 @@ func NewRouting(greenHeader, blueHeader bool, green, blue int) Routing {
 // HasDefault reports whether the default route sends traffic anywhere.
 func (r Routing) HasDefault() bool { return r.Weights[config.Green]+r.Weights[config.Blue] > 0 }
 
-// References reports whether any route sends traffic to version v.
-func (r Routing) References(v config.Version) bool { return r.Headers[v] || r.Weights[v] > 0 }
+// Mirrored reports whether the default route mirrors requests to blue.
+func (r Routing) Mirrored() bool { return r.Mirror > 0 && r.HasDefault() }
+
+// References reports whether any route sends traffic to version v, a mirror included: a mirror's
+// destination gets real requests, so make-before-break applies to it as to a route.
+func (r Routing) References(v config.Version) bool {
+	return r.Headers[v] || r.Weights[v] > 0 || v == config.Blue && r.Mirrored()
+}
 
 // Equal reports whether two routings send the same traffic.
 func (r Routing) Equal(o Routing) bool {
+	if r.Mirror != o.Mirror {
+		return false
+	}
 	for _, v := range config.Versions {
 		if r.Headers[v] != o.Headers[v] || r.Weights[v] != o.Weights[v] {
 			return false

@@ -33,6 +33,9 @@ func Markdown(r *Result) string {
 	for _, v := range r.versions() {
 		fmt.Fprintf(&b, "| %s | `%s` | **%d%%** | %s | %s |\n", v.label, Bar(v.weight), v.weight, imageCell(v.image), readyCell(v))
 	}
+	if r.Mirror > 0 {
+		fmt.Fprintf(&b, "\n🪞 **Mirror:** blue also receives a copy of %d%% of the default route's requests; its answers are discarded.\n", r.Mirror)
+	}
 	writeRoutes(&b, r)
 	writeChanges(&b, r)
 	for _, n := range r.Notes {

@@ -25,6 +25,9 @@ type Result struct {
 	Namespace string `json:"namespace"`
 	// Weights are the default route's percentages after the run.
 	Weights Weights `json:"weights"`
+	// Mirror is the percentage (1..100) of the default route's requests also sent to blue, whose
+	// answers are discarded (Shadow_N); 0 when nothing is mirrored.
+	Mirror int `json:"mirror,omitempty"`
 	// Images are the images each version runs ("" when the version does not exist).
 	Images Images `json:"images"`
 	// Ready says whether each version's Deployment is rolled out and available.

@@ -29,6 +29,9 @@ func Text(r *Result) string {
 		}
 		fmt.Fprintf(&b, "  %-6s %s %3d%%  %s  %s\n", strings.Fields(v.label)[1], Bar(v.weight), v.weight, image, ready)
 	}
+	if r.Mirror > 0 {
+		fmt.Fprintf(&b, "  mirror: blue also receives a copy of %d%% of the default route's requests (answers discarded)\n", r.Mirror)
+	}
 	for _, h := range r.Routes {
 		fmt.Fprintf(&b, "  header route %s: %s\n", h.Version, Curl(h))
 	}

@@ -54,6 +54,9 @@ func (g *gen) liveCase() liveCase {
 	lc := liveCase{cfg: c, routing: routing.NewRouting(g.chance(0.6), g.chance(0.6), 0, 0)}
 	w := pick(g, [2]int{100, 0}, [2]int{0, 100}, [2]int{50, 50}, [2]int{90, 10}, [2]int{0, 0})
 	lc.routing.Weights[config.Green], lc.routing.Weights[config.Blue] = w[0], w[1]
+	if w == [2]int{100, 0} && g.chance(0.4) { // a Shadow_N stage
+		lc.routing.Mirror = pick(g, 1, 10, 100)
+	}
 	if g.chance(0.9) {
 		lc.vs = g.virtualService(&c)
 	}
@@ -86,8 +89,16 @@ func (g *gen) virtualService(c *config.Config) *unstructured.Unstructured {
 	} else if g.chance(0.4) { // routes mlcanary wrote before
 		http = append(http, map[string]any{"name": "mlcanary-blue", "match": documented(c, "blue")["match"], "route": []any{dest("model-svc-blue", 100, 5001)}})
 	}
+	var mirrorDefault map[string]any
+	if g.chance(0.2) { // a default route with a mirror: Shadow_N's (recorded) or someone else's
+		mirrorDefault = map[string]any{"name": "mlcanary-default", "route": []any{dest("model-svc-green", 100, 5001)}}
+		g.mirror(mirrorDefault)
+	}
 	for n := pick(g, 0, 1, 1, 2, 3); n > 0; n-- {
 		http = append(http, g.foreignRoute())
+	}
+	if mirrorDefault != nil {
+		http = append(http, mirrorDefault)
 	}
 	spec := map[string]any{"http": http}
 	if hosts != nil {
@@ -100,6 +111,10 @@ func (g *gen) virtualService(c *config.Config) *unstructured.Unstructured {
 	if g.chance(0.5) {
 		ann[routing.OwnedHostsAnnotation] = strings.Join(c.Hosts, ",")
 		ann[routing.OwnedGatewaysAnnotation] = c.Gateway
+	}
+	if mirrorDefault != nil && g.chance(0.6) {
+		ann[routing.OwnedRoutesAnnotation] = "mlcanary-default"
+		ann[routing.OwnedMirrorAnnotation] = "mlcanary-default"
 	}
 	return object("VirtualService", c.VirtualService, ann, spec)
 }
@@ -208,7 +223,41 @@ func (g *gen) foreignRoute() map[string]any {
 	if g.chance(0.1) {
 		r["timeout"] = odd(g, []string{"30s", "1.5s"}, []string{"0.0005s", "0s"})
 	}
+	if g.chance(0.15) {
+		g.mirror(r)
+	}
 	return r
+}
+
+// mirror gives route r a mirror as people write them: `mirror` with or without mirrorPercentage
+// (whole or fractional), or a `mirrors` list, to blue or elsewhere; bad ones have a share outside
+// 0–100, a host Istio refuses, a port out of range, or both `mirror` and `mirrors`.
+func (g *gen) mirror(r map[string]any) {
+	to := func() map[string]any {
+		return dest(odd(g, []string{"model-svc-blue", "model-svc-blue.demo.svc.cluster.local", "audit.tools.svc.cluster.local", "*.demo.svc.cluster.local"},
+			[]string{"*", "bad_host"}), -1, odd(g, []int{0, 5001}, []int{70000}))["destination"].(map[string]any)
+	}
+	share := func() map[string]any {
+		return map[string]any{"value": odd(g, []any{0, 10, 0.5, 100}, []any{101, -1, 100.5})}
+	}
+	switch g.r.IntN(3) {
+	case 0:
+		r["mirror"] = to()
+		if g.chance(0.8) {
+			r["mirrorPercentage"] = share()
+		}
+	case 1:
+		m := map[string]any{"destination": to()}
+		if g.chance(0.7) {
+			m["percentage"] = share()
+		}
+		r["mirrors"] = []any{m}
+	default:
+		r["mirror"] = to()
+		if g.chance(g.bad * 3) {
+			r["mirrors"] = []any{map[string]any{"destination": to()}}
+		}
+	}
 }
 
 func (g *gen) gateway(c *config.Config) *unstructured.Unstructured {

@@ -22,6 +22,9 @@ const (
 	KindBlueGreen Kind = "Blue_Green"
 	KindGreen100  Kind = "Green_100"
 	KindRollback  Kind = "Rollback"
+	// KindShadow is Shadow_N: green keeps the default route's traffic and blue gets a copy of N% of
+	// its requests (Istio's mirror), whose answers are discarded.
+	KindShadow Kind = "Shadow_N"
 )
 
 // Stage is one step of the flow with the traffic split it establishes. The zero Stage is none (a
@@ -30,15 +33,21 @@ type Stage struct {
 	Kind Kind
 	// BlueWeight is the percentage of default-route traffic for blue; green gets the rest.
 	BlueWeight int
+	// Mirror is, for Shadow_N, the percentage (1..100) of the default route's requests also sent
+	// to blue; 0 for every other stage.
+	Mirror int
 }
 
 // Names is the help text listing the stages a user may type.
-const Names = "Blue_0, Blue_1..Blue_99 (Blue_50 is the documented one), Blue_100, Blue_Green, Green_100, Rollback"
+const Names = "Blue_0, Shadow_1..Shadow_100, Blue_1..Blue_99 (Blue_50 is the documented one), Blue_100, Blue_Green, Green_100, Rollback"
 
 // String returns the stage's name as a user types it (Blue_50, Green_100, ...).
 func (s Stage) String() string {
 	if s.Kind == KindBlueN {
 		return fmt.Sprintf("Blue_%d", s.BlueWeight)
+	}
+	if s.Kind == KindShadow {
+		return fmt.Sprintf("Shadow_%d", s.Mirror)
 	}
 	return string(s.Kind)
 }
@@ -71,10 +80,20 @@ func Parse(name string) (s Stage, allowed string, ok bool) {
 		return Stage{Kind: KindRollback}, "", true
 	}
 	if rest, found := strings.CutPrefix(n, "blue_"); found {
-		w, err := strconv.Atoi(rest)
-		if err == nil && w >= 1 && w <= 99 && strconv.Itoa(w) == rest {
+		if w, ok := percent(rest, 99); ok {
 			return Stage{Kind: KindBlueN, BlueWeight: w}, "", true
 		}
 	}
+	if rest, found := strings.CutPrefix(n, "shadow_"); found {
+		if m, ok := percent(rest, 100); ok {
+			return Stage{Kind: KindShadow, Mirror: m}, "", true
+		}
+	}
 	return Stage{}, Names, false
+}
+
+// percent reads a stage's number written plainly (no sign, no leading zero) in 1..most.
+func percent(s string, most int) (int, bool) {
+	n, err := strconv.Atoi(s)
+	return n, err == nil && n >= 1 && n <= most && strconv.Itoa(n) == s
 }
