@@ -31,6 +31,10 @@ type Config struct {
 	Seed uint64
 	// Mesh names the objects the exported metrics label requests with.
 	Mesh Mesh
+	// Mirror is the percentage (0..100) of the default route's requests also sent to blue, fire and
+	// forget, as Istio's mirror does (Shadow_N; mirror.go): the client gets only the answer of the
+	// version the weights picked.
+	Mirror int
 }
 
 // Proxy is the simulated gateway; it is an http.Handler.
@@ -40,6 +44,7 @@ type Proxy struct {
 	mu      sync.Mutex
 	rng     *rand.Rand
 	metrics *metrics
+	copies  copies
 }
 
 // New builds the proxy; it panics on a backend URL that does not parse, since tests build them.
@@ -61,7 +66,7 @@ func New(cfg Config) *Proxy {
 // request is counted in the metrics once answered.
 func (p *Proxy) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 	start := time.Now()
-	version := p.route(r)
+	version, byHeader := p.route(r)
 	rec := &recorder{ResponseWriter: w}
 	rp, ok := p.proxies[version]
 	if !ok {
@@ -72,6 +77,9 @@ func (p *Proxy) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 		}
 		p.record(outcome{version: version, code: rec.code, flags: flags, duration: time.Since(start)})
 		return
+	}
+	if !byHeader {
+		r = p.mirror(r)
 	}
 	rp.ServeHTTP(rec, r)
 	flags, code := "-", rec.code
@@ -84,12 +92,18 @@ func (p *Proxy) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 	p.record(outcome{version: version, code: code, flags: flags, duration: time.Since(start)})
 }
 
-func (p *Proxy) route(r *http.Request) string {
+// route picks the version a request goes to, and says whether a header route picked it.
+func (p *Proxy) route(r *http.Request) (version string, byHeader bool) {
 	for _, rt := range p.cfg.Routes {
 		if strings.HasPrefix(r.URL.Path, rt.Path) && r.Header.Get(rt.Header) == rt.Value {
-			return rt.Version
+			return rt.Version, true
 		}
 	}
+	return p.weighted(), false
+}
+
+// weighted picks a version by the default route's weights ("" when they send traffic nowhere).
+func (p *Proxy) weighted() string {
 	total := p.cfg.Weights.Green + p.cfg.Weights.Blue
 	if total <= 0 {
 		return ""

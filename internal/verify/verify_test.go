@@ -1,6 +1,7 @@
 package verify
 
 import (
+	"math"
 	"net/http/httptest"
 	"strings"
 	"testing"
@@ -165,6 +166,58 @@ func TestVerify(t *testing.T) {
 					t.Errorf("problem %d = %q, want it to contain %q", i, r.Problems[i], p)
 				}
 			}
+		})
+	}
+}
+
+// TestVerifyAfterShadow, end to end through the simulated gateway: after Shadow_10 the gateway
+// mirrors 10% of the default route's requests to blue, fire and forget. Verify passes — every
+// client gets green's answer on the default route, each header route its own version — while blue
+// receives about 10% of the default route's requests as copies (binomial bounds, 4 standard
+// deviations). A gateway that splits 90/10 instead of mirroring is caught: clients then get
+// blue's answers.
+func TestVerifyAfterShadow(t *testing.T) {
+	t.Parallel()
+	const requests, share = 2000, 10
+	for _, tc := range []struct {
+		name    string
+		weights summary.Weights
+		mirror  int
+		passed  bool
+	}{
+		{"mirrored as configured", summary.Weights{Green: 100}, share, true},
+		{"split 90/10 instead of mirrored", summary.Weights{Green: 90, Blue: 10}, 0, false},
+	} {
+		t.Run(tc.name, func(t *testing.T) {
+			green := httptest.NewServer(scoringmock.Handler(scoringmock.Options{Answer: "New Model A"}))
+			blue := httptest.NewServer(scoringmock.Handler(scoringmock.Options{Answer: "New Model B"}))
+			p := gatewaysim.New(gatewaysim.Config{Backends: map[string]string{"green": green.URL, "blue": blue.URL},
+				Weights: tc.weights, Routes: documentedRoutes, Seed: 11, Mirror: tc.mirror})
+			gw := httptest.NewServer(p)
+			t.Cleanup(func() { gw.Close(); green.Close(); blue.Close() })
+			o := defaults(gw.URL)
+			o.Requests = requests
+			// What Shadow_10 leaves (its Result): green 100%, both header routes.
+			r, err := Verify(t.Context(), Target{Weights: summary.Weights{Green: 100}, Routes: documentedRoutes, Path: "/score"}, o)
+			if err != nil {
+				t.Fatal(err)
+			}
+			if r.Passed != tc.passed {
+				t.Fatalf("Passed = %v, want %v; problems %q", r.Passed, tc.passed, r.Problems)
+			}
+			sent, answered := p.Mirrored()
+			if tc.mirror == 0 {
+				if sent != 0 {
+					t.Errorf("%d copies without a mirror", sent)
+				}
+				return
+			}
+			want := float64(requests*share) / 100
+			sd := math.Sqrt(float64(requests) * share / 100 * (1 - float64(share)/100))
+			if math.Abs(float64(sent)-want) > 4*sd || answered != sent {
+				t.Errorf("blue got %d copies (%d answered) of %d default-route requests, want about %.0f ± %.0f", sent, answered, requests, want, 4*sd)
+			}
+			t.Logf("blue received %d copies of %d default-route requests (%.1f%%); clients got only green's answer", sent, requests, 100*float64(sent)/requests)
 		})
 	}
 }
