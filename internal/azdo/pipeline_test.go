@@ -76,8 +76,15 @@ func TestAbtestPipeline(t *testing.T) {
 		} else if len(steps) == 1 && steps[0].Inputs["podTemplate"] != "" {
 			t.Errorf("stage %s reads podTemplate %s but checks nothing out (add - checkout: self before it)", s.Stage, steps[0].Inputs["podTemplate"])
 		}
-		if len(steps) != 1 || steps[0].Task != "MLCanary@1" || steps[0].Inputs["stage"] != s.Stage {
-			t.Errorf("stage %s: want one MLCanary@1 step with stage %s", s.Stage, s.Stage)
+		want := s.Stage
+		if s.Stage == "Shadow" { // optional: the Shadow_N stage SHADOW names, skipped when it is empty
+			want = "$(SHADOW)"
+			if s.Condition != "and(succeeded(), ne(variables['SHADOW'], ''))" {
+				t.Errorf("stage Shadow has condition %q, want it to run only when SHADOW is set", s.Condition)
+			}
+		}
+		if len(steps) != 1 || steps[0].Task != "MLCanary@1" || steps[0].Inputs["stage"] != want {
+			t.Errorf("stage %s: want one MLCanary@1 step with stage %s", s.Stage, want)
 			continue
 		}
 		if steps[0].Inputs["verifyGateway"] != "$(GATEWAY)" {
@@ -95,7 +102,10 @@ func TestAbtestPipeline(t *testing.T) {
 	if p.Variables["POD_TEMPLATE"] == "" {
 		t.Error("variable POD_TEMPLATE is not defined: the example shows a pod template in use")
 	}
-	want := []string{"Build", "Blue_0", "Blue_50", "Blue_100", "Blue_Green", "Green_100", "Rollback"}
+	if v, ok := p.Variables["SHADOW"]; !ok || v != "" {
+		t.Errorf("variable SHADOW is %q (set: %v), want it defined and empty: the Shadow stage is optional", v, ok)
+	}
+	want := []string{"Build", "Blue_0", "Shadow", "Blue_50", "Blue_100", "Blue_Green", "Green_100", "Rollback"}
 	if !slices.Equal(stages, want) {
 		t.Errorf("stages %v, want %v", stages, want)
 	}

@@ -178,8 +178,8 @@ func TestVisibleRulesAndStages(t *testing.T) {
 					t.Errorf("stage option %s: %v", name, err)
 				}
 			}
-			if len(in.Options) != 6 {
-				t.Errorf("stage options %v, want the six documented stages", in.Options)
+			if len(in.Options) != 7 {
+				t.Errorf("stage options %v, want the six documented stages and Shadow_10", in.Options)
 			}
 		}
 	}

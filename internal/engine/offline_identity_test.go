@@ -37,7 +37,7 @@ func TestOfflinePlanIsWhatAStageSends(t *testing.T) {
 			c.Gateway = ns + "/public-gateway"
 		},
 	}
-	for _, stage := range []string{"Blue_0", "Blue_50", "Blue_100", "Blue_Green", "Green_100", "Rollback"} {
+	for _, stage := range []string{"Blue_0", "Shadow_10", "Blue_50", "Blue_100", "Blue_Green", "Green_100", "Rollback"} {
 		for name, set := range inputs {
 			t.Run(stage+"_"+name, func(t *testing.T) { offlineIsWhatAStageSends(t, stage, set) })
 		}

@@ -17,7 +17,7 @@ var offlineNow = time.Date(2026, 11, 26, 12, 0, 0, 0, time.UTC)
 
 // TestOfflinePlanGolden renders every stage's objects and summary with no cluster.
 func TestOfflinePlanGolden(t *testing.T) {
-	for _, stage := range []string{"Blue_0", "Blue_50", "Blue_100", "Blue_Green", "Green_100", "Rollback"} {
+	for _, stage := range []string{"Blue_0", "Shadow_10", "Blue_50", "Blue_100", "Blue_Green", "Green_100", "Rollback"} {
 		t.Run(stage, func(t *testing.T) {
 			c := config.Default()
 			c.Stage, _ = config.ParseStage(stage)

@@ -35,7 +35,7 @@ var analyzed = map[string][]string{
 	"existing gateway": {"--image=acr.io/model:42", "--gateway=istio-system/public-gateway", "--hosts=model.example.com"},
 }
 
-var stages = []string{"Blue_0", "Blue_1", "Blue_50", "Blue_99", "Blue_100", "Blue_Green", "Green_100", "Rollback"}
+var stages = []string{"Blue_0", "Shadow_1", "Shadow_10", "Shadow_100", "Blue_1", "Blue_50", "Blue_99", "Blue_100", "Blue_Green", "Green_100", "Rollback"}
 
 // TestIstioAnalyzesPlansClean runs Istio's own analysis — what `istioctl analyze --use-kube=false
 // FILE` runs: every analyzer, the default ingress gateway added as a stand-in for the cluster's —
