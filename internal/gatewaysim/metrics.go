@@ -84,6 +84,9 @@ type outcome struct {
 	code     int
 	flags    string
 	duration time.Duration
+	// mirrored marks a mirror's copy (mirror.go): only the sidecar of the version it reached
+	// reports it; the gateway reported the client's request once, for the version it routed to.
+	mirrored bool
 }
 
 // record counts one request as a mesh's proxies would: one report by the ingress gateway
@@ -116,6 +119,9 @@ func (p *Proxy) record(o outcome) {
 		}
 		dest["reporter"], dest["connection_security_policy"] = "destination", "mutual_tls"
 		reports = append(reports, dest)
+	}
+	if o.mirrored {
+		reports = reports[1:]
 	}
 	for _, r := range reports {
 		p.metrics.requests.With(r).Inc()

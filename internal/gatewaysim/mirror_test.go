@@ -5,6 +5,7 @@ import (
 	"math"
 	"net/http"
 	"net/http/httptest"
+	"strconv"
 	"strings"
 	"sync"
 	"testing"
@@ -78,6 +79,12 @@ func TestMirror(t *testing.T) {
 		if math.Abs(float64(sent)-want) > 4*sd || answered != sent {
 			t.Errorf("Mirror %d: %d copies sent (%d answered) of %d requests, want about %.0f ± %.0f, all answered", share, sent, answered, n, want, 4*sd)
 		}
+		metrics := httptest.NewRecorder()
+		p.Metrics().ServeHTTP(metrics, httptest.NewRequest(http.MethodGet, "/metrics", nil))
+		blueLine := `istio_requests_total{connection_security_policy="mutual_tls",destination_app="model",destination_service="model-svc-blue.abtesting.svc.cluster.local",destination_service_name="model-svc-blue",destination_service_namespace="abtesting",destination_version="latest",destination_workload="model-blue",destination_workload_namespace="abtesting",reporter="destination",request_protocol="http",response_code="500",response_flags="-",source_app="istio-ingressgateway",source_workload="istio-ingressgateway",source_workload_namespace="istio-system"} ` + strconv.FormatInt(answered, 10)
+		if !strings.Contains(metrics.Body.String(), blueLine) || strings.Contains(metrics.Body.String(), `destination_workload="model-blue",destination_workload_namespace="abtesting",reporter="source"`) {
+			t.Errorf("Mirror %d: the metrics do not report the %d copies as blue's sidecar does, and only so:\n%s", share, answered, grepLines(metrics.Body.String(), "model-blue"))
+		}
 		rec.mu.Lock()
 		if int64(len(rec.bodies)) != sent {
 			t.Errorf("Mirror %d: blue received %d requests, %d copies sent: a header route was mirrored", share, len(rec.bodies), sent)
@@ -93,4 +100,15 @@ func TestMirror(t *testing.T) {
 		green.Close()
 		blue.Close()
 	}
+}
+
+// grepLines returns the lines of s that contain sub.
+func grepLines(s, sub string) string {
+	var out []string
+	for _, l := range strings.Split(s, "\n") {
+		if strings.Contains(l, sub) {
+			out = append(out, l)
+		}
+	}
+	return strings.Join(out, "\n")
 }
