@@ -45,6 +45,15 @@ func killCases() []killCase {
 	for i := range 4 { // Rollback after Blue_0, Blue_50, Blue_100 and Blue_Green of the next release
 		cases = append(cases, killCase{name: "Rollback after " + next[i].stage, before: append(slices.Clone(first), next[:i+1]...), run: stageRun{"Rollback", imgNew}})
 	}
+	// The next release with its optional Shadow stage: Shadow_10 after Blue_0, and the stages that
+	// take the mirror away — Blue_50 (in the write that gives blue its weight) and Rollback (before
+	// blue is deleted).
+	shadow := stageRun{"Shadow_10", imgNew}
+	shadowed := append(slices.Clone(first), next[0], shadow)
+	cases = append(cases,
+		killCase{name: "next Shadow_10", before: append(slices.Clone(first), next[0]), run: shadow},
+		killCase{name: "next Blue_50 after Shadow_10", before: shadowed, run: next[1]},
+		killCase{name: "Rollback after Shadow_10", before: shadowed, run: stageRun{"Rollback", imgNew}})
 	// The next release with green scaled by a HorizontalPodAutoscaler: the stages that write the
 	// autoscalers or hand replicas over to them (Blue_0 gives blue a copy, Blue_Green gives green
 	// blue's settings, Green_100 and Rollback remove blue's copy).
