@@ -5,6 +5,8 @@ import (
 	"encoding/json"
 	"net/http"
 	"net/http/httptest"
+	"os"
+	"path/filepath"
 	"strconv"
 	"strings"
 	"sync"
@@ -167,6 +169,70 @@ func TestStageAnalysis(t *testing.T) {
 				t.Errorf("the cluster is at %s %+v, want %s %+v", stage, w, c.after, c.weights)
 			}
 		})
+	}
+}
+
+// TestCIFrontEndsAnalyze runs the GitHub Action and the Azure DevOps task (in process, their
+// inputs from the environment as the runners pass them) with the analysis inputs against a real API
+// server and paired load through the test gateway: each sets the decision output and shows the
+// analysis's section (decision, the shares table, the queries) in its run summary after the stage's;
+// the action's agreeing blue passes, the task's degraded blue with onDegraded hold fails, its
+// traffic left where the stage put it.
+func TestCIFrontEndsAnalyze(t *testing.T) {
+	if testing.Short() {
+		t.Skip("-short: sends paired load for seconds")
+	}
+	e := shared.Env(t)
+	e.StartController(t)
+	const ns = "ci-analysis"
+	live := stageBlue30(t, e, ns)
+	kubeconfig, err := os.ReadFile(e.Kubeconfig(t))
+	if err != nil {
+		t.Fatal(err)
+	}
+	healthy, failing := pairedGateway(t, live.Routes, 0), pairedGateway(t, live.Routes, 0.3)
+
+	dir := t.TempDir()
+	gh := map[string]string{"GITHUB_ACTIONS": "true", "HOME": dir, "INPUT_STAGE": "Blue_40", "INPUT_NAMESPACE": ns,
+		"INPUT_KUBECONFIG": string(kubeconfig), "INPUT_TIMEOUT": "60",
+		"INPUT_ANALYSIS": "true", "INPUT_SOURCE": "loadtest", "INPUT_ANALYSIS_GATEWAY": healthy, "INPUT_RATE": "1000",
+		"INPUT_CONCURRENCY": "20", "INPUT_WINDOW": "1m", "INPUT_INTERVAL": "2s", "INPUT_LATENCY_SLO": "5s",
+		"GITHUB_OUTPUT": filepath.Join(dir, "output"), "GITHUB_STEP_SUMMARY": filepath.Join(dir, "summary.md")}
+	code, out := runFrontEnd(t, []string{"github-action"}, gh)
+	outs := githubOutputs(t, gh["GITHUB_OUTPUT"])
+	sum, _ := os.ReadFile(gh["GITHUB_STEP_SUMMARY"])
+	if code != ExitOK || outs["decision"] != "agrees" || outs["stage"] != "Blue_40" {
+		t.Errorf("action: exit %d, outputs %v\n%s", code, outs, out)
+	}
+	for _, want := range []string{"### mlcanary analysis: ✅ blue agrees with green", "| version | requests | errors |", "with x-api-version: blue"} {
+		if !strings.Contains(string(sum), want) || strings.Index(string(sum), want) < strings.Index(string(sum), "pie showData") {
+			t.Errorf("step summary lacks %q after the stage's:\n%s", want, sum)
+		}
+	}
+
+	az := map[string]string{"TF_BUILD": "True", "AGENT_TEMPDIRECTORY": t.TempDir(), "INPUT_KUBERNETESSERVICECONNECTION": "K",
+		"ENDPOINT_DATA_K_AUTHORIZATIONTYPE": "Kubeconfig", "ENDPOINT_AUTH_PARAMETER_K_KUBECONFIG": string(kubeconfig),
+		"ENDPOINT_URL_K": e.Config.Host, "INPUT_STAGE": "Blue_45", "INPUT_NAMESPACE": ns, "INPUT_TIMEOUT": "60",
+		"INPUT_ANALYSIS": "true", "INPUT_SOURCE": "loadtest", "INPUT_ANALYSISGATEWAY": failing, "INPUT_RATE": "1000",
+		"INPUT_CONCURRENCY": "20", "INPUT_WINDOW": "1m", "INPUT_INTERVAL": "2s", "INPUT_LATENCYSLO": "5s", "INPUT_ONDEGRADED": "hold"}
+	code, out = runFrontEnd(t, []string{"azure-devops-task"}, az)
+	if code != ExitFailed || !strings.Contains(out, "##vso[task.setvariable variable=decision;isoutput=true;issecret=false;]degraded") ||
+		!strings.Contains(out, "##vso[task.complete result=Failed;]Blue_45 holds, but blue is degraded: errors: blue 30.") {
+		t.Errorf("task: exit %d\n%s", code, out)
+	}
+	_, path, _ := strings.Cut(out, "##vso[task.addattachment type=Distributedtask.Core.Summary;name=MLCanary Blue_45;]")
+	path, _, _ = strings.Cut(path, "\n")
+	md, err := os.ReadFile(path)
+	if err != nil {
+		t.Fatalf("the summary attachment: %v\n%s", err, out)
+	}
+	for _, want := range []string{"### mlcanary analysis: ❌ blue is degraded", "> **Failed:** traffic is left as Blue_45 put it."} {
+		if !strings.Contains(string(md), want) {
+			t.Errorf("task summary lacks %q:\n%s", want, md)
+		}
+	}
+	if stage, w := liveSplit(t, e.Kubeconfig(t), ns); stage != "Blue_45" || w != (summary.Weights{Green: 55, Blue: 45}) {
+		t.Errorf("the cluster is at %s %+v, want Blue_45 held", stage, w)
 	}
 }
 

@@ -51,12 +51,16 @@ type flagSource struct {
 
 // stageEngine is the engine every stage front end runs (frontend.Real as it is now, so tests that
 // shorten its lock see it), with the analysis gate's default identity for an Azure Monitor
-// workspace (defaultIdentity, which tests replace) unless the front end gives its own.
+// workspace (defaultIdentity, which tests replace) unless the front end gives its own credential.
 func stageEngine() frontend.Engine {
 	e := frontend.Real
 	e.Analyze = func(ctx context.Context, cfg config.Config, in analyze.Inputs, changedAt time.Time, id analyze.Identity) (analyze.Outcome, error) {
-		if id.Credential == nil && id.Transport == nil {
-			id = defaultIdentity()
+		def := defaultIdentity()
+		if id.Credential == nil {
+			id.Credential = def.Credential
+		}
+		if id.Transport == nil {
+			id.Transport = def.Transport
 		}
 		measure, settings, err := analyze.Prepare(in, cfg, changedAt, id)
 		if err != nil {

@@ -62,6 +62,7 @@ func AzureCluster(ctx context.Context, env frontend.LookupEnv, conn Connection, 
 	if err != nil {
 		return c, fmt.Errorf("AKS cluster %s/%s: %w", conn.ResourceGroup, conn.Cluster, err)
 	}
+	c.Credential = cred
 	c.Source = fmt.Sprintf("AKS cluster %s/%s (%s credential, %s)", conn.ResourceGroup, conn.Cluster, credentialKind(conn.Admin), ac.Scheme)
 	if aks.NeedsToken(c.Config) {
 		if err := aks.UseToken(ctx, c.Config, cred, mask); err != nil {

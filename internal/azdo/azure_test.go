@@ -2,9 +2,15 @@ package azdo_test
 
 import (
 	"context"
+	"errors"
+	"net"
+	"net/http"
+	"net/http/httptest"
 	"slices"
 	"strings"
+	"sync/atomic"
 	"testing"
+	"time"
 
 	"github.com/Azure/azure-sdk-for-go/sdk/azcore"
 	"k8s.io/client-go/tools/clientcmd"
@@ -12,7 +18,10 @@ import (
 
 	"github.com/mlcanary/mlcanary/internal/aks"
 	"github.com/mlcanary/mlcanary/internal/aks/akstest"
+	"github.com/mlcanary/mlcanary/internal/analyze"
 	"github.com/mlcanary/mlcanary/internal/azdo"
+	"github.com/mlcanary/mlcanary/internal/config"
+	"github.com/mlcanary/mlcanary/internal/istioprom"
 )
 
 // TestAzureClusterWithEntraID checks an AKS kubeconfig that needs kubelogin is served with an
@@ -74,5 +83,69 @@ func TestAzureClusterNeedsSubscription(t *testing.T) {
 		azdo.Connection{Endpoint: id, ResourceGroup: "rg", Cluster: "c"}, azdo.Job{}, func(string) {}, nil)
 	if err == nil || !strings.Contains(err.Error(), "no subscription") {
 		t.Fatalf("err = %v, want one about the missing subscription", err)
+	}
+}
+
+// TestAzureMonitorAsTheConnection: with an Azure Resource Manager connection, the analysis after a
+// stage queries an Azure Monitor workspace as that connection's identity: the credential
+// AzureCluster used for the cluster asks Microsoft Entra ID (the local stand-in) for a token with
+// the Prometheus scope, which the workspace (a local TLS stand-in that accepts only such tokens)
+// is sent.
+func TestAzureMonitorAsTheConnection(t *testing.T) {
+	cloud := akstest.Start(t)
+	kc := clientcmdapi.NewConfig()
+	kc.Clusters["aks"] = &clientcmdapi.Cluster{Server: "https://aks-1-dns.hcp.westeurope.azmk8s.io:443"}
+	kc.AuthInfos["user"] = &clientcmdapi.AuthInfo{Token: "static"}
+	kc.Contexts["aks"] = &clientcmdapi.Context{Cluster: "aks", AuthInfo: "user"}
+	kc.CurrentContext = "aks"
+	data, err := clientcmd.Write(*kc)
+	if err != nil {
+		t.Fatal(err)
+	}
+	cloud.Kubeconfigs["clusterUser"] = data
+	id := cloud.ConnectionID
+	env := map[string]string{
+		"ENDPOINT_URL_" + id:                                     cloud.URL,
+		"ENDPOINT_AUTH_SCHEME_" + id:                             "ServicePrincipal",
+		"ENDPOINT_AUTH_PARAMETER_" + id + "_TENANTID":            cloud.Tenant,
+		"ENDPOINT_AUTH_PARAMETER_" + id + "_SERVICEPRINCIPALID":  cloud.ClientID,
+		"ENDPOINT_AUTH_PARAMETER_" + id + "_SERVICEPRINCIPALKEY": cloud.Secret,
+		"ENDPOINT_DATA_" + id + "_SUBSCRIPTIONID":                cloud.Subscription,
+		"ENDPOINT_DATA_" + id + "_ENVIRONMENTAUTHORITYURL":       cloud.URL,
+	}
+	conn := azdo.Connection{Type: azdo.ConnectionAzureRM, Endpoint: id, ResourceGroup: cloud.ResourceGroup, Cluster: cloud.Cluster}
+	c, err := azdo.AzureCluster(context.Background(), func(k string) (string, bool) { v, ok := env[k]; return v, ok }, conn, azdo.Job{},
+		func(string) {}, &azcore.ClientOptions{Transport: cloud.Client()})
+	if err != nil || c.Credential == nil {
+		t.Fatalf("credential %v, err %v", c.Credential, err)
+	}
+	var authorized atomic.Int64
+	ws := httptest.NewTLSServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		token, _ := strings.CutPrefix(r.Header.Get("Authorization"), "Bearer ")
+		if !slices.Contains(cloud.IssuedFor("https://prometheus.monitor.azure.com/.default"), token) {
+			http.Error(w, `{"error":{"code":"InvalidAuthenticationToken"}}`, http.StatusUnauthorized)
+			return
+		}
+		authorized.Add(1)
+		_, _ = w.Write([]byte(`{"status":"success","data":{"resultType":"matrix","result":[]}}`))
+	}))
+	defer ws.Close()
+	tr := ws.Client().Transport.(*http.Transport).Clone()
+	tr.DialContext = func(ctx context.Context, network, _ string) (net.Conn, error) {
+		return (&net.Dialer{}).DialContext(ctx, network, ws.Listener.Addr().String())
+	}
+	tr.TLSClientConfig.ServerName = "example.com" // httptest's certificate
+	in := analyze.NewInputs()
+	in.PrometheusURL = "https://k8s02-workspace-abcd.eastus.prometheus.monitor.azure.com"
+	cred := c.Credential
+	measure, _, err := analyze.Prepare(in, config.Default(), time.Time{}, analyze.Identity{
+		Credential: func() (azcore.TokenCredential, error) { return cred, nil }, Transport: tr})
+	if err != nil {
+		t.Fatal(err)
+	}
+	_, err = measure(context.Background(), time.Now().Add(-time.Minute), time.Now())
+	var none *istioprom.NoSeriesError
+	if !errors.As(err, &none) || authorized.Load() == 0 {
+		t.Errorf("%d authorized queries; err %v, want the workspace's answer (no series)", authorized.Load(), err)
 	}
 }

@@ -6,8 +6,10 @@ import (
 	"io"
 	"strings"
 
+	"github.com/Azure/azure-sdk-for-go/sdk/azcore"
 	"github.com/spf13/pflag"
 
+	"github.com/mlcanary/mlcanary/internal/analyze"
 	"github.com/mlcanary/mlcanary/internal/compare"
 	"github.com/mlcanary/mlcanary/internal/config"
 	"github.com/mlcanary/mlcanary/internal/frontend"
@@ -36,22 +38,26 @@ func NewFront(env frontend.LookupEnv, out io.Writer) *Front {
 	return &Front{env: env, log: NewLog(out), job: ReadJob(env)}
 }
 
-// Secrets are the job's access token and every service connection's credentials the agent passed.
+// Secrets are the job's access token, every service connection's credentials the agent passed, and
+// the Prometheus API's token and password inputs.
 func (f *Front) Secrets() ([]string, error) {
-	return append([]string{f.job.AccessToken}, ConnectionSecrets(f.env)...), nil
+	return append([]string{f.job.AccessToken, input(f.env, InputPrometheusToken), input(f.env, InputPrometheusPassword)},
+		ConnectionSecrets(f.env)...), nil
 }
 
-// Inputs reads and validates every task input through the CLI's own flags (config.Inputs and
-// verify.StageInputs), before anything is sent. A problem is a *config.InputError naming the
+// Inputs reads and validates every task input through the CLI's own flags (config.Inputs,
+// verify.StageInputs and analyze.StageInputs), before anything is sent. A problem is a *config.InputError naming the
 // task's input (imageTag, not image-tag). The run is recorded on the cluster as the run's link.
 func (f *Front) Inputs() (frontend.Request, error) {
 	var in config.Inputs
 	var vin verify.StageInputs
 	var cin compare.StageInputs
+	var ain analyze.StageInputs
 	fs := pflag.NewFlagSet("azure-devops", pflag.ContinueOnError)
 	in.AddFlags(fs)
 	vin.AddFlags(fs)
 	cin.AddFlags(fs)
+	ain.AddFlags(fs)
 	var req frontend.Request
 	task, err := ReadInputs(f.env, fs)
 	if err != nil {
@@ -67,6 +73,10 @@ func (f *Front) Inputs() (frontend.Request, error) {
 	if req.Compare, err = cin.Options(req.Config, vin.Gateway); err != nil {
 		return req, RenameInput(err)
 	}
+	ain.SetSecrets(input(f.env, InputPrometheusToken), input(f.env, InputPrometheusPassword))
+	if req.Analysis, err = ain.Gate(req.Config.Stage, req.Config.DryRun); err != nil {
+		return req, RenameInput(err)
+	}
 	if req.Config.ChangedBy = f.job.RunURL(); req.Config.ChangedBy == "" {
 		req.Config.ChangedBy = "azure-devops"
 	}
@@ -76,7 +86,9 @@ func (f *Front) Inputs() (frontend.Request, error) {
 
 // Connect turns the service connection into a client config: a Kubernetes connection's
 // credentials, or an AKS cluster's fetched through an Azure Resource Manager connection (whose
-// token and kubeconfig are masked as soon as they are known).
+// token and kubeconfig are masked as soon as they are known). With an Azure Resource Manager
+// connection, the analysis after the stage asks Microsoft Entra ID for an Azure Monitor
+// workspace's tokens with that connection's credential; otherwise with azidentity's default chain.
 func (f *Front) Connect(ctx context.Context, _ frontend.Request, mask func(string)) (frontend.Cluster, error) {
 	conn := f.task.Connection
 	var c Cluster
@@ -92,7 +104,12 @@ func (f *Front) Connect(ctx context.Context, _ frontend.Request, mask func(strin
 	if err != nil {
 		return frontend.Cluster{}, fmt.Errorf("connecting to the cluster: %w", err)
 	}
-	return frontend.Cluster{Config: c.Config, Source: c.Source}, nil
+	cl := frontend.Cluster{Config: c.Config, Source: c.Source}
+	if cred := c.Credential; cred != nil {
+		// An Azure Monitor workspace is queried as the connection's identity, as the cluster is reached.
+		cl.Identity.Credential = func() (azcore.TokenCredential, error) { return cred, nil }
+	}
+	return cl, nil
 }
 
 // Mask registers a secret with the agent's masker (task.setsecret).

@@ -6,6 +6,7 @@ import (
 
 	"github.com/spf13/pflag"
 
+	"github.com/mlcanary/mlcanary/internal/analyze"
 	"github.com/mlcanary/mlcanary/internal/compare"
 	"github.com/mlcanary/mlcanary/internal/config"
 	"github.com/mlcanary/mlcanary/internal/frontend"
@@ -22,6 +23,9 @@ const (
 	InputAzureResourceGroup   = "azureResourceGroup"
 	InputKubernetesCluster    = "kubernetesCluster"
 	InputUseClusterAdmin      = "useClusterAdmin"
+	// The Prometheus API's credentials as values (secret variables), for the analysis after a stage.
+	InputPrometheusToken    = "prometheusToken"
+	InputPrometheusPassword = "prometheusPassword"
 )
 
 // The values of the connectionType input.
@@ -71,12 +75,20 @@ var flagInputs = []struct{ Input, Flag string }{
 	{"verifyTolerance", verify.FlagTolerance},
 	// Compared right after verification (compare.StageInputs).
 	{"compareRequests", compare.FlagStageRequests},
+	// The Analysis group: the analysis after the stage (analyze.StageInputs), each named as its flag
+	// in camelCase (prometheus-url → prometheusUrl), appended by init.
+}
+
+func init() {
+	for _, flag := range analyze.StageFlags() {
+		flagInputs = append(flagInputs, struct{ Input, Flag string }{frontend.TaskName(flag), flag})
+	}
 }
 
 // InputNames lists every task input the binary reads, for the test that keeps task.json in step.
 func InputNames() []string {
 	names := []string{InputStage, InputConnectionType, InputKubernetesConnection, InputAzureSubscription,
-		InputAzureResourceGroup, InputKubernetesCluster, InputUseClusterAdmin}
+		InputAzureResourceGroup, InputKubernetesCluster, InputUseClusterAdmin, InputPrometheusToken, InputPrometheusPassword}
 	for _, m := range flagInputs {
 		names = append(names, m.Input)
 	}
@@ -86,6 +98,12 @@ func InputNames() []string {
 // TaskInput returns the task input that sets flag, so an error about a flag names what the pipeline
 // author typed; flags without a task input are returned unchanged.
 func TaskInput(flag string) string {
+	switch flag {
+	case analyze.InputToken:
+		return InputPrometheusToken
+	case analyze.InputPassword:
+		return InputPrometheusPassword
+	}
 	for _, m := range flagInputs {
 		if m.Flag == flag {
 			return m.Input

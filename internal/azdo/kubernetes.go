@@ -5,6 +5,7 @@ import (
 	"fmt"
 	"strings"
 
+	"github.com/Azure/azure-sdk-for-go/sdk/azcore"
 	"k8s.io/client-go/rest"
 	"k8s.io/client-go/tools/clientcmd"
 
@@ -61,6 +62,9 @@ type Cluster struct {
 	Secrets []string
 	// Source describes the connection for the log, e.g. "Kubernetes service connection (ServiceAccount)".
 	Source string
+	// Credential is an Azure Resource Manager connection's Microsoft Entra ID credential (nil for a
+	// Kubernetes connection), which also reaches an Azure Monitor workspace.
+	Credential azcore.TokenCredential
 }
 
 // KubernetesCluster builds the client config for a Kubernetes service connection of any of its three

@@ -13,6 +13,7 @@ import (
 	"github.com/google/go-cmp/cmp"
 	"github.com/spf13/pflag"
 
+	"github.com/mlcanary/mlcanary/internal/analyze"
 	"github.com/mlcanary/mlcanary/internal/config"
 	"github.com/mlcanary/mlcanary/internal/frontend"
 	"github.com/mlcanary/mlcanary/internal/verify"
@@ -124,10 +125,13 @@ func TestTaskInputsAreTheContract(t *testing.T) {
 func TestTaskDefaultsMatchFlags(t *testing.T) {
 	var in config.Inputs
 	var vin verify.StageInputs
-	fs, vfs := pflag.NewFlagSet("t", pflag.ContinueOnError), pflag.NewFlagSet("v", pflag.ContinueOnError)
+	var ain analyze.StageInputs
+	fs, vfs, afs := pflag.NewFlagSet("t", pflag.ContinueOnError), pflag.NewFlagSet("v", pflag.ContinueOnError), pflag.NewFlagSet("a", pflag.ContinueOnError)
 	in.AddFlags(fs)
 	vin.AddFlags(vfs)
+	ain.AddFlags(afs)
 	vfs.VisitAll(fs.AddFlag)
+	afs.VisitAll(fs.AddFlag)
 	for _, ti := range readTask(t).Inputs {
 		flag := TaskInput(ti.Name)
 		f := fs.Lookup(flag)
@@ -144,6 +148,13 @@ func TestTaskDefaultsMatchFlags(t *testing.T) {
 			}
 			if ti.Name != "verifyGateway" && ti.VisibleRule != "verifyGateway != \"\"" {
 				t.Errorf("input %s: visibleRule %q, want it shown only when verifyGateway is set", ti.Name, ti.VisibleRule)
+			}
+		case afs.Lookup(flag) != nil:
+			if ti.GroupName != "analysis" {
+				t.Errorf("input %s should be in the analysis group", ti.Name)
+			}
+			if ti.Name != "analysis" && ti.VisibleRule != "analysis = true" {
+				t.Errorf("input %s: visibleRule %q, want it shown only when analysis is true", ti.Name, ti.VisibleRule)
 			}
 		case ti.GroupName == "" && ti.Name != "namespace" && !strings.HasPrefix(flag, "image"):
 			t.Errorf("input %s should be in the advanced group", ti.Name)

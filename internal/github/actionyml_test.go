@@ -10,6 +10,7 @@ import (
 	"github.com/spf13/pflag"
 	"sigs.k8s.io/yaml"
 
+	"github.com/mlcanary/mlcanary/internal/analyze"
 	"github.com/mlcanary/mlcanary/internal/compare"
 	"github.com/mlcanary/mlcanary/internal/config"
 	"github.com/mlcanary/mlcanary/internal/frontend"
@@ -45,7 +46,7 @@ func readActionYAML(t *testing.T) actionYAML {
 	return a
 }
 
-// Every CLI flag (and verify's and compare's stage inputs) is an input of the same name, mapped into the env variable this package reads;
+// Every CLI flag (and verify's, compare's and the analysis's stage inputs, and the Prometheus secrets) is an input of the same name, mapped into the env variable this package reads;
 // a flag added to internal/config without an action input fails here.
 func TestActionYAMLInputsMatchFlags(t *testing.T) {
 	a := readActionYAML(t)
@@ -57,8 +58,10 @@ func TestActionYAMLInputsMatchFlags(t *testing.T) {
 	vin.AddFlags(fs)
 	var cin compare.StageInputs
 	cin.AddFlags(fs)
+	var ain analyze.StageInputs
+	ain.AddFlags(fs)
 	fs.VisitAll(func(f *pflag.Flag) { flags = append(flags, f.Name) })
-	want := append(flags, inputStage, inputKubeconfig)
+	want := append(flags, inputStage, inputKubeconfig, inputPrometheusToken, inputPrometheusPassword)
 	sort.Strings(want)
 	var got []string
 	for name := range a.Inputs {

@@ -36,11 +36,18 @@ func NewFront(env frontend.LookupEnv, out io.Writer) *Front {
 }
 
 // Secrets reads the kubeconfig (the input, else KUBECONFIG's files) and returns every secret in
-// it, also when it does not load: they are masked before the error is printed.
+// it, also when it does not load, and the Prometheus token and password inputs: they are masked
+// before the error is printed.
 func (f *Front) Secrets() ([]string, error) {
 	kc, err := loadKubeconfig(f.env)
 	f.kc = kc
-	return kc.secrets(), err
+	secrets := kc.secrets()
+	for _, name := range []string{inputPrometheusToken, inputPrometheusPassword} {
+		if v := input(f.env, name); v != "" {
+			secrets = append(secrets, v)
+		}
+	}
+	return secrets, err
 }
 
 // Inputs reads the action's inputs (ReadRequest).

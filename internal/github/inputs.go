@@ -5,6 +5,7 @@ import (
 
 	"github.com/spf13/pflag"
 
+	"github.com/mlcanary/mlcanary/internal/analyze"
 	"github.com/mlcanary/mlcanary/internal/compare"
 	"github.com/mlcanary/mlcanary/internal/config"
 	"github.com/mlcanary/mlcanary/internal/frontend"
@@ -27,16 +28,27 @@ func ReadInputs(env frontend.LookupEnv) (config.Config, *verify.Options, error) 
 	return req.Config, req.Verify, err
 }
 
+// Inputs of the Prometheus API's credentials as values (secrets), for the analysis after a stage.
+const (
+	inputPrometheusToken    = analyze.InputToken
+	inputPrometheusPassword = analyze.InputPassword
+)
+
 // ReadRequest is ReadInputs with the comparison compare-requests asks for (compare.StageInputs:
-// its file read and checked now, before anything is sent).
+// its file read and checked now, before anything is sent) and the analysis gate after the stage
+// (analyze.StageInputs: the analysis inputs have their flags' names; the Prometheus token and
+// password are the secret inputs prometheus-token and prometheus-password; nil when analysis is
+// not true).
 func ReadRequest(env frontend.LookupEnv) (frontend.Request, error) {
 	var in config.Inputs
 	var vin verify.StageInputs
 	var cin compare.StageInputs
+	var ain analyze.StageInputs
 	fs := pflag.NewFlagSet("github-action", pflag.ContinueOnError)
 	in.AddFlags(fs)
 	vin.AddFlags(fs)
 	cin.AddFlags(fs)
+	ain.AddFlags(fs)
 	var req frontend.Request
 	var err error
 	if req.Config, err = readConfig(env, fs, &in); err != nil {
@@ -45,7 +57,11 @@ func ReadRequest(env frontend.LookupEnv) (frontend.Request, error) {
 	if req.Verify, err = vin.Options(req.Config.Hosts); err != nil {
 		return req, err
 	}
-	req.Compare, err = cin.Options(req.Config, vin.Gateway)
+	if req.Compare, err = cin.Options(req.Config, vin.Gateway); err != nil {
+		return req, err
+	}
+	ain.SetSecrets(input(env, inputPrometheusToken), input(env, inputPrometheusPassword))
+	req.Analysis, err = ain.Gate(req.Config.Stage, req.Config.DryRun)
 	return req, err
 }
 
