@@ -93,9 +93,11 @@ func (in *StageInputs) Gate(stage config.Stage, dryRun bool) (*Gate, error) {
 		}
 		return nil, nil
 	}
-	if stage.Kind != config.KindBlueN && stage.Kind != config.KindBlue100 {
+	// Shadow_N too: blue's sidecar serves (and reports) the mirrored copies, which is how a gate
+	// judges blue before it answers any client.
+	if stage.Kind != config.KindBlueN && stage.Kind != config.KindBlue100 && stage.Kind != config.KindShadow {
 		return nil, &config.InputError{Input: FlagAnalysis, Value: strconv.FormatBool(in.Analysis),
-			Allowed: "true only with the stages Blue_N (1 to 99) and Blue_100, where blue and green both serve; not with " + stage.String()}
+			Allowed: "true only with the stages Shadow_N (1 to 100), Blue_N (1 to 99) and Blue_100, where blue and green both serve; not with " + stage.String()}
 	}
 	shared := in.Inputs
 	shared.Since, shared.Output = "", FormatText

@@ -256,6 +256,7 @@ func TestStageAnalysisBadInput(t *testing.T) {
 		{[]string{"Blue_50", "--analysis", "--prometheus-url", "http://prom:9090", "--on-degraded", "abort"}, "on-degraded"},
 		{[]string{"Blue_50", "--analysis", "--prometheus-url", "http://prom:9090", "--on-undecided", "retry"}, "on-undecided"},
 		{[]string{"Blue_50", "--analysis", "--prometheus-url", "http://prom:9090", "--window", "30s"}, "window"},
+		{[]string{"Shadow_10", "--analysis", "--prometheus-url", "http://prom:9090", "--window", "30s"}, "window"}, // Shadow_N may be gated
 		{[]string{"Blue_100", "--analysis", "--prometheus-url", "http://prom:9090", "--confidence", "1"}, "confidence"},
 	} {
 		args := append([]string{"stage"}, c.args...)
