@@ -26,5 +26,5 @@ func TargetFromCluster(ctx context.Context, r StatusReader, cfg config.Config) (
 // TargetFrom takes the weights and header routes out of a status result; path is the default
 // route's path (the configured URI prefix).
 func TargetFrom(res *summary.Result, path string) Target {
-	return Target{Weights: res.Weights, Routes: append([]summary.HeaderRoute(nil), res.Routes...), Path: path}
+	return Target{Weights: res.Weights, Routes: append([]summary.HeaderRoute(nil), res.Routes...), Path: path, Mirror: res.Mirror}
 }

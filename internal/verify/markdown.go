@@ -47,6 +47,9 @@ func Markdown(r *Report) string {
 	if d := r.Default; d != nil {
 		writeDefault(&b, d, r.Answers)
 	}
+	if r.Mirror > 0 {
+		fmt.Fprintf(&b, "\nBlue also gets a copy of %d%% of the default route's requests (a mirror): clients must get only the answers above; the copies reach no client, so verify does not measure them (`--analysis` judges blue on them).\n", r.Mirror)
+	}
 	if len(r.Problems) > 0 {
 		b.WriteString("\n**Problems**\n\n")
 		for _, p := range r.Problems {

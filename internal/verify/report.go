@@ -11,6 +11,8 @@ type Report struct {
 	Passed  bool            `json:"passed"`
 	Gateway string          `json:"gateway"`
 	Weights summary.Weights `json:"weights"`
+	// Mirror is the share of the default route's requests copied to blue (Target.Mirror), 0 for none.
+	Mirror int `json:"mirror,omitempty"`
 	// Confidence and Tolerance are the statistical settings every comparison used.
 	Confidence float64 `json:"confidence"`
 	Tolerance  float64 `json:"tolerance"`

@@ -24,6 +24,10 @@ type Target struct {
 	Routes  []summary.HeaderRoute
 	// Path is the default route's path, e.g. /score.
 	Path string
+	// Mirror is the percentage of the default route's requests also copied to blue (Shadow_N).
+	// The copies' answers are discarded, so clients must get only the weights' answers — what the
+	// default route check measures; the copies themselves reach no client and are not measured.
+	Mirror int
 }
 
 // Options tune how verify measures.
@@ -57,7 +61,7 @@ func Verify(ctx context.Context, t Target, o Options) (*Report, error) {
 	if o.Client == nil {
 		o.Client = loadtest.NewClient(o.Concurrency, o.Timeout)
 	}
-	r := &Report{Gateway: config.RedactedURL(base), Weights: t.Weights, Confidence: o.Confidence, Tolerance: o.Tolerance, Answers: map[string]Answer{}}
+	r := &Report{Gateway: config.RedactedURL(base), Weights: t.Weights, Mirror: t.Mirror, Confidence: o.Confidence, Tolerance: o.Tolerance, Answers: map[string]Answer{}}
 	for v, a := range o.Answers {
 		r.Answers[string(v)] = Answer{Text: a}
 	}

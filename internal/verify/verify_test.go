@@ -198,9 +198,12 @@ func TestVerifyAfterShadow(t *testing.T) {
 			o := defaults(gw.URL)
 			o.Requests = requests
 			// What Shadow_10 leaves (its Result): green 100%, both header routes.
-			r, err := Verify(t.Context(), Target{Weights: summary.Weights{Green: 100}, Routes: documentedRoutes, Path: "/score"}, o)
+			r, err := Verify(t.Context(), Target{Weights: summary.Weights{Green: 100}, Routes: documentedRoutes, Path: "/score", Mirror: share}, o)
 			if err != nil {
 				t.Fatal(err)
+			}
+			if md := Markdown(r); r.Mirror != share || !strings.Contains(md, "Blue also gets a copy of 10% of the default route's requests") {
+				t.Errorf("the report does not say blue gets copies (mirror %d):\n%s", r.Mirror, md)
 			}
 			if r.Passed != tc.passed {
 				t.Fatalf("Passed = %v, want %v; problems %q", r.Passed, tc.passed, r.Problems)
