@@ -196,3 +196,52 @@ func certificates(host string) (*x509.Certificate, tls.Certificate, error) {
 	}
 	return ca, tls.Certificate{Certificate: [][]byte{der}, PrivateKey: key}, nil
 }
+
+// ProxyURL starts an HTTP proxy for another process to reach the stand-in under WorkspaceHost
+// (HTTPS_PROXY: Go's clients tunnel through it with CONNECT; they never proxy loopback addresses,
+// so the other local stand-ins are reached directly), and returns its URL. It tunnels
+// WorkspaceHost:443 to the stand-in and refuses every other host. It stops when t ends.
+func (a *AzureMonitor) ProxyURL(t testing.TB) string {
+	t.Helper()
+	target := a.Listener.Addr().String()
+	srv := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		if r.Method != http.MethodConnect || r.Host != WorkspaceHost+":443" {
+			http.Error(w, "this proxy reaches "+WorkspaceHost+" only", http.StatusForbidden)
+			return
+		}
+		upstream, err := net.Dial("tcp", target)
+		if err != nil {
+			http.Error(w, err.Error(), http.StatusBadGateway)
+			return
+		}
+		hj, ok := w.(http.Hijacker)
+		if !ok {
+			_ = upstream.Close()
+			http.Error(w, "no hijacking", http.StatusInternalServerError)
+			return
+		}
+		client, buf, err := hj.Hijack()
+		if err != nil {
+			_ = upstream.Close()
+			return
+		}
+		if _, err := client.Write([]byte("HTTP/1.1 200 Connection established\r\n\r\n")); err != nil {
+			_ = upstream.Close()
+			_ = client.Close()
+			return
+		}
+		go func() {
+			defer func() { _ = upstream.Close(); _ = client.Close() }()
+			if n := buf.Reader.Buffered(); n > 0 {
+				peek, _ := buf.Peek(n)
+				if _, err := upstream.Write(peek); err != nil {
+					return
+				}
+			}
+			go func() { _, _ = io.Copy(upstream, client) }()
+			_, _ = io.Copy(client, upstream)
+		}()
+	}))
+	t.Cleanup(srv.Close)
+	return srv.URL
+}

@@ -15,6 +15,13 @@ type Traffic struct{ OK, Failed float64 }
 // from from to to, sampled every 30s, every request answered within 1s (histogram boundaries 1000
 // and +Inf). Enough for a verdict without a scrape.
 func IstioBackfill(namespace string, from, to time.Time, traffic map[string]Traffic) string {
+	return IstioBackfillEvery(namespace, from, to, 30*time.Second, traffic)
+}
+
+// IstioBackfillEvery is IstioBackfill with samples every step: with samples up to a time after now,
+// a short step makes the data look scraped that often, so a window that begins now has fresh
+// counts a few seconds later.
+func IstioBackfillEvery(namespace string, from, to time.Time, step time.Duration, traffic map[string]Traffic) string {
 	var b strings.Builder
 	for version, tr := range traffic {
 		labels := fmt.Sprintf(`destination_service_name="model-svc-%s",destination_service_namespace=%q,destination_workload="model-%s",destination_workload_namespace=%q,reporter="destination",response_flags="-"`,
@@ -28,7 +35,7 @@ func IstioBackfill(namespace string, from, to time.Time, traffic map[string]Traf
 			{`istio_request_duration_milliseconds_bucket{` + labels + `,le="1000"}`, tr.OK + tr.Failed},
 			{`istio_request_duration_milliseconds_bucket{` + labels + `,le="+Inf"}`, tr.OK + tr.Failed},
 		} {
-			for ts := from; !ts.After(to); ts = ts.Add(30 * time.Second) {
+			for ts := from; !ts.After(to); ts = ts.Add(step) {
 				fmt.Fprintf(&b, "%s %g %d\n", s.series, math.Floor(s.rate*ts.Sub(from).Seconds()), ts.Unix())
 			}
 		}
