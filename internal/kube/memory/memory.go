@@ -16,7 +16,7 @@
 //     one no longer sends is removed; fields only others set (a seed's) are kept. It does not track
 //     fields two managers share: a field the applier stops sending is removed even if another
 //     manager set it too.
-//   - status is a subresource: the status of an apply body is ignored; SetStatus writes it.
+//   - status is a subresource: the status of an apply body is ignored.
 //   - Every write that changes an object gives it the next resourceVersion (one counter for the
 //     cluster, as etcd's revision); metadata.generation is 1 on create and grows by one when
 //     the spec changes (Deployments and Istio's kinds; a Service has none, as on the API server).
@@ -107,21 +107,6 @@ func (c *Cluster) Add(gvr schema.GroupVersionResource, obj *unstructured.Unstruc
 	seed := o.DeepCopy().Object
 	delete(seed, "status")
 	c.others[k] = seed
-}
-
-// SetStatus writes the status of the object, as its controller writes the status subresource:
-// the resourceVersion moves on, the generation does not. An object that does not exist is a 404.
-func (c *Cluster) SetStatus(gvr schema.GroupVersionResource, ns, name string, status map[string]any) error {
-	c.mu.Lock()
-	defer c.mu.Unlock()
-	o := c.objects[keyOf(gvr, ns, name)]
-	if o == nil {
-		return notFound(gvr, ns, name)
-	}
-	o.Object["status"] = deepCopy(status)
-	c.rv++
-	o.SetResourceVersion(strconv.FormatInt(c.rv, 10))
-	return nil
 }
 
 // AddNamespace stores the Namespace name.
@@ -278,10 +263,6 @@ func equality(a, b *unstructured.Unstructured) bool {
 		unstructured.RemoveNestedField(o, "metadata", "generation")
 	}
 	return reflect.DeepEqual(x, y)
-}
-
-func notFound(gvr schema.GroupVersionResource, ns, name string) error {
-	return kube.Explain(apierrors.NewNotFound(gvr.GroupResource(), name), kube.Request{Doing: "writing the status of " + kube.Kind(gvr) + " " + ns + "/" + name, Namespace: ns})
 }
 
 // Delete records the delete and removes the object (not with dryRun).
