@@ -201,10 +201,19 @@ func unknownOutcome(err error) bool {
 func abandon(s Store, o Options, sent *coordinationv1.Lease) {
 	ctx, cancel := context.WithTimeout(context.Background(), 10*time.Second)
 	defer cancel()
+	_ = deleteIfHeld(ctx, s, o, sent)
+}
+
+// deleteIfHeld deletes the Lease when it still records the holding mine (same holder since the same
+// time, whatever was written since): a get, then a delete at the resourceVersion read, so a run that
+// took the lock in between is never deleted. Nil when the Lease is gone or someone else holds it;
+// else the error of the get or the delete (a Conflict when it was written in between).
+func deleteIfHeld(ctx context.Context, s Store, o Options, mine *coordinationv1.Lease) error {
 	live, err := s.Get(ctx, o.Namespace, o.Name)
-	if err == nil && live != nil && same(live, sent) {
-		_ = s.Delete(ctx, o.Namespace, o.Name, live.ResourceVersion)
+	if err != nil || live == nil || !same(live, mine) {
+		return err
 	}
+	return s.Delete(ctx, o.Namespace, o.Name, live.ResourceVersion)
 }
 
 // errReleased ends the stage's context once the lock is released.

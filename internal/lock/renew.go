@@ -124,10 +124,7 @@ func (l *Lock) Release() error {
 	if apierrors.IsConflict(err) {
 		// Written since this run's last write it knows of: by someone else (a label), or by its own
 		// renewal whose answer it never got. Still this run's holding: delete it as it is now.
-		live, gerr := l.store.Get(ctx, l.o.Namespace, l.o.Name)
-		if err = gerr; gerr == nil && live != nil && same(live, held) {
-			err = l.store.Delete(ctx, l.o.Namespace, l.o.Name, live.ResourceVersion)
-		}
+		err = deleteIfHeld(ctx, l.store, l.o, held)
 	}
 	if err == nil || apierrors.IsNotFound(err) || apierrors.IsConflict(err) {
 		return nil
