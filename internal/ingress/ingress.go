@@ -43,12 +43,12 @@ const (
 // addOnPrefix begins the add-on's gateway label values: aks-istio-ingressgateway-external|internal.
 const addOnPrefix = "aks-istio-ingressgateway-"
 
-// known are the values of LabelKey that mark an ingress gateway, and whose they are.
-var known = []struct{ value, who string }{
-	{addOnPrefix + External, "AKS's Istio add-on, external"},
-	{addOnPrefix + Internal, "AKS's Istio add-on, internal"},
-	{"ingressgateway", "open-source Istio"},
-	{"ingress", "Istio's gateway Helm chart"},
+// known are the values of LabelKey that mark an ingress gateway.
+var known = []string{
+	addOnPrefix + External, // AKS's Istio add-on, external
+	addOnPrefix + Internal, // AKS's Istio add-on, internal
+	"ingressgateway",       // open-source Istio
+	"ingress",              // Istio's gateway Helm chart
 }
 
 // Keep reports whether a Gateway whose live spec.selector is live (key=value; "" for none) keeps it
@@ -64,7 +64,7 @@ func Keep(live string, found []Gateway) bool {
 	if !ok || key != LabelKey || value == "" {
 		return ok && value != ""
 	}
-	if !slices.ContainsFunc(known, func(k struct{ value, who string }) bool { return k.value == value }) {
+	if !slices.Contains(known, value) {
 		return true
 	}
 	return slices.ContainsFunc(found, func(g Gateway) bool { return g.Value == value })
@@ -72,11 +72,7 @@ func Keep(live string, found []Gateway) bool {
 
 // Selector is the label selector of the list Find makes: `istio in (…)` over the known values.
 func Selector() string {
-	values := make([]string, len(known))
-	for i, k := range known {
-		values[i] = k.value
-	}
-	return LabelKey + " in (" + strings.Join(values, ",") + ")"
+	return LabelKey + " in (" + strings.Join(known, ",") + ")"
 }
 
 // Namespaces are searched one by one when the credentials cannot list Services in all namespaces.
@@ -122,7 +118,7 @@ func (g Gateway) String() string { return g.Namespace + "/" + g.Name + " (" + g.
 func Of(svc *unstructured.Unstructured) (g Gateway, ok bool) {
 	labels := svc.GetLabels()
 	g = Gateway{Namespace: svc.GetNamespace(), Name: svc.GetName(), Value: labels[LabelKey], Revision: labels[RevisionLabel]}
-	ok = slices.ContainsFunc(known, func(k struct{ value, who string }) bool { return k.value == g.Value })
+	ok = slices.Contains(known, g.Value)
 	g.Type, _, _ = unstructured.NestedString(svc.Object, "spec", "type")
 	lbs, _, _ := unstructured.NestedSlice(svc.Object, "status", "loadBalancer", "ingress")
 	if len(lbs) > 0 {
