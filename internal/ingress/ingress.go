@@ -20,13 +20,15 @@ import (
 	"strings"
 
 	"k8s.io/apimachinery/pkg/apis/meta/v1/unstructured"
+
+	"github.com/mlcanary/mlcanary/internal/config"
 )
 
-// The add-on's choice of gateway (--ingress) and its namespaces.
+// The add-on's choice of gateway (--ingress: config's words) and its namespaces.
 const (
-	Auto     = "auto"
-	External = "external"
-	Internal = "internal"
+	Auto     = config.IngressAuto
+	External = config.IngressExternal
+	Internal = config.IngressInternal
 	// AddOnNamespace holds the add-on's ingress gateways; AddOnSystemNamespace its istiod.
 	AddOnNamespace       = "aks-istio-ingress"
 	AddOnSystemNamespace = "aks-istio-system"
