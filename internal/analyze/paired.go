@@ -32,7 +32,8 @@ type Paired struct {
 	Interval, Window time.Duration
 	// SLO: a request answered after it is slow (measured exactly, no histogram).
 	SLO time.Duration
-	// Client sends the requests (nil: loadtest.NewClient).
+	// Client sends the requests (nil: a loadtest.NewClient made at the first look, then kept for
+	// every look, so the looks reuse its connections).
 	Client *http.Client
 
 	mu     sync.Mutex
@@ -47,14 +48,14 @@ func (p *Paired) Measure(ctx context.Context, start, end time.Time) (istioprom.R
 	if p.counts == nil {
 		p.counts = map[string]*istioprom.Measurement{"blue": {Version: "blue"}, "green": {Version: "green"}}
 	}
+	if p.Client == nil { // one client for every look: its connections are reused, not opened anew
+		p.Client = loadtest.NewClient(2*max(p.Concurrency, 1), p.Timeout)
+	}
+	client := p.Client
 	p.mu.Unlock()
 	d := p.Interval
 	if left := start.Add(p.Window).Sub(end); left < d {
 		d = left
-	}
-	client := p.Client
-	if client == nil {
-		client = loadtest.NewClient(2*max(p.Concurrency, 1), p.Timeout)
 	}
 	var queries []istioprom.Query
 	if d > 0 {
