@@ -92,8 +92,10 @@ func Measure(ctx context.Context, q Querier, cfg Config) (Result, error) {
 	res := Result{Start: cfg.Start, End: cfg.End, Endpoint: cfg.Endpoint}
 	span := cfg.End.Sub(cfg.Start) + Lookback
 	var got [2]raw
+	var sels [2]selectors
 	for i, v := range []Version{cfg.Blue, cfg.Green} {
-		sel := selectorsFor(cfg.Namespace, v)
+		sels[i] = selectorsFor(cfg.Namespace, v)
+		sel := sels[i]
 		for _, s := range []struct {
 			what     string
 			selector string
@@ -111,7 +113,7 @@ func Measure(ctx context.Context, q Querier, cfg Config) (Result, error) {
 			*s.into = m
 		}
 	}
-	if err := checkSeries(cfg, got); err != nil {
+	if err := checkSeries(cfg, got, sels, span); err != nil {
 		return res, err
 	}
 	bounds := boundaries(got[0].duration, got[1].duration)
@@ -146,18 +148,18 @@ func query(ctx context.Context, q Querier, cfg Config, what, promql string, res 
 	return m, warnings, nil
 }
 
-// checkSeries fails when a version's requests or durations have no series at all.
-func checkSeries(cfg Config, got [2]raw) error {
+// checkSeries fails when a version's requests or durations have no series at all. sels are the
+// selectors Measure queried (blue's, green's) over span.
+func checkSeries(cfg Config, got [2]raw, sels [2]selectors, span time.Duration) error {
 	versions := []Version{cfg.Blue, cfg.Green}
 	for i, v := range versions {
 		other := got[1-i].served
-		sel := selectorsFor(cfg.Namespace, v)
 		switch {
 		case len(got[i].served) == 0:
-			return &NoSeriesError{Version: v, Namespace: cfg.Namespace, Selector: sel.served, Window: cfg.End.Sub(cfg.Start) + Lookback,
+			return &NoSeriesError{Version: v, Namespace: cfg.Namespace, Selector: sels[i].served, Window: span,
 				OtherHasSeries: len(other) > 0, Other: versions[1-i].Name}
 		case len(got[i].duration) == 0:
-			return &NoSeriesError{Version: v, Namespace: cfg.Namespace, Selector: sel.duration, Window: cfg.End.Sub(cfg.Start) + Lookback,
+			return &NoSeriesError{Version: v, Namespace: cfg.Namespace, Selector: sels[i].duration, Window: span,
 				OtherHasSeries: len(got[1-i].duration) > 0, Other: versions[1-i].Name}
 		}
 	}
