@@ -3,7 +3,6 @@ package app
 import (
 	"context"
 	"encoding/json"
-	"os/exec"
 	"strings"
 	"testing"
 
@@ -37,15 +36,7 @@ func TestPlanObjectsCarryNoServerFields(t *testing.T) {
 	if code, _, errs := runCLI(t, kc, "stage", "Blue_1", "-n", ns, "--timeout=60"); code != 0 {
 		t.Fatalf("stage Blue_1: exit %d\n%s", code, errs)
 	}
-	kubectl := exec.Command("scripts/tool.sh", "kubectl", "k8s.io/kubernetes/cmd/kubectl")
-	kubectl.Dir = "../.."
-	bin, err := kubectl.Output()
-	if err != nil {
-		t.Fatal(err)
-	}
-	apply := exec.Command(strings.TrimSpace(string(bin)), "--kubeconfig", kc, "apply", "--dry-run=server", "-f", "-")
-	apply.Stdin = strings.NewReader(saved)
-	if out, err := apply.CombinedOutput(); err != nil {
+	if out, err := kubectlTry(kubectlBin(t), kc, saved, "apply", "--dry-run=server", "-f", "-"); err != nil {
 		t.Errorf("kubectl apply --dry-run=server of `plan Blue_100 -o yaml` saved before another stage: %v\n%s", err, out)
 	}
 	if code, _, errs := runCLI(t, kc, "stage", "Blue_50", "-n", ns, "--timeout=60"); code != 0 {
