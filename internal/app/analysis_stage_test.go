@@ -141,6 +141,18 @@ func TestStageAnalysis(t *testing.T) {
 			if c.fast {
 				fastClock(t)
 			}
+			// When the analysis begins, the stage's run still holds the namespace's lock, for the stage it performed.
+			var lockStage string
+			if !c.fast {
+				analysisClock = func(*analyze.Settings) {
+					_, out, _ := runCLI(t, kc, "status", "-n", ns, "-o", "json")
+					var st struct{ Lock *struct{ Stage string } }
+					if json.Unmarshal([]byte(out), &st) == nil && st.Lock != nil {
+						lockStage = st.Lock.Stage
+					}
+				}
+				t.Cleanup(func() { analysisClock = nil })
+			}
 			start := time.Now()
 			code, out, errs := runCLI(t, kc, append([]string{"stage", c.stage, "-n", ns, "--timeout", "60"}, c.args...)...)
 			t.Logf("%s took %s", c.stage, time.Since(start).Round(time.Millisecond))
@@ -167,6 +179,9 @@ func TestStageAnalysis(t *testing.T) {
 			}
 			if stage, w := liveSplit(t, kc, ns); stage != c.after || w != c.weights {
 				t.Errorf("the cluster is at %s %+v, want %s %+v", stage, w, c.after, c.weights)
+			}
+			if !c.fast && lockStage != c.stage {
+				t.Errorf("when the analysis began, the lock was held for %q, want %s", lockStage, c.stage)
 			}
 		})
 	}
