@@ -29,6 +29,9 @@ type Front struct {
 	res  *summary.Result // what the last stage left, for the completion message
 	// outputs is set once the first output variable is, so "Reporting" shows once.
 	outputs bool
+	// azureOpts configures the HTTP pipelines to Microsoft Entra ID and Azure Resource Manager (nil
+	// in production; tests reach local stand-ins through it).
+	azureOpts *azcore.ClientOptions
 }
 
 var _ frontend.Front = (*Front)(nil)
@@ -94,7 +97,7 @@ func (f *Front) Connect(ctx context.Context, _ frontend.Request, mask func(strin
 	var c Cluster
 	var err error
 	if conn.Type == ConnectionAzureRM {
-		c, err = AzureCluster(ctx, f.env, conn, f.job, mask, nil)
+		c, err = AzureCluster(ctx, f.env, conn, f.job, mask, f.azureOpts)
 	} else {
 		c, err = KubernetesCluster(f.env, conn.Endpoint)
 	}
