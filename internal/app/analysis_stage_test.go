@@ -97,8 +97,8 @@ func liveSplit(t *testing.T, kubeconfig, ns string) (string, summary.Weights) {
 // series do not grow, one namespace moving on from Blue_30: equal versions agree (exit 0, traffic
 // stays); a blue failing 30% of its requests with --on-degraded hold exits 1 and leaves the
 // traffic; no traffic is undecided at the window's end (exit 1, no rollback); the same blue with
-// the default --on-degraded rollback is rolled back at once, under the stage's lock, and the cluster's
-// objects say all traffic is on green.
+// the default --on-degraded rollback, judged in the bake after Blue_100, is rolled back at once,
+// under the stage's lock, and the cluster's objects say all traffic is on green.
 func TestStageAnalysis(t *testing.T) {
 	if testing.Short() {
 		t.Skip("-short: sends paired load for seconds")
@@ -133,9 +133,9 @@ func TestStageAnalysis(t *testing.T) {
 			"mlcanary: Blue_70 holds, but the analysis after it is undecided after 5 looks until ",
 			[]string{"### mlcanary analysis: ⚠️ undecided", "nothing to compare yet", "| 🔵 blue | 0 | no requests |", "destination_workload=\"model-blue\"",
 				"> **Failed:** traffic is left as Blue_70 put it."}, "Blue_70", summary.Weights{Green: 30, Blue: 70}},
-		{"degraded blue rolled back", "Blue_80", append(paired(failing), "-o", "json"), false, ExitFailed,
-			"mlcanary: Blue_80 held, but blue is degraded: errors: blue 30.",
-			[]string{`"stage": "Rollback"`, `"decision": "degraded"`, `"action": "rolled back"`, `"after": "Blue_80"`}, "Rollback", summary.Weights{Green: 100, Blue: 0}},
+		{"degraded blue rolled back from the Blue_100 bake", "Blue_100", append(paired(failing), "-o", "json"), false, ExitFailed,
+			"mlcanary: Blue_100 held, but blue is degraded: errors: blue 30.",
+			[]string{`"stage": "Rollback"`, `"decision": "degraded"`, `"action": "rolled back"`, `"after": "Blue_100"`}, "Rollback", summary.Weights{Green: 100, Blue: 0}},
 	} {
 		t.Run(c.name, func(t *testing.T) {
 			if c.fast {
