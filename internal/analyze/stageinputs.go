@@ -59,7 +59,7 @@ type Gate struct {
 // gateway as --analysis-gateway), --on-degraded, --on-undecided and --analysis-dry-run.
 func (in *StageInputs) AddFlags(fs *pflag.FlagSet) {
 	in.fs = fs
-	config.BoolVarP(fs, &in.Analysis, FlagAnalysis, "", false, "after Blue_N or Blue_100 holds, judge blue against green as mlcanary analyze does, from the change the stage recorded, and act on the verdict (--on-degraded, --on-undecided)")
+	config.BoolVarP(fs, &in.Analysis, FlagAnalysis, "", false, "after Shadow_N, Blue_N or Blue_100 holds, judge blue against green as mlcanary analyze does, from the change the stage recorded, and act on the verdict (--on-degraded, --on-undecided)")
 	in.Inputs.addShared(fs, FlagAnalysisGateway)
 	config.ChoiceVarP(fs, &in.OnDegraded, FlagOnDegraded, "", OnDegradedRollback, "with --analysis, when blue is degraded: rollback (perform Rollback at once) or hold (leave traffic); both exit 1", OnDegradedRollback, OnDegradedHold)
 	config.ChoiceVarP(fs, &in.OnUndecided, FlagOnUndecided, "", OnUndecidedFail, "with --analysis, when the window ends undecided: fail (exit 1) or pass (exit 0); traffic stays either way", OnUndecidedFail, OnUndecidedPass)

@@ -29,7 +29,7 @@ func TestAnalysisInputsInBothCIFrontEnds(t *testing.T) {
 		{"malformed analysis", "Blue_50", map[string]string{"analysis": "maybe"}, "analysis", "analysis", "maybe", "true or false"},
 		{"too large a margin", "Blue_50", map[string]string{"max-error-increase": "100"}, "max-error-increase", "maxErrorIncrease", "100", "percentage points"},
 		{"paired load without its gateway", "Blue_50", map[string]string{"source": "loadtest"}, "analysis-gateway", "analysisGateway", "", "with source loadtest"},
-		{"analysis on Blue_0", "Blue_0", map[string]string{"image": "m:1"}, "analysis", "analysis", "true", "only with the stages Blue_N"},
+		{"analysis on Blue_0", "Blue_0", map[string]string{"image": "m:1"}, "analysis", "analysis", "true", "true only with the stages "},
 		{"a tuning input without analysis", "Blue_50", map[string]string{"analysis": "false", "prometheus-url": "", "on-degraded": "hold"}, "on-degraded", "onDegraded", "hold", "only with analysis true"},
 		{"token with basic auth", "Blue_50", map[string]string{"prometheus-token": token, "prometheus-user": "u", "prometheus-password": password},
 			"prometheus-token", "prometheusToken", "(secret, not shown)", "a bearer token, or basic auth"},

@@ -25,7 +25,7 @@ func newStageCommand(s Streams, env LookupEnv) *cobra.Command {
 		Short: "Perform one stage (" + config.StageNames + ") against the cluster",
 		Long: "Perform one stage against the cluster: check its preconditions, create and wait before routing,\n" +
 			"unroute before deleting. Re-running a stage that already holds changes nothing.\n\n" +
-			"With --analysis (Blue_N, Blue_100), once the stage holds, judge blue against green as `mlcanary analyze`\n" +
+			"With --analysis (Shadow_N, Blue_N, Blue_100), once the stage holds, judge blue against green as `mlcanary analyze`\n" +
 			"does, from the change the stage recorded, holding the namespace's lock: a degraded blue is rolled back\n" +
 			"at once (--on-degraded rollback) and the stage exits 1, as it does when the window ends undecided\n" +
 			"(--on-undecided fail).\n\nStages: " + config.StageNames,
