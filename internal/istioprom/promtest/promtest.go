@@ -144,6 +144,7 @@ func Start(ctx context.Context, dir string, o Options) (*Server, error) {
 	s.cmd = exec.Command(prometheus, "--config.file="+config, "--storage.tsdb.path="+data,
 		"--web.listen-address="+addr, "--storage.tsdb.retention.time=10y", "--log.level=warn")
 	s.cmd.Stdout, s.cmd.Stderr = s.logs, s.logs
+	s.cmd.SysProcAttr = procAttr()
 	if err := s.cmd.Start(); err != nil {
 		return nil, err
 	}
