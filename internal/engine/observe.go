@@ -21,7 +21,11 @@ type liveState struct {
 	cfg         *config.Config
 	deployments map[config.Version]*unstructured.Unstructured
 	services    map[config.Version]*unstructured.Unstructured
-	vs          *unstructured.Unstructured
+	// typed are the Deployments as typed structs and serviceStates what the Services say, each
+	// converted as its read arrived (readVersions).
+	typed         map[config.Version]*appsv1.Deployment
+	serviceStates map[config.Version]plan.ServiceState
+	vs            *unstructured.Unstructured
 	// others are the other VirtualServices readOthers read (othersRead), for routes to a version;
 	// othersNote says when only the namespace's could be read.
 	others     []*unstructured.Unstructured
@@ -75,10 +79,7 @@ func (l *liveState) observed() *observed {
 		l.read = &observed{
 			binding: ownership.BindingOf(l.cfg, l.vs),
 			routing: ownership.RoutingOf(l.cfg, l.vs),
-			typed:   map[config.Version]*appsv1.Deployment{},
-		}
-		for _, v := range config.Versions {
-			l.read.typed[v] = typedDeployment(l.deployments[v])
+			typed:   l.typed,
 		}
 	}
 	return l.read
@@ -111,12 +112,10 @@ func (c *Client) observeFor(ctx context.Context, cfg *config.Config, stage bool)
 			l.vs, err = c.cluster.Get(ctx, kube.VirtualServices, cfg.Namespace, cfg.VirtualService)
 			return err
 		},
+		func() error { return c.readDeployments(ctx, l) },
 		func() (err error) {
-			l.deployments, err = c.readVersions(ctx, cfg, kube.Deployments, func(o config.Names) string { return o.Deployment })
-			return err
-		},
-		func() (err error) {
-			l.services, err = c.readVersions(ctx, cfg, kube.Services, func(o config.Names) string { return o.Service })
+			serviceState := func(u *unstructured.Unstructured) plan.ServiceState { return serviceOf(u, cfg.Port) }
+			l.services, l.serviceStates, err = readVersions(ctx, c, cfg, kube.Services, func(o config.Names) string { return o.Service }, serviceState)
 			return err
 		},
 		gateway,
@@ -230,7 +229,7 @@ func (l *liveState) derive() plan.Live {
 		p.Versions[v] = plan.VersionState{
 			Deployed: r.Exists, Ready: r.Routable, Image: image, Container: container, TemplateHash: l.templateHash(v),
 			Current: r.Exists && l.current(v, d, image, container), Available: r.Available, Wanted: r.Wanted, Reason: r.Reason,
-			Shape: shapeOf(d, typed, container), Service: serviceOf(l.services[v], l.cfg.Port), Paused: r.Exists && typed.Spec.Paused,
+			Shape: shapeOf(d, typed, container), Service: l.serviceStates[v], Paused: r.Exists && typed.Spec.Paused,
 			DeploymentManager: ownership.ManagerOf(d), ServiceManager: ownership.ManagerOf(l.services[v]),
 		}
 		p.Versions[v] = dyingVersion(p.Versions[v], d, l.services[v])
