@@ -47,6 +47,21 @@ type Lock struct {
 // *HeldError, or with o.Wait polls it (a get at most every 2s) until it is free, its holder stops
 // renewing, or o.Wait has passed (*HeldError). Another failed request is a *kube.APIError.
 func Take(ctx context.Context, s Store, o Options) (*Lock, context.Context, error) {
+	o = o.defaults()
+	held, err := acquire(ctx, s, o)
+	if err != nil {
+		var sent *unknownWrite
+		if errors.As(err, &sent) {
+			abandon(s, o, sent.lease)
+		}
+		return nil, nil, err
+	}
+	l, stageCtx := hold(ctx, s, o, held)
+	return l, stageCtx, nil
+}
+
+// defaults fills in o's defaults (Take's documentation).
+func (o Options) defaults() Options {
 	if o.Duration <= 0 {
 		o.Duration = DefaultDuration
 	}
@@ -57,25 +72,22 @@ func Take(ctx context.Context, s Store, o Options) (*Lock, context.Context, erro
 	if o.Now == nil {
 		o.Now = time.Now
 	}
-	held, err := acquire(ctx, s, o)
-	if err != nil {
-		var sent *unknownWrite
-		if errors.As(err, &sent) {
-			abandon(s, o, sent.lease)
-		}
-		return nil, nil, err
-	}
+	return o
+}
+
+// hold starts holding held: renewing it until Release, with the stage's context.
+func hold(ctx context.Context, s Store, o Options, held *coordinationv1.Lease) (*Lock, context.Context) {
 	stageCtx, cancel := context.WithCancelCause(ctx)
 	l := &Lock{store: s, o: o, cancel: cancel, stop: make(chan struct{}), done: make(chan struct{}), held: held, renewed: o.Now()}
 	go l.keep()
-	return l, stageCtx, nil
+	return l, stageCtx
 }
 
 // acquire creates the Lease, or takes it over when it is free or its holder stopped renewing.
 func acquire(ctx context.Context, s Store, o Options) (*coordinationv1.Lease, error) {
 	var waitFrom, seenAt time.Time // when waiting began; when the live resourceVersion was first seen
 	var seenRV string
-	create := true
+	create := false // read first: a Lease, once created, stays (Release frees it)
 	for {
 		if create {
 			sent := lease(o.Namespace, o.Name, o.Holder, o.Now(), o.Duration)
@@ -85,7 +97,7 @@ func acquire(ctx context.Context, s Store, o Options) (*coordinationv1.Lease, er
 			}
 			if err == nil {
 				if !waitFrom.IsZero() {
-					o.Log("took the lock Lease %s/%s after waiting %s", o.Namespace, o.Name, ago(o.Now().Sub(waitFrom)))
+					tookAfter(o, waitFrom)
 				}
 				return got, nil
 			}
@@ -109,13 +121,7 @@ func acquire(ctx context.Context, s Store, o Options) (*coordinationv1.Lease, er
 		// its holder stopped renewing, whatever the two machines' clocks say.
 		stale := isHeld && (rec.Expired(now) || now.Sub(seenAt) >= rec.Duration)
 		if !isHeld || stale {
-			took := live.DeepCopy()
-			take(took, o.Holder, now, o.Duration)
-			n := int32(1)
-			if live.Spec.LeaseTransitions != nil {
-				n += *live.Spec.LeaseTransitions
-			}
-			took.Spec.LeaseTransitions = &n
+			took := takeOver(live, o, now)
 			got, err := s.Update(ctx, took)
 			if unknownOutcome(err) {
 				return nil, &unknownWrite{lease: took, err: explain(ctx, s, o, err, "taking over", true)}
@@ -127,8 +133,9 @@ func acquire(ctx context.Context, s Store, o Options) (*coordinationv1.Lease, er
 				return nil, explain(ctx, s, o, err, "taking over", true)
 			}
 			if stale {
-				o.Log("took over the lock Lease %s/%s from %s, held since %s: it was last renewed %s ago, past its %s duration (a killed run?)",
-					o.Namespace, o.Name, rec.Who(), stamp(rec.Since), ago(now.Sub(rec.Renewed)), rec.Duration)
+				tookOver(o, rec, now)
+			} else if !waitFrom.IsZero() {
+				tookAfter(o, waitFrom)
 			}
 			return got, nil
 		}
@@ -147,6 +154,30 @@ func acquire(ctx context.Context, s Store, o Options) (*coordinationv1.Lease, er
 			return nil, fmt.Errorf("waiting for the lock Lease %s/%s held by %s: %w", o.Namespace, o.Name, rec.Describe(now), err)
 		}
 	}
+}
+
+// takeOver is live, free or held by a run that stopped renewing, taken by o.Holder at now: one
+// more leaseTransitions, live's resourceVersion and others' metadata kept.
+func takeOver(live *coordinationv1.Lease, o Options, now time.Time) *coordinationv1.Lease {
+	took := live.DeepCopy()
+	take(took, o.Holder, now, o.Duration)
+	n := int32(1)
+	if live.Spec.LeaseTransitions != nil {
+		n += *live.Spec.LeaseTransitions
+	}
+	took.Spec.LeaseTransitions = &n
+	return took
+}
+
+// tookOver says that the lock was taken over from rec's holder, who stopped renewing it.
+func tookOver(o Options, rec Record, now time.Time) {
+	o.Log("took over the lock Lease %s/%s from %s, held since %s: it was last renewed %s ago, past its %s duration (a killed run?)",
+		o.Namespace, o.Name, rec.Who(), stamp(rec.Since), ago(now.Sub(rec.Renewed)), rec.Duration)
+}
+
+// tookAfter says that the lock was taken after waiting since waitFrom.
+func tookAfter(o Options, waitFrom time.Time) {
+	o.Log("took the lock Lease %s/%s after waiting %s", o.Namespace, o.Name, ago(o.Now().Sub(waitFrom)))
 }
 
 // poll is how often a waiting run reads a held lock: a third of its duration, at most 2s.
@@ -194,26 +225,14 @@ func unknownOutcome(err error) bool {
 	return err != nil && !errors.As(err, &status)
 }
 
-// abandon deletes the Lease when it is the one sent — this run holding it since the time it asked
+// abandon frees the Lease when it is the one sent — this run holding it since the time it asked
 // for — after a write whose answer the run never got, on its own 10s deadline (the run's context
 // may have ended): a run stopped while it takes the lock never leaves it held. When it cannot,
 // the lock expires by itself.
 func abandon(s Store, o Options, sent *coordinationv1.Lease) {
 	ctx, cancel := context.WithTimeout(context.Background(), 10*time.Second)
 	defer cancel()
-	_ = deleteIfHeld(ctx, s, o, sent)
-}
-
-// deleteIfHeld deletes the Lease when it still records the holding mine (same holder since the same
-// time, whatever was written since): a get, then a delete at the resourceVersion read, so a run that
-// took the lock in between is never deleted. Nil when the Lease is gone or someone else holds it;
-// else the error of the get or the delete (a Conflict when it was written in between).
-func deleteIfHeld(ctx context.Context, s Store, o Options, mine *coordinationv1.Lease) error {
-	live, err := s.Get(ctx, o.Namespace, o.Name)
-	if err != nil || live == nil || !same(live, mine) {
-		return err
-	}
-	return s.Delete(ctx, o.Namespace, o.Name, live.ResourceVersion)
+	_ = freeIfHeld(ctx, s, o, sent)
 }
 
 // errReleased ends the stage's context once the lock is released.

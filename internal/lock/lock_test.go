@@ -75,26 +75,85 @@ func getLease(t *testing.T, e *testenv.Env, ns string) *coordinationv1.Lease {
 	return l
 }
 
-// TestFreeLockCostsTwoRequests: a free lock is taken with one create and released with one delete.
-func TestFreeLockCostsTwoRequests(t *testing.T) {
+// holderOf is the lock's holder identity, "" when it is free or there is no Lease.
+func holderOf(t *testing.T, e *testenv.Env, ns string) string {
+	t.Helper()
+	if l := getLease(t, e, ns); l != nil && l.Spec.HolderIdentity != nil {
+		return *l.Spec.HolderIdentity
+	}
+	return ""
+}
+
+// TestFreeLockCostsThreeRequests: a stage reads the lock before its reads (Peek) and takes it as
+// seen before its first write (TakeSeen): a free lock costs a get, one create (the first time) or
+// update, and one update to release it. The Lease stays, free, so that no release and retake can
+// pass unseen between a run's Peek and its take.
+func TestFreeLockCostsThreeRequests(t *testing.T) {
 	e, ns := setup(t)
 	s, n := counted(t, e.Config)
-	l, _, err := lock.Take(context.Background(), s, opts(ns, "alice@laptop", "Blue_50"))
+	for _, run := range []string{"alice@laptop", "bob@desk"} {
+		n.Store(0)
+		seen, err := lock.Peek(context.Background(), s, opts(ns, run, "Blue_50"))
+		if err != nil {
+			t.Fatal(err)
+		}
+		l, _, fresh, err := lock.TakeSeen(context.Background(), s, seen)
+		if err != nil || !fresh {
+			t.Fatalf("%s: TakeSeen: fresh %v, %v", run, fresh, err)
+		}
+		held := getLease(t, e, ns)
+		if held == nil || *held.Spec.HolderIdentity != run+" Blue_50" || *held.Spec.LeaseDurationSeconds != 3 {
+			t.Fatalf("%s: held Lease: %+v", run, held)
+		}
+		if err := l.Release(); err != nil {
+			t.Fatal(err)
+		}
+		if got := n.Load(); got != 3 {
+			t.Errorf("%s: peek + take + release sent %d requests, want 3", run, got)
+		}
+		if h := holderOf(t, e, ns); h != "" {
+			t.Errorf("%s: the Lease is still held by %q after Release", run, h)
+		}
+	}
+}
+
+// TestTakeSeenAfterAnotherRunIsNotFresh: when another run took the lock between a run's Peek and
+// its take, or holds it when peeked, TakeSeen is Take (it fails at once naming the holder) and a
+// lock taken then is never fresh: the stage must read again.
+func TestTakeSeenAfterAnotherRunIsNotFresh(t *testing.T) {
+	e, ns := setup(t)
+	s, _ := counted(t, e.Config)
+	seen, err := lock.Peek(context.Background(), s, opts(ns, "alice@laptop", "Blue_50"))
 	if err != nil {
 		t.Fatal(err)
 	}
-	held := getLease(t, e, ns)
-	if held == nil || *held.Spec.HolderIdentity != "alice@laptop Blue_50" || *held.Spec.LeaseDurationSeconds != 3 {
-		t.Fatalf("held Lease: %+v", held)
+	other, _, err := lock.Take(context.Background(), s, opts(ns, "bob@desk", "Rollback"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	if err := other.Release(); err != nil {
+		t.Fatal(err)
+	}
+	l, _, fresh, err := lock.TakeSeen(context.Background(), s, seen)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if fresh {
+		t.Error("taken fresh though another run took and released the lock since the Peek")
+	}
+	if seen, err = lock.Peek(context.Background(), s, opts(ns, "carol@desk", "Blue_60")); err != nil {
+		t.Fatal(err)
+	}
+	if seen.Busy() == nil {
+		t.Error("Busy is nil while alice holds the lock")
+	}
+	_, _, _, err = lock.TakeSeen(context.Background(), s, seen)
+	var held *lock.HeldError
+	if !errors.As(err, &held) || !strings.Contains(err.Error(), "alice@laptop") {
+		t.Errorf("TakeSeen while held: %v, want a HeldError naming alice", err)
 	}
 	if err := l.Release(); err != nil {
 		t.Fatal(err)
-	}
-	if got := n.Load(); got != 2 {
-		t.Errorf("take + release sent %d requests, want 2 (create, delete)", got)
-	}
-	if getLease(t, e, ns) != nil {
-		t.Error("the Lease is still there after Release")
 	}
 }
 
@@ -149,8 +208,8 @@ func TestKilledHolderIsTakenOver(t *testing.T) {
 	if *got.Spec.HolderIdentity != "bob@desk Rollback" || got.Spec.LeaseTransitions == nil || *got.Spec.LeaseTransitions != 1 {
 		t.Errorf("after takeover: %+v", got.Spec)
 	}
-	if c := n.Load(); c != 3 {
-		t.Errorf("takeover sent %d requests, want 3 (create refused, get, update)", c)
+	if c := n.Load(); c != 2 {
+		t.Errorf("takeover sent %d requests, want 2 (get, update)", c)
 	}
 }
 
@@ -169,6 +228,7 @@ func stuckLease(t *testing.T, e *testenv.Env, ns string, renewed time.Time) *uns
 	u := &unstructured.Unstructured{Object: m}
 	u.SetAPIVersion("coordination.k8s.io/v1")
 	u.SetKind("Lease")
+	_ = e.Dynamic.Resource(lock.Leases).Namespace(ns).Delete(context.Background(), "mlcanary", metav1.DeleteOptions{}) // a freed one stays
 	out, err := e.Dynamic.Resource(lock.Leases).Namespace(ns).Create(context.Background(), u, metav1.CreateOptions{})
 	if err != nil {
 		t.Fatal(err)

@@ -1,21 +1,25 @@
 // Package lock is the namespace's lock: a coordination.k8s.io/v1 Lease that a stage that writes
-// holds from before its first read until it ends, so one release per namespace acts at a time.
+// holds from before its first write until it ends, so one release per namespace acts at a time.
 //
-// A stage takes the lock with one request when it is free (create), renews it while it works and
-// waits (an update every third of its duration, carrying the resourceVersion it last wrote), and
-// releases it with one request (a delete preconditioned on that resourceVersion). A second run
-// fails at once naming the holder, or waits up to Options.Wait. A holder that stopped renewing (a
-// run killed with SIGKILL, an agent that vanished) loses the lock to the next run once its duration
-// has passed since its last renewal, by the lease's renewTime or, whatever the clocks say, after
-// the next run has seen it unchanged for that long. Every write is optimistic (resourceVersion): two
-// runs can never both believe they hold it.
+// A stage reads the lock before its first read (Peek: one get). A stage that then writes nothing —
+// a re-run that holds — sends nothing more. One that writes takes the lock as it read it, before
+// its first write (TakeSeen: a create, or an update at the resourceVersion read), renews it while
+// it works and waits (an update every third of its duration, carrying the resourceVersion it last
+// wrote), and releases it by blanking its holder (an update preconditioned on that
+// resourceVersion). The Lease is never deleted, so taking it as read proves that no other run
+// took it, wrote and released it since the stage's reads. When it was taken since, the stage reads
+// again holding it. A second run fails at once naming the holder, or waits up to Options.Wait. A
+// holder that stopped renewing (a run killed with SIGKILL, an agent that vanished) loses the lock
+// to the next run once its duration has passed since its last renewal, by the lease's renewTime
+// or, whatever the clocks say, after the next run has seen it unchanged for that long. Every write
+// is optimistic (resourceVersion): two runs can never both believe they hold it.
 //
 // client-go's leaderelection is built for continuous leader election: it blocks until it leads,
-// always waits a full lease duration before taking over a record it has just seen, releases by
-// blanking the holder, and reaches the Lease through the typed clientset, which the binary does not
-// link (README, "Development"). A stage needs one-shot semantics instead — fail at once or wait a
-// bounded time, take over a lease that expired long ago at once, release in one request — so this
-// package implements them over the dynamic client with the typed coordinationv1 structs.
+// always waits a full lease duration before taking over a record it has just seen, and reaches the
+// Lease through the typed clientset, which the binary does not link (README, "Development"). A
+// stage needs one-shot semantics instead — fail at once or wait a bounded time, take over a lease
+// that expired long ago at once, take it only as read — so this package implements them over the
+// dynamic client with the typed coordinationv1 structs.
 package lock
 
 import (

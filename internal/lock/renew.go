@@ -101,12 +101,14 @@ func (l *Lock) lostTo(live *coordinationv1.Lease, now time.Time) *LostError {
 	return e
 }
 
-// Release stops renewing and deletes the Lease if it is still as this run last wrote it (one
-// request; when someone wrote it since but it is still this run's holding, a get and a delete of
-// it as it is now), so the next run takes it at once. It is called when the stage ends, whatever its
-// outcome, also after Ctrl-C or SIGTERM (its own 10s deadline, not the stage's context). A lock
-// already lost is not touched. An error says the lock could not be released; it then expires
-// Duration after its last renewal.
+// Release stops renewing and frees the Lease if it is still as this run last wrote it (one
+// update blanking its holder; when someone wrote it since but it is still this run's holding, a
+// get and an update of it as it is now), so the next run takes it at once. The Lease is never
+// deleted: a run that read it free can take it only at the resourceVersion it read (TakeSeen), so
+// no release and retake can happen unseen between that read and its own take. It is called when
+// the stage ends, whatever its outcome, also after Ctrl-C or SIGTERM (its own 10s deadline, not
+// the stage's context). A lock already lost is not touched. An error says the lock could not be
+// released; it then expires Duration after its last renewal.
 func (l *Lock) Release() error {
 	close(l.stop)
 	<-l.done
@@ -120,16 +122,37 @@ func (l *Lock) Release() error {
 	}
 	ctx, cancel := context.WithTimeout(context.Background(), 10*time.Second)
 	defer cancel()
-	err := l.store.Delete(ctx, l.o.Namespace, l.o.Name, held.ResourceVersion)
+	_, err := l.store.Update(ctx, free(held, l.o.Now()))
 	if apierrors.IsConflict(err) {
 		// Written since this run's last write it knows of: by someone else (a label), or by its own
-		// renewal whose answer it never got. Still this run's holding: delete it as it is now.
-		err = deleteIfHeld(ctx, l.store, l.o, held)
+		// renewal whose answer it never got. Still this run's holding: free it as it is now.
+		err = freeIfHeld(ctx, l.store, l.o, held)
 	}
 	if err == nil || apierrors.IsNotFound(err) || apierrors.IsConflict(err) {
 		return nil
 	}
 	return fmt.Errorf("%w (it is free again %s after its last renewal)", explain(ctx, l.store, l.o, err, "releasing", false), l.o.Duration)
+}
+
+// freeIfHeld frees the Lease as it is now when it is still the holding mine took (same): a get
+// and an update; nil when it is gone or someone else's.
+func freeIfHeld(ctx context.Context, s Store, o Options, mine *coordinationv1.Lease) error {
+	live, err := s.Get(ctx, o.Namespace, o.Name)
+	if err != nil || live == nil || !same(live, mine) {
+		return err
+	}
+	_, err = s.Update(ctx, free(live, o.Now()))
+	return err
+}
+
+// free is l released at `at`: no holder (RecordOf reads it as free), its resourceVersion, duration
+// and others' metadata kept.
+func free(l *coordinationv1.Lease, at time.Time) *coordinationv1.Lease {
+	f := l.DeepCopy()
+	delete(f.Annotations, RunAnnotation)
+	delete(f.Annotations, StageAnnotation)
+	f.Spec.HolderIdentity, f.Spec.AcquireTime, f.Spec.RenewTime = nil, nil, microTime(at)
+	return f
 }
 
 // Lost is the *LostError that cancelled the stage's context, or nil.

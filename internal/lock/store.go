@@ -29,8 +29,6 @@ type Store interface {
 	Create(ctx context.Context, l *coordinationv1.Lease) (*coordinationv1.Lease, error)
 	// Update replaces l as of its resourceVersion; Conflict when someone wrote it since.
 	Update(ctx context.Context, l *coordinationv1.Lease) (*coordinationv1.Lease, error)
-	// Delete deletes the Lease if it still has resourceVersion rv; Conflict when it changed.
-	Delete(ctx context.Context, ns, name, rv string) error
 	// Explain says in one sentence what refused a request of doing (kube.Client.Explain); write
 	// names the object a write changes, "" for a read.
 	Explain(ctx context.Context, err error, doing, ns, write string) error
@@ -84,10 +82,6 @@ func (s dynamicStore) Update(ctx context.Context, l *coordinationv1.Lease) (*coo
 		return nil, err
 	}
 	return fromUnstructured(out)
-}
-
-func (s dynamicStore) Delete(ctx context.Context, ns, name, rv string) error {
-	return s.dyn.Resource(Leases).Namespace(ns).Delete(ctx, name, metav1.DeleteOptions{Preconditions: &metav1.Preconditions{ResourceVersion: &rv}})
 }
 
 func toUnstructured(l *coordinationv1.Lease) (*unstructured.Unstructured, error) {
