@@ -310,15 +310,15 @@ func TestLockTimeoutWaitsForTheFirstRun(t *testing.T) {
 	}
 	log.mu.Lock()
 	defer log.mu.Unlock()
-	released := -1
+	released := -1 // alice's last write of the Lease: renewals are updates too, the release the last
 	for i, w := range log.writes {
-		switch {
-		case w == "alice DELETE /apis/coordination.k8s.io/v1/namespaces/"+ns+"/leases/mlcanary":
+		if w == "alice PUT /apis/coordination.k8s.io/v1/namespaces/"+ns+"/leases/mlcanary" {
 			released = i
-		case strings.HasPrefix(w, "bob ") && !strings.Contains(w, "/leases"):
-			if released < 0 {
-				t.Fatalf("bob wrote %q before alice released the lock: %q", w, log.writes)
-			}
+		}
+	}
+	for i, w := range log.writes {
+		if strings.HasPrefix(w, "bob ") && !strings.Contains(w, "/leases") && (released < 0 || i < released) {
+			t.Fatalf("bob wrote %q before alice released the lock: %q", w, log.writes)
 		}
 	}
 }
@@ -333,8 +333,12 @@ func TestSIGTERMReleasesTheLock(t *testing.T) {
 	check(t, e.CreateNamespace(context.Background(), ns))
 	ctrl.Hold(ns, "model-blue")
 	admin := e.Kubeconfig(t)
-	for _, sig := range []syscall.Signal{syscall.SIGTERM, syscall.SIGINT} {
-		child, out := startChild(t, admin, "cancelled", "stage", "Blue_0", "-n", ns, "--image="+causeImage, "--timeout=120")
+	for i, sig := range []syscall.Signal{syscall.SIGTERM, syscall.SIGINT} {
+		// Each run gives blue a new image, so it writes (taking the lock) before it waits for its
+		// rollout: a stage that only waits for a rollout someone else started writes nothing, and
+		// holds no lock, until then.
+		image := fmt.Sprintf("%s-%d", causeImage, i)
+		child, out := startChild(t, admin, "cancelled", "stage", "Blue_0", "-n", ns, "--image="+image, "--timeout=120")
 		waitHolder(t, e, ns, "cancelled@"+host(t)+" Blue_0")
 		check(t, child.Process.Signal(sig))
 		err := child.Wait()

@@ -64,6 +64,13 @@ func (c *Client) Stage(ctx context.Context, cfg config.Config, log Logger) (*sum
 	if log == nil {
 		log = func(string, ...any) {}
 	}
+	if fence := fenceOf(ctx); fence != nil && !cfg.DryRun {
+		return c.fencedStage(ctx, cfg, log, fence)
+	}
+	return c.stage(ctx, cfg, log)
+}
+
+func (c *Client) stage(ctx context.Context, cfg config.Config, log Logger) (*summary.Result, error) {
 	live, p, err := c.decide(ctx, &cfg, log)
 	if err != nil {
 		return nil, named(cfg.Stage, err)
@@ -79,6 +86,13 @@ func (c *Client) Stage(ctx context.Context, cfg config.Config, log Logger) (*sum
 		return nil, named(cfg.Stage, err)
 	}
 	if err := run.steps(ctx); err != nil {
+		var refused *fenceError
+		if errors.Is(err, errReadAgain) { // nothing was written: the caller starts over
+			return nil, err
+		}
+		if errors.As(err, &refused) { // nothing was written
+			return nil, named(cfg.Stage, refused.err)
+		}
 		run.failed(ctx) // the Result says what holds now, not the stage that failed
 		return run.res, &StageError{Stage: cfg.Stage, Changes: run.res.Changes, DryRun: cfg.DryRun, Err: err}
 	}

@@ -15,6 +15,7 @@ import (
 
 	"github.com/mlcanary/mlcanary/internal/config"
 	"github.com/mlcanary/mlcanary/internal/engine"
+	"github.com/mlcanary/mlcanary/internal/frontend"
 	"github.com/mlcanary/mlcanary/internal/kube"
 	"github.com/mlcanary/mlcanary/internal/lock"
 )
@@ -56,9 +57,10 @@ func TestNamespaceScopedRoleIsEnough(t *testing.T) {
 		if stage != "Blue_0" {
 			c.Image = ""
 		}
-		// Holding the namespace's lock as every front end does (frontend.TakeLock): take, renew, release.
-		release := holdLock(t, rc, c)
-		res, err := cl.Stage(context.Background(), c, t.Logf)
+		// With the namespace's lock as every front end does (frontend.TakeLock): read, take before the
+		// first write, renew, release — each stage here writes.
+		ctx, release := lockFence(t, rc, c)
+		res, err := cl.Stage(ctx, c, t.Logf)
 		release()
 		if err != nil {
 			t.Fatalf("%s with the documented Role: %v", stage, err)
@@ -88,20 +90,17 @@ func clientFor(t *testing.T, rc *rest.Config) *engine.Client {
 	return cl
 }
 
-// holdLock takes the namespace's lock for c's stage with rc, as every front end does around a stage
-// that writes, and returns its release.
-func holdLock(t *testing.T, rc *rest.Config, c config.Config) func() {
+// lockFence is the namespace's lock for c's stage with rc as every front end passes it to the
+// stage (frontend.TakeLock: the stage's context carrying the fence), and its release.
+func lockFence(t *testing.T, rc *rest.Config, c config.Config) (context.Context, func()) {
 	t.Helper()
-	s, err := lock.NewStore(rc)
-	if err != nil {
-		t.Fatal(err)
-	}
-	l, _, err := lock.Take(context.Background(), s, lock.Options{Namespace: c.Namespace, Name: c.Lock.Name, Holder: lock.Holder{Run: "pipeline", Stage: c.Stage.String()}})
+	c.Lock.Holder = "pipeline"
+	ctx, fence, release, err := frontend.TakeLock(lock.DefaultDuration)(context.Background(), rc, c, t.Logf)
 	if err != nil {
 		t.Fatalf("%s with the documented Role: %v", c.Stage, err)
 	}
-	return func() {
-		if err := l.Release(); err != nil {
+	return engine.WithFence(ctx, fence), func() {
+		if err := release(); err != nil {
 			t.Errorf("%s with the documented Role: %v", c.Stage, err)
 		}
 	}
@@ -119,7 +118,7 @@ func documentedRole(t *testing.T, f *fixture) *rest.Config {
 		"metadata": map[string]any{"name": "mlcanary", "namespace": f.ns},
 		"rules": []any{rule("apps", "deployments"), rule("", "services"), rule("networking.istio.io", "gateways", "virtualservices"),
 			// The namespace's lock, which every front end takes around a stage that writes (package lock).
-			map[string]any{"apiGroups": []any{"coordination.k8s.io"}, "resources": []any{"leases"}, "verbs": []any{"get", "create", "update", "delete"}},
+			map[string]any{"apiGroups": []any{"coordination.k8s.io"}, "resources": []any{"leases"}, "verbs": []any{"get", "create", "update"}},
 			// Autoscalers: list to find them, create and patch (server-side apply) for blue's copy and
 			// Blue_Green's hand-over, delete to remove blue's copy (README, "Autoscaling").
 			map[string]any{"apiGroups": []any{"autoscaling"}, "resources": []any{"horizontalpodautoscalers"}, "verbs": []any{"list", "create", "patch", "delete"}},
