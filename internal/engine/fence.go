@@ -88,10 +88,14 @@ func (f fenced) Delete(ctx context.Context, gvr schema.GroupVersionResource, ns,
 	return f.Cluster.Delete(ctx, gvr, ns, name, dryRun)
 }
 
-// fencedStage performs the stage behind fence: Peek, then the stage with its writes fenced. A
+// fencedStage performs the stage behind fence: Peek, then the stage with its writes fenced (unless
+// this run holds the lock already). A
 // stage stopped by errReadAgain, and one that wrote nothing while another run held the lock
 // (it could be mid-change), are performed again holding the lock.
 func (c *Client) fencedStage(ctx context.Context, cfg config.Config, log Logger, fence Fence) (*summary.Result, error) {
+	if fence.Held() { // a stage after one that took it (an automatic Rollback): nothing to fence
+		return c.stage(ctx, cfg, log)
+	}
 	if err := fence.Peek(ctx); err != nil {
 		return nil, named(cfg.Stage, err)
 	}
