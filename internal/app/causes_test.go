@@ -45,7 +45,7 @@ var refusals = []refusal{
 		rc, err := e.UserConfig("nopatch-" + *ns)
 		check(t, err)
 		return rc
-	}, `Blue_0 did not complete: applying Deployment %s/model-blue: RBAC does not allow user "nopatch-%s" to patch deployments.apps in namespace "%s"; the credentials need get, list, create, patch and delete on Deployments, Services, Gateways and VirtualServices and get, create, update and delete on Leases (coordination.k8s.io, the namespace's lock) in namespace "%s" (a Role there is enough), and get on the namespace; already changed: Service %s/model-svc-blue created`},
+	}, `Blue_0 did not complete: applying Deployment %s/model-blue: RBAC does not allow user "nopatch-%s" to patch deployments.apps in namespace "%s"; the credentials need get, list, create, patch and delete on Deployments, Services, Gateways and VirtualServices and get, create and update on Leases (coordination.k8s.io, the namespace's lock) in namespace "%s" (a Role there is enough), and get on the namespace; already changed: Service %s/model-svc-blue created`},
 	{"conflict", "Blue_50", func(t *testing.T, e *testenv.Env, ns *string) *rest.Config {
 		if code, _, errs := runCLI(t, e.Kubeconfig(t), "stage", "Blue_0", "-n", *ns, "--image="+causeImage, "--timeout=30"); code != ExitOK {
 			t.Fatalf("Blue_0: %s", errs)
@@ -79,10 +79,10 @@ var refusals = []refusal{
 	}, `Blue_0: creating Lease %s/mlcanary (the namespace's lock): namespace "%s" does not exist; create it first (kubectl create namespace %s, labelled istio-injection=enabled for the sidecars)`},
 	{"rejected credential", "Blue_0", func(_ *testing.T, e *testenv.Env, _ *string) *rest.Config {
 		return &rest.Config{Host: e.Config.Host, BearerToken: "not-a-valid-token", TLSClientConfig: rest.TLSClientConfig{CAData: e.Config.CAData}}
-	}, `Blue_0: creating Lease %s/mlcanary (the namespace's lock): the API server at %h rejected the credentials (401 Unauthorized); the token has expired or was revoked, or the client certificate is not trusted: renew the kubeconfig or service connection, then run the stage again`},
+	}, `Blue_0: reading Lease %s/mlcanary (the namespace's lock): the API server at %h rejected the credentials (401 Unauthorized); the token has expired or was revoked, or the client certificate is not trusted: renew the kubeconfig or service connection, then run the stage again`},
 	{"unreachable", "Blue_0", func(*testing.T, *testenv.Env, *string) *rest.Config {
 		return &rest.Config{Host: "https://127.0.0.1:1"}
-	}, `Blue_0: creating Lease %s/mlcanary (the namespace's lock): cannot reach the API server at https://127.0.0.1:1 (dial tcp 127.0.0.1:1: connect: connection refused); check the server address in the kubeconfig or service connection and that the cluster is running and reachable from this machine (network, firewall, private cluster), then run the stage again`},
+	}, `Blue_0: reading Lease %s/mlcanary (the namespace's lock): cannot reach the API server at https://127.0.0.1:1 (dial tcp 127.0.0.1:1: connect: connection refused); check the server address in the kubeconfig or service connection and that the cluster is running and reachable from this machine (network, firewall, private cluster), then run the stage again`},
 }
 
 // line is the expected line for ns on e; a deletion time (%t) matches any.

@@ -89,9 +89,9 @@ func (f fenced) Delete(ctx context.Context, gvr schema.GroupVersionResource, ns,
 }
 
 // fencedStage performs the stage behind fence: Peek, then the stage with its writes fenced (unless
-// this run holds the lock already). A
-// stage stopped by errReadAgain, and one that wrote nothing while another run held the lock
-// (it could be mid-change), are performed again holding the lock.
+// this run holds the lock already). When another run holds the lock the stage takes it first (it
+// fails at once, or waits), as it would have to write or to say that it holds; a stage stopped by
+// errReadAgain is performed again holding the lock.
 func (c *Client) fencedStage(ctx context.Context, cfg config.Config, log Logger, fence Fence) (*summary.Result, error) {
 	if fence.Held() { // a stage after one that took it (an automatic Rollback): nothing to fence
 		return c.stage(ctx, cfg, log)
@@ -99,16 +99,17 @@ func (c *Client) fencedStage(ctx context.Context, cfg config.Config, log Logger,
 	if err := fence.Peek(ctx); err != nil {
 		return nil, named(cfg.Stage, err)
 	}
-	f := *c
-	f.cluster = fenced{Cluster: c.cluster, fence: fence}
-	res, err := f.stage(ctx, cfg, log)
-	if err == nil && !fence.Held() && fence.Busy() {
+	if fence.Busy() {
+		// Another run holds it (and may be mid-change): as before any stage, fail at once naming it,
+		// or wait for it (a lock timeout), then read holding it.
 		if _, err := fence.Take(ctx); err != nil {
 			return nil, named(cfg.Stage, err)
 		}
-		log("%s: read the cluster again holding the namespace's lock, as another run held it", cfg.Stage)
-		return f.stage(ctx, cfg, log)
+		return c.stage(ctx, cfg, log)
 	}
+	f := *c
+	f.cluster = fenced{Cluster: c.cluster, fence: fence}
+	res, err := f.stage(ctx, cfg, log)
 	if errors.Is(err, errReadAgain) {
 		log("%s: %v: reading it again holding the lock", cfg.Stage, errReadAgain)
 		return f.stage(ctx, cfg, log)

@@ -131,7 +131,7 @@ type Request struct {
 }
 
 // The permissions README documents; repeated wherever RBAC refuses something.
-const neededVerbs = "the credentials need get, list, create, patch and delete on Deployments, Services, Gateways and VirtualServices and get, create, update and delete on Leases (coordination.k8s.io, the namespace's lock) in namespace %q (a Role there is enough), and get on the namespace"
+const neededVerbs = "the credentials need get, list, create, patch and delete on Deployments, Services, Gateways and VirtualServices and get, create and update on Leases (coordination.k8s.io, the namespace's lock) in namespace %q (a Role there is enough), and get on the namespace"
 
 // Explain turns err from a request into an *APIError naming what refused it and what to do next.
 // It is pure: it reads err (a *apierrors.StatusError's Status — reason, code, message and

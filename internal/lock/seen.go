@@ -56,7 +56,7 @@ func TakeSeen(ctx context.Context, s Store, seen Seen) (l *Lock, stageCtx contex
 			l, stageCtx := hold(ctx, s, o, held)
 			return l, stageCtx, true, nil
 		case !apierrors.IsAlreadyExists(err) && !apierrors.IsConflict(err) && !apierrors.IsNotFound(err):
-			return nil, nil, false, explain(ctx, s, o, err, "taking", true)
+			return nil, nil, false, err
 		}
 	}
 	l, stageCtx, err = Take(ctx, s, o)
@@ -64,21 +64,24 @@ func TakeSeen(ctx context.Context, s Store, seen Seen) (l *Lock, stageCtx contex
 }
 
 // takeSeen writes the lock as seen, held by this run: a create, or an update at its
-// resourceVersion. The API server's refusal is returned as it is; an answer never got is an
-// *unknownWrite.
+// resourceVersion. AlreadyExists, Conflict and NotFound (someone wrote it since) are returned as
+// they are, any other refusal explained in one sentence; an answer never got is an *unknownWrite.
 func takeSeen(ctx context.Context, s Store, seen Seen) (*coordinationv1.Lease, error) {
 	o, now := seen.o, seen.o.Now()
 	var got *coordinationv1.Lease
 	var err error
-	sent := lease(o.Namespace, o.Name, o.Holder, now, o.Duration)
+	sent, verb := lease(o.Namespace, o.Name, o.Holder, now, o.Duration), "creating"
 	if seen.lease == nil {
 		got, err = s.Create(ctx, sent)
 	} else {
-		sent = takeOver(seen.lease, o, now)
+		sent, verb = takeOver(seen.lease, o, now), "taking over"
 		got, err = s.Update(ctx, sent)
 	}
 	if unknownOutcome(err) {
-		return nil, &unknownWrite{lease: sent, err: explain(ctx, s, o, err, "taking", true)}
+		return nil, &unknownWrite{lease: sent, err: explain(ctx, s, o, err, verb, true)}
+	}
+	if err != nil && !apierrors.IsAlreadyExists(err) && !apierrors.IsConflict(err) && !apierrors.IsNotFound(err) {
+		return nil, explain(ctx, s, o, err, verb, true)
 	}
 	if rec, held := RecordOf(seen.lease); err == nil && held {
 		tookOver(o, rec, now)
