@@ -70,9 +70,9 @@ func TestAnalysisGate(t *testing.T) {
 		t.Run(c.name, func(t *testing.T) {
 			rep := recorder{}
 			eng := Engine{
-				Lock: func(ctx context.Context, _ *rest.Config, _ config.Config, _ engine.Logger) (context.Context, func() error, error) {
+				Lock: func(ctx context.Context, _ *rest.Config, _ config.Config, _ engine.Logger) (context.Context, engine.Fence, func() error, error) {
 					rep.add("lock")
-					return ctx, func() error { rep.add("release"); return nil }, nil
+					return ctx, heldFence{}, func() error { rep.add("release"); return nil }, nil
 				},
 				Stage: func(_ context.Context, _ *rest.Config, cfg config.Config, _ engine.Logger) (*summary.Result, error) {
 					rep.add("stage %s", cfg.Stage)
@@ -107,6 +107,14 @@ func TestAnalysisGate(t *testing.T) {
 		})
 	}
 }
+
+// heldFence is the lock of a stage that took it (it wrote).
+type heldFence struct{}
+
+func (heldFence) Peek(context.Context) error         { return nil }
+func (heldFence) Busy() bool                         { return false }
+func (heldFence) Held() bool                         { return true }
+func (heldFence) Take(context.Context) (bool, error) { return false, nil }
 
 // summaryRecorder records like recorder and keeps the summary's analysis.
 type summaryRecorder struct {
