@@ -73,9 +73,6 @@ func (e *execution) check(ctx context.Context) error {
 			if err != nil {
 				return err
 			}
-			if d := beingDeleted(kube.Gateways, live); d != "" { // mlcanary's routes would be bound to nothing
-				return fmt.Errorf("%s, so mlcanary writes no routes onto it; traffic stays where it is; wait until it is gone (or remove its finalizers), then run %s again", d, e.cfg.Stage)
-			}
 			if _, err := desiredObject(render.Gateway(e.cfg), live, ownership.MergeCheckedGateway); err != nil {
 				return err
 			}

@@ -219,6 +219,11 @@ func (l *liveState) derive() plan.Live {
 		p.Deleting = append(p.Deleting, c)
 	}
 	p.Deleting = append(p.Deleting, l.dyingGateways...)
+	if read.binding.OwnGateway {
+		if c := beingDeleted(kube.Gateways, l.gateway); c != "" {
+			p.Deleting = append(p.Deleting, c)
+		}
+	}
 	for v, refs := range l.routeRefs {
 		p.Foreign[v] = append(p.Foreign[v], refs...)
 	}
