@@ -3,9 +3,6 @@ package engine
 import (
 	"context"
 	"fmt"
-	"maps"
-	"slices"
-	"strings"
 
 	"k8s.io/apimachinery/pkg/apis/meta/v1/unstructured"
 
@@ -47,7 +44,7 @@ func (e *execution) exposed(ctx context.Context) error {
 			continue
 		}
 		selector, _, _ := unstructured.NestedStringMap(svc.Object, "spec", "selector")
-		if len(selector) == 0 || !selectsAll(selector, labels) {
+		if len(selector) == 0 || !plan.Selects(selector, labels) {
 			continue
 		}
 		who := ""
@@ -60,7 +57,7 @@ func (e *execution) exposed(ctx context.Context) error {
 		}
 		return &plan.PreconditionError{Stage: e.cfg.Stage.String(), Msg: fmt.Sprintf(
 			"Service %s/%s%s selects blue's pods (its selector %s; blue's pods are labelled %s), so its callers would reach blue outside the VirtualService's routes before the release exposes it; %s",
-			e.cfg.Namespace, svc.GetName(), who, labelText(selector), labelText(labels), fix)}
+			e.cfg.Namespace, svc.GetName(), who, plan.LabelText(selector), plan.LabelText(labels), fix)}
 	}
 	return nil
 }
@@ -72,23 +69,4 @@ func (e *execution) podLabels(s plan.Step) map[string]string {
 	}
 	d, _ := e.live.deployment(s.Version, s.Image, s.Container)
 	return d.Spec.Template.Labels
-}
-
-// selectsAll reports whether a Service selector selects pods labelled labels.
-func selectsAll(selector, labels map[string]string) bool {
-	for k, v := range selector {
-		if l, ok := labels[k]; !ok || l != v {
-			return false
-		}
-	}
-	return true
-}
-
-// labelText renders labels as "k=v,k=v", sorted.
-func labelText(m map[string]string) string {
-	parts := make([]string, 0, len(m))
-	for _, k := range slices.Sorted(maps.Keys(m)) {
-		parts = append(parts, k+"="+m[k])
-	}
-	return strings.Join(parts, ",")
 }

@@ -92,7 +92,7 @@ func (b *builder) compatibleVersion(v config.Version) error {
 	want := cfg.Labels(v)
 	if st.Deployed && !st.Shape.Adopted && b.deploys(v) && st.Shape.Selector != nil && (st.Shape.Expressions || !maps.Equal(st.Shape.Selector, want)) {
 		return b.refuse("%s: spec.selector is %s, but this stage writes it with pods labelled %s (--app %s) and a Deployment's selector cannot be changed; delete the Deployment so that mlcanary creates it again, or run with the --app it was created with",
-			deployment, labelText(st.Shape.Selector), labelText(want), cfg.App)
+			deployment, LabelText(st.Shape.Selector), LabelText(want), cfg.App)
 	}
 	if st.Deployed && st.Shape.Adopted && b.deploys(v) {
 		if err := b.adoptedContainer(deployment, st.Shape.Containers); err != nil {
@@ -108,7 +108,7 @@ func (b *builder) compatibleVersion(v config.Version) error {
 		selector = svc.Selector
 		if len(selector) == 0 {
 			return b.refuse("%s: spec.selector is empty, so it selects no pods of %s; mlcanary does not change a Service it did not create: give it a selector (e.g. %s), or delete it so that mlcanary creates it",
-				service, v, labelText(pods))
+				service, v, LabelText(pods))
 		}
 		if !slices.Contains(svc.Ports, cfg.Port) {
 			return b.refuse("%s: spec.ports are %v, but mlcanary routes %s's traffic to port %d (--port); mlcanary does not change a Service it did not create: add port %d, or run with --port set to the Service's port",
@@ -116,21 +116,21 @@ func (b *builder) compatibleVersion(v config.Version) error {
 		}
 		target = svc.TargetPort
 	}
-	if hasPods && !selects(selector, pods) {
+	if hasPods && !Selects(selector, pods) {
 		if svc.Exists && svc.Adopted {
 			return b.refuse("%s: spec.selector is %s, which does not select %s's pods (labelled %s); mlcanary does not change a Service it did not create: make the selector match the pods, or delete the Service so that mlcanary creates it",
-				service, labelText(selector), v, labelText(pods))
+				service, LabelText(selector), v, LabelText(pods))
 		}
 		if !st.Shape.Adopted {
 			return b.refuse("%s: this stage writes spec.selector %s (--app %s), which does not select %s's pods (labelled %s, Deployment %s), and it does not redeploy %s; run with the --app %s was deployed with",
-				service, labelText(selector), cfg.App, v, labelText(pods), cfg.Objects[v].Deployment, v, v)
+				service, LabelText(selector), cfg.App, v, LabelText(pods), cfg.Objects[v].Deployment, v, v)
 		}
 		return b.refuse("%s: its pods are labelled %s, which the Service %s mlcanary writes (selector %s) would not select, and mlcanary does not change the labels of a Deployment it did not create; label the pods %s, or create Service %s selecting them",
-			deployment, labelText(pods), cfg.Objects[v].Service, labelText(selector), labelText(want), cfg.Objects[v].Service)
+			deployment, LabelText(pods), cfg.Objects[v].Service, LabelText(selector), LabelText(want), cfg.Objects[v].Service)
 	}
-	if other, ok := b.pods(v.Other()); ok && selects(selector, other) {
+	if other, ok := b.pods(v.Other()); ok && Selects(selector, other) {
 		return b.refuse("%s: spec.selector %s also selects %s's pods (labelled %s), so traffic meant for %s would reach %s too; add a label that tells the versions apart (e.g. %s=%s)",
-			service, labelText(selector), v.Other(), labelText(other), v, v.Other(), config.VersionLabel, v)
+			service, LabelText(selector), v.Other(), LabelText(other), v, v.Other(), config.VersionLabel, v)
 	}
 	return b.listens(v, deployment, service, target)
 }
@@ -182,19 +182,21 @@ func (b *builder) listens(v config.Version, deployment, service, target string) 
 	return nil
 }
 
-// selects reports whether a Service selector selects pods with the given labels.
-func selects(selector, labels map[string]string) bool {
+// Selects reports whether a Service selector selects pods labelled labels, as Kubernetes matches
+// an equality selector: every key of selector is a label of the pods with the same value (a key
+// selecting "" selects only pods that have that label, empty).
+func Selects(selector, labels map[string]string) bool {
 	for k, v := range selector {
-		if labels[k] != v {
+		if l, ok := labels[k]; !ok || l != v {
 			return false
 		}
 	}
 	return true
 }
 
-// labelText renders labels as "k=v,k=v", sorted.
-func labelText(m map[string]string) string {
-	var parts []string
+// LabelText renders labels as "k=v,k=v", sorted by key ("" for none).
+func LabelText(m map[string]string) string {
+	parts := make([]string, 0, len(m))
 	for _, k := range slices.Sorted(maps.Keys(m)) {
 		parts = append(parts, k+"="+m[k])
 	}

@@ -48,3 +48,23 @@ func TestCompatibility(t *testing.T) {
 		})
 	}
 }
+
+// TestSelects: a Service selector selects pods as Kubernetes matches an equality selector; a key
+// selecting the empty value needs the label present (the engine's exposure check and the
+// compatibility rules share this one rule).
+func TestSelects(t *testing.T) {
+	for _, c := range []struct {
+		selector, labels map[string]string
+		want             bool
+	}{
+		{map[string]string{"app": "m"}, map[string]string{"app": "m", "version": "blue"}, true},
+		{map[string]string{"app": "m", "version": "green"}, map[string]string{"app": "m", "version": "blue"}, false},
+		{map[string]string{"tier": ""}, map[string]string{"app": "m"}, false},
+		{map[string]string{"tier": ""}, map[string]string{"app": "m", "tier": ""}, true},
+		{nil, map[string]string{"app": "m"}, true},
+	} {
+		if got := Selects(c.selector, c.labels); got != c.want {
+			t.Errorf("Selects(%s, %s) = %v, want %v", LabelText(c.selector), LabelText(c.labels), got, c.want)
+		}
+	}
+}
