@@ -35,6 +35,18 @@ const (
 	IngressInternal = "internal"
 )
 
+// AddOnIngress is the add-on's ingress gateway Ingress chooses, IngressExternal or IngressInternal,
+// or "" when it chooses none: IngressAuto, or "" as a Config built in code leaves it (Validate
+// accepts that "" as auto, as it does an empty CapacityCheck). Every rule that asks whether the user
+// chose a gateway asks it here, so "" never reads as a choice (a Gateway selecting
+// istio=aks-istio-ingressgateway- with nothing after the dash).
+func (c *Config) AddOnIngress() string {
+	if c.Ingress == IngressExternal || c.Ingress == IngressInternal {
+		return c.Ingress
+	}
+	return ""
+}
+
 // Names are the Kubernetes object names for one version.
 type Names struct {
 	Deployment string
@@ -61,7 +73,8 @@ type Config struct {
 	// of GatewaySelector.
 	DetectGateway bool
 	// Ingress chooses AKS's Istio add-on's ingress gateway: IngressExternal or IngressInternal, or
-	// IngressAuto when the user chose none (--ingress).
+	// IngressAuto when the user chose none (--ingress; "" in a Config built in code is IngressAuto
+	// too). Read it through AddOnIngress.
 	Ingress string
 	// Hosts are the VirtualService and Gateway hosts.
 	Hosts []string

@@ -29,7 +29,7 @@ func (c *Config) validate(given func(flag string) bool) error {
 		c.validateGateway,
 		func() error { return dns1123Subdomain("virtual-service", c.VirtualService) },
 		c.validateSelector,
-		c.validateIngress,
+		func() error { return c.validateIngress(given) },
 		c.validateHosts,
 		func() error { return port("gateway-port", c.GatewayPort) },
 		func() error { return port("port", c.Port) },
@@ -120,11 +120,16 @@ func (c *Config) validateSelector() error {
 }
 
 // validateIngress: --ingress chooses among the gateways a stage detects, so it needs the selector
-// to be detected (no {gateway-selector}).
-func (c *Config) validateIngress() error {
+// to be detected (no {gateway-selector}). "" is auto in a Config built in code (AddOnIngress), and
+// refused when the user typed it.
+func (c *Config) validateIngress(given func(flag string) bool) error {
 	switch c.Ingress {
 	case IngressAuto:
 		return nil
+	case "":
+		if !given(FlagIngress) {
+			return nil // a Config built in code: auto
+		}
 	case IngressExternal, IngressInternal:
 		if !c.DetectGateway {
 			return &InputError{Input: FlagIngress, Value: c.Ingress, Allowed: "auto when {gateway-selector} is given: the selector already names the gateway (" + c.GatewaySelector + ")"}

@@ -48,6 +48,7 @@ func TestValidateRules(t *testing.T) {
 		{"ingress external, the selector given", func(c *Config) { c.Ingress = IngressExternal }, "ingress"},
 		{"ingress auto, the selector given", func(c *Config) { c.Ingress = IngressAuto }, ""},
 		{"ingress neither external nor internal", func(c *Config) { c.Ingress, c.DetectGateway = "public", true }, "ingress"},
+		{"ingress empty in a Config built in code: auto", func(c *Config) { c.Ingress, c.DetectGateway = "", true }, ""},
 		{"hosts: a wildcard domain and an unrelated name", func(c *Config) { c.Hosts = []string{"*.example.com", "api.example.org"} }, ""},
 		{"hosts: none", func(c *Config) { c.Hosts = nil }, "hosts"},
 		{"hosts: upper case", func(c *Config) { c.Hosts = []string{"API.example.com"} }, "hosts"},

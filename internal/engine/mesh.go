@@ -46,8 +46,8 @@ func (c *Client) mesh(ctx context.Context, cfg *config.Config, p *plan.Plan, l *
 	if cfg.DetectGateway && slices.ContainsFunc(p.Steps, func(s plan.Step) bool { return s.Action == plan.ApplyGateway }) {
 		selector, stands := liveSelector(cfg, l.gateway)
 		switch {
-		case c.lister == nil && cfg.Ingress != config.IngressAuto:
-			cfg.GatewaySelector = ingress.AddOnSelector(cfg.Ingress)
+		case c.lister == nil && cfg.AddOnIngress() != "":
+			cfg.GatewaySelector = ingress.AddOnSelector(cfg.AddOnIngress())
 		case c.lister == nil:
 			m.notes = append(m.notes, fmt.Sprintf("the Gateway selects %s, Istio's default: a stage against the cluster detects the ingress gateway instead (AKS's Istio add-on: %s; --gateway-selector, --ingress)",
 				cfg.GatewaySelector, ingress.AddOnSelector(ingress.External)))
@@ -100,8 +100,8 @@ func liveSelector(cfg *config.Config, gw *unstructured.Unstructured) (string, bo
 		return one, true
 	case one == "":
 		return "", false
-	case cfg.Ingress == config.IngressExternal || cfg.Ingress == config.IngressInternal:
-		return one, one == ingress.AddOnSelector(cfg.Ingress)
+	case cfg.AddOnIngress() != "":
+		return one, one == ingress.AddOnSelector(cfg.AddOnIngress())
 	}
 	return one, true
 }
@@ -119,7 +119,7 @@ func (c *Client) IngressAddress(ctx context.Context, cfg config.Config) (string,
 	if c.lister == nil {
 		return "", errors.New("the ingress gateway's address can only be read from a cluster")
 	}
-	if cfg.DetectGateway && cfg.Ingress == config.IngressAuto {
+	if cfg.DetectGateway && cfg.AddOnIngress() == "" {
 		ns, name, _ := cfg.GatewayRef()
 		live, err := c.cluster.Get(ctx, kube.Gateways, ns, name)
 		if err != nil && !refused(err) {
@@ -160,7 +160,7 @@ func (c *Client) IngressAddress(ctx context.Context, cfg config.Config) (string,
 func (c *Client) detect(ctx context.Context, cfg *config.Config, live *unstructured.Unstructured, m *meshChecks, log Logger) ([]ingress.Gateway, error) {
 	f, err := ingress.Find(ctx, c.lister, ingress.Selector())
 	var unreadable *ingress.Error
-	if sel := selectorOf(live); err == nil && cfg.Ingress == config.IngressAuto && ingress.Keep(sel, f.Gateways) {
+	if sel := selectorOf(live); err == nil && cfg.AddOnIngress() == "" && ingress.Keep(sel, f.Gateways) {
 		// mlcanary's live Gateway already selects a gateway that is there, or one someone chose
 		// (ingress.Keep): it stays; --gateway-selector or --ingress changes it.
 		cfg.GatewaySelector = sel

@@ -2,13 +2,17 @@ package engine_test
 
 import (
 	"context"
+	"fmt"
 	"strings"
 	"testing"
 	"time"
 
+	"k8s.io/apimachinery/pkg/apis/meta/v1/unstructured"
+
 	"github.com/mlcanary/mlcanary/internal/config"
 	"github.com/mlcanary/mlcanary/internal/engine"
 	"github.com/mlcanary/mlcanary/internal/golden"
+	"github.com/mlcanary/mlcanary/internal/kube"
 	"github.com/mlcanary/mlcanary/internal/summary"
 )
 
@@ -51,5 +55,44 @@ func TestOfflinePlanBindsToAGatewayInAnotherNamespace(t *testing.T) {
 		if strings.Contains(ch, "Gateway") {
 			t.Errorf("offline plan changes a Gateway: %q", ch)
 		}
+	}
+}
+
+// TestOfflinePlanIngressEmptyIsAuto: a Config built in code that leaves Ingress "" plans as
+// --ingress auto does (the Gateway keeps Istio's default selector, with the note), never a
+// Gateway selecting the add-on's prefix with nothing after the dash; --ingress external still
+// selects the add-on's external gateway.
+func TestOfflinePlanIngressEmptyIsAuto(t *testing.T) {
+	ctx := context.Background()
+	plan := func(ingress string) (string, string) {
+		t.Helper()
+		c := config.Default()
+		c.Stage, _ = config.ParseStage("Blue_0")
+		c.Image, c.DetectGateway, c.Ingress = imgB, true, ingress
+		res, err := engine.Offline(ctx, c, engine.OfflineOptions{Now: offlineNow})
+		if err != nil {
+			t.Fatalf("--ingress %q: %v", ingress, err)
+		}
+		mem, err := engine.Assumed(ctx, c, engine.OfflineOptions{Now: offlineNow})
+		if err != nil {
+			t.Fatalf("--ingress %q: %v", ingress, err)
+		}
+		gw, err := mem.Get(ctx, kube.Gateways, c.Namespace, c.Gateway)
+		if err != nil || gw == nil {
+			t.Fatalf("--ingress %q: the assumed Gateway: %v, %v", ingress, gw, err)
+		}
+		sel, _, _ := unstructured.NestedStringMap(gw.Object, "spec", "selector")
+		return res.Objects + "---\n" + summary.Markdown(res), fmt.Sprint(sel)
+	}
+	empty, emptySel := plan("")
+	auto, autoSel := plan(config.IngressAuto)
+	if empty != auto || emptySel != autoSel {
+		t.Errorf("Ingress \"\" plans differently from auto (Gateway selector %s, auto's %s):\n%s\n--- auto:\n%s", emptySel, autoSel, empty, auto)
+	}
+	if emptySel != "map[istio:ingressgateway]" || !strings.Contains(empty, "the Gateway selects istio=ingressgateway, Istio's default") {
+		t.Errorf("Ingress \"\": the Gateway selects %s, want Istio's default with the note:\n%s", emptySel, empty)
+	}
+	if _, sel := plan(config.IngressExternal); sel != "map[istio:aks-istio-ingressgateway-external]" {
+		t.Errorf("--ingress external: the Gateway selects %s, want the add-on's external gateway", sel)
 	}
 }
