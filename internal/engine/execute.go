@@ -117,9 +117,9 @@ func (e *execution) step(ctx context.Context, s plan.Step) error {
 			if err := e.drain(ctx, s.Version); err != nil {
 				return err
 			}
-		}
-		if err := e.handOver(ctx, s.Version, desired); err != nil {
-			return err
+			if err := e.handOver(ctx, s.Version); err != nil {
+				return err
+			}
 		}
 		return e.apply(ctx, kube.Deployments, d, e.deploymentDetail(s, d), merge)
 	case plan.WaitReady:

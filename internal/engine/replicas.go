@@ -76,11 +76,12 @@ func (l *liveState) ownsReplicas(v config.Version) bool {
 // it applies the live count as kube.ScaleManager — Kubernetes' documented hand-over of
 // spec.replicas to an autoscaler — and FieldManager then lets go of them. Blue_Green also scales
 // green, about to take every request from blue, to at least what blue runs (plan.Replicas' rule),
-// once, the way `kubectl scale` would; the autoscaler may change it afterwards. Nothing is sent
-// when the Deployment write itself is not needed.
-func (e *execution) handOver(ctx context.Context, v config.Version, desired *unstructured.Unstructured) error {
+// once, the way `kubectl scale` would; the autoscaler may change it afterwards. step calls it only
+// when the live Deployment exists and the write changes it: nothing is sent when the Deployment
+// write itself is not needed.
+func (e *execution) handOver(ctx context.Context, v config.Version) error {
 	live := e.live.deployments[v]
-	if live == nil || e.live.ownsReplicas(v) || e.c.offline || upToDate(desired, live) {
+	if e.live.ownsReplicas(v) || e.c.offline {
 		return nil
 	}
 	typed := e.live.observed().typed
