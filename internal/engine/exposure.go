@@ -27,7 +27,7 @@ func (e *execution) exposed(ctx context.Context) error {
 			step = &e.plan.Steps[i]
 		}
 	}
-	if st := e.live.facts().Versions[config.Blue]; step == nil || st.Deployed && st.Current && st.Image == step.Image {
+	if step == nil || !newPods(e.live.facts(), *step) {
 		return nil // blue's pods stay as they are (a re-run): a Service selecting them was refused before
 	}
 	labels := e.podLabels(*step)
