@@ -184,12 +184,9 @@ func (c *Client) detect(ctx context.Context, cfg *config.Config, live *unstructu
 	case !errors.As(err, &unreadable) || f.Searched != "":
 		return nil, err
 	}
-	sel, _, _ := unstructured.NestedStringMap(liveOrEmpty(live), "spec", "selector")
 	what := "Istio's default"
-	if len(sel) == 1 {
-		for k, v := range sel {
-			cfg.GatewaySelector, what = k+"="+v, "as the live Gateway does"
-		}
+	if sel := selectorOf(live); sel != "" {
+		cfg.GatewaySelector, what = sel, "as the live Gateway does"
 	}
 	line := fmt.Sprintf("the ingress gateway was not detected, so the Gateway selects %s (%s): %s", cfg.GatewaySelector, what, err)
 	if unreadable != nil { // the stage does what it did before detection existed: a note
