@@ -58,6 +58,10 @@ func (a *autoscaler) name() string {
 // Helm release annotation, the rule by which any object of mlcanary's is deleted (ownership.ManagerOf).
 func (a *autoscaler) mine() bool { return ownership.ManagerOf(a.obj) == "" }
 
+// kedas reports whether a is the HorizontalPodAutoscaler KEDA made for a ScaledObject (labelled
+// kedaLabel): it stands for that ScaledObject, which replaces it once read, and is never copied.
+func (a *autoscaler) kedas() bool { return a.gvr == hpas && a.obj.GetLabels()[kedaLabel] != "" }
+
 // minReplicas is the autoscaler's minimum (HPA minReplicas, KEDA minReplicaCount; 1 when unset).
 func (a *autoscaler) minReplicas() int32 {
 	field := "minReplicas"
@@ -133,7 +137,7 @@ func (l *liveState) found(gvr schema.GroupVersionResource, obj *unstructured.Uns
 		if name != l.cfg.Objects[v].Deployment {
 			continue
 		}
-		if cur := l.autoscalers[v]; cur == nil || (cur.gvr == hpas && cur.obj.GetLabels()[kedaLabel] != "") {
+		if cur := l.autoscalers[v]; cur == nil || cur.kedas() {
 			l.autoscalers[v] = &autoscaler{gvr: gvr, obj: obj}
 		}
 	}
@@ -148,7 +152,7 @@ func (l *liveState) found(gvr schema.GroupVersionResource, obj *unstructured.Uns
 // and Services, README "Autoscaling").
 func (l *liveState) copyRefused() string {
 	from := l.autoscalers[config.Green]
-	if from == nil || (from.gvr == hpas && from.obj.GetLabels()[kedaLabel] != "") {
+	if from == nil || from.kedas() {
 		return ""
 	}
 	name := l.cfg.Objects[config.Blue].Deployment
@@ -252,7 +256,7 @@ func (e *execution) applyAutoscaler(ctx context.Context, v config.Version) error
 	var desired *unstructured.Unstructured
 	var rewrote int
 	switch {
-	case from.gvr == hpas && from.obj.GetLabels()[kedaLabel] != "":
+	case from.kedas():
 		// KEDA's own HPA stands for a ScaledObject that could not be read: copying it would make a
 		// second autoscaler KEDA does not manage.
 		e.res.Notes = append(e.res.Notes, fmt.Sprintf("%s's autoscaler was left as it is: %s's is KEDA's ScaledObject %s, which could not be read", v, v.Other(), from.obj.GetLabels()[kedaLabel]))
