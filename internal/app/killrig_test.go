@@ -2,13 +2,9 @@ package app
 
 import (
 	"context"
-	"encoding/pem"
 	"errors"
 	"fmt"
 	"net/http"
-	"net/http/httptest"
-	"net/http/httputil"
-	"net/url"
 	"os/exec"
 	"runtime"
 	"strings"
@@ -242,13 +238,7 @@ type sentAt struct{}
 // with the time the proxy received the request.
 func writeProxy(t *testing.T, e *testenv.Env, onWrite func(method, path string, status int, sent time.Time)) *rest.Config {
 	t.Helper()
-	upstream, err := url.Parse(e.Config.Host)
-	check(t, err)
-	transport, err := rest.TransportFor(e.Config)
-	check(t, err)
-	proxy := httputil.NewSingleHostReverseProxy(upstream)
-	proxy.Transport = transport
-	proxy.ModifyResponse = func(resp *http.Response) error {
+	return e.AdminProxy(t, func(resp *http.Response) error {
 		req := resp.Request
 		switch {
 		case req.Method == http.MethodGet, strings.Contains(req.URL.RawQuery, "dryRun"),
@@ -258,10 +248,7 @@ func writeProxy(t *testing.T, e *testenv.Env, onWrite func(method, path string, 
 		sent, _ := req.Context().Value(sentAt{}).(time.Time)
 		onWrite(req.Method, req.URL.Path, resp.StatusCode, sent)
 		return nil
-	}
-	srv := httptest.NewTLSServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+	}, func(proxy http.Handler, w http.ResponseWriter, r *http.Request) {
 		proxy.ServeHTTP(w, r.WithContext(context.WithValue(r.Context(), sentAt{}, time.Now())))
-	}))
-	t.Cleanup(srv.Close)
-	return &rest.Config{Host: srv.URL, TLSClientConfig: rest.TLSClientConfig{CAData: pem.EncodeToMemory(&pem.Block{Type: "CERTIFICATE", Bytes: srv.Certificate().Raw})}}
+	})
 }

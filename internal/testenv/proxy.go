@@ -29,7 +29,7 @@ import (
 func (e *Env) RaceProxy(t testing.TB, match func(*http.Request) bool, race func()) *rest.Config {
 	t.Helper()
 	var once sync.Once
-	return e.adminProxy(t, func(proxy http.Handler, w http.ResponseWriter, r *http.Request) {
+	return e.AdminProxy(t, nil, func(proxy http.Handler, w http.ResponseWriter, r *http.Request) {
 		if match(r) {
 			once.Do(race)
 		}
@@ -37,10 +37,12 @@ func (e *Env) RaceProxy(t testing.TB, match func(*http.Request) bool, race func(
 	})
 }
 
-// adminProxy serves the API server through a TLS proxy that authenticates as admin; serve handles
-// each request and passes it on through proxy (after changing it, or not). The returned config
-// reaches the proxy.
-func (e *Env) adminProxy(t testing.TB, serve func(proxy http.Handler, w http.ResponseWriter, r *http.Request)) *rest.Config {
+// AdminProxy serves the API server through a TLS proxy that authenticates as admin, until the
+// test ends: serve handles each request and passes it on through proxy (after changing it, or
+// not); modify, when not nil, sees each answer before it returns to the client
+// (httputil.ReverseProxy.ModifyResponse; its request is the one serve passed on). The returned
+// config reaches the proxy.
+func (e *Env) AdminProxy(t testing.TB, modify func(*http.Response) error, serve func(proxy http.Handler, w http.ResponseWriter, r *http.Request)) *rest.Config {
 	t.Helper()
 	upstream, err := url.Parse(e.Config.Host)
 	if err != nil {
@@ -52,6 +54,7 @@ func (e *Env) adminProxy(t testing.TB, serve func(proxy http.Handler, w http.Res
 	}
 	proxy := httputil.NewSingleHostReverseProxy(upstream)
 	proxy.Transport = transport
+	proxy.ModifyResponse = modify
 	srv := httptest.NewTLSServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) { serve(proxy, w, r) }))
 	t.Cleanup(srv.Close)
 	return &rest.Config{Host: srv.URL, TLSClientConfig: rest.TLSClientConfig{CAData: certPEM(srv)}}

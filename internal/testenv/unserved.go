@@ -17,7 +17,7 @@ import (
 func (e *Env) WithoutGroup(t testing.TB, group string) *rest.Config {
 	t.Helper()
 	prefix := "/apis/" + group + "/"
-	return e.adminProxy(t, func(proxy http.Handler, w http.ResponseWriter, r *http.Request) {
+	return e.AdminProxy(t, nil, func(proxy http.Handler, w http.ResponseWriter, r *http.Request) {
 		if rest, ok := strings.CutPrefix(r.URL.Path, prefix); ok {
 			r.URL.Path = "/apis/" + group + ".unserved.invalid/" + rest
 			r.URL.RawPath = ""
