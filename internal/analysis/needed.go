@@ -35,6 +35,14 @@ func needed(s Share, alpha float64) int64 {
 		green := Count{Bad: s.Green.Bad + int64(math.Round(greenShare*float64(toGreen))), Of: s.Green.Of + toGreen}
 		return classify(Difference(Sequence(blue, alpha), Sequence(green, alpha)), s.Margin) != Undecided
 	}
+	return Fewest(decided)
+}
+
+// Fewest is the smallest n ≥ 1 with decided(n), for a decided that stays true once true (more
+// requests only narrow an interval), or -1 when even 2^40 is not decided: it doubles until
+// decided, then bisects. It is how many more requests a decision needs, for every count that
+// narrows with the requests (this package's shares, compare's agreement).
+func Fewest(decided func(more int64) bool) int64 {
 	hi := int64(1)
 	for !decided(hi) {
 		if hi >= maxNeeded {

@@ -159,12 +159,9 @@ func (r *Report) decide() {
 	}
 }
 
-// maxNeeded bounds needed's search.
-const maxNeeded = int64(1) << 40
-
 // needed is the fewest further compared requests after which the decision is made, if they
-// disagree at the observed share (rounded): the doubling-then-bisection search of
-// analysis.needed, on the Wilson interval. -1 when even maxNeeded would not decide it.
+// disagree at the observed share (rounded): analysis.Fewest on the Wilson interval; -1 when even
+// 2^40 more would not decide it.
 func needed(bad, n int, limit, z float64) int64 {
 	share := 0.0
 	if n > 0 {
@@ -175,23 +172,7 @@ func needed(bad, n int, limit, z float64) int64 {
 		d := loadtest.Wilson(int(math.Round(share*float64(total))), int(total), z)
 		return d.High < limit || d.Low > limit
 	}
-	hi := int64(1)
-	for !decided(hi) {
-		if hi >= maxNeeded {
-			return -1
-		}
-		hi *= 2
-	}
-	lo := hi / 2
-	for hi-lo > 1 {
-		mid := lo + (hi-lo)/2
-		if decided(mid) {
-			hi = mid
-		} else {
-			lo = mid
-		}
-	}
-	return hi
+	return analysis.Fewest(decided)
 }
 
 // pct formats a fraction as a percentage, with as many decimals as small shares need.
