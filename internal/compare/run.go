@@ -107,7 +107,7 @@ func (r *runner) feed(ctx context.Context, rd *Reader, jobs chan<- Request, star
 		if err != nil {
 			return err
 		}
-		if r.o.Rate > 0 && !sleepUntil(ctx, &timer, start.Add(time.Duration(float64(i)/r.o.Rate*float64(time.Second)))) {
+		if r.o.Rate > 0 && !loadtest.SleepUntil(ctx, &timer, start.Add(time.Duration(float64(i)/r.o.Rate*float64(time.Second)))) {
 			return nil
 		}
 		select {
@@ -115,25 +115,6 @@ func (r *runner) feed(ctx context.Context, rd *Reader, jobs chan<- Request, star
 		case <-ctx.Done():
 			return nil
 		}
-	}
-}
-
-// sleepUntil waits for t or ctx, reusing *timer; it reports false when ctx ended first.
-func sleepUntil(ctx context.Context, timer **time.Timer, t time.Time) bool {
-	d := time.Until(t)
-	if d <= 0 {
-		return true
-	}
-	if *timer == nil {
-		*timer = time.NewTimer(d)
-	} else {
-		(*timer).Reset(d)
-	}
-	select {
-	case <-ctx.Done():
-		return false
-	case <-(*timer).C:
-		return true
 	}
 }
 

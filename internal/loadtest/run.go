@@ -143,15 +143,16 @@ func (r *runner) work(ctx context.Context, s *shard) {
 		if r.o.Duration > 0 && at >= r.o.Duration {
 			return
 		}
-		if r.o.Rate > 0 && !sleepUntil(ctx, &timer, r.start.Add(at)) {
+		if r.o.Rate > 0 && !SleepUntil(ctx, &timer, r.start.Add(at)) {
 			return
 		}
 		r.one(ctx, s, buf)
 	}
 }
 
-// sleepUntil waits for t or ctx, reusing *timer; it reports false when ctx ended first.
-func sleepUntil(ctx context.Context, timer **time.Timer, t time.Time) bool {
+// SleepUntil waits for t or ctx, reusing *timer (nil: one is made); it reports false when ctx
+// ended first. It paces requests at a rate (loadtest, compare).
+func SleepUntil(ctx context.Context, timer **time.Timer, t time.Time) bool {
 	d := time.Until(t)
 	if d <= 0 {
 		return true
