@@ -91,5 +91,5 @@ func (t *entraTransport) RoundTrip(req *http.Request) (*http.Response, error) {
 	}
 	r := req.Clone(req.Context())
 	r.Header.Set("Authorization", "Bearer "+tk.Token)
-	return t.next.RoundTrip(r)
+	return unecho(t.next, r, tk.Token)
 }

@@ -56,6 +56,7 @@ func (t *authTransport) RoundTrip(req *http.Request) (*http.Response, error) {
 			token = a.Token
 		}
 		req.Header.Set("Authorization", "Bearer "+token)
+		return unecho(t.next, req, token)
 	default:
 		password, err := readSecret(a.PasswordFile, "password")
 		if err != nil {
@@ -65,8 +66,8 @@ func (t *authTransport) RoundTrip(req *http.Request) (*http.Response, error) {
 			password = a.Password
 		}
 		req.SetBasicAuth(a.Username, password)
+		return unecho(t.next, req, password)
 	}
-	return t.next.RoundTrip(req)
 }
 
 // readSecret reads a credential file, trimmed of surrounding whitespace (a trailing newline), and
