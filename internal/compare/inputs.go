@@ -69,7 +69,7 @@ type Inputs struct {
 	AbsTolerance, RelTolerance float64
 	// Top is how many divergent requests the report shows (0 to 1000).
 	Top int
-	// MaxDisagreement is a percentage in [0, 100); Confidence a fraction in [0.5, 1).
+	// MaxDisagreement is a percentage in (0, 100); Confidence a fraction in [0.5, 1).
 	MaxDisagreement, Confidence float64
 	// Output is the report's format: FormatMarkdown or FormatJSON.
 	Output string
@@ -113,7 +113,7 @@ const (
 	allowedTimeout         = "a duration above 0, e.g. 10s"
 	allowedTolerance       = "a number of 0 or more, e.g. 1e-6"
 	allowedTop             = "a whole number from 0 to 1000"
-	allowedMaxDisagreement = "a percentage from 0 to below 100, e.g. 1"
+	allowedMaxDisagreement = "a percentage above 0 and below 100, e.g. 1 (with 0 no number of answers could prove blue agrees)"
 	allowedConfidence      = "a fraction from 0.5 to below 1, e.g. 0.99"
 	allowedGateway         = "the gateway's http(s) address without a path or credentials, e.g. 20.1.2.3"
 	allowedPath            = "a path starting with /, e.g. /score"
@@ -150,7 +150,7 @@ func (in *Inputs) Validate() error {
 		return bad(flagRelTolerance, fmt.Sprint(in.RelTolerance), allowedTolerance)
 	case in.Top < 0 || in.Top > 1000:
 		return bad(flagTop, fmt.Sprint(in.Top), allowedTop)
-	case !(in.MaxDisagreement >= 0 && in.MaxDisagreement < 100):
+	case !(in.MaxDisagreement > 0 && in.MaxDisagreement < 100):
 		return bad(flagMaxDisagreement, fmt.Sprint(in.MaxDisagreement), allowedMaxDisagreement)
 	case !(in.Confidence >= 0.5 && in.Confidence < 1):
 		return bad(flagConfidence, fmt.Sprint(in.Confidence), allowedConfidence)

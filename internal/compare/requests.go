@@ -58,6 +58,9 @@ func (rd *Reader) Next() (Request, error) {
 			return Request{}, err
 		}
 		rd.line++
+		if rd.line == 1 { // a UTF-8 byte order mark, as PowerShell 5.1 and Notepad write on Windows agents
+			raw = bytes.TrimPrefix(raw, []byte("\ufeff"))
+		}
 		raw = bytes.TrimSpace(raw)
 		if len(raw) == 0 {
 			continue

@@ -6,6 +6,7 @@ import (
 	"errors"
 	"fmt"
 	"io"
+	"math"
 	"net"
 	"net/http"
 	"strings"
@@ -96,6 +97,16 @@ type runner struct {
 	t     *Tally
 }
 
+// after is when line i (0-based) may start at rate lines per second: i/rate, at most Go's longest
+// duration (about 292 years), so a tiny rate still waits rather than overflowing into the past.
+func after(i int, rate float64) time.Duration {
+	d := float64(i) / rate * float64(time.Second)
+	if d >= math.MaxInt64 {
+		return math.MaxInt64
+	}
+	return time.Duration(d)
+}
+
 // feed reads the requests and hands them to the workers, at most o.Rate lines per second.
 func (r *runner) feed(ctx context.Context, rd *Reader, jobs chan<- Request, start time.Time) error {
 	var timer *time.Timer
@@ -107,7 +118,7 @@ func (r *runner) feed(ctx context.Context, rd *Reader, jobs chan<- Request, star
 		if err != nil {
 			return err
 		}
-		if r.o.Rate > 0 && !loadtest.SleepUntil(ctx, &timer, start.Add(time.Duration(float64(i)/r.o.Rate*float64(time.Second)))) {
+		if r.o.Rate > 0 && !loadtest.SleepUntil(ctx, &timer, start.Add(after(i, r.o.Rate))) {
 			return nil
 		}
 		select {
