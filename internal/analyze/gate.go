@@ -42,10 +42,12 @@ type Outcome struct {
 // Run measures at once and then every Interval, judging each growing window (Start, now] — the
 // windows are nested, which is what the confidence sequences' guarantee over repeated looks needs —
 // and stops at the first decided verdict or at Deadline = Start + Window (one look when the window is
-// already full). A failed query or a namespace where neither version has series ends it at once
-// (waiting fixes neither); stale data, or one version without series yet (it may have had no
-// request), is looked at again until Deadline, and is the outcome's Problem if it lasts. Run returns
-// an error only for those that end it early; the verdict is in Outcome.
+// already full). A refused query or a namespace where neither version has series ends it at once
+// (waiting fixes neither); a transient query error (istioprom.QueryError.Transient) is asked again
+// at the next look and ends it with its error only at Deadline; stale data, or one version without
+// series yet (it may have had no request), is looked at again until Deadline, and is the outcome's
+// Problem if it lasts. Run returns an error only for those that end it early or at Deadline; the
+// verdict is in Outcome.
 func Run(ctx context.Context, measure Measurer, s Settings) (Outcome, error) {
 	now, sleep := s.Now, s.Sleep
 	if now == nil {
@@ -74,8 +76,15 @@ func Run(ctx context.Context, measure Measurer, s Settings) (Outcome, error) {
 		out.Problem = ""
 		var stale *istioprom.StaleError
 		var noSeries *istioprom.NoSeriesError
+		var query *istioprom.QueryError
+		left := out.Deadline.Sub(end)
 		switch {
 		case errors.As(err, &stale), errors.As(err, &noSeries) && noSeries.OtherHasSeries:
+			out.Problem = err.Error()
+			out.Decision = analysis.Decision{Verdict: analysis.Undecided, Confidence: s.Confidence, Needed: -1}
+		case errors.As(err, &query) && query.Transient() && left > 0:
+			// A blip (a 503 from a proxy, a 429, a timeout): the next look asks again; one that
+			// lasts until the deadline ends the gate with its message, never as a pass.
 			out.Problem = err.Error()
 			out.Decision = analysis.Decision{Verdict: analysis.Undecided, Confidence: s.Confidence, Needed: -1}
 		case err != nil:
@@ -86,7 +95,6 @@ func Run(ctx context.Context, measure Measurer, s Settings) (Outcome, error) {
 				return out, nil
 			}
 		}
-		left := out.Deadline.Sub(end)
 		if left <= 0 {
 			return out, nil
 		}

@@ -3,6 +3,7 @@ package istioprom
 import (
 	"errors"
 	"fmt"
+	"net"
 	"strconv"
 	"strings"
 	"time"
@@ -43,6 +44,18 @@ func (e *QueryError) Error() string {
 }
 
 func (e *QueryError) Unwrap() error { return e.Err }
+
+// Transient reports whether the same query may be answered a moment later: the backend answered
+// with a server error (HTTP 5xx, a proxy's 502/503/504 included) or 429 Too Many Requests, timed
+// out, or could not be reached. A refused query (400, 401, 403, 422) is not.
+func (e *QueryError) Transient() bool {
+	var api *v1.Error
+	if errors.As(e.Err, &api) {
+		return api.Type == v1.ErrServer || api.Type == v1.ErrTimeout || strings.Contains(api.Msg, "429")
+	}
+	var netErr net.Error
+	return errors.As(e.Err, &netErr)
+}
 
 // NoSeriesError is a selector that matched no series at all in the range read.
 type NoSeriesError struct {
