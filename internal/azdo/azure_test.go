@@ -13,7 +13,6 @@ import (
 	"time"
 
 	"github.com/Azure/azure-sdk-for-go/sdk/azcore"
-	"k8s.io/client-go/tools/clientcmd"
 	clientcmdapi "k8s.io/client-go/tools/clientcmd/api"
 
 	"github.com/mlcanary/mlcanary/internal/aks"
@@ -28,27 +27,10 @@ import (
 // AKS-scoped token from the connection's credential, masked, instead of the exec plugin.
 func TestAzureClusterWithEntraID(t *testing.T) {
 	cloud := akstest.Start(t)
-	kc := clientcmdapi.NewConfig()
-	kc.Clusters["aks"] = &clientcmdapi.Cluster{Server: "https://aks-1-dns.hcp.westeurope.azmk8s.io:443"}
-	kc.AuthInfos["user"] = &clientcmdapi.AuthInfo{Exec: &clientcmdapi.ExecConfig{APIVersion: "client.authentication.k8s.io/v1beta1",
-		Command: "kubelogin", Args: []string{"get-token", "--server-id", "6dae42f8-4368-4678-94ff-3960e28e3630"}}}
-	kc.Contexts["aks"] = &clientcmdapi.Context{Cluster: "aks", AuthInfo: "user"}
-	kc.CurrentContext = "aks"
-	data, err := clientcmd.Write(*kc)
-	if err != nil {
-		t.Fatal(err)
-	}
-	cloud.Kubeconfigs["clusterUser"] = data
+	cloud.ServeClusterUser(t, &clientcmdapi.AuthInfo{Exec: &clientcmdapi.ExecConfig{APIVersion: "client.authentication.k8s.io/v1beta1",
+		Command: "kubelogin", Args: []string{"get-token", "--server-id", "6dae42f8-4368-4678-94ff-3960e28e3630"}}})
 	id := cloud.ConnectionID
-	env := map[string]string{
-		"ENDPOINT_URL_" + id:                                     cloud.URL,
-		"ENDPOINT_AUTH_SCHEME_" + id:                             "ServicePrincipal",
-		"ENDPOINT_AUTH_PARAMETER_" + id + "_TENANTID":            cloud.Tenant,
-		"ENDPOINT_AUTH_PARAMETER_" + id + "_SERVICEPRINCIPALID":  cloud.ClientID,
-		"ENDPOINT_AUTH_PARAMETER_" + id + "_SERVICEPRINCIPALKEY": cloud.Secret,
-		"ENDPOINT_DATA_" + id + "_SUBSCRIPTIONID":                cloud.Subscription,
-		"ENDPOINT_DATA_" + id + "_ENVIRONMENTAUTHORITYURL":       cloud.URL,
-	}
+	env := cloud.PrincipalEnv()
 	lookup := func(k string) (string, bool) { v, ok := env[k]; return v, ok }
 	var masked []string
 	conn := azdo.Connection{Type: azdo.ConnectionAzureRM, Endpoint: id, ResourceGroup: cloud.ResourceGroup, Cluster: cloud.Cluster}
@@ -93,26 +75,9 @@ func TestAzureClusterNeedsSubscription(t *testing.T) {
 // is sent.
 func TestAzureMonitorAsTheConnection(t *testing.T) {
 	cloud := akstest.Start(t)
-	kc := clientcmdapi.NewConfig()
-	kc.Clusters["aks"] = &clientcmdapi.Cluster{Server: "https://aks-1-dns.hcp.westeurope.azmk8s.io:443"}
-	kc.AuthInfos["user"] = &clientcmdapi.AuthInfo{Token: "static"}
-	kc.Contexts["aks"] = &clientcmdapi.Context{Cluster: "aks", AuthInfo: "user"}
-	kc.CurrentContext = "aks"
-	data, err := clientcmd.Write(*kc)
-	if err != nil {
-		t.Fatal(err)
-	}
-	cloud.Kubeconfigs["clusterUser"] = data
+	cloud.ServeClusterUser(t, &clientcmdapi.AuthInfo{Token: "static"})
 	id := cloud.ConnectionID
-	env := map[string]string{
-		"ENDPOINT_URL_" + id:                                     cloud.URL,
-		"ENDPOINT_AUTH_SCHEME_" + id:                             "ServicePrincipal",
-		"ENDPOINT_AUTH_PARAMETER_" + id + "_TENANTID":            cloud.Tenant,
-		"ENDPOINT_AUTH_PARAMETER_" + id + "_SERVICEPRINCIPALID":  cloud.ClientID,
-		"ENDPOINT_AUTH_PARAMETER_" + id + "_SERVICEPRINCIPALKEY": cloud.Secret,
-		"ENDPOINT_DATA_" + id + "_SUBSCRIPTIONID":                cloud.Subscription,
-		"ENDPOINT_DATA_" + id + "_ENVIRONMENTAUTHORITYURL":       cloud.URL,
-	}
+	env := cloud.PrincipalEnv()
 	conn := azdo.Connection{Type: azdo.ConnectionAzureRM, Endpoint: id, ResourceGroup: cloud.ResourceGroup, Cluster: cloud.Cluster}
 	c, err := azdo.AzureCluster(context.Background(), func(k string) (string, bool) { v, ok := env[k]; return v, ok }, conn, azdo.Job{},
 		func(string) {}, &azcore.ClientOptions{Transport: cloud.Client()})

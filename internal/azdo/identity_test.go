@@ -8,7 +8,6 @@ import (
 
 	"github.com/Azure/azure-sdk-for-go/sdk/azcore"
 	"github.com/Azure/azure-sdk-for-go/sdk/azcore/policy"
-	"k8s.io/client-go/tools/clientcmd"
 	clientcmdapi "k8s.io/client-go/tools/clientcmd/api"
 
 	"github.com/mlcanary/mlcanary/internal/aks/akstest"
@@ -20,28 +19,15 @@ import (
 // it hands none, so the analysis uses azidentity's default chain.
 func TestConnectGivesTheAnalysisTheConnectionsIdentity(t *testing.T) {
 	cloud := akstest.Start(t)
-	kc := clientcmdapi.NewConfig()
-	kc.Clusters["aks"] = &clientcmdapi.Cluster{Server: "https://aks-1-dns.hcp.westeurope.azmk8s.io:443"}
-	kc.AuthInfos["user"] = &clientcmdapi.AuthInfo{Token: "static-token"}
-	kc.Contexts["aks"] = &clientcmdapi.Context{Cluster: "aks", AuthInfo: "user"}
-	kc.CurrentContext = "aks"
-	data, err := clientcmd.Write(*kc)
-	if err != nil {
-		t.Fatal(err)
-	}
-	cloud.Kubeconfigs["clusterUser"] = data
+	cloud.ServeClusterUser(t, &clientcmdapi.AuthInfo{Token: "static-token"})
 	id := cloud.ConnectionID
-	env := map[string]string{
+	env := cloud.PrincipalEnv()
+	for k, v := range map[string]string{
 		"INPUT_STAGE": "Blue_50", "INPUT_CONNECTIONTYPE": "azureResourceManager", "INPUT_AZURESUBSCRIPTIONCONNECTION": id,
 		"INPUT_AZURERESOURCEGROUP": cloud.ResourceGroup, "INPUT_KUBERNETESCLUSTER": cloud.Cluster,
 		"INPUT_ANALYSIS": "true", "INPUT_PROMETHEUSURL": "https://k8s02-workspace-abcd.eastus.prometheus.monitor.azure.com",
-		"ENDPOINT_URL_" + id:                                     cloud.URL,
-		"ENDPOINT_AUTH_SCHEME_" + id:                             "ServicePrincipal",
-		"ENDPOINT_AUTH_PARAMETER_" + id + "_TENANTID":            cloud.Tenant,
-		"ENDPOINT_AUTH_PARAMETER_" + id + "_SERVICEPRINCIPALID":  cloud.ClientID,
-		"ENDPOINT_AUTH_PARAMETER_" + id + "_SERVICEPRINCIPALKEY": cloud.Secret,
-		"ENDPOINT_DATA_" + id + "_SUBSCRIPTIONID":                cloud.Subscription,
-		"ENDPOINT_DATA_" + id + "_ENVIRONMENTAUTHORITYURL":       cloud.URL,
+	} {
+		env[k] = v
 	}
 	f := NewFront(mapEnv(env), io.Discard)
 	f.azureOpts = &azcore.ClientOptions{Transport: cloud.Client()}
@@ -64,7 +50,7 @@ func TestConnectGivesTheAnalysisTheConnectionsIdentity(t *testing.T) {
 	}
 
 	k8s := map[string]string{"INPUT_STAGE": "Blue_50", "INPUT_KUBERNETESSERVICECONNECTION": "K",
-		"ENDPOINT_DATA_K_AUTHORIZATIONTYPE": "Kubeconfig", "ENDPOINT_AUTH_PARAMETER_K_KUBECONFIG": string(data)}
+		"ENDPOINT_DATA_K_AUTHORIZATIONTYPE": "Kubeconfig", "ENDPOINT_AUTH_PARAMETER_K_KUBECONFIG": string(cloud.Kubeconfigs["clusterUser"])}
 	f = NewFront(mapEnv(k8s), io.Discard)
 	if req, err = f.Inputs(); err != nil {
 		t.Fatal(err)
