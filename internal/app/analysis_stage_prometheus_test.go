@@ -6,6 +6,7 @@ import (
 	"net"
 	"net/http"
 	"net/http/httptest"
+	"regexp"
 	"strings"
 	"sync"
 	"testing"
@@ -22,6 +23,8 @@ import (
 // between a green failing 1% of its requests and a blue failing 6% (5 points more than the 1
 // allowed): the stage holds, the gate counts the requests since the change the stage recorded,
 // finds blue degraded and performs Rollback, and the cluster's objects say all traffic is on green.
+var degradedErrors = regexp.MustCompile(`^mlcanary: Blue_50 held, but blue is degraded: errors: blue [4-8]\.[0-9]{2}% `)
+
 func TestStageAnalysisRealPrometheus(t *testing.T) {
 	if testing.Short() {
 		t.Skip("-short: needs a real Prometheus and the API server")
@@ -86,7 +89,8 @@ func TestStageAnalysisRealPrometheus(t *testing.T) {
 		"--window", "1m", "--interval", "1s", "--latency-slo", "10s")
 	t.Logf("Blue_50 --analysis took %s", time.Since(start).Round(time.Millisecond))
 	last := errs[strings.LastIndex(strings.TrimSuffix(errs, "\n"), "\n")+1:]
-	if code != ExitFailed || !strings.HasPrefix(last, "mlcanary: Blue_50 held, but blue is degraded: errors: blue 6.") ||
+	// blue fails 6% of its requests at random, so its measured share is near 6%, not exactly it.
+	if code != ExitFailed || !degradedErrors.MatchString(last) ||
 		!strings.Contains(last, "rolled back automatically") || !strings.Contains(out, "Analysis: blue against green: degraded") {
 		t.Errorf("exit %d, stderr %q\n%s", code, errs, out)
 	}
