@@ -1,26 +1,29 @@
 package compare
 
 import (
+	"bytes"
 	"encoding/json"
 	"errors"
 	"fmt"
+	"io"
 	"strconv"
 	"strings"
 )
 
 // Kinds of invalid answer, counted per version. They are few and fixed, so the count stays small.
 const (
-	InvalidStatus     = "HTTP error"    // a status outside 200–299
-	InvalidTimeout    = "timeout"       // no complete answer within --timeout
-	InvalidConnection = "connection"    // refused, reset, or any other transport failure
-	InvalidJSON       = "non-JSON"      // a body that is not one JSON value
-	InvalidNonFinite  = "NaN/Infinity"  // NaN, Infinity or -Infinity where a number goes (Python's json.dumps writes them)
-	InvalidNull       = "null"          // the answer, or a selected field, is null
-	InvalidMissing    = "missing field" // a --field path the answer does not have
+	InvalidStatus     = "HTTP error"         // a status outside 200–299
+	InvalidTimeout    = "timeout"            // no complete answer within --timeout
+	InvalidConnection = "connection"         // refused, reset, or any other transport failure
+	InvalidJSON       = "non-JSON"           // a body that is not one JSON value
+	InvalidTooLarge   = "larger than 16 MiB" // a body longer than MaxAnswerBytes, not read further (JSON or not)
+	InvalidNonFinite  = "NaN/Infinity"       // NaN, Infinity or -Infinity where a number goes (Python's json.dumps writes them)
+	InvalidNull       = "null"               // the answer, or a selected field, is null
+	InvalidMissing    = "missing field"      // a --field path the answer does not have
 )
 
 // InvalidKinds lists the kinds in the order reports show them.
-var InvalidKinds = []string{InvalidStatus, InvalidTimeout, InvalidConnection, InvalidJSON, InvalidNonFinite, InvalidNull, InvalidMissing}
+var InvalidKinds = []string{InvalidStatus, InvalidTimeout, InvalidConnection, InvalidJSON, InvalidTooLarge, InvalidNonFinite, InvalidNull, InvalidMissing}
 
 // Path is a parsed --field: a JSON path of member names and array indices, written
 // `$.predictions[0].label`, `predictions[0].label` or `score` ($ alone, or no path, is the whole
@@ -119,48 +122,101 @@ func (p Path) get(v any) (any, bool) {
 }
 
 // parsed is one version's answer as compare reads it: the selected values (one per --field, or
-// the whole answer), or why it is invalid.
+// the whole answer), or why it is invalid; missing is the --field (as typed) the answer lacks, when
+// invalid is InvalidMissing.
 type parsed struct {
 	values  []any
 	invalid string
+	missing string
 }
 
-// parseAnswer decodes body (a 2xx answer) and selects fields. An answer that is not JSON is
-// InvalidNonFinite when it is JSON but for NaN or ±Infinity numbers, else InvalidJSON; an answer
-// that is null, or a field that is null, InvalidNull; a field the answer lacks, InvalidMissing.
+// nonFiniteMark stands for a bare NaN, Infinity or -Infinity token while an answer is decoded, so
+// that fields are selected before non-finite numbers are refused: only a selected value holding one
+// makes the answer InvalidNonFinite (a NaN in an unselected debug member does not).
+const nonFiniteMark = "\x00mlcanary:non-finite\x00"
+
+// parseAnswer decodes body (a 2xx answer) and selects fields. Numbers are kept as json.Number, so
+// integers of any size compare exactly (compareNumbers). An answer that is not JSON is InvalidJSON;
+// one that is JSON but for NaN or ±Infinity numbers (Python's json.dumps writes them) is decoded
+// with those marked, and is InvalidNonFinite when a selected value (the whole answer without
+// --field) holds one. An answer that is null, or a selected field that is null, is InvalidNull; a
+// field the answer lacks, InvalidMissing.
 func parseAnswer(body []byte, fields []Path) parsed {
-	var v any
-	if err := json.Unmarshal(body, &v); err != nil {
-		if nonFinite(body) {
-			return parsed{invalid: InvalidNonFinite}
+	v, err := decode(body)
+	if err != nil {
+		marked, found := markNonFinite(body)
+		if !found {
+			return parsed{invalid: InvalidJSON}
 		}
-		return parsed{invalid: InvalidJSON}
+		if v, err = decode(marked); err != nil {
+			return parsed{invalid: InvalidJSON}
+		}
 	}
 	if v == nil {
 		return parsed{invalid: InvalidNull}
 	}
-	if len(fields) == 0 {
-		return parsed{values: []any{v}}
-	}
-	out := make([]any, len(fields))
-	for i, f := range fields {
-		fv, ok := f.get(v)
-		switch {
-		case !ok:
-			return parsed{invalid: InvalidMissing}
-		case fv == nil:
-			return parsed{invalid: InvalidNull}
+	out := []any{v}
+	if len(fields) > 0 {
+		out = make([]any, len(fields))
+		for i, f := range fields {
+			fv, ok := f.get(v)
+			switch {
+			case !ok:
+				return parsed{invalid: InvalidMissing, missing: f.Text}
+			case fv == nil:
+				return parsed{invalid: InvalidNull}
+			}
+			out[i] = fv
 		}
-		out[i] = fv
+	}
+	for _, x := range out {
+		if holdsNonFinite(x) {
+			return parsed{invalid: InvalidNonFinite}
+		}
 	}
 	return parsed{values: out}
 }
 
-// nonFinite reports whether body is JSON once its bare NaN, Infinity and -Infinity tokens (outside
-// strings) are read as numbers: what Python's json.dumps writes for non-finite floats, and what
-// Go's encoding/json refuses.
-func nonFinite(body []byte) bool {
-	var b strings.Builder
+// decode reads exactly one JSON value, numbers as json.Number.
+func decode(body []byte) (any, error) {
+	d := json.NewDecoder(bytes.NewReader(body))
+	d.UseNumber()
+	var v any
+	if err := d.Decode(&v); err != nil {
+		return nil, err
+	}
+	if _, err := d.Token(); !errors.Is(err, io.EOF) {
+		return nil, errors.New("more than one JSON value")
+	}
+	return v, nil
+}
+
+// holdsNonFinite reports whether v is or contains a marked NaN/Infinity.
+func holdsNonFinite(v any) bool {
+	switch x := v.(type) {
+	case string:
+		return x == nonFiniteMark
+	case []any:
+		for _, e := range x {
+			if holdsNonFinite(e) {
+				return true
+			}
+		}
+	case map[string]any:
+		for _, e := range x {
+			if holdsNonFinite(e) {
+				return true
+			}
+		}
+	}
+	return false
+}
+
+// markNonFinite rewrites body's bare NaN, Infinity and -Infinity tokens (outside strings) as the
+// JSON string nonFiniteMark, and reports whether it found any.
+func markNonFinite(body []byte) ([]byte, bool) {
+	mark, _ := json.Marshal(nonFiniteMark)
+	var b bytes.Buffer
 	found := false
 	inString, escaped := false, false
 	for i := 0; i < len(body); i++ {
@@ -184,8 +240,8 @@ func nonFinite(body []byte) bool {
 		}
 		matched := false
 		for _, tok := range []string{"-Infinity", "Infinity", "NaN"} {
-			if strings.HasPrefix(string(body[i:min(len(body), i+len(tok))]), tok) {
-				b.WriteByte('0')
+			if bytes.HasPrefix(body[i:], []byte(tok)) {
+				b.Write(mark)
 				i += len(tok) - 1
 				found, matched = true, true
 				break
@@ -195,7 +251,7 @@ func nonFinite(body []byte) bool {
 			b.WriteByte(c)
 		}
 	}
-	return found && json.Valid([]byte(b.String()))
+	return b.Bytes(), found
 }
 
 // describe is a value for a message, e.g. `"positive"` or `0.93`.

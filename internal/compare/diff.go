@@ -1,9 +1,12 @@
 package compare
 
 import (
+	"encoding/json"
 	"fmt"
 	"math"
+	"math/big"
 	"sort"
+	"strconv"
 )
 
 // Tolerance is how far two numbers may be apart and still agree, the rule of Python's
@@ -16,7 +19,28 @@ type Tolerance struct {
 
 // Within reports whether a and b agree under t.
 func (t Tolerance) Within(a, b float64) bool {
-	return math.Abs(a-b) <= math.Max(t.Rel*math.Max(math.Abs(a), math.Abs(b)), t.Abs)
+	return t.within(a, b, math.Abs(a-b))
+}
+
+// within is Within with |a−b| given, as numbers computes it exactly for integers.
+func (t Tolerance) within(a, b, diff float64) bool {
+	return diff <= math.Max(t.Rel*math.Max(math.Abs(a), math.Abs(b)), t.Abs)
+}
+
+// numbers reads two JSON numbers as float64 and their absolute difference. When both are written as
+// integers (no fraction or exponent) the difference is computed exactly on the integers, so
+// 9007199254740993 and 9007199254740992 (2^53 + 1 and 2^53, the same float64) differ by 1 and an
+// exact comparison (both tolerances 0) tells them apart; 1 and 1.0 are compared as floats, equal.
+func numbers(g, b json.Number) (gf, bf, diff float64) {
+	gf, _ = strconv.ParseFloat(string(g), 64) // decoded JSON numbers parse; out of range is ±Inf
+	bf, _ = strconv.ParseFloat(string(b), 64)
+	gi, okG := new(big.Int).SetString(string(g), 10)
+	bi, okB := new(big.Int).SetString(string(b), 10)
+	if okG && okB {
+		diff, _ = new(big.Float).SetInt(new(big.Int).Abs(new(big.Int).Sub(gi, bi))).Float64()
+		return gf, bf, diff
+	}
+	return gf, bf, math.Abs(gf - bf)
 }
 
 // numberPair is one numeric leaf both answers have at the same place.
@@ -62,16 +86,17 @@ func (d *difference) differ(path string, divergence float64, why string) {
 // walk compares g and b at path, recursing into arrays and objects.
 func (d *difference) walk(path string, g, b any, tol Tolerance) {
 	switch gv := g.(type) {
-	case float64:
-		bv, ok := b.(float64)
+	case json.Number:
+		bv, ok := b.(json.Number)
 		if !ok {
 			d.differ(path, math.Inf(1), describe(g)+" ≠ "+describe(b))
 			return
 		}
-		in := tol.Within(gv, bv)
-		d.numbers = append(d.numbers, numberPair{path: path, green: gv, blue: bv, withinBounds: in})
+		gf, bf, diff := numbers(gv, bv)
+		in := tol.within(gf, bf, diff)
+		d.numbers = append(d.numbers, numberPair{path: path, green: gf, blue: bf, withinBounds: in})
 		if !in {
-			d.differ(path, math.Abs(gv-bv), fmt.Sprintf("%s ≠ %s (difference %.4g)", describe(g), describe(b), math.Abs(gv-bv)))
+			d.differ(path, diff, fmt.Sprintf("%s ≠ %s (difference %.4g)", gv, bv, diff))
 		}
 	case []any:
 		bv, ok := b.([]any)

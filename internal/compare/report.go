@@ -5,6 +5,9 @@ import (
 	"fmt"
 	"io"
 	"math"
+	"sort"
+	"strconv"
+	"strings"
 	"time"
 
 	"github.com/mlcanary/mlcanary/internal/analysis"
@@ -57,6 +60,8 @@ type VersionReport struct {
 	Valid int `json:"valid"`
 	// Invalid counts the invalid answers by kind (InvalidKinds), only the kinds seen.
 	Invalid map[string]int `json:"invalid"`
+	// MissingFields counts, per --field as given, the answers that lack it (only the fields missed).
+	MissingFields map[string]int `json:"missingFields,omitempty"`
 	// Latency is over the requests that got an HTTP answer, in milliseconds.
 	Latency Latency `json:"latencyMs"`
 }
@@ -120,7 +125,14 @@ func versionReport(v *VersionTally) VersionReport {
 	for k, n := range v.Invalid {
 		inv[k] = n
 	}
-	return VersionReport{Valid: v.Valid, Invalid: inv, Latency: Latency{Count: h.Count(), Mean: ms(h.Mean()),
+	var missing map[string]int
+	for k, n := range v.Missing {
+		if missing == nil {
+			missing = map[string]int{}
+		}
+		missing[k] = n
+	}
+	return VersionReport{Valid: v.Valid, Invalid: inv, MissingFields: missing, Latency: Latency{Count: h.Count(), Mean: ms(h.Mean()),
 		P50: ms(h.Quantile(0.5)), P90: ms(h.Quantile(0.9)), P99: ms(h.Quantile(0.99)), Max: ms(h.Max())}}
 }
 
@@ -149,7 +161,7 @@ func (r *Report) decide() {
 		r.Needed = needed(bad, r.Compared, r.MaxDisagreement, z)
 		switch {
 		case r.Compared == 0:
-			r.Reason = "no request was compared: green answered none of them validly"
+			r.Reason = "no request was compared: " + r.Green.noneValid()
 		case r.Needed < 0:
 			r.Reason = head + ", which contains the allowed " + pct(r.MaxDisagreement) + "; at this share no number of requests decides it"
 		default:
@@ -157,6 +169,31 @@ func (r *Report) decide() {
 				head, pct(r.MaxDisagreement), r.Needed)
 		}
 	}
+}
+
+// noneValid says, of green's answers (v), why none could be compared: when some are JSON that
+// lacks a --field, that field by name (a typo in the flag is likelier than a sick model), else the
+// kinds of invalid answers seen.
+func (v VersionReport) noneValid() string {
+	fields := make([]string, 0, len(v.MissingFields))
+	for f := range v.MissingFields {
+		fields = append(fields, strconv.Quote(f))
+	}
+	sort.Strings(fields)
+	if len(fields) > 0 {
+		return fmt.Sprintf("%d of green's answers lack the --field %s (check the path against an answer); "+
+			"green answered none of them validly", v.Invalid[InvalidMissing], strings.Join(fields, ", "))
+	}
+	var kinds []string
+	for _, k := range InvalidKinds {
+		if n := v.Invalid[k]; n > 0 {
+			kinds = append(kinds, fmt.Sprintf("%d %s", n, k))
+		}
+	}
+	if len(kinds) == 0 {
+		return "green answered none of them validly"
+	}
+	return "green answered none of them validly (" + strings.Join(kinds, ", ") + ")"
 }
 
 // needed is the fewest further compared requests after which the decision is made, if they

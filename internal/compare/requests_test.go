@@ -145,3 +145,34 @@ func TestPrepare(t *testing.T) {
 		t.Errorf("a bad line on standard input: %v", err)
 	}
 }
+
+// TestPrepareBadLinesOfAFile: through Prepare (a file, as the task's compareRequests reads it), CRLF,
+// blank and white-space-only lines are fine and not counted; a non-JSON line, a wrapper with an
+// unknown member, a header value with CR/LF and a line over MaxLineBytes are refused in one line
+// naming the line number. Kept from the #11 break-it review.
+func TestPrepareBadLinesOfAFile(t *testing.T) {
+	t.Parallel()
+	write := func(text string) string {
+		name := filepath.Join(t.TempDir(), "reqs.jsonl")
+		if err := os.WriteFile(name, []byte(text), 0o600); err != nil {
+			t.Fatal(err)
+		}
+		return name
+	}
+	rq, err := Prepare(write("[1]\r\n\r\n   \n{\"body\": {\"x\": 1}, \"headers\": {\"Authorization\": \"Bearer s3cret\"}}\r\n"), nil)
+	if err != nil || rq.Count != 2 {
+		t.Fatalf("CRLF and blank lines: %v, %+v", err, rq)
+	}
+	_ = rq.Close()
+	for _, c := range []struct{ text, line string }{
+		{"[1]\n\n{oops\n", "(line 3: "},
+		{"[1]\n{\"body\": 1, \"header\": {}}\n", "(line 2: "},
+		{"{\"body\": 1, \"headers\": {\"a\": \"b\\r\\nx: y\"}}\n", "(line 1: "},
+		{"[1]\n[" + strings.Repeat("1,", MaxLineBytes/2) + "1]\n", "(line 2: "},
+	} {
+		_, err := Prepare(write(c.text), nil)
+		if err == nil || !strings.Contains(err.Error(), c.line) || strings.Contains(err.Error(), "\n") {
+			t.Errorf("%.40q: %v, want one line naming %s", c.text, err, c.line)
+		}
+	}
+}

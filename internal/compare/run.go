@@ -50,8 +50,10 @@ type Options struct {
 	Client *http.Client
 }
 
-// MaxAnswerBytes bounds the answer read from each version; a longer one counts as non-JSON.
-const MaxAnswerBytes = 1 << 20
+// MaxAnswerBytes bounds the answer read from each version: 16 MiB, room for a batch of a thousand
+// 1536-float embeddings; a longer answer is invalid as InvalidTooLarge (never called non-JSON). The
+// bound keeps memory at most 2·Concurrency·MaxAnswerBytes however the models answer.
+const MaxAnswerBytes = 16 << 20
 
 // Run sends every request read from requests to both versions through their header routes, the two
 // copies of a line at the same moment and the lines interleaved as they come, and compares the
@@ -206,7 +208,7 @@ func (r *runner) send(ctx context.Context, req Request, version string) answer {
 		a.parsed.invalid = InvalidStatus
 		a.body = fmt.Appendf(nil, "HTTP %d: %s", resp.StatusCode, a.body)
 	case len(body) > MaxAnswerBytes:
-		a.parsed.invalid = InvalidJSON
+		a.parsed.invalid = InvalidTooLarge
 	default:
 		a.parsed = parseAnswer(a.body, r.o.Fields)
 	}

@@ -44,6 +44,9 @@ type Tally struct {
 type VersionTally struct {
 	Valid   int
 	Invalid map[string]int
+	// Missing counts, per --field as typed, the answers that lack it (InvalidMissing; the first
+	// missing field of an answer): at most one entry per --field.
+	Missing map[string]int
 	// Latency holds the time from sending each request to reading its whole answer, for every
 	// request that got an HTTP answer (any status).
 	Latency loadtest.Histogram
@@ -74,6 +77,7 @@ func newTally(k int, shiftPath string) *Tally {
 	t := &Tally{fieldIdx: map[string]int{}, shiftPath: shiftPath, top: topK{k: k}}
 	for i := range t.Versions {
 		t.Versions[i].Invalid = map[string]int{}
+		t.Versions[i].Missing = map[string]int{}
 	}
 	return t
 }
@@ -96,9 +100,13 @@ func (t *Tally) record(p *pair) {
 	t.Requests++
 	for i, a := range []parsed{p.green, p.blue} {
 		v := &t.Versions[i]
-		if a.invalid != "" {
+		switch {
+		case a.invalid == InvalidMissing:
+			v.Missing[a.missing]++
 			v.Invalid[a.invalid]++
-		} else {
+		case a.invalid != "":
+			v.Invalid[a.invalid]++
+		default:
 			v.Valid++
 		}
 		if p.latency[i] >= 0 {
