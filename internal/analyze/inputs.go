@@ -8,6 +8,7 @@ package analyze
 import (
 	"fmt"
 	"math"
+	"net/http"
 	"net/url"
 	"strings"
 	"time"
@@ -37,6 +38,8 @@ const (
 	flagGateway          = "gateway"
 	flagRate             = "rate"
 	flagConcurrency      = "concurrency"
+	flagMethod           = "method"
+	flagData             = "data"
 )
 
 // The inputs through which a CI front end (the Azure DevOps task, the GitHub Action) takes the
@@ -92,6 +95,9 @@ type Inputs struct {
 	Gateway     string
 	Rate        float64
 	Concurrency int
+	// Method (GET or POST, any case) and Data (the body, "" for none) are the paired load's request:
+	// the model's real scoring request, as `mlcanary loadtest --method --data` sends it.
+	Method, Data string
 }
 
 // NewInputs returns the documented defaults: a 10m window, a look every 30s, 1s latency SLO, 1 point
@@ -99,7 +105,7 @@ type Inputs struct {
 func NewInputs() Inputs {
 	return Inputs{Window: 10 * time.Minute, Interval: 30 * time.Second, LatencySLO: time.Second,
 		MaxErrorIncrease: 1, MaxSlowIncrease: 1, Confidence: 0.99, Output: FormatText,
-		Source: SourcePrometheus, Rate: 10, Concurrency: 10}
+		Source: SourcePrometheus, Rate: 10, Concurrency: 10, Method: http.MethodGet}
 }
 
 // AddFlags binds the inputs to fs under `mlcanary analyze`'s flag names, with NewInputs' defaults.
@@ -129,6 +135,8 @@ func (in *Inputs) addShared(fs *pflag.FlagSet, gateway string) {
 	fs.StringVar(&in.Gateway, gateway, d.Gateway, "with --source loadtest: the ingress gateway's address, e.g. 20.1.2.3 or http://20.1.2.3:80")
 	config.DecimalVar(fs, &in.Rate, flagRate, d.Rate, allowedRate, "with --source loadtest: requests per second to each version")
 	config.WholeVarP(fs, &in.Concurrency, flagConcurrency, "c", d.Concurrency, allowedConcurrency, "with --source loadtest: requests in flight to each version")
+	fs.StringVar(&in.Method, flagMethod, d.Method, "with --source loadtest: the HTTP method of the model's scoring request, GET or POST")
+	fs.StringVar(&in.Data, flagData, d.Data, "with --source loadtest: the body of every request, e.g. '{\"instances\":[[1,2]]}' (sent as application/json when it is JSON)")
 }
 
 // What each input allows, said the same way whether its value does not parse or is out of range.
@@ -157,6 +165,8 @@ func (in *Inputs) Validate() error {
 		return bad(flagGateway, verify.RedactedAddress(in.Gateway), "with {source} loadtest, the gateway's http(s) address without a path or credentials, e.g. 20.1.2.3")
 	case in.Source == SourceLoadtest && !(in.Rate > 0 && !math.IsInf(in.Rate, 0)):
 		return bad(flagRate, fmt.Sprint(in.Rate), allowedRate)
+	case strings.ToUpper(in.Method) != http.MethodGet && strings.ToUpper(in.Method) != http.MethodPost:
+		return bad(flagMethod, in.Method, "GET or POST")
 	case in.Concurrency < 1 || in.Concurrency > 10000:
 		return bad(flagConcurrency, fmt.Sprint(in.Concurrency), allowedConcurrency)
 	case in.Source == SourcePrometheus && !apiURL(in.PrometheusURL):

@@ -2,6 +2,7 @@ package analyze
 
 import (
 	"context"
+	"encoding/json"
 	"fmt"
 	"net/http"
 	"strings"
@@ -22,6 +23,10 @@ type Paired struct {
 	URL, Host string
 	// Header is the routing header whose value blue or green reaches that version.
 	Header string
+	// Method is GET or POST (GET when empty); Body, when set, is sent with every request, with
+	// Content-Type application/json when it is JSON: the model's real scoring request.
+	Method string
+	Body   []byte
 	// Rate is requests per second to each version; Concurrency bounds each version's requests in
 	// flight; Timeout bounds each request.
 	Rate        float64
@@ -38,6 +43,10 @@ type Paired struct {
 
 	mu     sync.Mutex
 	counts map[string]*istioprom.Measurement
+	// notModel counts each version's answers that are not the model's (4xx: no route, a method or
+	// body the server refuses); model its answers that are (2xx, 3xx, 5xx).
+	notModel, model map[string]int64
+	lastCode        map[string]string
 }
 
 // Measure sends one interval of paired load (less when the window ends sooner) and returns every
@@ -47,6 +56,7 @@ func (p *Paired) Measure(ctx context.Context, start, end time.Time) (istioprom.R
 	p.mu.Lock()
 	if p.counts == nil {
 		p.counts = map[string]*istioprom.Measurement{"blue": {Version: "blue"}, "green": {Version: "green"}}
+		p.notModel, p.model, p.lastCode = map[string]int64{}, map[string]int64{}, map[string]string{}
 	}
 	if p.Client == nil { // one client for every look: its connections are reused, not opened anew
 		p.Client = loadtest.NewClient(2*max(p.Concurrency, 1), p.Timeout)
@@ -64,13 +74,16 @@ func (p *Paired) Measure(ctx context.Context, start, end time.Time) (istioprom.R
 		for i, v := range []string{"blue", "green"} {
 			h := http.Header{}
 			h.Set(p.Header, v)
+			if json.Valid(p.Body) {
+				h.Set("Content-Type", "application/json")
+			}
 			if p.Host != "" {
 				h.Set("Host", p.Host)
 			}
 			queries = append(queries, istioprom.Query{What: v + " requests",
-				PromQL: fmt.Sprintf("GET %s with %s: %s, %g/s for %s", p.URL, p.Header, v, p.Rate, d), Time: end})
+				PromQL: fmt.Sprintf("%s %s with %s: %s, %g/s for %s", p.method(), p.URL, p.Header, v, p.Rate, d), Time: end})
 			wg.Go(func() {
-				_, errs[i] = loadtest.Run(ctx, loadtest.Options{URL: p.URL, Header: h, Duration: d, Concurrency: p.Concurrency,
+				_, errs[i] = loadtest.Run(ctx, loadtest.Options{URL: p.URL, Method: p.method(), Body: p.Body, Header: h, Duration: d, Concurrency: p.Concurrency,
 					Rate: p.Rate, Timeout: p.Timeout, Client: client, OnResult: p.count(v)})
 			})
 		}
@@ -83,6 +96,9 @@ func (p *Paired) Measure(ctx context.Context, start, end time.Time) (istioprom.R
 	}
 	p.mu.Lock()
 	defer p.mu.Unlock()
+	if err := p.reachedModel(); err != nil {
+		return istioprom.Result{}, err
+	}
 	return istioprom.Result{Blue: *p.counts["blue"], Green: *p.counts["green"], Start: start, End: time.Now(),
 		Endpoint: istioprom.Redact(p.URL), BoundaryMs: float64(p.SLO) / float64(time.Millisecond), Queries: queries}, nil
 }
@@ -95,6 +111,12 @@ func (p *Paired) count(v string) func(loadtest.Result) {
 		m := p.counts[v]
 		m.Requests++
 		answered := r.Err == "" || strings.HasPrefix(r.Err, loadtest.KindStatus+" ")
+		if code, ok := strings.CutPrefix(r.Err, loadtest.KindStatus+" 4"); ok {
+			p.notModel[v]++
+			p.lastCode[v] = "4" + code
+		} else if answered {
+			p.model[v]++
+		}
 		if (r.Err != "" && !answered) || strings.HasPrefix(r.Err, loadtest.KindStatus+" 5") {
 			m.Errors++
 		}
@@ -105,4 +127,28 @@ func (p *Paired) count(v string) func(loadtest.Result) {
 			}
 		}
 	}
+}
+
+// method is the request method, GET when none was given.
+func (p *Paired) method() string {
+	if p.Method == "" {
+		return http.MethodGet
+	}
+	return strings.ToUpper(p.Method)
+}
+
+// reachedModel fails when a version's requests got answers, all of them 4xx: answers a gateway or
+// web server gives before any model ran (404 nothing routed, 405 the wrong method, 415/422 the wrong
+// body), which would otherwise count as good ones and let a broken blue agree. One sentence naming
+// the version, the answer and what to check; waiting fixes none of it.
+func (p *Paired) reachedModel() error {
+	for _, v := range []string{"blue", "green"} {
+		if p.notModel[v] > 0 && p.model[v] == 0 {
+			return fmt.Errorf("every answer to %s's %d requests (%s %s with %s: %s) was a 4xx (%s), which is the gateway's or the server's, not the model's: "+
+				"no request reached %s's model, so nothing can be judged; check the method and body sent (method, data: the model's real scoring request), "+
+				"the gateway's address, and the URI prefix and hosts the routes match",
+				v, p.counts[v].Requests, p.method(), istioprom.Redact(p.URL), p.Header, v, p.lastCode[v], v)
+		}
+	}
+	return nil
 }

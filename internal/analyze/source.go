@@ -36,7 +36,7 @@ func Prepare(in Inputs, cfg config.Config, changedAt time.Time, id Identity) (Me
 		MaxErrorIncrease: in.MaxErrorIncrease / 100, MaxSlowIncrease: in.MaxSlowIncrease / 100, Confidence: in.Confidence}
 	if in.Source == SourceLoadtest {
 		p := &Paired{URL: verify.BaseURL(in.Gateway) + cfg.URIPrefix, Host: verify.ExactHost(cfg.Hosts), Header: cfg.Header,
-			Rate: in.Rate, Concurrency: in.Concurrency, Timeout: max(10*time.Second, 2*in.LatencySLO),
+			Method: in.Method, Body: body(in.Data), Rate: in.Rate, Concurrency: in.Concurrency, Timeout: max(10*time.Second, 2*in.LatencySLO),
 			Interval: in.Interval, Window: in.Window, SLO: in.LatencySLO}
 		settings.ChangedAt = time.Now()
 		settings.Sleep = func(context.Context, time.Duration) error { return nil }
@@ -79,4 +79,12 @@ func prometheusAPI(in Inputs, id Identity) (v1.API, bool, error) {
 	}
 	api, err := istioprom.NewAzureClient(in.PrometheusURL, scope, cred, id.Transport)
 	return api, true, err
+}
+
+// body is the paired load's request body: nil for none.
+func body(data string) []byte {
+	if data == "" {
+		return nil
+	}
+	return []byte(data)
 }

@@ -72,7 +72,7 @@ var stageOnly = []string{FlagOnDegraded, FlagOnUndecided, FlagAnalysisDryRun}
 
 // sharedFlags are the shared analysis inputs as a stage names them.
 var sharedFlags = []string{flagPrometheusURL, flagTokenFile, flagUser, flagPasswordFile, flagWindow, flagInterval,
-	flagLatencySLO, flagMaxErrorIncrease, flagMaxSlowIncrease, flagConfidence, flagSource, FlagAnalysisGateway, flagRate, flagConcurrency}
+	flagLatencySLO, flagMaxErrorIncrease, flagMaxSlowIncrease, flagConfidence, flagSource, FlagAnalysisGateway, flagRate, flagConcurrency, flagMethod, flagData}
 
 // Gate validates the inputs for stage and returns the gate to run after it; nil when no analysis
 // was asked for. A problem is a *config.InputError naming the stage's input (analysis-gateway, not
