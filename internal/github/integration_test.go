@@ -9,8 +9,6 @@ import (
 	"testing"
 	"time"
 
-	"github.com/mlcanary/mlcanary/internal/config"
-	"github.com/mlcanary/mlcanary/internal/engine"
 	"github.com/mlcanary/mlcanary/internal/gatewaysim"
 	"github.com/mlcanary/mlcanary/internal/scoringmock"
 	"github.com/mlcanary/mlcanary/internal/summary"
@@ -102,23 +100,7 @@ func loopbackGateway(t *testing.T, w summary.Weights) string {
 // seedGreen leaves namespace ns as a finished first release does: green serving image, no blue.
 func seedGreen(t *testing.T, env *testenv.Env, ns, image string) {
 	t.Helper()
-	c, err := engine.NewClient(env.Config)
-	if err != nil {
-		t.Fatal(err)
-	}
-	for _, name := range []string{"Blue_0", "Blue_100", "Blue_Green", "Green_100"} {
-		cfg := config.Default()
-		cfg.Namespace, cfg.Image, cfg.Timeout = ns, image, time.Minute
-		if cfg.Stage, err = config.ParseStage(name); err != nil {
-			t.Fatal(err)
-		}
-		ctx, cancel := context.WithTimeout(context.Background(), time.Minute)
-		_, err := c.Stage(ctx, cfg, t.Logf)
-		cancel()
-		if err != nil {
-			t.Fatalf("seeding green in %s: %s: %v", ns, name, err)
-		}
-	}
+	stageBlue(t, env, ns, image, "Blue_0", "Blue_100", "Blue_Green", "Green_100")
 }
 
 func createNamespace(t *testing.T, env *testenv.Env, name string) {

@@ -7,6 +7,7 @@ package akstest
 
 import (
 	"crypto/rand"
+	"crypto/tls"
 	"encoding/base64"
 	"encoding/json"
 	"fmt"
@@ -16,6 +17,12 @@ import (
 	"sync"
 	"testing"
 )
+
+// PublicAuthorityHost is Microsoft Entra ID's host in Azure's public cloud, which azidentity asks
+// when no authority host is configured. The server's certificate names it (and 127.0.0.1), so a
+// process given the certificate (SSL_CERT_FILE) and a proxy tunnelling that host to the server
+// (HTTPS_PROXY) authenticates with its defaults, as on a GitHub runner.
+const PublicAuthorityHost = "login.microsoftonline.com"
 
 // Server is the fake cloud. Set the exported fields before the code under test runs.
 type Server struct {
@@ -47,7 +54,13 @@ func Start(t testing.TB) *Server {
 	s := &Server{Tenant: "72f988bf-86f1-41af-91ab-2d7cd011db47", ClientID: "spn-client-id", Secret: "spn-s3cret-value",
 		SystemToken: "job-access-token-xyz", IdentityHeader: "msi-header-secret", OIDCToken: "header.oidc-federated-token.signature", ConnectionID: "arm-conn-1",
 		Subscription: "sub-1", ResourceGroup: "rg-1", Cluster: "aks-1", Kubeconfigs: map[string][]byte{}, issued: map[string]string{}}
-	s.Server = httptest.NewTLSServer(http.HandlerFunc(s.serve))
+	s.Server = httptest.NewUnstartedServer(http.HandlerFunc(s.serve))
+	cert, err := selfSigned(PublicAuthorityHost, "127.0.0.1")
+	if err != nil {
+		t.Fatal(err)
+	}
+	s.TLS = &tls.Config{Certificates: []tls.Certificate{cert}, MinVersion: tls.VersionTLS12}
+	s.StartTLS()
 	t.Cleanup(s.Close)
 	return s
 }
@@ -100,7 +113,7 @@ func (s *Server) serve(w http.ResponseWriter, r *http.Request) {
 	s.mu.Unlock()
 	switch p := r.URL.Path; {
 	case p == "/"+s.Tenant+"/v2.0/.well-known/openid-configuration":
-		s.openID(w)
+		s.openID(w, r)
 	case p == "/"+s.Tenant+"/oauth2/v2.0/token" && r.Method == http.MethodPost:
 		s.token(w, r)
 	case p == "/oidc" && r.Method == http.MethodPost:
@@ -114,8 +127,10 @@ func (s *Server) serve(w http.ResponseWriter, r *http.Request) {
 	}
 }
 
-func (s *Server) openID(w http.ResponseWriter) {
-	base := s.URL + "/" + s.Tenant
+// openID is the tenant's OpenID configuration, its endpoints on the host it was asked under: the
+// server's loopback address, or PublicAuthorityHost when reached through a proxy as the public cloud.
+func (s *Server) openID(w http.ResponseWriter, r *http.Request) {
+	base := "https://" + r.Host + "/" + s.Tenant
 	writeJSON(w, http.StatusOK, map[string]any{
 		"token_endpoint":         base + "/oauth2/v2.0/token",
 		"authorization_endpoint": base + "/oauth2/v2.0/authorize",

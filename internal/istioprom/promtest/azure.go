@@ -198,15 +198,25 @@ func certificates(host string) (*x509.Certificate, tls.Certificate, error) {
 }
 
 // ProxyURL starts an HTTP proxy for another process to reach the stand-in under WorkspaceHost
-// (HTTPS_PROXY: Go's clients tunnel through it with CONNECT; they never proxy loopback addresses,
-// so the other local stand-ins are reached directly), and returns its URL. It tunnels
-// WorkspaceHost:443 to the stand-in and refuses every other host. It stops when t ends.
+// (Proxy with that one tunnel) and returns its URL.
 func (a *AzureMonitor) ProxyURL(t testing.TB) string {
 	t.Helper()
-	target := a.Listener.Addr().String()
+	return Proxy(t, map[string]string{a.Host(): a.Listener.Addr().String()})
+}
+
+// Host is the stand-in's host and port as a client names it: WorkspaceHost:443.
+func (a *AzureMonitor) Host() string { return WorkspaceHost + ":443" }
+
+// Proxy starts an HTTP proxy standing in for the internet of another process (HTTPS_PROXY: Go's
+// clients tunnel through it with CONNECT; they never proxy loopback addresses, so local servers
+// are reached directly): it tunnels each host:port of tunnels to its loopback address and refuses
+// every other host. It returns the proxy's URL and stops when t ends.
+func Proxy(t testing.TB, tunnels map[string]string) string {
+	t.Helper()
 	srv := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
-		if r.Method != http.MethodConnect || r.Host != WorkspaceHost+":443" {
-			http.Error(w, "this proxy reaches "+WorkspaceHost+" only", http.StatusForbidden)
+		target, ok := tunnels[r.Host]
+		if r.Method != http.MethodConnect || !ok {
+			http.Error(w, "this proxy does not reach "+r.Host, http.StatusForbidden)
 			return
 		}
 		upstream, err := net.Dial("tcp", target)
