@@ -122,9 +122,19 @@ func TestRunSendsHeaders(t *testing.T) {
 // TestRunInterrupted cancels a run that would take far longer and expects a prompt, partial tally.
 func TestRunInterrupted(t *testing.T) {
 	t.Parallel()
-	url := scoring(t, scoringmock.Options{Answer: "New Model A", Latency: 20 * time.Millisecond})
+	// Canceled once 20 requests were answered (not after a fixed time, which a loaded machine may
+	// spend before the first answer), so the tally is partial and never empty.
 	ctx, cancel := context.WithCancel(t.Context())
-	time.AfterFunc(200*time.Millisecond, cancel)
+	model := scoringmock.Handler(scoringmock.Options{Answer: "New Model A", Latency: 20 * time.Millisecond})
+	var answered atomic.Int32
+	srv := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		model.ServeHTTP(w, r)
+		if answered.Add(1) == 20 {
+			cancel()
+		}
+	}))
+	t.Cleanup(srv.Close)
+	url := srv.URL + scoringmock.ScorePath
 	done := make(chan *Tally, 1)
 	go func() {
 		tl, err := Run(ctx, Options{URL: url, Requests: 1_000_000, Concurrency: 4, Timeout: 5 * time.Second})
