@@ -74,7 +74,9 @@ func analyzeAfter(ctx context.Context, eng Engine, rc *rest.Config, cfg config.C
 	if judge == nil {
 		judge = Analyze
 	}
-	o, err := judge(ctx, cfg, g.Inputs, res.ChangedAt, id)
+	in := g.Inputs
+	in.Split = analyze.Split{Green: res.Weights.Green, Blue: res.Weights.Blue, Mirror: res.Mirror, Known: true}
+	o, err := judge(ctx, cfg, in, res.ChangedAt, id)
 	if lost := lock.Lost(ctx); lost != nil && err != nil {
 		err = fmt.Errorf("%w; %w", err, lost)
 	}
@@ -116,6 +118,12 @@ func analyzeAfter(ctx context.Context, eng Engine, rc *rest.Config, cfg config.C
 	}
 	if rbErr != nil {
 		a.Err = fmt.Errorf("%s holds, but %w; the automatic Rollback failed: %w", cfg.Stage, verdict, rbErr)
+		if served, note := serveFromBlue(ctx, eng, rc, cfg, log); served != nil || note != "" {
+			a.Err = fmt.Errorf("%w; %s", a.Err, note)
+			if served != nil {
+				back = served
+			}
+		}
 		if back == nil {
 			return res, a, a.Err
 		}
@@ -177,4 +185,29 @@ func (a *Analysis) JSON() any {
 		j.Error = config.Printable(a.Err.Error())
 	}
 	return j
+}
+
+// serveFromBlue is what a failed automatic Rollback does when green is not ready (its Deployment
+// deleted or without an available pod while blue was judged): the split would keep sending green's
+// share to nothing (503s), so it performs Blue_100 — every request to blue, the only ready version,
+// degraded but serving — with a warning, and returns Blue_100's result and the sentence the run's
+// line ends with. When green is ready, blue is not, the live state cannot be read or green has no
+// share, it does nothing (nil, ""): the stage's split reaches a ready green, or no move is safer.
+// Rule: a failed stage leaves traffic on something that works (README, "What every stage guarantees").
+func serveFromBlue(ctx context.Context, eng Engine, rc *rest.Config, cfg config.Config, log engine.Logger) (*summary.Result, string) {
+	if eng.Status == nil {
+		return nil, ""
+	}
+	st, err := eng.Status(ctx, rc, cfg)
+	if err != nil || st.Ready.Green || !st.Ready.Blue || st.Weights.Green == 0 {
+		return nil, ""
+	}
+	log("analysis: WARNING: green is not ready, so its %d%% of the traffic reaches nothing; sending all traffic to blue, the only ready version, although it is degraded", st.Weights.Green)
+	all := cfg
+	all.Stage = config.Stage{Kind: config.KindBlue100}
+	res, err := eng.Stage(ctx, rc, all, log)
+	if err != nil {
+		return nil, fmt.Sprintf("green is not ready and sending all traffic to blue failed too: %v; %d%% of the traffic still goes to green", err, st.Weights.Green)
+	}
+	return res, "green is not ready, so all traffic was sent to blue, the only ready version, although it is degraded (Blue_100 holds now): restore green, then run Rollback"
 }

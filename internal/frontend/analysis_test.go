@@ -136,3 +136,68 @@ func dropLogs(calls []string) []string {
 	}
 	return out
 }
+
+// TestFailedRollbackServesFromTheReadyVersion: when the automatic Rollback after a degraded blue
+// fails, the run leaves traffic on something that works. Green not ready (deleted while blue was
+// judged) and blue ready: Blue_100 is performed — blue is degraded but serving — and the one line
+// says so; a green that is ready, a blue that is not, a live state that cannot be read or a failed
+// Blue_100 leave the split as the stage put it, the line saying what holds.
+func TestFailedRollbackServesFromTheReadyVersion(t *testing.T) {
+	const refused = "Rollback: green (Deployment ns/model-green) must exist and be ready, but it does not exist"
+	const head = "Blue_50 holds, but blue is degraded: errors: blue 30.00% (300 of 1000), green 0.00% (0 of 1000): blue +0.00 points, interval +0.00 to +0.00, which is more than the allowed +1.00; the automatic Rollback failed: " + refused
+	live := func(green, blue bool) *summary.Result {
+		return &summary.Result{Stage: "Blue_50", Weights: summary.Weights{Green: 50, Blue: 50}, Ready: summary.Ready{Green: green, Blue: blue}}
+	}
+	for _, c := range []struct {
+		name      string
+		live      *summary.Result
+		statusErr error
+		blue100   error
+		calls     []string
+		stage     string
+		wantErr   string
+	}{
+		{"green gone, blue ready: all traffic to blue", live(false, true), nil, nil, []string{"stage Rollback", "status", "stage Blue_100"}, "Blue_100",
+			head + "; green is not ready, so all traffic was sent to blue, the only ready version, although it is degraded (Blue_100 holds now): restore green, then run Rollback"},
+		{"green ready: the split stays", live(true, true), nil, nil, []string{"stage Rollback", "status"}, "Blue_50", head},
+		{"blue not ready either: nothing moves", live(false, false), nil, nil, []string{"stage Rollback", "status"}, "Blue_50", head},
+		{"the live state cannot be read: nothing moves", nil, errors.New("connection refused"), nil, []string{"stage Rollback", "status"}, "Blue_50", head},
+		{"Blue_100 fails too", live(false, true), nil, errors.New("the lock was lost"), []string{"stage Rollback", "status", "stage Blue_100"}, "Blue_50",
+			head + "; green is not ready and sending all traffic to blue failed too: the lock was lost; 50% of the traffic still goes to green"},
+	} {
+		t.Run(c.name, func(t *testing.T) {
+			var calls []string
+			eng := Engine{
+				Stage: func(_ context.Context, _ *rest.Config, cfg config.Config, _ engine.Logger) (*summary.Result, error) {
+					calls = append(calls, "stage "+cfg.Stage.String())
+					if cfg.Stage.Kind == config.KindRollback {
+						return nil, errors.New(refused)
+					}
+					if c.blue100 != nil {
+						return nil, c.blue100
+					}
+					return &summary.Result{Stage: "Blue_100", Weights: summary.Weights{Blue: 100}}, nil
+				},
+				Analyze: func(context.Context, config.Config, analyze.Inputs, time.Time, analyze.Identity) (analyze.Outcome, error) {
+					return judged(analysis.Degraded, ""), nil
+				},
+				Status: func(context.Context, *rest.Config, config.Config) (*summary.Result, error) {
+					calls = append(calls, "status")
+					return c.live, c.statusErr
+				},
+			}
+			cfg := request(t, "").Config
+			res, a, err := analyzeAfter(context.Background(), eng, nil, cfg, &analyze.Gate{OnDegraded: "rollback", OnUndecided: "fail"},
+				analyze.Identity{}, held, func(string, ...any) {})
+			if fmt.Sprint(err) != c.wantErr || a.Err == nil || a.Err.Error() != c.wantErr {
+				t.Errorf("error %v\nwant  %s", err, c.wantErr)
+			}
+			if d := cmp.Diff(c.calls, calls); d != "" {
+				t.Errorf("calls (-want +got):\n%s", d)
+			}
+			if res.Stage != c.stage {
+				t.Errorf("what holds now: %s, want %s", res.Stage, c.stage)
+			}
+		})
+	}
+}

@@ -143,7 +143,13 @@ type Engine struct {
 	Lock LockFunc
 	// Analyze is the analysis gate (nil: Analyze).
 	Analyze AnalyzeFunc
+	// Status reads the live state, which versions are ready (nil: none is read, so a failed
+	// automatic Rollback leaves traffic as the stage put it).
+	Status StatusFunc
 }
+
+// StatusFunc reads the live state of the objects cfg names in the cluster rc points at.
+type StatusFunc func(ctx context.Context, rc *rest.Config, cfg config.Config) (*summary.Result, error)
 
 // StageFunc performs cfg.Stage against the cluster rc points at, logging progress to log.
 type StageFunc func(ctx context.Context, rc *rest.Config, cfg config.Config, log engine.Logger) (*summary.Result, error)
@@ -153,7 +159,15 @@ type VerifyFunc func(ctx context.Context, rc *rest.Config, cfg config.Config, o 
 
 // Real is the engine: the stage, holding the namespace's lock, and verify.Check against the
 // cluster rc points at.
-var Real = Engine{Stage: perform, Verify: check, Lock: TakeLock(lock.DefaultDuration), Analyze: Analyze}
+var Real = Engine{Stage: perform, Verify: check, Lock: TakeLock(lock.DefaultDuration), Analyze: Analyze, Status: status}
+
+func status(ctx context.Context, rc *rest.Config, cfg config.Config) (*summary.Result, error) {
+	c, err := engine.NewClient(rc)
+	if err != nil {
+		return nil, err
+	}
+	return c.Status(ctx, cfg)
+}
 
 func perform(ctx context.Context, rc *rest.Config, cfg config.Config, log engine.Logger) (*summary.Result, error) {
 	c, err := engine.NewClient(rc)
