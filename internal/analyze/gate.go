@@ -23,6 +23,13 @@ type Settings struct {
 	Interval  time.Duration
 	// MaxErrorIncrease and MaxSlowIncrease are fractions (0.01 is 1 point); Confidence as Judge's.
 	MaxErrorIncrease, MaxSlowIncrease, Confidence float64
+	// Split is the split the window ran at: a version still without series at the window's end,
+	// while the other served enough requests at a split that gives it a share, is a configuration
+	// fault (missingSeriesFault), not too little traffic.
+	Split Split
+	// GreenBefore, when set, is the change to a split that gives green no traffic (Blue_100): green
+	// is judged on its own traffic in the equally long window ending there (greenBefore).
+	GreenBefore time.Time
 	// Now and Sleep are the clock (time.Now and a context-aware sleep when nil), so tests need not wait.
 	Now   func() time.Time
 	Sleep func(ctx context.Context, d time.Duration) error
@@ -37,6 +44,9 @@ type Outcome struct {
 	Start, Deadline time.Time
 	// Problem is the no-data sentence of the last look when it had no usable measurement.
 	Problem string
+	// GreenWindow is where green was judged when not in (Start, Measured.End]: the equally long
+	// window before the change of a bake after full promotion; nil otherwise.
+	GreenWindow *Window
 }
 
 // Run measures at once and then every Interval, judging each growing window (Start, now] — the
@@ -74,10 +84,16 @@ func Run(ctx context.Context, measure Measurer, s Settings) (Outcome, error) {
 		out.Looks++
 		out.Measured = res
 		out.Problem = ""
+		out.GreenWindow = greenWindow(s, out.Start, end)
 		var stale *istioprom.StaleError
 		var noSeries *istioprom.NoSeriesError
 		var query *istioprom.QueryError
 		left := out.Deadline.Sub(end)
+		if ns, ok := isNoSeries(err); ok && left <= 0 {
+			if fault := missingSeriesFault(ns, s.Split); fault != nil {
+				return out, fault
+			}
+		}
 		switch {
 		case errors.As(err, &stale), errors.As(err, &noSeries) && noSeries.OtherHasSeries:
 			out.Problem = err.Error()

@@ -98,6 +98,9 @@ type Inputs struct {
 	// Method (GET or POST, any case) and Data (the body, "" for none) are the paired load's request:
 	// the model's real scoring request, as `mlcanary loadtest --method --data` sends it.
 	Method, Data string
+	// Split is the split the judged window ran at (no input: the stage's result or status reads it);
+	// the zero value is unknown.
+	Split Split
 }
 
 // NewInputs returns the documented defaults: a 10m window, a look every 30s, 1s latency SLO, 1 point

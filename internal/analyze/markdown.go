@@ -21,6 +21,9 @@ func Markdown(r Report) string {
 	}
 	fmt.Fprintf(&b, "Window %s to %s (%s, at most until %s), %g%% confidence over all looks.\n",
 		stamp(r.Window.Start), stamp(r.Window.End), looks, stamp(r.Window.Deadline), 100*r.Confidence)
+	if g := r.GreenWindow; g != nil {
+		fmt.Fprintf(&b, "%s.\n", summary.Escape(g.sentence()))
+	}
 	if len(r.Shares) > 0 {
 		fmt.Fprintf(&b, "\n| version | requests | errors | slow (over %gms) |\n|---|---:|---|---|\n", r.BoundaryMs)
 		for _, v := range []string{"green", "blue"} {

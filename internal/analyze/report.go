@@ -19,7 +19,10 @@ type Report struct {
 	Confidence float64          `json:"confidence"`
 	Endpoint   string           `json:"endpoint"`
 	Window     Window           `json:"window"`
-	Looks      int              `json:"looks"`
+	// GreenWindow is where green was judged when not in Window: the equally long window before the
+	// change of a bake after full promotion (Blue_100), when green still served; absent otherwise.
+	GreenWindow *Window `json:"greenWindow,omitempty"`
+	Looks       int     `json:"looks"`
 	// Needed is how many more requests would decide an undecided verdict (analysis.NeededAssumption);
 	// -1 when none would or it is unknown.
 	Needed     int64                    `json:"needed,omitempty"`
@@ -36,7 +39,7 @@ type Report struct {
 type Window struct {
 	Start    time.Time `json:"start"`
 	End      time.Time `json:"end"`
-	Deadline time.Time `json:"deadline"`
+	Deadline time.Time `json:"deadline,omitzero"`
 }
 
 // VersionReport is one version's counts.
@@ -51,7 +54,7 @@ type VersionReport struct {
 // NewReport gathers an outcome's evidence.
 func NewReport(o Outcome) Report {
 	r := Report{Decision: o.Decision.Verdict, Confidence: o.Decision.Confidence, Endpoint: o.Measured.Endpoint,
-		Window: Window{Start: o.Start, End: o.Measured.End, Deadline: o.Deadline}, Looks: o.Looks,
+		Window: Window{Start: o.Start, End: o.Measured.End, Deadline: o.Deadline}, GreenWindow: o.GreenWindow, Looks: o.Looks,
 		Shares: o.Decision.Shares, BoundaryMs: o.Measured.BoundaryMs, Queries: o.Measured.Queries, Warnings: o.Measured.Warnings,
 		Versions: map[string]VersionReport{}}
 	for name, m := range map[string]istioprom.Measurement{"blue": o.Measured.Blue, "green": o.Measured.Green} {
@@ -86,6 +89,9 @@ func WriteText(w io.Writer, r Report) error {
 	}
 	fmt.Fprintf(&b, "  window %s to %s (%s, at most until %s), %g%% confidence over all looks\n",
 		stamp(r.Window.Start), stamp(r.Window.End), looks, stamp(r.Window.Deadline), 100*r.Confidence)
+	if g := r.GreenWindow; g != nil {
+		fmt.Fprintf(&b, "  %s\n", g.sentence())
+	}
 	if len(r.Shares) > 0 {
 		fmt.Fprintf(&b, "\n  %-7s %9s  %-34s %s\n", "version", "requests", "errors", fmt.Sprintf("slow (over %gms)", r.BoundaryMs))
 		for _, v := range []string{"green", "blue"} {
@@ -128,3 +134,9 @@ func share(c analysis.Count, iv analysis.Interval) string {
 
 // stamp is t in UTC, RFC 3339.
 func stamp(t time.Time) string { return t.UTC().Format(time.RFC3339) }
+
+// sentence says where green was judged in a bake after full promotion.
+func (g Window) sentence() string {
+	return fmt.Sprintf("green judged on its own traffic in the equally long window before the change, %s to %s (after it green serves nothing)",
+		stamp(g.Start), stamp(g.End))
+}

@@ -27,13 +27,16 @@ type Identity struct {
 }
 
 // Prepare builds the Measurer in's source names for the objects cfg names, and the gate's
-// Settings, judging from changedAt (the split's last change). Paired load (--source loadtest)
+// Settings, judging from changedAt (the split's last change). At a split that gives green nothing
+// (in.Split, Blue_100), Istio's metrics judge blue against green's traffic in the equally long
+// window before changedAt (greenBefore). Paired load (--source loadtest)
 // measures its own traffic, which starts now and takes each interval itself, so its settings start
 // the window now and do not sleep between looks. A bad credential or client is an error; nothing
 // has been sent.
 func Prepare(in Inputs, cfg config.Config, changedAt time.Time, id Identity) (Measurer, Settings, error) {
 	settings := Settings{ChangedAt: changedAt, Window: in.Window, Interval: in.Interval,
-		MaxErrorIncrease: in.MaxErrorIncrease / 100, MaxSlowIncrease: in.MaxSlowIncrease / 100, Confidence: in.Confidence}
+		MaxErrorIncrease: in.MaxErrorIncrease / 100, MaxSlowIncrease: in.MaxSlowIncrease / 100, Confidence: in.Confidence,
+		Split: in.Split}
 	if in.Source == SourceLoadtest {
 		p := &Paired{URL: verify.BaseURL(in.Gateway) + cfg.URIPrefix, Host: verify.ExactHost(cfg.Hosts), Header: cfg.Header,
 			Method: in.Method, Body: body(in.Data), Rate: in.Rate, Concurrency: in.Concurrency, Timeout: max(10*time.Second, 2*in.LatencySLO),
@@ -51,6 +54,12 @@ func Prepare(in Inputs, cfg config.Config, changedAt time.Time, id Identity) (Me
 	}
 	base := istioprom.Config{Endpoint: istioprom.Redact(in.PrometheusURL), Namespace: cfg.Namespace,
 		Blue: version(config.Blue), Green: version(config.Green), SLO: in.LatencySLO, Azure: azure}
+	if in.Split.Known && in.Split.Green == 0 && in.Split.Mirror == 0 && !changedAt.IsZero() {
+		// The bake after full promotion: green serves nothing since the change, so blue is judged
+		// against green's own traffic just before it.
+		settings.GreenBefore = changedAt
+		return greenBefore(api, base, changedAt), settings, nil
+	}
 	measure := func(ctx context.Context, start, end time.Time) (istioprom.Result, error) {
 		c := base
 		c.Start, c.End = start, end

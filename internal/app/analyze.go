@@ -79,7 +79,8 @@ func (f *analyzeFlags) config() (config.Config, error) {
 	return f.inputs.StatusConfig()
 }
 
-// changedAt is --since, or the VirtualService's change record read from the cluster.
+// changedAt is --since, or the VirtualService's change record read from the cluster, with the live
+// split it reads into f.analyze.Split.
 func (f *analyzeFlags) changedAt(ctx context.Context, env LookupEnv, cfg config.Config) (time.Time, error) {
 	if !f.analyze.NeedsCluster() {
 		return f.analyze.ChangedAt()
@@ -96,6 +97,7 @@ func (f *analyzeFlags) changedAt(ctx context.Context, env LookupEnv, cfg config.
 	if err != nil {
 		return time.Time{}, fmt.Errorf("reading when the split last changed: %w", err)
 	}
+	f.analyze.Split = analyze.Split{Green: st.Weights.Green, Blue: st.Weights.Blue, Mirror: st.Mirror, Known: true}
 	return st.ChangedAt, nil
 }
 

@@ -67,6 +67,9 @@ type NoSeriesError struct {
 	// and the scraping work for it.
 	OtherHasSeries bool
 	Other          string
+	// OtherRequests is the other version's requests in the window when it has series: with the
+	// split, it tells a version that had no request yet from one whose requests are not reported.
+	OtherRequests int64
 }
 
 // Error names the selector and what usually causes it.

@@ -156,8 +156,10 @@ func checkSeries(cfg Config, got [2]raw, sels [2]selectors, span time.Duration) 
 		other := got[1-i].served
 		switch {
 		case len(got[i].served) == 0:
+			served, _ := requestCounts(other, cfg.Start)
+			unserved, _ := requestCounts(got[1-i].unserved, cfg.Start)
 			return &NoSeriesError{Version: v, Namespace: cfg.Namespace, Selector: sels[i].served, Window: span,
-				OtherHasSeries: len(other) > 0, Other: versions[1-i].Name}
+				OtherHasSeries: len(other) > 0, Other: versions[1-i].Name, OtherRequests: round(served + unserved)}
 		case len(got[i].duration) == 0:
 			return &NoSeriesError{Version: v, Namespace: cfg.Namespace, Selector: sels[i].duration, Window: span,
 				OtherHasSeries: len(got[1-i].duration) > 0, Other: versions[1-i].Name}

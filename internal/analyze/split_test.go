@@ -1,0 +1,56 @@
+package analyze
+
+import (
+	"context"
+	"strings"
+	"testing"
+
+	"github.com/mlcanary/mlcanary/internal/istioprom"
+)
+
+// TestVersionWithoutSeriesAtTheWindowsEnd: a version still without series when the window ends is a
+// configuration fault (Run's error, one sentence naming the selector and the split) when the other
+// served enough requests at a split that gives it a share to make "none reached it" impossible (30
+// expected); otherwise it is too little traffic (undecided, with the no-series sentence). Blue's
+// share counts Shadow_N's mirrored copies; an unknown split is taken as 1% to the missing version.
+func TestVersionWithoutSeriesAtTheWindowsEnd(t *testing.T) {
+	blue := istioprom.Version{Name: "blue", Workload: "model-blue"}
+	green := istioprom.Version{Name: "green", Workload: "model-green"}
+	for _, c := range []struct {
+		name    string
+		missing istioprom.Version
+		other   int64
+		split   Split
+		fault   string // "" undecided
+	}{
+		{"Blue_50, green served 24000", blue, 24000, Split{Green: 50, Blue: 50, Known: true}, "at green 50%, blue 50%, about 24000 of which blue should have answered"},
+		{"Blue_50, green served 29", blue, 29, Split{Green: 50, Blue: 50, Known: true}, ""},
+		{"Blue_1, green served 2970", blue, 2970, Split{Green: 99, Blue: 1, Known: true}, "about 30 of which blue"},
+		{"Blue_1, green served 2900", blue, 2900, Split{Green: 99, Blue: 1, Known: true}, ""},
+		{"Shadow_10, green served 1000", blue, 1000, Split{Green: 100, Mirror: 10, Known: true}, "at green 100%, blue 0%, 10% mirrored to blue, about 100 of which"},
+		{"Blue_99, blue served 10000", green, 10000, Split{Green: 1, Blue: 99, Known: true}, "about 101 of which green"},
+		{"Blue_100, blue served 10000: green has no share", green, 10000, Split{Blue: 100, Known: true}, ""},
+		{"unknown split, green served 3000", blue, 3000, Split{}, "at an unknown split (taken as 1% to blue)"},
+		{"unknown split, green served 1000", blue, 1000, Split{}, ""},
+	} {
+		other := "green"
+		if c.missing.Name == "green" {
+			other = "blue"
+		}
+		noSeries := &istioprom.NoSeriesError{Version: c.missing, Namespace: "ns", Selector: `istio_requests_total{destination_workload="` + c.missing.Workload + `"}`,
+			OtherHasSeries: true, Other: other, OtherRequests: c.other}
+		clk := &clock{now: t0}
+		s := settings(clk, t0)
+		s.Split = c.split
+		o, err := Run(context.Background(), (&script{looks: []look{{err: noSeries}}}).measure, s)
+		switch {
+		case c.fault != "" && (err == nil || !strings.Contains(err.Error(), c.fault) || !strings.Contains(err.Error(), "a configuration fault") ||
+			!strings.Contains(err.Error(), noSeries.Selector)):
+			t.Errorf("%s: %v, want the configuration fault %q", c.name, err, c.fault)
+		case c.fault == "" && (err != nil || o.Problem != noSeries.Error()):
+			t.Errorf("%s: %v, problem %q; want undecided with the no-series sentence", c.name, err, o.Problem)
+		case o.Looks != 21:
+			t.Errorf("%s: %d looks, want every look of the window (21): the fault is told only at its end", c.name, o.Looks)
+		}
+	}
+}
