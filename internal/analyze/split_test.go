@@ -1,10 +1,13 @@
 package analyze
 
 import (
+	"bytes"
 	"context"
 	"strings"
 	"testing"
+	"time"
 
+	"github.com/mlcanary/mlcanary/internal/golden"
 	"github.com/mlcanary/mlcanary/internal/istioprom"
 )
 
@@ -53,4 +56,31 @@ func TestVersionWithoutSeriesAtTheWindowsEnd(t *testing.T) {
 			t.Errorf("%s: %d looks, want every look of the window (21): the fault is told only at its end", c.name, o.Looks)
 		}
 	}
+}
+
+// TestBakeReport: the evidence of a bake after full promotion (Settings.GreenBefore, Blue_100)
+// states green's own window, the equally long one ending at the change, growing backwards with the
+// looks (testdata/bake-report.*.golden).
+func TestBakeReport(t *testing.T) {
+	c := &clock{now: t0}
+	s := &script{looks: []look{{blue: counts(2000, 20, 10), green: counts(1500, 15, 8)}, {blue: counts(10000, 600, 100), green: counts(8000, 80, 80)}}}
+	set := settings(c, t0)
+	set.GreenBefore = t0
+	o, err := Run(context.Background(), s.measure, set)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if want := (Window{Start: t0.Add(-30 * time.Second), End: t0}); o.GreenWindow == nil || *o.GreenWindow != want {
+		t.Errorf("green's window %+v, want %+v", o.GreenWindow, want)
+	}
+	var text, js bytes.Buffer
+	if err := WriteText(&text, NewReport(o)); err != nil {
+		t.Fatal(err)
+	}
+	if err := WriteJSON(&js, NewReport(o)); err != nil {
+		t.Fatal(err)
+	}
+	golden.Assert(t, "bake-report.txt.golden", text.String())
+	golden.Assert(t, "bake-report.json.golden", js.String())
+	golden.Assert(t, "bake-report.md.golden", Markdown(NewReport(o)))
 }
