@@ -98,7 +98,7 @@ func newRoot(s Streams, env LookupEnv, front *frontEnd) *cobra.Command {
 	root.AddCommand(newLoadtestCommand(s))
 	root.AddCommand(newVerifyCommand(s, env))
 	root.AddCommand(newAnalyzeCommand(s, env))
-	root.AddCommand(newCompareCommand(s))
+	root.AddCommand(newCompareCommand(s, env))
 	root.AddCommand(newFrontEndCommands(s, env, front)...)
 	return root
 }

@@ -6,13 +6,28 @@ import (
 	"io"
 
 	"github.com/spf13/cobra"
+	"k8s.io/client-go/rest"
 
 	"github.com/mlcanary/mlcanary/internal/compare"
+	"github.com/mlcanary/mlcanary/internal/config"
+	"github.com/mlcanary/mlcanary/internal/engine"
+	"github.com/mlcanary/mlcanary/internal/kube"
+	"github.com/mlcanary/mlcanary/internal/ownership"
 )
 
+// compareStatusInputs are the config inputs naming what compare reads of the cluster when given
+// --namespace; its own --header and --path are the routing header and URI prefix Status reads by.
+var compareStatusInputs = map[string]bool{
+	config.FlagNamespace: true, config.FlagApp: true, config.FlagVirtualService: true,
+	config.FlagGreenDeployment: true, config.FlagBlueDeployment: true,
+	config.FlagGreenService: true, config.FlagBlueService: true,
+}
+
 // newCompareCommand sends the same requests to blue and green and compares their answers.
-func newCompareCommand(s Streams) *cobra.Command {
+func newCompareCommand(s Streams, env LookupEnv) *cobra.Command {
 	in := compare.NewInputs()
+	var kf kubeFlags
+	var names config.Inputs
 	cmd := &cobra.Command{
 		Use:   "compare --gateway URL --requests FILE",
 		Short: "Send the same requests to blue and green and compare the answers: exit 0 agrees, 1 differs or undecided",
@@ -25,26 +40,83 @@ func newCompareCommand(s Streams) *cobra.Command {
 			"requests is below --max-disagreement at --confidence (Wilson interval), differs when it is above, and\n" +
 			"is undecided when too few requests tell. The report adds each numeric field's differences, a\n" +
 			"two-sample Kolmogorov–Smirnov test of one numeric output (--shift-field), each version's invalid\n" +
-			"answers and latency, and the most divergent requests. Memory stays flat however long the file.",
+			"answers and latency, and the most divergent requests. Memory stays flat however long the file.\n" +
+			"With --namespace (or --kubeconfig/--context), the live VirtualService must have a header route to each version and blue must be\n" +
+			"deployed, or nothing is sent (exit 1). Without it the routes are unknown, and answers that are all\n" +
+			"byte for byte alike are undecided: that is also what green answering both copies looks like.",
 		Example: `  mlcanary compare --gateway $GATEWAY_IP --requests requests.jsonl
   mlcanary compare --gateway http://20.1.2.3 --requests - --field label --field score --abs-tolerance 0.01 < requests.jsonl
-  mlcanary compare --gateway 20.1.2.3 --requests requests.jsonl --max-disagreement 0.5 -c 20 --rate 200 -o json`,
+  mlcanary compare --gateway 20.1.2.3 --requests requests.jsonl --max-disagreement 0.5 -c 20 --rate 200 -o json
+  mlcanary compare --gateway $GATEWAY_IP --requests requests.jsonl -n scoring   # checks the live header routes first`,
 		Args: noArgs,
 		RunE: func(cmd *cobra.Command, _ []string) error {
 			o, err := in.Options()
 			if err != nil {
 				return err
 			}
+			var cfg *config.Config
+			if fs := cmd.Flags(); fs.Changed(config.FlagNamespace) || fs.Changed("kubeconfig") || fs.Changed("context") {
+				c, err := names.StatusConfig()
+				if err != nil {
+					return err
+				}
+				c.Header, c.URIPrefix = in.Header, in.Path
+				cfg = &c
+			}
 			rq, err := compare.Prepare(in.Requests, s.In)
 			if err != nil {
 				return err
 			}
 			defer func() { _ = rq.Close() }()
+			if cfg != nil {
+				rc, err := kf.restConfig(env)
+				if err != nil {
+					return err
+				}
+				if err := liveRoutes(kube.WithCommand(cmd.Context(), "mlcanary compare"), rc, *cfg, &o); err != nil {
+					return err
+				}
+			}
 			return runCompare(cmd.Context(), s.Out, rq, o, in.Output)
 		},
 	}
 	in.AddFlags(cmd.Flags())
+	kf.add(cmd.Flags())
+	addInputs(cmd.Flags(), &names, compareStatusInputs)
 	return cmd
+}
+
+// liveRoutes reads cfg's live state into o: the header routes of the live VirtualService on
+// compare's header (compare.RoutesOf), which Run checks reach each version before sending anything;
+// blue not deployed is an error (nothing to compare).
+func liveRoutes(ctx context.Context, rc *rest.Config, cfg config.Config, o *compare.Options) error {
+	c, err := engine.NewClient(rc)
+	if err != nil {
+		return fmt.Errorf("connecting to the cluster: %w", err)
+	}
+	res, err := c.Status(ctx, cfg)
+	if err != nil {
+		return fmt.Errorf("reading the live routes in namespace %s: %w", cfg.Namespace, err)
+	}
+	if res.Images.Blue == "" {
+		return fmt.Errorf("blue is not deployed in namespace %s, so there is nothing to compare", cfg.Namespace)
+	}
+	kc, err := kube.New(rc)
+	if err != nil {
+		return err
+	}
+	vs, err := kc.Get(ctx, kube.VirtualServices, cfg.Namespace, cfg.VirtualService)
+	if err != nil {
+		return fmt.Errorf("reading VirtualService %s/%s: %w", cfg.Namespace, cfg.VirtualService, err)
+	}
+	o.RoutesKnown, o.Routes = true, nil
+	if vs != nil {
+		o.Routes = compare.RoutesOf(vs.Object, cfg.Header, func(host string) string {
+			v, _ := ownership.VersionOf(&cfg, host)
+			return string(v)
+		})
+	}
+	return nil
 }
 
 // runCompare compares the prepared requests, prints the report in format, and returns the

@@ -59,9 +59,12 @@ func TestCompareCommand(t *testing.T) {
 	t.Parallel()
 	file := requestsFile(t, 1000)
 	same, _ := compareGateway(t, linear(0.5123), linear(0.5123))
+	// Without the cluster the routes are unknown: answers all byte for byte alike cannot be told from
+	// green answering both copies, so they are undecided (TestIntegrationCompareCommand checks them).
 	code, out, errOut := runCLIEnv(nil, "compare", "--gateway", same, "--requests", file)
-	if code != ExitOK || errOut != "" || !strings.Contains(out, "### mlcanary compare: ✅ blue agrees with green") ||
-		!strings.Contains(out, "1000 of 1000 compared") && !strings.Contains(out, "0 of 1000 compared requests disagree") {
+	if code != ExitFailed || !strings.Contains(out, "### mlcanary compare: ❔ undecided") ||
+		!strings.HasPrefix(errOut, "mlcanary: the comparison is undecided: blue answered all 1000 compared requests byte for byte like green") ||
+		!strings.Contains(errOut, "give --namespace to check the live header routes") {
 		t.Errorf("identical: exit %d, stderr %q, report:\n%s", code, errOut, out)
 	}
 	flipped, _ := compareGateway(t, linear(0.5123), linear(0.6123))
@@ -80,7 +83,7 @@ func TestCompareCommand(t *testing.T) {
 	data, _ := os.ReadFile(file)
 	var stdout, stderr bytes.Buffer
 	code = Run(context.Background(), Streams{In: bytes.NewReader(data), Out: &stdout, Err: &stderr},
-		[]string{"compare", "--gateway", same, "--requests", "-", "--field", "label"}, noEnv)
+		[]string{"compare", "--gateway", flipped, "--requests", "-", "--field", "score"}, noEnv)
 	if code != ExitOK || !strings.Contains(stdout.String(), "blue agrees with green") {
 		t.Errorf("standard input: exit %d, stderr %q", code, stderr.String())
 	}
@@ -129,5 +132,40 @@ func TestCompareRejects(t *testing.T) {
 	}
 	if n := sent.Load(); n != 0 {
 		t.Errorf("%d requests reached the versions on bad input, want none", n)
+	}
+}
+
+// TestIntegrationCompareCommand (found by the #11 break-it review, C1): with --namespace compare
+// reads the live VirtualService from a real API server and sends nothing unless it has a header
+// route to each version on compare's header and blue is deployed; then byte-for-byte identical
+// answers agree. Without it, green answering both copies would have "agreed".
+func TestIntegrationCompareCommand(t *testing.T) {
+	env := shared.Env(t)
+	env.StartController(t)
+	stageBlue30(t, env, "compare")
+	kubeconfig := env.Kubeconfig(t)
+	file := requestsFile(t, 1000)
+	same, _ := compareGateway(t, linear(0.5123), linear(0.5123))
+	code, out, errOut := runCLIEnv(nil, "compare", "--gateway", same, "--requests", file, "--kubeconfig", kubeconfig, "-n", "compare")
+	if code != ExitOK || errOut != "" || !strings.Contains(out, "### mlcanary compare: ✅ blue agrees with green") {
+		t.Errorf("identical versions, live routes to both: exit %d, stderr %q, report:\n%s", code, errOut, out)
+	}
+	gw, sent := compareGateway(t, linear(0.5123), linear(0.5123))
+	for _, tc := range []struct {
+		name string
+		args []string
+		want string
+	}{
+		{"another routing header than the VirtualService's", []string{"--header", "x-model", "-n", "compare"},
+			"mlcanary: the VirtualService has no header route x-model: blue to blue, so blue's copy of each request would reach the default route"},
+		{"a namespace without blue", []string{"-n", "compare-empty"}, "mlcanary: reading the live routes in namespace compare-empty: "},
+	} {
+		code, out, errOut := runCLIEnv(nil, append([]string{"compare", "--gateway", gw, "--requests", file, "--kubeconfig", kubeconfig}, tc.args...)...)
+		if code != ExitFailed || out != "" || !strings.HasPrefix(errOut, tc.want) || strings.Count(errOut, "\n") != 1 {
+			t.Errorf("%s: exit %d, stdout %q, stderr %q; want exit 1 and\n%s", tc.name, code, out, errOut, tc.want)
+		}
+	}
+	if n := sent.Load(); n != 0 {
+		t.Errorf("%d requests sent although the routes cannot reach both versions", n)
 	}
 }

@@ -75,6 +75,10 @@ var flagInputs = []struct{ Input, Flag string }{
 	{"verifyTolerance", verify.FlagTolerance},
 	// Compared right after verification (compare.StageInputs).
 	{"compareRequests", compare.FlagStageRequests},
+	{"compareFields", compare.FlagStageFields},
+	{"compareAbsTolerance", compare.FlagStageAbsTolerance},
+	{"compareRelTolerance", compare.FlagStageRelTolerance},
+	{"compareMaxDisagreement", compare.FlagStageMaxDisagreement},
 	// The Analysis group: the analysis after the stage (analyze.StageInputs), each named as its flag
 	// in camelCase (prometheus-url → prometheusUrl), appended by init.
 }

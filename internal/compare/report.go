@@ -23,6 +23,10 @@ type Report struct {
 	Requests int `json:"requests"`
 	Compared int `json:"compared"`
 	Agreed   int `json:"agreed"`
+	// Identical counts the compared requests blue answered byte for byte like green; RoutesChecked
+	// says the live header routes were checked to reach each version (Options.RoutesKnown).
+	Identical     int  `json:"identical"`
+	RoutesChecked bool `json:"routesChecked"`
 	// Agreement is Agreed/Compared and AgreementInterval its Wilson score interval at Confidence;
 	// Disagreement is 1 − Agreement. All are fractions (0 to 1); with nothing compared, Agreement is 0
 	// and the interval 0 to 1.
@@ -97,7 +101,7 @@ type ShiftReport struct {
 
 // newReport turns a finished tally into the report and its decision.
 func newReport(t *Tally, o Options, elapsed time.Duration, interrupted bool) *Report {
-	r := &Report{Gateway: o.Gateway, Requests: t.Requests, Compared: t.Compared, Agreed: t.Agreed,
+	r := &Report{Gateway: o.Gateway, Requests: t.Requests, Compared: t.Compared, Agreed: t.Agreed, Identical: t.Identical, RoutesChecked: o.RoutesKnown,
 		MaxDisagreement: o.MaxDisagreement, Confidence: o.Confidence, Tolerance: o.Tolerance,
 		Green: versionReport(&t.Versions[0]), Blue: versionReport(&t.Versions[1]),
 		Divergent: t.top.sorted(), Seconds: elapsed.Seconds(), Interrupted: interrupted}
@@ -139,7 +143,9 @@ func versionReport(v *VersionTally) VersionReport {
 // decide judges the disagreement against MaxDisagreement: with D the Wilson score interval of the
 // share of compared requests that disagree (two-sided, at Confidence; loadtest.Wilson), the
 // comparison agrees when D.High < MaxDisagreement, is degraded when D.Low > MaxDisagreement, and is
-// undecided otherwise (too few requests to tell, or none compared).
+// undecided otherwise (too few requests to tell, or none compared). An agreement of answers all byte
+// for byte identical is undecided when the routes were not checked: green answering both copies (no
+// header route to blue) looks the same, and compare never agrees on pairs it cannot tell apart.
 func (r *Report) decide() {
 	bad := r.Compared - r.Agreed
 	z := loadtest.Z(r.Confidence, 1)
@@ -152,6 +158,10 @@ func (r *Report) decide() {
 	head := fmt.Sprintf("%d of %d compared requests disagree (%s, interval %s to %s at %s confidence)", bad, r.Compared,
 		pct(r.Disagreement), pct(d.Low), pct(d.High), pct(r.Confidence))
 	switch {
+	case r.Compared > 0 && d.High < r.MaxDisagreement && !r.RoutesChecked && r.Identical == r.Compared:
+		r.Verdict, r.Reason = analysis.Undecided, fmt.Sprintf("blue answered all %d compared requests byte for byte like green, "+
+			"which is also what green answering both copies looks like (no header route to blue); the routes were not "+
+			"checked, so compare cannot tell that blue answered: give --namespace to check the live header routes", r.Compared)
 	case r.Compared > 0 && d.High < r.MaxDisagreement:
 		r.Verdict, r.Reason = analysis.Agrees, head+", below the allowed "+pct(r.MaxDisagreement)
 	case r.Compared > 0 && d.Low > r.MaxDisagreement:

@@ -15,6 +15,7 @@ import (
 
 	"github.com/mlcanary/mlcanary/internal/config"
 	"github.com/mlcanary/mlcanary/internal/loadtest"
+	"github.com/mlcanary/mlcanary/internal/summary"
 )
 
 // Options describe one comparison; Inputs.Options builds them from the command's flags.
@@ -48,6 +49,12 @@ type Options struct {
 	MaxDisagreement, Confidence float64
 	// Client sends the requests; nil means loadtest.NewClient(2·Concurrency, Timeout).
 	Client *http.Client
+	// RoutesKnown says Routes are the live header routes (read from the cluster, or the result of
+	// the stage just run); Run then refuses, before sending anything, unless both versions have one
+	// on Header (CheckRoutes). Without them an agreement whose every pair is byte for byte identical
+	// is undecided: that is also what green answering both copies looks like.
+	RoutesKnown bool
+	Routes      []summary.HeaderRoute
 }
 
 // MaxAnswerBytes bounds the answer read from each version: 16 MiB, room for a batch of a thousand
@@ -58,9 +65,14 @@ const MaxAnswerBytes = 16 << 20
 // Run sends every request read from requests to both versions through their header routes, the two
 // copies of a line at the same moment and the lines interleaved as they come, and compares the
 // answers into a Report. Cancelling ctx (Ctrl-C) stops it promptly: the pairs answered so far are
-// reported, with Interrupted set. An error means the comparison could not go on (a line that
-// became unreadable since Prepare read it).
+// reported, with Interrupted set. An error means the comparison could not go on: the known routes
+// cannot reach both versions (CheckRoutes), or a line became unreadable since Prepare read it.
 func Run(ctx context.Context, requests io.Reader, name string, o Options) (*Report, error) {
+	if o.RoutesKnown {
+		if err := CheckRoutes(o.Routes, o.Header); err != nil {
+			return nil, err
+		}
+	}
 	if o.Client == nil {
 		o.Client = loadtest.NewClient(2*max(o.Concurrency, 1), o.Timeout)
 	}

@@ -50,9 +50,14 @@ func grid(n int) string {
 	return b.String()
 }
 
+// bothRoutes are the header routes gateway and routed configure, as the cluster would list them.
+var bothRoutes = []summary.HeaderRoute{{Version: "blue", Header: "x-api-version", Value: "blue", Path: "/score"},
+	{Version: "green", Header: "x-api-version", Value: "green", Path: "/score"}}
+
+// options compares through gw, whose header routes are known to be bothRoutes.
 func options(gw string) Options {
 	return Options{Gateway: gw, Path: "/score", Header: "x-api-version", Concurrency: 8, Timeout: 30 * time.Second, // far above loopback latency on a busy machine
-		Tolerance: Tolerance{Rel: 1e-9}, Top: 5, MaxDisagreement: 0.01, Confidence: 0.99}
+		Tolerance: Tolerance{Rel: 1e-9}, Top: 5, MaxDisagreement: 0.01, Confidence: 0.99, RoutesKnown: true, Routes: bothRoutes}
 }
 
 func run(t *testing.T, requests string, o Options) *Report {

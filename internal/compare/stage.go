@@ -2,72 +2,11 @@ package compare
 
 import (
 	"context"
-	"errors"
 	"fmt"
-	"strings"
 
-	"github.com/spf13/pflag"
-
-	"github.com/mlcanary/mlcanary/internal/config"
 	"github.com/mlcanary/mlcanary/internal/summary"
 	"github.com/mlcanary/mlcanary/internal/verify"
 )
-
-// FlagStageRequests is the stage front ends' input asking for a comparison right after the stage
-// (the Azure DevOps task's compareRequests, the GitHub Action's compare-requests): prefixed, because
-// it tunes the step after the stage, as verify-gateway does.
-const FlagStageRequests = "compare-requests"
-
-// StageInputs are the comparison inputs of a stage front end; an empty file means no comparison.
-type StageInputs struct {
-	Requests string
-}
-
-// AddFlags binds the inputs to fs under FlagStageRequests.
-func (in *StageInputs) AddFlags(fs *pflag.FlagSet) {
-	fs.StringVar(&in.Requests, FlagStageRequests, "", "JSON Lines file of requests sent to blue and green after the stage, through the gateway verify-gateway names, and their answers compared (empty: no comparison)")
-}
-
-// StageOptions are the comparison a stage front end runs after the stage: the requests, read and
-// checked, and compare's options with the CLI's defaults; the gateway is verification's.
-type StageOptions struct {
-	Requests *Requests
-	Options  Options
-}
-
-// allowedStageRequests says what compare-requests takes, for its errors; {verify-gateway} is
-// renamed to the front end's name of that input.
-const allowedStageRequests = "a JSON Lines file of requests in the repository, with {verify-gateway} set: the answers are compared through the gateway verification measures"
-
-// Options validates the inputs for a stage of cfg whose verification goes through verifyGateway;
-// nil means no comparison was asked for. The requests file is read and every line checked now,
-// before the stage sends anything; a problem is a *config.InputError naming FlagStageRequests
-// (and, for a bad line, its number). Compare's other inputs keep the CLI's defaults, and the
-// routes are the stage's: its routing header, URI prefix and first exact host.
-func (in *StageInputs) Options(cfg config.Config, verifyGateway string) (*StageOptions, error) {
-	name := strings.TrimSpace(in.Requests)
-	if name == "" {
-		return nil, nil
-	}
-	bad := func(allowed string) error {
-		return &config.InputError{Input: FlagStageRequests, Value: in.Requests, Allowed: allowed}
-	}
-	if strings.TrimSpace(verifyGateway) == "" || name == "-" {
-		return nil, bad(allowedStageRequests)
-	}
-	rq, err := Prepare(name, nil)
-	if ie := (*config.InputError)(nil); errors.As(err, &ie) && ie.Input == FlagRequests {
-		ie.Input = FlagStageRequests
-	}
-	if err != nil {
-		return nil, err
-	}
-	cli := NewInputs()
-	o := Options{Path: cfg.URIPrefix, Header: cfg.Header, Host: verify.ExactHost(cfg.Hosts), Concurrency: cli.Concurrency,
-		Timeout: cli.Timeout, Tolerance: Tolerance{Abs: cli.AbsTolerance, Rel: cli.RelTolerance}, Top: cli.Top,
-		MaxDisagreement: cli.MaxDisagreement / 100, Confidence: cli.Confidence}
-	return &StageOptions{Requests: rq, Options: o}, nil
-}
 
 // Outcome is the comparison that followed a stage: not asked for, skipped, or run.
 type Outcome struct {
@@ -81,7 +20,8 @@ type Outcome struct {
 
 // AfterStage compares blue's answers with green's right after a stage, when o asks for it and the
 // stage held with blue deployed, through the gateway verification reached (checked's report; a
-// verification that could not measure skips it). A dry run is skipped: nothing changed. Every front
+// verification that could not measure skips it). A dry run is skipped: nothing changed. The stage's
+// header routes are checked first (CheckRoutes): without both, nothing is sent and it fails. Every front
 // end calls this, so they decide and word the outcome alike.
 func AfterStage(ctx context.Context, o *StageOptions, res *summary.Result, stageErr error, checked verify.Outcome) Outcome {
 	switch {
@@ -96,6 +36,7 @@ func AfterStage(ctx context.Context, o *StageOptions, res *summary.Result, stage
 	}
 	opts := o.Options
 	opts.Gateway = checked.Report.Gateway
+	opts.RoutesKnown, opts.Routes = true, res.Routes // the stage's result: the header routes it left
 	f, err := o.Requests.Open()
 	if err != nil {
 		return Outcome{Err: fmt.Errorf("%s holds, but the answers could not be compared: %w", res.Stage, err)}

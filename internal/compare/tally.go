@@ -1,6 +1,7 @@
 package compare
 
 import (
+	"bytes"
 	"container/heap"
 	"math"
 	"sort"
@@ -30,6 +31,8 @@ type Tally struct {
 	// Compared counts the requests green answered validly: the ones blue is judged on. Agreed counts
 	// those blue answered validly and alike; the others disagree.
 	Compared, Agreed int
+	// Identical counts the compared requests both versions answered validly with the same bytes.
+	Identical int
 	// Versions is each version's own counts, [0] green and [1] blue.
 	Versions [2]VersionTally
 	// Fields are the numeric fields' statistics in first-seen order.
@@ -119,6 +122,9 @@ func (t *Tally) record(p *pair) {
 	t.Compared++
 	if p.agreed {
 		t.Agreed++
+	}
+	if p.blue.invalid == "" && bytes.Equal(p.greenRaw, p.blueRaw) {
+		t.Identical++
 	}
 	for _, n := range p.diff.numbers {
 		t.field(n.path).add(n)

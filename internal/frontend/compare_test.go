@@ -34,6 +34,9 @@ func TestRunCompare(t *testing.T) {
 	if err := os.WriteFile(file, []byte(b.String()), 0o600); err != nil {
 		t.Fatal(err)
 	}
+	routes := []summary.HeaderRoute{{Version: "blue", Header: "x-api-version", Value: "blue", Path: "/score"},
+		{Version: "green", Header: "x-api-version", Value: "green", Path: "/score"}}
+	held := &summary.Result{Stage: held.Stage, Weights: held.Weights, Images: held.Images, Routes: routes} // Blue_50 leaves both header routes
 	versions := func(blueThreshold float64) string {
 		m := func(th float64) *scoringmock.Model {
 			return &scoringmock.Model{Weights: []float64{0.25, 0.5}, Bias: -0.1, Threshold: th, Labels: scoringmock.DefaultLabels}
@@ -41,8 +44,7 @@ func TestRunCompare(t *testing.T) {
 		g := httptest.NewServer(scoringmock.Handler(scoringmock.Options{Model: m(0.5123)}))
 		bl := httptest.NewServer(scoringmock.Handler(scoringmock.Options{Model: m(blueThreshold)}))
 		gw := httptest.NewServer(gatewaysim.New(gatewaysim.Config{Backends: map[string]string{"green": g.URL, "blue": bl.URL},
-			Routes: []summary.HeaderRoute{{Version: "blue", Header: "x-api-version", Value: "blue", Path: "/score"},
-				{Version: "green", Header: "x-api-version", Value: "green", Path: "/score"}}}))
+			Routes: routes}))
 		t.Cleanup(func() { gw.Close(); g.Close(); bl.Close() })
 		return gw.URL
 	}
@@ -69,7 +71,7 @@ func TestRunCompare(t *testing.T) {
 			[]string{"begin 1 GW", "end 1 passed=true", "output verified=true", "output agreement=", "compare: skipped"}, ""},
 	} {
 		req := request(t, tc.gw)
-		o, err := (&compare.StageInputs{Requests: file}).Options(req.Config, tc.gw)
+		o, err := compare.NewStageInputs(file).Options(req.Config, tc.gw)
 		if err != nil {
 			t.Fatal(err)
 		}
