@@ -22,14 +22,28 @@ func TestCompareRequestsInput(t *testing.T) {
 		t.Fatal(err)
 	}
 	const lines = `allowed: JSON Lines: one request per line, a JSON body or {"body": …, "headers": {"name": "value"}, "path": "/score"} (line 2: not JSON: unexpected end of JSON input)`
+	good := filepath.Join(dir, "good.jsonl")
+	if err := os.WriteFile(good, []byte("[1, 2]\n"), 0o600); err != nil {
+		t.Fatal(err)
+	}
 	for _, tc := range []struct {
 		name, file, gateway, action, task string
+		extra                             map[string]string // the action's input names, without INPUT_
 	}{
-		{"a bad line", bad, "1.2.3.4", `invalid compare-requests "` + bad + `": ` + lines, `invalid compareRequests "` + bad + `": ` + lines},
+		{"a bad line", bad, "1.2.3.4", `invalid compare-requests "` + bad + `": ` + lines, `invalid compareRequests "` + bad + `": ` + lines, nil},
 		{"no file", filepath.Join(dir, "none.jsonl"), "auto", `invalid compare-requests "` + filepath.Join(dir, "none.jsonl") + `": allowed: a readable file`,
-			`invalid compareRequests "` + filepath.Join(dir, "none.jsonl") + `": allowed: a readable file`},
+			`invalid compareRequests "` + filepath.Join(dir, "none.jsonl") + `": allowed: a readable file`, nil},
 		{"no verify gateway", bad, "", `invalid compare-requests "` + bad + `": allowed: a JSON Lines file of requests in the repository, with verify-gateway set`,
-			`invalid compareRequests "` + bad + `": allowed: a JSON Lines file of requests in the repository, with verifyGateway set`},
+			`invalid compareRequests "` + bad + `": allowed: a JSON Lines file of requests in the repository, with verifyGateway set`, nil},
+		// The comparison's own inputs (#11 break-it review, F1), checked by the CLI's rules under each front end's name.
+		{"a bad field", good, "auto", `invalid compare-fields "a..b": allowed: a JSON path`, `invalid compareFields "a..b": allowed: a JSON path`,
+			map[string]string{"COMPARE_FIELDS": "label, a..b"}},
+		{"a negative tolerance", good, "auto", `invalid compare-abs-tolerance "-0.1": allowed: a number of 0 or more`,
+			`invalid compareAbsTolerance "-0.1": allowed: a number of 0 or more`, map[string]string{"COMPARE_ABS_TOLERANCE": "-0.1"}},
+		{"a tolerance that is no number", good, "auto", `invalid compare-rel-tolerance "tiny": allowed: a number of 0 or more`,
+			`invalid compareRelTolerance "tiny": allowed: a number of 0 or more`, map[string]string{"COMPARE_REL_TOLERANCE": "tiny"}},
+		{"a maximum of 0", good, "auto", `invalid compare-max-disagreement "0": allowed: a percentage above 0 and below 100`,
+			`invalid compareMaxDisagreement "0": allowed: a percentage above 0 and below 100`, map[string]string{"COMPARE_MAX_DISAGREEMENT": "0"}},
 	} {
 		out := filepath.Join(t.TempDir(), "o")
 		gh := map[string]string{"GITHUB_ACTIONS": "true", "GITHUB_OUTPUT": out, "GITHUB_STEP_SUMMARY": out + "s",
@@ -37,6 +51,10 @@ func TestCompareRequestsInput(t *testing.T) {
 		az := map[string]string{"TF_BUILD": "True", "AGENT_TEMPDIRECTORY": t.TempDir(), "INPUT_KUBERNETESSERVICECONNECTION": "K",
 			"ENDPOINT_DATA_K_AUTHORIZATIONTYPE": "Kubeconfig", "ENDPOINT_AUTH_PARAMETER_K_KUBECONFIG": string(kc),
 			"INPUT_STAGE": "Blue_50", "INPUT_VERIFYGATEWAY": tc.gateway, "INPUT_COMPAREREQUESTS": tc.file}
+		for k, v := range tc.extra {
+			gh["INPUT_"+k] = v
+			az["INPUT_"+strings.ReplaceAll(k, "_", "")] = v
+		}
 		ghCode, ghOut := runFrontEnd(t, []string{"github-action"}, gh)
 		azCode, azOut := runFrontEnd(t, []string{"azure-devops-task"}, az)
 		if ghCode != ExitInvalid || !strings.Contains(ghOut, tc.action) {

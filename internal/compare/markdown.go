@@ -20,6 +20,11 @@ func Markdown(r *Report) string {
 	fmt.Fprintf(&b, "### mlcanary compare: %s\n\nGateway `%s` · %d requests to each version · agreement %s [%s, %s] at %s confidence · allowed disagreement %s · numbers agree when |a−b| ≤ max(%g·max(|a|, |b|), %g)\n\n",
 		verdict, summary.Code(r.Gateway), r.Requests, pct(r.Agreement), pct(r.AgreementInterval.Low), pct(r.AgreementInterval.High),
 		pct(r.Confidence), pct(r.MaxDisagreement), r.Tolerance.Rel, r.Tolerance.Abs)
+	if r.RoutesChecked {
+		b.WriteString("Header routes to blue and green checked on the cluster before sending.\n\n")
+	} else {
+		b.WriteString("Header routes not checked (no cluster given).\n\n")
+	}
 	b.WriteString(summary.Escape(r.Reason) + ".\n")
 	if r.Interrupted {
 		b.WriteString("\n_Interrupted before every request was sent._\n")
