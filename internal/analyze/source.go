@@ -54,7 +54,10 @@ func Prepare(in Inputs, cfg config.Config, changedAt time.Time, id Identity) (Me
 	}
 	base := istioprom.Config{Endpoint: istioprom.Redact(in.PrometheusURL), Namespace: cfg.Namespace,
 		Blue: version(config.Blue), Green: version(config.Green), SLO: in.LatencySLO, Azure: azure}
-	if in.Split.Known && in.Split.Green == 0 && in.Split.Mirror == 0 && !changedAt.IsZero() {
+	if err := judgeable(in.Split, changedAt); err != nil {
+		return nil, settings, err
+	}
+	if in.Split.Known && in.Split.Green == 0 && in.Split.Mirror == 0 {
 		// The bake after full promotion: green serves nothing since the change, so blue is judged
 		// against green's own traffic just before it.
 		settings.GreenBefore = changedAt

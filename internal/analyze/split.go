@@ -126,3 +126,21 @@ func isNoSeries(err error) (*istioprom.NoSeriesError, bool) {
 	ok := errors.As(err, &ns)
 	return ns, ok
 }
+
+// judgeable fails when Istio's metrics cannot judge blue at the split whatever the traffic, so the
+// gate never ends "undecided: N more requests would decide it" when none could: a split that gives
+// blue nothing (Blue_0, Rollback; paired load still reaches it through its header route), or one
+// that gives green nothing without the change record that finds green's traffic before it.
+func judgeable(split Split, changedAt time.Time) error {
+	switch {
+	case !split.Known:
+		return nil
+	case split.share("blue") == 0:
+		return fmt.Errorf("the live split (%s) gives blue no traffic, so Istio's metrics hold nothing of blue's to judge: "+
+			"analyze after a Shadow_N, Blue_N or Blue_100 stage, or send paired load through its header route (source loadtest)", split)
+	case split.share("green") == 0 && changedAt.IsZero():
+		return fmt.Errorf("the live split (%s) gives green no traffic and the VirtualService has no change record, so green's traffic before the change "+
+			"cannot be found to judge blue against: run stage Blue_100 --analysis, which records the change, or send paired load (source loadtest)", split)
+	}
+	return nil
+}

@@ -7,6 +7,7 @@ import (
 	"testing"
 	"time"
 
+	"github.com/mlcanary/mlcanary/internal/config"
 	"github.com/mlcanary/mlcanary/internal/golden"
 	"github.com/mlcanary/mlcanary/internal/istioprom"
 )
@@ -83,4 +84,40 @@ func TestBakeReport(t *testing.T) {
 	golden.Assert(t, "bake-report.txt.golden", text.String())
 	golden.Assert(t, "bake-report.json.golden", js.String())
 	golden.Assert(t, "bake-report.md.golden", Markdown(NewReport(o)))
+}
+
+// TestSplitsNoTrafficCouldDecide: at a split that gives blue nothing, or green nothing without the
+// change record that finds green's traffic before it, Prepare fails at once in one sentence naming
+// the split, instead of a gate that would end "undecided: N more requests would decide it"; paired
+// load (through the header routes) and a split that gives both a share, or a Blue_100 with its
+// record, prepare.
+func TestSplitsNoTrafficCouldDecide(t *testing.T) {
+	cfg := config.Default()
+	for _, c := range []struct {
+		name      string
+		split     Split
+		changedAt time.Time
+		source    string
+		want      string // "" prepares
+	}{
+		{"Blue_0", Split{Green: 100, Known: true}, t0, SourcePrometheus, "the live split (green 100%, blue 0%) gives blue no traffic"},
+		{"Blue_0, paired load", Split{Green: 100, Known: true}, t0, SourceLoadtest, ""},
+		{"Blue_100 without a change record", Split{Blue: 100, Known: true}, time.Time{}, SourcePrometheus, "gives green no traffic and the VirtualService has no change record"},
+		{"Blue_100", Split{Blue: 100, Known: true}, t0, SourcePrometheus, ""},
+		{"Shadow_10", Split{Green: 100, Mirror: 10, Known: true}, t0, SourcePrometheus, ""},
+		{"Blue_50", Split{Green: 50, Blue: 50, Known: true}, t0, SourcePrometheus, ""},
+		{"unknown (--since)", Split{}, t0, SourcePrometheus, ""},
+	} {
+		in := NewInputs()
+		in.PrometheusURL, in.Source, in.Gateway, in.Split = "http://prometheus:9090", c.source, "20.1.2.3", c.split
+		_, s, err := Prepare(in, cfg, c.changedAt, Identity{})
+		switch {
+		case c.want != "" && (err == nil || !strings.Contains(err.Error(), c.want)):
+			t.Errorf("%s: %v, want %q", c.name, err, c.want)
+		case c.want == "" && err != nil:
+			t.Errorf("%s: %v", c.name, err)
+		case c.name == "Blue_100" && !s.GreenBefore.Equal(t0):
+			t.Errorf("%s: green judged before %v, want the change at %v", c.name, s.GreenBefore, t0)
+		}
+	}
 }

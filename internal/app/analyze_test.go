@@ -148,16 +148,14 @@ func TestAnalyzeBadInput(t *testing.T) {
 
 // TestAnalyzeReadsTheSplitsLastChange: without --since, analyze reads when the split last changed
 // from the VirtualService's record on a real API server, and judges from then: the window in its
-// JSON report starts at the recorded change.
+// JSON report starts at the recorded change; at a split that gives blue nothing (Blue_0) it fails at
+// once in one line naming the split.
 func TestAnalyzeReadsTheSplitsLastChange(t *testing.T) {
 	e := shared.Env(t)
 	e.StartController(t)
 	const ns = "analyze-change"
-	check(t, e.CreateNamespace(context.Background(), ns))
+	stageBlue30(t, e, ns)
 	kc := e.Kubeconfig(t)
-	if code, _, errs := runCLI(t, kc, "stage", "Blue_0", "-n", ns, "--image="+causeImage, "--timeout=60"); code != ExitOK {
-		t.Fatalf("Blue_0: exit %d: %s", code, errs)
-	}
 	code, out, errs := runCLI(t, kc, "status", "-n", ns, "-o", "json")
 	var st struct{ ChangedAt time.Time }
 	if code != ExitOK || json.Unmarshal([]byte(out), &st) != nil || st.ChangedAt.IsZero() {
@@ -172,6 +170,16 @@ func TestAnalyzeReadsTheSplitsLastChange(t *testing.T) {
 	}
 	if code != ExitOK || !r.Window.Start.Equal(st.ChangedAt) {
 		t.Errorf("exit %d (%s), window starts %s, the split changed at %s", code, errs, r.Window.Start, st.ChangedAt)
+	}
+	// At a first release's Blue_0 blue gets no traffic: no amount of it could decide, so the one line says why at once.
+	const atBlue0 = "analyze-blue0"
+	check(t, e.CreateNamespace(context.Background(), atBlue0))
+	if code, _, errs := runCLI(t, kc, "stage", "Blue_0", "-n", atBlue0, "--image="+causeImage, "--timeout=60"); code != ExitOK {
+		t.Fatalf("Blue_0: exit %d: %s", code, errs)
+	}
+	code, _, errs = runCLI(t, kc, "analyze", "-n", atBlue0, "--prometheus-url", srv.URL)
+	if code != ExitFailed || !strings.HasPrefix(errs, "mlcanary: the live split (") || !strings.Contains(errs, ") gives blue no traffic") || strings.Count(errs, "\n") != 1 {
+		t.Errorf("analyze at Blue_0: exit %d, %q", code, errs)
 	}
 	code, _, errs = runCLI(t, kc, "analyze", "-n", "analyze-absent", "--prometheus-url", srv.URL)
 	if code != ExitFailed || !strings.HasPrefix(errs, "mlcanary: reading when the split last changed: ") || strings.Count(errs, "\n") != 1 {
