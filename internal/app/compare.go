@@ -36,7 +36,7 @@ func newCompareCommand(s Streams, env LookupEnv) *cobra.Command {
 			"same moment, and compare the JSON answers: strings, labels and booleans exactly, numbers within\n" +
 			"--abs-tolerance/--rel-tolerance, arrays element by element, only the --field paths when given. Green's\n" +
 			"valid answers are the reference; a request blue answers invalidly (HTTP error, timeout, non-JSON,\n" +
-			"NaN/Infinity, null, missing field) or differently disagrees. Blue agrees when the share of disagreeing\n" +
+			"larger than 16 MiB, NaN/Infinity in a compared value, null, missing field) or differently disagrees. Blue agrees when the share of disagreeing\n" +
 			"requests is below --max-disagreement at --confidence (Wilson interval), differs when it is above, and\n" +
 			"is undecided when too few requests tell. The report adds each numeric field's differences, a\n" +
 			"two-sample Kolmogorov–Smirnov test of one numeric output (--shift-field), each version's invalid\n" +
