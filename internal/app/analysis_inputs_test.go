@@ -29,6 +29,7 @@ func TestAnalysisInputsInBothCIFrontEnds(t *testing.T) {
 		{"malformed analysis", "Blue_50", map[string]string{"analysis": "maybe"}, "analysis", "analysis", "maybe", "true or false"},
 		{"too large a margin", "Blue_50", map[string]string{"max-error-increase": "100"}, "max-error-increase", "maxErrorIncrease", "100", "percentage points"},
 		{"paired load without its gateway", "Blue_50", map[string]string{"source": "loadtest"}, "analysis-gateway", "analysisGateway", "", "with source loadtest"},
+		{"paired load's method", "Blue_50", map[string]string{"source": "loadtest", "analysis-gateway": "20.1.2.3", "method": "PUT"}, "method", "method", "PUT", "GET or POST"},
 		{"analysis on Blue_0", "Blue_0", map[string]string{"image": "m:1"}, "analysis", "analysis", "true", "true only with the stages "},
 		{"a tuning input without analysis", "Blue_50", map[string]string{"analysis": "false", "prometheus-url": "", "on-degraded": "hold"}, "on-degraded", "onDegraded", "hold", "only with analysis true"},
 		{"token with basic auth", "Blue_50", map[string]string{"prometheus-token": token, "prometheus-user": "u", "prometheus-password": password},
