@@ -39,7 +39,8 @@ type Analysis struct {
 	// beginning with the stage's name, saying what was worse and by how much (or what was missing)
 	// and what was done about it.
 	Err error
-	// Action is what the gate did: ActionNone, ActionRolledBack, ActionHeld or ActionObserved.
+	// Action is what the gate did: ActionNone, ActionRolledBack, ActionHeld, ActionObserved or
+	// ActionToBlue.
 	Action string
 	// Stage is the stage the gate ran after.
 	Stage string
@@ -51,6 +52,9 @@ const (
 	ActionRolledBack = "rolled back" // blue degraded: Rollback performed (--on-degraded rollback)
 	ActionHeld       = "held"        // blue degraded or undecided: traffic left as the stage put it, exit 1
 	ActionObserved   = "observed"    // observe only: the verdict is reported, nothing acted on it
+	// ActionToBlue: blue degraded, the automatic Rollback failed because green is not ready, so all
+	// traffic was sent to blue, the only ready version (serveFromBlue); exit 1.
+	ActionToBlue = "all traffic to blue"
 )
 
 // Decision is the verdict's word for outputs: agrees, degraded or undecided; "" when no analysis
@@ -121,7 +125,7 @@ func analyzeAfter(ctx context.Context, eng Engine, rc *rest.Config, cfg config.C
 		if served, note := serveFromBlue(ctx, eng, rc, cfg, log); served != nil || note != "" {
 			a.Err = fmt.Errorf("%w; %s", a.Err, note)
 			if served != nil {
-				back = served
+				back, a.Action = served, ActionToBlue
 			}
 		}
 		if back == nil {
@@ -161,6 +165,8 @@ func (a *Analysis) Markdown() string {
 		fmt.Fprintf(&b, "\n> **Failed:** traffic is left as %s put it.\n", summary.Escape(a.Stage))
 	case ActionObserved:
 		b.WriteString("\n_Observe only: nothing acted on the verdict._\n")
+	case ActionToBlue:
+		fmt.Fprintf(&b, "\n> **Rollback failed, all traffic on blue:** blue was degraded after %s, but green is not ready, so every request goes to blue, the only ready version; restore green, then run Rollback.\n", summary.Escape(a.Stage))
 	}
 	return b.String()
 }

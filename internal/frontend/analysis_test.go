@@ -198,6 +198,9 @@ func TestFailedRollbackServesFromTheReadyVersion(t *testing.T) {
 			if res.Stage != c.stage {
 				t.Errorf("what holds now: %s, want %s", res.Stage, c.stage)
 			}
+			if toBlue := c.stage == "Blue_100"; (a.Action == ActionToBlue) != toBlue || toBlue != strings.Contains(a.Markdown(), "Rollback failed, all traffic on blue") {
+				t.Errorf("action %q, summary:\n%s", a.Action, a.Markdown())
+			}
 		})
 	}
 }
