@@ -4,6 +4,7 @@ import (
 	"context"
 	"net/http"
 	"net/http/httptest"
+	"strings"
 	"sync/atomic"
 	"testing"
 	"time"
@@ -81,5 +82,49 @@ func TestPairedLoad(t *testing.T) {
 			}
 		}
 		t.Logf("%s: %s after %d looks (blue %d requests, green %d)", c.name, o.Decision.Verdict, o.Looks, o.Measured.Blue.Requests, o.Measured.Green.Requests)
+	}
+}
+
+// TestPairedLoadAnswersThatAreNotTheModels: a version whose every answer is a 4xx (its header route
+// missing: 404; the wrong method: 405) was never reached, and the look fails in one sentence naming
+// the version and the answer, whatever the other version answered; a model that refuses some
+// requests (a 422 for one in ten) is still judged on its answers.
+func TestPairedLoadAnswersThatAreNotTheModels(t *testing.T) {
+	if testing.Short() {
+		t.Skip("-short: sends paired load for a second")
+	}
+	var n atomic.Int64
+	for _, c := range []struct {
+		name  string
+		blue  func(w http.ResponseWriter, r *http.Request)
+		fails string // "" judged
+	}{
+		{"blue's route is missing", http.NotFound, "every answer to blue's"},
+		{"blue refuses the method", func(w http.ResponseWriter, _ *http.Request) { http.Error(w, "no", http.StatusMethodNotAllowed) }, "was a 4xx (405)"},
+		{"blue refuses one in ten", func(w http.ResponseWriter, _ *http.Request) {
+			if n.Add(1)%10 == 0 {
+				http.Error(w, "bad input", http.StatusUnprocessableEntity)
+				return
+			}
+			_, _ = w.Write([]byte(`"B"`))
+		}, ""},
+	} {
+		gw := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+			if r.Header.Get("x-api-version") == "blue" {
+				c.blue(w, r)
+				return
+			}
+			_, _ = w.Write([]byte(`"A"`))
+		}))
+		p := &Paired{URL: gw.URL + "/score", Header: "x-api-version", Rate: 200, Concurrency: 5, Timeout: 5 * time.Second,
+			Interval: time.Second, Window: time.Minute, SLO: 5 * time.Second}
+		res, err := p.Measure(context.Background(), time.Now(), time.Now())
+		gw.Close()
+		switch {
+		case c.fails != "" && (err == nil || !strings.Contains(err.Error(), c.fails) || !strings.Contains(err.Error(), "not the model's")):
+			t.Errorf("%s: %v, want %q", c.name, err, c.fails)
+		case c.fails == "" && (err != nil || res.Blue.Requests == 0):
+			t.Errorf("%s: %v, blue %+v", c.name, err, res.Blue)
+		}
 	}
 }
