@@ -244,7 +244,7 @@ func routesKept(c *config.Config, before, after *unstructured.Unstructured) []st
 		}
 		b, a := othersFields(r), othersFields(now[j])
 		if role == routing.DefaultRouteName { // a mirror recorded as mlcanary's is its own (Shadow_N)
-			b, a = withoutRecordedMirror(before, b), withoutRecordedMirror(after, a)
+			b, a = withoutRecordedMirror(c, before, r, b), withoutRecordedMirror(c, after, now[j], a)
 		}
 		if !reflect.DeepEqual(a, b) {
 			out = append(out, fmt.Sprintf("fields others own on mlcanary's route %s changed from %s to %s", role, show(b, true), show(a, true)))
@@ -254,9 +254,18 @@ func routesKept(c *config.Config, before, after *unstructured.Unstructured) []st
 }
 
 // withoutRecordedMirror is fields (of vs's default route) without mirror and mirrorPercentage
-// when vs records that mirror as mlcanary's ("mlcanary.io/owned-mirror: mlcanary-default").
-func withoutRecordedMirror(vs *unstructured.Unstructured, fields map[string]any) map[string]any {
-	if vs.GetAnnotations()["mlcanary.io/owned-mirror"] != routing.DefaultRouteName {
+// when vs records that mirror as mlcanary's ("mlcanary.io/owned-mirror: mlcanary-default") and it
+// is still exactly the mirror Shadow_N writes: blue's Service on the port mlcanary's destinations of
+// that route use (the stage's --port), nothing else, no `mirrors`. A mirror someone re-pointed under
+// the record is theirs.
+func withoutRecordedMirror(c *config.Config, vs *unstructured.Unstructured, route, fields map[string]any) map[string]any {
+	var port any
+	if dests, _, _ := unstructured.NestedSlice(route, "route"); len(dests) > 0 {
+		port, _, _ = unstructured.NestedFieldNoCopy(dests[0].(map[string]any), "destination", "port", "number")
+	}
+	written := map[string]any{"host": c.Objects[config.Blue].Service, "port": map[string]any{"number": port}}
+	if vs.GetAnnotations()["mlcanary.io/owned-mirror"] != routing.DefaultRouteName ||
+		!reflect.DeepEqual(fields["mirror"], written) || fields["mirrors"] != nil {
 		return fields
 	}
 	out := runtimeClone(fields)

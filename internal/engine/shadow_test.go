@@ -66,7 +66,7 @@ func TestSomeoneElsesMirrorIsNeverReplaced(t *testing.T) {
 			})
 			f.rec.reset()
 			_, err := f.try("Shadow_10", "")
-			if err == nil || !strings.Contains(err.Error(), "already has a mirror that is not mlcanary's (to "+tc.host+"; no mlcanary.io/owned-mirror record)") {
+			if err == nil || !strings.Contains(err.Error(), "already has a mirror that is not mlcanary's (to "+tc.host+"; mlcanary's mirrors only to model-svc-blue port 5001)") {
 				t.Errorf("Shadow_10 over someone else's mirror: %v", err)
 			}
 			if _, writes := f.rec.counts(); len(writes) != 0 {

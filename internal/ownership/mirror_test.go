@@ -92,6 +92,36 @@ func TestMirrorOwnership(t *testing.T) {
 		}
 	}
 
+	// Recorded, but no longer the mirror Shadow_N writes: someone re-pointed it under the record.
+	for _, repointed := range []string{
+		`"mirror":{"host":"audit.tools.svc.cluster.local"},"mirrorPercentage":{"value":10}`,
+		`"mirror":{"host":"model-svc-blue","port":{"number":5001},"subset":"v2"},"mirrorPercentage":{"value":10}`,
+		`"mirror":{"host":"model-svc-blue","port":{"number":9090}},"mirrorPercentage":{"value":10}`,
+		`"mirror":{"host":"model-svc-blue.abtesting.svc.cluster.local","port":{"number":5001}},"mirrorPercentage":{"value":10}`,
+		`"mirror":{"host":"model-svc-blue"},"mirrorPercentage":{"value":10}`,
+		mirror + `,"mirrors":[{"destination":{"host":"audit.tools.svc.cluster.local"}}]`,
+		`"mirrors":[{"destination":{"host":"model-svc-blue","port":{"number":5001}},"percentage":{"value":10}}]`,
+	} {
+		live := vs(true, `{`+def+`,`+repointed+`}`)
+		if got := RoutingOf(&c, live).Mirror; got != 0 {
+			t.Errorf("recorded but re-pointed %s read as mlcanary's %d%%", repointed, got)
+		}
+		if merged, err := mergeRoutes(&c, rendered(0), live, nil); err != nil || !strings.Contains(defaultOf(merged), `"mirrorPercentage":{"value":10}`) && !strings.Contains(defaultOf(merged), `"mirrors":[`) {
+			t.Errorf("a stage without a mirror dropped the re-pointed %s: %s, %v", repointed, defaultOf(merged), err)
+		}
+		if _, err := mergeRoutes(&c, rendered(20), live, nil); err == nil || !strings.Contains(err.Error(), "is not mlcanary's") {
+			t.Errorf("Shadow_20 over the re-pointed %s: %v, want a refusal", repointed, err)
+		}
+	}
+	// Recorded, with only its share changed: still mlcanary's, set afresh.
+	shared := vs(true, `{`+def+`,"mirror":{"host":"model-svc-blue","port":{"number":5001}},"mirrorPercentage":{"value":55}}`)
+	if got := RoutingOf(&c, shared).Mirror; got != 55 {
+		t.Errorf("its own mirror with a changed share read as %d%%, want 55%%", got)
+	}
+	if merged, err := mergeRoutes(&c, rendered(20), shared, nil); err != nil || !strings.Contains(defaultOf(merged), `"mirrorPercentage":{"value":20}`) {
+		t.Errorf("Shadow_20 over its own mirror with a changed share: %s, %v", defaultOf(merged), err)
+	}
+
 	for js, want := range map[string]int{
 		`{"mirror":{"host":"model-svc-blue"}}`:                                               100, // Istio's default
 		`{"mirror":{"host":"model-svc-blue"},"mirrorPercentage":{"value":0.5}}`:              1,   // any share mirrors

@@ -15,7 +15,8 @@ import (
 // VirtualServices of the namespace and of any other namespace the credentials can read (mlcanary's
 // own among them). In mlcanary's own VirtualService the destinations of its own routes (OwnedRoutes) are
 // not references — the stage rewrites them — but a mirror added to one of them is, unless it is
-// the default route's mirror mlcanary recorded writing (Shadow_N). A host refers to
+// the default route's mirror mlcanary recorded writing and live still as written (Shadow_N;
+// ownsMirror). A host refers to
 // a version when ServiceVersion resolves it from the VirtualService's namespace.
 func ForeignReferences(c *config.Config, vss ...*unstructured.Unstructured) map[config.Version][]routing.Reference {
 	out := map[config.Version][]routing.Reference{}
@@ -34,7 +35,7 @@ func ForeignReferences(c *config.Config, vss ...*unstructured.Unstructured) map[
 				m, _ := x.(map[string]any)
 				ref := routing.Reference{Namespace: vs.GetNamespace(), VirtualService: vs.GetName(), Route: routeLabel(m, kind, i), Manager: manager}
 				var hosts []routeHost
-				if role, ours := own[i]; !ours || role != routing.DefaultRouteName || kind != "http" || !ownsMirror(vs) {
+				if role, ours := own[i]; !ours || role != routing.DefaultRouteName || kind != "http" || !ownsMirror(c, vs, m) {
 					hosts = mirrorHosts(m) // mlcanary's recorded mirror is its own route (mirror.go)
 				}
 				if _, ours := own[i]; !ours || kind != "http" {

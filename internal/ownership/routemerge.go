@@ -18,7 +18,7 @@ import (
 // stage unrouted before replacing a version's pods and now routes again — starts from its body in
 // start, so a stage that removes a route for a while and re-adds it keeps what others put on it.
 // Routes that are not mlcanary's are kept unchanged, between its header routes and its default
-// route. The default route's mirror is mlcanary's only when recorded (mirror.go): then it is
+// route. The default route's mirror is mlcanary's only when recorded and still to blue's Service as written (ownsMirror): then it is
 // replaced by the rendered one (or removed), else kept, and a rendered mirror refuses. It refuses a
 // foreign route carrying the name of a route mlcanary writes, or one that would shadow its default
 // route (shadowsDefault).
@@ -37,7 +37,7 @@ func mergeRoutes(c *config.Config, ours []any, live, start *unstructured.Unstruc
 		names = append(names, name)
 		from, beganRoute := base[name], began[name]
 		if name == routing.DefaultRouteName { // its mirror is decided afresh when it is mlcanary's
-			from, beganRoute = withoutOwnMirror(live, from), withoutOwnMirror(start, beganRoute)
+			from, beganRoute = withoutOwnMirror(c, live, from), withoutOwnMirror(c, start, beganRoute)
 		}
 		if from == nil {
 			from = beganRoute

@@ -138,7 +138,7 @@ func RoutingOf(c *config.Config, vs *unstructured.Unstructured) routing.Routing 
 			r.Headers[config.Green] = true
 		default:
 			addWeights(c, m, r.Weights)
-			if ownsMirror(vs) {
+			if ownsMirror(c, vs, m) {
 				r.Mirror = mirrorShare(c, m, config.Blue)
 			}
 		}
