@@ -10,6 +10,7 @@ import (
 	"github.com/spf13/pflag"
 	"k8s.io/client-go/rest"
 
+	"github.com/mlcanary/mlcanary/internal/analyze"
 	"github.com/mlcanary/mlcanary/internal/config"
 	"github.com/mlcanary/mlcanary/internal/engine"
 	"github.com/mlcanary/mlcanary/internal/kube"
@@ -22,6 +23,8 @@ type verifyFlags struct {
 	verify verify.Inputs
 	kube   kubeFlags
 	inputs config.Inputs
+	// copies is the Prometheus source that counts a mirror's copies (analyze.Copies), if given.
+	copies analyze.Inputs
 }
 
 // newVerifyCommand checks live traffic against the live routes: each header route must answer with
@@ -34,8 +37,10 @@ func newVerifyCommand(s Streams, env LookupEnv) *cobra.Command {
 		Long: "Read the live weights and header routes from the cluster, then send requests through the gateway:\n" +
 			"each header route must answer with its own version, and the default route must split by the weights\n" +
 			"(Wilson intervals at --confidence, within --tolerance points). Which answer means which version is\n" +
-			"learned through the header routes unless --answer-green/--answer-blue say it. Exits 1 when traffic\n" +
-			"does not match or there were too few answers to decide.",
+			"learned through the header routes unless --answer-green/--answer-blue say it. After Shadow_N, blue's\n" +
+			"pods must answer about N% as many requests as green's while verify uses the default route: counted\n" +
+			"from Istio's metrics at --prometheus-url (without it the copies are not counted). Exits 1 when\n" +
+			"traffic does not match or there were too few answers to decide.",
 		Example: `  mlcanary verify --gateway $GATEWAY_IP
   mlcanary verify --gateway http://20.1.2.3 --answer-green "New Model A" --answer-blue "New Model B" -o json`,
 		Args: noArgs,
@@ -58,6 +63,7 @@ func newVerifyCommand(s Streams, env LookupEnv) *cobra.Command {
 func (f *verifyFlags) bind(cmd *cobra.Command) {
 	fs := cmd.Flags()
 	f.verify.AddFlags(fs)
+	f.copies.AddSourceFlags(fs)
 	f.kube.add(fs)
 	// The names Status reads, bound exactly as the stage commands bind them. --gateway here is the
 	// address requests go to, so the Istio Gateway's name (and inputs only stages use) keep defaults.
@@ -84,6 +90,13 @@ func (f *verifyFlags) options() (config.Config, verify.Options, error) {
 		return config.Config{}, verify.Options{}, err
 	}
 	o, err := f.verify.Options(cfg.Hosts)
+	if err != nil || !f.copies.SourceGiven() {
+		return cfg, o, err
+	}
+	if err := f.copies.Validate(); err != nil {
+		return config.Config{}, verify.Options{}, err
+	}
+	o.Copies, err = analyze.Copies(f.copies, cfg, defaultIdentity())
 	return cfg, o, err
 }
 

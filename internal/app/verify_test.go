@@ -31,6 +31,10 @@ func TestVerifyCommandRejects(t *testing.T) {
 		{"stage-only input", []string{"--gateway", "1.2.3.4", "--image", "x:1"}, "unknown flag: --image"},
 		{"argument", []string{"--gateway", "1.2.3.4", "now"}, `unknown command "now"`},
 		{"gateway with credentials", []string{"--gateway", "http://user:s3cret@1.2.3.4"}, `invalid gateway "http://user:xxxxx@1.2.3.4"`},
+		// The Prometheus source that counts a Shadow_N mirror's copies is checked like analyze's.
+		{"prometheus url not http", []string{"--gateway", "1.2.3.4", "--prometheus-url", "ftp://prom:9090"}, `invalid prometheus-url "ftp://prom:9090"`},
+		{"prometheus url with credentials", []string{"--gateway", "1.2.3.4", "--prometheus-url", "http://u:s3cret@prom:9090"}, `invalid prometheus-url "http://u:xxxxx@prom:9090"`},
+		{"prometheus two credentials", []string{"--gateway", "1.2.3.4", "--prometheus-url", "http://prom:9090", "--prometheus-token-file", "t", "--prometheus-user", "u"}, "prometheus"},
 	}
 	for _, tc := range tests {
 		t.Run(tc.name, func(t *testing.T) {

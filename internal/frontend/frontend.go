@@ -223,7 +223,7 @@ func Run(ctx context.Context, src Source, rep Reporter, eng Engine) error {
 			return err
 		}
 	}
-	checked := verifyAfter(ctx, rep, req, cl.Config, res, stageErr, eng)
+	checked := verifyAfter(ctx, rep, req, cl, res, stageErr, eng)
 	if err := rep.Output(Output{Name: OutputVerified, Value: checked.Verified()}); err != nil {
 		return err
 	}
@@ -263,9 +263,19 @@ func compareAfter(ctx context.Context, rep Reporter, req Request, res *summary.R
 
 // verifyAfter runs the verification the request asks for (verify.AfterStage) in its own part of
 // the log, which ends with the verdict.
-func verifyAfter(ctx context.Context, rep Reporter, req Request, rc *rest.Config, res *summary.Result, stageErr error, eng Engine) verify.Outcome {
+// After Shadow_N, an analysis source of Istio's metrics also counts the mirror's copies
+// (analyze.Copies); without one the report says they were not counted.
+func verifyAfter(ctx context.Context, rep Reporter, req Request, cl Cluster, res *summary.Result, stageErr error, eng Engine) verify.Outcome {
+	rc := cl.Config
 	checker := func(ctx context.Context, o verify.Options) (*verify.Report, error) {
 		return eng.Verify(ctx, rc, req.Config, o)
+	}
+	if req.Verify != nil && req.Analysis != nil && res != nil && res.Mirror > 0 {
+		if copies, err := analyze.Copies(req.Analysis.Inputs, req.Config, cl.Identity); err == nil && copies != nil {
+			o := *req.Verify
+			o.Copies = copies
+			req.Verify = &o
+		}
 	}
 	if !verify.WillRun(req.Verify, res, stageErr) {
 		return verify.AfterStage(ctx, req.Verify, res, stageErr, checker)

@@ -48,7 +48,7 @@ func Markdown(r *Report) string {
 		writeDefault(&b, d, r.Answers)
 	}
 	if r.Mirror > 0 {
-		fmt.Fprintf(&b, "\nBlue also gets a copy of %d%% of the default route's requests (a mirror): clients must get only the answers above; the copies reach no client, so verify does not measure them (`--analysis` judges blue on them).\n", r.Mirror)
+		writeMirror(&b, r.Mirror, r.MirrorCheck)
 	}
 	if len(r.Problems) > 0 {
 		b.WriteString("\n**Problems**\n\n")
@@ -129,3 +129,21 @@ func checkVerdict(v loadtest.Verdict) string {
 
 // quoted shows an answer in quotes, escaped.
 func quoted(s string) string { return summary.Escape(fmt.Sprintf("%q", s)) }
+
+// writeMirror is the report's mirror line: what the copies should be and what was counted.
+func writeMirror(b *strings.Builder, share int, mc *MirrorCheck) {
+	fmt.Fprintf(b, "\n**Mirror**: Blue also gets a copy of %d%% of the default route's requests; clients must get only the answers above. ", share)
+	switch {
+	case mc == nil || !mc.Measured:
+		b.WriteString("The copies reach no client and were not counted: verify counts them from the pods' Istio metrics when it has an analysis source (a Prometheus URL).\n")
+	case mc.Counts.Source == "":
+		fmt.Fprintf(b, "The copies could not be counted (%d requests sent to the default route).\n", mc.Sent)
+	default:
+		verdict := "✅"
+		if mc.Problem != "" {
+			verdict = "❌"
+		}
+		fmt.Fprintf(b, "While verify sent %d requests to the default route, green's pods answered %d and blue's %d: copies of %.1f%% %s (counted by %s).\n",
+			mc.Sent, mc.Counts.Green, mc.Counts.Blue, mc.Share, verdict, summary.Code(mc.Counts.Source))
+	}
+}

@@ -21,6 +21,8 @@ type Report struct {
 	Routes  []RouteCheck      `json:"routes"`
 	// Default is nil when the split could not be measured (see Problems).
 	Default *DefaultCheck `json:"default,omitempty"`
+	// MirrorCheck is the measurement of the mirror's copies, when Mirror > 0.
+	MirrorCheck *MirrorCheck `json:"mirrorCheck,omitempty"`
 	// Problems are one sentence each, naming the check and by how much it is off.
 	Problems []string `json:"problems"`
 }

@@ -26,7 +26,8 @@ type Target struct {
 	Path string
 	// Mirror is the percentage of the default route's requests also copied to blue (Shadow_N).
 	// The copies' answers are discarded, so clients must get only the weights' answers — what the
-	// default route check measures; the copies themselves reach no client and are not measured.
+	// default route check measures; the copies themselves reach no client and are counted where
+	// they arrive, by Options.Copies (mirror.go), when given.
 	Mirror int
 }
 
@@ -52,6 +53,9 @@ type Options struct {
 	Confidence, Tolerance float64
 	// MaxErrorShare is the largest fraction of failed requests a check accepts.
 	MaxErrorShare float64
+	// Copies counts what each version's pods answered, to measure a mirror's copies (mirror.go);
+	// nil leaves a mirror unmeasured, and the report says so.
+	Copies Copies
 }
 
 // Verify measures the gateway against t. The returned Report says whether traffic matches; an error
@@ -64,6 +68,16 @@ func Verify(ctx context.Context, t Target, o Options) (*Report, error) {
 	r := &Report{Gateway: config.RedactedURL(base), Weights: t.Weights, Mirror: t.Mirror, Confidence: o.Confidence, Tolerance: o.Tolerance, Answers: map[string]Answer{}}
 	for v, a := range o.Answers {
 		r.Answers[string(v)] = Answer{Text: a}
+	}
+	if t.Mirror > 0 {
+		mc, err := checkMirror(ctx, base+t.Path, t, o)
+		if err != nil {
+			return nil, err
+		}
+		r.MirrorCheck = mc
+		if mc.Problem != "" {
+			r.Problems = append(r.Problems, mc.Problem)
+		}
 	}
 	for _, rt := range t.Routes {
 		rc, err := checkRoute(ctx, base, rt, o, r.Answers)
