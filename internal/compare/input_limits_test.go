@@ -2,6 +2,7 @@ package compare
 
 import (
 	"context"
+	"fmt"
 	"io"
 	"net/http"
 	"net/http/httptest"
@@ -11,6 +12,9 @@ import (
 	"sync/atomic"
 	"testing"
 	"time"
+
+	"github.com/mlcanary/mlcanary/internal/analysis"
+	"github.com/mlcanary/mlcanary/internal/config"
 )
 
 // TestRequestsFileWithAByteOrderMark (found by the #11 break-it review, C2): a UTF-8 requests file
@@ -70,5 +74,44 @@ func TestZeroMaxDisagreementIsBadInput(t *testing.T) {
 	in.Gateway, in.Requests, in.MaxDisagreement = "127.0.0.1", "reqs.jsonl", 0
 	if err := in.Validate(); err == nil || !strings.Contains(err.Error(), "max-disagreement") {
 		t.Errorf("--max-disagreement 0: %v, want refused naming it", err)
+	}
+}
+
+// TestUnprovableMaxDisagreementIsBadInput: C6's kind beyond 0 (second #11 break-it review, D14). A
+// --max-disagreement so small that even MaxProvingRequests answers that all agree could not prove
+// blue agrees (1e-10 % needs about 6.6e12) is refused naming the flag and the smallest allowed, at
+// the confidence given; the smallest allowed shown is itself accepted and provable.
+func TestUnprovableMaxDisagreementIsBadInput(t *testing.T) {
+	t.Parallel()
+	for _, conf := range []float64{0.5, 0.95, 0.99, 0.999} {
+		for _, max := range []float64{1e-10, 1e-8, SmallestMaxDisagreement(conf)} {
+			in := NewInputs()
+			in.Gateway, in.Requests, in.MaxDisagreement, in.Confidence = "127.0.0.1", "r.jsonl", max, conf
+			err := in.Validate()
+			if err == nil || !strings.Contains(err.Error(), "max-disagreement") || !strings.Contains(err.Error(), "a percentage above") {
+				t.Errorf("--max-disagreement %g at %g: %v, want refused naming the flag and the smallest allowed", max, conf, err)
+			}
+		}
+		in := NewInputs()
+		in.Gateway, in.Requests, in.Confidence = "127.0.0.1", "r.jsonl", conf
+		var shown float64
+		if _, err := fmt.Sscan(ceilDigits(SmallestMaxDisagreement(conf), 3), &shown); err != nil {
+			t.Fatal(err)
+		}
+		in.MaxDisagreement = shown
+		if err := in.Validate(); err != nil {
+			t.Errorf("the smallest allowed shown, %g at %g, is refused: %v", shown, conf, err)
+		}
+		r := &Report{Compared: int(MaxProvingRequests), Agreed: int(MaxProvingRequests), MaxDisagreement: shown / 100, Confidence: conf, RoutesChecked: true}
+		r.decide()
+		if r.Verdict != analysis.Agrees {
+			t.Errorf("at the smallest allowed %g%% (confidence %g), %g answers all alike: %s", shown, conf, MaxProvingRequests, r.Reason)
+		}
+	}
+	// The stage front ends use the CLI's rule, naming their own input.
+	in := NewStageInputs(writeRequests(t, "[1]\n"))
+	in.MaxDisagreement = 1e-10
+	if _, err := in.Options(config.Default(), "127.0.0.1"); err == nil || !strings.Contains(err.Error(), FlagStageMaxDisagreement) {
+		t.Errorf("stage compare-max-disagreement 1e-10: %v", err)
 	}
 }

@@ -11,12 +11,14 @@ package compare
 import (
 	"fmt"
 	"math"
+	"strconv"
 	"strings"
 	"time"
 
 	"github.com/spf13/pflag"
 
 	"github.com/mlcanary/mlcanary/internal/config"
+	"github.com/mlcanary/mlcanary/internal/loadtest"
 	"github.com/mlcanary/mlcanary/internal/verify"
 )
 
@@ -150,14 +152,44 @@ func (in *Inputs) Validate() error {
 		return bad(flagRelTolerance, fmt.Sprint(in.RelTolerance), allowedTolerance)
 	case in.Top < 0 || in.Top > 1000:
 		return bad(flagTop, fmt.Sprint(in.Top), allowedTop)
-	case !(in.MaxDisagreement > 0 && in.MaxDisagreement < 100):
-		return bad(flagMaxDisagreement, fmt.Sprint(in.MaxDisagreement), allowedMaxDisagreement)
 	case !(in.Confidence >= 0.5 && in.Confidence < 1):
 		return bad(flagConfidence, fmt.Sprint(in.Confidence), allowedConfidence)
+	case !(in.MaxDisagreement > 0 && in.MaxDisagreement < 100):
+		return bad(flagMaxDisagreement, fmt.Sprint(in.MaxDisagreement), allowedMaxDisagreement)
+	case in.MaxDisagreement <= SmallestMaxDisagreement(in.Confidence):
+		return bad(flagMaxDisagreement, fmt.Sprint(in.MaxDisagreement), fmt.Sprintf("a percentage above %s and below 100, e.g. 1 "+
+			"(at confidence %g, a smaller one would take more than %d requests that all agree to prove blue agrees)",
+			ceilDigits(SmallestMaxDisagreement(in.Confidence), 3), in.Confidence, int64(MaxProvingRequests)))
 	case in.Output != FormatMarkdown && in.Output != FormatJSON:
 		return bad(flagOutput, in.Output, "markdown or json")
 	}
 	return nil
+}
+
+// MaxProvingRequests is the most compared requests a --max-disagreement may need to prove agreement:
+// a thousand million, about 12 days at 1000 requests per second, far beyond any requests file a
+// pipeline sends. A maximum that even this many answers, all alike, could not prove is bad input,
+// like 0 is: every comparison would end undecided.
+const MaxProvingRequests = 1e9
+
+// SmallestMaxDisagreement is the --max-disagreement (a percentage) at or below which blue could not
+// be proved to agree at confidence even by MaxProvingRequests compared requests that all agree: the
+// upper end of their disagreement's Wilson interval (0 of n disagree: z²/(n + z²), 6.6e-7 % at 0.99),
+// computed by the same loadtest.Wilson the decision uses. The decision agrees only when that end is
+// below the maximum, so the allowed maximum starts above it.
+func SmallestMaxDisagreement(confidence float64) float64 {
+	return 100 * loadtest.Wilson(0, int(MaxProvingRequests), loadtest.Z(confidence, 1)).High
+}
+
+// ceilDigits formats x > 0 with digits significant digits, rounded up, so that the number shown is
+// itself allowed.
+func ceilDigits(x float64, digits int) string {
+	scale := math.Pow(10, float64(digits-1)-math.Floor(math.Log10(x)))
+	up := math.Ceil(x*scale) / scale
+	if up <= x {
+		up = math.Nextafter(up, math.Inf(1))
+	}
+	return strconv.FormatFloat(up, 'g', -1, 64)
 }
 
 // Options validates the inputs into a comparison's Options (every problem a *config.InputError):

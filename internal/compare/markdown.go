@@ -18,7 +18,7 @@ func Markdown(r *Report) string {
 	verdict := map[analysis.Verdict]string{analysis.Agrees: "✅ blue agrees with green", analysis.Degraded: "❌ blue's answers differ",
 		analysis.Undecided: "❔ undecided"}[r.Verdict]
 	fmt.Fprintf(&b, "### mlcanary compare: %s\n\nGateway `%s` · %d requests to each version · agreement %s [%s, %s] at %s confidence · allowed disagreement %s · numbers agree when |a−b| ≤ max(%g·max(|a|, |b|), %g)\n\n",
-		verdict, summary.Code(r.Gateway), r.Requests, pct(r.Agreement), pct(r.AgreementInterval.Low), pct(r.AgreementInterval.High),
+		verdict, summary.Code(r.Gateway), r.Requests, agreementDown(100*r.Agreed, r.Compared, 2)+"%", pct(r.AgreementInterval.Low), pct(r.AgreementInterval.High),
 		pct(r.Confidence), pct(r.MaxDisagreement), r.Tolerance.Rel, r.Tolerance.Abs)
 	if r.RoutesChecked {
 		b.WriteString("Header routes to blue and green checked on the cluster before sending.\n\n")

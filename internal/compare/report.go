@@ -5,6 +5,7 @@ import (
 	"fmt"
 	"io"
 	"math"
+	"math/big"
 	"sort"
 	"strconv"
 	"strings"
@@ -145,7 +146,10 @@ func versionReport(v *VersionTally) VersionReport {
 // comparison agrees when D.High < MaxDisagreement, is degraded when D.Low > MaxDisagreement, and is
 // undecided otherwise (too few requests to tell, or none compared). An agreement of answers all byte
 // for byte identical is undecided when the routes were not checked: green answering both copies (no
-// header route to blue) looks the same, and compare never agrees on pairs it cannot tell apart.
+// header route to blue) looks the same, and compare never agrees on pairs it cannot tell apart. An
+// interrupted run (Interrupted) is undecided whatever its counts, as loadtest's partial tally: the
+// interval is for a number of requests fixed in advance, and a stop chosen while the numbers were
+// being watched (optional stopping) would make an agreement likelier than its confidence says.
 func (r *Report) decide() {
 	bad := r.Compared - r.Agreed
 	z := loadtest.Z(r.Confidence, 1)
@@ -158,6 +162,9 @@ func (r *Report) decide() {
 	head := fmt.Sprintf("%d of %d compared requests disagree (%s, interval %s to %s at %s confidence)", bad, r.Compared,
 		pct(r.Disagreement), pct(d.Low), pct(d.High), pct(r.Confidence))
 	switch {
+	case r.Interrupted:
+		r.Verdict = analysis.Undecided
+		r.Reason = "interrupted before every request was sent, so the partial comparison decides nothing: " + head
 	case r.Compared > 0 && d.High < r.MaxDisagreement && !r.RoutesChecked && r.Identical == r.Compared:
 		r.Verdict, r.Reason = analysis.Undecided, fmt.Sprintf("blue answered all %d compared requests byte for byte like green, "+
 			"which is also what green answering both copies looks like (no header route to blue); the routes were not "+
@@ -222,12 +229,34 @@ func needed(bad, n int, limit, z float64) int64 {
 	return analysis.Fewest(decided)
 }
 
-// pct formats a fraction as a percentage, with as many decimals as small shares need.
+// pct formats a fraction as a percentage with two decimals, three below 0.1%, and as many more as
+// a smaller share needs to show its first significant digit (0.000012 is "0.0012%", never "0.000%"):
+// a share that is not 0 never reads as 0.
 func pct(f float64) string {
-	if f != 0 && math.Abs(f) < 0.001 {
-		return fmt.Sprintf("%.3f%%", 100*f)
+	a, decimals := math.Abs(100*f), 2
+	if a != 0 && a < 0.1 {
+		decimals = 3
 	}
-	return fmt.Sprintf("%.2f%%", 100*f)
+	for a != 0 && decimals < 20 && a*math.Pow(10, float64(decimals)) < 1 {
+		decimals++
+	}
+	return fmt.Sprintf("%.*f%%", decimals, 100*f)
+}
+
+// agreementDown is agreed/compared as a fraction with decimals places, rounded down, so that a single
+// disagreement never reads as full agreement (19999 of 20000 is 0.9999 with four decimals, not 1.0000);
+// "0" with nothing compared. It is computed on the counts, without a float's rounding.
+func agreementDown(agreed, compared, decimals int) string {
+	if compared <= 0 {
+		return strconv.FormatFloat(0, 'f', decimals, 64)
+	}
+	scale := new(big.Int).Exp(big.NewInt(10), big.NewInt(int64(decimals)), nil)
+	q := new(big.Int).Quo(new(big.Int).Mul(big.NewInt(int64(agreed)), scale), big.NewInt(int64(compared)))
+	digits := fmt.Sprintf("%0*s", decimals+1, q.String())
+	if decimals == 0 {
+		return digits
+	}
+	return digits[:len(digits)-decimals] + "." + digits[len(digits)-decimals:]
 }
 
 // Failure is the report's error for the exit code: nil when blue agrees with green, else one

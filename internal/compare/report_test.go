@@ -111,3 +111,47 @@ func TestTallyBounded(t *testing.T) {
 		t.Errorf("cut: %d bytes %q", len(c), c)
 	}
 }
+
+// TestAgreementNeverRoundsToFull (second #11 break-it review, D15): 1 of 20000 compared requests
+// disagreeing reads 0.9999 in the agreement output and 99.99% in the headline, rounded down on the
+// counts; only no disagreement at all is 1.0000 / 100.00%. A tiny disagreement share is never 0.
+func TestAgreementNeverRoundsToFull(t *testing.T) {
+	t.Parallel()
+	for _, tc := range []struct {
+		compared, agreed int
+		output, headline string
+	}{
+		{20000, 19999, "0.9999", "agreement 99.99%"},
+		{1000000, 999999, "0.9999", "agreement 99.99%"},
+		{3, 2, "0.6666", "agreement 66.66%"},
+		{20000, 20000, "1.0000", "agreement 100.00%"},
+		{10000, 9987, "0.9987", "agreement 99.87%"},
+	} {
+		r := &Report{Compared: tc.compared, Agreed: tc.agreed, MaxDisagreement: 0.01, Confidence: 0.99, RoutesChecked: true}
+		r.decide()
+		out := Outcome{Report: r}
+		if out.Agreement() != tc.output || !strings.Contains(Markdown(r), tc.headline+" [") {
+			t.Errorf("%d of %d agree: agreement output %q, Markdown %q; want %q and %q", tc.agreed, tc.compared,
+				out.Agreement(), strings.Split(Markdown(r), "\n")[2], tc.output, tc.headline)
+		}
+	}
+	for _, f := range []float64{1e-6, 1e-9, 5e-13, 0.0004} {
+		if s := pct(f); strings.Trim(s, "0.%") == "" {
+			t.Errorf("pct(%g) = %q reads as none", f, s)
+		}
+	}
+}
+
+// TestInterruptedDecidesNothing (second #11 break-it review, D7): a comparison stopped before every
+// request was sent is undecided whatever its counts (a partial tally decides nothing, as loadtest's),
+// and fails (exit 1), saying it was interrupted.
+func TestInterruptedDecidesNothing(t *testing.T) {
+	t.Parallel()
+	for _, agreed := range []int{900, 850} {
+		r := &Report{Compared: 900, Agreed: agreed, MaxDisagreement: 0.01, Confidence: 0.99, RoutesChecked: true, Interrupted: true}
+		r.decide()
+		if r.Verdict != analysis.Undecided || r.Failure() == nil || !strings.Contains(r.Reason, "interrupted") {
+			t.Errorf("interrupted, %d of 900 agree: %s: %s", agreed, r.Verdict, r.Reason)
+		}
+	}
+}

@@ -265,4 +265,38 @@ func TestCompareInterrupted(t *testing.T) {
 	if len(r.Blue.Invalid)+len(r.Green.Invalid) != 0 || r.Agreed != r.Requests {
 		t.Errorf("abandoned requests counted: green %+v, blue %+v, %d of %d agreed", r.Green.Invalid, r.Blue.Invalid, r.Agreed, r.Requests)
 	}
+	if r.Verdict == analysis.Agrees || r.Failure() == nil {
+		t.Errorf("interrupted after %d requests, all alike: %s (exit 0): %s", r.Requests, r.Verdict, r.Reason)
+	}
+}
+
+// TestInterruptedCompareDoesNotAgree (second #11 break-it review, D7): SIGTERM or Ctrl-C (a CI
+// timeout or cancel, a pod eviction) after 900 of 2000 lines of identical models: the partial report
+// is undecided and fails, never "agrees".
+func TestInterruptedCompareDoesNotAgree(t *testing.T) {
+	t.Parallel()
+	ctx, cancel := context.WithCancel(t.Context())
+	defer cancel()
+	var seen atomic.Int64
+	gm := scoringmock.Handler(scoringmock.Options{Model: model(0.5, 0.5123, 0)})
+	green := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		if seen.Add(1) == 900 {
+			cancel() // SIGTERM
+		}
+		gm.ServeHTTP(w, r)
+	}))
+	blue := httptest.NewServer(scoringmock.Handler(scoringmock.Options{Model: model(0.5, 0.5123, 0)}))
+	t.Cleanup(green.Close)
+	t.Cleanup(blue.Close)
+	gw := httptest.NewServer(gatewaysim.New(gatewaysim.Config{Backends: map[string]string{"green": green.URL, "blue": blue.URL},
+		Routes: []summary.HeaderRoute{{Version: "blue", Header: "x-api-version", Value: "blue", Path: "/score"},
+			{Version: "green", Header: "x-api-version", Value: "green", Path: "/score"}}}))
+	t.Cleanup(gw.Close)
+	r, err := Run(ctx, strings.NewReader(grid(2000)), "reqs.jsonl", options(gw.URL))
+	if err != nil || !r.Interrupted {
+		t.Fatalf("setup: %v, interrupted %v", err, r != nil && r.Interrupted)
+	}
+	if r.Verdict != analysis.Undecided || r.Failure() == nil || !strings.Contains(Markdown(r), "interrupted before every request was sent") {
+		t.Errorf("interrupted after %d of 2000 lines: %s: %s", r.Requests, r.Verdict, r.Reason)
+	}
 }

@@ -59,12 +59,13 @@ func WillRun(o *StageOptions, res *summary.Result, stageErr error, checked verif
 }
 
 // Agreement is the front ends' `agreement` output: the share of compared requests blue answered
-// like green, a fraction with four decimals ("0.9987"), when a comparison ran; "" otherwise.
+// like green, a fraction with four decimals ("0.9987"), rounded down so that "1.0000" means no
+// compared request disagreed, when a comparison ran; "" otherwise.
 func (o Outcome) Agreement() string {
 	if o.Report == nil {
 		return ""
 	}
-	return fmt.Sprintf("%.4f", o.Report.Agreement)
+	return agreementDown(o.Report.Agreed, o.Report.Compared, 4)
 }
 
 // Markdown is what the run summary gets after verification's: the report, the reason the
