@@ -27,26 +27,70 @@ func (t Tolerance) within(a, b, diff float64) bool {
 	return diff <= math.Max(t.Rel*math.Max(math.Abs(a), math.Abs(b)), t.Abs)
 }
 
-// numbers reads two JSON numbers as float64 and their absolute difference. When both are written as
-// integers (no fraction or exponent) the difference is computed exactly on the integers, so
-// 9007199254740993 and 9007199254740992 (2^53 + 1 and 2^53, the same float64) differ by 1 and an
-// exact comparison (both tolerances 0) tells them apart; 1 and 1.0 are compared as floats, equal.
-func numbers(g, b json.Number) (gf, bf, diff float64) {
-	gf, _ = strconv.ParseFloat(string(g), 64) // decoded JSON numbers parse; out of range is ±Inf
-	bf, _ = strconv.ParseFloat(string(b), 64)
+// numbers reads two JSON numbers as float64 and their absolute difference, and whether they agree
+// under tol. When both are written as integers (no fraction or exponent) the difference is computed
+// exactly on the integers, so 9007199254740993 and 9007199254740992 (2^53 + 1 and 2^53, the same
+// float64) differ by 1 and an exact comparison (both tolerances 0) tells them apart; 1 and 1.0 are
+// compared as floats, equal. A number beyond float64's range (an integer of 10^331, 1e400: JSON
+// sets no limit and Python writes any int) is compared exactly as a big number, never as ±Inf, so
+// two equal ones differ by 0 (not Inf − Inf = NaN) and a tolerance relative to an infinite float
+// never makes different ones agree; its float and a difference beyond float64 are ±Inf.
+func numbers(g, b json.Number, tol Tolerance) (gf, bf, diff float64, within bool) {
+	gf, errG := strconv.ParseFloat(string(g), 64) // decoded JSON numbers parse; out of range is ±Inf
+	bf, errB := strconv.ParseFloat(string(b), 64)
+	finite := errG == nil && errB == nil
+	var gb, bb, d *big.Float
 	gi, okG := new(big.Int).SetString(string(g), 10)
 	bi, okB := new(big.Int).SetString(string(b), 10)
-	if okG && okB {
-		diff, _ = new(big.Float).SetInt(new(big.Int).Abs(new(big.Int).Sub(gi, bi))).Float64()
-		return gf, bf, diff
+	switch {
+	case okG && okB:
+		di := new(big.Int).Abs(new(big.Int).Sub(gi, bi))
+		diff, _ = new(big.Float).SetInt(di).Float64()
+		if finite {
+			return gf, bf, diff, tol.within(gf, bf, diff)
+		}
+		gb, bb, d = exact(gi), exact(bi), exact(di)
+	case finite:
+		diff = math.Abs(gf - bf)
+		return gf, bf, diff, tol.within(gf, bf, diff)
+	default:
+		const prec = 1 << 12 // bits: exact for any such number but absurdly long ones
+		var err1, err2 error
+		gb, _, err1 = big.ParseFloat(string(g), 10, prec, big.ToNearestEven)
+		bb, _, err2 = big.ParseFloat(string(b), 10, prec, big.ToNearestEven)
+		if err1 != nil || err2 != nil { // an exponent beyond even big.Float's: compare the text
+			if string(g) == string(b) {
+				return gf, bf, 0, true
+			}
+			return gf, bf, math.Inf(1), false
+		}
+		d = new(big.Float).SetPrec(2*prec).Sub(gb, bb)
+		d.Abs(d)
+		diff, _ = d.Float64()
 	}
-	return gf, bf, math.Abs(gf - bf)
+	bound := new(big.Float).Abs(gb)
+	if ab := new(big.Float).Abs(bb); ab.Cmp(bound) > 0 {
+		bound = ab
+	}
+	bound.Mul(bound, big.NewFloat(tol.Rel))
+	if abs := big.NewFloat(tol.Abs); abs.Cmp(bound) > 0 {
+		bound = abs
+	}
+	return gf, bf, diff, d.Cmp(bound) <= 0
+}
+
+// exact is i as a big.Float with all its bits.
+func exact(i *big.Int) *big.Float {
+	return new(big.Float).SetPrec(uint(max(i.BitLen(), 64))).SetInt(i)
 }
 
 // numberPair is one numeric leaf both answers have at the same place.
 type numberPair struct {
-	path         string
-	green, blue  float64
+	path        string
+	green, blue float64
+	// diff is |green − blue| as numbers computes it: exact for integers, never NaN (+Inf beyond
+	// float64's range).
+	diff         float64
 	withinBounds bool
 }
 
@@ -92,9 +136,8 @@ func (d *difference) walk(path string, g, b any, tol Tolerance) {
 			d.differ(path, math.Inf(1), describe(g)+" ≠ "+describe(b))
 			return
 		}
-		gf, bf, diff := numbers(gv, bv)
-		in := tol.within(gf, bf, diff)
-		d.numbers = append(d.numbers, numberPair{path: path, green: gf, blue: bf, withinBounds: in})
+		gf, bf, diff, in := numbers(gv, bv, tol)
+		d.numbers = append(d.numbers, numberPair{path: path, green: gf, blue: bf, diff: diff, withinBounds: in})
 		if !in {
 			d.differ(path, diff, fmt.Sprintf("%s ≠ %s (difference %.4g)", gv, bv, diff))
 		}

@@ -12,6 +12,11 @@ import (
 
 // tallied is a report built from a tally of known pairs: a version's invalid answers of several
 // kinds, numeric differences, a flipped label, hostile answer text, and the latencies.
+// np is a pair of numbers at path whose difference is their float64 difference.
+func np(path string, g, b float64, within bool) numberPair {
+	return numberPair{path: path, green: g, blue: b, diff: math.Abs(g - b), withinBounds: within}
+}
+
 func tallied() *Report {
 	t := newTally(3, "")
 	add := func(line int, agreed bool, g, b parsed, diff difference, gRaw, bRaw string) {
@@ -24,11 +29,11 @@ func tallied() *Report {
 	}
 	ok := parsed{values: []any{0.0}}
 	for i := 1; i <= 90; i++ {
-		add(i, true, ok, ok, difference{agree: true, numbers: []numberPair{{path: "score", green: 0.5, blue: 0.5 + float64(i%3)/1000, withinBounds: true}}}, `{"score":0.5}`, `{"score":0.5}`)
+		add(i, true, ok, ok, difference{agree: true, numbers: []numberPair{np("score", 0.5, 0.5+float64(i%3)/1000, true)}}, `{"score":0.5}`, `{"score":0.5}`)
 	}
-	add(91, false, ok, ok, difference{divergence: math.Inf(1), first: `label: "yes" ≠ "no"`, numbers: []numberPair{{path: "score", green: 0.51, blue: 0.49}}},
+	add(91, false, ok, ok, difference{divergence: math.Inf(1), first: `label: "yes" ≠ "no"`, numbers: []numberPair{np("score", 0.51, 0.49, false)}},
 		`{"label":"yes","score":0.51}`, "{\"label\":\"no | `x`\",\"score\":0.49}")
-	add(92, false, ok, ok, difference{divergence: 0.2, first: "score: 0.5 ≠ 0.7 (difference 0.2)", numbers: []numberPair{{path: "score", green: 0.5, blue: 0.7}}},
+	add(92, false, ok, ok, difference{divergence: 0.2, first: "score: 0.5 ≠ 0.7 (difference 0.2)", numbers: []numberPair{np("score", 0.5, 0.7, false)}},
 		`{"score":0.5}`, `{"score":0.7}`)
 	add(93, false, ok, parsed{invalid: InvalidNonFinite}, difference{}, `{"score":0.5}`, `{"score":NaN}`)
 	add(94, false, ok, parsed{invalid: InvalidStatus}, difference{}, `{"score":0.5}`, "HTTP 503: no healthy upstream")

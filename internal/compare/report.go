@@ -85,7 +85,8 @@ type Latency struct {
 type FieldReport struct {
 	Path string `json:"path"`
 	N    int    `json:"n"`
-	// MeanAbsDifference and MaxDifference are of |green − blue|; OutsideShare is Outside/N.
+	// MeanAbsDifference and MaxDifference are of |green − blue|, exact for integers (as the verdict);
+	// one beyond float64's range is 1.7976931348623157e308. OutsideShare is Outside/N.
 	MeanAbsDifference float64 `json:"meanAbsDifference"`
 	MaxDifference     float64 `json:"maxDifference"`
 	Outside           int     `json:"outsideTolerance"`
@@ -111,7 +112,7 @@ func newReport(t *Tally, o Options, elapsed time.Duration, interrupted bool) *Re
 	}
 	r.decide()
 	for _, f := range t.Fields {
-		fr := FieldReport{Path: f.Path, N: f.N, MeanAbsDifference: f.MeanAbs(), MaxDifference: f.Max, Outside: f.Outside}
+		fr := FieldReport{Path: f.Path, N: f.N, MeanAbsDifference: finite(f.MeanAbs()), MaxDifference: finite(f.Max), Outside: f.Outside}
 		if f.N > 0 {
 			fr.OutsideShare = float64(f.Outside) / float64(f.N)
 		}
@@ -121,6 +122,15 @@ func newReport(t *Tally, o Options, elapsed time.Duration, interrupted bool) *Re
 		r.Shift = &ShiftReport{Field: t.shiftPath, Test: "two-sample Kolmogorov–Smirnov", KS: KolmogorovSmirnov(&t.shift[0], &t.shift[1])}
 	}
 	return r
+}
+
+// finite is x with a difference beyond float64's range (+Inf: numbers of 10^400) shown as the largest
+// float64, 1.7976931348623157e308, since JSON has no infinity and the report must always encode.
+func finite(x float64) float64 {
+	if math.IsNaN(x) || math.IsInf(x, 0) {
+		return math.Copysign(math.MaxFloat64, x)
+	}
+	return x
 }
 
 func versionReport(v *VersionTally) VersionReport {

@@ -2,35 +2,38 @@ package compare
 
 import (
 	"math"
+	"sort"
 )
 
-// Sketch counts float64 values in a fixed number of ordered buckets, so its size does not depend on
-// how many values it holds: each power of two of |x| between 2^sketchMinExp and 2^sketchMaxExp is split
-// into sketchSub equal parts (relative width under 0.4%), with one bucket for the values nearer 0
-// than 2^sketchMinExp (about 1e-9), and the ends holding everything beyond ±2^sketchMaxExp (about 1.7e10).
+// Sketch counts float64 values in ordered buckets over float64's whole range, so that no magnitude
+// is lumped together (epoch milliseconds, amounts in cents or 1e300 are told apart as well as 0.5):
+// each power of two of |x| (2^-1074 to 2^1024) is split into sketchSub equal parts (relative width
+// under 0.4%), with one bucket for 0 and one at each end for ±Inf. Buckets are kept in chunks of
+// sketchSub, made when a value first falls in them, so its size does not depend on how many values
+// it holds: at most one chunk per power of two and sign (about 4200 of 2 KiB), a few in practice.
 type Sketch struct {
-	counts []uint64
+	chunks map[int]*[sketchSub]uint64
 	n      uint64
 }
 
 const (
 	sketchSubBits = 8
 	sketchSub     = 1 << sketchSubBits
-	sketchMinExp  = -30
-	sketchMaxExp  = 34
-	sketchSide    = (sketchMaxExp - sketchMinExp) * sketchSub // buckets per sign
+	sketchMinExp  = -1074                                       // math.Frexp's exponent of the smallest subnormal is -1073
+	sketchMaxExp  = 1024                                        // and of the largest float64
+	sketchSide    = (sketchMaxExp-sketchMinExp+1)*sketchSub + 1 // buckets per sign, +Inf last
 )
 
-// bucket maps x to its bucket; the order of buckets is the order of values.
+// sketchBucket maps x to its bucket, from 0 (−Inf) to 2·sketchSide (+Inf), sketchSide for 0; the
+// order of buckets is the order of values.
 func sketchBucket(x float64) int {
-	ax := math.Abs(x)
-	if ax < math.Ldexp(1, sketchMinExp) {
+	if x == 0 {
 		return sketchSide
 	}
-	frac, exp := math.Frexp(ax) // ax = frac·2^exp, frac in [0.5, 1)
-	pos := sketchSide - 1
-	if exp <= sketchMaxExp && !math.IsInf(ax, 1) { // Frexp(±Inf) is (±Inf, 0)
-		pos = (exp-sketchMinExp-1)*sketchSub + int((frac-0.5)*2*sketchSub)
+	pos := sketchSide - 1 // ±Inf
+	if ax := math.Abs(x); !math.IsInf(ax, 1) {
+		frac, exp := math.Frexp(ax) // ax = frac·2^exp, frac in [0.5, 1)
+		pos = (exp-sketchMinExp)*sketchSub + int((frac-0.5)*2*sketchSub)
 	}
 	if x < 0 {
 		return sketchSide - 1 - pos
@@ -43,11 +46,25 @@ func (s *Sketch) Add(x float64) {
 	if math.IsNaN(x) {
 		return
 	}
-	if s.counts == nil {
-		s.counts = make([]uint64, 2*sketchSide+1)
+	if s.chunks == nil {
+		s.chunks = map[int]*[sketchSub]uint64{}
 	}
-	s.counts[sketchBucket(x)]++
+	b := sketchBucket(x)
+	c := s.chunks[b>>sketchSubBits]
+	if c == nil {
+		c = new([sketchSub]uint64)
+		s.chunks[b>>sketchSubBits] = c
+	}
+	c[b&(sketchSub-1)]++
 	s.n++
+}
+
+// count is the values in bucket b.
+func (s *Sketch) count(b int) uint64 {
+	if c := s.chunks[b>>sketchSubBits]; c != nil {
+		return c[b&(sketchSub-1)]
+	}
+	return 0
 }
 
 // Count is the number of values added.
@@ -77,11 +94,24 @@ func KolmogorovSmirnov(green, blue *Sketch) KS {
 	if green.n == 0 || blue.n == 0 {
 		return r
 	}
+	seen := map[int]bool{}
+	var chunks []int // the chunks either sketch holds, in order: empty buckets change neither sum
+	for _, s := range []*Sketch{green, blue} {
+		for k := range s.chunks {
+			if !seen[k] {
+				seen[k] = true
+				chunks = append(chunks, k)
+			}
+		}
+	}
+	sort.Ints(chunks)
 	var cg, cb uint64
-	for i := range green.counts {
-		cg += green.counts[i]
-		cb += blue.counts[i]
-		r.D = math.Max(r.D, math.Abs(float64(cg)/float64(green.n)-float64(cb)/float64(blue.n)))
+	for _, k := range chunks {
+		for b := k << sketchSubBits; b < (k+1)<<sketchSubBits; b++ {
+			cg += green.count(b)
+			cb += blue.count(b)
+			r.D = math.Max(r.D, math.Abs(float64(cg)/float64(green.n)-float64(cb)/float64(blue.n)))
+		}
 	}
 	n, m := float64(green.n), float64(blue.n)
 	en := math.Sqrt(n * m / (n + m))

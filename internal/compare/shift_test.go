@@ -1,8 +1,11 @@
 package compare
 
 import (
+	"fmt"
+	"io"
 	"math"
 	"math/rand/v2"
+	"net/http"
 	"sort"
 	"testing"
 )
@@ -118,6 +121,48 @@ func TestKolmogorovSmirnov(t *testing.T) {
 		got, want := KolmogorovSmirnov(sketch(a), sketch(b)).D, exactD(a, b)
 		if math.Abs(got-want) > 0.01 {
 			t.Errorf("shift %.3f: sketch D %.4f, exact D %.4f", mu, got, want)
+		}
+	}
+}
+
+// TestShiftOfLargeMagnitudes (second #11 break-it review, D11): the sketches cover float64's whole
+// range, so a model answering epoch milliseconds (1.7e12) whose blue doubles every output is a shift
+// (D near 1), as are outputs near 1e300, -1e200 or 1e-300 scaled by 1.2; identical outputs at those magnitudes are not.
+func TestShiftOfLargeMagnitudes(t *testing.T) {
+	t.Parallel()
+	handler := func(factor float64) http.Handler {
+		return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+			b, _ := io.ReadAll(r.Body)
+			var u, v float64
+			_, _ = fmt.Sscanf(string(b), "[%g, %g]", &u, &v)
+			_, _ = fmt.Fprintf(w, `{"eta_ms": %d}`, int64(factor*(1.7e12+1e9*(u+10*v))))
+		})
+	}
+	o := options(routed(t, handler(1), handler(2), "/score"))
+	o.Tolerance = Tolerance{Rel: 0.6} // the verdict is not the point
+	r := run(t, grid(500), o)
+	if r.Shift == nil || r.Compared != 500 {
+		t.Fatalf("setup: %d compared, shift %+v", r.Compared, r.Shift)
+	}
+	if r.Shift.D < 0.9 || r.Shift.P > 0.01 {
+		t.Errorf("every blue output is twice green's, yet the shift test says D = %g, p = %g%s", r.Shift.D, r.Shift.P, shiftNote(r.Shift.P))
+	}
+	rnd := rand.New(rand.NewPCG(3, 4))
+	for _, tc := range []struct {
+		scale, factor float64
+		shifted       bool
+	}{{1.7e12, 2, true}, {1e300, 1.2, true}, {-1e200, 1.2, true}, {1e-300, 1.2, true}, {1.7e12, 1, false}, {1e300, 1, false}} {
+		var g, b Sketch
+		var gs, bs []float64
+		for range 2000 {
+			x := tc.scale * (1 + rnd.Float64())
+			gs, bs = append(gs, x), append(bs, x*tc.factor)
+			g.Add(x)
+			b.Add(x * tc.factor)
+		}
+		ks := KolmogorovSmirnov(&g, &b)
+		if want := exactD(gs, bs); math.Abs(ks.D-want) > 0.02 || (ks.P < 0.01) != tc.shifted {
+			t.Errorf("scale %g × %g: D = %g (exact %g), p = %g; shifted %v", tc.scale, tc.factor, ks.D, want, ks.P, tc.shifted)
 		}
 	}
 }

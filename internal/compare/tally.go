@@ -162,8 +162,10 @@ func (t *Tally) field(path string) *FieldStats {
 	return t.Fields[len(t.Fields)-1]
 }
 
+// add counts one pair by its difference as the verdict computed it (numberPair.diff: exact for
+// integers above 2^53), so the statistics never contradict the pairs found outside the tolerance.
 func (f *FieldStats) add(n numberPair) {
-	d := math.Abs(n.green - n.blue)
+	d := n.diff
 	f.N++
 	f.SumAbs += d
 	f.Max = math.Max(f.Max, d)
