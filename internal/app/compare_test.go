@@ -63,7 +63,7 @@ func TestCompareCommand(t *testing.T) {
 	// green answering both copies, so they are undecided (TestIntegrationCompareCommand checks them).
 	code, out, errOut := runCLIEnv(nil, "compare", "--gateway", same, "--requests", file)
 	if code != ExitFailed || !strings.Contains(out, "### mlcanary compare: ❔ undecided") ||
-		!strings.HasPrefix(errOut, "mlcanary: the comparison is undecided: blue answered all 1000 compared requests byte for byte like green") ||
+		!strings.HasPrefix(errOut, "mlcanary: the comparison is undecided: blue answered all 1000 requests both versions answered validly byte for byte like green") ||
 		!strings.Contains(errOut, "give --namespace to check the live header routes") {
 		t.Errorf("identical: exit %d, stderr %q, report:\n%s", code, errOut, out)
 	}

@@ -24,8 +24,10 @@ type Report struct {
 	Requests int `json:"requests"`
 	Compared int `json:"compared"`
 	Agreed   int `json:"agreed"`
-	// Identical counts the compared requests blue answered byte for byte like green; RoutesChecked
-	// says the live header routes were checked to reach each version (Options.RoutesKnown).
+	// BothValid counts the compared requests blue answered validly too, Identical those of them blue
+	// answered byte for byte like green; RoutesChecked says the live header routes were checked to
+	// reach each version (Options.RoutesKnown).
+	BothValid     int  `json:"bothValid"`
 	Identical     int  `json:"identical"`
 	RoutesChecked bool `json:"routesChecked"`
 	// Agreement is Agreed/Compared and AgreementInterval its Wilson score interval at Confidence;
@@ -103,7 +105,7 @@ type ShiftReport struct {
 
 // newReport turns a finished tally into the report and its decision.
 func newReport(t *Tally, o Options, elapsed time.Duration, interrupted bool) *Report {
-	r := &Report{Gateway: o.Gateway, Requests: t.Requests, Compared: t.Compared, Agreed: t.Agreed, Identical: t.Identical, RoutesChecked: o.RoutesKnown,
+	r := &Report{Gateway: o.Gateway, Requests: t.Requests, Compared: t.Compared, Agreed: t.Agreed, BothValid: t.BothValid, Identical: t.Identical, RoutesChecked: o.RoutesKnown,
 		MaxDisagreement: o.MaxDisagreement, Confidence: o.Confidence, Tolerance: o.Tolerance,
 		Green: versionReport(&t.Versions[0]), Blue: versionReport(&t.Versions[1]),
 		Divergent: t.top.sorted(), Seconds: elapsed.Seconds(), Interrupted: interrupted}
@@ -154,9 +156,11 @@ func versionReport(v *VersionTally) VersionReport {
 // decide judges the disagreement against MaxDisagreement: with D the Wilson score interval of the
 // share of compared requests that disagree (two-sided, at Confidence; loadtest.Wilson), the
 // comparison agrees when D.High < MaxDisagreement, is degraded when D.Low > MaxDisagreement, and is
-// undecided otherwise (too few requests to tell, or none compared). An agreement of answers all byte
-// for byte identical is undecided when the routes were not checked: green answering both copies (no
-// header route to blue) looks the same, and compare never agrees on pairs it cannot tell apart. An
+// undecided otherwise (too few requests to tell, or none compared). An agreement whose pairs of valid
+// answers are all byte for byte identical is undecided when the routes were not checked: green
+// answering both copies (no header route to blue) looks the same, and compare never agrees on pairs
+// it cannot tell apart. Only pairs both versions answered validly are judged, so a transient error
+// on one copy (green answering twice the traffic) does not disarm the rule. An
 // interrupted run (Interrupted) is undecided whatever its counts, as loadtest's partial tally: the
 // interval is for a number of requests fixed in advance, and a stop chosen while the numbers were
 // being watched (optional stopping) would make an agreement likelier than its confidence says.
@@ -175,10 +179,10 @@ func (r *Report) decide() {
 	case r.Interrupted:
 		r.Verdict = analysis.Undecided
 		r.Reason = "interrupted before every request was sent, so the partial comparison decides nothing: " + head
-	case r.Compared > 0 && d.High < r.MaxDisagreement && !r.RoutesChecked && r.Identical == r.Compared:
-		r.Verdict, r.Reason = analysis.Undecided, fmt.Sprintf("blue answered all %d compared requests byte for byte like green, "+
+	case r.Compared > 0 && d.High < r.MaxDisagreement && !r.RoutesChecked && r.BothValid > 0 && r.Identical == r.BothValid:
+		r.Verdict, r.Reason = analysis.Undecided, fmt.Sprintf("blue answered all %d requests both versions answered validly byte for byte like green, "+
 			"which is also what green answering both copies looks like (no header route to blue); the routes were not "+
-			"checked, so compare cannot tell that blue answered: give --namespace to check the live header routes", r.Compared)
+			"checked, so compare cannot tell that blue answered: give --namespace to check the live header routes", r.BothValid)
 	case r.Compared > 0 && d.High < r.MaxDisagreement:
 		r.Verdict, r.Reason = analysis.Agrees, head+", below the allowed "+pct(r.MaxDisagreement)
 	case r.Compared > 0 && d.Low > r.MaxDisagreement:

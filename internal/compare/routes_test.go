@@ -102,8 +102,43 @@ func TestBlueNeverAnswered(t *testing.T) {
 			t.Fatalf("setup: blue was reached %d times", hits.Load())
 		}
 		if r.Verdict != analysis.Undecided || r.Failure() == nil || r.Identical != 1000 || r.RoutesChecked ||
-			!strings.HasPrefix(r.Reason, "blue answered all 1000 compared requests byte for byte like green") {
+			!strings.HasPrefix(r.Reason, "blue answered all 1000 requests both versions answered validly byte for byte like green") {
 			t.Errorf("no request reached blue (its model flips labels), yet: %s: %s", r.Verdict, r.Reason)
+		}
+	})
+	t.Run("routes unknown, one transient error on the copy sent as blue's", func(t *testing.T) {
+		t.Parallel()
+		// Green answers both copies and, under twice the traffic, one of them 503: 999 pairs stay
+		// identical and the one with an invalid blue answer must not disarm the rule.
+		var blueHits, asBlue atomic.Int64
+		gm := scoringmock.Handler(scoringmock.Options{Model: model(0.5, 0.5123, 0)})
+		green := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+			if r.Header.Get("x-api-version") == "blue" && asBlue.Add(1) == 500 {
+				http.Error(w, "upstream overloaded", http.StatusServiceUnavailable)
+				return
+			}
+			gm.ServeHTTP(w, r)
+		}))
+		bm := scoringmock.Handler(scoringmock.Options{Model: model(0.5, 0.6123, 0)})
+		blue := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) { blueHits.Add(1); bm.ServeHTTP(w, r) }))
+		t.Cleanup(green.Close)
+		t.Cleanup(blue.Close)
+		gw := httptest.NewServer(gatewaysim.New(gatewaysim.Config{
+			Backends: map[string]string{"green": green.URL, "blue": blue.URL},
+			Weights:  summary.Weights{Green: 100},
+			Routes:   []summary.HeaderRoute{{Version: "green", Header: "x-api-version", Value: "green", Path: "/score"}},
+		}))
+		t.Cleanup(gw.Close)
+		o := options(gw.URL)
+		o.RoutesKnown, o.Routes = false, nil
+		r := run(t, grid(1000), o)
+		if blueHits.Load() != 0 {
+			t.Fatalf("setup: blue reached %d times", blueHits.Load())
+		}
+		if r.Verdict != analysis.Undecided || r.BothValid != 999 || r.Identical != 999 ||
+			!strings.HasPrefix(r.Reason, "blue answered all 999 requests both versions answered validly byte for byte like green") {
+			t.Errorf("no request reached blue; one transient 503 and compare says %s (%d compared, %d both valid, %d identical): %s",
+				r.Verdict, r.Compared, r.BothValid, r.Identical, r.Reason)
 		}
 	})
 	t.Run("routes unknown, answers that differ are judged", func(t *testing.T) {

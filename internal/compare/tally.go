@@ -31,8 +31,9 @@ type Tally struct {
 	// Compared counts the requests green answered validly: the ones blue is judged on. Agreed counts
 	// those blue answered validly and alike; the others disagree.
 	Compared, Agreed int
-	// Identical counts the compared requests both versions answered validly with the same bytes.
-	Identical int
+	// BothValid counts the compared requests blue answered validly too; Identical those of them both
+	// versions answered with the same bytes.
+	BothValid, Identical int
 	// Versions is each version's own counts, [0] green and [1] blue.
 	Versions [2]VersionTally
 	// Fields are the numeric fields' statistics in first-seen order.
@@ -123,8 +124,11 @@ func (t *Tally) record(p *pair) {
 	if p.agreed {
 		t.Agreed++
 	}
-	if p.blue.invalid == "" && bytes.Equal(p.greenRaw, p.blueRaw) {
-		t.Identical++
+	if p.blue.invalid == "" {
+		t.BothValid++
+		if bytes.Equal(p.greenRaw, p.blueRaw) {
+			t.Identical++
+		}
 	}
 	for _, n := range p.diff.numbers {
 		t.field(n.path).add(n)
