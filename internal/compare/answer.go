@@ -16,6 +16,7 @@ const (
 	InvalidTimeout    = "timeout"            // no complete answer within --timeout
 	InvalidConnection = "connection"         // refused, reset, or any other transport failure
 	InvalidJSON       = "non-JSON"           // a body that is not one JSON value
+	InvalidEncoding   = "undecodable"        // a Content-Encoding other than gzip or deflate, or a corrupt one
 	InvalidTooLarge   = "larger than 16 MiB" // a body longer than MaxAnswerBytes, not read further (JSON or not)
 	InvalidNonFinite  = "NaN/Infinity"       // NaN, Infinity or -Infinity where a number goes (Python's json.dumps writes them)
 	InvalidNull       = "null"               // the answer, or a selected field, is null
@@ -23,7 +24,7 @@ const (
 )
 
 // InvalidKinds lists the kinds in the order reports show them.
-var InvalidKinds = []string{InvalidStatus, InvalidTimeout, InvalidConnection, InvalidJSON, InvalidTooLarge, InvalidNonFinite, InvalidNull, InvalidMissing}
+var InvalidKinds = []string{InvalidStatus, InvalidTimeout, InvalidConnection, InvalidJSON, InvalidEncoding, InvalidTooLarge, InvalidNonFinite, InvalidNull, InvalidMissing}
 
 // Path is a parsed --field: a JSON path of member names and array indices, written
 // `$.predictions[0].label`, `predictions[0].label` or `score` ($ alone, or no path, is the whole

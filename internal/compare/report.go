@@ -156,7 +156,10 @@ func versionReport(v *VersionTally) VersionReport {
 // decide judges the disagreement against MaxDisagreement: with D the Wilson score interval of the
 // share of compared requests that disagree (two-sided, at Confidence; loadtest.Wilson), the
 // comparison agrees when D.High < MaxDisagreement, is degraded when D.Low > MaxDisagreement, and is
-// undecided otherwise (too few requests to tell, or none compared). An agreement whose pairs of valid
+// undecided otherwise (too few requests to tell, or none compared). An agreement is undecided too
+// when the requests green answered invalidly (not compared) are a larger share of those sent than
+// MaxDisagreement: a class of answers green cannot give (compressed, too large, timing out) would
+// otherwise drop out of the verdict unseen. An agreement whose pairs of valid
 // answers are all byte for byte identical is undecided when the routes were not checked: green
 // answering both copies (no header route to blue) looks the same, and compare never agrees on pairs
 // it cannot tell apart. Only pairs both versions answered validly are judged, so a transient error
@@ -183,6 +186,10 @@ func (r *Report) decide() {
 		r.Verdict, r.Reason = analysis.Undecided, fmt.Sprintf("blue answered all %d requests both versions answered validly byte for byte like green, "+
 			"which is also what green answering both copies looks like (no header route to blue); the routes were not "+
 			"checked, so compare cannot tell that blue answered: give --namespace to check the live header routes", r.BothValid)
+	case r.Compared > 0 && d.High < r.MaxDisagreement && float64(r.Requests-r.Compared) > r.MaxDisagreement*float64(r.Requests):
+		r.Verdict, r.Reason = analysis.Undecided, fmt.Sprintf("blue agrees on the %d compared requests, but %d of %d (%s) were not "+
+			"compared because green answered them invalidly (%s), more than the allowed %s, so the verdict cannot rest on the rest",
+			r.Compared, r.Requests-r.Compared, r.Requests, pct(float64(r.Requests-r.Compared)/float64(r.Requests)), r.Green.invalidKinds(), pct(r.MaxDisagreement))
 	case r.Compared > 0 && d.High < r.MaxDisagreement:
 		r.Verdict, r.Reason = analysis.Agrees, head+", below the allowed "+pct(r.MaxDisagreement)
 	case r.Compared > 0 && d.Low > r.MaxDisagreement:
@@ -215,16 +222,21 @@ func (v VersionReport) noneValid() string {
 		return fmt.Sprintf("%d of green's answers lack the --field %s (check the path against an answer); "+
 			"green answered none of them validly", v.Invalid[InvalidMissing], strings.Join(fields, ", "))
 	}
+	if kinds := v.invalidKinds(); kinds != "" {
+		return "green answered none of them validly (" + kinds + ")"
+	}
+	return "green answered none of them validly"
+}
+
+// invalidKinds lists v's invalid answers by kind, e.g. "200 non-JSON, 3 timeout"; "" for none.
+func (v VersionReport) invalidKinds() string {
 	var kinds []string
 	for _, k := range InvalidKinds {
 		if n := v.Invalid[k]; n > 0 {
 			kinds = append(kinds, fmt.Sprintf("%d %s", n, k))
 		}
 	}
-	if len(kinds) == 0 {
-		return "green answered none of them validly"
-	}
-	return "green answered none of them validly (" + strings.Join(kinds, ", ") + ")"
+	return strings.Join(kinds, ", ")
 }
 
 // needed is the fewest further compared requests after which the decision is made, if they

@@ -196,6 +196,11 @@ func (r *runner) send(ctx context.Context, req Request, version string) answer {
 	for k, vs := range req.Header {
 		hr.Header[k] = vs
 	}
+	if ae := acceptable(hr.Header.Values("Accept-Encoding")); ae != nil {
+		hr.Header["Accept-Encoding"] = ae
+	} else {
+		hr.Header.Del("Accept-Encoding")
+	}
 	if hr.Header.Get("Content-Type") == "" {
 		hr.Header.Set("Content-Type", "application/json")
 	}
@@ -208,7 +213,14 @@ func (r *runner) send(ctx context.Context, req Request, version string) answer {
 	if err != nil {
 		return failed(ctx, err)
 	}
-	body, err := io.ReadAll(io.LimitReader(resp.Body, MaxAnswerBytes+1))
+	var body []byte
+	rd, encErr := decoded(resp)
+	if encErr == nil {
+		body, err = io.ReadAll(io.LimitReader(rd, MaxAnswerBytes+1))
+		if err != nil && ctx.Err() == nil && !isTimeout(err) && len(resp.Header.Values("Content-Encoding")) > 0 {
+			encErr, err = fmt.Errorf("in a Content-Encoding %s that does not decode: %w", resp.Header.Get("Content-Encoding"), err), nil
+		}
+	}
 	_, _ = io.Copy(io.Discard, resp.Body) // so the connection is reused
 	_ = resp.Body.Close()
 	if err != nil {
@@ -216,6 +228,12 @@ func (r *runner) send(ctx context.Context, req Request, version string) answer {
 	}
 	a := answer{body: bytes.TrimSpace(body), latency: time.Since(t0)}
 	switch {
+	case encErr != nil && (resp.StatusCode < 200 || resp.StatusCode > 299):
+		a.parsed.invalid = InvalidStatus
+		a.body = fmt.Appendf(nil, "HTTP %d, an answer %s", resp.StatusCode, encErr)
+	case encErr != nil:
+		a.parsed.invalid = InvalidEncoding
+		a.body = []byte("an answer " + encErr.Error())
 	case resp.StatusCode < 200 || resp.StatusCode > 299:
 		a.parsed.invalid = InvalidStatus
 		a.body = fmt.Appendf(nil, "HTTP %d: %s", resp.StatusCode, a.body)
@@ -225,6 +243,11 @@ func (r *runner) send(ctx context.Context, req Request, version string) answer {
 		a.parsed = parseAnswer(a.body, r.o.Fields)
 	}
 	return a
+}
+
+func isTimeout(err error) bool {
+	var ne net.Error
+	return errors.Is(err, context.DeadlineExceeded) || errors.As(err, &ne) && ne.Timeout()
 }
 
 // failed is the answer of a request without an HTTP answer: canceled when the run was stopped.
