@@ -10,6 +10,7 @@ import (
 	"net/http"
 	"os"
 	"sort"
+	"strconv"
 	"strings"
 
 	"github.com/mlcanary/mlcanary/internal/config"
@@ -128,6 +129,12 @@ func parseLine(raw []byte) (Request, error) {
 	d.DisallowUnknownFields()
 	var w wrapper
 	if err := d.Decode(&w); err != nil {
+		if name, ok := strings.CutPrefix(err.Error(), "json: unknown field "); ok { // the member's name, which may be anything
+			if n, uerr := strconv.Unquote(name); uerr == nil && (!validHeaderName(n) || len(n) > maxNameShown) {
+				name = fmt.Sprintf("of %d bytes (not shown)", len(n))
+			}
+			err = fmt.Errorf("it has the member %s", name)
+		}
 		return Request{}, fmt.Errorf(`a line with a "body" member takes only "body", "headers" (names to strings) and "path": %w`, err)
 	}
 	req := Request{Body: bytes.Clone(w.Body)}
@@ -145,8 +152,11 @@ func parseLine(raw []byte) (Request, error) {
 		}
 		sort.Strings(names)
 		for _, k := range names {
-			if !validHeaderName(k) || strings.ContainsAny(w.Headers[k], "\r\n\x00") {
-				return Request{}, fmt.Errorf("header %q is not a valid HTTP header name and value", k)
+			if !validHeaderName(k) {
+				return Request{}, errors.New(badHeaderName(k))
+			}
+			if strings.ContainsAny(w.Headers[k], "\r\n\x00") {
+				return Request{}, fmt.Errorf("the value of header %q holds a line break or NUL (its value is not shown)", k)
 			}
 			req.Header.Set(k, w.Headers[k])
 		}
@@ -162,6 +172,34 @@ func hasBody(raw []byte) bool {
 	}
 	_, ok := members["body"]
 	return ok
+}
+
+// maxNameShown is the longest start of a bad header name an error shows.
+const maxNameShown = 40
+
+// badHeaderName says why k is not a header name, showing only its start up to the first character a
+// name cannot hold (and at most maxNameShown bytes): a header written whole as its name, as
+// `curl -H "Authorization: Bearer eyJ…"` has it, is named "Authorization" and its credential never
+// reaches the terminal or a pipeline's log (the front ends read the file before the stage, where no
+// mask covers it).
+func badHeaderName(k string) string {
+	if k == "" {
+		return `a header name is empty`
+	}
+	i := 0
+	for i < len(k) && validHeaderName(k[i:i+1]) {
+		i++
+	}
+	what := fmt.Sprintf("%q", k[i:i+1])
+	if k[i] == ' ' {
+		what = "a space"
+	}
+	if i == 0 || i > maxNameShown {
+		return fmt.Sprintf("a header name of %d bytes holds %s, which a name cannot (the name is not shown: "+
+			`write {"headers": {"Authorization": "Bearer …"}}, the name before the value)`, len(k), what)
+	}
+	return fmt.Sprintf("the header name starting %q holds %s, which a name cannot (the rest is not shown: "+
+		`write {"headers": {%q: "…"}}, the value after the name)`, k[:i], what, k[:i])
 }
 
 // validHeaderName reports whether s is an HTTP token (RFC 9110 §5.6.2).

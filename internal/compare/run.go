@@ -168,7 +168,11 @@ func (r *runner) one(ctx context.Context, req Request) {
 		return
 	}
 	p := &pair{line: req.Line, green: a[0].parsed, blue: a[1].parsed, latency: [2]time.Duration{a[0].latency, a[1].latency},
-		greenRaw: a[0].body, blueRaw: a[1].body}
+		greenRaw: a[0].body, blueRaw: a[1].body, header: req.Header}
+	if _, own := p.header[http.CanonicalHeaderKey(r.o.Header)]; own { // never sent: the routing header is set over it
+		p.header = p.header.Clone()
+		p.header.Del(r.o.Header)
+	}
 	p.compared = p.green.invalid == ""
 	switch {
 	case !p.compared:

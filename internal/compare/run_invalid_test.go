@@ -138,6 +138,52 @@ func TestSecretHeadersNotInReport(t *testing.T) {
 	}
 }
 
+// TestEchoedHeaderSecretsNotInReport (second #11 break-it review, D3; B7's kind): blue's auth layer
+// answers 401 echoing what it refused ("token rejected: Bearer …"), and green echoes the line's API
+// key and cookie in its answer; none of what a line sent as a header value — the Authorization
+// header whole or its token alone, an API key, a cookie's value — reaches the most divergent
+// requests (Markdown or -o json), the reason or the failure, while the rest of each answer, and a
+// line's own routing header value (never sent), are shown.
+func TestEchoedHeaderSecretsNotInReport(t *testing.T) {
+	t.Parallel()
+	blue := http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		w.WriteHeader(http.StatusUnauthorized)
+		_, _ = fmt.Fprintf(w, `{"error":"invalid_token","detail":"token rejected: %s","token":%q}`, r.Header.Get("Authorization"),
+			strings.TrimPrefix(r.Header.Get("Authorization"), "Bearer "))
+	})
+	green := http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		_, _ = fmt.Fprintf(w, `{"score":1,"version":"green","key":%q,"session":%q}`, r.Header.Get("x-api-key"),
+			strings.TrimPrefix(r.Header.Get("Cookie"), "session="))
+	})
+	gw := routed(t, green, blue, "/score")
+	var lines strings.Builder
+	for i := range 5 {
+		fmt.Fprintf(&lines, `{"body": [%d], "headers": {"Authorization": "Bearer eyJs3cr3t-t0ken", "x-api-key": "k3y-%d-value", `+
+			`"Cookie": "session=c00kie-%d", "x-api-version": "green"}}`+"\n", i, i, i)
+	}
+	r := run(t, lines.String(), options(gw))
+	var js bytes.Buffer
+	if err := WriteJSON(&js, r); err != nil {
+		t.Fatal(err)
+	}
+	all := js.String() + Markdown(r) + r.Reason
+	if err := r.Failure(); err != nil {
+		all += err.Error()
+	}
+	if r.Blue.Invalid[InvalidStatus] != 5 || len(r.Divergent) != 5 {
+		t.Fatalf("setup: blue invalid %v, %d divergent", r.Blue.Invalid, len(r.Divergent))
+	}
+	for _, s := range []string{"s3cr3t", "k3y-", "c00kie"} {
+		if strings.Contains(all, s) {
+			t.Errorf("the report shows %q, which the requests sent as a header:\n%s", s, Markdown(r))
+		}
+	}
+	if d := r.Divergent[0]; !strings.Contains(d.Blue, "HTTP 401: {\"error\":\"invalid_token\",\"detail\":\"token rejected: (secret, not shown)\"") ||
+		!strings.Contains(d.Green, `"version":"green"`) {
+		t.Errorf("the answers are not shown but for the secrets: green %s, blue %s", d.Green, d.Blue)
+	}
+}
+
 // TestOneVersionFails: blue alone times out or answers 500: every request disagrees, counted by kind
 // on blue only; a line's own x-api-version header cannot steer its copy to the other version (the
 // routing header is set over it). Kept from the #11 break-it review.

@@ -4,11 +4,13 @@ import (
 	"bytes"
 	"container/heap"
 	"math"
+	"net/http"
 	"sort"
 	"time"
 	"unicode/utf8"
 
 	"github.com/mlcanary/mlcanary/internal/loadtest"
+	"github.com/mlcanary/mlcanary/internal/secret"
 )
 
 // Limits that keep a Tally's size independent of the number of requests.
@@ -88,12 +90,14 @@ func newTally(k int, shiftPath string) *Tally {
 
 // pair is one request's two answers, compared.
 type pair struct {
-	line          int
-	green, blue   parsed
-	latency       [2]time.Duration // < 0 when there was no HTTP answer
-	diff          difference
-	greenRaw      []byte
-	blueRaw       []byte
+	line        int
+	green, blue parsed
+	latency     [2]time.Duration // < 0 when there was no HTTP answer
+	diff        difference
+	greenRaw    []byte
+	blueRaw     []byte
+	header      http.Header // the line's own headers, hidden from what the report shows
+
 	compared      bool
 	agreed        bool
 	invalidReason string
@@ -145,9 +149,26 @@ func (t *Tally) record(p *pair) {
 	if p.invalidReason != "" {
 		div, why = math.Inf(1), p.invalidReason
 	}
-	if div > 0 {
-		t.top.offer(Divergent{Line: p.line, Divergence: div, Difference: why, Green: cut(p.greenRaw), Blue: cut(p.blueRaw)})
+	if div > 0 && t.top.wants(div, p.line) {
+		secrets := secret.HeaderSecrets(p.header)
+		t.top.offer(Divergent{Line: p.line, Divergence: div, Difference: secret.Unecho(why, secrets...),
+			Green: shown(p.greenRaw, secrets), Blue: shown(p.blueRaw, secrets)})
 	}
+}
+
+// shown is an answer as a report shows it: cut (MaxShown bytes) after every secret the request sent
+// in its headers is hidden (secret.Unecho: an auth layer's "token rejected: Bearer eyJ…", an echo
+// of an API key), so that no cut leaves part of one. Only the beginning that can be shown is read.
+func shown(b []byte, secrets []string) string {
+	if len(secrets) == 0 {
+		return cut(b)
+	}
+	longest := 0
+	for _, s := range secrets {
+		longest = max(longest, len(s))
+	}
+	head := b[:min(len(b), MaxShown+longest)]
+	return cut([]byte(secret.Unecho(string(head), secrets...)))
 }
 
 // field returns the statistics of path, or OtherFields' when MaxFields are already tracked.
@@ -226,6 +247,19 @@ func (h *topK) Pop() any {
 	x := h.items[len(h.items)-1]
 	h.items = h.items[:len(h.items)-1]
 	return x
+}
+
+// wants reports whether a request of divergence div on line would be kept, so the report's text of
+// one that would not is never made.
+func (h *topK) wants(div float64, line int) bool {
+	if h.k <= 0 {
+		return false
+	}
+	if len(h.items) < h.k {
+		return true
+	}
+	root := h.items[0]
+	return div > root.Divergence || (div == root.Divergence && line < root.Line)
 }
 
 func (h *topK) offer(d Divergent) {

@@ -4,20 +4,19 @@ import (
 	"bytes"
 	"io"
 	"net/http"
-	"strings"
+
+	"github.com/mlcanary/mlcanary/internal/secret"
 )
 
 // maxErrorBody is how much of an error answer's body unecho reads; the rest is dropped (messages
 // repeat at most maxDetail of it).
 const maxErrorBody = 64 << 10
 
-// hidden stands for a credential a backend echoed in its answer.
-const hidden = "(secret, not shown)"
-
 // unecho sends req with its Authorization header and, when the backend answers with an error
 // (HTTP 400 or above), removes that header's value — and the token or password in it — from the
-// answer's body before anything reads it: a backend or proxy that echoes the credentials it refused
-// ("invalid token: Bearer eyJ…") never gets them into an error message, a log or a summary.
+// answer's body before anything reads it (secret.Unecho): a backend or proxy that echoes the
+// credentials it refused ("invalid token: Bearer eyJ…") never gets them into an error message, a
+// log or a summary.
 func unecho(next http.RoundTripper, req *http.Request, secrets ...string) (*http.Response, error) {
 	resp, err := next.RoundTrip(req)
 	if err != nil || resp.StatusCode < 400 || resp.Body == nil {
@@ -28,12 +27,7 @@ func unecho(next http.RoundTripper, req *http.Request, secrets ...string) (*http
 	if rerr != nil {
 		body = nil
 	}
-	text := string(body)
-	for _, s := range append([]string{req.Header.Get("Authorization")}, secrets...) {
-		if s = strings.TrimSpace(s); len(s) >= 4 { // never blank out a letter or two of the text
-			text = strings.ReplaceAll(text, s, hidden)
-		}
-	}
+	text := secret.Unecho(string(body), append([]string{req.Header.Get("Authorization")}, secrets...)...)
 	resp.Body = io.NopCloser(bytes.NewReader([]byte(text)))
 	resp.ContentLength = int64(len(text))
 	resp.Header.Del("Content-Length")
