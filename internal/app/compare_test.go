@@ -105,7 +105,7 @@ func TestCompareRejects(t *testing.T) {
 		args []string
 		want string
 	}{
-		{"a bad line names its number", []string{"--gateway", gw, "--requests", bad}, `invalid requests "` + bad + `": allowed: JSON Lines: one request per line, a JSON body or {"body": …, "headers": {"name": "value"}, "path": "/score"} (line 4: a line with a "body" member takes only "body", "headers" (names to strings) and "path": json: unknown field "token")`},
+		{"a bad line names its number", []string{"--gateway", gw, "--requests", bad}, `invalid requests "` + bad + `": allowed: JSON Lines: one request per line, a JSON body or {"body": …, "headers": {"name": "value"}, "path": "/score"} (line 4: a line with a "body" member takes only "body", "headers" (names to strings) and "path": it has the member "token")`},
 		{"no file", []string{"--gateway", gw, "--requests", filepath.Join(dir, "none.jsonl")}, `invalid requests "` + filepath.Join(dir, "none.jsonl") + `": allowed: a readable file of JSON Lines`},
 		{"no requests flag", []string{"--gateway", gw}, `invalid requests "": allowed: a JSON Lines file of requests, or - for standard input`},
 		{"no gateway", []string{"--requests", good}, `invalid gateway "": allowed: the gateway's http(s) address without a path or credentials, e.g. 20.1.2.3`},
