@@ -142,7 +142,7 @@ func TestUncomparedShare(t *testing.T) {
 		want  analysis.Verdict
 	}{{1000, analysis.Agrees}, {25, analysis.Undecided}} {
 		var n atomic.Int64
-		green := http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		green := http.HandlerFunc(func(w http.ResponseWriter, _ *http.Request) {
 			if n.Add(1)%int64(tc.every) == 0 {
 				http.Error(w, "overloaded", http.StatusInternalServerError)
 				return
