@@ -215,6 +215,29 @@ func (in *Inputs) Options() (Options, error) {
 			return Options{}, &config.InputError{Input: flagShiftField, Value: in.ShiftField, Allowed: allowedField + " (" + err.Error() + ")"}
 		}
 		o.ShiftField = p.Canonical()
+		if !within(o.ShiftField, o.Fields) {
+			var names []string
+			for _, f := range o.Fields {
+				names = append(names, f.Text)
+			}
+			return Options{}, &config.InputError{Input: flagShiftField, Value: in.ShiftField,
+				Allowed: fmt.Sprintf("a numeric field inside a --field (%s): only the selected fields are compared", strings.Join(names, ", "))}
+		}
 	}
 	return o, nil
+}
+
+// within reports whether the field at canonical path shift is compared under fields (all of the
+// answer when there are none): it is one of them or inside one.
+func within(shift string, fields []Path) bool {
+	if len(fields) == 0 {
+		return true
+	}
+	for _, f := range fields {
+		c := f.Canonical()
+		if c == "$" || shift == c || strings.HasPrefix(shift, c+".") || strings.HasPrefix(shift, c+"[") {
+			return true
+		}
+	}
+	return false
 }

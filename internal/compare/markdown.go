@@ -47,6 +47,9 @@ func Markdown(r *Report) string {
 		fmt.Fprintf(&b, "\n**Distribution shift** of `%s` (%s test, %d green and %d blue values): D = %.4f, p = %.3g%s\n",
 			summary.Code(s.Field), s.Test, s.Green, s.Blue, s.D, s.P, shiftNote(s.P))
 	}
+	if r.ShiftMissing != "" {
+		fmt.Fprintf(&b, "\n**Distribution shift**: %s\n", summary.Escape(r.ShiftMissing))
+	}
 	if len(r.Divergent) > 0 {
 		b.WriteString("\n**Most divergent requests**\n\n| line | difference | green | blue |\n|---:|---|---|---|\n")
 		for _, d := range r.Divergent {

@@ -53,6 +53,9 @@ type Report struct {
 	// without numbers).
 	Fields []FieldReport `json:"fields"`
 	Shift  *ShiftReport  `json:"shift,omitempty"`
+	// ShiftMissing says why the --shift-field asked for has no shift: no compared pair of answers had
+	// a number there ("" when it has one, or when none was asked for and no answer had a number).
+	ShiftMissing string `json:"shiftMissing,omitempty"`
 	// Divergent are the most divergent requests, most divergent first.
 	Divergent []Divergent `json:"divergent"`
 	// Seconds is the wall time; Rate the lines compared per second (each one request per version).
@@ -120,8 +123,12 @@ func newReport(t *Tally, o Options, elapsed time.Duration, interrupted bool) *Re
 		}
 		r.Fields = append(r.Fields, fr)
 	}
-	if t.shiftPath != "" && t.shift[0].Count() > 0 {
+	switch {
+	case t.shiftPath != "" && t.shift[0].Count() > 0:
 		r.Shift = &ShiftReport{Field: t.shiftPath, Test: "two-sample Kolmogorov–Smirnov", KS: KolmogorovSmirnov(&t.shift[0], &t.shift[1])}
+	case o.ShiftField != "":
+		r.ShiftMissing = fmt.Sprintf("no shift of %s was computed: no pair of compared answers has a number there "+
+			"(check --shift-field against an answer)", o.ShiftField)
 	}
 	return r
 }

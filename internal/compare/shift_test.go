@@ -1,13 +1,17 @@
 package compare
 
 import (
+	"bytes"
 	"fmt"
 	"io"
 	"math"
 	"math/rand/v2"
 	"net/http"
 	"sort"
+	"strings"
 	"testing"
+
+	"github.com/mlcanary/mlcanary/internal/scoringmock"
 )
 
 // TestQKS: the Kolmogorov distribution's complement at the critical values tabulated for the
@@ -164,5 +168,59 @@ func TestShiftOfLargeMagnitudes(t *testing.T) {
 		if want := exactD(gs, bs); math.Abs(ks.D-want) > 0.02 || (ks.P < 0.01) != tc.shifted {
 			t.Errorf("scale %g × %g: D = %g (exact %g), p = %g; shifted %v", tc.scale, tc.factor, ks.D, want, ks.P, tc.shifted)
 		}
+	}
+}
+
+// TestShiftFieldOutsideFieldIsBadInput (second #11 break-it review, D10): --shift-field names a value
+// that is compared, or it is refused before anything is sent (exit 2) naming the flag and the
+// --field selection: only selected values are walked, so a shift outside them is never computed.
+func TestShiftFieldOutsideFieldIsBadInput(t *testing.T) {
+	t.Parallel()
+	for _, tc := range []struct {
+		fields []string
+		shift  string
+		ok     bool
+	}{
+		{[]string{"label"}, "score", false},
+		{[]string{"label", "$.predictions[0]"}, "predictions[1].score", false},
+		{[]string{"scores"}, "scoresx", false},
+		{nil, "score", true},
+		{[]string{"label", "score"}, "$.score", true},
+		{[]string{"predictions"}, "predictions[0].score", true},
+		{[]string{"$.predictions[0]"}, "predictions[0].score", true},
+		{[]string{"$"}, "anything", true},
+	} {
+		in := NewInputs()
+		in.Gateway, in.Requests, in.Fields, in.ShiftField = "127.0.0.1", "r.jsonl", tc.fields, tc.shift
+		_, err := in.Options()
+		if (err == nil) != tc.ok || (err != nil && (!strings.Contains(err.Error(), "shift-field") || !strings.Contains(err.Error(), "inside a --field"))) {
+			t.Errorf("--field %v --shift-field %s: %v, want accepted %v", tc.fields, tc.shift, err, tc.ok)
+		}
+	}
+}
+
+// TestShiftFieldNoAnswerHasIsSaid (second #11 break-it review, D10): a --shift-field that no compared
+// answer has as a number (a typo, `scor`; or a label) is named in the report, Markdown and -o json,
+// instead of the shift silently missing, which reads as "no shift".
+func TestShiftFieldNoAnswerHasIsSaid(t *testing.T) {
+	t.Parallel()
+	gw := gateway(t, scoringmock.Options{Model: model(0.5, 0.5123, 0)}, scoringmock.Options{Model: model(0.7, 0.5123, 0)})
+	for _, shift := range []string{"scor", "label"} {
+		o := options(gw)
+		o.ShiftField, o.MaxDisagreement = shift, 0.5
+		r := run(t, grid(300), o)
+		var js bytes.Buffer
+		if err := WriteJSON(&js, r); err != nil {
+			t.Fatal(err)
+		}
+		want := "no shift of " + shift + " was computed"
+		if r.Shift != nil || !strings.Contains(Markdown(r), want) || !strings.Contains(js.String(), `"shiftMissing": "`+want) {
+			t.Errorf("--shift-field %s: shift %+v, report:\n%s\n%s", shift, r.Shift, Markdown(r), js.String())
+		}
+	}
+	o := options(gw)
+	o.ShiftField, o.MaxDisagreement = "score", 0.5
+	if r := run(t, grid(300), o); r.Shift == nil || r.ShiftMissing != "" {
+		t.Errorf("--shift-field score: shift %+v, missing %q", r.Shift, r.ShiftMissing)
 	}
 }
