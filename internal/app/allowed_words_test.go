@@ -21,6 +21,10 @@ func TestSameAllowedWordsInBothCIFrontEnds(t *testing.T) {
 		{"capacity-check", "capacityCheck", "strict"},
 		{"ingress", "ingress", "public"},
 		{"compare-requests", "compareRequests", "no-such-requests.jsonl"},
+		{"compare-request-timeout", "compareRequestTimeout", "abc"},
+		{"compare-rate", "compareRate", "abc"},
+		{"compare-concurrency", "compareConcurrency", "abc"},
+		{"compare-confidence", "compareConfidence", "abc"},
 	} {
 		t.Run(tc.action, func(t *testing.T) {
 			dir := t.TempDir()

@@ -42,8 +42,21 @@ func TestCompareRequestsInput(t *testing.T) {
 			`invalid compareAbsTolerance "-0.1": allowed: a number of 0 or more`, map[string]string{"COMPARE_ABS_TOLERANCE": "-0.1"}},
 		{"a tolerance that is no number", good, "auto", `invalid compare-rel-tolerance "tiny": allowed: a number of 0 or more`,
 			`invalid compareRelTolerance "tiny": allowed: a number of 0 or more`, map[string]string{"COMPARE_REL_TOLERANCE": "tiny"}},
-		{"a maximum of 0", good, "auto", `invalid compare-max-disagreement "0": allowed: a percentage above 0 and below 100`,
-			`invalid compareMaxDisagreement "0": allowed: a percentage above 0 and below 100`, map[string]string{"COMPARE_MAX_DISAGREEMENT": "0"}},
+		{"a maximum of 0", good, "auto", `invalid compare-max-disagreement "0": allowed: a percentage above 6.64e-07 and below 100`,
+			`invalid compareMaxDisagreement "0": allowed: a percentage above 6.64e-07 and below 100`, map[string]string{"COMPARE_MAX_DISAGREEMENT": "0"}},
+		// The comparison's load and confidence (second #11 break-it review, D6), by the CLI's rules too.
+		{"a timeout of 0", good, "auto", `invalid compare-request-timeout "0s": allowed: a duration above 0, e.g. 10s`,
+			`invalid compareRequestTimeout "0s": allowed: a duration above 0, e.g. 10s`, map[string]string{"COMPARE_REQUEST_TIMEOUT": "0s"}},
+		{"a timeout that is no duration", good, "auto", `invalid compare-request-timeout "slow": allowed: a duration above 0, e.g. 10s`,
+			`invalid compareRequestTimeout "slow": allowed: a duration above 0, e.g. 10s`, map[string]string{"COMPARE_REQUEST_TIMEOUT": "slow"}},
+		{"a negative rate", good, "auto", `invalid compare-rate "-5": allowed: requests per second, 0 or more`,
+			`invalid compareRate "-5": allowed: requests per second, 0 or more`, map[string]string{"COMPARE_RATE": "-5"}},
+		{"no requests in flight", good, "auto", `invalid compare-concurrency "0": allowed: a whole number from 1 to 10000`,
+			`invalid compareConcurrency "0": allowed: a whole number from 1 to 10000`, map[string]string{"COMPARE_CONCURRENCY": "0"}},
+		{"a confidence of 1", good, "auto", `invalid compare-confidence "1": allowed: a fraction from 0.5 to below 1`,
+			`invalid compareConfidence "1": allowed: a fraction from 0.5 to below 1`, map[string]string{"COMPARE_CONFIDENCE": "1"}},
+		{"a maximum no number of requests could prove", good, "auto", `invalid compare-max-disagreement "1e-10": allowed: a percentage above 6.64e-07 and below 100`,
+			`invalid compareMaxDisagreement "1e-10": allowed: a percentage above 6.64e-07 and below 100`, map[string]string{"COMPARE_MAX_DISAGREEMENT": "1e-10"}},
 	} {
 		out := filepath.Join(t.TempDir(), "o")
 		gh := map[string]string{"GITHUB_ACTIONS": "true", "GITHUB_OUTPUT": out, "GITHUB_STEP_SUMMARY": out + "s",

@@ -94,6 +94,10 @@ func TestMalformedValuesSayWhatIsAllowed(t *testing.T) {
 		{[]string{"compare", "--gateway", "127.0.0.1:1", "--requests", "x", "-c", "abc"}, []string{"compare", "--gateway", "127.0.0.1:1", "--requests", "x", "-c", "0"}},
 		{[]string{"compare", "--gateway", "127.0.0.1:1", "--requests", "x", "--max-disagreement", "abc"}, []string{"compare", "--gateway", "127.0.0.1:1", "--requests", "x", "--max-disagreement", "-1"}},
 		{[]string{"compare", "--gateway", "127.0.0.1:1", "--requests", "x", "--rel-tolerance", "abc"}, []string{"compare", "--gateway", "127.0.0.1:1", "--requests", "x", "--rel-tolerance", "-1"}},
+		{[]string{"compare", "--gateway", "127.0.0.1:1", "--requests", "x", "--max-disagreement", "abc"}, []string{"compare", "--gateway", "127.0.0.1:1", "--requests", "x", "--max-disagreement", "1e-10"}},
+		{[]string{"compare", "--gateway", "127.0.0.1:1", "--requests", "x", "--request-timeout", "abc"}, []string{"compare", "--gateway", "127.0.0.1:1", "--requests", "x", "--request-timeout", "0s"}},
+		{[]string{"compare", "--gateway", "127.0.0.1:1", "--requests", "x", "--rate", "abc"}, []string{"compare", "--gateway", "127.0.0.1:1", "--requests", "x", "--rate", "-1"}},
+		{[]string{"compare", "--gateway", "127.0.0.1:1", "--requests", "x", "--confidence", "abc"}, []string{"compare", "--gateway", "127.0.0.1:1", "--requests", "x", "--confidence", "1"}},
 		{[]string{"stage", "Blue_x"}, []string{"stage", "Blue_500"}},
 	} {
 		t.Run(strings.Join(tc.args, " "), func(t *testing.T) {

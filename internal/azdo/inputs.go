@@ -79,6 +79,10 @@ var flagInputs = []struct{ Input, Flag string }{
 	{"compareAbsTolerance", compare.FlagStageAbsTolerance},
 	{"compareRelTolerance", compare.FlagStageRelTolerance},
 	{"compareMaxDisagreement", compare.FlagStageMaxDisagreement},
+	{"compareConfidence", compare.FlagStageConfidence},
+	{"compareRequestTimeout", compare.FlagStageTimeout},
+	{"compareRate", compare.FlagStageRate},
+	{"compareConcurrency", compare.FlagStageConcurrency},
 	// The Analysis group: the analysis after the stage (analyze.StageInputs), each named as its flag
 	// in camelCase (prometheus-url → prometheusUrl), appended by init.
 }

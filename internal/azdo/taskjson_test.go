@@ -227,7 +227,8 @@ func sameDefault(flag, task string) bool {
 }
 
 // TestTaskCompareInputsCanJudgeANewModel (found by the #11 break-it review, F1): the comparison after
-// a stage has the CLI's field selection, tolerances and maximum as task inputs, each defaulting as
+// a stage has the CLI's field selection, tolerances and maximum — and (second review, D6) its
+// confidence, per-request timeout, rate and concurrency — as task inputs, each defaulting as
 // its flag does, in the Verification group and shown once compareRequests is given — without them a
 // retrained blue (scores 0.001 apart, every label equal) failed every release.
 func TestTaskCompareInputsCanJudgeANewModel(t *testing.T) {
@@ -257,7 +258,7 @@ func TestTaskCompareInputsCanJudgeANewModel(t *testing.T) {
 			t.Errorf("input %s: visibleRule %q", name, ti.VisibleRule)
 		}
 	})
-	if seen != 5 {
-		t.Errorf("%d compare flags, want requests, fields, two tolerances and the maximum", seen)
+	if seen != 9 {
+		t.Errorf("%d compare flags, want requests, fields, two tolerances, the maximum, the confidence, the timeout, the rate and the concurrency", seen)
 	}
 }

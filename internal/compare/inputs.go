@@ -110,16 +110,15 @@ func (in *Inputs) AddFlags(fs *pflag.FlagSet) {
 // What each input allows, said the same way whether its value does not parse (the flag refuses it)
 // or is out of range (Validate refuses it).
 const (
-	allowedConcurrency     = "a whole number from 1 to 10000"
-	allowedRate            = "requests per second, 0 or more"
-	allowedTimeout         = "a duration above 0, e.g. 10s"
-	allowedTolerance       = "a number of 0 or more, e.g. 1e-6"
-	allowedTop             = "a whole number from 0 to 1000"
-	allowedMaxDisagreement = "a percentage above 0 and below 100, e.g. 1 (with 0 no number of answers could prove blue agrees)"
-	allowedConfidence      = "a fraction from 0.5 to below 1, e.g. 0.99"
-	allowedGateway         = "the gateway's http(s) address without a path or credentials, e.g. 20.1.2.3"
-	allowedPath            = "a path starting with /, e.g. /score"
-	allowedField           = "a JSON path of member names and [N] indices, e.g. label, $.scores[0] or [\"a.b\"]"
+	allowedConcurrency = "a whole number from 1 to 10000"
+	allowedRate        = "requests per second, 0 or more"
+	allowedTimeout     = "a duration above 0, e.g. 10s"
+	allowedTolerance   = "a number of 0 or more, e.g. 1e-6"
+	allowedTop         = "a whole number from 0 to 1000"
+	allowedConfidence  = "a fraction from 0.5 to below 1, e.g. 0.99"
+	allowedGateway     = "the gateway's http(s) address without a path or credentials, e.g. 20.1.2.3"
+	allowedPath        = "a path starting with /, e.g. /score"
+	allowedField       = "a JSON path of member names and [N] indices, e.g. label, $.scores[0] or [\"a.b\"]"
 )
 
 // Validate checks every input on its own but the requests file (Prepare reads it); the first bad
@@ -154,16 +153,24 @@ func (in *Inputs) Validate() error {
 		return bad(flagTop, fmt.Sprint(in.Top), allowedTop)
 	case !(in.Confidence >= 0.5 && in.Confidence < 1):
 		return bad(flagConfidence, fmt.Sprint(in.Confidence), allowedConfidence)
-	case !(in.MaxDisagreement > 0 && in.MaxDisagreement < 100):
-		return bad(flagMaxDisagreement, fmt.Sprint(in.MaxDisagreement), allowedMaxDisagreement)
-	case in.MaxDisagreement <= SmallestMaxDisagreement(in.Confidence):
-		return bad(flagMaxDisagreement, fmt.Sprint(in.MaxDisagreement), fmt.Sprintf("a percentage above %s and below 100, e.g. 1 "+
-			"(at confidence %g, a smaller one would take more than %d requests that all agree to prove blue agrees)",
-			ceilDigits(SmallestMaxDisagreement(in.Confidence), 3), in.Confidence, int64(MaxProvingRequests)))
+	case !(in.MaxDisagreement > SmallestMaxDisagreement(in.Confidence) && in.MaxDisagreement < 100):
+		return bad(flagMaxDisagreement, fmt.Sprint(in.MaxDisagreement), allowedMaxDisagreementAt(in.Confidence))
 	case in.Output != FormatMarkdown && in.Output != FormatJSON:
 		return bad(flagOutput, in.Output, "markdown or json")
 	}
 	return nil
+}
+
+// allowedMaxDisagreement is what --max-disagreement allows at the default confidence, for a value
+// that does not parse.
+var allowedMaxDisagreement = allowedMaxDisagreementAt(NewInputs().Confidence)
+
+// allowedMaxDisagreementAt is what --max-disagreement allows at confidence: a percentage below 100
+// and above SmallestMaxDisagreement (with 0, or less than that, no number of answers could prove
+// blue agrees).
+func allowedMaxDisagreementAt(confidence float64) string {
+	return fmt.Sprintf("a percentage above %s and below 100, e.g. 1 (at confidence %g a smaller one would take more than "+
+		"10⁹ requests that all agree to prove blue agrees)", ceilDigits(SmallestMaxDisagreement(confidence), 3), confidence)
 }
 
 // MaxProvingRequests is the most compared requests a --max-disagreement may need to prove agreement:

@@ -135,8 +135,8 @@ func TestStageInputsJudgeANewModel(t *testing.T) {
 		{"bad field", func(in *StageInputs) { in.Fields = "label, scores[" }, `invalid compare-fields "scores[": allowed: a JSON path of member names and [N] indices`},
 		{"negative tolerance", func(in *StageInputs) { in.AbsTolerance = -1 }, `invalid compare-abs-tolerance "-1": allowed: a number of 0 or more`},
 		{"NaN tolerance", func(in *StageInputs) { in.RelTolerance = math.NaN() }, `invalid compare-rel-tolerance "NaN": allowed: a number of 0 or more`},
-		{"zero maximum", func(in *StageInputs) { in.MaxDisagreement = 0 }, `invalid compare-max-disagreement "0": allowed: a percentage above 0 and below 100`},
-		{"maximum of 100", func(in *StageInputs) { in.MaxDisagreement = 100 }, `invalid compare-max-disagreement "100": allowed: a percentage above 0 and below 100`},
+		{"zero maximum", func(in *StageInputs) { in.MaxDisagreement = 0 }, `invalid compare-max-disagreement "0": allowed: a percentage above 6.64e-07 and below 100`},
+		{"maximum of 100", func(in *StageInputs) { in.MaxDisagreement = 100 }, `invalid compare-max-disagreement "100": allowed: a percentage above 6.64e-07 and below 100`},
 	} {
 		in := NewStageInputs(file)
 		tc.set(in)
