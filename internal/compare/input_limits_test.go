@@ -4,6 +4,7 @@ import (
 	"context"
 	"fmt"
 	"io"
+	"math"
 	"net/http"
 	"net/http/httptest"
 	"os"
@@ -113,5 +114,23 @@ func TestUnprovableMaxDisagreementIsBadInput(t *testing.T) {
 	in.MaxDisagreement = 1e-10
 	if _, err := in.Options(config.Default(), "127.0.0.1"); err == nil || !strings.Contains(err.Error(), FlagStageMaxDisagreement) {
 		t.Errorf("stage compare-max-disagreement 1e-10: %v", err)
+	}
+}
+
+// TestNonFiniteInputsAreRefused: a NaN or Inf tolerance, maximum, confidence or rate is refused
+// (kept from the second #11 break-it review, where it held).
+func TestNonFiniteInputsAreRefused(t *testing.T) {
+	t.Parallel()
+	for _, set := range []func(*Inputs){
+		func(in *Inputs) { in.AbsTolerance = math.NaN() }, func(in *Inputs) { in.RelTolerance = math.Inf(1) },
+		func(in *Inputs) { in.MaxDisagreement = math.NaN() }, func(in *Inputs) { in.Confidence = math.NaN() },
+		func(in *Inputs) { in.Rate = math.Inf(1) },
+	} {
+		in := NewInputs()
+		in.Gateway, in.Requests = "127.0.0.1", "r.jsonl"
+		set(&in)
+		if err := in.Validate(); err == nil {
+			t.Errorf("%+v accepted", in)
+		}
 	}
 }

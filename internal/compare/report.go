@@ -44,7 +44,8 @@ type Report struct {
 	Verdict analysis.Verdict `json:"verdict"`
 	Reason  string           `json:"reason"`
 	// Needed is about how many more compared requests would decide an undecided comparison if the
-	// disagreement stayed as observed (-1: none would, it sits on the maximum; 0: decided).
+	// disagreement stayed as observed (-1: none would, it sits on the maximum; 0: decided, or interrupted, whose
+	// partial tally more requests would not complete).
 	Needed int64 `json:"needed"`
 	// Green and Blue are each version's answers.
 	Green VersionReport `json:"green"`

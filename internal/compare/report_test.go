@@ -155,3 +155,30 @@ func TestInterruptedDecidesNothing(t *testing.T) {
 		}
 	}
 }
+
+// TestDecisionErrorRateAtTheMaximum: the decision's chance of calling a blue that disagrees on
+// exactly 1% "agrees" stays below the two-sided 99% interval's 0.5% for every n from 600 to 5000
+// (exact binomial sums; the worst is 0.39% at n = 4772). Kept from the second #11 break-it review.
+func TestDecisionErrorRateAtTheMaximum(t *testing.T) {
+	t.Parallel()
+	z := 2.5758293035489
+	logPMF := func(k, n int, p float64) float64 {
+		a, _ := math.Lgamma(float64(n + 1))
+		b, _ := math.Lgamma(float64(k + 1))
+		c, _ := math.Lgamma(float64(n - k + 1))
+		return a - b - c + float64(k)*math.Log(p) + float64(n-k)*math.Log(1-p)
+	}
+	for n := 600; n <= 5000; n += 7 {
+		wrong := 0.0
+		for k := 0; k <= min(n, 200); k++ {
+			r := &Report{Compared: n, Agreed: n - k, MaxDisagreement: 0.01, Confidence: 0.99, RoutesChecked: true}
+			r.decide()
+			if r.Verdict == analysis.Agrees {
+				wrong += math.Exp(logPMF(k, n, 0.01))
+			}
+		}
+		if wrong > 0.005 {
+			t.Errorf("n = %d: a blue disagreeing on 1%% agrees with probability %.4f (z %g)", n, wrong, z)
+		}
+	}
+}

@@ -229,3 +229,38 @@ func TestGreenDownIsNotAgreement(t *testing.T) {
 		t.Errorf("%s (%d compared): %s", r.Verdict, r.Compared, r.Reason)
 	}
 }
+
+// TestTricklingAnswerTimesOut: blue sends its headers and then one byte every 50 ms
+// forever (a streaming text model): each request ends at --request-timeout as a timeout on blue, the
+// run ends, and a pretty-printed (multi-line, with pipes) green answer stays on one Markdown table
+// row. Kept from the second #11 break-it review.
+func TestTricklingAnswerTimesOut(t *testing.T) {
+	t.Parallel()
+	blue := http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		w.WriteHeader(http.StatusOK)
+		for {
+			if _, err := io.WriteString(w, " "); err != nil {
+				return
+			}
+			w.(http.Flusher).Flush()
+			select {
+			case <-r.Context().Done():
+				return
+			case <-time.After(50 * time.Millisecond):
+			}
+		}
+	})
+	gw := routed(t, answers("{\n  \"label\": \"a|b\",\n  \"score\": 1\n}\n"), blue, "/score")
+	o := options(gw)
+	o.Timeout = 500 * time.Millisecond
+	start := time.Now()
+	r := run(t, grid(6), o)
+	if r.Blue.Invalid[InvalidTimeout] != 6 || time.Since(start) > 10*time.Second {
+		t.Errorf("blue invalid %v after %s", r.Blue.Invalid, time.Since(start))
+	}
+	for _, line := range strings.Split(Markdown(r), "\n") {
+		if strings.HasPrefix(line, "| 1 |") && strings.Count(line, "|")-strings.Count(line, `\|`) != 5 {
+			t.Errorf("the divergent row is broken: %q", line)
+		}
+	}
+}

@@ -303,3 +303,20 @@ func TestInterruptedCompareDoesNotAgree(t *testing.T) {
 		t.Errorf("interrupted after %d of 2000 lines: %s: %s", r.Requests, r.Verdict, r.Reason)
 	}
 }
+
+// TestLineRoutingHeaderInAnyCase: a line's own routing header in any case
+// ("x-api-version": "green", "X-API-VERSION": "green") never steers blue's copy: header names are
+// canonicalised before the routing header is set over them. Kept from the second #11 break-it review.
+func TestLineRoutingHeaderInAnyCase(t *testing.T) {
+	t.Parallel()
+	gw := gateway(t, scoringmock.Options{Model: model(0.5, 0.5123, 0)}, scoringmock.Options{Model: model(0.5, 0.6123, 0)})
+	var lines strings.Builder
+	for i := range 1000 {
+		name := []string{"x-api-version", "X-API-VERSION"}[i%2]
+		fmt.Fprintf(&lines, `{"body": [%g, %g], "headers": {%q: "green"}}`+"\n", float64(i%100)/100, float64(i/100)/10, name)
+	}
+	r := run(t, lines.String(), options(gw))
+	if want := flips(t, 1000, model(0.5, 0.5123, 0), model(0.5, 0.6123, 0)); want == 0 || r.Compared-r.Agreed != want {
+		t.Errorf("blue flips %d labels, yet %d of %d disagree: a line's own routing header steered blue's copy", want, r.Compared-r.Agreed, r.Compared)
+	}
+}
