@@ -17,7 +17,8 @@ type Measurer func(ctx context.Context, start, end time.Time) (istioprom.Result,
 // Settings are the gate's: from when, how long, how often, and how to judge.
 type Settings struct {
 	// ChangedAt is when the split last changed: the data judged starts there, or Window before the
-	// first look when that is later.
+	// first look when that is later. A ChangedAt ahead of Now (by at most Window; more is an error)
+	// shifts the gate's clock by the difference, so the window still starts at the change.
 	ChangedAt time.Time
 	Window    time.Duration
 	Interval  time.Duration
@@ -66,9 +67,22 @@ func Run(ctx context.Context, measure Measurer, s Settings) (Outcome, error) {
 	if sleep == nil {
 		sleep = sleepCtx
 	}
+	// A change recorded ahead of this machine's clock (another agent's clock, the API server's
+	// managedFields time) says this clock is behind the cluster's: the gate reads its clock that much
+	// later, so the window starts at the change and never judges the traffic before it.
+	var ahead time.Duration
+	if d := s.ChangedAt.Sub(now()); d > 0 {
+		if d > s.Window {
+			return Outcome{}, fmt.Errorf("the split's change record %s is %s ahead of this machine's clock, more than the window %s: a clock is wrong",
+				s.ChangedAt.UTC().Format(time.RFC3339), d.Round(time.Second), s.Window)
+		}
+		ahead = d
+	}
+	clock := now
+	now = func() time.Time { return clock().Add(ahead) }
 	first := now()
 	out := Outcome{Start: first.Add(-s.Window)}
-	if s.ChangedAt.After(out.Start) && !s.ChangedAt.After(first) {
+	if s.ChangedAt.After(out.Start) {
 		out.Start = s.ChangedAt
 	}
 	out.Deadline = out.Start.Add(s.Window)

@@ -173,3 +173,36 @@ func TestMarkdownEscapes(t *testing.T) {
 		t.Errorf("%d lines open or close a fence, want 2:\n%s", fences, md)
 	}
 }
+
+// TestGateChangeRecordedAhead: a change record ahead of this runner's clock (another agent's clock,
+// or the API server's managedFields time, read by `analyze` in a later job on another machine)
+// shifts the gate's clock by the difference: every window starts at the change, never the 10
+// minutes before it (the previous split, or the previous release's blue under the same Deployment
+// name). A record further ahead than the window is a wrong clock, said in one sentence, nothing
+// measured.
+func TestGateChangeRecordedAhead(t *testing.T) {
+	for _, ahead := range []time.Duration{2 * time.Second, 3 * time.Minute} {
+		c := &clock{now: t0}
+		s := &script{looks: []look{{blue: istioprom.Measurement{Requests: 10}, green: istioprom.Measurement{Requests: 10}}}}
+		changed := t0.Add(ahead)
+		o, err := Run(context.Background(), s.measure, Settings{ChangedAt: changed, Window: 10 * time.Minute, Interval: 30 * time.Second,
+			MaxErrorIncrease: 0.01, MaxSlowIncrease: 0.01, Confidence: 0.99, Now: c.Now, Sleep: c.Sleep})
+		if err != nil || len(s.windows) == 0 {
+			t.Fatalf("%s ahead: %v after %d looks", ahead, err, len(s.windows))
+		}
+		for _, w := range s.windows {
+			if !w[0].Equal(changed) || w[1].Before(w[0]) {
+				t.Errorf("%s ahead: window (%s, %s], want from the change %s", ahead, w[0], w[1], changed)
+			}
+		}
+		if !o.Start.Equal(changed) || !o.Deadline.Equal(changed.Add(10*time.Minute)) {
+			t.Errorf("%s ahead: start %s, deadline %s", ahead, o.Start, o.Deadline)
+		}
+	}
+	s := &script{}
+	_, err := Run(context.Background(), s.measure, Settings{ChangedAt: t0.Add(time.Hour), Window: 10 * time.Minute, Interval: 30 * time.Second,
+		Confidence: 0.99, Now: (&clock{now: t0}).Now})
+	if err == nil || !strings.Contains(err.Error(), "1h0m0s ahead of this machine's clock") || len(s.windows) != 0 {
+		t.Errorf("an hour ahead: %v after %d looks", err, len(s.windows))
+	}
+}

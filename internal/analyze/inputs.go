@@ -26,6 +26,7 @@ const (
 	flagTokenFile        = "prometheus-token-file"
 	flagUser             = "prometheus-user"
 	flagPasswordFile     = "prometheus-password-file"
+	flagLabels           = "prometheus-labels"
 	flagWindow           = "window"
 	flagInterval         = "interval"
 	flagSince            = "since"
@@ -77,6 +78,9 @@ type Inputs struct {
 	Token, Password string
 	// secretValues says a front end takes Token and Password as values, so messages name those inputs.
 	secretValues bool
+	// Labels are PromQL label matchers separated by commas added to every query
+	// (istioprom.ParseMatchers), e.g. cluster="aks-prod" for one cluster of a shared workspace.
+	Labels string
 	// Window bounds the data judged, from the split's last change; Interval is the time between looks.
 	Window, Interval time.Duration
 	// Since is when the split last changed, RFC 3339; "" reads it from the VirtualService's record.
@@ -128,6 +132,7 @@ func (in *Inputs) addShared(fs *pflag.FlagSet, gateway string) {
 	fs.StringVar(&in.TokenFile, flagTokenFile, d.TokenFile, "file holding a bearer token for the Prometheus API (read at each request, never printed)")
 	fs.StringVar(&in.Username, flagUser, d.Username, "user name for basic auth to the Prometheus API (with --"+flagPasswordFile+")")
 	fs.StringVar(&in.PasswordFile, flagPasswordFile, d.PasswordFile, "file holding the basic-auth password (read at each request, never printed)")
+	fs.StringVar(&in.Labels, flagLabels, d.Labels, `label matchers added to every query, separated by commas, e.g. cluster="aks-prod" to measure one cluster of a workspace that holds several`)
 	config.DurationVarP(fs, &in.Window, flagWindow, "", d.Window, allowedWindow, "at most this much traffic since the split last changed is judged, e.g. 10m")
 	config.DurationVarP(fs, &in.Interval, flagInterval, "", d.Interval, allowedInterval, "time between looks until the verdict is decided, e.g. 30s")
 	config.DurationVarP(fs, &in.LatencySLO, flagLatencySLO, "", d.LatencySLO, allowedSLO, "a request slower than this is slow, counted at the smallest histogram boundary at or above it")
@@ -153,6 +158,7 @@ const (
 	allowedRate        = "requests per second above 0, e.g. 10"
 	allowedConcurrency = "a whole number from 1 to 10000"
 	allowedSince       = "a time in RFC 3339, e.g. 2026-11-29T12:00:00Z, or empty to read the VirtualService's record"
+	allowedLabels      = `PromQL label matchers separated by commas, e.g. cluster="aks-prod"`
 )
 
 // Validate checks every input on its own; the first bad one is a *config.InputError naming it and
@@ -203,10 +209,22 @@ func (in *Inputs) Validate() error {
 	case in.Output != FormatText && in.Output != FormatJSON:
 		return bad(flagOutput, in.Output, "text or json")
 	}
+	if _, err := in.Matchers(); err != nil {
+		return err
+	}
 	if _, err := in.ChangedAt(); err != nil {
 		return err
 	}
 	return nil
+}
+
+// Matchers are --prometheus-labels parsed, as PromQL; a bad one is a *config.InputError saying why.
+func (in *Inputs) Matchers() ([]string, error) {
+	m, err := istioprom.ParseMatchers(in.Labels)
+	if err != nil {
+		return nil, &config.InputError{Input: flagLabels, Value: in.Labels, Allowed: allowedLabels + " (" + err.Error() + ")"}
+	}
+	return m, nil
 }
 
 // ChangedAt is --since parsed; the zero time when it is empty.

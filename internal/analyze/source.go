@@ -52,8 +52,12 @@ func Prepare(in Inputs, cfg config.Config, changedAt time.Time, id Identity) (Me
 	version := func(v config.Version) istioprom.Version {
 		return istioprom.Version{Name: string(v), Workload: cfg.Objects[v].Deployment, Service: cfg.Objects[v].Service}
 	}
+	matchers, err := in.Matchers()
+	if err != nil {
+		return nil, settings, err
+	}
 	base := istioprom.Config{Endpoint: istioprom.Redact(in.PrometheusURL), Namespace: cfg.Namespace,
-		Blue: version(config.Blue), Green: version(config.Green), SLO: in.LatencySLO, Azure: azure}
+		Blue: version(config.Blue), Green: version(config.Green), SLO: in.LatencySLO, Azure: azure, Matchers: matchers}
 	if err := judgeable(in.Split, changedAt); err != nil {
 		return nil, settings, err
 	}

@@ -71,7 +71,7 @@ func (in *StageInputs) AddFlags(fs *pflag.FlagSet) {
 var stageOnly = []string{FlagOnDegraded, FlagOnUndecided, FlagAnalysisDryRun}
 
 // sharedFlags are the shared analysis inputs as a stage names them.
-var sharedFlags = []string{flagPrometheusURL, flagTokenFile, flagUser, flagPasswordFile, flagWindow, flagInterval,
+var sharedFlags = []string{flagPrometheusURL, flagTokenFile, flagUser, flagPasswordFile, flagLabels, flagWindow, flagInterval,
 	flagLatencySLO, flagMaxErrorIncrease, flagMaxSlowIncrease, flagConfidence, flagSource, FlagAnalysisGateway, flagRate, flagConcurrency, flagMethod, flagData}
 
 // Gate validates the inputs for stage and returns the gate to run after it; nil when no analysis

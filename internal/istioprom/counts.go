@@ -15,21 +15,22 @@ import (
 //   - from its last sample at or before start (the baseline) to its last sample, each drop below the
 //     previous value read as a counter reset (the process restarted and counted again from 0, so the
 //     new value is all new);
-//   - a series with no sample at or before start began inside the window (Istio creates a series at
-//     the first request with its labels: the first 503 of a pod, a new pod) and counts from 0, so the
-//     requests before its first scrape are counted too.
+//   - a series with no sample at or before start counts from 0 (born inside the window: Istio creates
+//     a series at the first request with its labels, the first 503 of a pod, a new pod), so the
+//     requests before its first scrape are counted too; or, with fromFirst, from its first sample
+//     (its scraping began in the window and its first value holds requests from before: baselines).
 //
 // The samples must come from a range a little longer than the window (lookback), so a baseline is
 // found for every series that existed at start.
-func increase(samples []model.SamplePair, start time.Time) float64 {
+func increase(samples []model.SamplePair, start time.Time, fromFirst bool) float64 {
 	startMs := model.TimeFromUnixNano(start.UnixNano())
 	prev, total := 0.0, 0.0
-	for _, s := range samples {
+	for i, s := range samples {
 		v := float64(s.Value)
 		if math.IsNaN(v) || math.IsInf(v, 0) {
 			continue
 		}
-		if s.Timestamp <= startMs {
+		if s.Timestamp <= startMs || (i == 0 && fromFirst) {
 			prev = v // a baseline: everything up to it happened before the window
 			continue
 		}
@@ -75,9 +76,9 @@ func scrapeInterval(m model.Matrix) time.Duration {
 
 // requestCounts are the requests of a set of istio_requests_total series in the window, and of them
 // those with a 5xx response code.
-func requestCounts(m model.Matrix, start time.Time) (requests, errors float64) {
+func requestCounts(m model.Matrix, b baselines) (requests, errors float64) {
 	for _, s := range m {
-		n := increase(s.Values, start)
+		n := b.increase(s)
 		requests += n
 		if code := string(s.Metric["response_code"]); len(code) == 3 && code[0] == '5' {
 			errors += n
@@ -91,14 +92,14 @@ func requestCounts(m model.Matrix, start time.Time) (requests, errors float64) {
 type histogram map[float64]float64
 
 // bucketCounts sums m's bucket series by their le label. Series whose le does not parse are skipped.
-func bucketCounts(m model.Matrix, start time.Time) histogram {
+func bucketCounts(m model.Matrix, b baselines) histogram {
 	h := histogram{}
 	for _, s := range m {
 		le, err := strconv.ParseFloat(string(s.Metric["le"]), 64)
 		if err != nil {
 			continue
 		}
-		h[le] += increase(s.Values, start)
+		h[le] += b.increase(s)
 	}
 	return h
 }

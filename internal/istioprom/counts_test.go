@@ -33,7 +33,7 @@ func TestIncrease(t *testing.T) {
 		{"NaN and Inf skipped", []model.SamplePair{at(30, 5), at(90, math.NaN()), at(120, 9)}, 4},
 		{"no samples", nil, 0},
 	} {
-		if got := increase(c.samples, start); got != c.want {
+		if got := increase(c.samples, start, false); got != c.want {
 			t.Errorf("%s: %g, want %g", c.name, got, c.want)
 		}
 	}
@@ -78,7 +78,7 @@ func TestSlowCounts(t *testing.T) {
 		return series(map[string]string{"pod": pod, "le": le}, at(0, from), at(60, to))
 	}
 	m := model.Matrix{b("a", "1000", 10, 90), b("a", "+Inf", 10, 100), b("b", "1000", 0, 45), b("b", "+Inf", 0, 50)}
-	timed, slow := bucketCounts(m, start).slow(1000)
+	timed, slow := bucketCounts(m, baselines{start: start}).slow(1000)
 	if timed != 90+50 || slow != 10+5 {
 		t.Errorf("timed %g slow %g, want 140 and 15", timed, slow)
 	}

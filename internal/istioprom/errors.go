@@ -83,19 +83,30 @@ func (e *NoSeriesError) Error() string {
 		"that the pods have Istio sidecars, and that this Prometheus scrapes Istio's metrics", head, e.Other, strconv.Quote(e.Namespace), strconv.Quote(e.Version.Workload)))
 }
 
-// StaleError is data older than the scrape interval allows at the window's end: the counts may miss
-// the latest requests. Waiting and measuring again may find fresh data.
+// StaleError is data older than the scrape interval allows: one version's newest sample against the
+// other's (Other), or the newest of both against the window's end (Other ""): the counts may miss the
+// latest requests. Waiting and measuring again may find fresh data.
 type StaleError struct {
 	Version  string
 	Newest   time.Time
 	Interval time.Duration
-	End      time.Time
+	// End is what Newest is compared with: Other's newest sample, or the window's end.
+	End   time.Time
+	Other string
+	// Lag is the delay allowed beyond staleFactor intervals when End is the window's end.
+	Lag time.Duration
 }
 
 func (e *StaleError) Error() string {
-	return fmt.Sprintf("%s's newest sample is %s old at %s, more than %g scrape intervals (%s): "+
-		"Istio's metrics are not scraped or arrive late", e.Version, e.End.Sub(e.Newest).Round(time.Second),
-		e.End.UTC().Format(time.RFC3339), staleFactor, e.Interval)
+	age := e.End.Sub(e.Newest).Round(time.Second)
+	if e.Other != "" {
+		return fmt.Sprintf("%s's newest sample is %s older than %s's (%s), more than %g scrape intervals (%s): "+
+			"%s's Istio metrics are no longer scraped or arrive late", e.Version, age, e.Other,
+			e.End.UTC().Format(time.RFC3339), staleFactor, e.Interval, e.Version)
+	}
+	return fmt.Sprintf("the newest sample is %s old at %s in both versions, more than %g scrape intervals (%s) and %s of "+
+		"delay: Istio's metrics are not scraped or arrive late, or this machine's clock is ahead", age,
+		e.End.UTC().Format(time.RFC3339), staleFactor, e.Interval, e.Lag)
 }
 
 // NoBoundaryError is a latency SLO above every finite boundary of the duration histogram.

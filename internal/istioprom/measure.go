@@ -34,6 +34,9 @@ type Config struct {
 	SLO time.Duration
 	// Azure is set for an Azure Monitor workspace, whose refusals name a missing role.
 	Azure bool
+	// Matchers are PromQL label matchers added to every selector (ParseMatchers' result), e.g.
+	// cluster="aks-prod" to measure one cluster of a workspace that holds several.
+	Matchers []string
 }
 
 // Measurement is one version's counts over the window.
@@ -86,7 +89,10 @@ type raw struct {
 
 // Measure reads both versions' samples (three queries each, one metric and selector per query, all
 // evaluated at End) and counts them. Its errors are each one sentence: *QueryError (the backend's
-// message), *NoSeriesError, *StaleError (the caller may wait and measure again), *NoBoundaryError.
+// message), *NoSeriesError, *MixedClustersError (series of several clusters: Config.Matchers must
+// choose one), *StaleError (the caller may wait and measure again), *NoBoundaryError. The same
+// counters reported by several scrapes are counted once (oneSource), and a series without a
+// baseline counts from 0 only when it was born in the window (baselines); both say so in warnings.
 // No traffic is not an error: the counts are 0, and the decision says how many requests it needs.
 func Measure(ctx context.Context, q Querier, cfg Config) (Result, error) {
 	res := Result{Start: cfg.Start, End: cfg.End, Endpoint: cfg.Endpoint}
@@ -94,7 +100,7 @@ func Measure(ctx context.Context, q Querier, cfg Config) (Result, error) {
 	var got [2]raw
 	var sels [2]selectors
 	for i, v := range []Version{cfg.Blue, cfg.Green} {
-		sels[i] = selectorsFor(cfg.Namespace, v)
+		sels[i] = selectorsFor(cfg.Namespace, v, cfg.Matchers)
 		sel := sels[i]
 		for _, s := range []struct {
 			what     string
@@ -116,6 +122,23 @@ func Measure(ctx context.Context, q Querier, cfg Config) (Result, error) {
 	if err := checkSeries(cfg, got, sels, span); err != nil {
 		return res, err
 	}
+	if err := oneCluster(got[0].served, got[0].unserved, got[0].duration, got[1].served, got[1].unserved, got[1].duration); err != nil {
+		return res, err
+	}
+	for i, v := range []Version{cfg.Blue, cfg.Green} {
+		for _, m := range []struct {
+			what string
+			into *model.Matrix
+		}{{v.Name + "'s requests", &got[i].served}, {v.Name + "'s requests answered for lack of an upstream", &got[i].unserved},
+			{v.Name + "'s durations", &got[i].duration}} {
+			var warning string
+			if *m.into, warning = oneSource(*m.into, cfg.Start, m.what); warning != "" {
+				res.Warnings = append(res.Warnings, warning)
+			}
+		}
+	}
+	b, warnings := newBaselines(cfg.Start, got[0].served, got[0].unserved, got[0].duration, got[1].served, got[1].unserved, got[1].duration)
+	res.Warnings = append(res.Warnings, warnings...)
 	bounds := boundaries(got[0].duration, got[1].duration)
 	sloMs := float64(cfg.SLO) / float64(time.Millisecond)
 	boundary, ok := boundaryFor(bounds, sloMs)
@@ -123,14 +146,9 @@ func Measure(ctx context.Context, q Querier, cfg Config) (Result, error) {
 		return res, &NoBoundaryError{SLO: cfg.SLO, Boundaries: bounds}
 	}
 	res.BoundaryMs = boundary
-	res.Blue = count(cfg.Blue.Name, got[0], cfg.Start, boundary)
-	res.Green = count(cfg.Green.Name, got[1], cfg.Start, boundary)
-	for _, m := range []Measurement{res.Blue, res.Green} {
-		if stale(m, cfg.End) {
-			return res, &StaleError{Version: m.Version, Newest: m.Newest, Interval: m.ScrapeInterval, End: cfg.End}
-		}
-	}
-	return res, nil
+	res.Blue = count(cfg.Blue.Name, got[0], b, boundary)
+	res.Green = count(cfg.Green.Name, got[1], b, boundary)
+	return res, fresh(res.Blue, res.Green, cfg.End, cfg.Azure)
 }
 
 // query runs one instant query of a range selector and records it in res.Queries.
@@ -156,8 +174,9 @@ func checkSeries(cfg Config, got [2]raw, sels [2]selectors, span time.Duration) 
 		other := got[1-i].served
 		switch {
 		case len(got[i].served) == 0:
-			served, _ := requestCounts(other, cfg.Start)
-			unserved, _ := requestCounts(got[1-i].unserved, cfg.Start)
+			b, _ := newBaselines(cfg.Start, other, got[1-i].unserved)
+			served, _ := requestCounts(other, b)
+			unserved, _ := requestCounts(got[1-i].unserved, b)
 			return &NoSeriesError{Version: v, Namespace: cfg.Namespace, Selector: sels[i].served, Window: span,
 				OtherHasSeries: len(other) > 0, Other: versions[1-i].Name, OtherRequests: round(served + unserved)}
 		case len(got[i].duration) == 0:
@@ -169,10 +188,10 @@ func checkSeries(cfg Config, got [2]raw, sels [2]selectors, span time.Duration) 
 }
 
 // count turns a version's samples into its measurement.
-func count(name string, r raw, start time.Time, boundary float64) Measurement {
-	served, errs := requestCounts(r.served, start)
-	unserved, _ := requestCounts(r.unserved, start)
-	timed, slow := bucketCounts(r.duration, start).slow(boundary)
+func count(name string, r raw, b baselines, boundary float64) Measurement {
+	served, errs := requestCounts(r.served, b)
+	unserved, _ := requestCounts(r.unserved, b)
+	timed, slow := bucketCounts(r.duration, b).slow(boundary)
 	return Measurement{
 		Version:  name,
 		Requests: round(served + unserved), Errors: round(errs + unserved), Unserved: round(unserved),
@@ -182,16 +201,44 @@ func count(name string, r raw, start time.Time, boundary float64) Measurement {
 }
 
 // staleFactor: a version's data is stale when its newest sample is older than this many scrape
-// intervals at the window's end. One interval is the normal age of the newest sample; the other
-// half absorbs a slow scrape or ingestion.
+// intervals. One interval is the normal age of the newest sample; the other half absorbs a slow
+// scrape or ingestion.
 const staleFactor = 1.5
 
-// stale reports whether m's newest sample is too old at end to trust the counts as complete.
-func stale(m Measurement, end time.Time) bool {
-	if m.ScrapeInterval <= 0 || m.Newest.IsZero() {
-		return false
+// lagIntervals and AzureDelay are how far the newest sample of both versions may lag the window's
+// end (the runner's clock) beyond staleFactor scrape intervals and still be fresh: lagIntervals
+// scrape intervals (a remote-write queue, a runner's clock a little ahead of the backend's), and for
+// an Azure Monitor workspace at least AzureDelay (its ingestion delay). Within it, the data up to the
+// newest sample is judged; beyond it, the data is stale.
+const (
+	lagIntervals = 4
+	AzureDelay   = 3 * time.Minute
+)
+
+// fresh fails with *StaleError when one version's newest sample is more than staleFactor of its
+// scrape intervals older than the other's (its scraping stopped while the other's goes on: its
+// counts would miss its latest requests), or when the newest sample of both lags end by more than
+// that plus the lag allowed (nothing has been scraped or ingested lately). The backend's own time,
+// the newest sample, decides the first, so a runner's clock ahead of it or an ingestion delay is no
+// staleness.
+func fresh(blue, green Measurement, end time.Time, azure bool) error {
+	newer, older := blue, green
+	if older.Newest.After(newer.Newest) {
+		newer, older = older, newer
 	}
-	return float64(end.Sub(m.Newest)) > staleFactor*float64(m.ScrapeInterval)
+	if older.ScrapeInterval > 0 && !older.Newest.IsZero() && !newer.Newest.IsZero() &&
+		float64(newer.Newest.Sub(older.Newest)) > staleFactor*float64(older.ScrapeInterval) {
+		return &StaleError{Version: older.Version, Newest: older.Newest, Interval: older.ScrapeInterval, End: newer.Newest, Other: newer.Version}
+	}
+	iv := max(blue.ScrapeInterval, green.ScrapeInterval)
+	lag := lagIntervals * iv
+	if azure {
+		lag = max(lag, AzureDelay)
+	}
+	if iv > 0 && !newer.Newest.IsZero() && end.Sub(newer.Newest) > time.Duration(staleFactor*float64(iv))+lag {
+		return &StaleError{Newest: newer.Newest, Interval: iv, End: end, Lag: lag}
+	}
+	return nil
 }
 
 // round is a counter's float value as a whole count.

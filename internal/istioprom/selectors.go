@@ -56,15 +56,19 @@ type selectors struct {
 	served, unserved, duration string
 }
 
-// selectorsFor builds v's selectors in namespace.
-func selectorsFor(namespace string, v Version) selectors {
+// selectorsFor builds v's selectors in namespace, each with matchers (ParseMatchers' PromQL) added.
+func selectorsFor(namespace string, v Version, matchers []string) selectors {
+	extra := ""
+	for _, m := range matchers {
+		extra += "," + m
+	}
 	dest := fmt.Sprintf(`reporter="destination",destination_workload_namespace=%s,destination_workload=%s`,
-		quote(namespace), quote(v.Workload))
+		quote(namespace), quote(v.Workload)) + extra
 	flags := "(.*,)?(" + strings.Join(noUpstreamFlags, "|") + ")(,.*)?"
 	return selectors{
 		served: metricRequests + "{" + dest + "}",
-		unserved: fmt.Sprintf(`%s{reporter="source",destination_service_namespace=%s,destination_service_name=%s,response_flags=~%s}`,
-			metricRequests, quote(namespace), quote(v.Service), quote(flags)),
+		unserved: fmt.Sprintf(`%s{reporter="source",destination_service_namespace=%s,destination_service_name=%s,response_flags=~%s%s}`,
+			metricRequests, quote(namespace), quote(v.Service), quote(flags), extra),
 		duration: metricDuration + "{" + dest + "}",
 	}
 }
