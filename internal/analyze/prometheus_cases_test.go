@@ -101,7 +101,7 @@ func TestAgainstRealPrometheus(t *testing.T) {
 		for i, name := range []string{"blue", "green"} {
 			for _, s := range seriesOf(ns, name, live(vs[i])) {
 				s.base = 1000 // counters that existed before the window
-				om.counter(s.metric, s.labels, s.from, s.to, step, s.value)
+				om.counter(s.metric, s.labels, s.from, s.to, s.value)
 			}
 		}
 	}

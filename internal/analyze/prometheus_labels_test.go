@@ -36,7 +36,7 @@ func writeLabelled(om *openMetrics, ns string, vs [2]version, extra map[string]s
 			s.base = 1000
 			l := maps.Clone(s.labels)
 			maps.Copy(l, extra)
-			om.counter(s.metric, l, s.from, s.to, step, s.value)
+			om.counter(s.metric, l, s.from, s.to, s.value)
 		}
 	}
 }

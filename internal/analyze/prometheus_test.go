@@ -28,9 +28,9 @@ type openMetrics struct {
 	b strings.Builder
 }
 
-// counter writes one series of name with labels, scraped every step from from to to, its value at
+// counter writes one series of name with labels, scraped every step (30s) from from to to, its value at
 // each time given by value.
-func (o *openMetrics) counter(name string, labels map[string]string, from, to time.Time, step time.Duration, value func(time.Time) float64) {
+func (o *openMetrics) counter(name string, labels map[string]string, from, to time.Time, value func(time.Time) float64) {
 	keys := make([]string, 0, len(labels))
 	for k := range labels {
 		keys = append(keys, k)

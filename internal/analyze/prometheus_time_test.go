@@ -29,7 +29,7 @@ func TestGateAgainstDataClocks(t *testing.T) {
 		for _, s := range seriesOf("gap", name, version{ok: 40, fail: 0.4}) {
 			s.base, s.from = 1_000_000, first // weeks of traffic before this release
 			for _, span := range [][2]time.Time{{first, g.Add(-16*time.Minute - 30*time.Second)}, {g.Add(-9*time.Minute - 30*time.Second), g}} {
-				om.counter(s.metric, s.labels, span[0], span[1], step, s.value)
+				om.counter(s.metric, s.labels, span[0], span[1], s.value)
 			}
 		}
 	}
@@ -38,7 +38,7 @@ func TestGateAgainstDataClocks(t *testing.T) {
 	for _, name := range []string{"blue", "green"} {
 		for _, s := range seriesOf("newscrape", name, version{ok: 40, fail: 0.4}) {
 			s.base, s.from = 1_000_000, first
-			om.counter(s.metric, s.labels, g.Add(-3*time.Minute), g, step, s.value)
+			om.counter(s.metric, s.labels, g.Add(-3*time.Minute), g, s.value)
 		}
 	}
 	// A first release: fresh pods and a fresh Prometheus, the pods' first requests after the
@@ -46,7 +46,7 @@ func TestGateAgainstDataClocks(t *testing.T) {
 	for _, name := range []string{"blue", "green"} {
 		for _, s := range seriesOf("fresh", name, version{ok: 40, fail: 0.4}) {
 			s.base, s.from = 0, g.Add(-9*time.Minute-30*time.Second)
-			om.counter(s.metric, s.labels, g.Add(-9*time.Minute), g, step, s.value)
+			om.counter(s.metric, s.labels, g.Add(-9*time.Minute), g, s.value)
 		}
 	}
 	url := realPrometheus(t, om.String())
@@ -56,7 +56,7 @@ func TestGateAgainstDataClocks(t *testing.T) {
 	}
 	gate := func(ns string, now time.Time, changedAt time.Time) (Outcome, error) {
 		clock := now
-		return Run(context.Background(), func(ctx context.Context, start, end time.Time) (istioprom.Result, error) {
+		return Run(context.Background(), func(_ context.Context, start, end time.Time) (istioprom.Result, error) {
 			return measureLabelled(api, url, ns, start, end, time.Second)
 		}, Settings{ChangedAt: changedAt, Window: 10 * time.Minute, Interval: step,
 			MaxErrorIncrease: 0.01, MaxSlowIncrease: 0.01, Confidence: 0.99,
