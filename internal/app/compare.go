@@ -12,7 +12,6 @@ import (
 	"github.com/mlcanary/mlcanary/internal/config"
 	"github.com/mlcanary/mlcanary/internal/engine"
 	"github.com/mlcanary/mlcanary/internal/kube"
-	"github.com/mlcanary/mlcanary/internal/ownership"
 )
 
 // compareStatusInputs are the config inputs naming what compare reads of the cluster when given
@@ -41,9 +40,11 @@ func newCompareCommand(s Streams, env LookupEnv) *cobra.Command {
 			"is undecided when too few requests tell. The report adds each numeric field's differences, a\n" +
 			"two-sample Kolmogorov–Smirnov test of one numeric output (--shift-field), each version's invalid\n" +
 			"answers and latency, and the most divergent requests. Memory stays flat however long the file.\n" +
-			"With --namespace (or --kubeconfig/--context), the live VirtualService must have a header route to each version and blue must be\n" +
-			"deployed, or nothing is sent (exit 1). Without it the routes are unknown, and answers that are all\n" +
-			"byte for byte alike are undecided: that is also what green answering both copies looks like.",
+			"With --namespace (or --kubeconfig/--context), each line's copy for blue and for green must reach that version's own\n" +
+			"Service through the live VirtualService, routed as Istio's gateway does (first matching route, every\n" +
+			"condition of a match), and blue must be deployed, or nothing is sent (exit 1). Without it the routes are\n" +
+			"unknown, and valid answers that are all byte for byte alike are undecided: that is also what green\n" +
+			"answering both copies looks like.",
 		Example: `  mlcanary compare --gateway $GATEWAY_IP --requests requests.jsonl
   mlcanary compare --gateway http://20.1.2.3 --requests - --field label --field score --abs-tolerance 0.01 < requests.jsonl
   mlcanary compare --gateway 20.1.2.3 --requests requests.jsonl --max-disagreement 0.5 -c 20 --rate 200 -o json
@@ -86,8 +87,8 @@ func newCompareCommand(s Streams, env LookupEnv) *cobra.Command {
 	return cmd
 }
 
-// liveRoutes reads cfg's live state into o: the header routes of the live VirtualService on
-// compare's header (compare.RoutesOf), which Run checks reach each version before sending anything;
+// liveRoutes reads cfg's live state into o: the live VirtualService (compare.NewLive), through
+// which Run checks every line's two copies reach each version's own Service before sending anything;
 // blue not deployed is an error (nothing to compare).
 func liveRoutes(ctx context.Context, rc *rest.Config, cfg config.Config, o *compare.Options) error {
 	c, err := engine.NewClient(rc)
@@ -109,13 +110,11 @@ func liveRoutes(ctx context.Context, rc *rest.Config, cfg config.Config, o *comp
 	if err != nil {
 		return fmt.Errorf("reading VirtualService %s/%s: %w", cfg.Namespace, cfg.VirtualService, err)
 	}
-	o.RoutesKnown, o.Routes = true, nil
+	var obj map[string]any
 	if vs != nil {
-		o.Routes = compare.RoutesOf(vs.Object, cfg.Header, func(host string) string {
-			v, _ := ownership.VersionOf(&cfg, host)
-			return string(v)
-		})
+		obj = vs.Object
 	}
+	o.RoutesKnown, o.Live = true, compare.NewLive(&cfg, obj)
 	return nil
 }
 

@@ -12,8 +12,15 @@ import (
 	"strings"
 	"sync/atomic"
 	"testing"
+	"time"
 
+	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
+	"k8s.io/apimachinery/pkg/apis/meta/v1/unstructured"
+
+	"github.com/mlcanary/mlcanary/internal/compare"
+	"github.com/mlcanary/mlcanary/internal/config"
 	"github.com/mlcanary/mlcanary/internal/gatewaysim"
+	"github.com/mlcanary/mlcanary/internal/kube"
 	"github.com/mlcanary/mlcanary/internal/scoringmock"
 	"github.com/mlcanary/mlcanary/internal/summary"
 )
@@ -136,9 +143,9 @@ func TestCompareRejects(t *testing.T) {
 }
 
 // TestIntegrationCompareCommand (found by the #11 break-it review, C1): with --namespace compare
-// reads the live VirtualService from a real API server and sends nothing unless it has a header
-// route to each version on compare's header and blue is deployed; then byte-for-byte identical
-// answers agree. Without it, green answering both copies would have "agreed".
+// reads the live VirtualService from a real API server and sends nothing unless each line's copy
+// for each version reaches that version's own Service through it and blue is deployed; then
+// byte-for-byte identical answers agree. Without it, green answering both copies would have "agreed".
 func TestIntegrationCompareCommand(t *testing.T) {
 	env := shared.Env(t)
 	env.StartController(t)
@@ -157,7 +164,7 @@ func TestIntegrationCompareCommand(t *testing.T) {
 		want string
 	}{
 		{"another routing header than the VirtualService's", []string{"--header", "x-model", "-n", "compare"},
-			"mlcanary: the VirtualService has no header route x-model: blue to blue, so blue's copy of each request would reach the default route"},
+			`mlcanary: line 1's copy for blue (POST /score with x-model: blue) is taken by route http[2] "mlcanary-default" (no match → model-svc-green:5001 weight 70, model-svc-blue:5001 weight 30), which splits it by weight (green 70, blue 30), not to blue's own Service`},
 		{"a namespace without blue", []string{"-n", "compare-empty"}, "mlcanary: reading the live routes in namespace compare-empty: "},
 	} {
 		code, out, errOut := runCLIEnv(nil, append([]string{"compare", "--gateway", gw, "--requests", file, "--kubeconfig", kubeconfig}, tc.args...)...)
@@ -167,5 +174,60 @@ func TestIntegrationCompareCommand(t *testing.T) {
 	}
 	if n := sent.Load(); n != 0 {
 		t.Errorf("%d requests sent although the routes cannot reach both versions", n)
+	}
+}
+
+// TestIntegrationCompareRefusesAMeshOnlyBlueRoute (found by the second #11 break-it review, D1): on
+// the real API server after Blue_30, the platform team restricts blue's header route to in-mesh
+// callers (a kubectl edit adding gateways: [mesh] to its match). Through the ingress gateway, which
+// here routes by that very VirtualService as Istio does, compare's x-api-version: blue copy now
+// falls to the default route (70/30); compare -n reads the live VirtualService, sends nothing and
+// exits 1 naming the route that takes blue's copy.
+func TestIntegrationCompareRefusesAMeshOnlyBlueRoute(t *testing.T) {
+	env := shared.Env(t)
+	env.StartController(t)
+	const ns = "compare-mesh"
+	stageBlue30(t, env, ns)
+	ctx, cancel := context.WithTimeout(t.Context(), time.Minute)
+	defer cancel()
+	vss := env.Dynamic.Resource(kube.VirtualServices).Namespace(ns)
+	vs, err := vss.Get(ctx, config.Default().VirtualService, metav1.GetOptions{})
+	if err != nil {
+		t.Fatal(err)
+	}
+	routes, _, _ := unstructured.NestedSlice(vs.Object, "spec", "http")
+	for _, r := range routes {
+		if route := r.(map[string]any); route["name"] == "mlcanary-blue" {
+			for _, m := range route["match"].([]any) {
+				m.(map[string]any)["gateways"] = []any{"mesh"}
+			}
+		}
+	}
+	if err := unstructured.SetNestedSlice(vs.Object, routes, "spec", "http"); err != nil {
+		t.Fatal(err)
+	}
+	edited, err := vss.Update(ctx, vs, metav1.UpdateOptions{FieldManager: "kubectl-edit"})
+	if err != nil {
+		t.Fatal(err)
+	}
+
+	var sent atomic.Int64
+	counted := func(m *scoringmock.Model) *httptest.Server {
+		h := scoringmock.Handler(scoringmock.Options{Model: m})
+		s := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) { sent.Add(1); h.ServeHTTP(w, r) }))
+		t.Cleanup(s.Close)
+		return s
+	}
+	cfg := config.Default()
+	cfg.Namespace = ns
+	live := compare.NewLive(&cfg, edited.Object)
+	gw := httptest.NewServer(gatewaysim.New(gatewaysim.Config{Backends: map[string]string{"green": counted(linear(0.5123)).URL, "blue": counted(linear(0.6123)).URL},
+		VirtualService: edited.Object, VersionOf: live.VersionOf, Gateway: live.Gateway, Namespace: ns}))
+	t.Cleanup(gw.Close)
+
+	code, out, errOut := runCLIEnv(nil, "compare", "--gateway", gw.URL, "--requests", requestsFile(t, 1000), "--kubeconfig", env.Kubeconfig(t), "-n", ns)
+	want := `mlcanary: line 1's copy for blue (POST /score with x-api-version: blue) is taken by route http[2] "mlcanary-default"`
+	if code != ExitFailed || out != "" || !strings.HasPrefix(errOut, want) || strings.Count(errOut, "\n") != 1 || sent.Load() != 0 {
+		t.Errorf("blue's header route only matches in-mesh traffic: exit %d, %d requests sent, stdout %q, stderr %q\nwant exit 1 and %s…", code, sent.Load(), out, errOut, want)
 	}
 }

@@ -1,83 +1,173 @@
 package compare
 
 import (
+	"context"
+	"errors"
 	"fmt"
+	"io"
+	"net"
+	"net/url"
+	"slices"
+	"strconv"
 	"strings"
 
 	"github.com/mlcanary/mlcanary/internal/config"
-	"github.com/mlcanary/mlcanary/internal/summary"
+	"github.com/mlcanary/mlcanary/internal/ownership"
+	"github.com/mlcanary/mlcanary/internal/routematch"
 )
 
-// CheckRoutes reports whether each version has a header route on header (value its name, the
-// value compare sends) to its own destination, among the live routes (as engine's status or a stage's
-// result lists them: a route is listed under the version whose Service it reaches). Without one, a
-// version's copy of each request falls through to the default route — after Green_100 or Rollback,
-// before Blue_0, or with another routing header than the VirtualService's, green would answer both
-// copies and compare would compare green with green. The error is one sentence; nothing was sent.
-func CheckRoutes(routes []summary.HeaderRoute, header string) error {
+// Live is the live VirtualService compare's requests go through, as the API server returned it:
+// compare checks, before sending anything, that each line's copy for blue reaches blue's own
+// Service and its copy for green green's, the way Istio's gateway routes them (routematch). Without
+// that, a copy falling through to the default route (after Green_100 or Rollback, before Blue_0, a
+// route only for in-mesh callers, another team's earlier route, a match compare's request does not
+// satisfy) would be answered by the wrong version and compare would compare green with green.
+type Live struct {
+	// Namespace and Name name the VirtualService; Object is it (nil: it does not exist).
+	Namespace, Name string
+	Object          map[string]any
+	// Gateway is the Istio Gateway compare's requests arrive through, namespace/name: the only one
+	// the VirtualService is bound to, or mlcanary's (--gateway-name) among several; "" unknown.
+	Gateway string
+	// VersionOf maps a destination host to "blue" or "green" ("" for neither).
+	VersionOf func(host string) string
+}
+
+// NewLive builds the Live check of the VirtualService vs (nil when it does not exist) of cfg's
+// namespace, for the gateway compare's requests arrive through: the VirtualService's only gateway,
+// or cfg.Gateway when it is one of several.
+func NewLive(cfg *config.Config, vs map[string]any) *Live {
+	l := &Live{Namespace: cfg.Namespace, Name: cfg.VirtualService, Object: vs, VersionOf: func(host string) string {
+		v, _ := ownership.VersionOf(cfg, host)
+		return string(v)
+	}}
+	gws := routematch.Gateways(vs, cfg.Namespace)
+	switch mine := cfg.Namespace + "/" + cfg.Gateway; {
+	case len(gws) == 1:
+		l.Gateway = gws[0]
+	case slices.Contains(gws, mine):
+		l.Gateway = mine
+	}
+	return l
+}
+
+// checkRoutes reads every line of requests (which must be an io.ReadSeeker: it is read again to send)
+// and checks each line's two copies (Options.request) with check; lines alike in path and headers are
+// checked once. The error is check's, naming the line; nothing was sent.
+func checkRoutes(requests io.Reader, name string, o Options) error {
+	rs, ok := requests.(io.ReadSeeker)
+	if !ok {
+		return errors.New("compare: the requests must be readable twice to check their routes first")
+	}
+	checked := map[string]bool{}
+	rd := NewReader(rs, name)
+	for {
+		req, err := rd.Next()
+		if errors.Is(err, io.EOF) {
+			break
+		}
+		if err != nil {
+			return err
+		}
+		key := req.Path + "\x00" + fmt.Sprint(req.Header)
+		if checked[key] {
+			continue
+		}
+		checked[key] = true
+		if err := o.Live.check(&o, req); err != nil {
+			return err
+		}
+	}
+	_, err := rs.Seek(0, io.SeekStart)
+	return err
+}
+
+// check decides where line req's copy for blue and its copy for green go: each must be taken by a
+// route that sends all its weight to that version's own Service. The error is one sentence naming
+// the line, the version, and the route that takes its copy (or that none does); nothing was compared.
+func (l *Live) check(o *Options, req Request) error {
+	if l.Object == nil {
+		return fmt.Errorf("VirtualService %s/%s does not exist, so no route reaches blue or green; nothing was compared", l.Namespace, l.Name)
+	}
 	for _, v := range []config.Version{config.Blue, config.Green} {
-		if !hasRoute(routes, header, string(v)) {
-			return fmt.Errorf("the VirtualService has no header route %s: %s to %s, so %s's copy of each request would reach "+
-				"the default route and compare could not tell who answered it; nothing was compared", header, v, v, v)
+		hr, err := o.request(context.Background(), req, string(v))
+		if err != nil {
+			return fmt.Errorf("line %d: %w", req.Line, err)
+		}
+		u, err := url.Parse(o.Gateway)
+		if err != nil {
+			return fmt.Errorf("the gateway address does not parse: %w", err)
+		}
+		mr := routematch.Request{Scheme: u.Scheme, Method: hr.Method, Path: hr.URL.Path, Query: hr.URL.Query(),
+			Authority: hr.Host, Port: port(u), Header: hr.Header.Clone(), Gateway: l.Gateway, Namespace: l.Namespace}
+		if mr.Authority == "" {
+			mr.Authority = u.Host
+		}
+		if mr.Header.Get("User-Agent") == "" {
+			mr.Header.Set("User-Agent", "Go-http-client/1.1") // what Go's client sends then
+		}
+		d := routematch.First(l.Object, mr)
+		what := fmt.Sprintf("line %d's copy for %s (%s %s with %s: %s)", req.Line, v, hr.Method, mr.Path, o.Header, v)
+		switch {
+		case d.Index < 0:
+			return fmt.Errorf("no route of VirtualService %s/%s takes %s, so the gateway would answer it 404; nothing was compared",
+				l.Namespace, l.Name, what)
+		case d.Unknown != "":
+			return fmt.Errorf("%s may be taken by %s, but compare cannot tell from the gateway's side: %s; nothing was compared",
+				what, ownership.DescribeRoute(d.Index, d.Route), d.Unknown)
+		}
+		got, why := l.destination(d.Route)
+		if got != string(v) {
+			return fmt.Errorf("%s is taken by %s, which %s, not to %s's own Service, so compare could not tell who answered it; nothing was compared",
+				what, ownership.DescribeRoute(d.Index, d.Route), why, v)
 		}
 	}
 	return nil
 }
 
-func hasRoute(routes []summary.HeaderRoute, header, version string) bool {
-	for _, r := range routes {
-		if r.Version == version && r.Value == version && strings.EqualFold(r.Header, header) {
-			return true
+// destination is the version a route sends all its weight to ("" when none: a redirect, a direct
+// answer, a delegate, another Service, or a split; routematch.Weights), and what it does, for the
+// message. A 100/0 pair sends all its weight to one version.
+func (l *Live) destination(route map[string]any) (version, does string) {
+	weights, terminal := routematch.Weights(route, l.VersionOf)
+	switch {
+	case terminal == "delegates":
+		return "", "delegates to another VirtualService, which compare does not follow"
+	case terminal != "":
+		return "", terminal + " instead of routing it"
+	case len(weights) == 0:
+		return "", "sends it nowhere"
+	case len(weights) == 1 && weights["blue"] > 0:
+		return "blue", "sends it to blue's Service"
+	case len(weights) == 1 && weights["green"] > 0:
+		return "green", "sends it to green's Service"
+	case len(weights) == 1:
+		return "", "sends it to another Service"
+	}
+	var parts []string
+	for _, v := range []string{"green", "blue", ""} {
+		if w, ok := weights[v]; ok {
+			name := v
+			if v == "" {
+				name = "other Services"
+			}
+			parts = append(parts, fmt.Sprintf("%s %g", name, w))
 		}
 	}
-	return false
+	return "", "splits it by weight (" + strings.Join(parts, ", ") + ")"
 }
 
-// RoutesOf lists the header routes a live VirtualService's spec (its JSON object) sends on header:
-// for each value blue and green, the first http route (Istio's order) with a match whose header is
-// exactly that value, listed under the version its single destination host reaches (versionOf maps a
-// host to blue or green; "" for neither) — so a route matching blue's value but sending to green's
-// Service is listed as green's, and CheckRoutes refuses it. Its path is the match's uri prefix.
-func RoutesOf(vs map[string]any, header string, versionOf func(host string) string) []summary.HeaderRoute {
-	spec, _ := vs["spec"].(map[string]any)
-	routes, _ := spec["http"].([]any)
-	var out []summary.HeaderRoute
-	seen := map[string]bool{}
-	for _, x := range routes {
-		route, _ := x.(map[string]any)
-		matches, _ := route["match"].([]any)
-		for _, y := range matches {
-			m, _ := y.(map[string]any)
-			value := exactHeader(m, header)
-			if value != string(config.Blue) && value != string(config.Green) || seen[value] {
-				continue
-			}
-			seen[value] = true
-			dests, _ := route["route"].([]any)
-			dest := ""
-			if len(dests) == 1 {
-				d, _ := dests[0].(map[string]any)
-				dd, _ := d["destination"].(map[string]any)
-				host, _ := dd["host"].(string)
-				dest = versionOf(host)
-			}
-			uri, _ := m["uri"].(map[string]any)
-			prefix, _ := uri["prefix"].(string)
-			out = append(out, summary.HeaderRoute{Version: dest, Header: header, Value: value, Path: prefix})
-		}
+// port is the port a request to u arrives on: u's own, else its scheme's.
+func port(u *url.URL) int {
+	if p, err := strconv.Atoi(u.Port()); err == nil {
+		return p
 	}
-	return out
-}
-
-// exactHeader is a match's exact value of header (names compared case-insensitively, as HTTP does).
-func exactHeader(m map[string]any, header string) string {
-	headers, _ := m["headers"].(map[string]any)
-	for name, v := range headers {
-		if strings.EqualFold(name, header) {
-			sm, _ := v.(map[string]any)
-			exact, _ := sm["exact"].(string)
-			return exact
-		}
+	if _, p, err := net.SplitHostPort(u.Host); err == nil {
+		n, _ := strconv.Atoi(p)
+		return n
 	}
-	return ""
+	if u.Scheme == "https" {
+		return 443
+	}
+	return 80
 }

@@ -1,6 +1,7 @@
 package compare
 
 import (
+	"context"
 	"net/http"
 	"net/http/httptest"
 	"os"
@@ -8,8 +9,6 @@ import (
 	"strings"
 	"sync/atomic"
 	"testing"
-
-	"github.com/google/go-cmp/cmp"
 
 	"github.com/mlcanary/mlcanary/internal/analysis"
 	"github.com/mlcanary/mlcanary/internal/config"
@@ -39,6 +38,64 @@ func greenOnly(t *testing.T) (string, *atomic.Int64) {
 	return gw.URL, &hits
 }
 
+// vsOf is a live VirtualService, as the API server returns it, bound to mlcanary's Gateway in
+// config.Default's namespace, with these http routes.
+func vsOf(routes ...any) map[string]any {
+	return map[string]any{"metadata": map[string]any{"name": "mlmodel-virtualservice", "namespace": "abtesting"},
+		"spec": map[string]any{"hosts": []any{"*"}, "gateways": []any{"mlmodel-gateway"}, "http": routes}}
+}
+
+// headerRoute is a header route on x-api-version: value with uri prefix /score to host, as render
+// writes it; extra is merged into its match.
+func headerRoute(name, value, host string, extra map[string]any) any {
+	m := map[string]any{"uri": map[string]any{"prefix": "/score"},
+		"headers": map[string]any{"x-api-version": map[string]any{"exact": value}}}
+	for k, v := range extra {
+		m[k] = v
+	}
+	return map[string]any{"name": name, "match": []any{m},
+		"route": []any{map[string]any{"destination": map[string]any{"host": host}}}}
+}
+
+// defaultRoute is mlcanary's default route, all green.
+func defaultRoute() any {
+	return map[string]any{"name": "mlcanary-default", "match": []any{map[string]any{"uri": map[string]any{"prefix": "/score"}}},
+		"route": []any{map[string]any{"destination": map[string]any{"host": "model-svc-green"}, "weight": int64(100)}}}
+}
+
+// bothVS is what a stage leaves: both header routes and the default route.
+func bothVS() map[string]any {
+	return vsOf(headerRoute("mlcanary-blue", "blue", "model-svc-blue", nil), headerRoute("mlcanary-green", "green", "model-svc-green", nil), defaultRoute())
+}
+
+// liveOf is the Live check of vs for config.Default's names.
+func liveOf(vs map[string]any) *Live {
+	cfg := config.Default()
+	return NewLive(&cfg, vs)
+}
+
+// bothLive reads bothVS, as a stage's live VirtualService.
+func bothLive(context.Context) (*Live, error) { return liveOf(bothVS()), nil }
+
+// vsGateway is a gateway routing by vs itself (gatewaysim with the rules compare checks by) to a
+// green and a blue whose labels flip; it counts the requests each version gets.
+func vsGateway(t *testing.T, vs map[string]any) (url string, green, blue *atomic.Int64) {
+	t.Helper()
+	green, blue = new(atomic.Int64), new(atomic.Int64)
+	counted := func(n *atomic.Int64, m http.Handler) *httptest.Server {
+		s := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) { n.Add(1); m.ServeHTTP(w, r) }))
+		t.Cleanup(s.Close)
+		return s
+	}
+	g := counted(green, scoringmock.Handler(scoringmock.Options{Model: model(0.5, 0.5123, 0)}))
+	b := counted(blue, scoringmock.Handler(scoringmock.Options{Model: model(0.5, 0.6123, 0)}))
+	l := liveOf(vs)
+	gw := httptest.NewServer(gatewaysim.New(gatewaysim.Config{Backends: map[string]string{"green": g.URL, "blue": b.URL},
+		VirtualService: vs, VersionOf: l.VersionOf, Gateway: l.Gateway, Namespace: l.Namespace}))
+	t.Cleanup(gw.Close)
+	return gw.URL, green, blue
+}
+
 // writeRequests writes text as a requests file and returns its name.
 func writeRequests(t *testing.T, text string) string {
 	t.Helper()
@@ -47,33 +104,6 @@ func writeRequests(t *testing.T, text string) string {
 		t.Fatal(err)
 	}
 	return name
-}
-
-// TestCheckRoutes: both versions need a header route on compare's header, with their own name as
-// value, to their own destination.
-func TestCheckRoutes(t *testing.T) {
-	t.Parallel()
-	blue, green := bothRoutes[0], bothRoutes[1]
-	wrongDest := summary.HeaderRoute{Version: "green", Header: "x-api-version", Value: "blue", Path: "/score"}
-	for _, tc := range []struct {
-		name   string
-		routes []summary.HeaderRoute
-		header string
-		want   string
-	}{
-		{"both", bothRoutes, "x-api-version", ""},
-		{"header case", bothRoutes, "X-Api-Version", ""},
-		{"none (Green_100, Rollback)", nil, "x-api-version", "no header route x-api-version: blue to blue"},
-		{"green only", []summary.HeaderRoute{green}, "x-api-version", "no header route x-api-version: blue to blue"},
-		{"blue only", []summary.HeaderRoute{blue}, "x-api-version", "no header route x-api-version: green to green"},
-		{"blue's value to green's Service", []summary.HeaderRoute{wrongDest, green}, "x-api-version", "no header route x-api-version: blue to blue"},
-		{"another routing header", bothRoutes, "x-model", "no header route x-model: blue to blue"},
-	} {
-		err := CheckRoutes(tc.routes, tc.header)
-		if (tc.want == "") != (err == nil) || err != nil && !strings.Contains(err.Error(), tc.want) {
-			t.Errorf("%s: %v, want %q", tc.name, err, tc.want)
-		}
-	}
 }
 
 // TestBlueNeverAnswered (found by the #11 break-it review, C1): with no header route to blue, green
@@ -86,9 +116,9 @@ func TestBlueNeverAnswered(t *testing.T) {
 		t.Parallel()
 		gw, hits := greenOnly(t)
 		o := options(gw)
-		o.Routes = bothRoutes[1:]
+		o.Live = liveOf(vsOf(headerRoute("mlcanary-green", "green", "model-svc-green", nil), defaultRoute()))
 		_, err := Run(t.Context(), strings.NewReader(grid(100)), "reqs.jsonl", o)
-		if err == nil || !strings.Contains(err.Error(), "no header route x-api-version: blue to blue") || hits.Load() != 0 {
+		if err == nil || !strings.Contains(err.Error(), `line 1's copy for blue (POST /score with x-api-version: blue) is taken by route http[1] "mlcanary-default"`) || hits.Load() != 0 {
 			t.Errorf("%v (blue reached %d times)", err, hits.Load())
 		}
 	})
@@ -96,7 +126,7 @@ func TestBlueNeverAnswered(t *testing.T) {
 		t.Parallel()
 		gw, hits := greenOnly(t)
 		o := options(gw)
-		o.RoutesKnown, o.Routes = false, nil
+		o.RoutesKnown, o.Live = false, nil
 		r := run(t, grid(1000), o)
 		if hits.Load() != 0 {
 			t.Fatalf("setup: blue was reached %d times", hits.Load())
@@ -130,7 +160,7 @@ func TestBlueNeverAnswered(t *testing.T) {
 		}))
 		t.Cleanup(gw.Close)
 		o := options(gw.URL)
-		o.RoutesKnown, o.Routes = false, nil
+		o.RoutesKnown, o.Live = false, nil
 		r := run(t, grid(1000), o)
 		if blueHits.Load() != 0 {
 			t.Fatalf("setup: blue reached %d times", blueHits.Load())
@@ -144,7 +174,7 @@ func TestBlueNeverAnswered(t *testing.T) {
 	t.Run("routes unknown, answers that differ are judged", func(t *testing.T) {
 		t.Parallel()
 		o := options(gateway(t, scoringmock.Options{Model: model(0.5, 0.5123, 0)}, scoringmock.Options{Model: model(0.501, 0.5123, 0)}))
-		o.RoutesKnown, o.Routes, o.Tolerance = false, nil, Tolerance{Abs: 0.01}
+		o.RoutesKnown, o.Live, o.Tolerance = false, nil, Tolerance{Abs: 0.01}
 		if r := run(t, grid(1000), o); r.Verdict != analysis.Agrees || r.Identical != 100 {
 			t.Errorf("distinct answers within the tolerance: %s (%d identical): %s", r.Verdict, r.Identical, r.Reason)
 		}
@@ -157,46 +187,14 @@ func TestBlueNeverAnswered(t *testing.T) {
 		if err != nil {
 			t.Fatal(err)
 		}
-		res := &summary.Result{Stage: "Blue_0", Images: summary.Images{Green: "m:1", Blue: "m:2"}, Routes: bothRoutes[1:]}
-		got := AfterStage(t.Context(), so, res, nil, verify.Outcome{Report: &verify.Report{Gateway: gw}})
-		if got.Err == nil || !strings.Contains(got.Err.Error(), "Blue_0 holds, but the answers could not be compared: the VirtualService has no header route") || hits.Load() != 0 {
+		// The stage planned both header routes; the live VirtualService has only green's.
+		res := &summary.Result{Stage: "Blue_0", Images: summary.Images{Green: "m:1", Blue: "m:2"}, Routes: bothRoutes}
+		live := func(context.Context) (*Live, error) {
+			return liveOf(vsOf(headerRoute("mlcanary-green", "green", "model-svc-green", nil), defaultRoute())), nil
+		}
+		got := AfterStage(t.Context(), so, res, nil, verify.Outcome{Report: &verify.Report{Gateway: gw}}, live)
+		if got.Err == nil || !strings.Contains(got.Err.Error(), `Blue_0 holds, but the answers could not be compared: line 1's copy for blue`) || hits.Load() != 0 {
 			t.Errorf("%v (blue reached %d times)", got.Err, hits.Load())
 		}
 	})
-}
-
-// TestRoutesOf: the live VirtualService's header routes on compare's header, each under the version
-// its destination reaches, the first route of a value only (Istio's order).
-func TestRoutesOf(t *testing.T) {
-	t.Parallel()
-	route := func(header, value, host string) any {
-		return map[string]any{"match": []any{map[string]any{"uri": map[string]any{"prefix": "/score"},
-			"headers": map[string]any{header: map[string]any{"exact": value}}}},
-			"route": []any{map[string]any{"destination": map[string]any{"host": host}}}}
-	}
-	versionOf := func(host string) string {
-		return map[string]string{"model-svc-blue": "blue", "model-svc-green.ns.svc.cluster.local": "green"}[host]
-	}
-	vs := func(routes ...any) map[string]any { return map[string]any{"spec": map[string]any{"http": routes}} }
-	for _, tc := range []struct {
-		name string
-		vs   map[string]any
-		want []summary.HeaderRoute
-		ok   bool
-	}{
-		{"both", vs(route("x-api-version", "blue", "model-svc-blue"), route("X-Api-Version", "green", "model-svc-green.ns.svc.cluster.local"),
-			map[string]any{"route": []any{}}), bothRoutes, true},
-		{"none", vs(map[string]any{"route": []any{}}), nil, false},
-		{"no spec", map[string]any{}, nil, false},
-		{"blue's value to green's Service", vs(route("x-api-version", "blue", "model-svc-green.ns.svc.cluster.local"), route("x-api-version", "green", "model-svc-green.ns.svc.cluster.local")),
-			[]summary.HeaderRoute{{Version: "green", Header: "x-api-version", Value: "blue", Path: "/score"}, bothRoutes[1]}, false},
-		{"the first of two routes wins", vs(route("x-api-version", "blue", "audit"), route("x-api-version", "blue", "model-svc-blue"), route("x-api-version", "green", "model-svc-green.ns.svc.cluster.local")),
-			[]summary.HeaderRoute{{Version: "", Header: "x-api-version", Value: "blue", Path: "/score"}, bothRoutes[1]}, false},
-		{"another header", vs(route("x-model", "blue", "model-svc-blue"), route("x-model", "green", "model-svc-green.ns.svc.cluster.local")), nil, false},
-	} {
-		got := RoutesOf(tc.vs, "x-api-version", versionOf)
-		if !cmp.Equal(got, tc.want) || (CheckRoutes(got, "x-api-version") == nil) != tc.ok {
-			t.Errorf("%s: %+v (check %v), want %+v", tc.name, got, CheckRoutes(got, "x-api-version"), tc.want)
-		}
-	}
 }

@@ -15,7 +15,6 @@ import (
 
 	"github.com/mlcanary/mlcanary/internal/config"
 	"github.com/mlcanary/mlcanary/internal/loadtest"
-	"github.com/mlcanary/mlcanary/internal/summary"
 )
 
 // Options describe one comparison; Inputs.Options builds them from the command's flags.
@@ -49,12 +48,13 @@ type Options struct {
 	MaxDisagreement, Confidence float64
 	// Client sends the requests; nil means loadtest.NewClient(2·Concurrency, Timeout).
 	Client *http.Client
-	// RoutesKnown says Routes are the live header routes (read from the cluster, or the result of
-	// the stage just run); Run then refuses, before sending anything, unless both versions have one
-	// on Header (CheckRoutes). Without them an agreement whose every pair is byte for byte identical
-	// is undecided: that is also what green answering both copies looks like.
+	// RoutesKnown says the live VirtualService was read (Live: from the cluster, for the CLI with a
+	// namespace and after a stage); Run then reads the requests once first and sends nothing unless
+	// every line's copy for each version reaches that version's own Service (Live.check). Without it
+	// an agreement whose pairs are all byte for byte identical is undecided: that is also what green
+	// answering both copies looks like.
 	RoutesKnown bool
-	Routes      []summary.HeaderRoute
+	Live        *Live
 }
 
 // MaxAnswerBytes bounds the answer read from each version: 16 MiB, room for a batch of a thousand
@@ -66,10 +66,13 @@ const MaxAnswerBytes = 16 << 20
 // copies of a line at the same moment and the lines interleaved as they come, and compares the
 // answers into a Report. Cancelling ctx (Ctrl-C) stops it promptly: the pairs answered so far are
 // reported, with Interrupted set. An error means the comparison could not go on: the known routes
-// cannot reach both versions (CheckRoutes), or a line became unreadable since Prepare read it.
+// cannot reach both versions (Live), or a line became unreadable since Prepare read it.
 func Run(ctx context.Context, requests io.Reader, name string, o Options) (*Report, error) {
 	if o.RoutesKnown {
-		if err := CheckRoutes(o.Routes, o.Header); err != nil {
+		if o.Live == nil {
+			return nil, errors.New("compare: the live VirtualService was not read")
+		}
+		if err := checkRoutes(requests, name, o); err != nil {
 			return nil, err
 		}
 	}
@@ -187,15 +190,19 @@ func (r *runner) one(ctx context.Context, req Request) {
 	r.mu.Unlock()
 }
 
-// send posts req to version through its header route and reads the answer.
-func (r *runner) send(ctx context.Context, req Request, version string) answer {
+// request is the HTTP request compare sends for req to version: a POST of its body to its path
+// (else Options.Path) on the gateway, with the line's headers, a JSON Content-Type unless the line
+// gives one, of its Accept-Encoding only the codings compare decodes, the routing header set to
+// version over any the line has, and Options.Host as Host. The route check (Live) judges this very
+// request.
+func (o *Options) request(ctx context.Context, req Request, version string) (*http.Request, error) {
 	path := req.Path
 	if path == "" {
-		path = r.o.Path
+		path = o.Path
 	}
-	hr, err := http.NewRequestWithContext(ctx, http.MethodPost, r.o.Gateway+path, bytes.NewReader(req.Body))
+	hr, err := http.NewRequestWithContext(ctx, http.MethodPost, o.Gateway+path, bytes.NewReader(req.Body))
 	if err != nil {
-		return answer{body: []byte(err.Error()), parsed: parsed{invalid: InvalidConnection}, latency: -1}
+		return nil, err
 	}
 	for k, vs := range req.Header {
 		hr.Header[k] = vs
@@ -208,9 +215,18 @@ func (r *runner) send(ctx context.Context, req Request, version string) answer {
 	if hr.Header.Get("Content-Type") == "" {
 		hr.Header.Set("Content-Type", "application/json")
 	}
-	hr.Header.Set(r.o.Header, version)
-	if r.o.Host != "" {
-		hr.Host = r.o.Host
+	hr.Header.Set(o.Header, version)
+	if o.Host != "" {
+		hr.Host = o.Host
+	}
+	return hr, nil
+}
+
+// send posts req to version through its header route and reads the answer.
+func (r *runner) send(ctx context.Context, req Request, version string) answer {
+	hr, err := r.o.request(ctx, req, version)
+	if err != nil {
+		return answer{body: []byte(err.Error()), parsed: parsed{invalid: InvalidConnection}, latency: -1}
 	}
 	t0 := time.Now()
 	resp, err := r.o.Client.Do(hr)

@@ -54,10 +54,10 @@ func grid(n int) string {
 var bothRoutes = []summary.HeaderRoute{{Version: "blue", Header: "x-api-version", Value: "blue", Path: "/score"},
 	{Version: "green", Header: "x-api-version", Value: "green", Path: "/score"}}
 
-// options compares through gw, whose header routes are known to be bothRoutes.
+// options compares through gw, whose live VirtualService is known to be bothVS (its header routes bothRoutes).
 func options(gw string) Options {
 	return Options{Gateway: gw, Path: "/score", Header: "x-api-version", Concurrency: 8, Timeout: 30 * time.Second, // far above loopback latency on a busy machine
-		Tolerance: Tolerance{Rel: 1e-9}, Top: 5, MaxDisagreement: 0.01, Confidence: 0.99, RoutesKnown: true, Routes: bothRoutes}
+		Tolerance: Tolerance{Rel: 1e-9}, Top: 5, MaxDisagreement: 0.01, Confidence: 0.99, RoutesKnown: true, Live: liveOf(bothVS())}
 }
 
 func run(t *testing.T, requests string, o Options) *Report {
@@ -206,6 +206,7 @@ func TestCompareSendsEachLine(t *testing.T) {
 	}))
 	defer echo.Close()
 	o := options(echo.URL)
+	o.RoutesKnown, o.Live = false, nil // an echo, not a gateway: what is sent is the point here
 	o.Host = "scoring.example.com"
 	for _, f := range []string{"trace", "path", "host", "type", "method"} {
 		p, _ := ParsePath(f)

@@ -20,10 +20,12 @@ type Outcome struct {
 
 // AfterStage compares blue's answers with green's right after a stage, when o asks for it and the
 // stage held with blue deployed, through the gateway verification reached (checked's report; a
-// verification that could not measure skips it). A dry run is skipped: nothing changed. The stage's
-// header routes are checked first (CheckRoutes): without both, nothing is sent and it fails. Every front
-// end calls this, so they decide and word the outcome alike.
-func AfterStage(ctx context.Context, o *StageOptions, res *summary.Result, stageErr error, checked verify.Outcome) Outcome {
+// verification that could not measure skips it). A dry run is skipped: nothing changed. The live
+// VirtualService, read by live after the stage (never the routes the stage planned: a `kubectl edit`
+// or another controller may have changed them), is checked first (Live): unless each line's copy
+// for each version reaches that version's own Service, nothing is sent and it fails. Every front end
+// calls this, so they decide and word the outcome alike.
+func AfterStage(ctx context.Context, o *StageOptions, res *summary.Result, stageErr error, checked verify.Outcome, live ReadLive) Outcome {
 	switch {
 	case o == nil || res == nil || stageErr != nil:
 		return Outcome{}
@@ -36,7 +38,11 @@ func AfterStage(ctx context.Context, o *StageOptions, res *summary.Result, stage
 	}
 	opts := o.Options
 	opts.Gateway = checked.Report.Gateway
-	opts.RoutesKnown, opts.Routes = true, res.Routes // the stage's result: the header routes it left
+	l, err := live(ctx)
+	if err != nil {
+		return Outcome{Err: fmt.Errorf("%s holds, but the answers could not be compared: reading the live routes: %w", res.Stage, err)}
+	}
+	opts.RoutesKnown, opts.Live = true, l
 	f, err := o.Requests.Open()
 	if err != nil {
 		return Outcome{Err: fmt.Errorf("%s holds, but the answers could not be compared: %w", res.Stage, err)}
@@ -52,6 +58,9 @@ func AfterStage(ctx context.Context, o *StageOptions, res *summary.Result, stage
 	}
 	return out
 }
+
+// ReadLive reads the live VirtualService compare's requests go through (NewLive).
+type ReadLive func(ctx context.Context) (*Live, error)
 
 // WillRun reports whether AfterStage will send requests, so a front end can announce it first.
 func WillRun(o *StageOptions, res *summary.Result, stageErr error, checked verify.Outcome) bool {

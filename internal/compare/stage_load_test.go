@@ -53,7 +53,7 @@ func TestStageCompareWaitsForASlowModel(t *testing.T) {
 		if o.Options.Timeout != tc.timeout || o.Options.Concurrency != 20 || o.Options.Confidence != 0.9 {
 			t.Fatalf("options %+v", o.Options)
 		}
-		got := AfterStage(t.Context(), o, held, nil, verify.Outcome{Report: &verify.Report{Gateway: gw}})
+		got := AfterStage(t.Context(), o, held, nil, verify.Outcome{Report: &verify.Report{Gateway: gw}}, bothLive)
 		if (got.Err == nil) != tc.agrees || got.Report == nil || (!tc.agrees && got.Report.Green.Invalid[InvalidTimeout] != 20) {
 			t.Errorf("timeout %s: %v, report %+v", tc.timeout, got.Err, got.Report)
 		}
@@ -66,7 +66,7 @@ func TestStageCompareWaitsForASlowModel(t *testing.T) {
 		t.Fatal(err)
 	}
 	start := time.Now()
-	if got := AfterStage(t.Context(), o, held, nil, verify.Outcome{Report: &verify.Report{Gateway: fast}}); got.Report == nil || got.Report.Requests != 20 ||
+	if got := AfterStage(t.Context(), o, held, nil, verify.Outcome{Report: &verify.Report{Gateway: fast}}, bothLive); got.Report == nil || got.Report.Requests != 20 ||
 		time.Since(start) < 450*time.Millisecond {
 		t.Errorf("20 lines at compare-rate 40 took %s: %+v", time.Since(start), got)
 	}
@@ -114,7 +114,7 @@ func TestStageCompareInterruptedFails(t *testing.T) {
 	held := &summary.Result{Stage: "Blue_50", Images: summary.Images{Green: "m:1", Blue: "m:2"}, Routes: bothRoutes}
 	ctx, cancel := context.WithTimeout(t.Context(), 500*time.Millisecond)
 	defer cancel()
-	got := AfterStage(ctx, o, held, nil, verify.Outcome{Report: &verify.Report{Gateway: gw}})
+	got := AfterStage(ctx, o, held, nil, verify.Outcome{Report: &verify.Report{Gateway: gw}}, bothLive)
 	if got.Report == nil || !got.Report.Interrupted || got.Err == nil || !strings.Contains(got.Err.Error(), "interrupted") {
 		t.Errorf("interrupted after the stage: %v, report %+v", got.Err, got.Report)
 	}

@@ -87,7 +87,7 @@ func TestAfterStage(t *testing.T) {
 		{"no blue", o, &summary.Result{Stage: "Rollback", Images: summary.Images{Green: "m:1"}}, nil, verified, "blue is not deployed after Rollback, so there is nothing to compare"},
 		{"not verified", o, held, nil, verify.Outcome{Err: errors.New("no gateway")}, "traffic could not be verified, so the answers were not compared"},
 	} {
-		got := AfterStage(t.Context(), tc.o, tc.res, tc.err, tc.checked)
+		got := AfterStage(t.Context(), tc.o, tc.res, tc.err, tc.checked, bothLive)
 		if got.Report != nil || got.Err != nil || got.Skipped != tc.skipped || got.Agreement() != "" ||
 			WillRun(tc.o, tc.res, tc.err, tc.checked) {
 			t.Errorf("%s: %+v", tc.name, got)
@@ -99,17 +99,17 @@ func TestAfterStage(t *testing.T) {
 	if !WillRun(o, held, nil, verified) {
 		t.Error("WillRun is false for a comparison that runs")
 	}
-	agrees := AfterStage(t.Context(), o, held, nil, verified)
+	agrees := AfterStage(t.Context(), o, held, nil, verified, bothLive)
 	if agrees.Err != nil || agrees.Report == nil || agrees.Agreement() != "1.0000" || !strings.Contains(agrees.Markdown(), "✅ blue agrees with green") {
 		t.Errorf("identical versions: %+v", agrees)
 	}
 	flipped := gateway(t, scoringmock.Options{Model: model(0.5, 0.5123, 0)}, scoringmock.Options{Model: model(0.5, 0.6123, 0)})
-	degraded := AfterStage(t.Context(), o, held, nil, verify.Outcome{Report: &verify.Report{Gateway: flipped}})
+	degraded := AfterStage(t.Context(), o, held, nil, verify.Outcome{Report: &verify.Report{Gateway: flipped}}, bothLive)
 	if degraded.Err == nil || !strings.HasPrefix(degraded.Err.Error(), "Blue_50 holds, but blue's answers differ from green's: ") ||
 		degraded.Agreement() == "" || degraded.Agreement() == "1.0000" {
 		t.Errorf("label flips: %v, agreement %q", degraded.Err, degraded.Agreement())
 	}
-	down := AfterStage(t.Context(), o, held, nil, verify.Outcome{Report: &verify.Report{Gateway: "http://127.0.0.1:1"}})
+	down := AfterStage(t.Context(), o, held, nil, verify.Outcome{Report: &verify.Report{Gateway: "http://127.0.0.1:1"}}, bothLive)
 	if down.Err == nil || !strings.Contains(down.Err.Error(), "Blue_50 holds, but the comparison is undecided: no request was compared") {
 		t.Errorf("nothing answering: %v", down.Err)
 	}
@@ -167,7 +167,7 @@ func TestStageInputsJudgeANewModel(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	if got := AfterStage(t.Context(), whole, held, nil, checked); got.Err == nil {
+	if got := AfterStage(t.Context(), whole, held, nil, checked, bothLive); got.Err == nil {
 		t.Errorf("setup: the whole answer at 1e-9 agrees: %s", got.Report.Reason)
 	}
 	for _, tune := range []func(in *StageInputs){
@@ -180,7 +180,7 @@ func TestStageInputsJudgeANewModel(t *testing.T) {
 		if err != nil {
 			t.Fatal(err)
 		}
-		if got := AfterStage(t.Context(), o, held, nil, checked); got.Err != nil || got.Agreement() != "1.0000" {
+		if got := AfterStage(t.Context(), o, held, nil, checked, bothLive); got.Err != nil || got.Agreement() != "1.0000" {
 			t.Errorf("%+v: %v", in, got.Err)
 		}
 	}

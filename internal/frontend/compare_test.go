@@ -3,10 +3,12 @@ package frontend
 import (
 	"context"
 	"fmt"
+	"net/http"
 	"net/http/httptest"
 	"os"
 	"path/filepath"
 	"strings"
+	"sync/atomic"
 	"testing"
 
 	"github.com/google/go-cmp/cmp"
@@ -77,7 +79,7 @@ func TestRunCompare(t *testing.T) {
 		}
 		req.Compare = o
 		rep := &compareRecorder{}
-		err = Run(t.Context(), source{req: req}, rep, Engine{Stage: stageReturns(tc.res, nil), Verify: verifiedAt(tc.gw)})
+		err = Run(t.Context(), source{req: req}, rep, Engine{Stage: stageReturns(tc.res, nil), Verify: verifiedAt(tc.gw), VirtualService: liveVS(nil)})
 		if got := fmt.Sprint(err); tc.wantErr == "" && err != nil || tc.wantErr != "" && !strings.HasPrefix(got, tc.wantErr) {
 			t.Errorf("%s: error %v, want %q", tc.name, err, tc.wantErr)
 		}
@@ -90,6 +92,54 @@ func TestRunCompare(t *testing.T) {
 		if d := cmp.Diff(want, got); d != "" {
 			t.Errorf("%s: reporter calls (-want +got):\n%s", tc.name, d)
 		}
+	}
+}
+
+// liveVS reads a live VirtualService with mlcanary's two header routes and its default route, bound
+// to mlcanary's Gateway; blueMatch is merged into blue's header route's match (a kubectl edit).
+func liveVS(blueMatch map[string]any) VirtualServiceFunc {
+	return func(_ context.Context, _ *rest.Config, cfg config.Config) (map[string]any, error) {
+		header := func(v string) any {
+			m := map[string]any{"uri": map[string]any{"prefix": cfg.URIPrefix}, "headers": map[string]any{cfg.Header: map[string]any{"exact": v}}}
+			if v == "blue" {
+				for k, x := range blueMatch {
+					m[k] = x
+				}
+			}
+			return map[string]any{"name": "mlcanary-" + v, "match": []any{m},
+				"route": []any{map[string]any{"destination": map[string]any{"host": cfg.Objects[config.Version(v)].Service}}}}
+		}
+		return map[string]any{"spec": map[string]any{"hosts": []any{"*"}, "gateways": []any{cfg.Gateway}, "http": []any{header("blue"), header("green"),
+			map[string]any{"name": "mlcanary-default", "route": []any{map[string]any{"destination": map[string]any{"host": cfg.Objects[config.Green].Service}}}}}}}, nil
+	}
+}
+
+// TestRunCompareChecksTheLiveRoutes (found by the second #11 break-it review, D1): after a stage
+// the comparison checks the LIVE VirtualService, not the routes the stage planned: blue's header
+// route edited to in-mesh callers only (gateways: [mesh]) is refused, nothing sent, the route named.
+func TestRunCompareChecksTheLiveRoutes(t *testing.T) {
+	t.Parallel()
+	file := filepath.Join(t.TempDir(), "requests.jsonl")
+	if err := os.WriteFile(file, []byte("[0.1, 0.2]\n"), 0o600); err != nil {
+		t.Fatal(err)
+	}
+	var hits atomic.Int64
+	gw := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, _ *http.Request) { hits.Add(1) }))
+	t.Cleanup(gw.Close)
+	req := request(t, gw.URL)
+	o, err := compare.NewStageInputs(file).Options(req.Config, gw.URL)
+	if err != nil {
+		t.Fatal(err)
+	}
+	req.Compare = o
+	res := &summary.Result{Stage: held.Stage, Weights: held.Weights, Images: held.Images,
+		Routes: []summary.HeaderRoute{{Version: "blue", Header: "x-api-version", Value: "blue", Path: "/score"}, {Version: "green", Header: "x-api-version", Value: "green", Path: "/score"}}}
+	err = Run(t.Context(), source{req: req}, &compareRecorder{}, Engine{Stage: stageReturns(res, nil), Verify: func(context.Context, *rest.Config, config.Config, verify.Options) (*verify.Report, error) {
+		return &verify.Report{Gateway: gw.URL, Passed: true}, nil
+	}, VirtualService: liveVS(map[string]any{"gateways": []any{"mesh"}})})
+	want := `Blue_50 holds, but the answers could not be compared: line 1's copy for blue (POST /score with x-api-version: blue) is taken by route http[2] "mlcanary-default"`
+	if err == nil || !strings.HasPrefix(err.Error(), want) || hits.Load() != 0 {
+		t.Errorf("%v (%d requests sent)\nwant %s…", err, hits.Load(), want)
 	}
 }
 

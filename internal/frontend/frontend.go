@@ -19,6 +19,7 @@ import (
 	"github.com/mlcanary/mlcanary/internal/compare"
 	"github.com/mlcanary/mlcanary/internal/config"
 	"github.com/mlcanary/mlcanary/internal/engine"
+	"github.com/mlcanary/mlcanary/internal/kube"
 	"github.com/mlcanary/mlcanary/internal/lock"
 	"github.com/mlcanary/mlcanary/internal/summary"
 	"github.com/mlcanary/mlcanary/internal/verify"
@@ -146,6 +147,29 @@ type Engine struct {
 	// Status reads the live state, which versions are ready (nil: none is read, so a failed
 	// automatic Rollback leaves traffic as the stage put it).
 	Status StatusFunc
+	// VirtualService reads the live VirtualService compare's requests go through after a stage (nil:
+	// VirtualServiceOf, the cluster's).
+	VirtualService VirtualServiceFunc
+}
+
+// VirtualServiceFunc reads the VirtualService cfg names in the cluster rc points at: its object, or
+// nil when it does not exist.
+type VirtualServiceFunc func(ctx context.Context, rc *rest.Config, cfg config.Config) (map[string]any, error)
+
+// VirtualServiceOf reads cfg's VirtualService from the cluster rc points at.
+func VirtualServiceOf(ctx context.Context, rc *rest.Config, cfg config.Config) (map[string]any, error) {
+	kc, err := kube.New(rc)
+	if err != nil {
+		return nil, fmt.Errorf("connecting to the cluster: %w", err)
+	}
+	vs, err := kc.Get(ctx, kube.VirtualServices, cfg.Namespace, cfg.VirtualService) // its error names the object
+	if err != nil {
+		return nil, err
+	}
+	if vs == nil {
+		return nil, nil
+	}
+	return vs.Object, nil
 }
 
 // StatusFunc reads the live state of the objects cfg names in the cluster rc points at.
@@ -227,7 +251,17 @@ func Run(ctx context.Context, src Source, rep Reporter, eng Engine) error {
 	if err := rep.Output(Output{Name: OutputVerified, Value: checked.Verified()}); err != nil {
 		return err
 	}
-	compared := compareAfter(ctx, rep, req, res, stageErr, checked)
+	compared := compareAfter(ctx, rep, req, res, stageErr, checked, func(ctx context.Context) (*compare.Live, error) {
+		read := eng.VirtualService
+		if read == nil {
+			read = VirtualServiceOf
+		}
+		vs, err := read(ctx, cl.Config, cfg)
+		if err != nil {
+			return nil, err
+		}
+		return compare.NewLive(&cfg, vs), nil
+	})
 	if err := rep.Output(Output{Name: OutputAgreement, Value: compared.Agreement()}); err != nil {
 		return err
 	}
@@ -246,16 +280,16 @@ func Run(ctx context.Context, src Source, rep Reporter, eng Engine) error {
 	return compared.Err
 }
 
-// compareAfter runs the comparison the request asks for (compare.AfterStage) in its own part of
-// the log, which ends with the verdict.
-func compareAfter(ctx context.Context, rep Reporter, req Request, res *summary.Result, stageErr error, checked verify.Outcome) compare.Outcome {
+// compareAfter runs the comparison the request asks for (compare.AfterStage, checking the routes of
+// the VirtualService live reads) in its own part of the log, which ends with the verdict.
+func compareAfter(ctx context.Context, rep Reporter, req Request, res *summary.Result, stageErr error, checked verify.Outcome, live compare.ReadLive) compare.Outcome {
 	if !compare.WillRun(req.Compare, res, stageErr, checked) {
-		return compare.AfterStage(ctx, req.Compare, res, stageErr, checked)
+		return compare.AfterStage(ctx, req.Compare, res, stageErr, checked, live)
 	}
 	part := Part{Kind: PartCompare, Title: fmt.Sprintf("%d requests from %s through %s", req.Compare.Requests.Count,
 		req.Compare.Requests.Name, checked.Report.Gateway)}
 	rep.Begin(part)
-	out := compare.AfterStage(ctx, req.Compare, res, stageErr, checked)
+	out := compare.AfterStage(ctx, req.Compare, res, stageErr, checked, live)
 	part.Passed = out.Err == nil
 	rep.End(part)
 	return out

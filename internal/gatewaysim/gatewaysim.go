@@ -8,13 +8,17 @@ package gatewaysim
 
 import (
 	"math/rand/v2"
+	"net"
 	"net/http"
 	"net/http/httputil"
 	"net/url"
+	"strconv"
 	"strings"
 	"sync"
 	"time"
 
+	"github.com/mlcanary/mlcanary/internal/routematch"
+	"github.com/mlcanary/mlcanary/internal/routing"
 	"github.com/mlcanary/mlcanary/internal/summary"
 )
 
@@ -35,6 +39,15 @@ type Config struct {
 	// forget, as Istio's mirror does (Shadow_N; mirror.go): the client gets only the answer of the
 	// version the weights picked.
 	Mirror int
+	// VirtualService, when set, is what the gateway routes by instead of Routes and Weights: the
+	// first http route a request takes, as Istio does (routematch, the same rules compare checks
+	// routes with), its destinations picked by weight; VersionOf maps a destination host to "blue" or
+	// "green", Gateway is the Gateway (namespace/name) requests arrive through, Namespace the
+	// VirtualService's. A request no route takes, or one routematch cannot decide, is answered 404.
+	VirtualService map[string]any
+	VersionOf      func(host string) string
+	Gateway        string
+	Namespace      string
 }
 
 // Proxy is the simulated gateway; it is an http.Handler.
@@ -94,6 +107,9 @@ func (p *Proxy) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 
 // route picks the version a request goes to, and says whether a header route picked it.
 func (p *Proxy) route(r *http.Request) (version string, byHeader bool) {
+	if p.cfg.VirtualService != nil {
+		return p.routeVS(r)
+	}
 	for _, rt := range p.cfg.Routes {
 		if strings.HasPrefix(r.URL.Path, rt.Path) && r.Header.Get(rt.Header) == rt.Value {
 			return rt.Version, true
@@ -102,16 +118,40 @@ func (p *Proxy) route(r *http.Request) (version string, byHeader bool) {
 	return p.weighted(), false
 }
 
+// routeVS routes r by the VirtualService (Config.VirtualService); a route other than mlcanary's
+// default route counts as a header route (not mirrored).
+func (p *Proxy) routeVS(r *http.Request) (version string, byHeader bool) {
+	port := 0
+	if a, ok := r.Context().Value(http.LocalAddrContextKey).(net.Addr); ok {
+		if _, ps, err := net.SplitHostPort(a.String()); err == nil {
+			port, _ = strconv.Atoi(ps)
+		}
+	}
+	d := routematch.First(p.cfg.VirtualService, routematch.Request{Scheme: "http", Method: r.Method, Path: r.URL.Path,
+		Query: r.URL.Query(), Authority: r.Host, Port: port, Header: r.Header, Gateway: p.cfg.Gateway, Namespace: p.cfg.Namespace})
+	if d.Index < 0 || d.Unknown != "" {
+		return "", true
+	}
+	weights, _ := routematch.Weights(d.Route, p.cfg.VersionOf)
+	name, _ := d.Route["name"].(string)
+	return p.pick(summary.Weights{Green: int(weights["green"]), Blue: int(weights["blue"])}), name != routing.DefaultRouteName
+}
+
 // weighted picks a version by the default route's weights ("" when they send traffic nowhere).
 func (p *Proxy) weighted() string {
-	total := p.cfg.Weights.Green + p.cfg.Weights.Blue
+	return p.pick(p.cfg.Weights)
+}
+
+// pick picks a version by weights ("" when they send traffic nowhere).
+func (p *Proxy) pick(w summary.Weights) string {
+	total := w.Green + w.Blue
 	if total <= 0 {
 		return ""
 	}
 	p.mu.Lock()
 	pick := p.rng.IntN(total)
 	p.mu.Unlock()
-	if pick < p.cfg.Weights.Green {
+	if pick < w.Green {
 		return "green"
 	}
 	return "blue"
