@@ -209,7 +209,7 @@ func TestOneVersionFails(t *testing.T) {
 		fmt.Fprintf(&lines, `{"body": [%d], "path": %q, "headers": {"X-Api-Version": "green"}}`+"\n", i, path)
 	}
 	o := options(gw)
-	o.Timeout = 300 * time.Millisecond
+	o.Timeout = 1500 * time.Millisecond // half the slow answer's 3 s, and far above green's on a loaded machine (300 ms timed green out under load)
 	r := run(t, lines.String(), o)
 	if r.Compared != 10 || r.Agreed != 0 || r.Blue.Invalid[InvalidTimeout] != 5 || r.Blue.Invalid[InvalidStatus] != 5 || len(r.Green.Invalid) != 0 {
 		t.Errorf("%d compared, %d agreed, blue invalid %v, green invalid %v", r.Compared, r.Agreed, r.Blue.Invalid, r.Green.Invalid)
