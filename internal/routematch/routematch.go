@@ -9,10 +9,13 @@
 package routematch
 
 import (
+	"errors"
 	"fmt"
 	"net/http"
 	"net/url"
 	"regexp"
+	"regexp/syntax"
+	"sort"
 	"strings"
 	"sync"
 )
@@ -259,7 +262,7 @@ func queryMatches(v any, q url.Values) (Result, string) {
 func stringMatch(v any, s string, ignoreCase bool, what string) (Result, string) {
 	m, _ := v.(map[string]any)
 	if len(m) != 1 {
-		return Unknown, fmt.Sprintf("its %s match %v is not one of exact, prefix or regex", what, v)
+		return Unknown, fmt.Sprintf("its %s match %s is not one of exact, prefix or regex", what, kinds(v))
 	}
 	for kind, x := range m {
 		want, ok := x.(string)
@@ -277,12 +280,38 @@ func stringMatch(v any, s string, ignoreCase bool, what string) (Result, string)
 		case "regex":
 			re, err := compile(want, ignoreCase)
 			if err != nil {
-				return Unknown, fmt.Sprintf("its %s regex %q does not compile as RE2: %v", what, want, err)
+				return Unknown, fmt.Sprintf("its %s regex does not compile as RE2 (%s)", what, regexProblem(err))
 			}
 			return result(re.MatchString(s)), ""
 		}
 	}
-	return Unknown, fmt.Sprintf("its %s match %v is not one of exact, prefix or regex", what, v)
+	return Unknown, fmt.Sprintf("its %s match %s is not one of exact, prefix or regex", what, kinds(v))
+}
+
+// kinds describes a StringMatch by its members' names only ("{exact, prefix}"), never their values:
+// a header match's value may be a credential (an Authorization or api-key header a route requires),
+// and a refusal is printed to a pipeline's log.
+func kinds(v any) string {
+	m, ok := v.(map[string]any)
+	if !ok {
+		return fmt.Sprintf("of type %T", v)
+	}
+	names := make([]string, 0, len(m))
+	for k := range m {
+		names = append(names, k)
+	}
+	sort.Strings(names)
+	return "{" + strings.Join(names, ", ") + "}"
+}
+
+// regexProblem is what is wrong with a regex, without the part of the pattern Go's message quotes
+// (which may be a credential the route matches).
+func regexProblem(err error) string {
+	var se *syntax.Error
+	if errors.As(err, &se) {
+		return string(se.Code)
+	}
+	return "it does not parse"
 }
 
 var regexes sync.Map // pattern → *regexp.Regexp: a file of many lines checks the same few routes

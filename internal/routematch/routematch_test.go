@@ -2,6 +2,7 @@ package routematch
 
 import (
 	"net/http"
+	"strings"
 	"testing"
 )
 
@@ -97,6 +98,27 @@ func TestWeights(t *testing.T) {
 			if got[k] != v {
 				t.Errorf("%s: %v, want %v", tc.name, got, tc.want)
 			}
+		}
+	}
+}
+
+// TestUnknownNeverQuotesAMatchValue: a route compare cannot evaluate is refused without repeating
+// its match values — a header match may hold the credential the route requires (an Authorization or
+// api-key header), and the refusal goes to a pipeline's log. Found looking for the kind of the
+// second #11 break-it review's D3.
+func TestUnknownNeverQuotesAMatchValue(t *testing.T) {
+	t.Parallel()
+	req := Request{Scheme: "http", Method: "POST", Path: "/score", Port: 80, Gateway: "ns/gw", Namespace: "ns",
+		Header: http.Header{"Authorization": {"Bearer other"}, "X-Api-Key": {"k"}}}
+	for _, hm := range []map[string]any{
+		{"authorization": map[string]any{"regex": "Bearer s3cr3t-t0ken("}},
+		{"authorization": map[string]any{"exact": "Bearer s3cr3t-t0ken", "prefix": "Bearer s3cr3t"}},
+		{"x-api-key": map[string]any{"suffix": "s3cr3t-k3y"}},
+	} {
+		vs := map[string]any{"spec": map[string]any{"gateways": []any{"gw"}, "http": []any{map[string]any{"match": []any{map[string]any{"headers": hm}}}}}}
+		d := First(vs, req)
+		if d.Unknown == "" || strings.Contains(d.Unknown, "s3cr3t") {
+			t.Errorf("%v: unknown %q, want a reason without the value", hm, d.Unknown)
 		}
 	}
 }
