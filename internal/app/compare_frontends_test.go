@@ -22,6 +22,13 @@ func TestCompareRequestsInput(t *testing.T) {
 		t.Fatal(err)
 	}
 	const lines = `allowed: JSON Lines: one request per line, a JSON body or {"body": …, "headers": {"name": "value"}, "path": "/score"} (line 2: not JSON: unexpected end of JSON input)`
+	// A header written whole as its name, as `curl -H "Authorization: Bearer …"` has it (second #11
+	// break-it review, D8): named up to the ':', its credential never in the log.
+	token := filepath.Join(dir, "token.jsonl")
+	if err := os.WriteFile(token, []byte(`{"body": [1], "headers": {"Authorization: Bearer eyJs3cr3t-t0ken": ""}}`+"\n"), 0o600); err != nil {
+		t.Fatal(err)
+	}
+	const tokenLine = `(line 1: the header name starting "Authorization" holds ":", which a name cannot (the rest is not shown`
 	good := filepath.Join(dir, "good.jsonl")
 	if err := os.WriteFile(good, []byte("[1, 2]\n"), 0o600); err != nil {
 		t.Fatal(err)
@@ -31,6 +38,7 @@ func TestCompareRequestsInput(t *testing.T) {
 		extra                             map[string]string // the action's input names, without INPUT_
 	}{
 		{"a bad line", bad, "1.2.3.4", `invalid compare-requests "` + bad + `": ` + lines, `invalid compareRequests "` + bad + `": ` + lines, nil},
+		{"a credential in a header name", token, "1.2.3.4", `invalid compare-requests "` + token + `": `, tokenLine, nil},
 		{"no file", filepath.Join(dir, "none.jsonl"), "auto", `invalid compare-requests "` + filepath.Join(dir, "none.jsonl") + `": allowed: a readable file`,
 			`invalid compareRequests "` + filepath.Join(dir, "none.jsonl") + `": allowed: a readable file`, nil},
 		{"no verify gateway", bad, "", `invalid compare-requests "` + bad + `": allowed: a JSON Lines file of requests in the repository, with verify-gateway set`,
@@ -75,6 +83,9 @@ func TestCompareRequestsInput(t *testing.T) {
 		}
 		if azCode != ExitInvalid || !strings.Contains(azOut, tc.task) {
 			t.Errorf("%s: task exit %d, output\n%s\nwant exit 2 and %s", tc.name, azCode, azOut, tc.task)
+		}
+		if strings.Contains(ghOut+azOut, "s3cr3t") {
+			t.Errorf("%s: the output shows the line's credential:\n%s\n%s", tc.name, ghOut, azOut)
 		}
 	}
 	if n := requests.Load(); n != 0 {
