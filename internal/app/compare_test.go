@@ -5,6 +5,7 @@ import (
 	"context"
 	"encoding/json"
 	"fmt"
+	"io"
 	"net/http"
 	"net/http/httptest"
 	"os"
@@ -229,5 +230,37 @@ func TestIntegrationCompareRefusesAMeshOnlyBlueRoute(t *testing.T) {
 	want := `mlcanary: line 1's copy for blue (POST /score with x-api-version: blue) is taken by route http[2] "mlcanary-default"`
 	if code != ExitFailed || out != "" || !strings.HasPrefix(errOut, want) || strings.Count(errOut, "\n") != 1 || sent.Load() != 0 {
 		t.Errorf("blue's header route only matches in-mesh traffic: exit %d, %d requests sent, stdout %q, stderr %q\nwant exit 1 and %s…", code, sent.Load(), out, errOut, want)
+	}
+}
+
+// TestCompareCommandInterrupted (second #11 break-it review, D7): Ctrl-C or SIGTERM in the middle
+// of a comparison prints the partial report and exits 1 saying it was interrupted, never 0 "agrees",
+// as loadtest's partial tally.
+func TestCompareCommandInterrupted(t *testing.T) {
+	t.Parallel()
+	gw, _ := compareGateway(t, linear(0.5123), linear(0.5123))
+	target := strings.TrimPrefix(gw, "http://")
+	ctx, cancel := context.WithCancel(t.Context())
+	defer cancel()
+	var answered atomic.Int64
+	front := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		r.URL.Scheme, r.URL.Host, r.RequestURI = "http", target, ""
+		resp, err := http.DefaultTransport.RoundTrip(r)
+		if err != nil {
+			w.WriteHeader(http.StatusBadGateway)
+			return
+		}
+		defer func() { _ = resp.Body.Close() }()
+		w.WriteHeader(resp.StatusCode)
+		_, _ = io.Copy(w, resp.Body)
+		if answered.Add(1) == 900 {
+			cancel() // SIGTERM: the pipeline's cancel
+		}
+	}))
+	t.Cleanup(front.Close)
+	code, out, errOut := run(ctx, "compare", "--gateway", front.URL, "--requests", requestsFile(t, 5000), "-c", "4")
+	if code != ExitFailed || !strings.HasPrefix(errOut, "mlcanary: the comparison is undecided: interrupted before every request was sent") ||
+		!strings.Contains(out, "_Interrupted before every request was sent._") || strings.Contains(out, "agrees") {
+		t.Errorf("exit %d, stderr %q, report:\n%s", code, errOut, out)
 	}
 }
