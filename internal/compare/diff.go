@@ -104,14 +104,20 @@ type difference struct {
 	divergence float64
 	// first says where the first difference is, e.g. `label: "negative" ≠ "positive"`; "" when agreeing.
 	first string
-	// numbers are the numeric leaves both have, for the per-field statistics.
+	// numbers are the numeric leaves both have, for the per-field statistics, unless sink takes
+	// each as it is found.
 	numbers []numberPair
+	sink    func(numberPair)
 }
 
 // compareValues compares green's and blue's selected values (one per field; names are the fields'
-// paths, or "$" for the whole answer).
-func compareValues(green, blue []any, names []string, tol Tolerance) difference {
+// paths, or "$" for the whole answer). Each pair of numeric leaves goes to sink when it is given,
+// else to the difference's numbers.
+func compareValues(green, blue []any, names []string, tol Tolerance, sink ...func(numberPair)) difference {
 	d := difference{agree: true}
+	if len(sink) > 0 {
+		d.sink = sink[0]
+	}
 	for i := range green {
 		d.walk(names[i], green[i], blue[i], tol)
 	}
@@ -137,7 +143,11 @@ func (d *difference) walk(path string, g, b any, tol Tolerance) {
 			return
 		}
 		gf, bf, diff, in := numbers(gv, bv, tol)
-		d.numbers = append(d.numbers, numberPair{path: path, green: gf, blue: bf, diff: diff, withinBounds: in})
+		if n := (numberPair{path: path, green: gf, blue: bf, diff: diff, withinBounds: in}); d.sink != nil {
+			d.sink(n)
+		} else {
+			d.numbers = append(d.numbers, n)
+		}
 		if !in {
 			d.differ(path, diff, fmt.Sprintf("%s ≠ %s (difference %.4g)", gv, bv, diff))
 		}

@@ -13,6 +13,8 @@ import (
 	"sync"
 	"time"
 
+	"golang.org/x/sync/semaphore"
+
 	"github.com/mlcanary/mlcanary/internal/config"
 	"github.com/mlcanary/mlcanary/internal/loadtest"
 )
@@ -58,8 +60,8 @@ type Options struct {
 }
 
 // MaxAnswerBytes bounds the answer read from each version: 16 MiB, room for a batch of a thousand
-// 1536-float embeddings; a longer answer is invalid as InvalidTooLarge (never called non-JSON). The
-// bound keeps memory at most 2·Concurrency·MaxAnswerBytes however the models answer.
+// 1536-float embeddings; a longer answer is invalid as InvalidTooLarge (never called non-JSON). With
+// DecodeBudget it keeps memory within MemoryBound(Concurrency) however the models answer.
 const MaxAnswerBytes = 16 << 20
 
 // Run sends every request read from requests to both versions through their header routes, the two
@@ -84,7 +86,7 @@ func Run(ctx context.Context, requests io.Reader, name string, o Options) (*Repo
 	for i, f := range o.Fields {
 		names[i] = f.Canonical()
 	}
-	r := &runner{o: o, names: names, t: newTally(o.Top, o.ShiftField)}
+	r := &runner{o: o, names: names, t: newTally(o.Top, o.ShiftField), decoding: semaphore.NewWeighted(DecodeBudget)}
 	jobs := make(chan Request, 2*max(o.Concurrency, 1))
 	start := time.Now()
 	var readErr error
@@ -112,6 +114,8 @@ type runner struct {
 	names []string
 	mu    sync.Mutex
 	t     *Tally
+	// decoding bounds the answers being decoded and compared at once, in bytes (DecodeBudget).
+	decoding *semaphore.Weighted
 }
 
 // after is when line i (0-based) may start at rate lines per second: i/rate, at most Go's longest
@@ -152,6 +156,7 @@ type answer struct {
 	parsed   parsed
 	latency  time.Duration // -1: no HTTP answer
 	canceled bool
+	decode   bool // a 2xx answer of at most MaxAnswerBytes, still to be decoded (parseAnswer)
 }
 
 // one sends req to both versions at once, compares the answers and records them. A pair with a
@@ -170,6 +175,25 @@ func (r *runner) one(ctx context.Context, req Request) {
 	if a[0].canceled || a[1].canceled {
 		return
 	}
+	// Decoding costs several times an answer's bytes (a value per JSON element): the pairs being
+	// decoded and compared at once hold at most DecodeBudget bytes of answers, so large answers are
+	// decoded one pair at a time while small ones never wait.
+	weight := int64(0)
+	for i := range a {
+		if a[i].decode {
+			weight += int64(len(a[i].body))
+		}
+	}
+	weight = min(weight, DecodeBudget)
+	if err := r.decoding.Acquire(ctx, weight); err != nil {
+		return // stopped: the pair is abandoned like one in flight
+	}
+	defer r.decoding.Release(weight)
+	for i := range a {
+		if a[i].decode {
+			a[i].parsed = parseAnswer(a[i].body, r.o.Fields)
+		}
+	}
 	p := &pair{line: req.Line, green: a[0].parsed, blue: a[1].parsed, latency: [2]time.Duration{a[0].latency, a[1].latency},
 		greenRaw: a[0].body, blueRaw: a[1].body, header: req.Header}
 	if _, own := p.header[http.CanonicalHeaderKey(r.o.Header)]; own { // never sent: the routing header is set over it
@@ -181,13 +205,16 @@ func (r *runner) one(ctx context.Context, req Request) {
 	case !p.compared:
 	case p.blue.invalid != "":
 		p.invalidReason = "blue's answer is invalid: " + p.blue.invalid
-	default:
-		p.diff = compareValues(p.green.values, p.blue.values, r.names, r.o.Tolerance)
-		p.agreed = p.diff.agree
 	}
 	r.mu.Lock()
+	defer r.mu.Unlock()
+	if p.compared && p.blue.invalid == "" {
+		// Each pair of numbers goes straight to the tally's statistics (no list of a million pairs).
+		p.diff = compareValues(p.green.values, p.blue.values, r.names, r.o.Tolerance, r.t.number)
+		p.agreed = p.diff.agree
+	}
+	p.green.values, p.blue.values = nil, nil
 	r.t.record(p)
-	r.mu.Unlock()
 }
 
 // request is the HTTP request compare sends for req to version: a POST of its body to its path
@@ -260,7 +287,7 @@ func (r *runner) send(ctx context.Context, req Request, version string) answer {
 	case len(body) > MaxAnswerBytes:
 		a.parsed.invalid = InvalidTooLarge
 	default:
-		a.parsed = parseAnswer(a.body, r.o.Fields)
+		a.decode = true // by one, within the decoding budget
 	}
 	return a
 }
@@ -285,3 +312,21 @@ func failed(ctx context.Context, err error) answer {
 	}
 	return answer{body: []byte(InvalidConnection + ": " + msg), parsed: parsed{invalid: InvalidConnection}, latency: -1}
 }
+
+// DecodeBudget bounds the bytes of answers being decoded and compared at once: one pair of the
+// largest answers (2·MaxAnswerBytes). Decoded, an answer takes several times its bytes (measured: a
+// million-float batch of 11 MB, about 60 MB as values), so without it every line in flight would
+// hold its two answers decoded at once.
+const DecodeBudget = 2 * MaxAnswerBytes
+
+// MemoryBound is the most heap, in bytes, compare's answers take at concurrency c: the answers read
+// (2·c·MaxAnswerBytes), plus the pairs being decoded within DecodeBudget, at most decodedFactor
+// times their bytes, and the garbage a collection leaves until the next one (Go's GOGC=100 lets the
+// heap grow to twice what is live). TestMemoryOfLargeAnswers measures it.
+func MemoryBound(c int) int64 {
+	return 2 * (int64(2*max(c, 1)*MaxAnswerBytes) + decodedFactor*DecodeBudget)
+}
+
+// decodedFactor is how many times its bytes a decoded answer takes at most, as measured with a batch
+// of a million floats (the densest answer: one value per 11 bytes).
+const decodedFactor = 6

@@ -103,6 +103,18 @@ type pair struct {
 	invalidReason string
 }
 
+// number adds one pair of numeric leaves to its field's statistics and the shift sketches.
+func (t *Tally) number(n numberPair) {
+	t.field(n.path).add(n)
+	if t.shiftPath == "" {
+		t.shiftPath = n.path
+	}
+	if n.path == t.shiftPath {
+		t.shift[0].Add(n.green)
+		t.shift[1].Add(n.blue)
+	}
+}
+
 // record adds one pair.
 func (t *Tally) record(p *pair) {
 	t.Requests++
@@ -135,14 +147,7 @@ func (t *Tally) record(p *pair) {
 		}
 	}
 	for _, n := range p.diff.numbers {
-		t.field(n.path).add(n)
-		if t.shiftPath == "" {
-			t.shiftPath = n.path
-		}
-		if n.path == t.shiftPath {
-			t.shift[0].Add(n.green)
-			t.shift[1].Add(n.blue)
-		}
+		t.number(n)
 	}
 	div := p.diff.divergence
 	why := p.diff.first
