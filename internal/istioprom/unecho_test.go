@@ -75,3 +75,42 @@ func TestEchoedCredentialsNeverPrinted(t *testing.T) {
 		srv.Close()
 	}
 }
+
+// TestEchoedTokenInEscapedJSON: a bearer token with standard base64's '/', '+' and '=' (Grafana
+// Cloud's glc_… tokens, many static API keys), echoed by an auth proxy in a JSON error with each
+// character escaped as its encoder does ("\/", "\u002b", percent-encoded), never reaches the error
+// in any of its forms (#10 second break-it review E7; secret.Unecho's encoded forms).
+func TestEchoedTokenInEscapedJSON(t *testing.T) {
+	const token = "glc_eyJvIjoiMTIzNDU2Iiwibi/I6InN0YWNrLTEyMzQ1Ni+hbGVydHMiLCJrIjoiYWJjMTIzIn0="
+	for name, escape := range map[string]func(string) string{
+		"slash": func(s string) string { return strings.ReplaceAll(s, "/", `\/`) },
+		"unicode": func(s string) string {
+			return strings.NewReplacer("/", `\u002F`, "+", `\u002b`, "=", `\u003d`).Replace(s)
+		},
+		"percent": func(s string) string {
+			return strings.NewReplacer(" ", "+", "/", "%2F", "+", "%2B", "=", "%3D").Replace(s)
+		},
+	} {
+		srv := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+			w.Header().Set("Content-Type", "application/json")
+			w.WriteHeader(http.StatusUnauthorized)
+			_, _ = w.Write([]byte(`{"status":"error","errorType":"unauthorized","error":"invalid or expired token: ` +
+				escape(r.Header.Get("Authorization")) + `"}`))
+		}))
+		api, err := NewClient(srv.URL, Auth{Token: token})
+		if err != nil {
+			t.Fatal(err)
+		}
+		_, err = Measure(context.Background(), api, Config{Endpoint: srv.URL, Namespace: "ns",
+			Blue:  Version{Name: "blue", Workload: "model-blue", Service: "model-blue"},
+			Green: Version{Name: "green", Workload: "model-green", Service: "model-green"},
+			Start: time.Now().Add(-10 * time.Minute), End: time.Now(), SLO: time.Second})
+		srv.Close()
+		if err == nil {
+			t.Fatalf("%s: no error from a 401", name)
+		}
+		if msg := err.Error(); strings.Contains(msg, "glc_") || strings.Contains(msg, "YWJjMTIzIn0") || !strings.Contains(msg, "invalid or expired token") {
+			t.Errorf("%s: the token is in the error, or the backend's message is lost: %v", name, err)
+		}
+	}
+}

@@ -14,8 +14,10 @@ const Hidden = "(secret, not shown)"
 const minEcho = 4
 
 // Unecho returns text with every occurrence of each secret (trimmed, of at least 4 bytes) replaced
-// by Hidden, the longest first, so a whole "Bearer eyJ…" echoed goes before the token inside it. It
-// is for what a server answers to a request that carried the secrets (an error body: "invalid token:
+// by Hidden, the longest first, so a whole "Bearer eyJ…" echoed goes before the token inside it;
+// and so is each secret echoed in a common encoding (JSON's "\/" and \uXXXX escapes,
+// percent-encoding, HTML references, mixed: encoded), since a proxy that escapes '/' in its JSON
+// error would otherwise print a base64 token whole (#10 E7). It is for what a server answers to a request that carried the secrets (an error body: "invalid token:
 // Bearer eyJ…"), before anything prints it: the analysis backends' transports (#10 B7) and
 // compare's answers (#11).
 func Unecho(text string, secrets ...string) string {
@@ -30,6 +32,12 @@ func Unecho(text string, secrets ...string) string {
 		if strings.Contains(text, s) {
 			text = strings.ReplaceAll(text, s, Hidden)
 		}
+	}
+	if !strings.ContainsAny(text, encodingMarks) {
+		return text
+	}
+	for _, s := range list {
+		text = encoded(s).ReplaceAllLiteralString(text, Hidden)
 	}
 	return text
 }

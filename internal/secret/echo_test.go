@@ -38,3 +38,27 @@ func TestHeaderSecretsUnechoed(t *testing.T) {
 		t.Error("a secret shorter than 4 bytes was replaced")
 	}
 }
+
+// TestUnechoEncodedForms: a secret echoed in a common encoding — JSON with '/' escaped as "\/"
+// (PHP's json_encode), \uXXXX escapes in either case, percent-encoding, '+' for a space, HTML
+// character references, or a mix of them — is hidden as its plain form is; text around it stays.
+func TestUnechoEncodedForms(t *testing.T) {
+	t.Parallel()
+	const token = "glc_eyJvIjoiMTIz/I6InN0+hbGVy<&>=="
+	for name, echo := range map[string]string{
+		"json slash":    strings.ReplaceAll(token, "/", `\/`),
+		"json unicode":  `glc_eyJvIjoiMTIz\u002fI6InN0\u002BhbGVy\u003c\u0026\u003E\u003d=`,
+		"percent":       "glc_eyJvIjoiMTIz%2FI6InN0%2bhbGVy%3C%26%3E%3D%3D",
+		"html":          "glc_eyJvIjoiMTIz&#47;I6InN0&#x2b;hbGVy&lt;&amp;&gt;&#61;=",
+		"every char":    `\u0067%6c&#99;_eyJvIjoiMTIz\/I6InN0+hbGVy<&>==`,
+		"space as plus": "Bearer+glc_eyJvIjoiMTIz%2FI6InN0%2BhbGVy%3C%26%3E%3D%3D",
+	} {
+		got := Unecho(`{"error":"bad token: `+echo+`","ok":true}`, "Bearer "+token, token)
+		if got != `{"error":"bad token: `+Hidden+`","ok":true}` {
+			t.Errorf("%s: %s", name, got)
+		}
+	}
+	if got := Unecho(`a\/b %2F 50% &amp; tokens`, "s3cr3t/x"); got != `a\/b %2F 50% &amp; tokens` {
+		t.Errorf("text without the secret changed: %s", got)
+	}
+}
