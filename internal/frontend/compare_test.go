@@ -124,7 +124,7 @@ func TestRunCompareChecksTheLiveRoutes(t *testing.T) {
 		t.Fatal(err)
 	}
 	var hits atomic.Int64
-	gw := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, _ *http.Request) { hits.Add(1) }))
+	gw := httptest.NewServer(http.HandlerFunc(func(http.ResponseWriter, *http.Request) { hits.Add(1) }))
 	t.Cleanup(gw.Close)
 	req := request(t, gw.URL)
 	o, err := compare.NewStageInputs(file).Options(req.Config, gw.URL)
