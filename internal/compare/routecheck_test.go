@@ -100,6 +100,11 @@ func TestRouteCheckRefusesUnreachableVersions(t *testing.T) {
 			return vs
 		}(), "", `no route of VirtualService abtesting/mlmodel-virtualservice takes line 1's copy for blue`},
 		{"no VirtualService", nil, "", `VirtualService abtesting/mlmodel-virtualservice does not exist`},
+		{"a VirtualService for another host", func() map[string]any {
+			vs := bothVS()
+			vs["spec"].(map[string]any)["hosts"] = []any{"scoring.example.com"}
+			return vs
+		}(), "", `VirtualService abtesting/mlmodel-virtualservice does not serve the Host compare sends (127.0.0.1:`},
 	} {
 		t.Run(tc.name, func(t *testing.T) {
 			t.Parallel()
@@ -165,12 +170,18 @@ func TestRouteCheckAcceptsWorkingRoutes(t *testing.T) {
 			route("reads", map[string]any{"method": map[string]any{"exact": "GET"}}, dest("cache-svc")),
 			route("qa", map[string]any{"headers": map[string]any{"x-tester": map[string]any{}}}, dest("qa-svc")),
 			plain("mlcanary-blue", "blue", "model-svc-blue"), plain("mlcanary-green", "green", "model-svc-green"), defaultRoute())},
+		{"a VirtualService for the Host compare sends (--host)", func() map[string]any {
+			vs := bothVS()
+			vs["spec"].(map[string]any)["hosts"] = []any{"*.example.com"}
+			return vs
+		}()},
 	} {
 		t.Run(tc.name, func(t *testing.T) {
 			t.Parallel()
 			gw, _, blue := vsGateway(t, tc.vs)
 			o := options(gw)
 			o.Live = liveOf(tc.vs)
+			o.Host = "scoring.example.com"
 			r, err := Run(t.Context(), strings.NewReader(grid(n)), "reqs.jsonl", o)
 			if err != nil {
 				t.Fatalf("routes that reach both versions are refused: %v", err)

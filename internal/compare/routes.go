@@ -109,6 +109,9 @@ func (l *Live) check(o *Options, req Request) error {
 		d := routematch.First(l.Object, mr)
 		what := fmt.Sprintf("line %d's copy for %s (%s %s with %s: %s)", req.Line, v, hr.Method, mr.Path, o.Header, v)
 		switch {
+		case d.Unserved:
+			return fmt.Errorf("VirtualService %s/%s does not serve the Host compare sends (%s; its hosts: %s), so the gateway would not route %s by it: give --host one of its hosts; nothing was compared",
+				l.Namespace, l.Name, mr.Authority, strings.Join(hosts(l.Object), ", "), what)
 		case d.Index < 0:
 			return fmt.Errorf("no route of VirtualService %s/%s takes %s, so the gateway would answer it 404; nothing was compared",
 				l.Namespace, l.Name, what)
@@ -170,4 +173,17 @@ func port(u *url.URL) int {
 		return 443
 	}
 	return 80
+}
+
+// hosts are a VirtualService's spec.hosts.
+func hosts(vs map[string]any) []string {
+	spec, _ := vs["spec"].(map[string]any)
+	xs, _ := spec["hosts"].([]any)
+	out := make([]string, 0, len(xs))
+	for _, x := range xs {
+		if h, ok := x.(string); ok {
+			out = append(out, h)
+		}
+	}
+	return out
 }

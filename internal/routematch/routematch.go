@@ -11,6 +11,7 @@ package routematch
 import (
 	"errors"
 	"fmt"
+	"net"
 	"net/http"
 	"net/url"
 	"regexp"
@@ -57,6 +58,30 @@ type Decision struct {
 	// Unknown, when not "", says which condition of the route at Index could not be evaluated: the
 	// request may or may not take that route (Route), so nothing after it is certain either.
 	Unknown string
+	// Unserved is set when the VirtualService's hosts do not include the request's host (Authority
+	// without its port): the gateway does not route it by this VirtualService at all (Index -1).
+	Unserved bool
+}
+
+// serves reports whether one of a VirtualService's hosts covers authority's host, as the gateway's
+// virtual hosts do: "*" every host, "*.example.com" any name ending in ".example.com", else the
+// same name (case-insensitive, a trailing dot ignored).
+func serves(hosts []string, authority string) bool {
+	host := authority
+	if h, _, err := net.SplitHostPort(authority); err == nil {
+		host = h
+	}
+	host = strings.TrimSuffix(strings.ToLower(host), ".")
+	for _, h := range hosts {
+		h = strings.TrimSuffix(strings.ToLower(h), ".")
+		switch {
+		case h == "*", h == host:
+			return true
+		case strings.HasPrefix(h, "*.") && strings.HasSuffix(host, h[1:]) && len(host) > len(h)-1:
+			return true
+		}
+	}
+	return false
 }
 
 // First returns the first http route of the VirtualService vs (its whole object or its spec) that req
@@ -66,6 +91,9 @@ func First(vs map[string]any, req Request) Decision {
 	spec := vs
 	if s, ok := vs["spec"].(map[string]any); ok {
 		spec = s
+	}
+	if hosts := strings1(spec["hosts"]); len(hosts) > 0 && !serves(hosts, req.Authority) {
+		return Decision{Index: -1, Unserved: true}
 	}
 	vsGateways := strings1(spec["gateways"])
 	routes, _ := spec["http"].([]any)

@@ -122,3 +122,28 @@ func TestUnknownNeverQuotesAMatchValue(t *testing.T) {
 		}
 	}
 }
+
+// TestHosts: a VirtualService routes only requests whose Host its hosts cover, as the gateway's
+// virtual hosts do; the port is not part of the name.
+func TestHosts(t *testing.T) {
+	t.Parallel()
+	for _, tc := range []struct {
+		hosts     []any
+		authority string
+		served    bool
+	}{
+		{[]any{"*"}, "20.1.2.3", true},
+		{[]any{"scoring.example.com"}, "Scoring.Example.com:8080", true},
+		{[]any{"scoring.example.com."}, "scoring.example.com", true},
+		{[]any{"*.example.com"}, "scoring.example.com", true},
+		{[]any{"*.example.com"}, "example.com", false},
+		{[]any{"scoring.example.com"}, "20.1.2.3:80", false},
+		{[]any{"other.example.com", "scoring.example.com"}, "scoring.example.com", true},
+	} {
+		vs := map[string]any{"spec": map[string]any{"hosts": tc.hosts, "gateways": []any{"gw"}, "http": []any{map[string]any{}}}}
+		d := First(vs, Request{Method: "POST", Path: "/score", Authority: tc.authority, Gateway: "ns/gw", Namespace: "ns"})
+		if d.Unserved == tc.served || (d.Index == 0) != tc.served {
+			t.Errorf("hosts %v, Host %q: %+v, want served %v", tc.hosts, tc.authority, d, tc.served)
+		}
+	}
+}
