@@ -4,6 +4,7 @@ import (
 	"context"
 	"fmt"
 	"math"
+	"slices"
 	"time"
 
 	v1 "github.com/prometheus/client_golang/api/prometheus/v1"
@@ -91,7 +92,7 @@ type raw struct {
 // evaluated at End) and counts them. Its errors are each one sentence: *QueryError (the backend's
 // message), *NoSeriesError, *MixedClustersError (series of several clusters: Config.Matchers must
 // choose one), *StaleError (the caller may wait and measure again), *NoBoundaryError. The same
-// counters reported by several scrapes are counted once (oneSource), and a series without a
+// pod's counters reported by several scrapes are counted once (oneSource), and a series without a
 // baseline counts from 0 only when it was born in the window (baselines); both say so in warnings.
 // No traffic is not an error: the counts are 0, and the decision says how many requests it needs.
 func Measure(ctx context.Context, q Querier, cfg Config) (Result, error) {
@@ -122,7 +123,8 @@ func Measure(ctx context.Context, q Querier, cfg Config) (Result, error) {
 	if err := checkSeries(cfg, got, sels, span); err != nil {
 		return res, err
 	}
-	if err := oneCluster(got[0].served, got[0].unserved, got[0].duration, got[1].served, got[1].unserved, got[1].duration); err != nil {
+	if err := oneCluster(slices.Concat(got[0].served, got[1].served), slices.Concat(got[0].unserved, got[1].unserved),
+		slices.Concat(got[0].duration, got[1].duration)); err != nil {
 		return res, err
 	}
 	for i, v := range []Version{cfg.Blue, cfg.Green} {
