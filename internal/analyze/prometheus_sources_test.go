@@ -75,7 +75,8 @@ func TestMeasureRestartUnderDoubleScrape(t *testing.T) {
 // Deployment names, told apart by any of istioprom.ClusterLabels (k8s_cluster, env,
 // kubernetes_cluster, …), or by one cluster's series carrying cluster= and the other's none (with
 // the same job or another): refused naming the label, never summed nor "counted once"; scoped by
-// prometheus-labels, each cluster is measured alone (cluster="" selects the unlabelled one).
+// prometheus-labels, each cluster is measured alone (cluster="" selects the unlabelled one), or both
+// summed when a regular expression chooses them (cluster=~".*").
 func TestMeasureClusterLabelsRefused(t *testing.T) {
 	g := time.Now().Truncate(step)
 	first, last := g.Add(-20*time.Minute), g.Add(5*time.Minute)
@@ -101,7 +102,8 @@ func TestMeasureClusterLabelsRefused(t *testing.T) {
 		label, want string
 		scopes      []scope
 	}{
-		"samejob":  {"cluster", `(label cluster: "aks-prod", and series without it)`, []scope{{`cluster="aks-prod"`, "agrees"}, {`cluster=""`, "degraded"}}},
+		"samejob": {"cluster", `(label cluster: "aks-prod", and series without it)`, []scope{{`cluster="aks-prod"`, "agrees"}, {`cluster=""`, "degraded"},
+			{`cluster=~".*"`, "degraded"}}}, // summed, as chosen
 		"otherjob": {"cluster", `(label cluster: "aks-prod", and series without it)`, []scope{{`cluster="aks-prod"`, "agrees"}, {`cluster=""`, "degraded"}}},
 	}
 	for _, l := range labels {

@@ -123,7 +123,7 @@ func Measure(ctx context.Context, q Querier, cfg Config) (Result, error) {
 	if err := checkSeries(cfg, got, sels, span); err != nil {
 		return res, err
 	}
-	if err := oneCluster(slices.Concat(got[0].served, got[1].served), slices.Concat(got[0].unserved, got[1].unserved),
+	if err := oneCluster(regexMatched(cfg.Matchers), slices.Concat(got[0].served, got[1].served), slices.Concat(got[0].unserved, got[1].unserved),
 		slices.Concat(got[0].duration, got[1].duration)); err != nil {
 		return res, err
 	}

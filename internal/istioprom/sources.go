@@ -51,15 +51,20 @@ func (e *MixedClustersError) Error() string {
 		also = fmt.Sprintf(", or %s=\"\" for the series without it", e.Label)
 	}
 	return fmt.Sprintf("the series come from %d clusters (label %s: %s) and would be summed: choose one with "+
-		"prometheus-labels (the task's prometheusLabels), e.g. %s=%s%s", n, e.Label, list, e.Label, quoted[0], also)
+		"prometheus-labels (the task's prometheusLabels), e.g. %s=%s%s, or %s=~\".*\" if they are one cluster",
+		n, e.Label, list, e.Label, quoted[0], also, e.Label)
 }
 
 // oneCluster fails with *MixedClustersError when the series of ms carry more than one non-empty
 // value of one of ClusterLabels, or when one matrix of ms has series with one of them and series
 // without it. Each matrix is one metric of both versions (requests, durations, the gateway's
-// unserved requests), so a label only the sidecars' series carry is no mix.
-func oneCluster(ms ...model.Matrix) error {
+// unserved requests), so a label only the sidecars' series carry is no mix. Labels in chosen are not
+// checked: the person chose their values with a regular expression (regexMatched).
+func oneCluster(chosen []string, ms ...model.Matrix) error {
 	for _, label := range ClusterLabels {
+		if slices.Contains(chosen, label) {
+			continue
+		}
 		var values []string
 		unlabelled := false
 		for _, m := range ms {
@@ -223,6 +228,19 @@ func byPod(m model.Matrix, idx []int) [][]int {
 	out := make([][]int, 0, len(keys))
 	for _, k := range keys {
 		out = append(out, split[k])
+	}
+	return out
+}
+
+// regexMatched are the labels of matchers (ParseMatchers' result) that choose their values with a
+// regular expression (=~): a person who writes env=~"prod|" or cluster=~".*" means to sum what it
+// selects.
+func regexMatched(matchers []string) []string {
+	var out []string
+	for _, m := range matchers {
+		if name, rest, ok := strings.Cut(m, "="); ok && strings.HasPrefix(rest, "~") {
+			out = append(out, strings.TrimSpace(name))
+		}
 	}
 	return out
 }

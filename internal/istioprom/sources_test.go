@@ -50,23 +50,31 @@ func TestOneClusterAndOneSource(t *testing.T) {
 		return series(labels, at(0, from), at(60, to), at(90, to+1))
 	}
 	var mixed *MixedClustersError
-	err := oneCluster(model.Matrix{s(map[string]string{"cluster": "b"}, 0, 1)}, model.Matrix{s(map[string]string{"cluster": "a"}, 0, 1), s(nil, 0, 1)})
+	err := oneCluster(nil, model.Matrix{s(map[string]string{"cluster": "b"}, 0, 1)}, model.Matrix{s(map[string]string{"cluster": "a"}, 0, 1), s(nil, 0, 1)})
 	if !errors.As(err, &mixed) || mixed.Label != "cluster" || !slices.Equal(mixed.Values, []string{"a", "b"}) || !mixed.Unlabelled {
 		t.Errorf("two clusters: %v", err)
 	}
 	// One cluster labelled, the other not (its collector adds no label): a mix, whatever the label.
 	for _, l := range ClusterLabels {
-		err := oneCluster(model.Matrix{s(map[string]string{l: "aks-prod", "job": "a"}, 0, 1), s(map[string]string{"job": "b"}, 0, 1)})
+		err := oneCluster(nil, model.Matrix{s(map[string]string{l: "aks-prod", "job": "a"}, 0, 1), s(map[string]string{"job": "b"}, 0, 1)})
 		if !errors.As(err, &mixed) || mixed.Label != l || !mixed.Unlabelled ||
 			!strings.Contains(err.Error(), `(label `+l+`: "aks-prod", and series without it)`) || !strings.Contains(err.Error(), l+`=""`) {
 			t.Errorf("%s on some series only: %v", l, err)
 		}
 	}
+	// Chosen by a regular expression in prometheus-labels: summed as the person asked.
+	mix := model.Matrix{s(map[string]string{"env": "prod"}, 0, 1), s(nil, 0, 1)}
+	if err := oneCluster(regexMatched([]string{`env=~"prod|"`, `cluster="a"`}), mix); err != nil {
+		t.Errorf("env chosen by env=~: %v", err)
+	}
+	if err := oneCluster(regexMatched([]string{`env!~"dev"`, `env="prod"`}), mix); err == nil {
+		t.Error("env not chosen by a regular expression, not refused")
+	}
 	// A label on the sidecars' series but not on the gateway's (another metric) is no mix.
-	if err := oneCluster(model.Matrix{s(map[string]string{"env": "prod"}, 0, 1)}, model.Matrix{s(nil, 0, 1)}); err != nil {
+	if err := oneCluster(nil, model.Matrix{s(map[string]string{"env": "prod"}, 0, 1)}, model.Matrix{s(nil, 0, 1)}); err != nil {
 		t.Errorf("env on one metric's series only: %v", err)
 	}
-	if err := oneCluster(model.Matrix{s(map[string]string{"cluster": "a", "source_cluster": "x"}, 0, 1), s(map[string]string{"cluster": "a", "source_cluster": "y"}, 0, 1)}); err != nil {
+	if err := oneCluster(nil, model.Matrix{s(map[string]string{"cluster": "a", "source_cluster": "x"}, 0, 1), s(map[string]string{"cluster": "a", "source_cluster": "y"}, 0, 1)}); err != nil {
 		t.Errorf("one cluster, Istio's source_cluster differing: %v", err)
 	}
 	m := model.Matrix{
