@@ -62,3 +62,15 @@ func TestUnechoEncodedForms(t *testing.T) {
 		t.Errorf("text without the secret changed: %s", got)
 	}
 }
+
+// TestUnechoManySecrets: more distinct secrets than encoded's cache holds (a requests file with a
+// token a line) are each still hidden in their encoded forms.
+func TestUnechoManySecrets(t *testing.T) {
+	t.Parallel()
+	for i := range 2 * maxCached {
+		tok := strings.Repeat("x", 8) + "/" + string(rune('a'+i%26)) + strings.Repeat("y", i)
+		if got := Unecho(`{"e":"`+strings.ReplaceAll(tok, "/", `\/`)+`"}`, tok); got != `{"e":"`+Hidden+`"}` {
+			t.Fatalf("secret %d: %s", i, got)
+		}
+	}
+}

@@ -8,8 +8,14 @@ import (
 	"unicode/utf8"
 )
 
-// encodedForms is a cache of encoded's compiled patterns, by secret.
-var encodedForms sync.Map // string → *regexp.Regexp
+// encodedForms caches encoded's compiled patterns, by secret, up to maxCached of them: a run knows a
+// few secrets, but compare's requests file may send a different token on every line.
+var (
+	cacheMu      sync.Mutex
+	encodedForms = map[string]*regexp.Regexp{}
+)
+
+const maxCached = 64
 
 // encodingMarks are the characters without which text holds no encoded form of a secret: a
 // backslash escape, a percent-encoded byte, an HTML character reference, a '+' for a space.
@@ -23,8 +29,11 @@ const encodingMarks = `\%&+`
 //   - an HTML character reference, decimal or hexadecimal (&#47; &#x2F;), or &amp; &lt; &gt; &quot;
 //     &apos; for the five characters HTML escapes by name.
 func encoded(secret string) *regexp.Regexp {
-	if re, ok := encodedForms.Load(secret); ok {
-		return re.(*regexp.Regexp)
+	cacheMu.Lock()
+	re, ok := encodedForms[secret]
+	cacheMu.Unlock()
+	if ok {
+		return re
 	}
 	var b strings.Builder
 	for _, r := range secret {
@@ -49,8 +58,12 @@ func encoded(secret string) *regexp.Regexp {
 		}
 		b.WriteString("(?:" + strings.Join(forms, "|") + ")")
 	}
-	re := regexp.MustCompile(b.String())
-	encodedForms.Store(secret, re)
+	re = regexp.MustCompile(b.String())
+	cacheMu.Lock()
+	if len(encodedForms) < maxCached {
+		encodedForms[secret] = re
+	}
+	cacheMu.Unlock()
 	return re
 }
 
