@@ -31,7 +31,7 @@ func TestVerifyCountsCopiesFromPrometheus(t *testing.T) {
 		passed   bool
 		want     string
 	}{
-		{"mirrors 10%", 10, true, true, "copies of "},
+		{"mirrors 10%", 10, true, true, "% of verify's requests"},
 		{"mirrors nothing", 0, true, false, "so nothing is mirrored to blue; want 10% copies"},
 		{"mirrors nothing to a blue never asked", 0, false, false, "so nothing is mirrored to blue; want 10% copies"},
 	} {

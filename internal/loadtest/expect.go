@@ -113,7 +113,7 @@ func Compare(t *Tally, want []Expectation, confidence, tolerance float64) Compar
 			ch.Verdict = Disagree
 		default:
 			ch.Verdict = Undecided
-			c.Needed = max(c.Needed, needed(ch, z, tolerance))
+			c.Needed = max(c.Needed, needed(ch, n, z, tolerance))
 		}
 		c.Checks = append(c.Checks, ch)
 		c.Verdict = worse(c.Verdict, ch.Verdict)
@@ -148,14 +148,25 @@ func worse(a, b Verdict) Verdict {
 	return a
 }
 
-// needed estimates the sample size at which the interval around the observed share would fall
-// wholly inside or wholly outside the tolerance band, with a 25% margin because the normal
-// approximation is rough at the edge of the band.
-func needed(c Check, z, tolerance float64) int {
+// needed estimates the number of successful responses at which the interval around the observed
+// share would fall wholly inside or wholly outside the tolerance band: the normal approximation's
+// estimate with a 25% margin, then grown until the Wilson interval at that share (the one Compare
+// uses) decides. It is always more than n, the responses that were not enough: advice to send
+// fewer than were sent would change nothing.
+func needed(c Check, n int, z, tolerance float64) int {
 	gap := math.Abs(math.Abs(c.Off()) - tolerance)
 	v := math.Max(c.Observed*(1-c.Observed), 0.01)
 	gap = math.Max(gap, 0.005)
-	return int(math.Ceil(1.25 * z * z * v / (gap * gap)))
+	m := max(int(math.Ceil(1.25*z*z*v/(gap*gap))), n+1)
+	lo, hi := c.Expected-tolerance, c.Expected+tolerance
+	for range 64 {
+		iv := Wilson(int(math.Round(c.Observed*float64(m))), m, z)
+		if (iv.Low >= lo && iv.High <= hi) || iv.High < lo || iv.Low > hi {
+			break
+		}
+		m += max(m/4, 1)
+	}
+	return m
 }
 
 // Describe is the check as one sentence, e.g. `"New Model A" is 90.1% of answers, expected 50.0%

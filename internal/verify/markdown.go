@@ -140,10 +140,17 @@ func writeMirror(b *strings.Builder, share int, mc *MirrorCheck) {
 		fmt.Fprintf(b, "The copies could not be counted (%d requests sent to the default route).\n", mc.Sent)
 	default:
 		verdict := "✅"
-		if mc.Problem != "" {
+		switch {
+		case mc.Problem != "":
 			verdict = "❌"
+		case mc.Undecided:
+			verdict = "(within reach of the interval, but too few requests to confirm; more with -n)"
 		}
-		fmt.Fprintf(b, "While verify sent %d requests to the default route, green's pods answered %d and blue's %d: copies of %.1f%% %s (counted by %s).\n",
-			mc.Sent, mc.Counts.Green, mc.Counts.Blue, mc.Share, verdict, summary.Code(mc.Counts.Source))
+		other := ""
+		if mc.Counts.BlueSent > 0 {
+			other = fmt.Sprintf(", %d of them sent to blue by a client (not copies)", mc.Counts.BlueSent)
+		}
+		fmt.Fprintf(b, "While verify sent %d requests to the default route, green's pods answered %d and blue's %d%s: %d copies, %.1f%% of verify's requests and %.1f%% of green's %s (counted by %s).\n",
+			mc.Sent, mc.Counts.Green, mc.Counts.Blue, other, mc.Counts.Copies(), mc.Share, mc.OfGreen, verdict, summary.Code(mc.Counts.Source))
 	}
 }

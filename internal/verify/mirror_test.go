@@ -57,7 +57,7 @@ func TestVerifyCountsTheMirrorsCopies(t *testing.T) {
 		problem  string
 		reported string
 	}{
-		{"mirrors 10%", 10, true, true, "", "copies of 1"},
+		{"mirrors 10%", 10, true, true, "", "% of verify's requests"},
 		{"mirrors nothing", 0, true, false, "so nothing is mirrored to blue; want 10% copies", "❌"},
 		{"mirrors 40% instead of 10%", 40, true, false, "want 10% copies ±5 points", "❌"},
 		{"no source of counts", 0, false, true, "", "were not counted"},
@@ -74,10 +74,10 @@ func TestVerifyCountsTheMirrorsCopies(t *testing.T) {
 			o := defaults(gw.URL)
 			o.Requests = 1000
 			if tc.counted {
-				o.Copies = func(_ context.Context, start, _ time.Time) (CopyCounts, error) {
+				o.Copies = CopiesFunc(func(_ context.Context, start, _ time.Time) (CopyCounts, error) {
 					p.Mirrored() // the copies still in flight arrive first, as a scraped source waits for them
 					return CopyCounts{Green: greenPods.since(start), Blue: bluePods.since(start), Source: "the test's sidecars"}, nil
-				}
+				})
 			}
 			res := &summary.Result{Stage: "Shadow_10", Weights: summary.Weights{Green: 100}, Routes: documentedRoutes, Mirror: 10}
 			r, err := Verify(t.Context(), TargetFrom(res, "/score"), o)
