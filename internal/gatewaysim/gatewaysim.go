@@ -7,13 +7,13 @@
 package gatewaysim
 
 import (
+	"fmt"
 	"math/rand/v2"
 	"net"
 	"net/http"
 	"net/http/httputil"
 	"net/url"
 	"strconv"
-	"strings"
 	"sync"
 	"time"
 
@@ -62,6 +62,10 @@ type Proxy struct {
 
 // New builds the proxy; it panics on a backend URL that does not parse, since tests build them.
 func New(cfg Config) *Proxy {
+	if cfg.VirtualService == nil {
+		cfg.VirtualService, cfg.Gateway, cfg.Namespace = routesVS(cfg), simGateway, "gatewaysim"
+		cfg.VersionOf = func(host string) string { return host }
+	}
 	p := &Proxy{cfg: cfg, proxies: map[string]*httputil.ReverseProxy{}, rng: rand.New(rand.NewPCG(cfg.Seed, 1)), metrics: newMetrics()}
 	for v, raw := range cfg.Backends {
 		u, err := url.Parse(raw)
@@ -75,7 +79,8 @@ func New(cfg Config) *Proxy {
 	return p
 }
 
-// ServeHTTP routes like the VirtualService: header routes first, then the weighted default. Each
+// ServeHTTP routes like the VirtualService (routematch): header routes first, then the weighted
+// default. Each
 // request is counted in the metrics once answered.
 func (p *Proxy) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 	start := time.Now()
@@ -105,22 +110,29 @@ func (p *Proxy) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 	p.record(outcome{version: version, code: code, flags: flags, duration: time.Since(start)})
 }
 
-// route picks the version a request goes to, and says whether a header route picked it.
-func (p *Proxy) route(r *http.Request) (version string, byHeader bool) {
-	if p.cfg.VirtualService != nil {
-		return p.routeVS(r)
+// simGateway is the Gateway a VirtualService built from Routes and Weights is bound to.
+const simGateway = "gatewaysim/gateway"
+
+// routesVS is the VirtualService Routes and Weights describe, as mlcanary renders it: each header
+// route (uri prefix, exact header value) to its version, then the weighted default route. Routing by
+// it (routematch) is the one matcher gatewaysim has, the one compare checks routes with.
+func routesVS(cfg Config) map[string]any {
+	var routes []any
+	for i, rt := range cfg.Routes {
+		routes = append(routes, map[string]any{"name": fmt.Sprintf("header-%d", i),
+			"match": []any{map[string]any{"uri": map[string]any{"prefix": rt.Path}, "headers": map[string]any{rt.Header: map[string]any{"exact": rt.Value}}}},
+			"route": []any{map[string]any{"destination": map[string]any{"host": rt.Version}}}})
 	}
-	for _, rt := range p.cfg.Routes {
-		if strings.HasPrefix(r.URL.Path, rt.Path) && r.Header.Get(rt.Header) == rt.Value {
-			return rt.Version, true
-		}
-	}
-	return p.weighted(), false
+	routes = append(routes, map[string]any{"name": routing.DefaultRouteName, "route": []any{
+		map[string]any{"destination": map[string]any{"host": "green"}, "weight": int64(cfg.Weights.Green)},
+		map[string]any{"destination": map[string]any{"host": "blue"}, "weight": int64(cfg.Weights.Blue)}}})
+	return map[string]any{"spec": map[string]any{"gateways": []any{simGateway}, "http": routes}}
 }
 
-// routeVS routes r by the VirtualService (Config.VirtualService); a route other than mlcanary's
-// default route counts as a header route (not mirrored).
-func (p *Proxy) routeVS(r *http.Request) (version string, byHeader bool) {
+// route picks the version r goes to by the VirtualService (Config.VirtualService, or the one Routes
+// and Weights describe), and says whether a header route picked it: a route other than mlcanary's
+// default route counts as one (its requests are not mirrored).
+func (p *Proxy) route(r *http.Request) (version string, byHeader bool) {
 	port := 0
 	if a, ok := r.Context().Value(http.LocalAddrContextKey).(net.Addr); ok {
 		if _, ps, err := net.SplitHostPort(a.String()); err == nil {
@@ -134,12 +146,12 @@ func (p *Proxy) routeVS(r *http.Request) (version string, byHeader bool) {
 	}
 	weights, _ := routematch.Weights(d.Route, p.cfg.VersionOf)
 	name, _ := d.Route["name"].(string)
+	if name != routing.DefaultRouteName && len(weights) == 1 { // a header route: no draw, so Seed's picks stay the default route's
+		for v := range weights {
+			return v, true
+		}
+	}
 	return p.pick(summary.Weights{Green: int(weights["green"]), Blue: int(weights["blue"])}), name != routing.DefaultRouteName
-}
-
-// weighted picks a version by the default route's weights ("" when they send traffic nowhere).
-func (p *Proxy) weighted() string {
-	return p.pick(p.cfg.Weights)
 }
 
 // pick picks a version by weights ("" when they send traffic nowhere).
