@@ -50,8 +50,10 @@ type Paired struct {
 }
 
 // Measure sends one interval of paired load (less when the window ends sooner) and returns every
-// look's counts so far. A request is an error when it got a 5xx or no answer (timeout, connection
-// refused or reset); a request with any HTTP answer is timed, and slow when it took over SLO.
+// look's counts so far. A request is an error when it got a 4xx or 5xx or no answer (timeout,
+// connection refused or reset): both versions get the same requests, so a 4xx one version gives and
+// the other does not is that version's failure; a request with any HTTP answer is timed, and slow
+// when it took over SLO. A version whose every answer is a 4xx fails the look (reachedModel).
 func (p *Paired) Measure(ctx context.Context, start, end time.Time) (istioprom.Result, error) {
 	p.mu.Lock()
 	if p.counts == nil {
@@ -117,7 +119,10 @@ func (p *Paired) count(v string) func(loadtest.Result) {
 		} else if answered {
 			p.model[v]++
 		}
-		if (r.Err != "" && !answered) || strings.HasPrefix(r.Err, loadtest.KindStatus+" 5") {
+		// Both versions get the same requests, so a 4xx (a 429 of an overloaded model server, a 422 it
+		// gives only some inputs) is the version's failure to answer them, as a 5xx is.
+		if (r.Err != "" && !answered) || strings.HasPrefix(r.Err, loadtest.KindStatus+" 5") ||
+			strings.HasPrefix(r.Err, loadtest.KindStatus+" 4") {
 			m.Errors++
 		}
 		if answered {

@@ -88,7 +88,8 @@ func TestPairedLoad(t *testing.T) {
 // TestPairedLoadAnswersThatAreNotTheModels: a version whose every answer is a 4xx (its header route
 // missing: 404; the wrong method: 405) was never reached, and the look fails in one sentence naming
 // the version and the answer, whatever the other version answered; a model that refuses some
-// requests (a 422 for one in ten) is still judged on its answers.
+// requests (a 422 for one in ten) is judged, its refusals counted as errors (green answered the same
+// requests).
 func TestPairedLoadAnswersThatAreNotTheModels(t *testing.T) {
 	if testing.Short() {
 		t.Skip("-short: sends paired load for a second")
@@ -123,8 +124,36 @@ func TestPairedLoadAnswersThatAreNotTheModels(t *testing.T) {
 		switch {
 		case c.fails != "" && (err == nil || !strings.Contains(err.Error(), c.fails) || !strings.Contains(err.Error(), "not the model's")):
 			t.Errorf("%s: %v, want %q", c.name, err, c.fails)
-		case c.fails == "" && (err != nil || res.Blue.Requests == 0):
-			t.Errorf("%s: %v, blue %+v", c.name, err, res.Blue)
+		case c.fails == "" && (err != nil || res.Blue.Requests == 0 || res.Blue.Errors < res.Blue.Requests/20 || res.Green.Errors != 0):
+			t.Errorf("%s: %v, blue %+v, green %+v; want blue's 422s (one in ten) counted as errors", c.name, err, res.Blue, res.Green)
 		}
 	}
+}
+
+// TestPairedLoadRefusalsAreErrors (found by the second #10 break-it review, E5): blue answers 429 Too
+// Many Requests to one request in three (an overloaded model server's back-pressure, or a rate limit
+// on blue's route) and 200 to the rest, green 200 to every one of the same POSTs. A third of blue's
+// real clients would fail: its 429s are errors, and blue is degraded on errors, never agreeing.
+func TestPairedLoadRefusalsAreErrors(t *testing.T) {
+	if testing.Short() {
+		t.Skip("-short: sends paired load for seconds")
+	}
+	var n atomic.Int64
+	gw := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		if r.Header.Get("x-api-version") == "blue" && n.Add(1)%3 == 0 {
+			http.Error(w, "too many requests", http.StatusTooManyRequests)
+			return
+		}
+		_, _ = w.Write([]byte(`{"score":0.5}`))
+	}))
+	defer gw.Close()
+	p := &Paired{URL: gw.URL + "/score", Method: "POST", Body: []byte(`{"x":1}`), Header: "x-api-version", Rate: 300, Concurrency: 10,
+		Timeout: 5 * time.Second, Interval: time.Second, Window: 6 * time.Second, SLO: 5 * time.Second}
+	o, err := Run(context.Background(), p.Measure, Settings{ChangedAt: time.Now(), Window: 6 * time.Second, Interval: time.Second,
+		MaxErrorIncrease: 0.01, MaxSlowIncrease: 0.01, Confidence: 0.99, Sleep: func(context.Context, time.Duration) error { return nil }})
+	if err != nil || o.Decision.Verdict != analysis.Degraded || o.Decision.Shares[0].Name != "errors" || o.Decision.Shares[0].Verdict != analysis.Degraded {
+		t.Fatalf("blue refusing a third of the scoring requests with 429: %s after %d looks, err %v: blue %+v, green %+v",
+			o.Decision.Verdict, o.Looks, err, o.Measured.Blue, o.Measured.Green)
+	}
+	t.Logf("degraded after %d looks: %s", o.Looks, o.Decision.Shares[0].Reason())
 }
