@@ -99,12 +99,17 @@ func Run(ctx context.Context, measure Measurer, s Settings) (Outcome, error) {
 		out.Measured = res
 		out.Problem = ""
 		out.GreenWindow = greenWindow(s, out.Start, end)
-		var stale *istioprom.StaleError
 		var noSeries *istioprom.NoSeriesError
 		var query *istioprom.QueryError
 		left := out.Deadline.Sub(end)
+		var stale *istioprom.StaleError
 		if ns, ok := isNoSeries(err); ok && left <= 0 {
 			if fault := missingSeriesFault(ns, s.Split); fault != nil {
+				return out, fault
+			}
+		}
+		if errors.As(err, &stale) && left <= 0 {
+			if fault := frozenSeriesFault(stale, res, s.Split); fault != nil {
 				return out, fault
 			}
 		}

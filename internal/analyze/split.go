@@ -82,6 +82,38 @@ func missingSeriesFault(err *istioprom.NoSeriesError, split Split) error {
 		err.Version.Name, err.Version.Workload)
 }
 
+// frozenSeriesFault is missingSeriesFault's kind through stale data: a version whose series exist
+// but did not grow at all in the window (its newest sample older than the other's, no request
+// counted since start) while the other version served enough requests at a split that gives it a
+// share (surelyReached) — its pods lost their sidecar between stages, or the pods now serving are not
+// the ones scraped — is a configuration fault, never stale data that --on-undecided pass passes.
+// Nil when the stale version counted requests in the window (its scraping stopped mid-window: stale),
+// when the other served too few to tell, or for staleness of both versions.
+func frozenSeriesFault(stale *istioprom.StaleError, res istioprom.Result, split Split) error {
+	if stale.Other == "" {
+		return nil
+	}
+	frozen, other := res.Blue, res.Green
+	if stale.Version == res.Green.Version {
+		frozen, other = res.Green, res.Blue
+	}
+	if frozen.Version != stale.Version || frozen.Requests > 0 {
+		return nil
+	}
+	expected := split.expectedMissing(stale.Version, other.Requests)
+	if expected < surelyReached {
+		return nil
+	}
+	at := "at an unknown split (taken as 1% to " + stale.Version + ")"
+	if split.Known {
+		at = "at " + split.String()
+	}
+	return fmt.Errorf("%s's series did not grow in the window (newest sample %s, %s before %s's), while %s served %d requests %s, about %.0f of which %s should have answered: "+
+		"a configuration fault, not stale data — %s's pods serving now have no Istio sidecar (sidecar.istio.io/inject, the namespace's istio-injection label) "+
+		"or are not scraped", stale.Version, stale.Newest.UTC().Format(time.RFC3339), stale.End.Sub(stale.Newest).Round(time.Second), other.Version,
+		other.Version, other.Requests, at, expected, stale.Version, stale.Version)
+}
+
 // greenBefore is the Measurer of a bake after full promotion (a split that gives green no traffic,
 // Blue_100, while green still exists): blue over the window judged, (start, end], against green's
 // own traffic in the equally long window that ends at the change, (changedAt - (end - start),
