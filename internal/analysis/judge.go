@@ -73,8 +73,8 @@ type Decision struct {
 // confidence every interval of every share covers its true value at every look at once: the chance
 // that a decision is ever wrong — a blue within its margins called degraded, or one beyond them
 // called agreeing — is at most 1−confidence, however many looks are taken before it is reached
-// (exactly for independent requests; approximately for clustered ones, whose counts are weighed by
-// their Dispersion when the share carries per-look counts).
+// (for independent requests: errors clustered in time make the intervals too narrow and the chance
+// larger).
 // Overall: degraded if any share is, agrees if all shares agree, undecided otherwise.
 func Judge(shares []Share, confidence float64) Decision {
 	return judge(shares, confidence, true)
