@@ -13,10 +13,10 @@ const maxNeeded = int64(1) << 40
 // needed is the smallest number of further requests, both versions together, after which the share
 // is decided, under NeededAssumption: the further requests split between the versions as the
 // observed ones did, and each version's further bad requests are its observed share of them
-// (rounded). It returns -1 when even maxNeeded more would not decide it. The intervals' width shrinks
+// (rounded), each version's counts weighed by its dispersion as observed. It returns -1 when even maxNeeded more would not decide it. The intervals' width shrinks
 // with the counts, so the search doubles until decided and then bisects; rounding can make the
 // answer a few requests off, which is why summaries say "about".
-func needed(s Share, alpha float64) int64 {
+func needed(s Share, bluePhi, greenPhi, alpha float64) int64 {
 	blueShare, greenShare := s.Blue.Share(), s.Green.Share()
 	switch {
 	case s.Blue.Of <= 0 && s.Green.Of > 0:
@@ -33,7 +33,7 @@ func needed(s Share, alpha float64) int64 {
 		toGreen := more - toBlue
 		blue := Count{Bad: s.Blue.Bad + int64(math.Round(blueShare*float64(toBlue))), Of: s.Blue.Of + toBlue}
 		green := Count{Bad: s.Green.Bad + int64(math.Round(greenShare*float64(toGreen))), Of: s.Green.Of + toGreen}
-		return classify(Difference(Sequence(blue, alpha), Sequence(green, alpha)), s.Margin) != Undecided
+		return classify(Difference(scaledSequence(blue, bluePhi, alpha), scaledSequence(green, greenPhi, alpha)), s.Margin) != Undecided
 	}
 	return Fewest(decided)
 }

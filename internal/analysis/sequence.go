@@ -43,24 +43,32 @@ func (c Count) Share() float64 {
 // guarantee covers. With no trials it is [0, 1]. The observed share k/n is always inside, because
 // the binomial probability of its mode is at least 1/(n+1).
 func Sequence(c Count, alpha float64) Interval {
-	n, k := c.Of, c.Bad
-	if n <= 0 {
+	return scaledSequence(c, 1, alpha)
+}
+
+// scaledSequence is Sequence for counts weighed as k/phi bad of n/phi requests (phi ≥ 1, the
+// version's Dispersion): the same formula with the Beta function in place of the binomial
+// coefficient, so the counts need not be whole.
+func scaledSequence(c Count, phi, alpha float64) Interval {
+	if c.Of <= 0 {
 		return Interval{Low: 0, High: 1}
 	}
-	k = min(max(k, 0), n)
+	phi = math.Max(phi, 1)
+	n := float64(c.Of) / phi
+	k := float64(min(max(c.Bad, 0), c.Of)) / phi
 	// inside(p) > 0 exactly when p is in the sequence; it is concave in p with its maximum at k/n.
-	base := math.Log(float64(n)+1) + logChoose(n, k) - math.Log(alpha)
+	base := math.Log(n+1) + logChoose(n, k) - math.Log(alpha)
 	inside := func(p float64) float64 {
 		v := base
 		if k > 0 {
-			v += float64(k) * math.Log(p)
+			v += k * math.Log(p)
 		}
 		if n-k > 0 {
-			v += float64(n-k) * math.Log1p(-p)
+			v += (n - k) * math.Log1p(-p)
 		}
 		return v
 	}
-	mode := float64(k) / float64(n)
+	mode := k / n
 	out := Interval{Low: 0, High: 1}
 	if k > 0 {
 		out.Low = boundary(inside, 0, mode)
@@ -88,11 +96,11 @@ func boundary(inside func(float64) float64, outside, in float64) float64 {
 	return in
 }
 
-// logChoose is log C(n, k).
-func logChoose(n, k int64) float64 {
-	a, _ := math.Lgamma(float64(n) + 1)
-	b, _ := math.Lgamma(float64(k) + 1)
-	c, _ := math.Lgamma(float64(n-k) + 1)
+// logChoose is log C(n, k), through the Gamma function so that n and k need not be whole.
+func logChoose(n, k float64) float64 {
+	a, _ := math.Lgamma(n + 1)
+	b, _ := math.Lgamma(k + 1)
+	c, _ := math.Lgamma(n - k + 1)
 	return a - b - c
 }
 

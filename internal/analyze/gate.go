@@ -89,10 +89,14 @@ func Run(ctx context.Context, measure Measurer, s Settings) (Outcome, error) {
 	if out.Deadline.Before(first) {
 		out.Deadline = first
 	}
+	var h history
 	for {
 		end := now()
 		if end.After(out.Deadline) {
 			end = out.Deadline
+		}
+		if out.Looks == 0 {
+			h.fillIn(ctx, measure, s, out.Start, end)
 		}
 		res, err := measure(ctx, out.Start, end)
 		out.Looks++
@@ -125,7 +129,7 @@ func Run(ctx context.Context, measure Measurer, s Settings) (Outcome, error) {
 		case err != nil:
 			return out, err
 		default:
-			out.Decision = analysis.Judge(res.Shares(s.MaxErrorIncrease, s.MaxSlowIncrease), s.Confidence)
+			out.Decision = analysis.Judge(h.add(shares(res, s)), s.Confidence)
 			if out.Decision.Verdict != analysis.Undecided {
 				return out, nil
 			}

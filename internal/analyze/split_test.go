@@ -64,14 +64,15 @@ func TestVersionWithoutSeriesAtTheWindowsEnd(t *testing.T) {
 // looks (testdata/bake-report.*.golden).
 func TestBakeReport(t *testing.T) {
 	c := &clock{now: t0}
-	s := &script{looks: []look{{blue: counts(2000, 20, 10), green: counts(1500, 15, 8)}, {blue: counts(10000, 600, 100), green: counts(8000, 80, 80)}}}
+	s := &script{looks: []look{{blue: counts(2000, 120, 20), green: counts(1500, 15, 15)}, {blue: counts(6000, 360, 60), green: counts(4500, 45, 45)},
+		{blue: counts(10000, 600, 100), green: counts(8000, 80, 80)}}}
 	set := settings(c, t0)
 	set.GreenBefore = t0
 	o, err := Run(context.Background(), s.measure, set)
 	if err != nil {
 		t.Fatal(err)
 	}
-	if want := (Window{Start: t0.Add(-30 * time.Second), End: t0}); o.GreenWindow == nil || *o.GreenWindow != want {
+	if want := (Window{Start: t0.Add(-60 * time.Second), End: t0}); o.GreenWindow == nil || *o.GreenWindow != want {
 		t.Errorf("green's window %+v, want %+v", o.GreenWindow, want)
 	}
 	var text, js bytes.Buffer

@@ -6,6 +6,7 @@ import (
 	"fmt"
 	"net/http"
 	"net/http/httptest"
+	"strconv"
 	"strings"
 	"sync/atomic"
 	"testing"
@@ -13,17 +14,21 @@ import (
 )
 
 // fakePrometheus answers /api/v1/query like Prometheus for the analysis's six queries: each
-// version's requests (rows of response code → requests in the last 15m, growing linearly and
-// scraped every 30s up to now), none answered for lack of an upstream, and durations where slow of
-// each version's requests took over 1000ms. It counts the queries it was sent.
+// version's requests (rows of response code → requests in the 15m before it started, growing
+// linearly on at that rate, scraped every 10s up to the query's time), none answered for lack of an upstream, and durations where slow of
+// each version's requests took over 1000ms, as of the query's time (the gate measures a first look's
+// past parts too). It counts the queries it was sent.
 func fakePrometheus(t *testing.T, codes map[string]map[string]int, slow map[string]int) (*httptest.Server, *atomic.Int64) {
 	var asked atomic.Int64
 	now := time.Now()
-	row := func(labels map[string]string, total int) map[string]any {
+	row := func(at time.Time, labels map[string]string, total int) map[string]any {
 		var values [][2]any
-		for sec := 900; sec >= 0; sec -= 30 {
+		for sec := 900; ; sec -= 10 {
 			ts := now.Add(-time.Duration(sec) * time.Second)
-			values = append(values, [2]any{float64(ts.UnixMilli()) / 1000, fmt.Sprint(total * (900 - sec) / 900)})
+			if ts.After(at) {
+				break
+			}
+			values = append(values, [2]any{float64(ts.UnixMilli()) / 1000, fmt.Sprint(int64(total) * int64(900-sec) / 900)})
 		}
 		return map[string]any{"metric": labels, "values": values}
 	}
@@ -31,6 +36,10 @@ func fakePrometheus(t *testing.T, codes map[string]map[string]int, slow map[stri
 		asked.Add(1)
 		_ = r.ParseForm()
 		q := r.Form.Get("query")
+		at := now // the query's time: samples after it are not there yet
+		if sec, err := strconv.ParseFloat(r.Form.Get("time"), 64); err == nil {
+			at = time.UnixMilli(int64(sec * 1000))
+		}
 		result := []map[string]any{}
 		for _, v := range []string{"blue", "green"} {
 			if !strings.Contains(q, `destination_workload="model-`+v+`"`) {
@@ -40,11 +49,11 @@ func fakePrometheus(t *testing.T, codes map[string]map[string]int, slow map[stri
 			for code, n := range codes[v] {
 				total += n
 				if strings.HasPrefix(q, "istio_requests_total") {
-					result = append(result, row(map[string]string{"response_code": code}, n))
+					result = append(result, row(at, map[string]string{"response_code": code}, n))
 				}
 			}
 			if strings.HasPrefix(q, "istio_request_duration_milliseconds_bucket") {
-				result = append(result, row(map[string]string{"le": "1000"}, total-slow[v]), row(map[string]string{"le": "+Inf"}, total))
+				result = append(result, row(at, map[string]string{"le": "1000"}, total-slow[v]), row(at, map[string]string{"le": "+Inf"}, total))
 			}
 		}
 		body, _ := json.Marshal(map[string]any{"status": "success", "data": map[string]any{"resultType": "matrix", "result": result}})
@@ -161,9 +170,10 @@ func TestAnalyzeReadsTheSplitsLastChange(t *testing.T) {
 	if code != ExitOK || json.Unmarshal([]byte(out), &st) != nil || st.ChangedAt.IsZero() {
 		t.Fatalf("status: exit %d: %s %s", code, out, errs)
 	}
-	// 2,000,000 requests each in 15 minutes: a scrape's worth since the change decides at once.
+	// 2,000,000 requests each in 15 minutes: a scrape's worth since the change would decide, and the
+	// judge decides once each version has requests in 3 looks (analysis.MinLooks).
 	srv, _ := fakePrometheus(t, map[string]map[string]int{"blue": {"200": 2000000}, "green": {"200": 2000000}}, map[string]int{})
-	code, out, errs = runCLI(t, kc, "analyze", "-n", ns, "--prometheus-url", srv.URL, "--window", "1m", "--interval", "1m", "-o", "json")
+	code, out, errs = runCLI(t, kc, "analyze", "-n", ns, "--prometheus-url", srv.URL, "--window", "1m", "--interval", "15s", "-o", "json")
 	var r struct{ Window struct{ Start time.Time } }
 	if err := json.Unmarshal([]byte(out), &r); err != nil {
 		t.Fatalf("exit %d: %v: %s %s", code, err, out, errs)
