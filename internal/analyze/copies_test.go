@@ -1,18 +1,12 @@
 package analyze
 
 import (
-	"net"
-	"net/http"
-	"net/http/httptest"
 	"strings"
 	"testing"
 	"time"
 
 	"github.com/mlcanary/mlcanary/internal/config"
-	"github.com/mlcanary/mlcanary/internal/gatewaysim"
 	"github.com/mlcanary/mlcanary/internal/istioprom"
-	"github.com/mlcanary/mlcanary/internal/istioprom/promtest"
-	"github.com/mlcanary/mlcanary/internal/scoringmock"
 	"github.com/mlcanary/mlcanary/internal/summary"
 	"github.com/mlcanary/mlcanary/internal/verify"
 )
@@ -37,30 +31,8 @@ func TestVerifyCountsCopiesFromPrometheus(t *testing.T) {
 	} {
 		t.Run(tc.name, func(t *testing.T) {
 			c := config.Default()
-			backends := map[string]string{}
-			for v, a := range map[string]string{"green": "New Model A", "blue": "New Model B"} {
-				srv := httptest.NewServer(scoringmock.Handler(scoringmock.Options{Answer: a}))
-				t.Cleanup(srv.Close)
-				backends[v] = srv.URL
-			}
-			routes := []summary.HeaderRoute{
-				{Version: "blue", Header: "x-api-version", Value: "blue", Path: "/score"},
-				{Version: "green", Header: "x-api-version", Value: "green", Path: "/score"},
-			}
-			p := gatewaysim.New(gatewaysim.Config{Backends: backends, Weights: summary.Weights{Green: 100}, Seed: 3,
-				Routes: routes, Mirror: tc.mirror, Mesh: gatewaysim.Mesh{Namespace: c.Namespace}})
-			gw := httptest.NewServer(p)
-			t.Cleanup(gw.Close)
-			l, err := net.Listen("tcp", "127.0.0.1:0")
-			if err != nil {
-				t.Fatal(err)
-			}
-			mux := http.NewServeMux()
-			mux.Handle("/metrics", p.Metrics())
-			metrics := &http.Server{Handler: mux, ReadHeaderTimeout: 5 * time.Second}
-			go func() { _ = metrics.Serve(l) }()
-			t.Cleanup(func() { _ = metrics.Close() })
-			prom := promtest.Run(t, promtest.Options{Targets: []string{l.Addr().String()}, ScrapeInterval: time.Second})
+			rig := startShadowRig(t, tc.mirror, 0, 0, time.Second)
+			p, gw, prom, routes := rig.p, rig.gw, rig.prom, rig.routes
 
 			o := verify.Options{Gateway: gw.URL, Requests: 600, RouteRequests: 200, Concurrency: 8, Timeout: 5 * time.Second,
 				Confidence: 0.99, Tolerance: 0.05, MaxErrorShare: 0.01, Answers: map[config.Version]string{}}
@@ -78,7 +50,7 @@ func TestVerifyCountsCopiesFromPrometheus(t *testing.T) {
 			if _, err := verify.Verify(t.Context(), verify.Target{Weights: summary.Weights{Green: 100}, Routes: warmRoutes, Path: "/score"}, warm); err != nil {
 				t.Fatal(err)
 			}
-			if err := prom.WaitScraped(t.Context(), l.Addr().String(), time.Now(), 30*time.Second); err != nil {
+			if err := prom.WaitScraped(t.Context(), rig.target, time.Now(), 30*time.Second); err != nil {
 				t.Fatal(err)
 			}
 

@@ -41,8 +41,8 @@ func newShadowRig(t *testing.T, mirror int, greenLatency, blueLatency time.Durat
 	return newShadowRigScraped(t, mirror, greenLatency, blueLatency, time.Second)
 }
 
-// newShadowRigScraped is newShadowRig with Prometheus scraping every interval.
-func newShadowRigScraped(t *testing.T, mirror int, greenLatency, blueLatency, interval time.Duration) *shadowRig {
+// startShadowRig starts the rig with Prometheus scraping every interval and no request sent yet.
+func startShadowRig(t *testing.T, mirror int, greenLatency, blueLatency, interval time.Duration) *shadowRig {
 	t.Helper()
 	c := config.Default()
 	backends := map[string]string{}
@@ -72,14 +72,20 @@ func newShadowRigScraped(t *testing.T, mirror int, greenLatency, blueLatency, in
 	go func() { _ = metrics.Serve(l) }()
 	t.Cleanup(func() { _ = metrics.Close() })
 	prom := promtest.Run(t, promtest.Options{Targets: []string{l.Addr().String()}, ScrapeInterval: interval})
-	r := &shadowRig{p: p, gw: gw, prom: prom, target: l.Addr().String(), routes: routes}
+	return &shadowRig{p: p, gw: gw, prom: prom, target: l.Addr().String(), routes: routes}
+}
+
+// newShadowRigScraped is newShadowRig with Prometheus scraping every interval.
+func newShadowRigScraped(t *testing.T, mirror int, greenLatency, blueLatency, interval time.Duration) *shadowRig {
+	t.Helper()
+	r := startShadowRig(t, mirror, greenLatency, blueLatency, interval)
 	// Both versions answered before the stage (Blue_0's checks): their series exist and a scrape
 	// has seen them.
 	for i := 0; i < 5; i++ {
 		r.send(t.Context(), "blue")
 		r.send(t.Context(), "green")
 	}
-	if err := prom.WaitScraped(t.Context(), r.target, time.Now(), 30*time.Second); err != nil {
+	if err := r.prom.WaitScraped(t.Context(), r.target, time.Now(), 30*time.Second); err != nil {
 		t.Fatal(err)
 	}
 	return r
