@@ -2,6 +2,7 @@ package lock
 
 import (
 	"context"
+	"encoding/json"
 	"fmt"
 	"time"
 
@@ -9,7 +10,6 @@ import (
 	apierrors "k8s.io/apimachinery/pkg/api/errors"
 	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
 	"k8s.io/apimachinery/pkg/apis/meta/v1/unstructured"
-	"k8s.io/apimachinery/pkg/runtime"
 	"k8s.io/apimachinery/pkg/runtime/schema"
 	"k8s.io/client-go/dynamic"
 	"k8s.io/client-go/rest"
@@ -84,20 +84,29 @@ func (s dynamicStore) Update(ctx context.Context, l *coordinationv1.Lease) (*coo
 	return fromUnstructured(out)
 }
 
+// toUnstructured and fromUnstructured go through the Lease's JSON form, as kube.DeploymentOf does
+// and for the same reason (the cost of runtime.DefaultUnstructuredConverter's first use).
 func toUnstructured(l *coordinationv1.Lease) (*unstructured.Unstructured, error) {
-	m, err := runtime.DefaultUnstructuredConverter.ToUnstructured(l)
+	typed := *l
+	typed.APIVersion, typed.Kind = "coordination.k8s.io/v1", "Lease"
+	data, err := json.Marshal(&typed)
+	u := &unstructured.Unstructured{}
+	if err == nil {
+		err = u.UnmarshalJSON(data)
+	}
 	if err != nil {
 		return nil, fmt.Errorf("encoding Lease %s/%s: %w", l.Namespace, l.Name, err)
 	}
-	u := &unstructured.Unstructured{Object: m}
-	u.SetAPIVersion("coordination.k8s.io/v1")
-	u.SetKind("Lease")
 	return u, nil
 }
 
 func fromUnstructured(u *unstructured.Unstructured) (*coordinationv1.Lease, error) {
 	l := &coordinationv1.Lease{}
-	if err := runtime.DefaultUnstructuredConverter.FromUnstructured(u.Object, l); err != nil {
+	data, err := u.MarshalJSON()
+	if err == nil {
+		err = json.Unmarshal(data, l)
+	}
+	if err != nil {
 		return nil, fmt.Errorf("reading Lease %s/%s: %w", u.GetNamespace(), u.GetName(), err)
 	}
 	return l, nil
