@@ -230,6 +230,7 @@ func Run(ctx context.Context, src Source, rep Reporter, eng Engine) error {
 	if err != nil {
 		return err
 	}
+	go engine.Warm() // while the kubeconfig is read and the first requests are in flight
 	cl, err := src.Connect(ctx, req, rep.Mask)
 	if err != nil {
 		return err
