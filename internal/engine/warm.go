@@ -1,12 +1,10 @@
 package engine
 
 import (
-	"encoding/json"
-
-	appsv1 "k8s.io/api/apps/v1"
-	corev1 "k8s.io/api/core/v1"
+	"k8s.io/apimachinery/pkg/apis/meta/v1/unstructured"
 
 	"github.com/mlcanary/mlcanary/internal/config"
+	"github.com/mlcanary/mlcanary/internal/kube"
 	"github.com/mlcanary/mlcanary/internal/ownership"
 	"github.com/mlcanary/mlcanary/internal/render"
 	"github.com/mlcanary/mlcanary/internal/routing"
@@ -32,23 +30,33 @@ func Warm() {
 		_ = ownership.CheckGateway(gw)
 	}
 	// A stage renders no Deployment or Service when it only moves traffic, so they are only
-	// decoded, from the fields a live one has (encoding/json builds a decoder for each struct type
+	// decoded, from the fields a live one has (the JSON decoder builds a decoder for each struct type
 	// the data reaches, and nothing more).
-	var d appsv1.Deployment
-	_ = json.Unmarshal([]byte(liveDeployment), &d)
-	var svc corev1.Service
-	_ = json.Unmarshal([]byte(liveService), &svc)
+	if d := decoded(liveDeployment); d != nil {
+		_, _ = kube.DeploymentOf(d)
+	}
+	if s := decoded(liveService); s != nil {
+		_, _ = kube.ServiceOf(s)
+	}
+}
+
+func decoded(live string) *unstructured.Unstructured {
+	u := &unstructured.Unstructured{}
+	if u.UnmarshalJSON([]byte(live)) != nil {
+		return nil
+	}
+	return u
 }
 
 // liveDeployment and liveService hold, with empty values, every struct a Deployment and a Service
 // as the API server returns them reach (defaults included), for Warm's decoding.
 const (
-	liveDeployment = `{"metadata":{"labels":{},"annotations":{},"managedFields":[{"fieldsV1":{}}],"ownerReferences":[{}]},` +
+	liveDeployment = `{"apiVersion":"apps/v1","kind":"Deployment","metadata":{"labels":{},"annotations":{},"managedFields":[{"fieldsV1":{}}],"ownerReferences":[{}]},` +
 		`"spec":{"selector":{"matchLabels":{},"matchExpressions":[{}]},"strategy":{"rollingUpdate":{}},` +
 		`"template":{"metadata":{"labels":{}},"spec":{"containers":[{"ports":[{}],"env":[{"valueFrom":{"secretKeyRef":{},"configMapKeyRef":{},"fieldRef":{}}}],` +
 		`"resources":{"limits":{},"requests":{}},"readinessProbe":{"httpGet":{"httpHeaders":[{}]},"tcpSocket":{},"exec":{}},` +
 		`"livenessProbe":{"httpGet":{}},"startupProbe":{"httpGet":{}},"volumeMounts":[{}],"securityContext":{}}],` +
 		`"initContainers":[{}],"volumes":[{"configMap":{},"secret":{},"emptyDir":{}}],"securityContext":{},"tolerations":[{}],"affinity":{}}}},` +
 		`"status":{"conditions":[{}]}}`
-	liveService = `{"metadata":{"labels":{},"managedFields":[{"fieldsV1":{}}]},"spec":{"selector":{},"ports":[{"targetPort":5001}]},"status":{"loadBalancer":{}}}`
+	liveService = `{"apiVersion":"v1","kind":"Service","metadata":{"labels":{},"managedFields":[{"fieldsV1":{}}]},"spec":{"selector":{},"ports":[{"targetPort":5001}]},"status":{"loadBalancer":{}}}`
 )

@@ -53,3 +53,22 @@ func TestWarmSharesNothingWithAStage(t *testing.T) {
 		t.Errorf("config.Default() changed (-before +after):\n%s", d)
 	}
 }
+
+// TestWarmDecodesWhatAStageDecodes: Warm's live objects decode as a stage's reads do (a typo in
+// them would silently leave the decoders cold).
+func TestWarmDecodesWhatAStageDecodes(t *testing.T) {
+	d := decoded(liveDeployment)
+	if d == nil {
+		t.Fatal("liveDeployment is not a Kubernetes object")
+	}
+	if _, err := kube.DeploymentOf(d); err != nil {
+		t.Error(err)
+	}
+	s := decoded(liveService)
+	if s == nil {
+		t.Fatal("liveService is not a Kubernetes object")
+	}
+	if _, err := kube.ServiceOf(s); err != nil {
+		t.Error(err)
+	}
+}

@@ -13,6 +13,7 @@ import (
 	"k8s.io/apimachinery/pkg/runtime/schema"
 	"k8s.io/client-go/dynamic"
 	"k8s.io/client-go/rest"
+	sjson "sigs.k8s.io/json"
 
 	"github.com/mlcanary/mlcanary/internal/kube"
 )
@@ -104,7 +105,7 @@ func fromUnstructured(u *unstructured.Unstructured) (*coordinationv1.Lease, erro
 	l := &coordinationv1.Lease{}
 	data, err := u.MarshalJSON()
 	if err == nil {
-		err = json.Unmarshal(data, l)
+		err = sjson.UnmarshalCaseSensitivePreserveInts(data, l)
 	}
 	if err != nil {
 		return nil, fmt.Errorf("reading Lease %s/%s: %w", u.GetNamespace(), u.GetName(), err)
