@@ -2,17 +2,27 @@ package config
 
 import (
 	"fmt"
-	"regexp"
 	"strings"
 
-	"github.com/distribution/reference"
 	"k8s.io/apimachinery/pkg/util/validation"
 
 	"github.com/mlcanary/mlcanary/internal/admission"
 )
 
-// headerName is what Istio documents for header match keys: lower case, digits and hyphens.
-var headerName = regexp.MustCompile(`^[a-z0-9]([a-z0-9-]*[a-z0-9])?$`)
+// isHeaderName reports whether s is what Istio documents for header match keys: lower-case
+// letters, digits and hyphens, starting and ending with a letter or digit (the regexp
+// ^[a-z0-9]([a-z0-9-]*[a-z0-9])?$, as a loop: nothing to compile at process start, #12).
+func isHeaderName(s string) bool {
+	if s == "" || s[0] == '-' || s[len(s)-1] == '-' {
+		return false
+	}
+	for i := 0; i < len(s); i++ {
+		if c := s[i]; (c < 'a' || c > 'z') && (c < '0' || c > '9') && c != '-' {
+			return false
+		}
+	}
+	return true
+}
 
 // Validate checks every field a run will use and returns the first *InputError. The image is
 // required when c.Stage needs one (Stage.NeedsImage: Blue_0); other stages, and commands without
@@ -192,7 +202,7 @@ func (c *Config) validatePullSecret() error {
 }
 
 func (c *Config) validateHeader() error {
-	if !headerName.MatchString(c.Header) || len(c.Header) > 256 {
+	if !isHeaderName(c.Header) || len(c.Header) > 256 {
 		return &InputError{Input: "header", Value: c.Header, Allowed: "a lower-case HTTP header name of letters, digits and '-' (Istio requires lower case), e.g. x-api-version"}
 	}
 	return nil
@@ -296,8 +306,7 @@ func checkRepository(repo string) error {
 	if !strings.Contains(repo, "/") && strings.ContainsAny(repo, ".:") {
 		return &InputError{Input: FlagImageRepo, Value: repo, Allowed: "a repository, not only a registry host: add the image name, e.g. myregistry.azurecr.io/model"}
 	}
-	named, err := reference.ParseNormalizedNamed(repo)
-	if err != nil || !reference.IsNameOnly(named) {
+	if nameOnly, ok := parseNormalizedNamed(repo); !ok || !nameOnly {
 		return &InputError{Input: FlagImageRepo, Value: repo, Allowed: "a repository without tag or digest, e.g. myregistry.azurecr.io/model (lower case; letters, digits, '.', '_', '-' and '/')"}
 	}
 	return nil
@@ -305,19 +314,17 @@ func checkRepository(repo string) error {
 
 // CheckImage checks that image, given as input (the flag's name), is what a kubelet can pull: a
 // repository with a tag, a digest or both, parsed as the kubelet and containerd parse it
-// (reference.ParseNormalizedNamed). An image ID (a bare 64-hex string, or sha256:<hex> without a
+// (reference.ParseNormalizedNamed of github.com/distribution/reference, reimplemented in
+// imageref.go and tested against it). An image ID (a bare 64-hex string, or sha256:<hex> without a
 // repository) is not a reference: no registry can be asked for it. A reference without a tag or
 // digest is refused too, because the kubelet would pull ":latest", which changes under a release.
 // The error is an *InputError naming input.
 func CheckImage(input, image string) error {
 	allowed := "an image reference with a tag or digest, e.g. myregistry.azurecr.io/model:42 or myregistry.azurecr.io/model@sha256:<64 hex digits> (lower-case repository, tag of letters, digits, '.', '_', '-')"
-	if ref, err := reference.ParseAnyReference(image); err == nil {
-		if _, named := ref.(reference.Named); !named {
-			return &InputError{Input: input, Value: image, Allowed: "a pullable image reference, not an image ID or a bare digest: put the repository in front, e.g. myregistry.azurecr.io/model@sha256:<64 hex digits>"}
-		}
+	if isImageID(image) {
+		return &InputError{Input: input, Value: image, Allowed: "a pullable image reference, not an image ID or a bare digest: put the repository in front, e.g. myregistry.azurecr.io/model@sha256:<64 hex digits>"}
 	}
-	named, err := reference.ParseNormalizedNamed(image)
-	if err != nil || reference.IsNameOnly(named) || strings.TrimSpace(image) != image {
+	if nameOnly, ok := parseNormalizedNamed(image); !ok || nameOnly || strings.TrimSpace(image) != image {
 		return &InputError{Input: input, Value: image, Allowed: allowed}
 	}
 	return nil
