@@ -4,9 +4,10 @@ import (
 	"errors"
 	"fmt"
 	"net/netip"
-	"regexp"
 	"strconv"
 	"strings"
+
+	"github.com/mlcanary/mlcanary/internal/lazyregexp"
 )
 
 // Istio's name rules, ported from istio/istio pkg/config/labels (IsDNS1123Label,
@@ -18,10 +19,10 @@ import (
 const dns1123LabelFmt = "[a-zA-Z0-9](?:[-a-zA-Z0-9]*[a-zA-Z0-9])?"
 
 var (
-	istioLabel         = regexp.MustCompile("^" + dns1123LabelFmt + "$")
-	istioWildcardLabel = regexp.MustCompile(`^(\*|(\*|\*-)?` + dns1123LabelFmt + `)$`)
+	istioLabel         = lazyregexp.New("^" + dns1123LabelFmt + "$")
+	istioWildcardLabel = lazyregexp.New(`^(\*|(\*|\*-)?` + dns1123LabelFmt + `)$`)
 	// istioHeaderName is RFC 7230's token: what Istio accepts as a header match key.
-	istioHeaderName = regexp.MustCompile("^[!#$%&'*+\\-.^_`|~A-Za-z0-9]+$")
+	istioHeaderName = lazyregexp.New("^[!#$%&'*+\\-.^_`|~A-Za-z0-9]+$")
 )
 
 func isIstioLabel(s string) bool         { return len(s) <= 63 && istioLabel.MatchString(s) }

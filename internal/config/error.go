@@ -2,12 +2,12 @@ package config
 
 import (
 	"fmt"
-	"regexp"
 	"strconv"
 	"strings"
-	"sync"
 	"unicode"
 	"unicode/utf8"
+
+	"github.com/mlcanary/mlcanary/internal/lazyregexp"
 )
 
 // InputError is bad input: the run stops before contacting a cluster and exits with code 2.
@@ -23,14 +23,13 @@ type InputError struct {
 }
 
 // inputRef is how Allowed mentions another input: {flag-name}.
-// Compiled on first use (an error path), not at every process start (#12).
-var inputRef = sync.OnceValue(func() *regexp.Regexp { return regexp.MustCompile(`\{([A-Za-z][A-Za-z0-9-]*)\}`) })
+var inputRef = lazyregexp.New(`\{([A-Za-z][A-Za-z0-9-]*)\}`)
 
 // Rename gives the input, and every input Allowed mentions, the names a front end uses (the Azure
 // DevOps task's camelCase names), so the whole message speaks the user's names.
 func (e *InputError) Rename(name func(flag string) string) {
 	e.Input = name(e.Input)
-	e.Allowed = inputRef().ReplaceAllStringFunc(e.Allowed, func(m string) string { return "{" + name(m[1:len(m)-1]) + "}" })
+	e.Allowed = inputRef.ReplaceAllStringFunc(e.Allowed, func(m string) string { return "{" + name(m[1:len(m)-1]) + "}" })
 }
 
 var _ error = (*InputError)(nil)
@@ -43,7 +42,7 @@ const maxShown = 120
 // `invalid image-tag "sha256:12": allowed: …`. The value is Go-quoted, so a newline or any other
 // control character in it is shown escaped and can never start a logging command.
 func (e *InputError) Error() string {
-	allowed := inputRef().ReplaceAllString(e.Allowed, "$1")
+	allowed := inputRef.ReplaceAllString(e.Allowed, "$1")
 	return fmt.Sprintf("invalid %s %s: allowed: %s", Printable(e.Input), QuoteValue(e.Value), Printable(allowed))
 }
 
@@ -74,14 +73,13 @@ func Printable(s string) string {
 // commandLike matches what the Azure Pipelines agent runs as a command anywhere in a line
 // ("##vso[") and its formatting commands ("##[error]", "##[group]", ...), in any case; the GitHub
 // runner reads "##[" the same way (its old command syntax).
-// Compiled on first use, not at every process start (#12).
-var commandLike = sync.OnceValue(func() *regexp.Regexp { return regexp.MustCompile(`(?i)##(vso)?\[`) })
+var commandLike = lazyregexp.New(`(?i)##(vso)?\[`)
 
 // Neutralise makes one line inert as a logging command, the one rule every front end applies:
 // "##vso[" and "##[" lose their bracket (shown as %5B), and a line that starts with "::" after
 // leading whitespace (a GitHub workflow command) is prefixed "> ".
 func Neutralise(line string) string {
-	line = commandLike().ReplaceAllStringFunc(line, func(m string) string { return strings.TrimSuffix(m, "[") + "%5B" })
+	line = commandLike.ReplaceAllStringFunc(line, func(m string) string { return strings.TrimSuffix(m, "[") + "%5B" })
 	if strings.HasPrefix(strings.TrimSpace(line), "::") {
 		line = "> " + line
 	}

@@ -7,13 +7,13 @@ import (
 	"errors"
 	"fmt"
 	"io"
-	"regexp"
 	"strings"
-	"sync"
 
 	utilyaml "k8s.io/apimachinery/pkg/util/yaml"
 	kjson "sigs.k8s.io/json"
 	"sigs.k8s.io/yaml"
+
+	"github.com/mlcanary/mlcanary/internal/lazyregexp"
 )
 
 // splitDocuments returns the stream's documents as JSON, skipping empty ones and expanding a
@@ -88,15 +88,11 @@ func strict(source string, raw []byte, v any, what string) error {
 }
 
 // quoted is a quoted string in a decoder's error: "…" or `…`.
-// Compiled on first use, like every regexp of this package: a process that prints no decoder error
-// does not pay for it at start (#12).
-var quoted = sync.OnceValue(func() *regexp.Regexp { return regexp.MustCompile("\"(?:[^\"\\\\]|\\\\.)*\"|`[^`]*`") })
+var quoted = lazyregexp.New("\"(?:[^\"\\\\]|\\\\.)*\"|`[^`]*`")
 
 // fieldPath is what a field path of a Kubernetes object looks like: field names (letters, digits,
 // '_' or '-', starting with a letter) joined by dots, with list indexes ([0]).
-var fieldPath = sync.OnceValue(func() *regexp.Regexp {
-	return regexp.MustCompile(`^[A-Za-z][A-Za-z0-9_-]*(\[[0-9]+\])*(\.[A-Za-z][A-Za-z0-9_-]*(\[[0-9]+\])*)*$`)
-})
+var fieldPath = lazyregexp.New(`^[A-Za-z][A-Za-z0-9_-]*(\[[0-9]+\])*(\.[A-Za-z][A-Za-z0-9_-]*(\[[0-9]+\])*)*$`)
 
 // fileError is a YAML or JSON decoder's error about the user's file, safe to print: the file may
 // not be a manifest at all (a path typo naming a credentials file), and decoders quote what they
@@ -110,8 +106,8 @@ func fileError(err error) string { return redactQuoted(err, false) }
 func fieldError(err error) string { return redactQuoted(err, true) }
 
 func redactQuoted(err error, paths bool) string {
-	msg := quoted().ReplaceAllStringFunc(err.Error(), func(q string) string {
-		if inner := q[1 : len(q)-1]; paths && len(inner) <= 300 && fieldPath().MatchString(inner) {
+	msg := quoted.ReplaceAllStringFunc(err.Error(), func(q string) string {
+		if inner := q[1 : len(q)-1]; paths && len(inner) <= 300 && fieldPath.MatchString(inner) {
 			return q
 		}
 		return "(text of the file)"

@@ -2,13 +2,13 @@ package engine
 
 import (
 	"fmt"
-	"regexp"
 	"sort"
 	"strings"
 
 	"k8s.io/apimachinery/pkg/runtime/schema"
 
 	"github.com/mlcanary/mlcanary/internal/config"
+	"github.com/mlcanary/mlcanary/internal/lazyregexp"
 	"github.com/mlcanary/mlcanary/internal/secret"
 )
 
@@ -181,7 +181,7 @@ func (r *retargeter) value(key, s string) string {
 
 // matcher is a label matcher in a query or a selector string: key, operator (PromQL's =, !=, =~,
 // !~, a label selector's == too), an optional quote, the value, the closing quote.
-var matcher = regexp.MustCompile("([A-Za-z_][A-Za-z0-9_./-]*)(\\s*(?:==|!=|=~|!~|=)\\s*)([\"'`]?)([A-Za-z0-9_.-]+)([\"'`]?)")
+var matcher = lazyregexp.New("([A-Za-z_][A-Za-z0-9_./-]*)(\\s*(?:==|!=|=~|!~|=)\\s*)([\"'`]?)([A-Za-z0-9_.-]+)([\"'`]?)")
 
 // versionKey reports whether a label key holds a version's name: version, model_version,
 // destination_version, destination_canonical_revision, service.istio.io/canonical-revision.

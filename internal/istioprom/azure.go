@@ -4,13 +4,14 @@ import (
 	"fmt"
 	"net/http"
 	"net/url"
-	"regexp"
 	"strings"
 
 	"github.com/Azure/azure-sdk-for-go/sdk/azcore"
 	"github.com/Azure/azure-sdk-for-go/sdk/azcore/policy"
 	"github.com/prometheus/client_golang/api"
 	v1 "github.com/prometheus/client_golang/api/prometheus/v1"
+
+	"github.com/mlcanary/mlcanary/internal/lazyregexp"
 )
 
 // azureClouds maps the host suffix of an Azure Monitor workspace's query endpoint
@@ -66,7 +67,7 @@ const maxTokenError = 300
 
 // aadsts is Microsoft Entra ID's own reason in an azidentity error, e.g. "AADSTS7000215: Invalid
 // client secret provided. …".
-var aadsts = regexp.MustCompile(`AADSTS\d+:[^"\n]*`)
+var aadsts = lazyregexp.New(`AADSTS\d+:[^"\n]*`)
 
 // tokenError is azidentity's error in one line: the credential's first line and Entra ID's AADSTS
 // reason when there is one (the rest is the raw response, framed in dashes), else the whole text

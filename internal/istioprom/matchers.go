@@ -7,6 +7,8 @@ import (
 	"slices"
 	"strconv"
 	"strings"
+
+	"github.com/mlcanary/mlcanary/internal/lazyregexp"
 )
 
 // ownLabels are the labels Measure's selectors and counts depend on: a matcher of the user's on one
@@ -14,7 +16,7 @@ import (
 var ownLabels = []string{"reporter", "destination_workload", "destination_workload_namespace", "destination_service_name",
 	"destination_service_namespace", "response_code", "response_flags", "le"}
 
-var labelName = regexp.MustCompile(`^[a-zA-Z_][a-zA-Z0-9_]*$`)
+var labelName = lazyregexp.New(`^[a-zA-Z_][a-zA-Z0-9_]*$`)
 
 // ParseMatchers reads PromQL label matchers separated by commas, as a person scopes the queries to
 // one cluster or Prometheus (`cluster="aks-prod"`, `cluster=aks-prod, prometheus!~"dev.*"`): a label

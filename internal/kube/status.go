@@ -4,11 +4,12 @@ import (
 	"errors"
 	"fmt"
 	"net/http"
-	"regexp"
 	"strings"
 
 	apierrors "k8s.io/apimachinery/pkg/api/errors"
 	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
+
+	"github.com/mlcanary/mlcanary/internal/lazyregexp"
 )
 
 // The message forms kube-apiserver uses for each refusal (k8s.io/apiserver and the admission
@@ -16,26 +17,26 @@ import (
 // quota, a terminating namespace and RBAC all answer 403, and a policy may answer 422.
 var (
 	// authorizer: endpoints/handlers/responsewriters.forbiddenMessage, plus the authorizer's reason.
-	rbacForm = regexp.MustCompile(`User "([^"]*)" cannot (\S+) (?:resource "([^"]*)" in API group "([^"]*)"(?: in the namespace "([^"]*)"| at the cluster scope)|path "([^"]*)")(?::\s*(.*))?`)
+	rbacForm = lazyregexp.New(`User "([^"]*)" cannot (\S+) (?:resource "([^"]*)" in API group "([^"]*)"(?: in the namespace "([^"]*)"| at the cluster scope)|path "([^"]*)")(?::\s*(.*))?`)
 	// admission/plugin/policy/validating: the policy's own message follows.
-	policyForm = regexp.MustCompile(`ValidatingAdmissionPolicy '([^']*)'(?: with binding '([^']*)')? denied request: (.*)`)
+	policyForm = lazyregexp.New(`ValidatingAdmissionPolicy '([^']*)'(?: with binding '([^']*)')? denied request: (.*)`)
 	// admission/plugin/webhook/errors.ToStatusErr.
-	webhookForm = regexp.MustCompile(`admission webhook "([^"]*)" denied the request(?:: (.*)| without explanation)`)
+	webhookForm = lazyregexp.New(`admission webhook "([^"]*)" denied the request(?:: (.*)| without explanation)`)
 	// admission/plugin/webhook: the webhook could not be called (Internal error, failurePolicy Fail).
-	webhookCallForm = regexp.MustCompile(`failed calling webhook "([^"]*)": (.*)`)
+	webhookCallForm = lazyregexp.New(`failed calling webhook "([^"]*)": (.*)`)
 	// plugin/pkg/admission/resourcequota.
-	quotaForm = regexp.MustCompile(`(?:exceeded|failed) quota: ([^,:]+)[,:] ?(.*)`)
+	quotaForm = lazyregexp.New(`(?:exceeded|failed) quota: ([^,:]+)[,:] ?(.*)`)
 	// plugin/pkg/admission/limitranger: "maximum memory usage per Container is 1Gi, but limit is 2Gi",
 	// "memory max limit to request ratio per Container is 2, but provided ratio is 4.000000".
-	limitRangeForm = regexp.MustCompile(`(?:(?:maximum|minimum) \S+ usage per (?:Container|Pod|PersistentVolumeClaim) is|max limit to request ratio per (?:Container|Pod) is)|LimitRange`)
+	limitRangeForm = lazyregexp.New(`(?:(?:maximum|minimum) \S+ usage per (?:Container|Pod|PersistentVolumeClaim) is|max limit to request ratio per (?:Container|Pod) is)|LimitRange`)
 )
 
 // etcdForm is kube-apiserver relaying its storage failing (go.etcd.io/etcd/api/v3rpc/rpctypes and
 // the apiserver's storage errors): a timeout or a leader election, not a refusal.
-var etcdForm = regexp.MustCompile(`etcdserver: (?:request timed out|leader changed|too many requests|no leader)|context deadline exceeded|Timeout: request did not complete`)
+var etcdForm = lazyregexp.New(`etcdserver: (?:request timed out|leader changed|too many requests|no leader)|context deadline exceeded|Timeout: request did not complete`)
 
 // htmlTitle is the title of an HTML page.
-var htmlTitle = regexp.MustCompile(`(?is)<title[^>]*>(.*?)</title>`)
+var htmlTitle = lazyregexp.New(`(?is)<title[^>]*>(.*?)</title>`)
 
 // htmlPage reports whether st is client-go's wrapping of an answer that is not a Kubernetes Status
 // but an HTML page (details.causes of type UnexpectedServerResponse): kube-apiserver never answers

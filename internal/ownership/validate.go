@@ -4,7 +4,6 @@ import (
 	"encoding/json"
 	"errors"
 	"fmt"
-	"regexp"
 	"slices"
 
 	networkingv1alpha3 "istio.io/api/networking/v1alpha3"
@@ -12,6 +11,7 @@ import (
 
 	"github.com/mlcanary/mlcanary/internal/admission"
 	"github.com/mlcanary/mlcanary/internal/config"
+	"github.com/mlcanary/mlcanary/internal/lazyregexp"
 )
 
 // Before mlcanary sends a VirtualService or Gateway — its own entries merged with everyone
@@ -22,7 +22,7 @@ import (
 // match keys are lower case. Other people's routes are held to Istio's rules only: a foreign route
 // weighted 2 and 1, or matching header `X-Legacy-Client`, blocks nothing.
 
-var portableHeader = regexp.MustCompile(`^[a-z0-9]([a-z0-9-]*[a-z0-9])?$`)
+var portableHeader = lazyregexp.New(`^[a-z0-9]([a-z0-9-]*[a-z0-9])?$`)
 
 // CheckVirtualService checks the merged VirtualService vs (as sent) and returns the first rule it
 // breaks, naming the route or host and the rule.

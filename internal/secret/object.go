@@ -4,8 +4,9 @@ import (
 	"encoding/json"
 	"fmt"
 	"net/url"
-	"regexp"
 	"strings"
+
+	"github.com/mlcanary/mlcanary/internal/lazyregexp"
 )
 
 // Redacted replaces a credential in what mlcanary prints.
@@ -114,9 +115,9 @@ func isFlagOfSecret(v any) bool {
 }
 
 var (
-	keyValue   = regexp.MustCompile(`^(-{0,2}[A-Za-z_][A-Za-z0-9_.\-]*)=(.+)$`)
-	authScheme = regexp.MustCompile(`(?i)^(bearer|basic)\s+\S`)
-	camelWord  = regexp.MustCompile(`[a-z0-9][A-Z]`)
+	keyValue   = lazyregexp.New(`^(-{0,2}[A-Za-z_][A-Za-z0-9_.\-]*)=(.+)$`)
+	authScheme = lazyregexp.New(`(?i)^(bearer|basic)\s+\S`)
+	camelWord  = lazyregexp.New(`[a-z0-9][A-Z]`)
 	secretWord = []string{"token", "password", "passwd", "secret", "key", "apikey", "credential",
 		"credentials", "sas", "sig", "connectionstring", "authorization", "bearer", "auth"}
 	secretPart = []string{"token", "password", "passwd", "secret", "apikey", "accountkey", "accesskey",
