@@ -15,7 +15,8 @@ TOOLS_BUILD := CGO_ENABLED=0 $(GO) build -trimpath -ldflags "-s -w"
 TEST_FLAGS  ?= -count=1 -timeout 20m
 # RACE_PKGS: the pure packages (no API server), whose tests also run under the race detector.
 RACE_PKGS   ?= ./internal/admission/... ./internal/config/... ./internal/plan/... ./internal/render/... ./internal/routing/... \
-	./internal/ownership/... ./internal/summary/... ./internal/loadtest/... ./internal/verify/... ./internal/kube/... ./internal/compare/...
+	./internal/ownership/... ./internal/summary/... ./internal/loadtest/... ./internal/verify/... ./internal/kube/... ./internal/compare/... \
+	./internal/lazyregexp/...
 GOLANGCI    = scripts/tool.sh golangci-lint github.com/golangci/golangci-lint/v2/cmd/golangci-lint
 # The GitHub workflows actionlint checks: the example pipelines and the act test workflows.
 GITHUB_WORKFLOWS = $(wildcard .github/workflows/*.yml .github/workflows/*.yaml pipelines/github-*.yml internal/*/testdata/act/*.yml)

@@ -3,6 +3,7 @@ package lazyregexp
 import (
 	"regexp"
 	"strings"
+	"sync"
 	"testing"
 )
 
@@ -44,4 +45,21 @@ func TestCompilesInTests(t *testing.T) {
 		}
 	}()
 	New(`(`)
+}
+
+// TestConcurrentFirstUse: goroutines that use a Regexp for the first time at once all get it
+// compiled, once (run under -race by make test).
+func TestConcurrentFirstUse(t *testing.T) {
+	r := &Regexp{str: `^a+$`} // not compiled yet, as outside a test binary
+	var wg sync.WaitGroup
+	for range 8 {
+		wg.Add(1)
+		go func() {
+			defer wg.Done()
+			if !r.MatchString("aaa") || r.MatchString("b") {
+				t.Error("wrong answer on first use")
+			}
+		}()
+	}
+	wg.Wait()
 }
