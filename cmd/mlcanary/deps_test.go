@@ -18,8 +18,6 @@ var forbidden = []struct{ prefix, why string }{
 	{"k8s.io/client-go/kubernetes", "the typed clientset (about 35 MB); the binary uses the dynamic client"},
 	{"istio.io/client-go/pkg/clientset", "Istio's typed clientset"},
 	{"istio.io/istio", "Istio's main module (tools/istiovalidate links it, never mlcanary)"},
-	{"github.com/distribution/reference", "compiles a dozen regexps in its init, in every process (#12); internal/config/imageref.go parses image references, and its tests hold it to this library"},
-	{"github.com/opencontainers/go-digest", "compiles regexps in its init, in every process (#12); internal/config/imageref.go checks digests"},
 }
 
 // module is this repository's module path: its own packages are classified below.

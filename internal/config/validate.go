@@ -4,6 +4,7 @@ import (
 	"fmt"
 	"strings"
 
+	"github.com/distribution/reference"
 	"k8s.io/apimachinery/pkg/util/validation"
 
 	"github.com/mlcanary/mlcanary/internal/admission"
@@ -306,7 +307,8 @@ func checkRepository(repo string) error {
 	if !strings.Contains(repo, "/") && strings.ContainsAny(repo, ".:") {
 		return &InputError{Input: FlagImageRepo, Value: repo, Allowed: "a repository, not only a registry host: add the image name, e.g. myregistry.azurecr.io/model"}
 	}
-	if nameOnly, ok := parseNormalizedNamed(repo); !ok || !nameOnly {
+	named, err := reference.ParseNormalizedNamed(repo)
+	if err != nil || !reference.IsNameOnly(named) {
 		return &InputError{Input: FlagImageRepo, Value: repo, Allowed: "a repository without tag or digest, e.g. myregistry.azurecr.io/model (lower case; letters, digits, '.', '_', '-' and '/')"}
 	}
 	return nil
@@ -314,17 +316,19 @@ func checkRepository(repo string) error {
 
 // CheckImage checks that image, given as input (the flag's name), is what a kubelet can pull: a
 // repository with a tag, a digest or both, parsed as the kubelet and containerd parse it
-// (reference.ParseNormalizedNamed of github.com/distribution/reference, reimplemented in
-// imageref.go and tested against it). An image ID (a bare 64-hex string, or sha256:<hex> without a
+// (reference.ParseNormalizedNamed of github.com/distribution/reference). An image ID (a bare 64-hex string, or sha256:<hex> without a
 // repository) is not a reference: no registry can be asked for it. A reference without a tag or
 // digest is refused too, because the kubelet would pull ":latest", which changes under a release.
 // The error is an *InputError naming input.
 func CheckImage(input, image string) error {
 	allowed := "an image reference with a tag or digest, e.g. myregistry.azurecr.io/model:42 or myregistry.azurecr.io/model@sha256:<64 hex digits> (lower-case repository, tag of letters, digits, '.', '_', '-')"
-	if isImageID(image) {
-		return &InputError{Input: input, Value: image, Allowed: "a pullable image reference, not an image ID or a bare digest: put the repository in front, e.g. myregistry.azurecr.io/model@sha256:<64 hex digits>"}
+	if ref, err := reference.ParseAnyReference(image); err == nil {
+		if _, named := ref.(reference.Named); !named {
+			return &InputError{Input: input, Value: image, Allowed: "a pullable image reference, not an image ID or a bare digest: put the repository in front, e.g. myregistry.azurecr.io/model@sha256:<64 hex digits>"}
+		}
 	}
-	if nameOnly, ok := parseNormalizedNamed(image); !ok || nameOnly || strings.TrimSpace(image) != image {
+	named, err := reference.ParseNormalizedNamed(image)
+	if err != nil || reference.IsNameOnly(named) || strings.TrimSpace(image) != image {
 		return &InputError{Input: input, Value: image, Allowed: allowed}
 	}
 	return nil
