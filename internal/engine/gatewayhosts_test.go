@@ -104,12 +104,16 @@ func TestServerOnGatewayPortMustCarryHTTPRoutes(t *testing.T) {
 }
 
 // TestOlderVirtualServiceOnTheGatewayHostShadowsOurs: for a gateway, Istio merges the
-// VirtualServices bound to it for one host, oldest first, so another team's older VirtualService
-// on the same Gateway and host with a route matching every request mlcanary's routes would get
-// (no match, or a prefix covering --uri-prefix) leaves mlcanary's split and header routes without
-// a request: refused before any write, naming it and its route, and again on a re-run. A route
-// that takes only some of those requests is a note; one bound elsewhere, on no common host, or
-// newer than mlcanary's is not a concern (break-it review of issue #13, F4).
+// VirtualServices that give the same virtual host (the same host on the server) into one, routes
+// of the oldest first and catch-all routes last, so another team's VirtualService on the same
+// Gateway and host (mlcanary's "*") with a route tried before mlcanary's default route and
+// matching every request it would get — an older one's catch-all or prefix covering --uri-prefix,
+// a newer one's covering prefix — leaves mlcanary's split without a request: refused before any
+// write, naming it and its route, and again on a re-run. A route that takes only some of those
+// requests is a note; so is a VirtualService for a narrower host (model.example.com under "*"),
+// which Istio makes its own virtual host and Envoy prefers for that host only. One bound
+// elsewhere, or a newer catch-all (sorted after mlcanary's), is not a concern (break-it review of
+// issue #13, F4; bfbreak).
 func TestOlderVirtualServiceOnTheGatewayHostShadowsOurs(t *testing.T) {
 	route := func(match []any) map[string]any {
 		r := map[string]any{"name": "echo", "route": []any{map[string]any{"destination": map[string]any{"host": "echo"}}}}
@@ -128,14 +132,15 @@ func TestOlderVirtualServiceOnTheGatewayHostShadowsOurs(t *testing.T) {
 		want     string // "refused: …", "note: …" or "" for nothing
 	}{
 		{"catch-all", []any{"mlmodel-gateway"}, []any{"*"}, nil, false, "refused: which matches every request;"},
-		{"catch-all on a named host", []any{"mlmodel-gateway"}, []any{"model.example.com"}, nil, false, "refused: which matches every request;"},
+		{"catch-all on a narrower host", []any{"mlmodel-gateway"}, []any{"model.example.com"}, nil, false, "note: gets every request for model.example.com: Istio gives each host its own virtual host"},
 		{"prefix /", []any{"NS/mlmodel-gateway"}, []any{"*"}, prefix("/"), false, "refused: which matches every request;"},
 		{"prefix /sc", []any{"mlmodel-gateway"}, []any{"*"}, prefix("/sc"), false, "refused: which matches every request to /score (--uri-prefix)"},
 		{"prefix /score/v2", []any{"mlmodel-gateway"}, []any{"*"}, prefix("/score/v2"), false, "note: requests to /score it matches never reach them"},
 		{"a header", []any{"mlmodel-gateway"}, []any{"*"}, []any{map[string]any{"headers": map[string]any{"x-team": map[string]any{"exact": "a"}}}}, false, "note: requests to /score it matches never reach them"},
 		{"another path", []any{"mlmodel-gateway"}, []any{"*"}, prefix("/api"), false, ""},
 		{"another gateway", []any{"other-gateway"}, []any{"*"}, nil, false, ""},
-		{"newer than ours", []any{"mlmodel-gateway"}, []any{"*"}, nil, true, ""},
+		{"newer catch-all", []any{"mlmodel-gateway"}, []any{"*"}, nil, true, ""},
+		{"newer prefix /sc", []any{"mlmodel-gateway"}, []any{"*"}, prefix("/sc"), true, "refused: so it is tried before mlcanary's default route, which would get no such request"},
 	} {
 		t.Run(c.name, func(t *testing.T) {
 			f := newFixture(t)
@@ -172,7 +177,8 @@ func TestOlderVirtualServiceOnTheGatewayHostShadowsOurs(t *testing.T) {
 			}
 			for run := range 2 {
 				writes, err := f.stageWith("Blue_0", imgB, nil)
-				want := fmt.Sprintf("VirtualService %s/otherteam-catchall, created before mlcanary's and bound to the same Gateway %s/mlmodel-gateway", f.ns, f.ns)
+				when := map[bool]string{false: "before", true: "after"}[c.newer]
+				want := fmt.Sprintf("VirtualService %s/otherteam-catchall, created %s mlcanary's and bound to the same Gateway %s/mlmodel-gateway", f.ns, when, f.ns)
 				if err == nil || !strings.Contains(err.Error(), want) || !strings.Contains(err.Error(), text) || !strings.Contains(err.Error(), `route http[0] "echo"`) {
 					t.Fatalf("run %d: %v; want a refusal naming %q, the route and %q", run+1, err, want, text)
 				}

@@ -12,10 +12,13 @@ import (
 )
 
 // PeersCheckedAnnotation records, on mlcanary's VirtualService, what the last check of the other
-// VirtualServices on its Gateway host found nothing for: peersKey, the Gateway, --hosts and
-// --uri-prefix, the only inputs of mlcanary's side of the check (ownership.GatewayShadows). It is
-// written with the routes, by the stage that checked or by one that kept it; a check that found a
-// route taking some requests (a note), or could not list every namespace, leaves it out. plan
+// VirtualServices on its Gateway found nothing for: peersKey, the Gateway, --hosts and
+// --uri-prefix, mlcanary's inputs of the check (ownership.GatewayShadows; the hosts of the
+// Gateway's server are not in it: an edit of them, like another team's edit of its
+// VirtualService, is seen by the next stage that checks). It is written with the routes, by the
+// stage that checked or by one that kept it; a check that found anything (a note: a route taking
+// some requests, a VirtualService taking a narrower host, or, on Rollback, one that would refuse
+// another stage), or could not list every namespace, leaves it out. plan
 // --offline records it too, as a stage does from the state it assumes, where no other
 // VirtualService exists.
 const PeersCheckedAnnotation = "mlcanary.io/gateway-peers-checked"
@@ -27,12 +30,18 @@ func peersKey(cfg *config.Config) string {
 }
 
 // gatewayPeers checks, for a plan that changes the routing of a VirtualService bound to
-// mlcanary's Gateway, the other VirtualServices Istio merges with it there
-// (ownership.GatewayShadows): one of them, older and on an overlapping host, whose route matches
-// every request mlcanary's routes would get refuses the stage before any write; a route that
-// takes some of them is a note. It costs one paged list of VirtualServices (listWidest) — in every
-// namespace, else, when the credentials cannot, the namespace's — and none when the stage read
-// them already to find routes to a version it displaces (readOthers).
+// mlcanary's Gateway, the other VirtualServices bound there, as Istio builds the Gateway's
+// virtual hosts from them and the server's hosts (ownership.GatewayShadows,
+// ownership.GatewayServerHosts): one that shares a virtual host with mlcanary's and has a route
+// Istio tries before mlcanary's default route matching every request it would get there, on
+// every host of mlcanary's, refuses the stage before any write; a route that takes some of them,
+// or a VirtualService for a narrower host (its own audit.example.com under mlcanary's "*"), which
+// takes that host's requests, is a note. Rollback is never refused by this check: it is the stage
+// that moves traffic back to green, so what would refuse another stage — and a failed list — is a
+// note on it, and a Rollback that noted one records no clean check. It costs one paged list of
+// VirtualServices (listWidest) — in every namespace, else, when the credentials cannot, the
+// namespace's — and none when the stage read them already to find routes to a version it
+// displaces (readOthers).
 //
 // It sends nothing for a stage that leaves the routing as it is (a re-run), whose VirtualService
 // is a delegate or bound elsewhere, or that only moves the default route's weights on a
@@ -61,6 +70,7 @@ func (c *Client) gatewayPeers(ctx context.Context, l *liveState, p *plan.Plan) (
 	if l.vs != nil && l.vs.GetAnnotations()[PeersCheckedAnnotation] == peersKey(l.cfg) && sameHeaders(p, read) {
 		return nil, nil
 	}
+	rollback := l.cfg.Stage.Kind == config.KindRollback
 	all, narrowed := l.others, l.othersNote != ""
 	if !l.othersRead {
 		var err error
@@ -69,12 +79,18 @@ func (c *Client) gatewayPeers(ctx context.Context, l *liveState, p *plan.Plan) (
 		case refused(err):
 			l.peersChecked = true
 			return []string{fmt.Sprintf("the other VirtualServices on Gateway %s were not checked for routes Istio would try before mlcanary's: the credentials cannot list VirtualServices", l.cfg.Gateway)}, nil
+		case err != nil && rollback:
+			l.peersChecked = true
+			return []string{fmt.Sprintf("the other VirtualServices on Gateway %s were not checked for routes Istio would try before mlcanary's (Rollback goes ahead without): %v", l.cfg.Gateway, err)}, nil
 		case err != nil:
 			return nil, fmt.Errorf("checking the other VirtualServices bound to Gateway %s: %w", l.cfg.Gateway, err)
 		}
 	}
-	notes, err := ownership.GatewayShadows(l.cfg, l.vs, all)
+	notes, err := ownership.GatewayShadows(l.cfg, l.vs, ownership.GatewayServerHosts(l.cfg, l.gateway), all)
 	l.peersChecked, l.peersClean = true, err == nil && len(notes) == 0 && !narrowed
+	if err != nil && rollback {
+		return []string{fmt.Sprintf("Rollback goes ahead (it moves mlcanary's routes back to green; refusing it would leave blue live) although %v", err)}, nil
+	}
 	return notes, err
 }
 
