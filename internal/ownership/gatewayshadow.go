@@ -33,8 +33,10 @@ import (
 // When the default route loses every one of mlcanary's virtual hosts, err names the first such
 // VirtualService, its route and the host, and the stage is refused; when it loses some, each is a
 // note (the others still get requests). A VirtualService bound elsewhere or a delegate (no hosts)
-// is not looked at, nor is anything when ours is a delegate or bound elsewhere. Ties of creation
-// time are ordered by name, then namespace, as pilot sorts configs.
+// is not looked at, nor is anything when ours is a delegate or bound elsewhere — also not one
+// bound to another Gateway on the same ingress pods and plain HTTP port, though Istio builds one
+// route table per such port (pilot/pkg/model/gateway.go, gatewayRDSRouteName "http.PORT"). Ties
+// of creation time are ordered by name, then namespace, as pilot sorts configs.
 func GatewayShadows(c *config.Config, ours *unstructured.Unstructured, server []string, others []*unstructured.Unstructured) (notes []string, err error) {
 	gateway := ResolveGateway(c.Gateway, c.Namespace)
 	if ours != nil {
