@@ -110,11 +110,12 @@ bench-compare:
 	MLCANARY_BENCH_COMPARE=$(CURDIR)/.cache/bench/mlcanary $(GO) test -count=1 -v -timeout 60m -run TestBenchCompare ./internal/compare/
 
 ## bench-stage: on one local API server with Istio's CRDs, times the same traffic shift (Blue_50 <->
-## Blue_40), interleaved, whole process each time, BENCH_ROUNDS rounds (default 15): helm upgrade
+## Blue_40), interleaved, whole process each time, BENCH_ROUNDS rounds (default 25): helm upgrade
 ## --install of the documented objects (helm v3 from tools/helm), kubectl apply --server-side of the
 ## same objects (tools/kubectl) and mlcanary stage; also mlcanary's stage among 2,000 unrelated
 ## Deployments, Services and VirtualServices, and a rollout wait's ready -> done delay. Prints
-## medians, min/max, requests per run and the ratios (internal/benchstage). Not part of make test.
+## medians, min/max, requests per run against #12's targets, and the ratios paired by round with a
+## 95% interval of their median and a verdict from it (internal/benchstage). Not part of make test.
 bench-stage: build tools
 	helm=$$(scripts/tool.sh helm helm.sh/helm/v3/cmd/helm) && \
 	kubectl=$$(scripts/tool.sh kubectl k8s.io/kubernetes/cmd/kubectl) && \

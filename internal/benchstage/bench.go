@@ -6,8 +6,11 @@
 // times mlcanary's stage in a namespace holding 2,000 unrelated Deployments, Services and
 // VirtualServices, and, for a rollout wait, the delay from the Deployment becoming ready to the stage
 // being done. It prints medians, min/max, the requests each sends (through a counting proxy, in a
-// separate untimed run) and the ratios of the medians of this run: claims are ratios measured
-// together, never absolute numbers. It is a development tool; nothing ships it.
+// separate untimed run, with #12's targets and a verdict) and, for each goal, the median of the
+// rounds' paired ratios with a distribution-free 95 % interval: a goal is "met" only when the whole
+// interval meets it, "NOT met" when none of it does, else undecided. Claims are ratios measured
+// together, never absolute numbers; the machine's load average at start and end is printed with
+// them. It is a development tool; nothing ships it.
 package benchstage
 
 import (
@@ -17,7 +20,6 @@ import (
 	"io"
 	"os"
 	"path/filepath"
-	"slices"
 	"time"
 
 	"github.com/mlcanary/mlcanary/internal/testenv"
@@ -27,7 +29,8 @@ import (
 type Options struct {
 	// Mlcanary, Helm and Kubectl are the binaries (make bench-stage builds them).
 	Mlcanary, Helm, Kubectl string
-	// Rounds is how many times each is timed (at least 10).
+	// Rounds is how many times each is timed (at least 10; cmd/benchstage's default is 25: the 95 %
+	// interval of a median is then its 8th to 18th round of 25, against the 4th to 12th of 15).
 	Rounds int
 	// Unrelated is how many Deployments, Services and VirtualServices (each) the scale namespace
 	// holds besides the release (2,000).
@@ -53,6 +56,7 @@ func Run(ctx context.Context, out io.Writer, o Options) (err error) {
 			return fmt.Errorf("%s binary: %w (make bench-stage builds it)", name, err)
 		}
 	}
+	loadStart := readLoad()
 	env, err := testenv.New(testenv.Options{})
 	if err != nil {
 		return err
@@ -81,7 +85,7 @@ func Run(ctx context.Context, out io.Writer, o Options) (err error) {
 	if err != nil {
 		return err
 	}
-	report(out, o, times, counts, delays)
+	report(out, o, results{times: times, counts: counts, delays: delays, loadStart: loadStart, loadEnd: readLoad()})
 	return nil
 }
 
@@ -120,50 +124,6 @@ func (b *bench) time(ctx context.Context) (map[string][]time.Duration, error) {
 		}
 	}
 	return times, nil
-}
-
-func median(ds []time.Duration) time.Duration {
-	s := slices.Clone(ds)
-	slices.Sort(s)
-	if len(s)%2 == 1 {
-		return s[len(s)/2]
-	}
-	return (s[len(s)/2-1] + s[len(s)/2]) / 2
-}
-
-func report(out io.Writer, o Options, times map[string][]time.Duration, counts map[string]requestCount, delays []time.Duration) {
-	ms := func(d time.Duration) string { return fmt.Sprintf("%.1f ms", float64(d.Microseconds())/1000) }
-	say(out, "\nthe same traffic shift (Blue_50 <-> Blue_40), %d rounds each, one API server, whole process each time\n", o.Rounds)
-	say(out, "%-42s %10s %10s %10s   %s\n", "", "median", "min", "max", "requests per run (reads + writes)")
-	for _, r := range runs {
-		ts := times[r]
-		say(out, "%-42s %10s %10s %10s   %s\n", r, ms(median(ts)), ms(slices.Min(ts)), ms(slices.Max(ts)), counts[r])
-	}
-	for _, r := range []string{stageRerun} {
-		say(out, "%-42s %10s %10s %10s   %s\n", r, "", "", "", counts[r])
-	}
-	m := func(r string) float64 { return float64(median(times[r])) }
-	verdict := func(ok bool) string {
-		if ok {
-			return "met"
-		}
-		return "NOT met"
-	}
-	kubectl, helm, scale := m(runKubectl)/m(runStage), m(runHelm)/m(runStage), m(runScale)/m(runStage)
-	say(out, "\nratios of the medians of this run:\n")
-	say(out, "  kubectl apply / mlcanary stage   %5.1f×  (goal ≥ %.0f×: %s)\n", kubectl, goalKubectl, verdict(kubectl >= goalKubectl))
-	say(out, "  helm upgrade / mlcanary stage    %5.1f×  (goal ≥ %.0f×: %s)\n", helm, goalHelm, verdict(helm >= goalHelm))
-	say(out, "  crowded / empty namespace        %5.2f×  (goal ≤ %.1f×: %s; crowded: %d each of unrelated Deployments, Services, VirtualServices)\n",
-		scale, goalScale, verdict(scale <= goalScale), o.Unrelated)
-	for _, r := range []string{runStage, stageRerun} {
-		say(out, "\n%s sent, in order, through the counting proxy (time from the process's start):\n", r)
-		for _, line := range counts[r].sent {
-			say(out, "  %s\n", line)
-		}
-		say(out, "  %+6.1f ms  exit\n", float64(counts[r].took.Microseconds())/1000)
-	}
-	say(out, "\nrollout wait (first Blue_0), Deployment ready → stage done: median %s, min %s, max %s\n",
-		ms(median(delays)), ms(slices.Min(delays)), ms(slices.Max(delays)))
 }
 
 type bench struct {

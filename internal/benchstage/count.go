@@ -23,14 +23,19 @@ import (
 // stageRerun is mlcanary's stage run again once it holds (counted, not timed).
 const stageRerun = "mlcanary stage, re-run (holds)"
 
-// requestCount is what one run sent: reads (GET, watches included) and writes, and each request
-// as "+MS METHOD path?query" in the order they reached the proxy, MS counted from the run's start;
-// took is the whole run, to its process's exit.
+// requestCount is what one run sent: reads (GET, watches included) and writes, each request as
+// "+MS METHOD path?query" in the order they reached the proxy, MS counted from the run's start
+// (sent), and its method and path (requests, same order); took is the whole run, to its process's
+// exit.
 type requestCount struct {
 	reads, writes int
 	sent          []string
+	requests      []request
 	took          time.Duration
 }
+
+// request is one request's method and URL path.
+type request struct{ method, path string }
 
 func (c requestCount) String() string {
 	return fmt.Sprintf("%d (%d + %d)", c.reads+c.writes, c.reads, c.writes)
@@ -79,6 +84,7 @@ func (b *bench) countingProxy() (*counter, string, error) {
 			line += "?" + r.URL.RawQuery
 		}
 		c.n.sent = append(c.n.sent, line)
+		c.n.requests = append(c.n.requests, request{r.Method, r.URL.Path})
 		c.mu.Unlock()
 		r.Header.Del("Authorization") // the clients' placeholder token: the proxy authenticates
 		proxy.ServeHTTP(w, r)
@@ -120,7 +126,9 @@ func (b *bench) count(ctx context.Context) (map[string]requestCount, error) {
 // readyToDone times, over the rounds, how long a stage that waits for a rollout takes to finish
 // once the Deployment is ready: a first Blue_0 in a new namespace each round, whose Deployment the
 // bench marks ready (as the Deployment controller would) 200 ms after it appears; the delay runs
-// from that status write's answer to the process's exit.
+// from the moment the bench sends that status write (taken before the request, so the write's own
+// round trip is inside the delay and it can never read less than the stage's reaction) to the
+// process's exit.
 func (b *bench) readyToDone(ctx context.Context) ([]time.Duration, error) {
 	var delays []time.Duration
 	for round := range b.o.Rounds {
@@ -135,6 +143,7 @@ func (b *bench) readyToDone(ctx context.Context) ([]time.Duration, error) {
 			return nil, err
 		}
 		deployments := b.env.Dynamic.Resource(kube.Deployments).Namespace(ns)
+		var ready time.Time
 		for {
 			if _, err := deployments.Get(ctx, "model-blue", metav1.GetOptions{}); err == nil {
 				time.Sleep(200 * time.Millisecond) // the pods start
@@ -142,6 +151,7 @@ func (b *bench) readyToDone(ctx context.Context) ([]time.Duration, error) {
 				if err != nil {
 					return nil, err
 				}
+				ready = time.Now() // before the write: its answer may come after the stage is done
 				if err := b.env.MarkReady(ctx, d); err != nil {
 					return nil, err
 				}
@@ -149,7 +159,6 @@ func (b *bench) readyToDone(ctx context.Context) ([]time.Duration, error) {
 			}
 			time.Sleep(time.Millisecond)
 		}
-		ready := time.Now()
 		if err := cmd.Wait(); err != nil {
 			return nil, fmt.Errorf("mlcanary stage Blue_0 in %s: %w: %s", ns, err, bytes.TrimSpace(stderr.Bytes()))
 		}
