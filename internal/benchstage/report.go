@@ -62,7 +62,7 @@ func report(out io.Writer, o Options, res results) {
 	say(out, "\nratios paired by round (the runs of a round ran back to back), median of the rounds' ratios and its\n"+
 		"distribution-free 95%% interval (order statistics of the binomial, Conover 1999 §3.2); a goal is met only\n"+
 		"when the whole interval meets it, NOT met only when none of it does:\n")
-	say(out, "  %-32s %8s  %-18s %-10s %s\n", "", "median", "interval", "min–max", "goal")
+	say(out, "  %-32s %8s  %-16s  %-11s %s\n", "", "median", "interval", "min–max", "goal")
 	for _, q := range ratios {
 		rs := pairedRatios(res.times[q.num], res.times[q.den])
 		iv := medianInterval(rs)
@@ -74,7 +74,7 @@ func report(out io.Writer, o Options, res results) {
 		if len(rs) > 0 {
 			spread = fmt.Sprintf("%.1f–%.1f×", slices.Min(rs), slices.Max(rs))
 		}
-		say(out, "  %-32s %7.2f×  [%5.2f×, %5.2f×]  %-10s %s: %s\n", q.name, iv.Median, iv.Lo, iv.Hi, spread, goal, verdict)
+		say(out, "  %-32s %7.2f×  [%5.2f×, %5.2f×]  %-11s %s: %s\n", q.name, iv.Median, iv.Lo, iv.Hi, spread, goal, verdict)
 	}
 	if iv := medianInterval(pairedRatios(res.times[runKubectl], res.times[runStage])); iv.N > 0 {
 		say(out, "  (interval: order statistics %d and %d of %d rounds, coverage %.1f%%)\n", iv.K, iv.N+1-iv.K, iv.N, 100*iv.Coverage)
