@@ -2,7 +2,6 @@ package app
 
 import (
 	"context"
-	"time"
 
 	"github.com/spf13/cobra"
 	"k8s.io/client-go/rest"
@@ -60,5 +59,5 @@ func heldLock(ctx context.Context, rc *rest.Config, cfg config.Config) (*summary
 		return nil, err
 	}
 	return &summary.Lock{Lease: cfg.Namespace + "/" + cfg.Lock.Name, Holder: r.Holder.Run, Stage: r.Holder.Stage,
-		Since: r.Since, RenewedAt: r.Renewed, Expired: r.Expired(time.Now())}, nil
+		Since: r.Since, RenewedAt: r.Renewed, Expired: r.Stale()}, nil
 }

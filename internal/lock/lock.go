@@ -44,8 +44,9 @@ type Lock struct {
 // that is cancelled (its cause a *LostError) if the lock is lost while the stage runs. Requests: a
 // create when the lock is free; else a get, and an update to take over a lock whose holder stopped
 // renewing (one line on o.Log says so). While another run holds it, Take fails at once with a
-// *HeldError, or with o.Wait polls it (a get at most every 2s) until it is free, its holder stops
-// renewing, or o.Wait has passed (*HeldError). Another failed request is a *kube.APIError.
+// *HeldError, or with o.Wait waits (waiter: a watch of the Lease, a get after each change) until
+// it is free, its holder stops renewing, or o.Wait has passed (*HeldError). Another failed request
+// is a *kube.APIError.
 func Take(ctx context.Context, s Store, o Options) (*Lock, context.Context, error) {
 	o = o.defaults()
 	held, err := acquire(ctx, s, o)
@@ -87,6 +88,7 @@ func hold(ctx context.Context, s Store, o Options, held *coordinationv1.Lease) (
 func acquire(ctx context.Context, s Store, o Options) (*coordinationv1.Lease, error) {
 	var waitFrom, seenAt time.Time // when waiting began; when the live resourceVersion was first seen
 	var seenRV string
+	w := waiter{s: s, o: o}
 	create := false // read first: a Lease, once created, stays (Release frees it)
 	for {
 		if create {
@@ -105,7 +107,7 @@ func acquire(ctx context.Context, s Store, o Options) (*coordinationv1.Lease, er
 				return nil, explain(ctx, s, o, err, "creating", true)
 			}
 		}
-		live, err := s.Get(ctx, o.Namespace, o.Name)
+		live, date, err := s.Get(ctx, o.Namespace, o.Name)
 		if err != nil {
 			return nil, explain(ctx, s, o, err, "reading", false)
 		}
@@ -116,10 +118,11 @@ func acquire(ctx context.Context, s Store, o Options) (*coordinationv1.Lease, er
 		if live.ResourceVersion != seenRV {
 			seenRV, seenAt = live.ResourceVersion, now
 		}
-		rec, isHeld := RecordOf(live)
-		// Expired by the record's clock, or seen unchanged for a whole duration by ours: either way
-		// its holder stopped renewing, whatever the two machines' clocks say.
-		stale := isHeld && (rec.Expired(now) || now.Sub(seenAt) >= rec.Duration)
+		rec, isHeld := recordAt(live, date)
+		// Not written for a whole duration by the API server's clock, or seen unchanged for that
+		// long by ours: either way its holder stopped renewing, whatever the machines' clocks say.
+		unseen := rec.Duration - now.Sub(seenAt)
+		stale := isHeld && (rec.Stale() || unseen <= 0)
 		if !isHeld || stale {
 			took := takeOver(live, o, now)
 			got, err := s.Update(ctx, took)
@@ -133,25 +136,30 @@ func acquire(ctx context.Context, s Store, o Options) (*coordinationv1.Lease, er
 				return nil, explain(ctx, s, o, err, "taking over", true)
 			}
 			if stale {
-				tookOver(o, rec, now)
+				tookOver(o, rec, now.Sub(seenAt))
 			} else if !waitFrom.IsZero() {
 				tookAfter(o, waitFrom)
 			}
 			return got, nil
 		}
 		if o.Wait <= 0 {
-			return nil, &HeldError{Namespace: o.Namespace, Name: o.Name, Record: rec, Now: now}
+			return nil, &HeldError{Namespace: o.Namespace, Name: o.Name, Record: rec}
 		}
 		if waitFrom.IsZero() {
 			waitFrom = now
-			o.Log("waiting up to %s for the lock: Lease %s/%s is held by %s", o.Wait, o.Namespace, o.Name, rec.Describe(now))
+			o.Log("waiting up to %s for the lock: Lease %s/%s is held by %s", o.Wait, o.Namespace, o.Name, rec.Describe())
 		}
 		left := o.Wait - now.Sub(waitFrom)
 		if left <= 0 {
-			return nil, &HeldError{Namespace: o.Namespace, Name: o.Name, Record: rec, Now: now, Waited: o.Wait}
+			return nil, &HeldError{Namespace: o.Namespace, Name: o.Name, Record: rec, Waited: o.Wait}
 		}
-		if err := sleep(ctx, min(poll(rec.Duration), left)); err != nil {
-			return nil, fmt.Errorf("waiting for the lock Lease %s/%s held by %s: %w", o.Namespace, o.Name, rec.Describe(now), err)
+		// Until it changes (read it again then), or either rule could find it stale.
+		until := min(left, unseen)
+		if in, ok := rec.staleIn(); ok {
+			until = min(until, max(in, 50*time.Millisecond))
+		}
+		if err := w.await(ctx, live.ResourceVersion, until, rec.Duration); err != nil {
+			return nil, fmt.Errorf("waiting for the lock Lease %s/%s held by %s: %w", o.Namespace, o.Name, rec.Describe(), err)
 		}
 	}
 }
@@ -169,20 +177,26 @@ func takeOver(live *coordinationv1.Lease, o Options, now time.Time) *coordinatio
 	return took
 }
 
-// tookOver says that the lock was taken over from rec's holder, who stopped renewing it.
-func tookOver(o Options, rec Record, now time.Time) {
-	o.Log("took over the lock Lease %s/%s from %s, held since %s: it was last renewed %s ago, past its %s duration (a killed run?)",
-		o.Namespace, o.Name, rec.Who(), stamp(rec.Since), ago(now.Sub(rec.Renewed)), rec.Duration)
+// tookOver says that the lock was taken over from rec's holder, who stopped renewing it: unseen is
+// how long this run saw it unchanged.
+func tookOver(o Options, rec Record, unseen time.Duration) {
+	since, what, age := "", "renewed", "over "+ago(unseen)
+	if !rec.Since.IsZero() {
+		since = ", held since " + stamp(rec.Since)
+	}
+	if rec.Renewed.IsZero() {
+		what = "written"
+	}
+	if a, ok := rec.age(); ok && a > unseen {
+		age = ago(a)
+	}
+	o.Log("took over the lock Lease %s/%s from %s%s: it was last %s %s ago, past its %s duration (a killed run?)",
+		o.Namespace, o.Name, rec.Who(), since, what, age, rec.Duration)
 }
 
 // tookAfter says that the lock was taken after waiting since waitFrom.
 func tookAfter(o Options, waitFrom time.Time) {
 	o.Log("took the lock Lease %s/%s after waiting %s", o.Namespace, o.Name, ago(o.Now().Sub(waitFrom)))
-}
-
-// poll is how often a waiting run reads a held lock: a third of its duration, at most 2s.
-func poll(d time.Duration) time.Duration {
-	return max(min(d/3, 2*time.Second), 50*time.Millisecond)
 }
 
 func sleep(ctx context.Context, d time.Duration) error {

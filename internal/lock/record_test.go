@@ -43,30 +43,54 @@ func TestRecordOf(t *testing.T) {
 	}
 }
 
-func TestExpiredAfterItsDurationSinceTheLastRenewal(t *testing.T) {
-	r := Record{Since: t0.Add(-time.Hour), Renewed: t0, Duration: 30 * time.Second}
+// TestStaleOnTheServersClockOnly: a holder stopped renewing when the API server had not written
+// the Lease for its duration by the API server's own clock (the last write's managedFields time
+// against the read's Date, 1s taken off for their resolution), whatever the holder's renewTime
+// says; unknown server times, times that disagree, or a Lease without renewTime are never stale.
+func TestStaleOnTheServersClockOnly(t *testing.T) {
+	r := Record{Since: t0.Add(-time.Hour), Renewed: t0.Add(-time.Hour), Duration: 30 * time.Second, Written: t0}
 	for _, c := range []struct {
-		at   time.Duration
+		name string
+		r    func(Record) Record
 		want bool
-	}{{-time.Second, false}, {0, false}, {29 * time.Second, false}, {30 * time.Second, true}, {time.Hour, true}} {
-		if got := r.Expired(t0.Add(c.at)); got != c.want {
-			t.Errorf("renewed at t0, 30s lease: Expired(t0%+v) = %v, want %v", c.at, got, c.want)
+	}{
+		{"read 30s after the write", func(r Record) Record { r.Read = t0.Add(30 * time.Second); return r }, false},
+		{"read 31s after the write", func(r Record) Record { r.Read = t0.Add(31 * time.Second); return r }, true},
+		{"read an hour after", func(r Record) Record { r.Read = t0.Add(time.Hour); return r }, true},
+		{"renewTime an hour in the future, read 31s after the write", func(r Record) Record {
+			r.Renewed, r.Read = t0.Add(time.Hour), t0.Add(31*time.Second)
+			return r
+		}, true},
+		{"renewTime now, read just after the write", func(r Record) Record { r.Renewed, r.Read = t0, t0; return r }, false},
+		{"no Date", func(r Record) Record { return r }, false},
+		{"no managedFields time", func(r Record) Record { r.Written, r.Read = time.Time{}, t0.Add(time.Hour); return r }, false},
+		{"a Date 2s before the write (another clock)", func(r Record) Record { r.Read = t0.Add(-2 * time.Second); return r }, false},
+		{"no renewTime nor acquireTime (by hand), read an hour after", func(r Record) Record {
+			r.Since, r.Renewed, r.Read = time.Time{}, time.Time{}, t0.Add(time.Hour)
+			return r
+		}, false},
+	} {
+		if got := c.r(r).Stale(); got != c.want {
+			t.Errorf("%s: Stale = %v, want %v", c.name, got, c.want)
 		}
 	}
 }
 
 // TestHeldErrorIsOneSentence: the holder, its stage, since when, and what to do, on one line.
 func TestHeldErrorIsOneSentence(t *testing.T) {
-	rec := Record{Holder: Holder{Run: "https://dev.azure.com/acme/scoring/_build/results?buildId=42", Stage: "Blue_0"}, Since: t0, Renewed: t0.Add(7 * time.Second), Duration: 30 * time.Second}
-	now := t0.Add(10 * time.Second)
+	rec := Record{Holder: Holder{Run: "https://dev.azure.com/acme/scoring/_build/results?buildId=42", Stage: "Blue_0"}, Since: t0, Renewed: t0.Add(7 * time.Second), Duration: 30 * time.Second,
+		Written: t0.Add(8 * time.Second), Read: t0.Add(12 * time.Second)}
+	byHand := Record{Holder: Holder{Run: "incident-4711 freeze (alice)"}, Duration: time.Hour, Written: t0, Read: t0.Add(2 * time.Hour)}
 	for _, c := range []struct {
 		err  *HeldError
 		want string
 	}{
-		{&HeldError{Namespace: "abtesting", Name: "mlcanary", Record: rec, Now: now},
+		{&HeldError{Namespace: "abtesting", Name: "mlcanary", Record: rec},
 			"another run holds the lock of namespace abtesting: Lease abtesting/mlcanary is held by https://dev.azure.com/acme/scoring/_build/results?buildId=42 for stage Blue_0 since 2026-11-29T16:40:02Z (renewed 3s ago); run the stage again once that stage ends (a killed run's lock is taken over 30s after its last renewal), or give lock-timeout (lockTimeout in Azure DevOps) to wait for it"},
-		{&HeldError{Namespace: "abtesting", Name: "mlcanary", Record: rec, Now: now, Waited: 5 * time.Minute},
+		{&HeldError{Namespace: "abtesting", Name: "mlcanary", Record: rec, Waited: 5 * time.Minute},
 			"another run holds the lock of namespace abtesting: Lease abtesting/mlcanary is held by https://dev.azure.com/acme/scoring/_build/results?buildId=42 for stage Blue_0 since 2026-11-29T16:40:02Z (renewed 3s ago), still after waiting 5m0s (lock-timeout); run the stage again once that stage ends (a killed run's lock is taken over 30s after its last renewal)"},
+		{&HeldError{Namespace: "abtesting", Name: "mlcanary", Record: byHand},
+			"another run holds the lock of namespace abtesting: Lease abtesting/mlcanary is held by incident-4711 freeze (alice) (a Lease without acquire or renew time, last written at 2026-11-29T16:40:02Z); run the stage again once that stage ends (it is never renewed, so it is taken over only by a run that waits and sees it unchanged for its 1h0m0s duration), or give lock-timeout (lockTimeout in Azure DevOps) to wait for it"},
 	} {
 		if got := c.err.Error(); got != c.want || strings.Contains(got, "\n") {
 			t.Errorf("got  %s\nwant %s", got, c.want)

@@ -62,18 +62,18 @@ func (l *Lock) renew(timeout time.Duration) error {
 	mine.Spec.RenewTime = microTime(now) // mine is this call's copy; same() reads only holder and acquireTime
 	got, err := l.store.Update(ctx, mine)
 	if apierrors.IsConflict(err) {
-		live, gerr := l.store.Get(ctx, l.o.Namespace, l.o.Name)
+		live, _, gerr := l.store.Get(ctx, l.o.Namespace, l.o.Name)
 		if gerr != nil {
 			return gerr
 		}
 		if live == nil || !same(live, mine) {
-			return l.lostTo(live, now)
+			return l.lostTo(live)
 		}
 		live.Spec.RenewTime = microTime(now)
 		got, err = l.store.Update(ctx, live)
 	}
 	if apierrors.IsNotFound(err) {
-		return l.lostTo(nil, now)
+		return l.lostTo(nil)
 	}
 	if err != nil {
 		return err
@@ -91,10 +91,10 @@ func same(live, mine *coordinationv1.Lease) bool {
 		a.AcquireTime != nil && b.AcquireTime != nil && a.AcquireTime.Equal(b.AcquireTime)
 }
 
-func (l *Lock) lostTo(live *coordinationv1.Lease, now time.Time) *LostError {
+func (l *Lock) lostTo(live *coordinationv1.Lease) *LostError {
 	e := &LostError{Namespace: l.o.Namespace, Name: l.o.Name, Reason: "someone deleted it"}
 	if rec, ok := RecordOf(live); ok {
-		e.Reason = "it is now held by " + rec.Describe(now)
+		e.Reason = "it is now held by " + rec.Describe()
 	} else if live != nil {
 		e.Reason = "someone released it"
 	}
@@ -137,7 +137,7 @@ func (l *Lock) Release() error {
 // freeIfHeld frees the Lease as it is now when it is still the holding mine took (same): a get
 // and an update; nil when it is gone or someone else's.
 func freeIfHeld(ctx context.Context, s Store, o Options, mine *coordinationv1.Lease) error {
-	live, err := s.Get(ctx, o.Namespace, o.Name)
+	live, _, err := s.Get(ctx, o.Namespace, o.Name)
 	if err != nil || live == nil || !same(live, mine) {
 		return err
 	}

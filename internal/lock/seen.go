@@ -3,6 +3,7 @@ package lock
 import (
 	"context"
 	"errors"
+	"time"
 
 	coordinationv1 "k8s.io/api/coordination/v1"
 	apierrors "k8s.io/apimachinery/pkg/api/errors"
@@ -15,25 +16,26 @@ import (
 // (Release) — so what the stage read still stands.
 type Seen struct {
 	lease *coordinationv1.Lease // nil: there was none
+	date  time.Time             // the Date of the API server's answer
 	o     Options
 }
 
 // Peek reads the lock (one get) for a stage about to read the release.
 func Peek(ctx context.Context, s Store, o Options) (Seen, error) {
 	o = o.defaults()
-	live, err := s.Get(ctx, o.Namespace, o.Name)
+	live, date, err := s.Get(ctx, o.Namespace, o.Name)
 	if err != nil {
 		return Seen{}, explain(ctx, s, o, err, "reading", false)
 	}
-	return Seen{lease: live, o: o}, nil
+	return Seen{lease: live, date: date, o: o}, nil
 }
 
 // Busy is the *HeldError of another run holding the lock as seen, or nil when it was free or its
-// holder had stopped renewing (its renewTime plus its duration had passed).
+// holder had stopped renewing (Record.Stale: on the API server's clock, never this run's).
 func (seen Seen) Busy() *HeldError {
-	rec, held := RecordOf(seen.lease)
-	if now := seen.o.Now(); held && !rec.Expired(now) {
-		return &HeldError{Namespace: seen.o.Namespace, Name: seen.o.Name, Record: rec, Now: now}
+	rec, held := recordAt(seen.lease, seen.date)
+	if held && !rec.Stale() {
+		return &HeldError{Namespace: seen.o.Namespace, Name: seen.o.Name, Record: rec}
 	}
 	return nil
 }
@@ -83,8 +85,8 @@ func takeSeen(ctx context.Context, s Store, seen Seen) (*coordinationv1.Lease, e
 	if err != nil && !apierrors.IsAlreadyExists(err) && !apierrors.IsConflict(err) && !apierrors.IsNotFound(err) {
 		return nil, explain(ctx, s, o, err, verb, true)
 	}
-	if rec, held := RecordOf(seen.lease); err == nil && held {
-		tookOver(o, rec, now)
+	if rec, held := recordAt(seen.lease, seen.date); err == nil && held {
+		tookOver(o, rec, 0)
 	}
 	return got, err
 }

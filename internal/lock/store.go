@@ -4,6 +4,7 @@ import (
 	"context"
 	"encoding/json"
 	"fmt"
+	"net/http"
 	"time"
 
 	coordinationv1 "k8s.io/api/coordination/v1"
@@ -11,6 +12,7 @@ import (
 	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
 	"k8s.io/apimachinery/pkg/apis/meta/v1/unstructured"
 	"k8s.io/apimachinery/pkg/runtime/schema"
+	"k8s.io/apimachinery/pkg/watch"
 	"k8s.io/client-go/dynamic"
 	"k8s.io/client-go/rest"
 	sjson "sigs.k8s.io/json"
@@ -24,8 +26,12 @@ var Leases = schema.GroupVersionResource{Group: "coordination.k8s.io", Version: 
 // Store is every request the lock makes. Errors are the client's (apierrors tells AlreadyExists,
 // Conflict and NotFound apart); Take and Release explain the others in one sentence with Explain.
 type Store interface {
-	// Get returns the Lease, or nil, nil when there is none.
-	Get(ctx context.Context, ns, name string) (*coordinationv1.Lease, error)
+	// Get returns the Lease, or nil when there is none, and the Date of the API server's answer
+	// (its clock, 1s resolution; zero when the answer had none).
+	Get(ctx context.Context, ns, name string) (*coordinationv1.Lease, time.Time, error)
+	// Watch watches the Lease from resourceVersion rv (a watch of leases with the field selector
+	// metadata.name=name) until ctx ends; an error when it may not (RBAC without watch) or cannot.
+	Watch(ctx context.Context, ns, name, rv string) (watch.Interface, error)
 	// Create creates l; AlreadyExists when a Lease of that name exists.
 	Create(ctx context.Context, l *coordinationv1.Lease) (*coordinationv1.Lease, error)
 	// Update replaces l as of its resourceVersion; Conflict when someone wrote it since.
@@ -43,6 +49,8 @@ type dynamicStore struct {
 // NewStore is the Store of the cluster rc points at, through kube's dynamic client (a 429 fails at
 // once); it sends nothing yet.
 func NewStore(rc *rest.Config) (Store, error) {
+	rc = rest.CopyConfig(rc)
+	rc.Wrap(func(rt http.RoundTripper) http.RoundTripper { return dateRecorder{next: rt} })
 	c, err := kube.New(rc)
 	if err != nil {
 		return nil, err
@@ -50,15 +58,38 @@ func NewStore(rc *rest.Config) (Store, error) {
 	return dynamicStore{Client: c, dyn: c.Dynamic()}, nil
 }
 
-func (s dynamicStore) Get(ctx context.Context, ns, name string) (*coordinationv1.Lease, error) {
-	u, err := s.dyn.Resource(Leases).Namespace(ns).Get(ctx, name, metav1.GetOptions{})
+func (s dynamicStore) Get(ctx context.Context, ns, name string) (*coordinationv1.Lease, time.Time, error) {
+	var date time.Time
+	u, err := s.dyn.Resource(Leases).Namespace(ns).Get(context.WithValue(ctx, dateKey{}, &date), name, metav1.GetOptions{})
 	if apierrors.IsNotFound(err) {
-		return nil, nil
+		return nil, date, nil
 	}
 	if err != nil {
-		return nil, err
+		return nil, time.Time{}, err
 	}
-	return fromUnstructured(u)
+	l, err := fromUnstructured(u)
+	return l, date, err
+}
+
+func (s dynamicStore) Watch(ctx context.Context, ns, name, rv string) (watch.Interface, error) {
+	return s.dyn.Resource(Leases).Namespace(ns).Watch(ctx, metav1.ListOptions{FieldSelector: "metadata.name=" + name, ResourceVersion: rv})
+}
+
+// dateKey carries, in a request's context, where dateRecorder puts the Date of its answer.
+type dateKey struct{}
+
+// dateRecorder records the Date header of an answer (net/http sets it on every answer of the API
+// server) for a request whose context asks for it: the dynamic client returns only the object.
+type dateRecorder struct{ next http.RoundTripper }
+
+func (d dateRecorder) RoundTrip(r *http.Request) (*http.Response, error) {
+	resp, err := d.next.RoundTrip(r)
+	if at, ok := r.Context().Value(dateKey{}).(*time.Time); ok && err == nil {
+		if t, perr := http.ParseTime(resp.Header.Get("Date")); perr == nil {
+			*at = t
+		}
+	}
+	return resp, err
 }
 
 func (s dynamicStore) Create(ctx context.Context, l *coordinationv1.Lease) (*coordinationv1.Lease, error) {
