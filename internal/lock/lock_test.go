@@ -158,7 +158,9 @@ func TestTakeSeenAfterAnotherRunIsNotFresh(t *testing.T) {
 }
 
 // TestHeldLockRefusesAtOnceAndIsRenewed: while a stage holds the lock (renewing it past several
-// durations), a second run fails at once naming the holder; it is never taken over meanwhile.
+// durations), a second run fails at once naming the holder; it is never taken over meanwhile (each
+// renewal is a write whose managedFields time the API server stamps anew, so Record.Stale stays
+// false).
 func TestHeldLockRefusesAtOnceAndIsRenewed(t *testing.T) {
 	e, ns := setup(t)
 	s, _ := counted(t, e.Config)

@@ -128,6 +128,9 @@ func (r Record) age() (time.Duration, bool) {
 // server's clock alone: the API server had not written it for its whole duration. A Lease without
 // renewTime (written by hand: an operator's freeze) is never Stale: only a run that sees it
 // unchanged for its duration takes it over. False when the server's times are unknown.
+// Assumed: the API servers of one cluster (several behind a load balancer) keep one time (NTP), and
+// the Date is theirs — a proxy that terminates TLS and sets its own Date makes it the proxy's clock:
+// one behind is seen (a write after the read: not Stale), one ahead is not.
 func (r Record) Stale() bool {
 	a, ok := r.staleIn()
 	return ok && a <= 0
