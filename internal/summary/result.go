@@ -73,9 +73,10 @@ type Lock struct {
 	Holder string `json:"holder"`
 	// Stage is the stage it performs ("" when another tool holds the Lease).
 	Stage string `json:"stage,omitempty"`
-	// Since is when it took the lock; RenewedAt when it last renewed it.
-	Since     time.Time `json:"since"`
-	RenewedAt time.Time `json:"renewedAt"`
+	// Since is when it took the lock; RenewedAt when it last renewed it (the holder's clock); both
+	// absent for a Lease written by hand without acquireTime or renewTime.
+	Since     time.Time `json:"since,omitzero"`
+	RenewedAt time.Time `json:"renewedAt,omitzero"`
 	// Expired says its holder stopped renewing it (a killed run): the next stage takes it over.
 	Expired bool `json:"expired,omitempty"`
 }
@@ -87,7 +88,11 @@ func (l *Lock) Sentence() string {
 	if l.Stage != "" {
 		s += " for stage " + l.Stage
 	}
-	s += " since " + l.Since.UTC().Format(time.RFC3339) + " (last renewed " + l.RenewedAt.UTC().Format(time.RFC3339) + ")"
+	if l.Since.IsZero() || l.RenewedAt.IsZero() {
+		s += " (a Lease without acquire or renew time: taken over only by a run that waits and sees it unchanged for its duration)"
+	} else {
+		s += " since " + l.Since.UTC().Format(time.RFC3339) + " (last renewed " + l.RenewedAt.UTC().Format(time.RFC3339) + ")"
+	}
 	if l.Expired {
 		s += "; its holder stopped renewing it, so the next stage takes it over"
 	}

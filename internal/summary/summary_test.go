@@ -1,6 +1,7 @@
 package summary
 
 import (
+	"encoding/json"
 	"strings"
 	"testing"
 	"time"
@@ -92,5 +93,19 @@ func TestRenderFormats(t *testing.T) {
 		if !strings.Contains(js, key) {
 			t.Errorf("json lacks %s:\n%s", key, js)
 		}
+	}
+}
+
+// TestHandMadeLockIsDescribedHonestly: a lock held through a Lease written by hand (no acquireTime
+// nor renewTime, #12 break-it K5) is shown without a zero time, in the sentence and in JSON.
+func TestHandMadeLockIsDescribedHonestly(t *testing.T) {
+	l := &Lock{Lease: "abtesting/mlcanary", Holder: "incident-4711 freeze (alice)"}
+	want := "Lease abtesting/mlcanary is held by incident-4711 freeze (alice) (a Lease without acquire or renew time: taken over only by a run that waits and sees it unchanged for its duration)"
+	if got := l.Sentence(); got != want {
+		t.Errorf("got  %s\nwant %s", got, want)
+	}
+	data, err := json.Marshal(l)
+	if err != nil || strings.Contains(string(data), "0001") || strings.Contains(string(data), "since") {
+		t.Errorf("JSON %s, %v", data, err)
 	}
 }
