@@ -87,7 +87,7 @@ func (c *Client) readAutoscaled(ctx context.Context, l *liveState) error {
 	}
 	l.autoscalersRead, l.decided = true, nil
 	l.autoscaled, l.autoscalers, l.listedAutoscalers = map[string]bool{}, map[config.Version]*autoscaler{}, nil
-	list, err := c.cluster.List(ctx, hpas, l.cfg.Namespace)
+	list, err := c.cluster.List(kube.Optional(ctx), hpas, l.cfg.Namespace)
 	switch {
 	case refused(err):
 		l.autoscaledNote = fmt.Sprintf("HorizontalPodAutoscalers in namespace %s were not checked (the credentials cannot list them; optional): the replicas of Deployments mlcanary created are set to --replicas, and blue gets no copy of green's autoscaler", l.cfg.Namespace)
@@ -95,7 +95,7 @@ func (c *Client) readAutoscaled(ctx context.Context, l *liveState) error {
 	case kube.CauseOf(err) == kube.CauseNotFound:
 		return nil
 	case err != nil:
-		return fmt.Errorf("checking which Deployments a HorizontalPodAutoscaler scales: %w", err)
+		return fmt.Errorf("checking which Deployments a HorizontalPodAutoscaler scales: %w", c.hinted(ctx, err))
 	}
 	keda := false
 	for _, h := range list {
@@ -107,7 +107,7 @@ func (c *Client) readAutoscaled(ctx context.Context, l *liveState) error {
 	if !keda {
 		return nil
 	}
-	sos, err := c.cluster.List(ctx, scaledObjects, l.cfg.Namespace)
+	sos, err := c.cluster.List(kube.Optional(ctx), scaledObjects, l.cfg.Namespace)
 	switch {
 	case refused(err):
 		l.autoscaledNote = fmt.Sprintf("KEDA ScaledObjects in namespace %s were not checked (the credentials cannot list them): KEDA's HorizontalPodAutoscalers stand for them, and blue gets no copy of green's", l.cfg.Namespace)
@@ -115,7 +115,7 @@ func (c *Client) readAutoscaled(ctx context.Context, l *liveState) error {
 	case kube.CauseOf(err) == kube.CauseNotFound:
 		return nil
 	case err != nil:
-		return fmt.Errorf("checking which Deployments a KEDA ScaledObject scales: %w", err)
+		return fmt.Errorf("checking which Deployments a KEDA ScaledObject scales: %w", c.hinted(ctx, err))
 	}
 	for _, so := range sos {
 		l.found(scaledObjects, so)

@@ -34,6 +34,8 @@ type Client struct {
 	// lister finds the ingress gateway Services (package ingress); nil offline, where nothing is
 	// looked for.
 	lister ingress.Lister
+	// hint adds to an error from an optional read what kube.Client.Hint adds; nil offline.
+	hint func(context.Context, error) error
 	// offline is set by Offline: the cluster is a memory.Cluster standing for one the stage would
 	// run on, so the changes are worded as a plan's ("would be created"). Nothing else differs.
 	offline bool
@@ -46,7 +48,7 @@ func NewClient(rc *rest.Config) (*Client, error) {
 		return nil, err
 	}
 	c := New(k)
-	c.lister = k
+	c.lister, c.hint = k, k.Hint
 	return c, nil
 }
 

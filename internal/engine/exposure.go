@@ -31,13 +31,13 @@ func (e *execution) exposed(ctx context.Context) error {
 		return nil // blue's pods stay as they are (a re-run): a Service selecting them was refused before
 	}
 	labels := e.podLabels(*step)
-	services, err := e.c.cluster.List(ctx, kube.Services, e.cfg.Namespace)
+	services, err := e.c.cluster.List(kube.Optional(ctx), kube.Services, e.cfg.Namespace)
 	switch {
 	case refused(err):
 		e.plan.Notes = append(e.plan.Notes, fmt.Sprintf("the Services of namespace %s were not checked for selecting blue's pods: the credentials cannot list them", e.cfg.Namespace))
 		return nil
 	case err != nil:
-		return fmt.Errorf("checking which Services select blue's pods: %w", err)
+		return fmt.Errorf("checking which Services select blue's pods: %w", e.c.hinted(ctx, err))
 	}
 	for _, svc := range services {
 		if svc.GetName() == e.cfg.Objects[config.Blue].Service || svc.GetDeletionTimestamp() != nil {

@@ -121,9 +121,9 @@ func (c *Client) IngressAddress(ctx context.Context, cfg config.Config) (string,
 	}
 	if cfg.DetectGateway && cfg.AddOnIngress() == "" {
 		ns, name, _ := cfg.GatewayRef()
-		live, err := c.cluster.Get(ctx, kube.Gateways, ns, name)
+		live, err := c.cluster.Get(kube.Optional(ctx), kube.Gateways, ns, name)
 		if err != nil && !refused(err) {
-			return "", err
+			return "", c.hinted(ctx, err)
 		}
 		if sel := selectorOf(live); sel != "" {
 			cfg.GatewaySelector, cfg.DetectGateway = sel, false // the Service the live Gateway selects

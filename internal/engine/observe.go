@@ -177,12 +177,12 @@ func (c *Client) boundGateway(ctx context.Context, cfg *config.Config, b routing
 	if !external || b.Gateway == "" {
 		return plan.GatewayUnchecked, nil, nil
 	}
-	gw, err := c.cluster.Get(ctx, kube.Gateways, ns, name)
+	gw, err := c.cluster.Get(kube.Optional(ctx), kube.Gateways, ns, name)
 	switch {
 	case refused(err):
 		return plan.GatewayUnreadable, nil, nil
 	case err != nil:
-		return plan.GatewayUnchecked, nil, err
+		return plan.GatewayUnchecked, nil, c.hinted(ctx, err)
 	case gw == nil:
 		return plan.GatewayAbsent, nil, nil
 	}

@@ -91,12 +91,24 @@ func (c *Client) readRouting(ctx context.Context, cfg *config.Config) (*liveStat
 // refuses that (refused), as a Role in the release's namespace does — in namespace ns only, which
 // narrowed then reports. Either list is paged (kube.List: pages of 500 objects, a consistent read).
 // err is the last list's error, unwrapped, so each caller keeps its own handling of a 404 (a kind
-// not served) or a refusal of both.
+// not served) or a refusal of both. Both lists are optional reads (kube.Optional): a refusal costs
+// no request to explain it, and a caller that fails with one passes it through c.hinted.
 func (c *Client) listWidest(ctx context.Context, gvr schema.GroupVersionResource, ns string) (items []*unstructured.Unstructured, narrowed bool, err error) {
+	ctx = kube.Optional(ctx)
 	items, err = c.cluster.List(ctx, gvr, "")
 	if refused(err) {
 		items, err = c.cluster.List(ctx, gvr, ns)
 		narrowed = true
 	}
 	return items, narrowed, err
+}
+
+// hinted is err from an optional read (kube.Optional) that the stage fails with after all, with
+// what the API server's client adds to a refusal in a namespace (kube.Client.Hint: whether the
+// namespace exists); offline there is nothing to add.
+func (c *Client) hinted(ctx context.Context, err error) error {
+	if c.hint == nil || err == nil {
+		return err
+	}
+	return c.hint(ctx, err)
 }

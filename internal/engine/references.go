@@ -28,7 +28,7 @@ func (c *Client) readOthers(ctx context.Context, l *liveState, displaced []confi
 		var narrowed bool
 		var err error
 		if all, narrowed, err = c.listWidest(ctx, kube.VirtualServices, cfg.Namespace); err != nil {
-			return fmt.Errorf("checking which VirtualServices route to %s before changing it: %w", displaced[0], err)
+			return fmt.Errorf("checking which VirtualServices route to %s before changing it: %w", displaced[0], c.hinted(ctx, err))
 		}
 		if narrowed {
 			names := make([]string, len(displaced))
@@ -87,7 +87,7 @@ func (c *Client) readRoutes(ctx context.Context, l *liveState) error {
 	list := func(gvr schema.GroupVersionResource, out *listed) error {
 		var err error
 		if gvr == ingresses { // an Ingress reaches only its own namespace's Services
-			out.items, err = c.cluster.List(ctx, gvr, ns)
+			out.items, err = c.cluster.List(kube.Optional(ctx), gvr, ns)
 		} else {
 			out.items, out.narrowed, err = c.listWidest(ctx, gvr, ns)
 		}
@@ -101,7 +101,7 @@ func (c *Client) readRoutes(ctx context.Context, l *liveState) error {
 			out.refused, out.narrowed = true, false
 			return nil
 		}
-		return err
+		return c.hinted(ctx, err)
 	}
 	kinds := append([]schema.GroupVersionResource{ingresses}, gatewayRoutes...)
 	results := make([]listed, len(kinds))

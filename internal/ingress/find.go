@@ -45,7 +45,8 @@ func Find(ctx context.Context, l Lister, selector string) (Found, error) {
 	var f Found
 	var read []string
 	for _, ns := range Namespaces {
-		list, err := l.ListSelected(ctx, kube.Services, ns, selector)
+		// Optional (kube.Optional): a refusal here is skipped, so it costs no request to explain it.
+		list, err := l.ListSelected(kube.Optional(ctx), kube.Services, ns, selector)
 		switch {
 		case kube.IsForbidden(err):
 			continue

@@ -78,6 +78,8 @@ type APIError struct {
 	// answer was lost: a reset connection, a timeout after sending, a proxy's 502/504); "" when the
 	// write certainly was not applied or the request was a read.
 	Unsure string
+	// hinted: Client.hint has added what it knows of Namespace (or found nothing to add).
+	hinted bool
 }
 
 func (e *APIError) Error() string {

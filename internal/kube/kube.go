@@ -84,6 +84,8 @@ func Kind(gvr schema.GroupVersionResource) string {
 type Client struct {
 	dyn  dynamic.Interface
 	host string
+	// hints is what namespaceHint learnt of each namespace, so it asks at most once per Client.
+	hints namespaceHints
 }
 
 // Client-side rate limit: a stage sends a few dozen requests at most (a writing Blue_N seven),
@@ -261,28 +263,6 @@ func redact(host string) string {
 // what to do next (Explain); the run's own context ending is told from a slow server.
 func (c *Client) explain(ctx context.Context, err error, doing, ns string) error {
 	return c.namespaceHint(ctx, Explain(err, Request{Doing: doing, Namespace: ns, Host: c.host, Interrupted: ctx.Err() != nil, Again: againOf(ctx)}))
-}
-
-// namespaceHint adds to an RBAC refusal in a namespace what is known of the namespace: the
-// authorizer refuses before anyone looks whether the namespace exists, so a typo'd namespace under
-// a namespace-scoped Role reads as a missing permission. One more request (get namespace) tells:
-// absent, it says so; unreadable too, the advice starts with checking the namespace's name.
-func (c *Client) namespaceHint(ctx context.Context, e *APIError) error {
-	if e.Cause != CauseRBAC || e.Namespace == "" || ctx.Err() != nil {
-		return e
-	}
-	ns, err := c.Get(ctx, Namespaces, "", e.Namespace)
-	switch {
-	case err == nil && ns == nil:
-		e.Next = fmt.Sprintf("namespace %q does not exist: check its name, or create it first (kubectl create namespace %s, labelled istio-injection=enabled for the sidecars)", e.Namespace, e.Namespace)
-	case IsForbidden(err):
-		// A list the credentials may make in the namespace shows that a Role binds them there, so
-		// the namespace exists; refused too, nothing is known of it.
-		if _, err := c.dyn.Resource(VirtualServices).Namespace(e.Namespace).List(ctx, metav1.ListOptions{Limit: 1}); err != nil && CauseOf(Explain(err, Request{})) == CauseRBAC {
-			e.Next = fmt.Sprintf("check the namespace name %q first (these credentials may neither read namespaces nor list in it, so whether it exists is unknown); if it is right, %s", e.Namespace, e.Next)
-		}
-	}
-	return e
 }
 
 // explainWrite is explain for a write (not a dry run) of object: when the answer was lost, the
