@@ -5,9 +5,13 @@ package engine_test
 // Rollback.
 
 import (
+	"context"
 	"strings"
 	"testing"
 	"time"
+
+	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
+	"k8s.io/apimachinery/pkg/types"
 
 	"github.com/mlcanary/mlcanary/internal/engine"
 	"github.com/mlcanary/mlcanary/internal/kube"
@@ -25,8 +29,9 @@ var auditCatchAll = map[string]any{"route": []any{map[string]any{"destination": 
 // catch-all route. Istio makes that host its own virtual host (routes merge only for the same
 // one) and Envoy sends it only the requests for audit.example.com; mlcanary's routes for "*" get
 // every other. So each stage — Blue_0, Shadow_10, Blue_50, Rollback — goes ahead and routes as
-// usual, with a note naming it and the host it takes; the note leaves the clean-check record out,
-// and a re-run writes nothing (bfbreak TestBFOlderVSOnOwnSpecificHostDoesNotShadowWildcard).
+// usual, with a note naming it and the host it takes; the record of the check keeps the note
+// (not a clean check), and a re-run writes nothing (bfbreak
+// TestBFOlderVSOnOwnSpecificHostDoesNotShadowWildcard).
 func TestOlderVirtualServiceForItsOwnHostLeavesOursEveryOtherHost(t *testing.T) {
 	f := newFixture(t)
 	applyAs(t, "kubectl-client-side-apply", kube.VirtualServices, f.ns, auditVS([]any{"audit.example.com"}, auditCatchAll))
@@ -63,8 +68,11 @@ func TestOlderVirtualServiceForItsOwnHostLeavesOursEveryOtherHost(t *testing.T) 
 		if stage == "Blue_0" && !noted {
 			t.Errorf("Blue_0 notes %q; want one naming audit-vs and the host it takes", res.Notes)
 		}
-		if rec := get(t, kube.VirtualServices, f.ns, "mlmodel-virtualservice").GetAnnotations()[engine.PeersCheckedAnnotation]; stage == "Blue_0" && rec != "" {
-			t.Errorf("Blue_0 noted a VirtualService yet recorded a clean check %q", rec)
+		if rec := get(t, kube.VirtualServices, f.ns, "mlmodel-virtualservice").GetAnnotations()[engine.PeersCheckedAnnotation]; stage == "Blue_0" && !strings.Contains(rec, "gets every request for audit.example.com") {
+			t.Errorf("Blue_0 noted a VirtualService, recorded %q; want the note in the record", rec)
+		}
+		if stage == "Blue_50" && !noted {
+			t.Errorf("Blue_50 (weights only, not checking again) notes %q; want the recorded note again", res.Notes)
 		}
 	}
 	f.rec.reset()
@@ -75,7 +83,9 @@ func TestOlderVirtualServiceForItsOwnHostLeavesOursEveryOtherHost(t *testing.T) 
 // TestShadowingVirtualServiceNeverRefusesRollback: another team's VirtualService, older than
 // mlcanary's and on the same Gateway host "*", first takes only /score/v2 (a note); after Blue_20
 // its owner turns its route into a catch-all, which Istio tries before mlcanary's default route.
-// Blue_50 refuses before any write, traffic staying where Blue_20 put it; Rollback — the stage
+// A weight change trusts the record of the last check (which noted /score/v2), as documented, so
+// the record is removed here (kubectl edit) to make Blue_50 check: it refuses before any write,
+// traffic staying where Blue_20 put it; Rollback — the stage
 // that moves traffic back to green — goes ahead with a note naming it, and leaves every route of
 // mlcanary's on green.
 func TestShadowingVirtualServiceNeverRefusesRollback(t *testing.T) {
@@ -87,6 +97,10 @@ func TestShadowingVirtualServiceNeverRefusesRollback(t *testing.T) {
 	f.stage("Blue_0", imgB)
 	f.stage("Blue_20", imgB)
 	applyAs(t, "helm", kube.VirtualServices, f.ns, auditVS([]any{"*"}, auditCatchAll))
+	patch := `{"metadata":{"annotations":{"` + engine.PeersCheckedAnnotation + `":null}}}`
+	if _, err := env.Dynamic.Resource(kube.VirtualServices).Namespace(f.ns).Patch(context.Background(), "mlmodel-virtualservice", types.MergePatchType, []byte(patch), metav1.PatchOptions{FieldManager: "kubectl-edit"}); err != nil {
+		t.Fatal(err)
+	}
 	before, _ := f.live()
 	writes, err := f.stageWith("Blue_50", imgB, nil)
 	if err == nil || !strings.Contains(err.Error(), "audit-vs") || !strings.Contains(err.Error(), "which matches every request") {
@@ -111,6 +125,6 @@ func TestShadowingVirtualServiceNeverRefusesRollback(t *testing.T) {
 		t.Errorf("after Rollback routing %+v, want everything on green", r)
 	}
 	if rec := get(t, kube.VirtualServices, f.ns, "mlmodel-virtualservice").GetAnnotations()[engine.PeersCheckedAnnotation]; rec != "" {
-		t.Errorf("Rollback that noted a shadowing VirtualService recorded a clean check %q", rec)
+		t.Errorf("Rollback that noted a shadowing VirtualService recorded its check %q", rec)
 	}
 }

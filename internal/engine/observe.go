@@ -35,9 +35,10 @@ type liveState struct {
 	// with others); routeNotes say which kinds could not be read.
 	routeRefs  map[config.Version][]routing.Reference
 	routeNotes []string
-	// peersChecked is set when gatewayPeers checked the other VirtualServices on the Gateway host;
-	// peersClean when it found nothing in every namespace (PeersCheckedAnnotation).
-	peersChecked, peersClean bool
+	// peersChecked is set when gatewayPeers checked the other VirtualServices on the Gateway;
+	// peersRecorded is then what PeersCheckedAnnotation records of it ("" when nothing may be).
+	peersChecked  bool
+	peersRecorded string
 	// autoscaled names the Deployments a HorizontalPodAutoscaler scales (readAutoscaled);
 	// autoscaledNote says when they could not be listed.
 	autoscaled      map[string]bool
