@@ -2,7 +2,6 @@ package ownership
 
 import (
 	"fmt"
-	"strings"
 
 	"k8s.io/apimachinery/pkg/apis/meta/v1/unstructured"
 
@@ -22,7 +21,9 @@ import (
 // Either would shadow mlcanary's default route (it has no match and serves the --uri-prefix) and
 // its header routes (the --uri-prefix and a header), whichever it came before. A match block with any
 // other condition (headers, method, authority, port, gateways, sourceLabels, queryParams...), an
-// exact or regex URI, or a prefix that does not cover --uri-prefix shadows nothing. mlcanary puts
+// exact URI, a regex other than ".*" (which Istio also counts a catch-all: IsCatchAllRoute in
+// pilot/pkg/networking/core/route/route.go), or a prefix that does not cover --uri-prefix shadows
+// nothing. mlcanary puts
 // its header routes before everyone else's, so after a merge only its default route can be
 // shadowed.
 
@@ -30,30 +31,19 @@ import (
 var unnarrowing = map[string]bool{"uri": true, "ignoreUriCase": true, "name": true, "statPrefix": true}
 
 // shadows says whether route matches every request to c.URIPrefix and, if so, whether it matches
-// every request at all (a catch-all), and which match it is for the message.
-func shadows(c *config.Config, route map[string]any) (covers, catchAll bool) {
+// every request at all (a catch-all), judging each match block as blockReach does (the rule
+// above, and Istio's for a catch-all: also a URI regex ".*").
+func shadows(c *config.Config, route map[string]any) (covers, all bool) {
 	matches, _, _ := unstructured.NestedSlice(route, "match")
 	if len(matches) == 0 {
 		return true, true
 	}
 	for _, x := range matches {
 		m, _ := x.(map[string]any)
-		if !onlyUnnarrowing(m) {
-			continue
-		}
-		uri, _, _ := unstructured.NestedMap(m, "uri")
-		prefix, isPrefix := uri["prefix"].(string)
-		if len(uri) == 0 || isPrefix && len(uri) == 1 && (prefix == "" || prefix == "/") {
+		switch blockReach(c, m) {
+		case catchAll:
 			return true, true
-		}
-		if !isPrefix || len(uri) != 1 {
-			continue
-		}
-		target := c.URIPrefix
-		if ic, _ := m["ignoreUriCase"].(bool); ic {
-			prefix, target = strings.ToLower(prefix), strings.ToLower(target)
-		}
-		if strings.HasPrefix(target, prefix) {
+		case reachesAll:
 			covers = true
 		}
 	}
