@@ -20,7 +20,7 @@ func DeploymentOf(u *unstructured.Unstructured) (*appsv1.Deployment, error) {
 		return nil, nil
 	}
 	d := &appsv1.Deployment{}
-	if err := typed(u, d); err != nil {
+	if err := Decode(u, d); err != nil {
 		return nil, fmt.Errorf("reading Deployment %s/%s: %w", u.GetNamespace(), u.GetName(), err)
 	}
 	return d, nil
@@ -34,19 +34,19 @@ func ServiceOf(u *unstructured.Unstructured) (*corev1.Service, error) {
 		return nil, nil
 	}
 	s := &corev1.Service{}
-	if err := typed(u, s); err != nil {
+	if err := Decode(u, s); err != nil {
 		return nil, fmt.Errorf("reading Service %s/%s: %w", u.GetNamespace(), u.GetName(), err)
 	}
 	return s, nil
 }
 
-// typed decodes u into the typed struct into through u's JSON form, as a typed client decodes an
+// Decode decodes u into the typed struct into through u's JSON form, as a typed client decodes an
 // answer: field names case-sensitive, unknown fields ignored (sigs.k8s.io/json, apimachinery's
 // decoder). Not runtime.DefaultUnstructuredConverter: it caches what it learns of
 // each struct field in one map that it copies whole for every field it has not seen before, so
 // the first Deployment a process converts costs a copy per field of the pod spec's types — 3–4 ms
 // measured, against 1.5 ms through JSON (both cold, in a new process, as every stage is).
-func typed(u *unstructured.Unstructured, into any) error {
+func Decode(u *unstructured.Unstructured, into any) error {
 	data, err := u.MarshalJSON()
 	if err != nil {
 		return err

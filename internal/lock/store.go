@@ -2,7 +2,6 @@ package lock
 
 import (
 	"context"
-	"encoding/json"
 	"fmt"
 	"net/http"
 	"time"
@@ -15,9 +14,9 @@ import (
 	"k8s.io/apimachinery/pkg/watch"
 	"k8s.io/client-go/dynamic"
 	"k8s.io/client-go/rest"
-	sjson "sigs.k8s.io/json"
 
 	"github.com/mlcanary/mlcanary/internal/kube"
+	"github.com/mlcanary/mlcanary/internal/render"
 )
 
 // Leases is the resource of the lock.
@@ -116,16 +115,13 @@ func (s dynamicStore) Update(ctx context.Context, l *coordinationv1.Lease) (*coo
 	return fromUnstructured(out)
 }
 
-// toUnstructured and fromUnstructured go through the Lease's JSON form, as kube.DeploymentOf does
-// and for the same reason (the cost of runtime.DefaultUnstructuredConverter's first use).
+// toUnstructured and fromUnstructured go through the Lease's JSON form: render.Unstructured, as
+// every object mlcanary sends, and kube.Decode, as kube.DeploymentOf (not
+// runtime.DefaultUnstructuredConverter, whose first use costs milliseconds per process).
 func toUnstructured(l *coordinationv1.Lease) (*unstructured.Unstructured, error) {
 	typed := *l
 	typed.APIVersion, typed.Kind = "coordination.k8s.io/v1", "Lease"
-	data, err := json.Marshal(&typed)
-	u := &unstructured.Unstructured{}
-	if err == nil {
-		err = u.UnmarshalJSON(data)
-	}
+	u, err := render.Unstructured(&typed)
 	if err != nil {
 		return nil, fmt.Errorf("encoding Lease %s/%s: %w", l.Namespace, l.Name, err)
 	}
@@ -134,11 +130,7 @@ func toUnstructured(l *coordinationv1.Lease) (*unstructured.Unstructured, error)
 
 func fromUnstructured(u *unstructured.Unstructured) (*coordinationv1.Lease, error) {
 	l := &coordinationv1.Lease{}
-	data, err := u.MarshalJSON()
-	if err == nil {
-		err = sjson.UnmarshalCaseSensitivePreserveInts(data, l)
-	}
-	if err != nil {
+	if err := kube.Decode(u, l); err != nil {
 		return nil, fmt.Errorf("reading Lease %s/%s: %w", u.GetNamespace(), u.GetName(), err)
 	}
 	return l, nil
